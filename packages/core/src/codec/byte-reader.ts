@@ -1,0 +1,140 @@
+import { DecodeError, type DecodeErrorCode } from '../errors.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads what {@link ByteWriter} wrote, from untrusted input. Every read is bounds-checked, every
+ * length is charged against the element budget before anything is allocated, and nesting is
+ * charged against the depth budget; any violation throws {@link DecodeError}.
+ */
+export class ByteReader {
+  readonly #buf: Uint8Array;
+  readonly #view: DataView;
+  readonly limits: DecodeLimits;
+  #pos = 0;
+  #elements = 0;
+  #depth = 0;
+
+  constructor(buf: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS) {
+    this.limits = limits;
+    if (buf.length > limits.maxBytes) {
+      throw new DecodeError(
+        'limit-bytes',
+        `input of ${buf.length} bytes exceeds the ${limits.maxBytes}-byte limit`,
+        0,
+      );
+    }
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get offset(): number {
+    return this.#pos;
+  }
+
+  get remaining(): number {
+    return this.#buf.length - this.#pos;
+  }
+
+  fail(code: DecodeErrorCode, message: string): never {
+    throw new DecodeError(code, message, this.#pos);
+  }
+
+  u8(): number {
+    if (this.#pos >= this.#buf.length) this.fail('truncated', 'unexpected end of input');
+    return this.#buf[this.#pos++]!;
+  }
+
+  uint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) this.fail('overflow', 'integer exceeds 2^53');
+        if (i > 0 && b === 0) this.fail('bad-tag', 'non-canonical varint');
+        return result;
+      }
+      scale *= 0x80;
+    }
+    return this.fail('overflow', 'varint longer than 8 bytes');
+  }
+
+  int(): number {
+    const z = this.uint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  f64(): number {
+    if (this.remaining < 8) this.fail('truncated', 'unexpected end of input');
+    const n = this.#view.getFloat64(this.#pos, true);
+    this.#pos += 8;
+    return n;
+  }
+
+  bytes(n: number): Uint8Array {
+    if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
+    const out = this.#buf.slice(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+
+  string(): string {
+    const n = this.uint();
+    if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
+    const view = this.#buf.subarray(this.#pos, this.#pos + n);
+    let s: string;
+    try {
+      s = decoder.decode(view);
+    } catch {
+      this.fail('bad-utf8', 'string is not valid UTF-8');
+    }
+    this.#pos += n;
+    return s;
+  }
+
+  /**
+   * A collection length. Each element takes at least `minBytesEach` bytes, so a length the
+   * input cannot hold is refused before the caller allocates for it.
+   */
+  length(minBytesEach = 1): number {
+    const n = this.uint();
+    if (n * minBytesEach > this.remaining) {
+      this.fail('truncated', `a length of ${n} does not fit in the ${this.remaining} bytes left`);
+    }
+    this.#elements += n;
+    if (this.#elements > this.limits.maxElements) {
+      this.fail('limit-elements', `more than ${this.limits.maxElements} elements`);
+    }
+    return n;
+  }
+
+  /** Charges `n` elements that were not announced by {@link length} (e.g. context ranges). */
+  charge(n: number): void {
+    this.#elements += n;
+    if (this.#elements > this.limits.maxElements) {
+      this.fail('limit-elements', `more than ${this.limits.maxElements} elements`);
+    }
+  }
+
+  /** Runs `read` one nesting level deeper, refusing input nested past the depth limit. */
+  nested<T>(read: () => T): T {
+    if (++this.#depth > this.limits.maxDepth) {
+      this.fail('limit-depth', `nesting deeper than ${this.limits.maxDepth}`);
+    }
+    try {
+      return read();
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** Refuses input with bytes after the decoded value. */
+  end(): void {
+    if (this.#pos !== this.#buf.length) {
+      this.fail('trailing-bytes', `${this.remaining} unexpected bytes after the end`);
+    }
+  }
+}

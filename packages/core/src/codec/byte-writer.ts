@@ -1,0 +1,91 @@
+const encoder = new TextEncoder();
+
+/**
+ * Appends primitives to a growing buffer. Integers are LEB128 varints (7 bits a byte), so the
+ * small numbers that dominate our messages (counts, offsets, sequence deltas) take one byte.
+ */
+export class ByteWriter {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+
+  constructor(initialCapacity = 64) {
+    this.#buf = new Uint8Array(initialCapacity);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  get length(): number {
+    return this.#pos;
+  }
+
+  #ensure(extra: number): void {
+    const need = this.#pos + extra;
+    if (need <= this.#buf.length) return;
+    let cap = this.#buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  u8(n: number): void {
+    this.#ensure(1);
+    this.#buf[this.#pos++] = n;
+  }
+
+  /** Unsigned varint for integers in [0, 2^53). */
+  uint(n: number): void {
+    this.#ensure(8);
+    while (n >= 0x80) {
+      this.#buf[this.#pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.#buf[this.#pos++] = n;
+  }
+
+  /** Signed varint, zig-zag mapped so small magnitudes stay small. */
+  int(n: number): void {
+    this.uint(n < 0 ? -n * 2 - 1 : n * 2);
+  }
+
+  f64(n: number): void {
+    this.#ensure(8);
+    this.#view.setFloat64(this.#pos, n, true);
+    this.#pos += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.#ensure(b.length);
+    this.#buf.set(b, this.#pos);
+    this.#pos += b.length;
+  }
+
+  /** Length-prefixed UTF-8. */
+  string(s: string): void {
+    // ASCII fast path: most keys and ids are short ASCII strings.
+    if (s.length < 128) {
+      let ascii = true;
+      for (let i = 0; i < s.length; i++) {
+        if (s.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.#ensure(1 + s.length);
+        this.#buf[this.#pos++] = s.length;
+        for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
+        return;
+      }
+    }
+    const b = encoder.encode(s);
+    this.uint(b.length);
+    this.bytes(b);
+  }
+
+  /** The bytes written so far (a copy, safe to keep). */
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.#pos);
+  }
+}

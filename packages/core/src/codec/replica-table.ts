@@ -1,0 +1,110 @@
+import type { CausalContext } from '../causal/causal-context.js';
+import { MAX_SEQ } from '../causal/dot.js';
+import { isCompactReplicaId, MAX_REPLICA_ID_LENGTH, type ReplicaId } from '../causal/replica-id.js';
+import type { ByteReader } from './byte-reader.js';
+import type { ByteWriter } from './byte-writer.js';
+
+/**
+ * The replica ids of one encoded state, written once and referred to by index. Because every
+ * dot of a store is in the state's causal context, the context's replicas are the whole table.
+ * Dot sequences are written as offsets below each replica's highest sequence, which is the
+ * newest event and so the most likely to appear in a delta: usually one byte.
+ */
+export interface ReplicaTable {
+  readonly ids: readonly ReplicaId[];
+  readonly index: ReadonlyMap<ReplicaId, number>;
+  readonly max: readonly number[];
+  readonly context: CausalContext;
+}
+
+/** Writes the table and the context; returns the table for the store's encoder. */
+export function writeContext(w: ByteWriter, context: CausalContext): ReplicaTable {
+  const ids = [...context.replicas()];
+  const compact = ids.every(isCompactReplicaId);
+  w.uint(ids.length * 2 + (compact ? 1 : 0));
+  for (const id of ids) {
+    if (compact) {
+      for (let i = 0; i < 14; i += 2) w.u8(Number.parseInt(id.slice(i, i + 2), 16));
+    } else {
+      w.string(id);
+    }
+  }
+  const index = new Map<ReplicaId, number>();
+  const max: number[] = [];
+  ids.forEach((id, i) => {
+    index.set(id, i);
+    const r = context.rangesOf(id);
+    // Ranges from the top down: the highest sequence, then per range its length and whether
+    // another range follows below, then the gap to it.
+    let i2 = r.length - 2;
+    w.uint(r[i2 + 1]!);
+    max.push(r[i2 + 1]!);
+    for (; i2 >= 0; i2 -= 2) {
+      const more = i2 > 0;
+      w.uint((r[i2 + 1]! - r[i2]!) * 2 + (more ? 1 : 0));
+      if (more) w.uint(r[i2]! - r[i2 - 1]! - 2);
+    }
+  });
+  return { ids, index, max, context };
+}
+
+export function readContext(r: ByteReader, context: CausalContext): ReplicaTable {
+  const head = r.uint();
+  const compact = head % 2 === 1;
+  const n = Math.floor(head / 2);
+  if (n * (compact ? 8 : 3) > r.remaining) r.fail('truncated', `a table of ${n} replicas`);
+  r.charge(n);
+  const ids: ReplicaId[] = [];
+  const index = new Map<ReplicaId, number>();
+  for (let i = 0; i < n; i++) {
+    let id = '';
+    if (compact) {
+      for (let j = 0; j < 7; j++) id += r.u8().toString(16).padStart(2, '0');
+    } else {
+      id = r.string();
+      if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {
+        r.fail('invariant', 'replica id is empty or too long');
+      }
+    }
+    if (index.has(id)) r.fail('invariant', `replica ${id} listed twice`);
+    index.set(id, i);
+    ids.push(id);
+  }
+  const max: number[] = [];
+  for (const id of ids) {
+    let end = r.uint();
+    if (end < 1 || end > MAX_SEQ) r.fail('invariant', `sequence ${end} out of range`);
+    max.push(end);
+    const ranges: number[] = [];
+    for (;;) {
+      r.charge(1);
+      const packed = r.uint();
+      const len = Math.floor(packed / 2);
+      const start = end - len;
+      if (start < 1) r.fail('invariant', 'a context range starts below 1');
+      ranges.push(start, end);
+      if (packed % 2 === 0) break;
+      end = start - 2 - r.uint();
+      if (end < 1) r.fail('invariant', 'a context range ends below 1');
+    }
+    for (let i = ranges.length - 2; i >= 0; i -= 2) context.addRange(id, ranges[i]!, ranges[i + 1]!);
+  }
+  return { ids, index, max, context };
+}
+
+/** Writes a dot of the store relative to the table. */
+export function writeDot(w: ByteWriter, t: ReplicaTable, replica: ReplicaId, seq: number): void {
+  const i = t.index.get(replica)!;
+  if (t.ids.length > 1) w.uint(i);
+  w.uint(t.max[i]! - seq);
+}
+
+/** Reads a dot and checks that the context covers it, so no store holds an unseen dot. */
+export function readDot(r: ByteReader, t: ReplicaTable): { replica: ReplicaId; seq: number } {
+  const i = t.ids.length > 1 ? r.uint() : 0;
+  if (i >= t.ids.length) r.fail('invariant', `replica index ${i} is not in the table`);
+  const replica = t.ids[i]!;
+  const seq = t.max[i]! - r.uint();
+  if (!t.context.has(replica, seq)) r.fail('invariant', `dot ${replica}:${seq} is outside the context`);
+  return { replica, seq };
+}

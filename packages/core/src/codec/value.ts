@@ -1,0 +1,200 @@
+import { InvalidArgumentError } from '../errors.js';
+import type { ByteReader } from './byte-reader.js';
+import type { ByteWriter } from './byte-writer.js';
+
+/**
+ * What registers and maps hold: JSON's data model plus byte arrays. Numbers must be finite.
+ * Values are compared structurally and encoded with a one-byte tag each.
+ */
+export type Value =
+  | null
+  | boolean
+  | number
+  | string
+  | Uint8Array
+  | readonly Value[]
+  | { readonly [key: string]: Value };
+
+/** What identifies set elements and map keys. `1` and `"1"` are different keys. */
+export type Key = string | number;
+
+const enum Tag {
+  Null = 0,
+  False = 1,
+  True = 2,
+  Uint = 3,
+  NegInt = 4,
+  Float = 5,
+  String = 6,
+  Bytes = 7,
+  Array = 8,
+  Object = 9,
+}
+
+/** Deepest nesting a value may have. Matches the decoder's default depth limit. */
+export const MAX_VALUE_DEPTH = 32;
+
+/** @throws {InvalidArgumentError} unless `v` is a {@link Value}. */
+export function assertValue(v: unknown, depth = 0): asserts v is Value {
+  if (depth > MAX_VALUE_DEPTH) throw new InvalidArgumentError('value nested too deeply');
+  if (v === null || typeof v === 'boolean' || typeof v === 'string' || v instanceof Uint8Array) {
+    return;
+  }
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new InvalidArgumentError(`${v} is not a finite number`);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (const item of v) assertValue(item, depth + 1);
+    return;
+  }
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const item of Object.values(v)) assertValue(item, depth + 1);
+    return;
+  }
+  throw new InvalidArgumentError(
+    `${typeof v === 'object' ? 'this object' : typeof v} cannot be stored: use null, booleans, finite numbers, strings, Uint8Array, arrays and plain objects`,
+  );
+}
+
+/** @throws {InvalidArgumentError} unless `k` is a string or a finite number. */
+export function assertKey(k: unknown): asserts k is Key {
+  if (typeof k === 'string') return;
+  if (typeof k === 'number' && Number.isFinite(k)) return;
+  throw new InvalidArgumentError('a key or set element is a string or a finite number');
+}
+
+export function writeValue(w: ByteWriter, v: Value): void {
+  if (v === null) w.u8(Tag.Null);
+  else if (v === false) w.u8(Tag.False);
+  else if (v === true) w.u8(Tag.True);
+  else if (typeof v === 'number') writeNumber(w, v);
+  else if (typeof v === 'string') {
+    w.u8(Tag.String);
+    w.string(v);
+  } else if (v instanceof Uint8Array) {
+    w.u8(Tag.Bytes);
+    w.uint(v.length);
+    w.bytes(v);
+  } else if (Array.isArray(v)) {
+    w.u8(Tag.Array);
+    w.uint(v.length);
+    for (const item of v as readonly Value[]) writeValue(w, item);
+  } else {
+    const entries = Object.entries(v);
+    w.u8(Tag.Object);
+    w.uint(entries.length);
+    for (const [key, item] of entries) {
+      w.string(key);
+      writeValue(w, item);
+    }
+  }
+}
+
+function writeNumber(w: ByteWriter, n: number): void {
+  if (Number.isSafeInteger(n) && !Object.is(n, -0)) {
+    if (n >= 0) {
+      w.u8(Tag.Uint);
+      w.uint(n);
+    } else {
+      w.u8(Tag.NegInt);
+      w.uint(-n - 1);
+    }
+  } else {
+    w.u8(Tag.Float);
+    w.f64(n);
+  }
+}
+
+export function readValue(r: ByteReader): Value {
+  const tag = r.u8();
+  switch (tag) {
+    case Tag.Null:
+      return null;
+    case Tag.False:
+      return false;
+    case Tag.True:
+      return true;
+    case Tag.Uint:
+    case Tag.NegInt:
+    case Tag.Float:
+      return readNumberAfterTag(r, tag);
+    case Tag.String:
+      return r.string();
+    case Tag.Bytes:
+      return r.bytes(r.length());
+    case Tag.Array:
+      return r.nested(() => {
+        const n = r.length();
+        const out: Value[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = readValue(r);
+        return out;
+      });
+    case Tag.Object:
+      return r.nested(() => {
+        const n = r.length(2);
+        const out: Record<string, Value> = {};
+        for (let i = 0; i < n; i++) {
+          const key = r.string();
+          if (Object.hasOwn(out, key)) r.fail('invariant', `duplicate object key "${key}"`);
+          // defineProperty: a key named __proto__ must stay data, not change the prototype.
+          Object.defineProperty(out, key, {
+            value: readValue(r),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+        return out;
+      });
+    default:
+      return r.fail('bad-tag', `unknown value tag ${tag}`);
+  }
+}
+
+function readNumberAfterTag(r: ByteReader, tag: number): number {
+  if (tag === Tag.Uint) return r.uint();
+  if (tag === Tag.NegInt) return -r.uint() - 1;
+  const n = r.f64();
+  if (!Number.isFinite(n)) r.fail('invariant', 'non-finite number');
+  return n;
+}
+
+export function writeKey(w: ByteWriter, k: Key): void {
+  if (typeof k === 'string') {
+    w.u8(Tag.String);
+    w.string(k);
+  } else {
+    writeNumber(w, k);
+  }
+}
+
+export function readKey(r: ByteReader): Key {
+  const tag = r.u8();
+  if (tag === Tag.String) return r.string();
+  if (tag === Tag.Uint || tag === Tag.NegInt || tag === Tag.Float) return readNumberAfterTag(r, tag);
+  return r.fail('bad-tag', `tag ${tag} cannot start a key`);
+}
+
+/** Structural equality of values. */
+export function valueEquals(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) {
+      return false;
+    }
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!(Array.isArray(a) && Array.isArray(b)) || a.length !== b.length) return false;
+    return a.every((item, i) => valueEquals(item, b[i] as Value));
+  }
+  const ka = Object.keys(a);
+  const rec = b as { readonly [key: string]: Value };
+  if (ka.length !== Object.keys(rec).length) return false;
+  return ka.every(
+    (key) => Object.hasOwn(rec, key) && valueEquals((a as typeof rec)[key]!, rec[key]!),
+  );
+}

@@ -1,0 +1,156 @@
+import { CausalContext } from '../causal/causal-context.js';
+import type { ReplicaId } from '../causal/replica-id.js';
+import { ByteReader } from '../codec/byte-reader.js';
+import { ByteWriter } from '../codec/byte-writer.js';
+import type { DecodeLimits } from '../codec/limits.js';
+import { readContext, writeContext } from '../codec/replica-table.js';
+import type { DeltaBounds } from './delta-bounds.js';
+import type { DotStoreKind } from './dot-store.js';
+
+/**
+ * A replica of a CRDT: a dot store and the causal context of everything it has seen. Deltas
+ * are states too, usually tiny ones. States are mutable only through {@link CrdtType.merge}.
+ */
+export interface CrdtState<S> {
+  readonly context: CausalContext;
+  store: S;
+}
+
+/**
+ * What a replica tells another so that it can send exactly what is missing: the dots it has
+ * seen, and the dots it still holds. A peer that has seen one of the `live` dots and dropped it
+ * knows the replica has missed that removal.
+ */
+export interface SyncDigest {
+  readonly context: CausalContext;
+  readonly live: CausalContext;
+}
+
+/** Who performs a mutation: the replica whose next dot the mutation mints. */
+export interface Actor {
+  readonly replica: ReplicaId;
+}
+
+/** Version of the encoding of states, in the top three bits of every state's first byte. */
+export const STATE_FORMAT_VERSION = 1;
+
+/**
+ * A delta-state CRDT type: one dot-store kind, a value function, and (in subclasses) mutators
+ * that return deltas. All the lattice operations live here once.
+ */
+export abstract class CrdtType<S, V> {
+  /** Registry id, written into every encoded state (1–31). */
+  abstract readonly typeId: number;
+  /** Human-readable name, e.g. `aw-set` or `or-map<pn-counter>`. */
+  abstract readonly name: string;
+  /** How the payload joins, compares and encodes. */
+  abstract readonly kind: DotStoreKind<S>;
+
+  /** The value an application reads. */
+  abstract value(state: CrdtState<S>): V;
+
+  /**
+   * Type-specific checks of an untrusted delta against the payload it would join (counters,
+   * timestamps). Throws a `ValidationError`; the default has nothing to check.
+   */
+  checkDelta(_current: S, _delta: S, _bounds: DeltaBounds): void {}
+
+  /** Writes the type's parameters after its id (only parametrized types have any). */
+  writeParams(_w: ByteWriter): void {}
+
+  empty(): CrdtState<S> {
+    return { context: new CausalContext(), store: this.kind.empty() };
+  }
+
+  /** Joins `delta` into `target` in place: the hot path of every replica and relay. */
+  merge(target: CrdtState<S>, delta: CrdtState<S>): void {
+    target.store = this.kind.merge(target.store, target.context, delta.store, delta.context);
+    target.context.join(delta.context);
+  }
+
+  /** The least upper bound of two states, as a new state. */
+  join(a: CrdtState<S>, b: CrdtState<S>): CrdtState<S> {
+    const out = this.clone(a);
+    this.merge(out, b);
+    return out;
+  }
+
+  clone(state: CrdtState<S>): CrdtState<S> {
+    return { context: state.context.clone(), store: this.kind.clone(state.store) };
+  }
+
+  equals(a: CrdtState<S>, b: CrdtState<S>): boolean {
+    return a.context.equals(b.context) && this.kind.equals(a.store, b.store);
+  }
+
+  /** The dots the store still holds. */
+  liveDots(state: CrdtState<S>): CausalContext {
+    const live = new CausalContext();
+    this.kind.forEachDot(state.store, (replica, seq) => live.add(replica, seq));
+    return live;
+  }
+
+  digest(state: CrdtState<S>): SyncDigest {
+    return { context: state.context.clone(), live: this.liveDots(state) };
+  }
+
+  /**
+   * What a replica that sent `digest` lacks: entries it has not seen, the context it has not
+   * seen, and the dots it still holds that this state has seen removed. Joining the result into
+   * that replica gives the same state as joining all of `state` into it.
+   */
+  deltaSince(state: CrdtState<S>, digest: SyncDigest): CrdtState<S> {
+    const context = state.context.subtract(digest.context);
+    const removedThere = digest.live.intersect(state.context).subtract(this.liveDots(state));
+    context.join(removedThere);
+    return { context, store: this.kind.unseen(state.store, digest.context) };
+  }
+
+  /** Encodes a state or delta: a header naming the type, the context, the store. */
+  encode(state: CrdtState<S>): Uint8Array {
+    const w = new ByteWriter();
+    this.writeTo(w, state);
+    return w.finish();
+  }
+
+  writeTo(w: ByteWriter, state: CrdtState<S>): void {
+    w.u8((STATE_FORMAT_VERSION << 5) | this.typeId);
+    this.writeParams(w);
+    const table = writeContext(w, state.context);
+    this.kind.write(w, state.store, table);
+  }
+
+  /**
+   * Decodes bytes that must hold a state of exactly this type.
+   * @throws {DecodeError} on anything else, including a state of another type (`wrong-type`).
+   */
+  decode(bytes: Uint8Array, limits?: DecodeLimits): CrdtState<S> {
+    const r = new ByteReader(bytes, limits);
+    const header = r.u8();
+    if (header >> 5 !== STATE_FORMAT_VERSION) {
+      r.fail('bad-version', `state format ${header >> 5} is not ${STATE_FORMAT_VERSION}`);
+    }
+    const expected = new ByteWriter();
+    this.writeParams(expected);
+    const params = expected.finish();
+    if ((header & 0x1f) !== this.typeId || !paramsMatch(r, params)) {
+      r.fail('wrong-type', `this is not a ${this.name} state`);
+    }
+    const state = this.readBody(r);
+    r.end();
+    return state;
+  }
+
+  /** Reads the context and store that follow a header. */
+  readBody(r: ByteReader): CrdtState<S> {
+    const context = new CausalContext();
+    const table = readContext(r, context);
+    const store = this.kind.read(r, table);
+    return { context, store };
+  }
+}
+
+function paramsMatch(r: ByteReader, params: Uint8Array): boolean {
+  for (const b of params) if (r.u8() !== b) return false;
+  return true;
+}

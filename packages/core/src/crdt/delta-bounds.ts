@@ -1,0 +1,52 @@
+import type { DotFun } from './dot-fun.js';
+import type { CounterEntry, LwwEntry } from './entry-values.js';
+import { ValidationError } from '../errors.js';
+
+/** Limits that type-specific delta checks enforce (see `validateDelta`). */
+export interface DeltaBounds {
+  /** Largest amount one delta may add to a counter entry. */
+  readonly maxCounterStep: number;
+  /** Latest wall time (ms) an LWW write may carry. */
+  readonly latestWall: number;
+}
+
+/** Counter entries never go down, and go up by at most `maxCounterStep` per delta. */
+export function checkCounterEntries(
+  current: DotFun<CounterEntry>,
+  delta: DotFun<CounterEntry>,
+  bounds: DeltaBounds,
+): void {
+  for (const e of delta) {
+    let p = 0;
+    let n = 0;
+    for (const c of current) {
+      if (c.replica !== e.replica) continue;
+      p = Math.max(p, c.value.p);
+      n = Math.max(n, c.value.n);
+    }
+    if (e.value.p < p || e.value.n < n) {
+      throw new ValidationError(
+        'counter-decrease',
+        `counter entry of replica ${e.replica} goes down from (+${p}, -${n}) to (+${e.value.p}, -${e.value.n})`,
+      );
+    }
+    if (e.value.p - p > bounds.maxCounterStep || e.value.n - n > bounds.maxCounterStep) {
+      throw new ValidationError(
+        'counter-increment',
+        `counter entry of replica ${e.replica} moves by more than ${bounds.maxCounterStep} in one delta`,
+      );
+    }
+  }
+}
+
+/** LWW writes may not be stamped past the receiver's drift bound. */
+export function checkTimestamps(entries: DotFun<LwwEntry>, bounds: DeltaBounds): void {
+  for (const e of entries) {
+    if (e.value.wall > bounds.latestWall) {
+      throw new ValidationError(
+        'clock-drift',
+        `a write by replica ${e.replica} is stamped ${e.value.wall - bounds.latestWall} ms past the drift bound`,
+      );
+    }
+  }
+}

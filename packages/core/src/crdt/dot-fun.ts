@@ -1,0 +1,80 @@
+import type { CausalContext } from '../causal/causal-context.js';
+import type { ReplicaId } from '../causal/replica-id.js';
+import { readDot, writeDot } from '../codec/replica-table.js';
+import type { DotStoreKind, EntryValueKind } from './dot-store.js';
+
+/** One entry of a {@link DotFun}: the dot that created it and what it holds. Immutable. */
+export interface DotEntry<V> {
+  readonly replica: ReplicaId;
+  readonly seq: number;
+  readonly value: V;
+}
+
+/**
+ * A map from dots to values, kept as a small array: registers hold one entry per concurrent
+ * write, counters one per replica, set elements one per concurrent add.
+ */
+export type DotFun<V> = DotEntry<V>[];
+
+function indexOfDot<V>(entries: DotFun<V>, replica: ReplicaId, seq: number): number {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.seq === seq && e.replica === replica) return i;
+  }
+  return -1;
+}
+
+/** The dot-store kind of {@link DotFun}s whose values are described by `values`. */
+export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>> {
+  return {
+    empty: () => [],
+    isEmpty: (s) => s.length === 0,
+    clone: (s) => s.slice(),
+    merge(target, targetContext, delta, deltaContext) {
+      let kept = 0;
+      for (const e of target) {
+        // Seen by the delta's writer but absent from its store: removed there.
+        if (!deltaContext.has(e.replica, e.seq) || indexOfDot(delta, e.replica, e.seq) >= 0) {
+          target[kept++] = e;
+        }
+      }
+      target.length = kept;
+      for (const e of delta) {
+        if (!targetContext.has(e.replica, e.seq) && indexOfDot(target, e.replica, e.seq) < 0) {
+          target.push(e);
+        }
+      }
+      return target;
+    },
+    forEachDot(s, fn) {
+      for (const e of s) fn(e.replica, e.seq);
+    },
+    unseen: (s, context) => s.filter((e) => !context.has(e.replica, e.seq)),
+    equals(a, b) {
+      if (a.length !== b.length) return false;
+      for (const e of a) {
+        const i = indexOfDot(b, e.replica, e.seq);
+        if (i < 0 || !values.equals(e.value, b[i]!.value)) return false;
+      }
+      return true;
+    },
+    write(w, s, table) {
+      w.uint(s.length);
+      for (const e of s) {
+        writeDot(w, table, e.replica, e.seq);
+        values.write(w, e.value);
+      }
+    },
+    read(r, table) {
+      const n = r.length();
+      const out: DotFun<V> = [];
+      for (let i = 0; i < n; i++) {
+        const { replica, seq } = readDot(r, table);
+        if (indexOfDot(out, replica, seq) >= 0) r.fail('invariant', `dot ${replica}:${seq} twice`);
+        out.push({ replica, seq, value: values.read(r) });
+      }
+      return out;
+    },
+  };
+}
+

@@ -1,0 +1,138 @@
+import type { CausalContext } from '../causal/causal-context.js';
+import { rangesHas, rangesSize } from '../causal/ranges.js';
+import type { ReplicaId } from '../causal/replica-id.js';
+import type { Key } from '../codec/value.js';
+import { readKey, writeKey } from '../codec/value.js';
+import type { DotStoreKind } from './dot-store.js';
+
+/**
+ * A map from keys to nested dot stores, sharing the causal context of the whole state. A key
+ * is present while its nested store holds a dot. `owners` indexes which key holds each live dot,
+ * so a delta that removes dots finds its keys without scanning the map: merges cost what the
+ * delta touches, not what the map holds.
+ */
+export interface DotMap<S> {
+  readonly entries: Map<Key, S>;
+  readonly owners: Map<ReplicaId, Map<number, Key>>;
+}
+
+export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
+  const own = (m: DotMap<S>, key: Key, store: S): void => {
+    inner.forEachDot(store, (replica, seq) => {
+      let bySeq = m.owners.get(replica);
+      if (bySeq === undefined) m.owners.set(replica, (bySeq = new Map()));
+      bySeq.set(seq, key);
+    });
+  };
+  const disown = (m: DotMap<S>, store: S): void => {
+    inner.forEachDot(store, (replica, seq) => m.owners.get(replica)?.delete(seq));
+  };
+  const empty = (): DotMap<S> => ({ entries: new Map(), owners: new Map() });
+
+  return {
+    empty,
+    isEmpty: (m) => m.entries.size === 0,
+    clone(m) {
+      const out = empty();
+      for (const [key, store] of m.entries) out.entries.set(key, inner.clone(store));
+      for (const [replica, bySeq] of m.owners) out.owners.set(replica, new Map(bySeq));
+      return out;
+    },
+    merge(target, targetContext, delta, deltaContext) {
+      const touched = new Set<Key>(delta.entries.keys());
+      // Keys holding a dot that the delta's context covers may lose it. Walk whichever side is
+      // smaller: the delta's dots of that replica, or our live dots of it.
+      for (const replica of deltaContext.replicas()) {
+        const bySeq = target.owners.get(replica);
+        if (bySeq === undefined || bySeq.size === 0) continue;
+        const ranges = deltaContext.rangesOf(replica);
+        if (bySeq.size <= rangesSize(ranges)) {
+          for (const [seq, key] of bySeq) if (rangesHas(ranges, seq)) touched.add(key);
+        } else {
+          for (let i = 0; i < ranges.length; i += 2) {
+            for (let seq = ranges[i]!; seq <= ranges[i + 1]!; seq++) {
+              const key = bySeq.get(seq);
+              if (key !== undefined) touched.add(key);
+            }
+          }
+        }
+      }
+      for (const key of touched) {
+        const current = target.entries.get(key);
+        const incoming = delta.entries.get(key) ?? inner.empty();
+        if (current !== undefined) disown(target, current);
+        const merged = inner.merge(
+          current ?? inner.empty(),
+          targetContext,
+          incoming,
+          deltaContext,
+        );
+        if (inner.isEmpty(merged)) {
+          target.entries.delete(key);
+        } else {
+          target.entries.set(key, merged);
+          own(target, key, merged);
+        }
+      }
+      return target;
+    },
+    forEachDot(m, fn) {
+      for (const store of m.entries.values()) inner.forEachDot(store, fn);
+    },
+    unseen(m, context) {
+      const out = empty();
+      for (const [key, store] of m.entries) {
+        const rest = inner.unseen(store, context);
+        if (!inner.isEmpty(rest)) {
+          out.entries.set(key, rest);
+          own(out, key, rest);
+        }
+      }
+      return out;
+    },
+    equals(a, b) {
+      if (a.entries.size !== b.entries.size) return false;
+      for (const [key, store] of a.entries) {
+        const other = b.entries.get(key);
+        if (other === undefined || !inner.equals(store, other)) return false;
+      }
+      return true;
+    },
+    write(w, m, table) {
+      w.uint(m.entries.size);
+      for (const [key, store] of m.entries) {
+        writeKey(w, key);
+        inner.write(w, store, table);
+      }
+    },
+    read(r, table) {
+      const n = r.length(2);
+      const out = empty();
+      for (let i = 0; i < n; i++) {
+        const key = readKey(r);
+        if (out.entries.has(key)) r.fail('invariant', `key ${JSON.stringify(key)} twice`);
+        const store = r.nested(() => inner.read(r, table));
+        if (inner.isEmpty(store)) r.fail('invariant', `key ${JSON.stringify(key)} holds nothing`);
+        inner.forEachDot(store, (replica, seq) => {
+          if (out.owners.get(replica)?.has(seq)) {
+            r.fail('invariant', `dot ${replica}:${seq} held by two keys`);
+          }
+        });
+        out.entries.set(key, store);
+        own(out, key, store);
+      }
+      return out;
+    },
+  };
+}
+
+/** The map `key → store`: the payload of a delta that touches one key. */
+export function singletonDotMap<S>(inner: DotStoreKind<S>, key: Key, store: S): DotMap<S> {
+  const m: DotMap<S> = { entries: new Map([[key, store]]), owners: new Map() };
+  inner.forEachDot(store, (replica, seq) => {
+    let bySeq = m.owners.get(replica);
+    if (bySeq === undefined) m.owners.set(replica, (bySeq = new Map()));
+    bySeq.set(seq, key);
+  });
+  return m;
+}

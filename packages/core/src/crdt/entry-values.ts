@@ -1,0 +1,65 @@
+import { readValue, type Value, valueEquals, writeValue } from '../codec/value.js';
+import type { EntryValueKind } from './dot-store.js';
+
+/** A replica's running totals in a counter: increments `p` and decrements `n`. */
+export interface CounterEntry {
+  readonly p: number;
+  readonly n: number;
+}
+
+/** A last-writer-wins entry: the hybrid-clock time of the write and the value written. */
+export interface LwwEntry<V extends Value = Value> {
+  readonly wall: number;
+  readonly counter: number;
+  readonly value: V;
+}
+
+export const counterValues: EntryValueKind<CounterEntry> = {
+  equals: (a, b) => a.p === b.p && a.n === b.n,
+  write(w, e) {
+    w.uint(e.p);
+    w.uint(e.n);
+  },
+  read: (r) => ({ p: r.uint(), n: r.uint() }),
+};
+
+/** G-Counter entries are counter entries whose `n` is always 0, so only `p` is written. */
+export const growOnlyValues: EntryValueKind<CounterEntry> = {
+  equals: counterValues.equals,
+  write: (w, e) => w.uint(e.p),
+  read: (r) => ({ p: r.uint(), n: 0 }),
+};
+
+export const lwwValues: EntryValueKind<LwwEntry> = {
+  equals: (a, b) => a.wall === b.wall && a.counter === b.counter && valueEquals(a.value, b.value),
+  write(w, e) {
+    w.uint(e.wall);
+    w.uint(e.counter);
+    writeValue(w, e.value);
+  },
+  read: (r) => ({ wall: r.uint(), counter: r.uint(), value: readValue(r) }),
+};
+
+export const plainValues: EntryValueKind<Value> = {
+  equals: valueEquals,
+  write: writeValue,
+  read: readValue,
+};
+
+/** Set elements carry no payload: the dot alone says "added here". */
+export const presence: EntryValueKind<true> = {
+  equals: () => true,
+  write: () => {},
+  read: () => true,
+};
+
+/** Remove-Wins Set entries: `true` for an add, `false` for a remove. */
+export const addOrRemove: EntryValueKind<boolean> = {
+  equals: (a, b) => a === b,
+  write: (w, added) => w.u8(added ? 1 : 0),
+  read(r) {
+    const b = r.u8();
+    if (b > 1) r.fail('bad-tag', `an add/remove flag is 0 or 1, not ${b}`);
+    return b === 1;
+  },
+};

@@ -1,0 +1,66 @@
+import { assertKey, type Key, type Value } from '../codec/value.js';
+import { type CrdtState, CrdtType } from './crdt-type.js';
+import { type DotFun, dotFunKind } from './dot-fun.js';
+import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
+import { type LwwEntry, lwwValues } from './entry-values.js';
+import { type ClockedActor, lwwWinner, stamp } from './lww.js';
+import { entryAt, removingContext, replacingContext } from './mutation.js';
+import { registerType } from './registry.js';
+import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
+
+export type LWWMapState = CrdtState<DotMap<DotFun<LwwEntry>>>;
+
+/**
+ * A map whose every key is a last-writer-wins register. Removing a key drops the writes the
+ * remover has seen; a concurrent write to the key survives (no tombstones are kept, so a delete
+ * cannot win against a write it never saw).
+ */
+export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Value>> {
+  readonly typeId = 5;
+  readonly name = 'lww-map';
+  readonly registers = dotFunKind(lwwValues);
+  readonly kind = dotMapKind(this.registers);
+
+  override checkDelta(
+    _current: DotMap<DotFun<LwwEntry>>,
+    delta: DotMap<DotFun<LwwEntry>>,
+    bounds: DeltaBounds,
+  ): void {
+    for (const entries of delta.entries.values()) checkTimestamps(entries, bounds);
+  }
+
+  value(state: LWWMapState): Map<Key, Value> {
+    const out = new Map<Key, Value>();
+    for (const [key, entries] of state.store.entries) out.set(key, lwwWinner(entries)!.value.value);
+    return out;
+  }
+
+  get(state: LWWMapState, key: Key): Value | undefined {
+    const entries = state.store.entries.get(key);
+    return entries === undefined ? undefined : lwwWinner(entries)!.value.value;
+  }
+
+  /** Sets `key` to `value`. Returns the delta. */
+  set(state: LWWMapState, actor: ClockedActor, key: Key, value: Value): LWWMapState {
+    assertKey(key);
+    const entry = stamp(actor, value);
+    const next = state.context.next(actor.replica);
+    const observed = state.store.entries.get(key) ?? [];
+    return {
+      context: replacingContext(observed, next),
+      store: singletonDotMap(this.registers, key, [entryAt(next, entry)]),
+    };
+  }
+
+  /** Removes `key` as this replica sees it. Returns the delta (empty if the key is absent). */
+  remove(state: LWWMapState, key: Key): LWWMapState {
+    assertKey(key);
+    return {
+      context: removingContext(state.store.entries.get(key)),
+      store: this.kind.empty(),
+    };
+  }
+}
+
+export const LWWMap: LWWMapType = new LWWMapType();
+registerType(LWWMap.typeId, () => LWWMap);

@@ -1,0 +1,24 @@
+import { CausalContext } from '../causal/causal-context.js';
+import type { Dot } from '../causal/dot.js';
+import type { DotFun, DotEntry } from './dot-fun.js';
+
+/**
+ * The context of a delta that replaces `observed` entries with a new entry at `next`: the
+ * replaced dots (so receivers drop them) and the new one.
+ */
+export function replacingContext<V>(observed: DotFun<V>, next: Dot): CausalContext {
+  const ctx = new CausalContext();
+  for (const e of observed) ctx.add(e.replica, e.seq);
+  return ctx.add(next.replica, next.seq);
+}
+
+/** The context of a delta that removes `observed` entries and adds nothing. */
+export function removingContext<V>(observed: DotFun<V> | undefined): CausalContext {
+  const ctx = new CausalContext();
+  if (observed) for (const e of observed) ctx.add(e.replica, e.seq);
+  return ctx;
+}
+
+export function entryAt<V>(dot: Dot, value: V): DotEntry<V> {
+  return { replica: dot.replica, seq: dot.seq, value };
+}

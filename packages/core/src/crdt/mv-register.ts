@@ -1,0 +1,38 @@
+import { compareDots } from '../causal/dot.js';
+import { assertValue, type Value } from '../codec/value.js';
+import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
+import { type DotFun, dotFunKind } from './dot-fun.js';
+import { plainValues } from './entry-values.js';
+import { entryAt, replacingContext } from './mutation.js';
+import { registerType } from './registry.js';
+
+export type MVRegisterState = CrdtState<DotFun<Value>>;
+
+/**
+ * Multi-value register: a write replaces the writes it has seen, and concurrent writes all
+ * stay, so the application sees every version and can resolve them by writing again.
+ * No clock is involved.
+ */
+export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
+  readonly typeId = 4;
+  readonly name = 'mv-register';
+  readonly kind = dotFunKind(plainValues);
+
+  /** The concurrent values, in a deterministic order (by writer, then sequence). */
+  value(state: MVRegisterState): Value[] {
+    return state.store
+      .slice()
+      .sort(compareDots)
+      .map((e) => e.value);
+  }
+
+  /** Writes `value`, replacing every value this replica has seen. Returns the delta. */
+  set(state: MVRegisterState, actor: Actor, value: Value): MVRegisterState {
+    assertValue(value);
+    const next = state.context.next(actor.replica);
+    return { context: replacingContext(state.store, next), store: [entryAt(next, value)] };
+  }
+}
+
+export const MVRegister: MVRegisterType = new MVRegisterType();
+registerType(MVRegister.typeId, () => MVRegister);

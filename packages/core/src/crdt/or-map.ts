@@ -1,0 +1,101 @@
+import type { ByteWriter } from '../codec/byte-writer.js';
+import { assertKey, type Key } from '../codec/value.js';
+import { InvalidArgumentError } from '../errors.js';
+import { type CrdtState, CrdtType } from './crdt-type.js';
+import type { DeltaBounds } from './delta-bounds.js';
+import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
+import { type AnyCrdtType, readType, registerType } from './registry.js';
+
+/**
+ * Observed-remove map of nested CRDTs (the "causal map" of delta-state CRDTs). Every value is a
+ * CRDT of one type sharing the map's causal context; a key is present while its value holds a
+ * dot. Removing a key drops the dots the remover has seen, so an update concurrent with the
+ * remove keeps the key alive with what that update's writer had: a cart line whose quantity was
+ * raised on one device while another removed it stays, with the raising device's quantity.
+ */
+export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
+  readonly typeId = 9;
+  readonly name: string;
+  readonly kind;
+  readonly valueType: CrdtType<S, V>;
+
+  constructor(valueType: CrdtType<S, V>) {
+    super();
+    this.valueType = valueType;
+    this.name = `or-map<${valueType.name}>`;
+    this.kind = dotMapKind(valueType.kind);
+  }
+
+  override writeParams(w: ByteWriter): void {
+    w.uint(this.valueType.typeId);
+    this.valueType.writeParams(w);
+  }
+
+  override checkDelta(current: DotMap<S>, delta: DotMap<S>, bounds: DeltaBounds): void {
+    const none = this.valueType.kind.empty();
+    for (const [key, nested] of delta.entries) {
+      this.valueType.checkDelta(current.entries.get(key) ?? none, nested, bounds);
+    }
+  }
+
+  value(state: CrdtState<DotMap<S>>): Map<Key, V> {
+    const out = new Map<Key, V>();
+    for (const [key, store] of state.store.entries) {
+      out.set(key, this.valueType.value({ context: state.context, store }));
+    }
+    return out;
+  }
+
+  /** The nested state at `key` (sharing the map's context), or `undefined` if absent. */
+  get(state: CrdtState<DotMap<S>>, key: Key): CrdtState<S> | undefined {
+    const store = state.store.entries.get(key);
+    return store === undefined ? undefined : { context: state.context, store };
+  }
+
+  /**
+   * Applies a mutator of the value type to the value at `key` (an empty value if absent) and
+   * returns the map's delta. The nested state passed to `mutate` must not be changed.
+   *
+   * @example cart.update(state, 'sku-1', (line) => PNCounter.increment(line, actor, 2))
+   */
+  update(
+    state: CrdtState<DotMap<S>>,
+    key: Key,
+    mutate: (value: CrdtState<S>) => CrdtState<S>,
+  ): CrdtState<DotMap<S>> {
+    assertKey(key);
+    const current = state.store.entries.get(key) ?? this.valueType.kind.empty();
+    const nested = mutate({ context: state.context, store: current });
+    return {
+      context: nested.context,
+      store: this.valueType.kind.isEmpty(nested.store)
+        ? this.kind.empty()
+        : singletonDotMap(this.valueType.kind, key, nested.store),
+    };
+  }
+
+  /** Removes `key` as this replica sees it. Returns the delta (empty if absent). */
+  remove(state: CrdtState<DotMap<S>>, key: Key): CrdtState<DotMap<S>> {
+    assertKey(key);
+    const out = this.empty();
+    const store = state.store.entries.get(key);
+    if (store !== undefined) {
+      this.valueType.kind.forEachDot(store, (replica, seq) => out.context.add(replica, seq));
+    }
+    return out;
+  }
+}
+
+const cache = new WeakMap<AnyCrdtType, AnyCrdtType>();
+
+/** The OR-Map type whose values are of `valueType`; one instance per value type. */
+export function orMap<S, V>(valueType: CrdtType<S, V>): ORMapType<S, V> {
+  if (!(valueType instanceof CrdtType)) {
+    throw new InvalidArgumentError('an OR-Map needs a CRDT type for its values');
+  }
+  let type = cache.get(valueType);
+  if (type === undefined) cache.set(valueType, (type = new ORMapType(valueType)));
+  return type as ORMapType<S, V>;
+}
+
+registerType(9, (r) => orMap(readType(r)));

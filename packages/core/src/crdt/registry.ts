@@ -1,0 +1,67 @@
+import { ByteReader } from '../codec/byte-reader.js';
+import type { DecodeLimits } from '../codec/limits.js';
+import { STATE_FORMAT_VERSION, type CrdtState, type CrdtType } from './crdt-type.js';
+
+/** Any CRDT type, with its payload and value types erased. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds types of every payload shape.
+export type AnyCrdtType = CrdtType<any, unknown>;
+
+/** Reads a type's parameters (for OR-Map, its value type) and returns the type. */
+export type TypeReader = (r: ByteReader) => AnyCrdtType;
+
+const readers = new Map<number, TypeReader>();
+
+/**
+ * Makes a type decodable by id, so that a relay can merge documents it has no schema for.
+ * Built-in types register themselves; ids 1–15 are reserved for them.
+ */
+export function registerType(typeId: number, read: TypeReader): void {
+  if (!Number.isInteger(typeId) || typeId < 1 || typeId > 31) {
+    throw new RangeError(`type ids are integers from 1 to 31, not ${typeId}`);
+  }
+  const existing = readers.get(typeId);
+  if (existing !== undefined && existing !== read) {
+    throw new Error(`type id ${typeId} is already registered`);
+  }
+  readers.set(typeId, read);
+}
+
+/** Reads a type descriptor: its id, then its parameters. */
+export function readType(r: ByteReader, typeId: number = r.uint()): AnyCrdtType {
+  const read = readers.get(typeId);
+  if (read === undefined) return r.fail('unknown-type', `no CRDT type has id ${typeId}`);
+  return r.nested(() => read(r));
+}
+
+/** A decoded state together with the type its header named. */
+export interface DecodedState {
+  readonly type: AnyCrdtType;
+  // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the type's.
+  readonly state: CrdtState<any>;
+}
+
+/**
+ * Decodes a state of whatever registered type its header names.
+ * @throws {DecodeError} on malformed bytes or an unknown type.
+ */
+export function decodeState(bytes: Uint8Array, limits?: DecodeLimits): DecodedState {
+  const r = new ByteReader(bytes, limits);
+  const header = r.u8();
+  if (header >> 5 !== STATE_FORMAT_VERSION) {
+    r.fail('bad-version', `state format ${header >> 5} is not ${STATE_FORMAT_VERSION}`);
+  }
+  const type = readType(r, header & 0x1f);
+  const state = type.readBody(r);
+  r.end();
+  return { type, state };
+}
+
+/** Reads the type named by an encoded state's header, without decoding the state. */
+export function typeOfEncoded(bytes: Uint8Array, limits?: DecodeLimits): AnyCrdtType {
+  const r = new ByteReader(bytes, limits);
+  const header = r.u8();
+  if (header >> 5 !== STATE_FORMAT_VERSION) {
+    r.fail('bad-version', `state format ${header >> 5} is not ${STATE_FORMAT_VERSION}`);
+  }
+  return readType(r, header & 0x1f);
+}
