@@ -82,7 +82,11 @@ export class ByteReader {
   }
 
   string(): string {
-    const n = this.uint();
+    return this.stringOfLength(this.uint());
+  }
+
+  /** UTF-8 of `n` bytes whose length the caller has already read. */
+  stringOfLength(n: number): string {
     if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
     const view = this.#buf.subarray(this.#pos, this.#pos + n);
     let s: string;

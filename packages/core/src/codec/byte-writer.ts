@@ -61,10 +61,14 @@ export class ByteWriter {
     this.#pos += b.length;
   }
 
-  /** Length-prefixed UTF-8. */
-  string(s: string): void {
+  /**
+   * Length-prefixed UTF-8. With `doubledLength` the prefix is twice the length, leaving the low
+   * bit free for the caller's own tag (see `writeKey`).
+   */
+  string(s: string, doubledLength = false): void {
+    const scale = doubledLength ? 2 : 1;
     // ASCII fast path: most keys and ids are short ASCII strings.
-    if (s.length < 128) {
+    if (s.length * scale < 128) {
       let ascii = true;
       for (let i = 0; i < s.length; i++) {
         if (s.charCodeAt(i) > 0x7f) {
@@ -74,13 +78,13 @@ export class ByteWriter {
       }
       if (ascii) {
         this.#ensure(1 + s.length);
-        this.#buf[this.#pos++] = s.length;
+        this.#buf[this.#pos++] = s.length * scale;
         for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
         return;
       }
     }
     const b = encoder.encode(s);
-    this.uint(b.length);
+    this.uint(b.length * scale);
     this.bytes(b);
   }
 

@@ -17,11 +17,28 @@ export interface ReplicaTable {
   readonly context: CausalContext;
 }
 
-/** Writes the table and the context; returns the table for the store's encoder. */
-export function writeContext(w: ByteWriter, context: CausalContext): ReplicaTable {
+/**
+ * True when the table is a single compact id: the state header then says so with a flag bit
+ * instead of a count byte (most deltas come from one replica).
+ */
+export function isSingleCompactTable(context: CausalContext): boolean {
+  let n = 0;
+  for (const id of context.replicas()) if (++n > 1 || !isCompactReplicaId(id)) return false;
+  return n === 1;
+}
+
+/**
+ * Writes the table and the context; returns the table for the store's encoder. With
+ * `implicitSingle`, the caller has already flagged a table of one compact id.
+ */
+export function writeContext(
+  w: ByteWriter,
+  context: CausalContext,
+  implicitSingle = false,
+): ReplicaTable {
   const ids = [...context.replicas()];
   const compact = ids.every(isCompactReplicaId);
-  w.uint(ids.length * 2 + (compact ? 1 : 0));
+  if (!implicitSingle) w.uint(ids.length * 2 + (compact ? 1 : 0));
   for (const id of ids) {
     if (compact) {
       for (let i = 0; i < 14; i += 2) w.u8(Number.parseInt(id.slice(i, i + 2), 16));
@@ -48,8 +65,12 @@ export function writeContext(w: ByteWriter, context: CausalContext): ReplicaTabl
   return { ids, index, max, context };
 }
 
-export function readContext(r: ByteReader, context: CausalContext): ReplicaTable {
-  const head = r.uint();
+export function readContext(
+  r: ByteReader,
+  context: CausalContext,
+  implicitSingle = false,
+): ReplicaTable {
+  const head = implicitSingle ? 3 : r.uint();
   const compact = head % 2 === 1;
   const n = Math.floor(head / 2);
   if (n * (compact ? 8 : 3) > r.remaining) r.fail('truncated', `a table of ${n} replicas`);

@@ -160,18 +160,24 @@ function readNumberAfterTag(r: ByteReader, tag: number): number {
   return n;
 }
 
+/**
+ * Keys are mostly short strings, so a string key is just its length-prefixed UTF-8 with the
+ * length doubled; an odd first varint announces a number (its value tag follows).
+ */
 export function writeKey(w: ByteWriter, k: Key): void {
   if (typeof k === 'string') {
-    w.u8(Tag.String);
-    w.string(k);
+    w.string(k, true);
   } else {
+    w.u8(1);
     writeNumber(w, k);
   }
 }
 
 export function readKey(r: ByteReader): Key {
+  const head = r.uint();
+  if (head % 2 === 0) return r.stringOfLength(head / 2);
+  if (head !== 1) r.fail('bad-tag', `a key starts with 1 or an even length, not ${head}`);
   const tag = r.u8();
-  if (tag === Tag.String) return r.string();
   if (tag === Tag.Uint || tag === Tag.NegInt || tag === Tag.Float) return readNumberAfterTag(r, tag);
   return r.fail('bad-tag', `tag ${tag} cannot start a key`);
 }

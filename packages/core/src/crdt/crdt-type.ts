@@ -3,7 +3,7 @@ import type { ReplicaId } from '../causal/replica-id.js';
 import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
-import { readContext, writeContext } from '../codec/replica-table.js';
+import { isSingleCompactTable, readContext, writeContext } from '../codec/replica-table.js';
 import type { DeltaBounds } from './delta-bounds.js';
 import type { DotStoreKind } from './dot-store.js';
 
@@ -31,8 +31,22 @@ export interface Actor {
   readonly replica: ReplicaId;
 }
 
-/** Version of the encoding of states, in the top three bits of every state's first byte. */
+/**
+ * Version of the encoding of states. The first byte of every encoded state is
+ * `version << 6 | singleReplica << 5 | typeId`: the flag says the replica table is one compact
+ * id, which saves a byte on nearly every delta.
+ */
 export const STATE_FORMAT_VERSION = 1;
+const SINGLE_REPLICA_FLAG = 0x20;
+
+/** Splits a state's first byte; refuses an unknown format version. */
+export function readStateHeader(r: ByteReader): { typeId: number; singleReplica: boolean } {
+  const header = r.u8();
+  if (header >> 6 !== STATE_FORMAT_VERSION) {
+    r.fail('bad-version', `state format ${header >> 6} is not ${STATE_FORMAT_VERSION}`);
+  }
+  return { typeId: header & 0x1f, singleReplica: (header & SINGLE_REPLICA_FLAG) !== 0 };
+}
 
 /**
  * A delta-state CRDT type: one dot-store kind, a value function, and (in subclasses) mutators
@@ -114,9 +128,10 @@ export abstract class CrdtType<S, V> {
   }
 
   writeTo(w: ByteWriter, state: CrdtState<S>): void {
-    w.u8((STATE_FORMAT_VERSION << 5) | this.typeId);
+    const single = isSingleCompactTable(state.context);
+    w.u8((STATE_FORMAT_VERSION << 6) | (single ? SINGLE_REPLICA_FLAG : 0) | this.typeId);
     this.writeParams(w);
-    const table = writeContext(w, state.context);
+    const table = writeContext(w, state.context, single);
     this.kind.write(w, state.store, table);
   }
 
@@ -126,25 +141,21 @@ export abstract class CrdtType<S, V> {
    */
   decode(bytes: Uint8Array, limits?: DecodeLimits): CrdtState<S> {
     const r = new ByteReader(bytes, limits);
-    const header = r.u8();
-    if (header >> 5 !== STATE_FORMAT_VERSION) {
-      r.fail('bad-version', `state format ${header >> 5} is not ${STATE_FORMAT_VERSION}`);
-    }
+    const { typeId, singleReplica } = readStateHeader(r);
     const expected = new ByteWriter();
     this.writeParams(expected);
-    const params = expected.finish();
-    if ((header & 0x1f) !== this.typeId || !paramsMatch(r, params)) {
+    if (typeId !== this.typeId || !paramsMatch(r, expected.finish())) {
       r.fail('wrong-type', `this is not a ${this.name} state`);
     }
-    const state = this.readBody(r);
+    const state = this.readBody(r, singleReplica);
     r.end();
     return state;
   }
 
   /** Reads the context and store that follow a header. */
-  readBody(r: ByteReader): CrdtState<S> {
+  readBody(r: ByteReader, singleReplica: boolean): CrdtState<S> {
     const context = new CausalContext();
-    const table = readContext(r, context);
+    const table = readContext(r, context, singleReplica);
     const store = this.kind.read(r, table);
     return { context, store };
   }

@@ -30,14 +30,21 @@ export const growOnlyValues: EntryValueKind<CounterEntry> = {
   read: (r) => ({ p: r.uint(), n: 0 }),
 };
 
+/** The wall time and a "counter follows" bit share a varint: the counter is nearly always 0. */
 export const lwwValues: EntryValueKind<LwwEntry> = {
   equals: (a, b) => a.wall === b.wall && a.counter === b.counter && valueEquals(a.value, b.value),
   write(w, e) {
-    w.uint(e.wall);
-    w.uint(e.counter);
+    w.uint(e.wall * 2 + (e.counter > 0 ? 1 : 0));
+    if (e.counter > 0) w.uint(e.counter);
     writeValue(w, e.value);
   },
-  read: (r) => ({ wall: r.uint(), counter: r.uint(), value: readValue(r) }),
+  read(r) {
+    const packed = r.uint();
+    const wall = Math.floor(packed / 2);
+    const counter = packed % 2 === 1 ? r.uint() : 0;
+    if (packed % 2 === 1 && counter === 0) r.fail('invariant', 'a zero counter written out');
+    return { wall, counter, value: readValue(r) };
+  },
 };
 
 export const plainValues: EntryValueKind<Value> = {

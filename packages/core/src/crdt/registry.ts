@@ -1,6 +1,6 @@
 import { ByteReader } from '../codec/byte-reader.js';
 import type { DecodeLimits } from '../codec/limits.js';
-import { STATE_FORMAT_VERSION, type CrdtState, type CrdtType } from './crdt-type.js';
+import { type CrdtState, type CrdtType, readStateHeader } from './crdt-type.js';
 
 /** Any CRDT type, with its payload and value types erased. */
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds types of every payload shape.
@@ -46,12 +46,9 @@ export interface DecodedState {
  */
 export function decodeState(bytes: Uint8Array, limits?: DecodeLimits): DecodedState {
   const r = new ByteReader(bytes, limits);
-  const header = r.u8();
-  if (header >> 5 !== STATE_FORMAT_VERSION) {
-    r.fail('bad-version', `state format ${header >> 5} is not ${STATE_FORMAT_VERSION}`);
-  }
-  const type = readType(r, header & 0x1f);
-  const state = type.readBody(r);
+  const { typeId, singleReplica } = readStateHeader(r);
+  const type = readType(r, typeId);
+  const state = type.readBody(r, singleReplica);
   r.end();
   return { type, state };
 }
@@ -59,9 +56,5 @@ export function decodeState(bytes: Uint8Array, limits?: DecodeLimits): DecodedSt
 /** Reads the type named by an encoded state's header, without decoding the state. */
 export function typeOfEncoded(bytes: Uint8Array, limits?: DecodeLimits): AnyCrdtType {
   const r = new ByteReader(bytes, limits);
-  const header = r.u8();
-  if (header >> 5 !== STATE_FORMAT_VERSION) {
-    r.fail('bad-version', `state format ${header >> 5} is not ${STATE_FORMAT_VERSION}`);
-  }
-  return readType(r, header & 0x1f);
+  return readType(r, readStateHeader(r).typeId);
 }
