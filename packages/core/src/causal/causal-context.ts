@@ -1,5 +1,4 @@
 import type { Dot } from './dot.js';
-import type { ReplicaId } from './replica-id.js';
 import {
   type Ranges,
   rangesAddMut,
@@ -12,6 +11,7 @@ import {
   rangesSubtract,
   rangesUnion,
 } from './ranges.js';
+import type { ReplicaId } from './replica-id.js';
 import { VersionVector } from './version-vector.js';
 
 /** How two causal histories relate. */

@@ -108,7 +108,8 @@ export function readContext(
       end = start - 2 - r.uint();
       if (end < 1) r.fail('invariant', 'a context range ends below 1');
     }
-    for (let i = ranges.length - 2; i >= 0; i -= 2) context.addRange(id, ranges[i]!, ranges[i + 1]!);
+    for (let i = ranges.length - 2; i >= 0; i -= 2)
+      context.addRange(id, ranges[i]!, ranges[i + 1]!);
   }
   return { ids, index, max, context };
 }
@@ -126,6 +127,7 @@ export function readDot(r: ByteReader, t: ReplicaTable): { replica: ReplicaId; s
   if (i >= t.ids.length) r.fail('invariant', `replica index ${i} is not in the table`);
   const replica = t.ids[i]!;
   const seq = t.max[i]! - r.uint();
-  if (!t.context.has(replica, seq)) r.fail('invariant', `dot ${replica}:${seq} is outside the context`);
+  if (!t.context.has(replica, seq))
+    r.fail('invariant', `dot ${replica}:${seq} is outside the context`);
   return { replica, seq };
 }

@@ -18,7 +18,7 @@ export type Value =
 /** What identifies set elements and map keys. `1` and `"1"` are different keys. */
 export type Key = string | number;
 
-const enum Tag {
+enum Tag {
   Null = 0,
   False = 1,
   True = 2,
@@ -178,7 +178,8 @@ export function readKey(r: ByteReader): Key {
   if (head % 2 === 0) return r.stringOfLength(head / 2);
   if (head !== 1) r.fail('bad-tag', `a key starts with 1 or an even length, not ${head}`);
   const tag = r.u8();
-  if (tag === Tag.Uint || tag === Tag.NegInt || tag === Tag.Float) return readNumberAfterTag(r, tag);
+  if (tag === Tag.Uint || tag === Tag.NegInt || tag === Tag.Float)
+    return readNumberAfterTag(r, tag);
   return r.fail('bad-tag', `tag ${tag} cannot start a key`);
 }
 

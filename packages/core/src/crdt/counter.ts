@@ -1,10 +1,10 @@
 import { InvalidArgumentError } from '../errors.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
+import { checkCounterEntries, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
-import { checkCounterEntries, type DeltaBounds } from './delta-bounds.js';
 
 export type CounterState = CrdtState<DotFun<CounterEntry>>;
 
@@ -45,7 +45,11 @@ function sum(state: CounterState): number {
 
 /** Grow-only counter: the sum of per-replica increments. Page views, downloads. */
 export class GCounterType extends CrdtType<DotFun<CounterEntry>, number> {
-  override checkDelta(current: DotFun<CounterEntry>, delta: DotFun<CounterEntry>, bounds: DeltaBounds): void {
+  override checkDelta(
+    current: DotFun<CounterEntry>,
+    delta: DotFun<CounterEntry>,
+    bounds: DeltaBounds,
+  ): void {
     checkCounterEntries(current, delta, bounds);
   }
 
@@ -66,7 +70,11 @@ export class GCounterType extends CrdtType<DotFun<CounterEntry>, number> {
 
 /** Counter with increments and decrements: likes, cart quantities. */
 export class PNCounterType extends CrdtType<DotFun<CounterEntry>, number> {
-  override checkDelta(current: DotFun<CounterEntry>, delta: DotFun<CounterEntry>, bounds: DeltaBounds): void {
+  override checkDelta(
+    current: DotFun<CounterEntry>,
+    delta: DotFun<CounterEntry>,
+    bounds: DeltaBounds,
+  ): void {
     checkCounterEntries(current, delta, bounds);
   }
 

@@ -1,6 +1,6 @@
+import { ValidationError } from '../errors.js';
 import type { DotFun } from './dot-fun.js';
 import type { CounterEntry, LwwEntry } from './entry-values.js';
-import { ValidationError } from '../errors.js';
 
 /** Limits that type-specific delta checks enforce (see `validateDelta`). */
 export interface DeltaBounds {

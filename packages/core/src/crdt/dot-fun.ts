@@ -1,4 +1,3 @@
-import type { CausalContext } from '../causal/causal-context.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import { readDot, writeDot } from '../codec/replica-table.js';
 import type { DotStoreKind, EntryValueKind } from './dot-store.js';
@@ -77,4 +76,3 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
     },
   };
 }
-

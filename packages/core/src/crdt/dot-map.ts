@@ -1,4 +1,3 @@
-import type { CausalContext } from '../causal/causal-context.js';
 import { rangesHas, rangesSize } from '../causal/ranges.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { Key } from '../codec/value.js';
@@ -16,14 +15,19 @@ export interface DotMap<S> {
   readonly owners: Map<ReplicaId, Map<number, Key>>;
 }
 
+/** Records in `m.owners` that `key` holds the dots of `store`. */
+function own<S>(inner: DotStoreKind<S>, m: DotMap<S>, key: Key, store: S): void {
+  inner.forEachDot(store, (replica, seq) => {
+    let bySeq = m.owners.get(replica);
+    if (bySeq === undefined) {
+      bySeq = new Map();
+      m.owners.set(replica, bySeq);
+    }
+    bySeq.set(seq, key);
+  });
+}
+
 export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
-  const own = (m: DotMap<S>, key: Key, store: S): void => {
-    inner.forEachDot(store, (replica, seq) => {
-      let bySeq = m.owners.get(replica);
-      if (bySeq === undefined) m.owners.set(replica, (bySeq = new Map()));
-      bySeq.set(seq, key);
-    });
-  };
   const disown = (m: DotMap<S>, store: S): void => {
     inner.forEachDot(store, (replica, seq) => m.owners.get(replica)?.delete(seq));
   };
@@ -61,17 +65,12 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
         const current = target.entries.get(key);
         const incoming = delta.entries.get(key) ?? inner.empty();
         if (current !== undefined) disown(target, current);
-        const merged = inner.merge(
-          current ?? inner.empty(),
-          targetContext,
-          incoming,
-          deltaContext,
-        );
+        const merged = inner.merge(current ?? inner.empty(), targetContext, incoming, deltaContext);
         if (inner.isEmpty(merged)) {
           target.entries.delete(key);
         } else {
           target.entries.set(key, merged);
-          own(target, key, merged);
+          own(inner, target, key, merged);
         }
       }
       return target;
@@ -85,7 +84,7 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
         const rest = inner.unseen(store, context);
         if (!inner.isEmpty(rest)) {
           out.entries.set(key, rest);
-          own(out, key, rest);
+          own(inner, out, key, rest);
         }
       }
       return out;
@@ -119,7 +118,7 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
           }
         });
         out.entries.set(key, store);
-        own(out, key, store);
+        own(inner, out, key, store);
       }
       return out;
     },
@@ -129,10 +128,6 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
 /** The map `key → store`: the payload of a delta that touches one key. */
 export function singletonDotMap<S>(inner: DotStoreKind<S>, key: Key, store: S): DotMap<S> {
   const m: DotMap<S> = { entries: new Map([[key, store]]), owners: new Map() };
-  inner.forEachDot(store, (replica, seq) => {
-    let bySeq = m.owners.get(replica);
-    if (bySeq === undefined) m.owners.set(replica, (bySeq = new Map()));
-    bySeq.set(seq, key);
-  });
+  own(inner, m, key, store);
   return m;
 }

@@ -1,12 +1,12 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
+import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
 import { entryAt, removingContext, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
-import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 
 export type LWWMapState = CrdtState<DotMap<DotFun<LwwEntry>>>;
 

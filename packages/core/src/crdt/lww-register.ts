@@ -1,11 +1,11 @@
 import type { Value } from '../codec/value.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
+import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
-import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 
 export type LWWRegisterState = CrdtState<DotFun<LwwEntry>>;
 
@@ -19,7 +19,11 @@ export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefine
   readonly name = 'lww-register';
   readonly kind = dotFunKind(lwwValues);
 
-  override checkDelta(_current: DotFun<LwwEntry>, delta: DotFun<LwwEntry>, bounds: DeltaBounds): void {
+  override checkDelta(
+    _current: DotFun<LwwEntry>,
+    delta: DotFun<LwwEntry>,
+    bounds: DeltaBounds,
+  ): void {
     checkTimestamps(delta, bounds);
   }
 

@@ -1,6 +1,6 @@
 import { CausalContext } from '../causal/causal-context.js';
 import type { Dot } from '../causal/dot.js';
-import type { DotFun, DotEntry } from './dot-fun.js';
+import type { DotEntry, DotFun } from './dot-fun.js';
 
 /**
  * The context of a delta that replaces `observed` entries with a new entry at `next`: the

@@ -94,7 +94,10 @@ export function orMap<S, V>(valueType: CrdtType<S, V>): ORMapType<S, V> {
     throw new InvalidArgumentError('an OR-Map needs a CRDT type for its values');
   }
   let type = cache.get(valueType);
-  if (type === undefined) cache.set(valueType, (type = new ORMapType(valueType)));
+  if (type === undefined) {
+    type = new ORMapType(valueType);
+    cache.set(valueType, type);
+  }
   return type as ORMapType<S, V>;
 }
 

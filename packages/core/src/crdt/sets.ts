@@ -1,3 +1,4 @@
+import { CausalContext } from '../causal/causal-context.js';
 import type { Dot } from '../causal/dot.js';
 import { assertKey, type Key } from '../codec/value.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
@@ -95,13 +96,9 @@ export class ORSetType extends ObservedRemoveSet {
 
   /** Removes the one instance named by `tag` (nothing if it is not live here). */
   removeTag(state: SetState, tag: Dot): SetState {
-    for (const [element, entries] of state.store.entries) {
-      const hit = entries.find((e) => e.replica === tag.replica && e.seq === tag.seq);
-      if (hit !== undefined) {
-        return { context: removingContext([hit]), store: this.kind.empty() };
-      }
-    }
-    return this.empty();
+    const element = state.store.owners.get(tag.replica)?.get(tag.seq);
+    if (element === undefined) return this.empty();
+    return { context: new CausalContext().add(tag.replica, tag.seq), store: this.kind.empty() };
   }
 }
 
@@ -128,8 +125,7 @@ export class RWSetType extends CrdtType<DotMap<DotFun<boolean>>, Set<Key>> {
   }
 
   has(state: RWSetState, element: Key): boolean {
-    const ops = state.store.entries.get(element);
-    return ops !== undefined && ops.every((e) => e.value);
+    return state.store.entries.get(element)?.every((e) => e.value) ?? false;
   }
 
   add(state: RWSetState, actor: Actor, element: Key): RWSetState {

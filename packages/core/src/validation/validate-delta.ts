@@ -90,4 +90,3 @@ export function decodeDeltaOf<S>(
     throw err;
   }
 }
-

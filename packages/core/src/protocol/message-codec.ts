@@ -1,0 +1,217 @@
+import { CausalContext } from '../causal/causal-context.js';
+import { ByteReader } from '../codec/byte-reader.js';
+import { ByteWriter } from '../codec/byte-writer.js';
+import type { DecodeLimits } from '../codec/limits.js';
+import { readContext, writeContext } from '../codec/replica-table.js';
+import {
+  MAX_DOCUMENT_ID_LENGTH,
+  type Message,
+  PROTOCOL_VERSION,
+  type Subscription,
+} from './messages.js';
+
+/**
+ * Binary framing of {@link Message}s: a version byte, a kind byte, then the fields in a fixed
+ * order. CRDT deltas travel as their own encoding (length-prefixed), so a relay can forward
+ * one without re-encoding it. docs/protocol.md documents every byte.
+ */
+const KINDS = [
+  'welcome',
+  'sync',
+  'delta',
+  'ack',
+  'replicated',
+  'error',
+  'subscribe',
+  'unsubscribe',
+  'push',
+  'feed-request',
+  'feed-batch',
+  'feed-ack',
+] as const satisfies readonly Message['kind'][];
+
+const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1]));
+
+export function encodeMessage(m: Message): Uint8Array {
+  const w = new ByteWriter(32);
+  w.u8(PROTOCOL_VERSION);
+  w.u8(KIND_CODE.get(m.kind)!);
+  switch (m.kind) {
+    case 'welcome':
+      w.uint(m.protocol);
+      w.string(m.region);
+      w.string(m.relayId);
+      w.uint(m.time);
+      w.uint(m.limits.maxMessageBytes);
+      w.uint(m.limits.maxDeltasPerSecond);
+      w.uint(m.limits.maxDriftMs);
+      break;
+    case 'sync':
+    case 'delta':
+      w.string(m.doc);
+      blob(w, m.delta);
+      break;
+    case 'ack':
+      w.uint(m.ids.length);
+      for (const id of m.ids) w.uint(id);
+      break;
+    case 'replicated':
+      w.string(m.doc);
+      writeContext(w, m.dots);
+      break;
+    case 'error':
+      w.string(m.code);
+      w.string(m.message);
+      w.uint(m.push === undefined ? 0 : m.push + 1);
+      w.string(m.doc ?? '');
+      break;
+    case 'subscribe':
+      w.uint(m.docs.length);
+      for (const s of m.docs) {
+        w.string(s.doc);
+        blob(w, s.type);
+        writeContext(w, s.digest.context);
+        writeContext(w, s.digest.live);
+      }
+      break;
+    case 'unsubscribe':
+      w.uint(m.docs.length);
+      for (const doc of m.docs) w.string(doc);
+      break;
+    case 'push':
+      w.uint(m.entries.length);
+      for (const e of m.entries) {
+        w.uint(e.id);
+        w.string(e.doc);
+        blob(w, e.delta);
+      }
+      break;
+    case 'feed-request':
+      w.uint(m.after);
+      break;
+    case 'feed-batch':
+      w.uint(m.entries.length);
+      for (const e of m.entries) {
+        w.uint(e.seq);
+        w.string(e.doc);
+        blob(w, e.delta);
+      }
+      break;
+    case 'feed-ack':
+      w.uint(m.upTo);
+      break;
+  }
+  return w.finish();
+}
+
+function blob(w: ByteWriter, bytes: Uint8Array): void {
+  w.uint(bytes.length);
+  w.bytes(bytes);
+}
+
+/**
+ * Decodes one message from untrusted bytes.
+ * @throws {DecodeError} for anything malformed, of another protocol version, or past `limits`.
+ */
+export function decodeMessage(bytes: Uint8Array, limits?: DecodeLimits): Message {
+  const r = new ByteReader(bytes, limits);
+  const version = r.u8();
+  if (version !== PROTOCOL_VERSION) {
+    r.fail('bad-version', `protocol ${version} is not ${PROTOCOL_VERSION}`);
+  }
+  const code = r.u8();
+  const kind = KINDS[code - 1];
+  if (kind === undefined) return r.fail('bad-tag', `unknown message kind ${code}`);
+  const m = readBody(r, kind);
+  r.end();
+  return m;
+}
+
+function docId(r: ByteReader): string {
+  const doc = r.string();
+  if (doc.length === 0 || doc.length > MAX_DOCUMENT_ID_LENGTH) {
+    r.fail('invariant', `a document id has 1 to ${MAX_DOCUMENT_ID_LENGTH} characters`);
+  }
+  return doc;
+}
+
+function context(r: ByteReader): CausalContext {
+  const ctx = new CausalContext();
+  readContext(r, ctx);
+  return ctx;
+}
+
+function readBody(r: ByteReader, kind: Message['kind']): Message {
+  switch (kind) {
+    case 'welcome':
+      return {
+        kind,
+        protocol: r.uint(),
+        region: r.string(),
+        relayId: r.string(),
+        time: r.uint(),
+        limits: { maxMessageBytes: r.uint(), maxDeltasPerSecond: r.uint(), maxDriftMs: r.uint() },
+      };
+    case 'sync':
+    case 'delta':
+      return { kind, doc: docId(r), delta: r.bytes(r.uint()) };
+    case 'ack': {
+      const n = r.length();
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) ids.push(r.uint());
+      return { kind, ids };
+    }
+    case 'replicated':
+      return { kind, doc: docId(r), dots: context(r) };
+    case 'error': {
+      const code = r.string();
+      const message = r.string();
+      const push = r.uint();
+      const doc = r.string();
+      return {
+        kind,
+        code,
+        message,
+        ...(push > 0 ? { push: push - 1 } : {}),
+        ...(doc !== '' ? { doc } : {}),
+      };
+    }
+    case 'subscribe': {
+      const n = r.length(4);
+      const docs: Subscription[] = [];
+      for (let i = 0; i < n; i++) {
+        docs.push({
+          doc: docId(r),
+          type: r.bytes(r.uint()),
+          digest: { context: context(r), live: context(r) },
+        });
+      }
+      return { kind, docs };
+    }
+    case 'unsubscribe': {
+      const n = r.length(2);
+      const docs: string[] = [];
+      for (let i = 0; i < n; i++) docs.push(docId(r));
+      return { kind, docs };
+    }
+    case 'push': {
+      const n = r.length(3);
+      const entries = [];
+      for (let i = 0; i < n; i++)
+        entries.push({ id: r.uint(), doc: docId(r), delta: r.bytes(r.uint()) });
+      return { kind, entries };
+    }
+    case 'feed-request':
+      return { kind, after: r.uint() };
+    case 'feed-batch': {
+      const n = r.length(3);
+      const entries = [];
+      for (let i = 0; i < n; i++) {
+        entries.push({ seq: r.uint(), doc: docId(r), delta: r.bytes(r.uint()) });
+      }
+      return { kind, entries };
+    }
+    case 'feed-ack':
+      return { kind, upTo: r.uint() };
+  }
+}

@@ -1,0 +1,142 @@
+import type { CausalContext } from '../causal/causal-context.js';
+import type { ReplicaId } from '../causal/replica-id.js';
+import type { SyncDigest } from '../crdt/crdt-type.js';
+
+/** Version of the wire protocol; a relay refuses clients of another major version. */
+export const PROTOCOL_VERSION = 1;
+
+/** A document's name, unique per relay deployment: 1–256 characters. */
+export type DocumentId = string;
+export const MAX_DOCUMENT_ID_LENGTH = 256;
+
+/**
+ * What a client sends in the Socket.IO handshake (`auth`), as JSON: the token for the relay's
+ * `authenticate` hook, the replica ids whose dots this connection may mint, the protocol version.
+ */
+export interface HelloAuth {
+  readonly protocol: number;
+  readonly token?: string;
+  readonly replicas: readonly ReplicaId[];
+}
+
+/** Limits the relay enforces, announced in {@link Welcome} so clients can stay within them. */
+export interface RelayLimits {
+  readonly maxMessageBytes: number;
+  readonly maxDeltasPerSecond: number;
+  readonly maxDriftMs: number;
+}
+
+// ─── relay → client ───────────────────────────────────────────────────────────────────────────
+
+/** First message on a connection: who the relay is, its time, its limits. */
+export interface Welcome {
+  readonly kind: 'welcome';
+  readonly protocol: number;
+  readonly region: string;
+  readonly relayId: string;
+  /** The relay's wall clock (ms) when it sent this; clients derive their HLC offset from it. */
+  readonly time: number;
+  readonly limits: RelayLimits;
+}
+
+/** Answer to a subscription: exactly what the client lacked, as one encoded delta. */
+export interface SyncReply {
+  readonly kind: 'sync';
+  readonly doc: DocumentId;
+  /** An encoded state (`CrdtType.encode`): the relay's `deltaSince(client digest)`. */
+  readonly delta: Uint8Array;
+}
+
+/** A live delta of a subscribed document, written by someone else. */
+export interface DeltaEvent {
+  readonly kind: 'delta';
+  readonly doc: DocumentId;
+  readonly delta: Uint8Array;
+}
+
+/** Pushes durably committed by the relay, by their ids. */
+export interface Ack {
+  readonly kind: 'ack';
+  readonly ids: readonly number[];
+}
+
+/** Dots of a document now durable in every region, as far as this relay knows. */
+export interface Replicated {
+  readonly kind: 'replicated';
+  readonly doc: DocumentId;
+  readonly dots: CausalContext;
+}
+
+/** Why a message was refused. `push` names the refused push id, `doc` the document. */
+export interface ErrorEvent {
+  readonly kind: 'error';
+  readonly code: string;
+  readonly message: string;
+  readonly push?: number;
+  readonly doc?: DocumentId;
+}
+
+// ─── client → relay ───────────────────────────────────────────────────────────────────────────
+
+/** One document a client subscribes to: its type (an encoded empty state) and what it has. */
+export interface Subscription {
+  readonly doc: DocumentId;
+  /** `type.encode(type.empty())`: names the type so the relay can create or check the doc. */
+  readonly type: Uint8Array;
+  readonly digest: SyncDigest;
+}
+
+export interface Subscribe {
+  readonly kind: 'subscribe';
+  readonly docs: readonly Subscription[];
+}
+
+export interface Unsubscribe {
+  readonly kind: 'unsubscribe';
+  readonly docs: readonly DocumentId[];
+}
+
+/** One delta to merge; `id` is the sender's, unique per connection, echoed in the ack. */
+export interface PushEntry {
+  readonly id: number;
+  readonly doc: DocumentId;
+  readonly delta: Uint8Array;
+}
+
+export interface Push {
+  readonly kind: 'push';
+  readonly entries: readonly PushEntry[];
+}
+
+// ─── relay ↔ relay ────────────────────────────────────────────────────────────────────────────
+
+/** One change of a relay's feed: a delta that entered through that relay, in commit order. */
+export interface FeedEntry {
+  readonly seq: number;
+  readonly doc: DocumentId;
+  readonly delta: Uint8Array;
+}
+
+/** A peer asks for the feed after `after` (the last sequence it has durably merged). */
+export interface FeedRequest {
+  readonly kind: 'feed-request';
+  readonly after: number;
+}
+
+/** Part of the feed, in order. */
+export interface FeedBatch {
+  readonly kind: 'feed-batch';
+  readonly entries: readonly FeedEntry[];
+}
+
+/** The receiving peer has durably merged the feed up to `upTo`. */
+export interface FeedAck {
+  readonly kind: 'feed-ack';
+  readonly upTo: number;
+}
+
+export type RelayToClient = Welcome | SyncReply | DeltaEvent | Ack | Replicated | ErrorEvent;
+export type ClientToRelay = Subscribe | Unsubscribe | Push;
+export type PeerMessage = FeedRequest | FeedBatch | FeedAck;
+/** Every message of the protocol, as a tagged union on `kind`. */
+export type Message = RelayToClient | ClientToRelay | PeerMessage;
