@@ -37,9 +37,20 @@ function bump(state: CounterState, actor: Actor, dp: number, dn: number): Counte
   };
 }
 
+/**
+ * A replica's totals only grow, and a delta delivered late (after a newer one from the same
+ * replica) brings back an older entry that stays until anti-entropy removes it. Counting each
+ * replica's greatest totals, not every entry, keeps such a state from counting updates twice.
+ */
 function sum(state: CounterState): number {
+  const p = new Map<string, number>();
+  const n = new Map<string, number>();
+  for (const e of state.store) {
+    p.set(e.replica, Math.max(p.get(e.replica) ?? 0, e.value.p));
+    n.set(e.replica, Math.max(n.get(e.replica) ?? 0, e.value.n));
+  }
   let total = 0;
-  for (const e of state.store) total += e.value.p - e.value.n;
+  for (const [replica, inc] of p) total += inc - n.get(replica)!;
   return total;
 }
 

@@ -1,0 +1,58 @@
+/** Machine description and the results file. */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, platform, arch, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Version of an installed package, read from its package.json (some packages do not export it,
+ * so it is found by walking up the node_modules directories).
+ * @param {string} name
+ */
+export function packageVersion(name) {
+  let dir = benchDir;
+  for (;;) {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8'))
+        .version;
+    } catch {
+      const up = dirname(dir);
+      if (up === dir) return 'unknown';
+      dir = up;
+    }
+  }
+}
+
+export function machineInfo() {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    versions: {
+      '@helios/core': packageVersion('@helios/core'),
+      yjs: packageVersion('yjs'),
+      '@automerge/automerge': packageVersion('@automerge/automerge'),
+      msgpackr: packageVersion('msgpackr'),
+    },
+  };
+}
+
+/**
+ * Writes `bench/results/<name>.json` through a temporary file, so an interrupted run never
+ * leaves a truncated results file behind.
+ * @param {string} name
+ * @param {unknown} report
+ * @returns {string} the path written
+ */
+export function writeResults(name, report) {
+  const path = join(benchDir, 'results', `${name}.json`);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+  return path;
+}

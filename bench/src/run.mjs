@@ -1,0 +1,59 @@
+/**
+ * Benchmark entry point: `node src/run.mjs <suite> [--quick]`.
+ * From the repository root: `npm run bench -- core [--quick]` (build @helios/core first).
+ */
+import { markdownTable, textTable } from './table.mjs';
+import { machineInfo, writeResults } from './results.mjs';
+
+const SUITES = {
+  core: async () => (await import('./core.mjs')).runCore,
+};
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const suite = args.find((a) => !a.startsWith('--'));
+const markdown = args.includes('--markdown');
+
+if (suite === undefined || !Object.hasOwn(SUITES, suite)) {
+  console.error(`usage: node src/run.mjs <${Object.keys(SUITES).join('|')}> [--quick] [--markdown]`);
+  process.exit(2);
+}
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('note: run with --expose-gc (as `npm run bench` does) to collect between sections');
+}
+
+/** @type {(opts: { quick: boolean, log: (s: string) => void }) => import('./core.mjs').Result[]} */
+let run;
+try {
+  run = await SUITES[/** @type {keyof typeof SUITES} */ (suite)]();
+} catch (err) {
+  if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ERR_MODULE_NOT_FOUND') {
+    console.error(`${err}\nIs @helios/core built? Run: cd packages/core && npx tsc -b`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const started = performance.now();
+const log = (/** @type {string} */ s) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${s}`);
+log(`${suite}${quick ? ' (quick)' : ''} on node ${process.version}`);
+const results = run({ quick, log });
+const report = {
+  machine: machineInfo(),
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  durationS: Math.round((performance.now() - started) / 100) / 10,
+  results,
+};
+// A quick run is a smoke test: it must not overwrite the reference figures of a full run.
+const path = writeResults(quick ? `${suite}-quick` : suite, report);
+
+console.log(`\n${markdown ? markdownTable(results) : textTable(results)}\n`);
+console.log('ratio > 1 means Helios is better (ours/peer for throughput, peer/ours otherwise).');
+const goals = results.filter((r) => r.goal !== undefined);
+const missed = goals.filter((r) => !r.goalMet);
+console.log(`goals: ${goals.length - missed.length}/${goals.length} met`);
+for (const r of missed) console.log(`  missed: ${r.metric} vs ${r.peer ?? '-'} (goal ${r.goal})`);
+console.log(`wrote ${path} in ${report.durationS} s`);

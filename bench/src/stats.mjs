@@ -1,0 +1,33 @@
+/**
+ * Order statistics over samples. Percentiles use the nearest-rank method, so p99 of 10 000
+ * samples is a sample that was actually observed, never an interpolation.
+ */
+
+/** @param {ArrayLike<number>} xs */
+function sorted(xs) {
+  return Float64Array.from(xs).sort();
+}
+
+/**
+ * @param {ArrayLike<number>} xs
+ * @param {number} p in [0, 100]
+ * @returns {number}
+ */
+export function percentile(xs, p) {
+  if (xs.length === 0) throw new RangeError('percentile of no samples');
+  const s = sorted(xs);
+  const rank = Math.max(1, Math.ceil((p / 100) * s.length));
+  return /** @type {number} */ (s[rank - 1]);
+}
+
+/**
+ * The median; for an even count, the mean of the two middle samples.
+ * @param {ArrayLike<number>} xs
+ * @returns {number}
+ */
+export function median(xs) {
+  if (xs.length === 0) throw new RangeError('median of no samples');
+  const s = sorted(xs);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? /** @type {number} */ (s[mid]) : (s[mid - 1] + s[mid]) / 2;
+}

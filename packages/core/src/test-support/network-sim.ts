@@ -1,0 +1,416 @@
+/**
+ * A seeded, deterministic network of replicas for randomized convergence tests, in the spirit of
+ * Yjs's `testHelper`: every choice (which message goes next, which is lost, duplicated or
+ * overtaken, who is partitioned from whom) comes from one PRNG, so a failing schedule replays
+ * exactly from its seed.
+ *
+ * Two layers:
+ * - {@link Network}: schedules opaque messages between `n` nodes over per-link FIFO queues, with
+ *   drops, duplicates (each message is delivered 1–3 times), reordering and partitions. It knows
+ *   nothing of CRDTs, so client/relay tests can push socket frames through it.
+ * - {@link CrdtSim}: `n` replicas of one CRDT type on such a network. Local mutations are merged
+ *   and broadcast as encoded deltas; {@link CrdtSim.antiEntropy} then repairs whatever the
+ *   network lost with pairwise `deltaSince(state, digest(other))` exchanges, through the codec.
+ *
+ * @example
+ * const sim = new CrdtSim({ type: AWSet, nodes: 5, seed });
+ * sim.mutate(0, (state, r) => AWSet.add(state, r, 'x'));
+ * sim.deliver(10);
+ * sim.partition([[0, 1], [2, 3, 4]]);
+ * sim.heal();
+ * sim.antiEntropy();
+ * expect(sim.divergence()).toBeUndefined();
+ */
+import type { CausalContext } from '../causal/causal-context.js';
+import { newReplicaId, type ReplicaId } from '../causal/replica-id.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../codec/limits.js';
+import type { CrdtState, CrdtType, SyncDigest } from '../crdt/crdt-type.js';
+
+/** A small seeded PRNG (mulberry32) with the helpers randomized tests need. */
+export interface Rng {
+  /** The seed this generator started from. */
+  readonly seed: number;
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** Uniform integer in [lo, hi] (inclusive). */
+  range(lo: number, hi: number): number;
+  /** True with probability `p`. */
+  chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+  /** Shuffles `items` in place and returns it. */
+  shuffle<T>(items: T[]): T[];
+  /** `n` random bytes (e.g. for `newReplicaId`). */
+  bytes(n: number): Uint8Array;
+  /** An independent generator seeded from this one, so sub-streams do not disturb each other. */
+  fork(): Rng;
+}
+
+/** Mulberry32: 32 bits of state, good enough statistics for scheduling, and trivially seedable. */
+export function createRng(seed: number): Rng {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  const rng: Rng = {
+    seed: seed >>> 0,
+    next,
+    int,
+    range: (lo, hi) => lo + int(hi - lo + 1),
+    chance: (p) => next() < p,
+    pick<T>(items: readonly T[]): T {
+      if (items.length === 0) throw new RangeError('pick from an empty list');
+      return items[int(items.length)]!;
+    },
+    shuffle<T>(items: T[]): T[] {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = int(i + 1);
+        const tmp = items[i]!;
+        items[i] = items[j]!;
+        items[j] = tmp;
+      }
+      return items;
+    },
+    bytes(n) {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = int(256);
+      return out;
+    },
+    fork: () => createRng(int(2 ** 32)),
+  };
+  return rng;
+}
+
+/**
+ * The seed of a randomized test: `HELIOS_SEED` when set (to replay a failure), else a fresh
+ * random one. Schedule `i` of a run uses `scheduleSeed(base, i)`, and `scheduleSeed(s, 0) === s`,
+ * so the seed printed for a failing schedule replays it as the first schedule of a new run.
+ */
+export function baseSeed(env: string | undefined = process.env.HELIOS_SEED): number {
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isSafeInteger(n)) throw new RangeError(`HELIOS_SEED must be an integer, not ${env}`);
+    return n >>> 0;
+  }
+  return Math.floor(Math.random() * 2 ** 32) >>> 0;
+}
+
+export function scheduleSeed(base: number, i: number): number {
+  return (base + i) >>> 0;
+}
+
+/** How unreliable the network is. Probabilities are per message (or per delivery for reorder). */
+export interface NetworkOptions {
+  /** Seeds every scheduling decision. */
+  readonly seed: number;
+  /** Number of nodes, addressed 0…n-1. */
+  readonly nodes: number;
+  /** Probability that a sent message is lost. Default 0.1. */
+  readonly dropRate?: number;
+  /** Probability that a message is delivered 2 or 3 times instead of once. Default 0.2. */
+  readonly duplicateRate?: number;
+  /** Probability that a delivery takes a random queued message of its link, not the oldest. */
+  readonly reorderRate?: number;
+}
+
+/** Counters of what the network did, for reports and for tests that want to see faults. */
+export interface NetworkStats {
+  sent: number;
+  dropped: number;
+  duplicated: number;
+  delivered: number;
+  reordered: number;
+}
+
+interface Envelope<M> {
+  readonly msg: M;
+}
+
+/**
+ * Opaque message scheduling over per-link queues (`from → to`). A partition cuts links: a message
+ * sent over a cut link is lost, one already queued there waits until {@link heal} (arriving very
+ * late, which is the worst reordering a real network produces).
+ */
+export class Network<M> {
+  readonly rng: Rng;
+  readonly nodes: number;
+  readonly stats: NetworkStats = { sent: 0, dropped: 0, duplicated: 0, delivered: 0, reordered: 0 };
+  readonly #queues: Envelope<M>[][];
+  readonly #deliver: (to: number, from: number, msg: M) => void;
+  readonly #dropRate: number;
+  readonly #duplicateRate: number;
+  readonly #reorderRate: number;
+  #group: number[];
+
+  constructor(options: NetworkOptions, deliver: (to: number, from: number, msg: M) => void) {
+    this.rng = createRng(options.seed);
+    this.nodes = options.nodes;
+    this.#deliver = deliver;
+    this.#dropRate = options.dropRate ?? 0.1;
+    this.#duplicateRate = options.duplicateRate ?? 0.2;
+    this.#reorderRate = options.reorderRate ?? 0.3;
+    this.#queues = Array.from({ length: this.nodes * this.nodes }, () => []);
+    this.#group = Array.from({ length: this.nodes }, () => 0);
+  }
+
+  /** True when `from` and `to` are on the same side of the current partition. */
+  canReach(from: number, to: number): boolean {
+    return this.#group[from] === this.#group[to];
+  }
+
+  /** Queues `msg` for `to`, subject to loss, duplication and the current partition. */
+  send(from: number, to: number, msg: M): void {
+    this.stats.sent++;
+    if (!this.canReach(from, to) || this.rng.chance(this.#dropRate)) {
+      this.stats.dropped++;
+      return;
+    }
+    let copies = 1;
+    if (this.rng.chance(this.#duplicateRate)) {
+      copies += this.rng.range(1, 2);
+      this.stats.duplicated++;
+    }
+    const queue = this.#queues[from * this.nodes + to]!;
+    for (let i = 0; i < copies; i++) queue.push({ msg });
+  }
+
+  /** Sends `msg` from `from` to every other node. */
+  broadcast(from: number, msg: M): void {
+    for (let to = 0; to < this.nodes; to++) if (to !== from) this.send(from, to, msg);
+  }
+
+  /**
+   * Splits the nodes into groups that cannot reach each other. Nodes listed in no group are
+   * isolated on their own.
+   */
+  partition(groups: readonly (readonly number[])[]): void {
+    this.#group = Array.from({ length: this.nodes }, (_, i) => groups.length + i);
+    groups.forEach((g, gi) => {
+      for (const node of g) this.#group[node] = gi;
+    });
+  }
+
+  /** Reconnects everyone; messages held on cut links become deliverable. */
+  heal(): void {
+    this.#group = this.#group.map(() => 0);
+  }
+
+  /** Queued messages, including those held by a partition. */
+  pending(): number {
+    let n = 0;
+    for (const q of this.#queues) n += q.length;
+    return n;
+  }
+
+  /**
+   * Delivers one message over a random non-empty reachable link. Returns false when no message
+   * can currently be delivered.
+   */
+  step(): boolean {
+    const ready: number[] = [];
+    for (let link = 0; link < this.#queues.length; link++) {
+      if (this.#queues[link]!.length === 0) continue;
+      const from = Math.floor(link / this.nodes);
+      if (this.canReach(from, link % this.nodes)) ready.push(link);
+    }
+    if (ready.length === 0) return false;
+    const link = this.rng.pick(ready);
+    const queue = this.#queues[link]!;
+    let at = 0;
+    if (queue.length > 1 && this.rng.chance(this.#reorderRate)) {
+      at = this.rng.int(queue.length);
+      if (at > 0) this.stats.reordered++;
+    }
+    const [env] = queue.splice(at, 1);
+    this.stats.delivered++;
+    this.#deliver(link % this.nodes, Math.floor(link / this.nodes), env!.msg);
+    return true;
+  }
+
+  /** Delivers up to `maxSteps` messages; returns how many were delivered. */
+  run(maxSteps = Number.POSITIVE_INFINITY): number {
+    let n = 0;
+    while (n < maxSteps && this.step()) n++;
+    return n;
+  }
+
+  /** Forgets every queued message (e.g. to model a restart that loses in-flight traffic). */
+  clear(): void {
+    for (const q of this.#queues) q.length = 0;
+  }
+}
+
+/** One replica of a {@link CrdtSim}: usable directly as the `actor` of a mutator. */
+export interface SimReplica<S> {
+  readonly index: number;
+  readonly replica: ReplicaId;
+  state: CrdtState<S>;
+}
+
+export interface CrdtSimOptions<S, V> extends NetworkOptions {
+  readonly type: CrdtType<S, V>;
+  /** Replica ids; default: `nodes` compact ids drawn from the seeded PRNG. */
+  readonly replicaIds?: readonly ReplicaId[];
+  /** Limits every received message is decoded under. */
+  readonly limits?: DecodeLimits;
+  /** Called after a replica merged a received delta (network or anti-entropy). */
+  readonly onMerge?: (replica: SimReplica<S>, delta: CrdtState<S>) => void;
+}
+
+/**
+ * `nodes` replicas of `type` on a {@link Network}. Everything that crosses the network is bytes:
+ * deltas are encoded by the sender and decoded (under `limits`) by the receiver, so the codec is
+ * part of every schedule. `oracle` is the join of every delta ever produced, in production
+ * order: what every replica must equal once anti-entropy is done.
+ */
+export class CrdtSim<S, V> {
+  readonly type: CrdtType<S, V>;
+  readonly net: Network<Uint8Array>;
+  readonly replicas: SimReplica<S>[];
+  readonly oracle: CrdtState<S>;
+  /** A PRNG for the test's own choices, independent of the network's. */
+  readonly rng: Rng;
+  readonly limits: DecodeLimits;
+  /** Anti-entropy messages exchanged (non-empty deltas only). */
+  antiEntropyDeltas = 0;
+  readonly #onMerge: ((replica: SimReplica<S>, delta: CrdtState<S>) => void) | undefined;
+
+  constructor(options: CrdtSimOptions<S, V>) {
+    this.type = options.type;
+    this.limits = options.limits ?? DEFAULT_DECODE_LIMITS;
+    this.#onMerge = options.onMerge;
+    this.net = new Network<Uint8Array>(options, (to, _from, bytes) => this.#receive(to, bytes));
+    this.rng = this.net.rng.fork();
+    const ids =
+      options.replicaIds ??
+      Array.from({ length: options.nodes }, () => newReplicaId((n) => this.rng.bytes(n)));
+    if (ids.length !== options.nodes || new Set(ids).size !== ids.length) {
+      throw new RangeError('replicaIds must hold `nodes` distinct ids');
+    }
+    this.replicas = ids.map((replica, index) => ({ index, replica, state: this.type.empty() }));
+    this.oracle = this.type.empty();
+  }
+
+  /**
+   * Runs a mutator on replica `i`, merges its delta locally and broadcasts it. Returns the delta
+   * (already merged; do not merge it again).
+   */
+  mutate(i: number, fn: (state: CrdtState<S>, replica: SimReplica<S>) => CrdtState<S>): CrdtState<S> {
+    const r = this.replicas[i]!;
+    const delta = fn(r.state, r);
+    this.type.merge(r.state, delta);
+    this.type.merge(this.oracle, delta);
+    this.net.broadcast(i, this.type.encode(delta));
+    return delta;
+  }
+
+  /** Delivers up to `maxSteps` queued messages (all deliverable ones by default). */
+  deliver(maxSteps?: number): number {
+    return this.net.run(maxSteps);
+  }
+
+  partition(groups: readonly (readonly number[])[]): void {
+    this.net.partition(groups);
+  }
+
+  heal(): void {
+    this.net.heal();
+  }
+
+  /**
+   * Pairwise anti-entropy between reachable replicas, in random order, until a whole round sends
+   * nothing: `b` sends its digest (context and live dots, encoded as empty states) and `a` answers
+   * with `deltaSince(a, digest)`, encoded. Returns the number of rounds.
+   * @throws {Error} when not quiescent after `maxRounds` rounds (the sync protocol livelocks).
+   */
+  antiEntropy(maxRounds = 20): number {
+    const n = this.replicas.length;
+    for (let round = 1; round <= maxRounds; round++) {
+      const pairs: [number, number][] = [];
+      for (let a = 0; a < n; a++) {
+        for (let b = 0; b < n; b++) if (a !== b && this.net.canReach(a, b)) pairs.push([a, b]);
+      }
+      let sent = 0;
+      for (const [a, b] of this.rng.shuffle(pairs)) {
+        const digest = this.#digestOverWire(this.replicas[b]!.state);
+        const delta = this.type.deltaSince(this.replicas[a]!.state, digest);
+        if (delta.context.isEmpty && this.type.kind.isEmpty(delta.store)) continue;
+        sent++;
+        this.antiEntropyDeltas++;
+        this.#receive(b, this.type.encode(delta));
+      }
+      if (sent === 0) return round;
+    }
+    throw new Error(`anti-entropy not quiescent after ${maxRounds} rounds`);
+  }
+
+  /**
+   * Why the replicas differ from each other or from the oracle (first difference found), or
+   * `undefined` when all states are equal. Values are compared with `sameValue`.
+   */
+  divergence(sameValue: (a: V, b: V) => boolean = defaultSameValue): string | undefined {
+    const ref = this.oracle;
+    for (const r of this.replicas) {
+      if (!this.type.equals(r.state, ref)) {
+        return `replica ${r.index} (${r.replica}) state differs from the oracle: context ${r.state.context} vs ${ref.context}`;
+      }
+      if (!sameValue(this.type.value(r.state), this.type.value(ref))) {
+        return `replica ${r.index} (${r.replica}) value differs from the oracle`;
+      }
+    }
+    return undefined;
+  }
+
+  #digestOverWire(state: CrdtState<S>): SyncDigest {
+    const d = this.type.digest(state);
+    return { context: this.#contextOverWire(d.context), live: this.#contextOverWire(d.live) };
+  }
+
+  #contextOverWire(context: CausalContext): CausalContext {
+    const bytes = this.type.encode({ context, store: this.type.kind.empty() });
+    return this.type.decode(bytes, this.limits).context;
+  }
+
+  #receive(to: number, bytes: Uint8Array): void {
+    const r = this.replicas[to]!;
+    const delta = this.type.decode(bytes, this.limits);
+    this.type.merge(r.state, delta);
+    this.#onMerge?.(r, delta);
+  }
+}
+
+/**
+ * Structural equality of CRDT values as applications read them: numbers, `Value`s, arrays,
+ * `Map`s and `Set`s (compared by content, not insertion order), `Uint8Array`s.
+ */
+export function defaultSameValue(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** A string that is equal for structurally equal values (Maps and Sets sorted by key). */
+export function canonical(v: unknown): string {
+  if (v === undefined) return 'u';
+  if (v === null || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return Object.is(v, -0) ? 'n-0' : `n${v}`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return `b[${v.join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v instanceof Map) {
+    const items = [...v].map(([k, x]) => `${canonical(k)}=>${canonical(x)}`).sort();
+    return `M{${items.join(',')}}`;
+  }
+  if (v instanceof Set) return `S{${[...v].map(canonical).sort().join(',')}}`;
+  if (typeof v === 'object') {
+    const items = Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`)
+      .sort();
+    return `{${items.join(',')}}`;
+  }
+  throw new TypeError(`cannot compare a ${typeof v}`);
+}

@@ -1,0 +1,88 @@
+import type { DocumentId } from '@helios/core';
+
+/**
+ * One durable change: a delta merged into a document, in commit order. `origin` is the region
+ * through which the delta entered the system: the relay's own region for deltas pushed by its
+ * clients, a peer's region for deltas replicated from there. A relay's *feed* is its changes of
+ * its own origin; peers pull it by `seq`.
+ */
+export interface StoredChange {
+  /** Position in this store's commit order: increasing, assigned at commit. */
+  readonly seq: number;
+  readonly doc: DocumentId;
+  /** The encoded delta (`CrdtType.encode`), exactly as merged. */
+  readonly delta: Uint8Array;
+  readonly origin: string;
+}
+
+/** A change to append; the store assigns its `seq`. */
+export type NewChange = Omit<StoredChange, 'seq'>;
+
+/** What the relay needs to rebuild a document: its newest snapshot and the changes after it. */
+export interface StoredDocument {
+  /** Encoded state of the whole document up to `snapshotSeq`, or null before the first one. */
+  readonly snapshot: Uint8Array | null;
+  /** The highest change seq folded into `snapshot` (0 without a snapshot). */
+  readonly snapshotSeq: number;
+  /** Changes of this document with seq > snapshotSeq, in seq order. */
+  readonly changes: readonly StoredChange[];
+}
+
+/** Everything one group commit writes, atomically and durably. */
+export interface CommitBatch {
+  readonly changes: readonly NewChange[];
+  /**
+   * Feed positions of peers merged in this batch: `peer`'s feed has been merged up to `upTo`.
+   * Stored in the same transaction as the changes, so a restart resumes exactly there.
+   */
+  readonly cursors?: readonly { readonly peer: string; readonly upTo: number }[];
+}
+
+/**
+ * The relay's durable storage, for one region (`region` names the origin of its own feed). Three implementations share one conformance suite: SQLite (the
+ * embedded default), Postgres (shared by several relay nodes of one region) and memory (tests).
+ *
+ * Every method may be called concurrently; `commit` calls are applied in call order.
+ */
+export interface RelayStore {
+  /** Loads a document, or `undefined` if no change of it was ever committed. */
+  load(doc: DocumentId): Promise<StoredDocument | undefined>;
+
+  /**
+   * Appends the batch in one durable transaction and returns the assigned seqs, in order.
+   * Resolves only after the data would survive a crash of the process (and, for SQLite and
+   * Postgres, of the machine).
+   */
+  commit(batch: CommitBatch): Promise<number[]>;
+
+  /**
+   * Records a snapshot of `doc` covering every change of it with seq <= `upToSeq`, then deletes
+   * the covered changes, except changes of the store's own region (its feed) that peers may
+   * still need: those stay until {@link release} covers them. Load cost then depends on the
+   * snapshot and the changes after it, not on the history.
+   */
+  saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void>;
+
+  /** This region's feed: its own-origin changes with seq > `after`, in order, at most `limit`. */
+  readFeed(after: number, limit: number): Promise<StoredChange[]>;
+
+  /** The position up to which this relay has merged `peer`'s feed (0 if never). */
+  getCursor(peer: string): Promise<number>;
+
+  /**
+   * Every peer has merged this region's feed up to `upTo`: feed changes up to there may go
+   * once a snapshot covers them (now for those already covered, later for the others).
+   */
+  release(upTo: number): Promise<void>;
+
+  /**
+   * Binds a replica id to a user on first use. Resolves to the user that owns the replica:
+   * `user` if it was free or already theirs, someone else's id otherwise.
+   */
+  claimReplica(replica: string, user: string): Promise<string>;
+
+  /** Highest committed seq of `doc` (0 if none): lets a node notice changes made by another. */
+  lastSeq(doc: DocumentId): Promise<number>;
+
+  close(): Promise<void>;
+}
