@@ -46,7 +46,7 @@ import { collectGarbage, medianTime, opsPerSec } from './timing.mjs';
  *   lwwOps: number, lwwKeys: number, automergeOps: number, runs: number,
  *   b31Replicas: number, b31Runs: number,
  *   awSize: number, awSamples: number, awRounds: number,
- *   codecTargetMs: number, codecRuns: number,
+ *   codecTargetMs: number, codecRuns: number, codecWarmupMs: number,
  * }} Config
  */
 
@@ -63,6 +63,7 @@ const FULL = {
   awRounds: 3,
   codecTargetMs: 150,
   codecRuns: 5,
+  codecWarmupMs: 400,
 };
 
 /** Same shapes (1540 replicas, 100k-element set), fewer repetitions. */
@@ -79,6 +80,7 @@ const QUICK = {
   awRounds: 2,
   codecTargetMs: 40,
   codecRuns: 3,
+  codecWarmupMs: 150,
 };
 
 /**
@@ -592,7 +594,7 @@ function codec(cfg, log, deltas) {
     const theirs = pack(plain);
     check(T.equals(T.decode(ours), state), `helios codec round-trips ${name}`);
     check(isDeepStrictEqual(unpack(theirs), plain), `msgpackr round-trips ${name}`);
-    const opts = { targetMs: cfg.codecTargetMs, runs: cfg.codecRuns };
+    const opts = { targetMs: cfg.codecTargetMs, runs: cfg.codecRuns, warmupMs: cfg.codecWarmupMs };
     const heliosRate = opsPerSec(() => T.decode(T.encode(state)), opts);
     const msgpackRate = opsPerSec(() => unpack(pack(plain)), opts);
     log(

@@ -1,6 +1,6 @@
 /** Machine description and the results file. */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, platform, arch, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,12 @@ export function packageVersion(name) {
   }
 }
 
+/** The 1-minute load average, two decimals. */
+export function loadAverage() {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
+}
+
+/** Taken before a run: `loadAverage1m` is then the load of the other processes. */
 export function machineInfo() {
   const cpu = cpus();
   return {
@@ -33,6 +39,8 @@ export function machineInfo() {
     cpu: cpu[0]?.model.trim() ?? 'unknown',
     cores: cpu.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other processes compete for the cores: a load near the core count means noisy figures.
+    loadAverage1m: loadAverage(),
     versions: {
       '@helios/core': packageVersion('@helios/core'),
       yjs: packageVersion('yjs'),

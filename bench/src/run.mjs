@@ -3,7 +3,7 @@
  * From the repository root: `npm run bench -- core [--quick]` (build @helios/core first).
  */
 import { markdownTable, textTable } from './table.mjs';
-import { machineInfo, writeResults } from './results.mjs';
+import { loadAverage, machineInfo, writeResults } from './results.mjs';
 
 const SUITES = {
   core: async () => (await import('./core.mjs')).runCore,
@@ -35,13 +35,15 @@ try {
   throw err;
 }
 
+const machine = machineInfo();
 const started = performance.now();
 const log = (/** @type {string} */ s) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${s}`);
 log(`${suite}${quick ? ' (quick)' : ''} on node ${process.version}`);
 const results = run({ quick, log });
 const report = {
-  machine: machineInfo(),
+  // The load after the run includes the benchmark's own busy core.
+  machine: { ...machine, loadAverage1mAfter: loadAverage() },
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
   durationS: Math.round((performance.now() - started) / 100) / 10,

@@ -9,7 +9,7 @@ export function formatNumber(x) {
   const abs = Math.abs(x);
   if (abs >= 1e6) return `${(x / 1e6).toPrecision(3)} M`;
   if (abs >= 1e4) return `${(x / 1e3).toPrecision(3)} k`;
-  if (Number.isInteger(x)) return String(x);
+  if (abs >= 100 || Number.isInteger(x)) return String(Math.round(x));
   return x.toPrecision(3);
 }
 

@@ -39,13 +39,15 @@ export function medianTime({ setup, run, runs, warmup = 1 }) {
 }
 
 /**
- * Operations per second of `op`, called in a tight loop. The loop length is calibrated so one
- * run lasts about `targetMs`; the result is the median over `runs` runs.
+ * Operations per second of `op`, called in a tight loop. After `warmupMs` of untimed calls (V8
+ * needs a few hundred ms to optimize a codec's whole call tree), the loop length is calibrated
+ * so one run lasts about `targetMs`; the result is the median over `runs` runs.
  * @param {(i: number) => void} op
- * @param {{ targetMs: number, runs: number }} opts
+ * @param {{ targetMs: number, runs: number, warmupMs: number }} opts
  */
-export function opsPerSec(op, { targetMs, runs }) {
-  // Calibration doubles as warm-up: it runs the op until the JIT has settled on it.
+export function opsPerSec(op, { targetMs, runs, warmupMs }) {
+  const warmupEnd = performance.now() + warmupMs;
+  for (let i = 0; performance.now() < warmupEnd; i++) op(i);
   let n = 1;
   let elapsed = 0;
   while (elapsed < targetMs / 8) {

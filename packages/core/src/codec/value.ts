@@ -34,12 +34,29 @@ enum Tag {
 /** Deepest nesting a value may have. Matches the decoder's default depth limit. */
 export const MAX_VALUE_DEPTH = 32;
 
+/** In a `u` regex a surrogate pair is one code point, so this matches lone surrogates only. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * UTF-8 cannot carry a lone surrogate: the encoder would send U+FFFD, and the writer would keep
+ * a value that no other replica ever sees. Refuse such strings before they are stored.
+ */
+function assertWellFormed(s: string): void {
+  if (LONE_SURROGATE.test(s)) {
+    throw new InvalidArgumentError(
+      'a string holds a lone UTF-16 surrogate, which UTF-8 cannot encode',
+    );
+  }
+}
+
 /** @throws {InvalidArgumentError} unless `v` is a {@link Value}. */
 export function assertValue(v: unknown, depth = 0): asserts v is Value {
   if (depth > MAX_VALUE_DEPTH) throw new InvalidArgumentError('value nested too deeply');
-  if (v === null || typeof v === 'boolean' || typeof v === 'string' || v instanceof Uint8Array) {
+  if (typeof v === 'string') {
+    assertWellFormed(v);
     return;
   }
+  if (v === null || typeof v === 'boolean' || v instanceof Uint8Array) return;
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new InvalidArgumentError(`${v} is not a finite number`);
     return;
@@ -49,7 +66,10 @@ export function assertValue(v: unknown, depth = 0): asserts v is Value {
     return;
   }
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    for (const item of Object.values(v)) assertValue(item, depth + 1);
+    for (const [key, item] of Object.entries(v)) {
+      assertWellFormed(key);
+      assertValue(item, depth + 1);
+    }
     return;
   }
   throw new InvalidArgumentError(
@@ -59,7 +79,7 @@ export function assertValue(v: unknown, depth = 0): asserts v is Value {
 
 /** @throws {InvalidArgumentError} unless `k` is a string or a finite number. */
 export function assertKey(k: unknown): asserts k is Key {
-  if (typeof k === 'string') return;
+  if (typeof k === 'string') return assertWellFormed(k);
   if (typeof k === 'number' && Number.isFinite(k)) return;
   throw new InvalidArgumentError('a key or set element is a string or a finite number');
 }

@@ -8,6 +8,11 @@ export interface DeltaBounds {
   readonly maxCounterStep: number;
   /** Latest wall time (ms) an LWW write may carry. */
   readonly latestWall: number;
+  /**
+   * Whether the receiver has seen a dot already. Entries it has seen are no-ops in a merge (a
+   * retransmission, or a stale delta that a newer one superseded), so they are not checked.
+   */
+  readonly seen: (replica: string, seq: number) => boolean;
 }
 
 /** Counter entries never go down, and go up by at most `maxCounterStep` per delta. */
@@ -17,6 +22,7 @@ export function checkCounterEntries(
   bounds: DeltaBounds,
 ): void {
   for (const e of delta) {
+    if (bounds.seen(e.replica, e.seq)) continue;
     let p = 0;
     let n = 0;
     for (const c of current) {
@@ -42,7 +48,7 @@ export function checkCounterEntries(
 /** LWW writes may not be stamped past the receiver's drift bound. */
 export function checkTimestamps(entries: DotFun<LwwEntry>, bounds: DeltaBounds): void {
   for (const e of entries) {
-    if (e.value.wall > bounds.latestWall) {
+    if (e.value.wall > bounds.latestWall && !bounds.seen(e.replica, e.seq)) {
       throw new ValidationError(
         'clock-drift',
         `a write by replica ${e.replica} is stamped ${e.value.wall - bounds.latestWall} ms past the drift bound`,

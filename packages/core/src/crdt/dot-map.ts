@@ -28,9 +28,6 @@ function own<S>(inner: DotStoreKind<S>, m: DotMap<S>, key: Key, store: S): void 
 }
 
 export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
-  const disown = (m: DotMap<S>, store: S): void => {
-    inner.forEachDot(store, (replica, seq) => m.owners.get(replica)?.delete(seq));
-  };
   const empty = (): DotMap<S> => ({ entries: new Map(), owners: new Map() });
 
   return {
@@ -44,19 +41,28 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
     },
     merge(target, targetContext, delta, deltaContext) {
       const touched = new Set<Key>(delta.entries.keys());
-      // Keys holding a dot that the delta's context covers may lose it. Walk whichever side is
-      // smaller: the delta's dots of that replica, or our live dots of it.
+      // The join keeps one of our dots that the delta's context covers only if the delta holds
+      // it too, and takes a delta dot only if our context lacks it. So the owners index follows
+      // from what the delta touches; re-indexing whole nested stores instead made merging n
+      // concurrent writes to one key cost O(n²).
+      const lost: [Map<number, Key>, number][] = [];
+      const cover = (replica: ReplicaId, bySeq: Map<number, Key>, seq: number, key: Key): void => {
+        touched.add(key);
+        if (delta.owners.get(replica)?.get(seq) !== key) lost.push([bySeq, seq]);
+      };
+      // Walk whichever side is smaller: the delta's dots of that replica, or our live dots of it.
       for (const replica of deltaContext.replicas()) {
         const bySeq = target.owners.get(replica);
         if (bySeq === undefined || bySeq.size === 0) continue;
         const ranges = deltaContext.rangesOf(replica);
         if (bySeq.size <= rangesSize(ranges)) {
-          for (const [seq, key] of bySeq) if (rangesHas(ranges, seq)) touched.add(key);
+          for (const [seq, key] of bySeq)
+            if (rangesHas(ranges, seq)) cover(replica, bySeq, seq, key);
         } else {
           for (let i = 0; i < ranges.length; i += 2) {
             for (let seq = ranges[i]!; seq <= ranges[i + 1]!; seq++) {
               const key = bySeq.get(seq);
-              if (key !== undefined) touched.add(key);
+              if (key !== undefined) cover(replica, bySeq, seq, key);
             }
           }
         }
@@ -64,13 +70,20 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       for (const key of touched) {
         const current = target.entries.get(key);
         const incoming = delta.entries.get(key) ?? inner.empty();
-        if (current !== undefined) disown(target, current);
         const merged = inner.merge(current ?? inner.empty(), targetContext, incoming, deltaContext);
-        if (inner.isEmpty(merged)) {
-          target.entries.delete(key);
-        } else {
-          target.entries.set(key, merged);
-          own(inner, target, key, merged);
+        if (inner.isEmpty(merged)) target.entries.delete(key);
+        else target.entries.set(key, merged);
+      }
+      for (const [bySeq, seq] of lost) bySeq.delete(seq);
+      for (const [replica, theirs] of delta.owners) {
+        for (const [seq, key] of theirs) {
+          if (targetContext.has(replica, seq)) continue;
+          let bySeq = target.owners.get(replica);
+          if (bySeq === undefined) {
+            bySeq = new Map();
+            target.owners.set(replica, bySeq);
+          }
+          bySeq.set(seq, key);
         }
       }
       return target;

@@ -18,8 +18,8 @@ import {
   typeCases,
   wellFormednessProblems,
 } from '../test-support/arbitraries.js';
-import type { ClockedActor } from './lww.js';
 import type { CrdtState } from './crdt-type.js';
+import type { ClockedActor } from './lww.js';
 import { decodeState, typeOfEncoded } from './registry.js';
 
 const RUNS = 120;
@@ -36,7 +36,7 @@ function pool(c: AnyTypeCase, run: HistoryRun<unknown, unknown>, seed = 0): Stat
     const s = c.type.empty();
     const bits = (seed * salt) ^ (salt * 0x5bd1e995);
     run.ops.forEach((o, i) => {
-      if (((bits >>> i % 31) & 1) === 1) c.type.merge(s, o.delta);
+      if (((bits >>> (i % 31)) & 1) === 1) c.type.merge(s, o.delta);
     });
     return s;
   });

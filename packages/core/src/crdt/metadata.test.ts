@@ -108,7 +108,9 @@ describe('metadata stays bounded by live elements', () => {
       AWSet.merge(states[from]!, delta);
       AWSet.merge(states[1 - from]!, AWSet.decode(AWSet.encode(delta)));
     };
-    ELEMENTS.forEach((el, i) => ship(i % 2, AWSet.add(states[i % 2]!, actors[i % 2]!, el)));
+    ELEMENTS.forEach((el, i) => {
+      ship(i % 2, AWSet.add(states[i % 2]!, actors[i % 2]!, el));
+    });
     const first = AWSet.clone(a);
     const firstSize = AWSet.encode(first).length;
 

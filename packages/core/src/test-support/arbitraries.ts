@@ -139,7 +139,10 @@ export const mvRegisterCase: TypeCase<DotFun<Value>, Value[], RegisterOp> = {
 };
 
 const mapOpArb: fc.Arbitrary<MapOp> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: valueArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb, value: valueArb }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
 );
 
@@ -193,9 +196,10 @@ export const orSetCase: TypeCase<DotMap<ElementDots>, Set<Key>, ORSetOp> = {
     },
   ),
   mutate(s, actor, op) {
-    if (op.kind === 'add') return ORSet.add(s, actor, op.element).delta;
-    if (op.kind === 'remove') return ORSet.remove(s, op.element);
-    return ORSet.removeTag(s, pickTag(s, actor.replica, op.element, op.pick));
+    if (op.kind === 'removeTag') {
+      return ORSet.removeTag(s, pickTag(s, actor.replica, op.element, op.pick));
+    }
+    return op.kind === 'add' ? ORSet.add(s, actor, op.element).delta : ORSet.remove(s, op.element);
   },
 };
 
@@ -211,30 +215,29 @@ export const CounterMap = orMap(PNCounter);
 export const SetMap = orMap(AWSet);
 export const RegisterMap = orMap(MVRegister);
 
-export const counterMapCase: TypeCase<DotMap<CounterPayload>, Map<Key, number>, NestedCounterOp> =
-  {
-    name: 'orMap(PNCounter)',
-    type: CounterMap,
-    op: fc.oneof(
-      {
-        weight: 3,
-        arbitrary: fc.record({
-          kind: fc.constantFrom('inc' as const, 'dec' as const),
-          key: keyArb,
-          n: amountArb,
-        }),
-      },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
-    ),
-    mutate(s, actor, op) {
-      if (op.kind === 'remove') return CounterMap.remove(s, op.key);
-      return CounterMap.update(s, op.key, (line) =>
-        op.kind === 'inc'
-          ? PNCounter.increment(line, actor, op.n)
-          : PNCounter.decrement(line, actor, op.n),
-      );
+export const counterMapCase: TypeCase<DotMap<CounterPayload>, Map<Key, number>, NestedCounterOp> = {
+  name: 'orMap(PNCounter)',
+  type: CounterMap,
+  op: fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('inc' as const, 'dec' as const),
+        key: keyArb,
+        n: amountArb,
+      }),
     },
-  };
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
+  ),
+  mutate(s, actor, op) {
+    if (op.kind === 'remove') return CounterMap.remove(s, op.key);
+    return CounterMap.update(s, op.key, (line) =>
+      op.kind === 'inc'
+        ? PNCounter.increment(line, actor, op.n)
+        : PNCounter.decrement(line, actor, op.n),
+    );
+  },
+};
 
 export const setMapCase: TypeCase<DotMap<DotMap<ElementDots>>, Map<Key, Set<Key>>, NestedSetOp> = {
   name: 'orMap(AWSet)',
@@ -451,8 +454,7 @@ export function runHistory<S, V, Op>(
   const n = history.replicas.length;
   let time = HISTORY_EPOCH_MS;
   const clocks = history.replicas.map(
-    (replica, i) =>
-      new HybridLogicalClock({ replica, now: () => time + (history.skews[i] ?? 0) }),
+    (replica, i) => new HybridLogicalClock({ replica, now: () => time + (history.skews[i] ?? 0) }),
   );
   const states = history.replicas.map(() => T.empty());
   const seen = history.replicas.map(() => new Set<number>());
@@ -509,7 +511,9 @@ export function runHistory<S, V, Op>(
     } else {
       const order = shuffled(missing, step.seed);
       shipped =
-        step.mode === 'deltas' ? order : order.filter((_, i) => ((step.seed >>> i % 31) & 1) === 1);
+        step.mode === 'deltas'
+          ? order
+          : order.filter((_, i) => ((step.seed >>> (i % 31)) & 1) === 1);
       for (const id of shipped) T.merge(target, ops[id]!.delta);
     }
     for (const id of shipped) {
@@ -533,7 +537,10 @@ export function runHistory<S, V, Op>(
 }
 
 /** Merges every replica's state into every other, so that all have seen everything. */
-export function converge<S, V>(type: CrdtType<S, V>, states: readonly CrdtState<S>[]): CrdtState<S> {
+export function converge<S, V>(
+  type: CrdtType<S, V>,
+  states: readonly CrdtState<S>[],
+): CrdtState<S> {
   const all = type.empty();
   for (const s of states) type.merge(all, s);
   return all;

@@ -95,7 +95,8 @@ export function createRng(seed: number): Rng {
 export function baseSeed(env: string | undefined = process.env.HELIOS_SEED): number {
   if (env !== undefined && env !== '') {
     const n = Number(env);
-    if (!Number.isSafeInteger(n)) throw new RangeError(`HELIOS_SEED must be an integer, not ${env}`);
+    if (!Number.isSafeInteger(n))
+      throw new RangeError(`HELIOS_SEED must be an integer, not ${env}`);
     return n >>> 0;
   }
   return Math.floor(Math.random() * 2 ** 32) >>> 0;
@@ -301,7 +302,10 @@ export class CrdtSim<S, V> {
    * Runs a mutator on replica `i`, merges its delta locally and broadcasts it. Returns the delta
    * (already merged; do not merge it again).
    */
-  mutate(i: number, fn: (state: CrdtState<S>, replica: SimReplica<S>) => CrdtState<S>): CrdtState<S> {
+  mutate(
+    i: number,
+    fn: (state: CrdtState<S>, replica: SimReplica<S>) => CrdtState<S>,
+  ): CrdtState<S> {
     const r = this.replicas[i]!;
     const delta = fn(r.state, r);
     this.type.merge(r.state, delta);

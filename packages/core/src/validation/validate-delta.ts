@@ -39,6 +39,16 @@ export function validateDelta<S>(
   rules: ValidationRules,
 ): void {
   const own = rules.replicas;
+  // Store dots first: a forged write also puts its dot in the context, and must be reported as
+  // the forgery it is, not as an unknown context (which would make this rule unreachable).
+  type.kind.forEachDot(delta.store, (replica, seq) => {
+    if (!own.has(replica) && !current.context.has(replica, seq)) {
+      throw new ValidationError(
+        'foreign-dot',
+        `the delta writes as replica ${replica}, which this connection is not bound to`,
+      );
+    }
+  });
   for (const replica of delta.context.replicas()) {
     if (own.has(replica)) continue;
     if (!rangesInclude(current.context.rangesOf(replica), delta.context.rangesOf(replica))) {
@@ -48,17 +58,10 @@ export function validateDelta<S>(
       );
     }
   }
-  type.kind.forEachDot(delta.store, (replica, seq) => {
-    if (!own.has(replica) && !current.context.has(replica, seq)) {
-      throw new ValidationError(
-        'foreign-dot',
-        `the delta writes as replica ${replica}, which this connection is not bound to`,
-      );
-    }
-  });
   type.checkDelta(current.store, delta.store, {
     maxCounterStep: rules.maxCounterStep ?? DEFAULT_MAX_COUNTER_STEP,
     latestWall: (rules.now ?? Date.now)() + (rules.maxDriftMs ?? HLC_MAX_FUTURE_DRIFT_MS),
+    seen: (replica, seq) => current.context.has(replica, seq),
   });
 }
 

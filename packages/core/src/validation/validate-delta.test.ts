@@ -1,0 +1,371 @@
+import { describe, expect, it } from 'vitest';
+import type { ReplicaId } from '../causal/replica-id.js';
+import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
+import { GCounter, PNCounter } from '../crdt/counter.js';
+import type { CrdtState, CrdtType } from '../crdt/crdt-type.js';
+import { LWWMap } from '../crdt/lww-map.js';
+import { LWWRegister } from '../crdt/lww-register.js';
+import { orMap } from '../crdt/or-map.js';
+import { AWSet } from '../crdt/sets.js';
+import { DecodeError, ValidationError, type ValidationRule } from '../errors.js';
+import { decodeDeltaOf, type ValidationRules, validateDelta } from './validate-delta.js';
+
+/**
+ * A relay keeps each document's state and, for each connection, the replica ids bound to it.
+ * Every delta arrives as bytes: it is decoded as the document's type, validated against the
+ * current state, and only then merged. These tests drive that pipeline with real clients.
+ */
+const NOW = 1_700_000_000_000;
+const ALICE: ReplicaId = 'a0a0a0a0a0a0a0';
+const BOB: ReplicaId = 'b0b0b0b0b0b0b0';
+const MALLORY: ReplicaId = 'c0c0c0c0c0c0c0';
+
+class Relay<S> {
+  readonly state: CrdtState<S>;
+
+  constructor(readonly type: CrdtType<S, unknown>) {
+    this.state = type.empty();
+  }
+
+  /** Decodes, validates and merges a delta from a connection bound to `replica`. */
+  accept(replica: ReplicaId, bytes: Uint8Array, extra: Partial<ValidationRules> = {}): void {
+    const delta = decodeDeltaOf(this.type, bytes);
+    const rules: ValidationRules = { replicas: new Set([replica]), now: () => NOW, ...extra };
+    const before = this.type.encode(this.state);
+    const snapshot = this.type.clone(this.state);
+    try {
+      validateDelta(this.type, this.state, delta, rules);
+    } finally {
+      // Validation reads `current` and never changes it, whether it passes or throws.
+      expect(this.type.equals(this.state, snapshot)).toBe(true);
+      expect(this.type.encode(this.state)).toEqual(before);
+    }
+    this.type.merge(this.state, delta);
+  }
+}
+
+/** A client: its own state, and deltas it applies locally and uploads as bytes. */
+class Client<S> {
+  readonly state: CrdtState<S>;
+  readonly clock: HybridLogicalClock;
+
+  constructor(
+    readonly type: CrdtType<S, unknown>,
+    readonly replica: ReplicaId,
+    clockSkewMs = 0,
+  ) {
+    this.state = type.empty();
+    this.clock = new HybridLogicalClock({ replica, now: () => NOW + clockSkewMs });
+  }
+
+  /** Applies a local mutation and returns the bytes to upload. */
+  do(mutate: (state: CrdtState<S>, client: Client<S>) => CrdtState<S>): Uint8Array {
+    const delta = mutate(this.state, this);
+    this.type.merge(this.state, delta);
+    return this.type.encode(delta);
+  }
+
+  /** Catches up with a relay (or a peer) the way anti-entropy does. */
+  pull(from: CrdtState<S>): void {
+    this.type.merge(this.state, this.type.deltaSince(from, this.type.digest(this.state)));
+  }
+}
+
+function ruleOf(run: () => void): ValidationRule | 'accepted' {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ValidationError) return err.rule;
+    throw err;
+  }
+  return 'accepted';
+}
+
+describe('validateDelta in a relay', () => {
+  it('accepts ordinary deltas, including ones carrying dots of others that it has seen', () => {
+    const relay = new Relay(AWSet);
+    const alice = new Client(AWSet, ALICE);
+    const bob = new Client(AWSet, BOB);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => AWSet.add(s, c, 'milk')),
+    );
+    alice.pull(relay.state);
+    // Alice removes Bob's element: her context names Bob's dot, which the relay has seen.
+    expect(
+      ruleOf(() =>
+        relay.accept(
+          ALICE,
+          alice.do((s) => AWSet.remove(s, 'milk')),
+        ),
+      ),
+    ).toBe('accepted');
+    relay.accept(
+      ALICE,
+      alice.do((s, c) => AWSet.add(s, c, 'eggs')),
+    );
+    // Re-uploading her whole state (Bob's dots included) is also fine: nothing is new but hers.
+    relay.accept(ALICE, AWSet.encode(alice.state));
+    expect(AWSet.value(relay.state)).toEqual(new Set(['eggs']));
+    bob.pull(relay.state);
+    expect(AWSet.equals(bob.state, relay.state)).toBe(true);
+  });
+
+  it('foreign-dot: a client minting dots for a replica it is not bound to', () => {
+    const relay = new Relay(AWSet);
+    const bob = new Client(AWSet, BOB);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => AWSet.add(s, c, 'milk')),
+    );
+    const mallory = new Client(AWSet, MALLORY);
+    mallory.pull(relay.state);
+    // Mallory writes as Bob, with Bob's next dot.
+    const forged = mallory.do((s) => AWSet.add(s, { replica: BOB }, 'poison'));
+    expect(ruleOf(() => relay.accept(MALLORY, forged))).toBe('foreign-dot');
+    // The same write from Bob's own connection is fine.
+    expect(ruleOf(() => relay.accept(BOB, forged))).toBe('accepted');
+    // A brand-new replica id the relay never heard of is foreign too.
+    const fresh = AWSet.encode(AWSet.add(AWSet.empty(), { replica: 'ffffffffffffff' }, 'x'));
+    expect(ruleOf(() => relay.accept(MALLORY, fresh))).toBe('foreign-dot');
+  });
+
+  it('unknown-context: a delta that has seen events of another replica the relay has not', () => {
+    const relay = new Relay(AWSet);
+    const alice = new Client(AWSet, ALICE);
+    const bob = new Client(AWSet, BOB);
+    // Bob's write reaches Alice peer-to-peer, never the relay.
+    bob.do((s, c) => AWSet.add(s, c, 'milk'));
+    alice.pull(bob.state);
+    const removal = alice.do((s) => AWSet.remove(s, 'milk'));
+    expect(ruleOf(() => relay.accept(ALICE, removal))).toBe('unknown-context');
+    // Once the relay has Bob's write, the same removal is acceptable.
+    relay.accept(BOB, AWSet.encode(bob.state));
+    expect(ruleOf(() => relay.accept(ALICE, removal))).toBe('accepted');
+    expect(AWSet.value(relay.state).size).toBe(0);
+  });
+
+  it('unknown-context: a context claiming future events of another replica', () => {
+    const relay = new Relay(PNCounter);
+    const bob = new Client(PNCounter, BOB);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => PNCounter.increment(s, c)),
+    );
+    const alice = new Client(PNCounter, ALICE);
+    alice.pull(relay.state);
+    // Claiming Bob's events 2..1000 would make the relay drop Bob's next 999 writes.
+    const delta = PNCounter.increment(alice.state, alice);
+    delta.context.addRange(BOB, 2, 1000);
+    expect(ruleOf(() => relay.accept(ALICE, PNCounter.encode(delta)))).toBe('unknown-context');
+  });
+
+  it('counter-decrease: an entry going down', () => {
+    for (const T of [GCounter, PNCounter]) {
+      const relay = new Relay(T);
+      const alice = new Client(T, ALICE);
+      const first = alice.do((s, c) => T.increment(s, c, 1));
+      relay.accept(ALICE, first);
+      relay.accept(
+        ALICE,
+        alice.do((s, c) => T.increment(s, c, 5)),
+      );
+      // A new entry of Alice whose total is lower than the one the relay holds: 6 -> 1.
+      const seq = alice.state.context.max(ALICE) + 1;
+      const lower = T.empty();
+      lower.store = [{ replica: ALICE, seq, value: { p: 1, n: 0 } }];
+      lower.context.addRange(ALICE, seq - 1, seq);
+      expect(
+        ruleOf(() => relay.accept(ALICE, T.encode(lower))),
+        T.name,
+      ).toBe('counter-decrease');
+      // Replaying an old delta (a retransmission) is a no-op, not a decrease: its dot is seen.
+      expect(
+        ruleOf(() => relay.accept(ALICE, first)),
+        T.name,
+      ).toBe('accepted');
+      expect(T.value(relay.state), T.name).toBe(6);
+    }
+    // Decrements only grow too: n may not go down.
+    const relay = new Relay(PNCounter);
+    const alice = new Client(PNCounter, ALICE);
+    relay.accept(
+      ALICE,
+      alice.do((s, c) => PNCounter.decrement(s, c, 4)),
+    );
+    const seq = alice.state.context.max(ALICE) + 1;
+    const forged: CrdtState<typeof alice.state.store> = PNCounter.empty();
+    forged.store = [{ replica: ALICE, seq, value: { p: 0, n: 1 } }];
+    forged.context.addRange(ALICE, 1, seq);
+    expect(ruleOf(() => relay.accept(ALICE, PNCounter.encode(forged)))).toBe('counter-decrease');
+    expect(PNCounter.value(relay.state)).toBe(-4);
+  });
+
+  it('counter-increment: a step over maxCounterStep, also inside an OR-Map', () => {
+    const relay = new Relay(PNCounter);
+    const alice = new Client(PNCounter, ALICE);
+    const step = { maxCounterStep: 100 };
+    expect(
+      ruleOf(() =>
+        relay.accept(
+          ALICE,
+          alice.do((s, c) => PNCounter.increment(s, c, 100)),
+          step,
+        ),
+      ),
+    ).toBe('accepted');
+    expect(
+      ruleOf(() =>
+        relay.accept(
+          ALICE,
+          alice.do((s, c) => PNCounter.increment(s, c, 101)),
+          step,
+        ),
+      ),
+    ).toBe('counter-increment');
+    const dec = new Client(PNCounter, BOB);
+    expect(
+      ruleOf(() =>
+        relay.accept(
+          BOB,
+          dec.do((s, c) => PNCounter.decrement(s, c, 101)),
+          step,
+        ),
+      ),
+    ).toBe('counter-increment');
+    // The default step is 2^32.
+    const big = new Relay(GCounter);
+    const g = new Client(GCounter, ALICE);
+    expect(
+      ruleOf(() =>
+        big.accept(
+          ALICE,
+          g.do((s, c) => GCounter.increment(s, c, 2 ** 32)),
+        ),
+      ),
+    ).toBe('accepted');
+    expect(
+      ruleOf(() =>
+        big.accept(
+          ALICE,
+          g.do((s, c) => GCounter.increment(s, c, 2 ** 32 + 1)),
+        ),
+      ),
+    ).toBe('counter-increment');
+
+    const Cart = orMap(PNCounter);
+    const shop = new Relay(Cart);
+    const buyer = new Client(Cart, ALICE);
+    const add = (n: number) =>
+      buyer.do((s, c) => Cart.update(s, 'sku-1', (line) => PNCounter.increment(line, c, n)));
+    expect(ruleOf(() => shop.accept(ALICE, add(3), step))).toBe('accepted');
+    expect(ruleOf(() => shop.accept(ALICE, add(100), step))).toBe('accepted');
+    expect(ruleOf(() => shop.accept(ALICE, add(1000), step))).toBe('counter-increment');
+    expect(Cart.value(shop.state).get('sku-1')).toBe(103);
+  });
+
+  it('clock-drift: LWW writes stamped too far in the future', () => {
+    const drift = { maxDriftMs: 60_000 };
+    const Prefs = orMap(LWWRegister);
+    const driftCase =
+      <S>(type: CrdtType<S, unknown>, write: (s: CrdtState<S>, c: Client<S>) => CrdtState<S>) =>
+      (skew: number): ValidationRule | 'accepted' => {
+        const relay = new Relay(type);
+        const client = new Client(type, ALICE, skew);
+        return ruleOf(() => relay.accept(ALICE, client.do(write), drift));
+      };
+    const cases: [string, (skew: number) => ValidationRule | 'accepted'][] = [
+      ['lww-register', driftCase(LWWRegister, (s, c) => LWWRegister.set(s, c.clock, 'dark'))],
+      ['lww-map', driftCase(LWWMap, (s, c) => LWWMap.set(s, c.clock, 'theme', 'dark'))],
+      [
+        'or-map<lww-register>',
+        driftCase(Prefs, (s, c) =>
+          Prefs.update(s, 'theme', (r) => LWWRegister.set(r, c.clock, 'dark')),
+        ),
+      ],
+    ];
+    for (const [name, at] of cases) {
+      expect(at(0), name).toBe('accepted');
+      expect(at(-3_600_000), name).toBe('accepted');
+      expect(at(60_000), name).toBe('accepted');
+      expect(at(60_001), name).toBe('clock-drift');
+      expect(at(10 * 60_000), name).toBe('clock-drift');
+    }
+    // The default bound is one minute too.
+    const relay = new Relay(LWWRegister);
+    const client = new Client(LWWRegister, ALICE, 120_000);
+    expect(
+      ruleOf(() =>
+        relay.accept(
+          ALICE,
+          client.do((s, c) => LWWRegister.set(s, c.clock, 1)),
+          {},
+        ),
+      ),
+    ).toBe('clock-drift');
+  });
+
+  it('type-mismatch: decodeDeltaOf refuses deltas of another type, DecodeError for garbage', () => {
+    const counterBytes = PNCounter.encode(
+      PNCounter.increment(PNCounter.empty(), { replica: ALICE }),
+    );
+    const err = (() => {
+      try {
+        decodeDeltaOf(AWSet, counterBytes);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).rule).toBe('type-mismatch');
+    expect((err as ValidationError).message).toContain('pn-counter');
+    // Same OR-Map type id, different value type: still a mismatch.
+    const tags = orMap(AWSet);
+    const cart = orMap(PNCounter);
+    const tagBytes = tags.encode(
+      tags.update(tags.empty(), 'k', (s) => AWSet.add(s, { replica: ALICE }, 1)),
+    );
+    expect(ruleOf(() => decodeDeltaOf(cart, tagBytes))).toBe('type-mismatch');
+    expect(ruleOf(() => decodeDeltaOf(GCounter, counterBytes))).toBe('type-mismatch');
+    expect(ruleOf(() => decodeDeltaOf(tags, tagBytes))).toBe('accepted');
+    // Malformed bytes are a decoding problem, not a type mismatch.
+    expect(() => decodeDeltaOf(AWSet, new Uint8Array([0x47, 0xff]))).toThrow(DecodeError);
+    expect(() => decodeDeltaOf(AWSet, new Uint8Array([]))).toThrow(DecodeError);
+  });
+
+  it('checks rules in a relay session without ever changing the relay state', () => {
+    const relay = new Relay(orMap(PNCounter));
+    const Cart = orMap(PNCounter);
+    const alice = new Client(Cart, ALICE);
+    const bob = new Client(Cart, BOB);
+    relay.accept(
+      ALICE,
+      alice.do((s, c) => Cart.update(s, 'x', (l) => PNCounter.increment(l, c))),
+    );
+    bob.pull(relay.state);
+    const outcomes = [
+      ruleOf(() =>
+        relay.accept(
+          BOB,
+          alice.do((s, c) => Cart.update(s, 'y', (l) => PNCounter.increment(l, c))),
+        ),
+      ),
+      ruleOf(() =>
+        relay.accept(
+          BOB,
+          bob.do((s, c) => Cart.update(s, 'x', (l) => PNCounter.increment(l, c, 9))),
+          { maxCounterStep: 5 },
+        ),
+      ),
+      ruleOf(() =>
+        relay.accept(
+          BOB,
+          bob.do((s) => Cart.remove(s, 'x')),
+        ),
+      ),
+    ];
+    expect(outcomes).toEqual(['foreign-dot', 'counter-increment', 'accepted']);
+    // `accept` asserted after every attempt that the state was untouched by validation.
+    expect(Cart.value(relay.state).size).toBe(0);
+  });
+});

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { PeerConfig } from './options.js';
+
+export const USAGE = `helios-relay — a Helios regional relay
+
+Usage: helios-relay --region <name> [options]
+
+Options (each also read from the environment variable in brackets):
+  --region <name>          region of this relay, e.g. us-east-1          [HELIOS_REGION]
+  --port <n>               port for Socket.IO, /metrics, /healthz (4100) [HELIOS_PORT]
+  --host <addr>            address to listen on (127.0.0.1)              [HELIOS_HOST]
+  --db <path>              SQLite file (./data/<region>.sqlite)          [HELIOS_DB]
+  --pg <url>               Postgres instead of SQLite (shared by nodes)  [HELIOS_PG_URL]
+  --redis <url>            Redis for the Socket.IO adapter (several nodes per region)
+                                                                         [HELIOS_REDIS_URL]
+  --peer <region>=<url>    a relay of another region; repeat per region  [HELIOS_PEERS, comma-separated]
+  --peer-token <secret>    shared secret between the relays              [HELIOS_PEER_TOKEN]
+  --rtt-file <path>        regions.json: inject half the p50 RTT on each peer link
+                                                                         [HELIOS_RTT_FILE]
+  --peer-latency <region>=<ms>  one-way delay on one peer link (overrides --rtt-file)
+  --jwt-secret <secret>    verify client tokens as HS256 JWTs            [HELIOS_JWT_SECRET]
+  --jwt-public-key <file>  verify client tokens with this PEM key (RS256) [HELIOS_JWT_PUBLIC_KEY]
+  --anonymous              no authentication (development only)          [HELIOS_ANONYMOUS=1]
+  --cors <origins>         comma-separated origins allowed, or *         [HELIOS_CORS_ORIGINS]
+  --log-level <level>      pino level (info)                             [HELIOS_LOG_LEVEL]
+  --help                   this text
+
+SIGTERM or SIGINT stops accepting connections, flushes commits and exits.`;
+
+/** The relay's command-line settings after merging flags and environment. */
+export interface CliSettings {
+  readonly help: boolean;
+  readonly region: string;
+  readonly port: number;
+  readonly host: string;
+  readonly db: string;
+  readonly pg: string | undefined;
+  readonly redis: string | undefined;
+  readonly peers: PeerConfig[];
+  readonly peerToken: string | undefined;
+  readonly jwtSecret: string | undefined;
+  readonly jwtPublicKey: string | undefined;
+  readonly anonymous: boolean;
+  readonly cors: readonly string[] | '*' | undefined;
+  readonly logLevel: string;
+}
+
+/** Thrown for unusable settings; the CLI prints it with the usage. */
+export class CliError extends Error {}
+
+function pairs(values: readonly string[], what: string): [string, string][] {
+  return values.map((v) => {
+    const at = v.indexOf('=');
+    if (at <= 0) throw new CliError(`${what} must look like <region>=<value>, got "${v}"`);
+    return [v.slice(0, at), v.slice(at + 1)];
+  });
+}
+
+/** One-way delays per peer region from a regions.json with p50 round-trip times. */
+export function oneWayFromRttFile(path: string, self: string): Map<string, number> {
+  const data = JSON.parse(readFileSync(path, 'utf8')) as {
+    rttMs: { a: string; b: string; p50: number }[];
+  };
+  const out = new Map<string, number>();
+  for (const { a, b, p50 } of data.rttMs) {
+    if (a === self) out.set(b, p50 / 2);
+    if (b === self) out.set(a, p50 / 2);
+  }
+  return out;
+}
+
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSettings {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      region: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      db: { type: 'string' },
+      pg: { type: 'string' },
+      redis: { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      'peer-token': { type: 'string' },
+      'rtt-file': { type: 'string' },
+      'peer-latency': { type: 'string', multiple: true },
+      'jwt-secret': { type: 'string' },
+      'jwt-public-key': { type: 'string' },
+      anonymous: { type: 'boolean' },
+      cors: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const help = values.help ?? false;
+  const region = values.region ?? env.HELIOS_REGION ?? '';
+  if (!help && region === '') throw new CliError('--region is required');
+  const port = Number(values.port ?? env.HELIOS_PORT ?? 4100);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`bad port ${port}`);
+  const peerArgs =
+    values.peer ?? (env.HELIOS_PEERS ? env.HELIOS_PEERS.split(',').filter(Boolean) : []);
+  const rttFile = values['rtt-file'] ?? env.HELIOS_RTT_FILE;
+  const latencies = rttFile ? oneWayFromRttFile(rttFile, region) : new Map<string, number>();
+  for (const [peer, ms] of pairs(values['peer-latency'] ?? [], '--peer-latency')) {
+    const n = Number(ms);
+    if (!Number.isFinite(n) || n < 0) throw new CliError(`bad latency for ${peer}: ${ms}`);
+    latencies.set(peer, n);
+  }
+  const peers = pairs(peerArgs, '--peer').map(([peerRegion, url]) => ({
+    region: peerRegion,
+    url,
+    latencyMs: latencies.get(peerRegion) ?? 0,
+  }));
+  const cors = values.cors ?? env.HELIOS_CORS_ORIGINS;
+  const keyFile = values['jwt-public-key'] ?? env.HELIOS_JWT_PUBLIC_KEY;
+  return {
+    help,
+    region,
+    port,
+    host: values.host ?? env.HELIOS_HOST ?? '127.0.0.1',
+    db: values.db ?? env.HELIOS_DB ?? `./data/${region}.sqlite`,
+    pg: values.pg ?? env.HELIOS_PG_URL,
+    redis: values.redis ?? env.HELIOS_REDIS_URL,
+    peers,
+    peerToken: values['peer-token'] ?? env.HELIOS_PEER_TOKEN,
+    jwtSecret: values['jwt-secret'] ?? env.HELIOS_JWT_SECRET,
+    jwtPublicKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
+    anonymous: values.anonymous ?? env.HELIOS_ANONYMOUS === '1',
+    cors: cors === undefined ? undefined : cors === '*' ? '*' : cors.split(',').filter(Boolean),
+    logLevel: values['log-level'] ?? env.HELIOS_LOG_LEVEL ?? 'info',
+  };
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { pino } from 'pino';
+import { CliError, parseCli, USAGE } from './cli-options.js';
+import { createRelay } from './relay.js';
+
+import { SqliteStore } from './store/sqlite-store.js';
+
+async function main(): Promise<void> {
+  let settings: ReturnType<typeof parseCli>;
+  try {
+    settings = parseCli(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(err instanceof CliError ? 2 : 1);
+  }
+  if (settings.help) {
+    console.log(USAGE);
+    return;
+  }
+  const logger = pino({
+    name: 'helios-relay',
+    level: settings.logLevel,
+    base: { region: settings.region },
+  });
+  const store = settings.pg
+    ? await (await import('./store/postgres-store.js')).PostgresStore.open({
+        connectionString: settings.pg,
+        region: settings.region,
+      })
+    : await SqliteStore.open({ path: settings.db, region: settings.region });
+  const relay = createRelay({
+    region: settings.region,
+    store,
+    peers: settings.peers,
+    logger,
+    anonymous: settings.anonymous,
+    ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
+    ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
+    ...(settings.cors !== undefined ? { corsOrigins: settings.cors } : {}),
+    ...(settings.jwtSecret !== undefined || settings.jwtPublicKey !== undefined
+      ? {
+          jwt: {
+            ...(settings.jwtSecret !== undefined ? { secret: settings.jwtSecret } : {}),
+            ...(settings.jwtPublicKey !== undefined
+              ? { publicKey: settings.jwtPublicKey, algorithms: ['RS256'] }
+              : {}),
+          },
+        }
+      : {}),
+  });
+  const { url } = await relay.listen(settings.port, settings.host);
+  logger.info({ url, peers: settings.peers.map((p) => p.region) }, 'relay listening');
+  // Tests and scripts wait for this line on stdout.
+  console.log(`helios-relay ${settings.region} listening on ${url}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    relay.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

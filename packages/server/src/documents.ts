@@ -1,0 +1,131 @@
+import {
+  type AnyCrdtType,
+  type CrdtState,
+  type DecodeLimits,
+  type DocumentId,
+  decodeState,
+} from '@helios/core';
+import type { RelayStore } from './store/relay-store.js';
+
+/** A document as the relay holds it in memory. */
+export interface RelayDocument {
+  readonly id: DocumentId;
+  readonly type: AnyCrdtType;
+  // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
+  readonly state: CrdtState<any>;
+  /** Highest change seq merged into `state` (0 for a document not yet committed). */
+  lastSeq: number;
+  /** Seq of the newest snapshot, and changes merged since: drives compaction. */
+  snapshotSeq: number;
+  changesSinceSnapshot: number;
+  /** Clients of this node subscribed to it; documents without any may be evicted. */
+  subscribers: number;
+}
+
+/**
+ * The documents this relay node has in memory, loaded on demand from the store (snapshot plus
+ * the changes after it) and evicted, least recently used first, when there are too many.
+ * Concurrent loads of one document share a single read.
+ */
+export class DocumentCache {
+  readonly #store: RelayStore;
+  readonly #limits: DecodeLimits;
+  readonly #max: number;
+  readonly #docs = new Map<DocumentId, RelayDocument>();
+  readonly #loading = new Map<DocumentId, Promise<RelayDocument | undefined>>();
+
+  constructor(store: RelayStore, limits: DecodeLimits, maxDocuments = 10_000) {
+    this.#store = store;
+    this.#limits = limits;
+    this.#max = maxDocuments;
+  }
+
+  /** The document if it is in memory already, without touching the store. */
+  peek(id: DocumentId): RelayDocument | undefined {
+    return this.#docs.get(id);
+  }
+
+  /** Loads a document; `undefined` if it was never committed and is not being created. */
+  async get(id: DocumentId): Promise<RelayDocument | undefined> {
+    const doc = this.#docs.get(id);
+    if (doc !== undefined) {
+      // Map order is insertion order: re-inserting makes it the most recently used.
+      this.#docs.delete(id);
+      this.#docs.set(id, doc);
+      return doc;
+    }
+    let pending = this.#loading.get(id);
+    if (pending === undefined) {
+      pending = this.#load(id).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** The document, created empty with `type` if the store has none. */
+  async getOrCreate(id: DocumentId, type: AnyCrdtType): Promise<RelayDocument> {
+    const existing = await this.get(id);
+    if (existing !== undefined) return existing;
+    const doc: RelayDocument = {
+      id,
+      type,
+      state: type.empty(),
+      lastSeq: 0,
+      snapshotSeq: 0,
+      changesSinceSnapshot: 0,
+      subscribers: 0,
+    };
+    this.#remember(doc);
+    return doc;
+  }
+
+  /** Forgets a document, e.g. after a failed commit, so the next access reloads it. */
+  evict(id: DocumentId): void {
+    this.#docs.delete(id);
+  }
+
+  async #load(id: DocumentId): Promise<RelayDocument | undefined> {
+    const stored = await this.#store.load(id);
+    const raced = this.#docs.get(id);
+    if (raced !== undefined) return raced;
+    if (stored === undefined) return undefined;
+    let type: AnyCrdtType | undefined;
+    // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
+    let state: CrdtState<any> | undefined;
+    if (stored.snapshot !== null) {
+      ({ type, state } = decodeState(stored.snapshot, this.#limits));
+    }
+    let lastSeq = stored.snapshotSeq;
+    for (const change of stored.changes) {
+      const decoded = decodeState(change.delta, this.#limits);
+      if (type === undefined || state === undefined) {
+        type = decoded.type;
+        state = type.empty();
+      }
+      if (decoded.type !== type) continue; // refused at push time; never merge across types
+      type.merge(state, decoded.state);
+      lastSeq = change.seq;
+    }
+    if (type === undefined || state === undefined) return undefined;
+    const doc: RelayDocument = {
+      id,
+      type,
+      state,
+      lastSeq,
+      snapshotSeq: stored.snapshotSeq,
+      changesSinceSnapshot: stored.changes.length,
+      subscribers: 0,
+    };
+    this.#remember(doc);
+    return doc;
+  }
+
+  #remember(doc: RelayDocument): void {
+    this.#docs.set(doc.id, doc);
+    if (this.#docs.size <= this.#max) return;
+    for (const [id, candidate] of this.#docs) {
+      if (this.#docs.size <= this.#max) break;
+      if (candidate.subscribers === 0 && candidate !== doc) this.#docs.delete(id);
+    }
+  }
+}

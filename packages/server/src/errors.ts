@@ -1,0 +1,16 @@
+import { HeliosError } from '@helios/core';
+
+/** Why the relay refused a connection or a message. Sent to clients as the error's `code`. */
+export type RelayErrorCode =
+  | 'protocol-version'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'replica-owned'
+  | 'bad-hello'
+  | 'rate-limited'
+  | 'unknown-document'
+  | 'too-large'
+  | 'wrong-role'
+  | 'unavailable';
+
+export class RelayError extends HeliosError<RelayErrorCode> {}

@@ -1,0 +1,20 @@
+export {
+  type Access,
+  type Authenticate,
+  type Authorize,
+  allowAll,
+  anonymousAuthenticate,
+  type HandshakeInfo,
+  type JwtOptions,
+  jwtAuthenticate,
+  type RelayUser,
+} from './auth.js';
+export { RelayError, type RelayErrorCode } from './errors.js';
+export type { RelayMetrics } from './metrics.js';
+export type { ConnectionLimits, PeerConfig, RelayOptions } from './options.js';
+export { DEFAULT_LIMITS } from './options.js';
+export { createRelay, type Relay } from './relay.js';
+export type { PeerAuth } from './relay-node.js';
+export { MemoryStore } from './store/memory-store.js';
+export * from './store/relay-store.js';
+export { SqliteStore } from './store/sqlite-store.js';

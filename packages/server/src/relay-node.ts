@@ -1,0 +1,527 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type AnyCrdtType,
+  assertReplicaId,
+  CausalContext,
+  type CrdtState,
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  type DocumentId,
+  decodeState,
+  type HelloAuth,
+  PROTOCOL_VERSION,
+  type ReplicaId,
+} from '@helios/core';
+import { type Logger, pino } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import {
+  type Authenticate,
+  type Authorize,
+  allowAll,
+  anonymousAuthenticate,
+  jwtAuthenticate,
+  type RelayUser,
+} from './auth.js';
+import { ClientSession } from './client-session.js';
+import { CommitQueue } from './commit-queue.js';
+import { conflictsAfterMerge } from './conflicts.js';
+import { DocumentCache, type RelayDocument } from './documents.js';
+import { RelayError } from './errors.js';
+import { FeedStream } from './feed-stream.js';
+import { RelayMetrics } from './metrics.js';
+import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
+import { PeerLink } from './peer-link.js';
+import type { StoredChange } from './store/relay-store.js';
+import { EVENT, roomOf, send } from './wire.js';
+
+/** What a peer relay sends in the Socket.IO handshake instead of a {@link HelloAuth}. */
+export interface PeerAuth {
+  readonly protocol: number;
+  readonly peer: string;
+  readonly relayId: string;
+  readonly token?: string;
+}
+
+/** Cross-node messages (Redis adapter `serverSideEmit`) when a region runs several nodes. */
+const NODE_CHANGES = 'helios:changes';
+const NODE_PEER_ACK = 'helios:peer-ack';
+
+/**
+ * One relay node: the Socket.IO server, the documents it holds, the group-commit queue, and
+ * the links to the other regions. Sessions and peer links call back into it.
+ */
+export class RelayNode {
+  readonly region: string;
+  readonly relayId: string;
+  readonly metrics: RelayMetrics;
+  readonly logger: Logger;
+  readonly limits: ConnectionLimits;
+  readonly decodeLimits: DecodeLimits;
+  readonly now: () => number;
+  readonly docs: DocumentCache;
+  readonly io: Server;
+  readonly http: HttpServer;
+  readonly #options: RelayOptions;
+  readonly #authenticate: Authenticate;
+  readonly #authorize: Authorize;
+  readonly #commits: CommitQueue;
+  readonly #feeds = new Set<FeedStream>();
+  readonly #links: PeerLink[] = [];
+  readonly #peerAcks = new Map<string, number>();
+  readonly #shared: boolean;
+  /** Feed position up to which `replicated` was announced, and the one being announced. */
+  #replicatedUpTo = 0;
+  #replicatedTarget = 0;
+  #replicating: Promise<void> = Promise.resolve();
+  #closing = false;
+
+  constructor(options: RelayOptions) {
+    this.#options = options;
+    this.region = options.region;
+    this.relayId = options.relayId ?? `${options.region}-${randomBytes(4).toString('hex')}`;
+    this.logger = options.logger ?? pino({ name: 'helios-relay', base: { region: this.region } });
+    this.metrics = new RelayMetrics({ region: this.region });
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.decodeLimits = {
+      ...DEFAULT_DECODE_LIMITS,
+      maxBytes: this.limits.maxMessageBytes,
+      ...options.decodeLimits,
+    };
+    this.now = options.now ?? Date.now;
+    this.docs = new DocumentCache(options.store, this.decodeLimits, options.maxCachedDocuments);
+    this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, (s, n) => {
+      this.metrics.commitSeconds.observe(s);
+      this.metrics.commitBatchSize.observe(n);
+    });
+    this.#authenticate = this.#chooseAuthentication(options);
+    this.#authorize = options.authorize ?? allowAll;
+    if (!options.authorize) {
+      this.logger.info(
+        'no authorize hook: every authenticated user may read and write every document',
+      );
+    }
+    this.#shared = options.redisUrl !== undefined;
+
+    this.http = createServer((req, res) => void this.#serveHttp(req, res));
+    const origins = options.corsOrigins;
+    this.io = new Server(this.http, {
+      maxHttpBufferSize: this.limits.maxMessageBytes,
+      cors: origins === '*' ? { origin: true } : { origin: origins ? [...origins] : false },
+      serveClient: false,
+      pingInterval: 10_000,
+      pingTimeout: 10_000,
+    });
+    this.io.use((socket, next) => {
+      this.#admit(socket).then(
+        () => next(),
+        (err: unknown) => {
+          const code = err instanceof RelayError ? err.code : 'unauthenticated';
+          const e = new Error(err instanceof Error ? err.message : 'refused') as Error & {
+            data: unknown;
+          };
+          e.data = { code };
+          this.metrics.refused.inc({ code });
+          next(e);
+        },
+      );
+    });
+    this.io.on('connection', (socket) => this.#connected(socket));
+  }
+
+  #chooseAuthentication(options: RelayOptions): Authenticate {
+    if (options.authenticate) return options.authenticate;
+    if (options.jwt) return jwtAuthenticate(options.jwt);
+    if (options.anonymous) {
+      this.logger.warn('ANONYMOUS MODE: connections are not authenticated. Development only.');
+      return anonymousAuthenticate;
+    }
+    throw new Error(
+      'the relay needs authentication: pass `authenticate`, `jwt`, or `anonymous: true` for development',
+    );
+  }
+
+  /** Handshake: protocol version, then either a peer relay or an authenticated client. */
+  async #admit(socket: Socket): Promise<void> {
+    if (this.#closing) throw new RelayError('unavailable', 'the relay is shutting down');
+    const auth = (socket.handshake.auth ?? {}) as Partial<HelloAuth & PeerAuth>;
+    if (auth.protocol !== PROTOCOL_VERSION) {
+      throw new RelayError(
+        'protocol-version',
+        `this relay speaks protocol ${PROTOCOL_VERSION}, not ${String(auth.protocol)}`,
+      );
+    }
+    if (typeof auth.peer === 'string') {
+      const expected = this.#options.peerToken;
+      if (expected !== undefined && auth.token !== expected) {
+        throw new RelayError('unauthenticated', 'wrong peer token');
+      }
+      if (expected === undefined && !this.#options.anonymous) {
+        throw new RelayError('unauthenticated', 'peering needs a peer token');
+      }
+      socket.data.peer = auth.peer;
+      return;
+    }
+    const user = await this.#authenticate({
+      token: typeof auth.token === 'string' ? auth.token : undefined,
+      headers: socket.handshake.headers,
+      address: socket.handshake.address,
+    });
+    const replicas = Array.isArray(auth.replicas) ? auth.replicas : [];
+    if (replicas.length > 16)
+      throw new RelayError('bad-hello', 'at most 16 replica ids per connection');
+    for (const replica of replicas) {
+      try {
+        assertReplicaId(replica);
+      } catch {
+        throw new RelayError(
+          'bad-hello',
+          'replica ids are non-empty strings of up to 64 characters',
+        );
+      }
+      const owner = await this.#options.store.claimReplica(replica, user.id);
+      if (owner !== user.id) {
+        throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
+      }
+    }
+    socket.data.user = user;
+    socket.data.replicas = new Set(replicas);
+  }
+
+  #connected(socket: Socket): void {
+    send(socket, {
+      kind: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      region: this.region,
+      relayId: this.relayId,
+      time: this.now(),
+      limits: {
+        maxMessageBytes: this.limits.maxMessageBytes,
+        maxDeltasPerSecond: this.limits.maxDeltasPerSecond,
+        maxDriftMs: this.limits.maxDriftMs,
+      },
+    });
+    if (typeof socket.data.peer === 'string') {
+      const feed = new FeedStream(this, socket, socket.data.peer as string, this.#options.store);
+      this.#feeds.add(feed);
+      socket.on('disconnect', () => this.#feeds.delete(feed));
+      return;
+    }
+    this.metrics.connections.inc();
+    new ClientSession(
+      this,
+      socket,
+      socket.data.user as RelayUser,
+      socket.data.replicas as Set<ReplicaId>,
+    );
+  }
+
+  authorize(user: RelayUser, doc: string, access: 'read' | 'write'): Promise<boolean> | boolean {
+    return this.#authorize(user, doc, access);
+  }
+
+  /** The document, created with `type` if it does not exist yet. */
+  async documentFor(id: DocumentId, type: AnyCrdtType): Promise<RelayDocument> {
+    return this.docs.getOrCreate(id, type);
+  }
+
+  /**
+   * With several nodes per region, another node may have committed changes this node missed:
+   * reload the document when the store is ahead of it.
+   */
+  async refresh(doc: RelayDocument): Promise<void> {
+    if (!this.#shared || doc.lastSeq === 0) return;
+    const last = await this.#options.store.lastSeq(doc.id);
+    if (last <= doc.lastSeq) return;
+    const stored = await this.#options.store.load(doc.id);
+    for (const change of stored?.changes ?? []) {
+      if (change.seq > doc.lastSeq) this.#mergeBytes(doc, change.delta);
+    }
+    doc.lastSeq = Math.max(doc.lastSeq, last);
+  }
+
+  /**
+   * The merge path of a validated client delta: join into the document (at once, so the
+   * connection's next delta is validated against it), durable commit, then ack (by the
+   * caller), fan-out to the document's subscribers and to the peer regions.
+   */
+  applyLocal(
+    doc: RelayDocument,
+    bytes: Uint8Array,
+    // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
+    delta: CrdtState<any>,
+    originSocket: string,
+  ): Promise<number> {
+    this.#merge(doc, delta);
+    return this.#commits
+      .commit({ changes: [{ doc: doc.id, delta: bytes, origin: this.region }] })
+      .then(
+        ([seq]) => {
+          this.metrics.deltasMerged.inc({ type: doc.type.name, origin: this.region });
+          this.#committed(
+            doc,
+            [{ seq: seq!, doc: doc.id, delta: bytes, origin: this.region }],
+            originSocket,
+          );
+          return seq!;
+        },
+        (err: unknown) => {
+          // The in-memory state may now hold a delta the store does not: drop it, reload later.
+          this.docs.evict(doc.id);
+          this.logger.error({ err, doc: doc.id }, 'commit failed');
+          throw new RelayError('unavailable', 'the relay could not store this delta; retry');
+        },
+      );
+  }
+
+  /** Merges a batch of a peer's feed, durably with the cursor that records it. */
+  async applyFromPeer(peer: string, entries: readonly StoredChange[]): Promise<void> {
+    const changes: StoredChange[] = [];
+    for (const entry of entries) {
+      let type: AnyCrdtType;
+      // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
+      let state: CrdtState<any>;
+      try {
+        ({ type, state } = decodeState(entry.delta, this.decodeLimits));
+      } catch (err) {
+        this.logger.error(
+          { err, peer, seq: entry.seq },
+          'undecodable feed entry from a peer; skipped',
+        );
+        continue;
+      }
+      const doc = await this.docs.getOrCreate(entry.doc, type);
+      if (doc.type !== type) {
+        this.logger.error({ peer, doc: entry.doc }, 'peer sent a delta of another type; skipped');
+        continue;
+      }
+      this.#merge(doc, state);
+      changes.push({ ...entry, origin: peer });
+    }
+    const last = entries[entries.length - 1];
+    if (last === undefined) return;
+    const seqs = await this.#commits.commit({
+      changes: changes.map(({ doc, delta, origin }) => ({ doc, delta, origin })),
+      cursor: { peer, upTo: last.seq },
+    });
+    changes.forEach((change, i) => {
+      const doc = this.docs.peek(change.doc);
+      this.metrics.deltasMerged.inc({ type: doc?.type.name ?? 'unknown', origin: peer });
+      if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], undefined);
+    });
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
+  #merge(doc: RelayDocument, delta: CrdtState<any>): void {
+    const started = performance.now();
+    doc.type.merge(doc.state, delta);
+    this.metrics.mergeSeconds.observe((performance.now() - started) / 1000);
+    const conflicts = conflictsAfterMerge(doc.type, doc.state, delta);
+    if (conflicts > 0) this.metrics.conflicts.inc({ type: doc.type.name }, conflicts);
+  }
+
+  #mergeBytes(doc: RelayDocument, bytes: Uint8Array): void {
+    try {
+      const { type, state } = decodeState(bytes, this.decodeLimits);
+      if (type === doc.type) doc.type.merge(doc.state, state);
+    } catch (err) {
+      this.logger.error({ err, doc: doc.id }, 'undecodable stored change; skipped');
+    }
+  }
+
+  /** After a commit: fan out, feed the peers, compact, tell other nodes. */
+  #committed(
+    doc: RelayDocument,
+    changes: readonly StoredChange[],
+    originSocket: string | undefined,
+  ): void {
+    for (const change of changes) {
+      doc.lastSeq = Math.max(doc.lastSeq, change.seq);
+      doc.changesSinceSnapshot++;
+      const room = this.io.to(roomOf(doc.id));
+      const target = originSocket ? room.except(originSocket) : room;
+      this.metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta: change.delta }));
+    }
+    if (this.#shared) {
+      this.io.serverSideEmit(
+        NODE_CHANGES,
+        changes.map((c) => ({ ...c, delta: Buffer.from(c.delta) })),
+      );
+    }
+    const own = changes.filter((c) => c.origin === this.region);
+    if (own.length > 0) this.#feedChanged(Math.max(...own.map((c) => c.seq)));
+    this.#maybeSnapshot(doc);
+  }
+
+  #feedChanged(upTo: number): void {
+    for (const feed of this.#feeds) feed.pump();
+    // Without peers this region is every region: a commit is replicated everywhere at once.
+    if ((this.#options.peers ?? []).length === 0) this.#advanceReplicated(upTo);
+  }
+
+  #maybeSnapshot(doc: RelayDocument): void {
+    if (doc.changesSinceSnapshot < (this.#options.snapshotEvery ?? 500)) return;
+    const upTo = doc.lastSeq;
+    doc.changesSinceSnapshot = 0;
+    doc.snapshotSeq = upTo;
+    this.#options.store
+      .saveSnapshot(doc.id, doc.type.encode(doc.state), upTo)
+      .catch((err: unknown) => {
+        this.logger.error({ err, doc: doc.id }, 'snapshot failed; the change log keeps everything');
+      });
+  }
+
+  /**
+   * A peer has durably merged our feed up to `upTo` (or, with `peer` undefined and no peers,
+   * everything is trivially everywhere). Once every region has an entry, its dots are
+   * replicated everywhere: subscribers hear it, and the store may drop the feed behind it.
+   */
+  recordPeerAck(peer: string, upTo: number): void {
+    if (upTo <= (this.#peerAcks.get(peer) ?? -1)) return;
+    this.#peerAcks.set(peer, upTo);
+    if (this.#shared) this.io.serverSideEmit(NODE_PEER_ACK, peer, upTo);
+    this.#recomputeReplicated();
+  }
+
+  #recomputeReplicated(): void {
+    const regions = (this.#options.peers ?? []).map((p) => p.region);
+    if (regions.length === 0) return;
+    let everywhere = Number.MAX_SAFE_INTEGER;
+    for (const region of regions)
+      everywhere = Math.min(everywhere, this.#peerAcks.get(region) ?? 0);
+    this.#advanceReplicated(everywhere);
+  }
+
+  #advanceReplicated(upTo: number): void {
+    if (upTo <= this.#replicatedTarget) return;
+    this.#replicatedTarget = upTo;
+    this.#replicating = this.#replicating
+      .then(() => this.#announceReplicated(upTo))
+      .catch((err: unknown) => this.logger.error({ err }, 'replication status failed'));
+  }
+
+  async #announceReplicated(upTo: number): Promise<void> {
+    let after = this.#replicatedUpTo;
+    if (upTo <= after) return;
+    const store = this.#options.store;
+    for (;;) {
+      const entries = await store.readFeed(after, 1000);
+      const inRange = entries.filter((e) => e.seq <= upTo);
+      const byDoc = new Map<string, CausalContext>();
+      for (const entry of inRange) {
+        let ctx = byDoc.get(entry.doc);
+        if (ctx === undefined) {
+          ctx = new CausalContext();
+          byDoc.set(entry.doc, ctx);
+        }
+        try {
+          ctx.join(decodeState(entry.delta, this.decodeLimits).state.context);
+        } catch {
+          // Undecodable entries were refused at push time; nothing to announce.
+        }
+      }
+      for (const [doc, dots] of byDoc) {
+        this.metrics.bytesOut.inc(send(this.io.to(roomOf(doc)), { kind: 'replicated', doc, dots }));
+      }
+      const last = inRange[inRange.length - 1];
+      if (last !== undefined) after = last.seq;
+      if (inRange.length < entries.length || entries.length < 1000) break;
+    }
+    this.#replicatedUpTo = upTo;
+    await store.release(upTo);
+  }
+
+  async #serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+    } else if (path === '/healthz') {
+      const healthy = !this.#closing;
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          status: healthy ? 'ok' : 'shutting-down',
+          region: this.region,
+          relayId: this.relayId,
+          peers: this.#links.map((l) => ({ region: l.region, connected: l.connected })),
+        }),
+      );
+    } else if (!path?.startsWith('/socket.io')) {
+      res.writeHead(404).end();
+    }
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    if (this.#options.redisUrl) await this.#attachRedis(this.#options.redisUrl);
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => resolve());
+    });
+    for (const peer of this.#options.peers ?? []) {
+      const link = new PeerLink(this, peer, this.#options.store, this.#options.peerToken);
+      this.#links.push(link);
+      link.start();
+    }
+    return this.http.address() as AddressInfo;
+  }
+
+  async #attachRedis(url: string): Promise<void> {
+    const [{ createAdapter }, { createClient }] = await Promise.all([
+      import('@socket.io/redis-adapter'),
+      import('redis'),
+    ]);
+    const pub = createClient({ url });
+    const sub = pub.duplicate();
+    pub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
+    sub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
+    await Promise.all([pub.connect(), sub.connect()]);
+    this.io.adapter(createAdapter(pub, sub));
+    this.io.on(NODE_CHANGES, (changes: StoredChange[]) => {
+      for (const change of changes) {
+        const doc = this.docs.peek(change.doc);
+        if (doc === undefined || change.seq <= doc.lastSeq) continue;
+        this.#mergeBytes(doc, new Uint8Array(change.delta));
+        doc.lastSeq = change.seq;
+      }
+      if (changes.some((c) => c.origin === this.region))
+        for (const feed of this.#feeds) feed.pump();
+    });
+    this.io.on(NODE_PEER_ACK, (peer: string, upTo: number) => {
+      if (upTo > (this.#peerAcks.get(peer) ?? -1)) {
+        this.#peerAcks.set(peer, upTo);
+        this.#recomputeReplicated();
+      }
+    });
+    this.#redisClients = [pub, sub];
+  }
+
+  #redisClients: { quit(): Promise<unknown> }[] = [];
+
+  /** Graceful shutdown: refuse new connections, finish commits, close links, store, sockets. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const link of this.#links) link.close();
+    await this.#commits.flush();
+    await this.#replicating.catch(() => {});
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await Promise.all(this.#redisClients.map((c) => c.quit().catch(() => {})));
+    await this.#options.store.close();
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The protocol event name, for sessions and links. */
+  static readonly EVENT = EVENT;
+}
+
+export type { ReplicaId };

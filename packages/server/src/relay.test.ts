@@ -1,0 +1,216 @@
+import {
+  AWSet,
+  CausalContext,
+  GCounter,
+  HybridLogicalClock,
+  LWWMap,
+  type Message,
+  newReplicaId,
+  orMap,
+  PNCounter,
+} from '@helios/core';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRelay, type Relay } from './relay.js';
+import { MemoryStore } from './store/memory-store.js';
+import { eventually, ProtocolClient } from './test-support/protocol-client.js';
+
+const Cart = orMap(PNCounter);
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0).reverse()) await c.close();
+});
+
+async function startRelay(
+  options: Partial<Parameters<typeof createRelay>[0]> = {},
+): Promise<{ relay: Relay; url: string }> {
+  const relay = createRelay({
+    region: 'us-east-1',
+    store: new MemoryStore({ region: options.region ?? 'us-east-1' }),
+    anonymous: true,
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
+  open.push(relay);
+  const { url } = await relay.listen(0);
+  return { relay, url };
+}
+
+async function client(
+  url: string,
+  options?: ConstructorParameters<typeof ProtocolClient>[1],
+): Promise<ProtocolClient> {
+  const c = new ProtocolClient(url, options);
+  open.push(c);
+  await c.ready();
+  return c;
+}
+
+describe('relay: sync through one relay', () => {
+  it('welcomes with region, time and limits', async () => {
+    const { url } = await startRelay();
+    const a = await client(url);
+    expect(a.welcome?.region).toBe('us-east-1');
+    expect(Math.abs(a.welcome!.time - Date.now())).toBeLessThan(5_000);
+    expect(a.welcome?.limits.maxMessageBytes).toBeGreaterThan(0);
+  });
+
+  it('two clients converge, live, on a cart', async () => {
+    const { url } = await startRelay();
+    const a = await client(url);
+    const b = await client(url);
+    await a.subscribe('cart', Cart);
+    await b.subscribe('cart', Cart);
+    await Promise.all([
+      a.write('cart', (s, me) => Cart.update(s, 'beans', (l) => PNCounter.increment(l, me, 2))),
+      b.write('cart', (s, me) => Cart.update(s, 'beans', (l) => PNCounter.increment(l, me, 3))),
+      b.write('cart', (s, me) => Cart.update(s, 'mug', (l) => PNCounter.increment(l, me, 1))),
+    ]);
+    await eventually(
+      () => a.value('cart').get('beans') === 5 && b.value('cart').get('beans') === 5,
+      'beans = 5',
+    );
+    expect(Cart.equals(a.docs.get('cart')!.state, b.docs.get('cart')!.state)).toBe(true);
+  });
+
+  it('a late subscriber gets exactly what it lacks', async () => {
+    const { url } = await startRelay();
+    const a = await client(url);
+    await a.subscribe('tags', AWSet);
+    for (const tag of ['red', 'green', 'blue'])
+      await a.write('tags', (s, me) => AWSet.add(s, me, tag));
+    await a.write('tags', (s) => AWSet.remove(s, 'green'));
+
+    // The late client already has 'red' from an earlier sync: it is sent only what is new.
+    const late = new ProtocolClient(url);
+    open.push(late);
+    await late.ready();
+    const partial = AWSet.empty();
+    const aState = a.docs.get('tags')!.state;
+    AWSet.merge(
+      partial,
+      AWSet.deltaSince(aState, { context: new CausalContext(), live: new CausalContext() }),
+    );
+    AWSet.merge(partial, AWSet.remove(partial, 'blue'));
+    const before = late.received.length;
+    await late.subscribe('tags', AWSet, partial);
+    const sync = late.received.slice(before).find((m) => m.kind === 'sync') as Extract<
+      Message,
+      { kind: 'sync' }
+    >;
+    const delta = AWSet.decode(sync.delta);
+    expect(AWSet.value(delta).size).toBe(0); // it already holds everything alive
+    expect([...late.value('tags')]).toEqual(['red']); // its own removal of 'blue' stays
+    expect(AWSet.equals(late.docs.get('tags')!.state, AWSet.join(aState, partial))).toBe(true);
+  });
+
+  it('acks only committed pushes and reports replication when there are no peers', async () => {
+    const { url } = await startRelay();
+    const a = await client(url);
+    await a.subscribe('views', GCounter);
+    await a.write('views', (s, me) => GCounter.increment(s, me, 7));
+    const replicated = await a.waitFor(
+      (m): m is Extract<Message, { kind: 'replicated' }> => m.kind === 'replicated',
+    );
+    expect(replicated.doc).toBe('views');
+    expect(replicated.dots.has(a.replica, 1)).toBe(true);
+  });
+});
+
+describe('relay: bad input', () => {
+  it('refuses malformed bytes, wrong types, forged replicas, oversize messages, drift — and keeps serving', async () => {
+    const { url } = await startRelay({ limits: { maxMessageBytes: 64 * 1024 } });
+    const good = await client(url);
+    await good.subscribe('settings', LWWMap);
+    const bad = await client(url);
+    await bad.subscribe('settings', LWWMap);
+
+    // 1. Malformed bytes.
+    bad.sendRaw(new Uint8Array([1, 200, 3, 4]));
+    await eventually(() => bad.errors.some((e) => e.code.startsWith('decode/')), 'decode error');
+
+    // 2. A delta of another type for an LWW-Map document.
+    const counterDelta = PNCounter.encode(
+      PNCounter.increment(PNCounter.empty(), { replica: bad.replica }),
+    );
+    await expect(bad.pushBytes('settings', counterDelta)).rejects.toMatchObject({
+      code: 'type-mismatch',
+      doc: 'settings',
+    });
+
+    // 3. Dots of a replica this connection is not bound to.
+    const forger = new HybridLogicalClock({ replica: newReplicaId() });
+    const forged = LWWMap.encode(LWWMap.set(LWWMap.empty(), forger, 'theme', 'dark'));
+    await expect(bad.pushBytes('settings', forged)).rejects.toMatchObject({ code: 'foreign-dot' });
+
+    // 4. A timestamp far in the future.
+    const future = new HybridLogicalClock({
+      replica: bad.replica,
+      now: () => Date.now() + 3_600_000,
+    });
+    const late = LWWMap.encode(LWWMap.set(LWWMap.empty(), future, 'theme', 'neon'));
+    await expect(bad.pushBytes('settings', late)).rejects.toMatchObject({ code: 'clock-drift' });
+
+    // 5. Oversize: Socket.IO drops the connection of a client sending more than maxHttpBufferSize.
+    const huge = new Uint8Array(200 * 1024);
+    bad.sendRaw(huge);
+    await eventually(() => !bad.socket.connected, 'oversize message disconnects');
+
+    // The document is unchanged and the relay still serves the good client.
+    const me = new HybridLogicalClock({ replica: good.replica });
+    await good.write('settings', (s) => LWWMap.set(s, me, 'theme', 'light'));
+    const check = await client(url);
+    await check.subscribe('settings', LWWMap);
+    expect([...check.value('settings')]).toEqual([['theme', 'light']]);
+  });
+
+  it('refuses a counter that goes down and steps too large', async () => {
+    const { url } = await startRelay({ limits: { maxCounterStep: 100 } });
+    const a = await client(url);
+    await a.subscribe('likes', PNCounter);
+    await a.write('likes', (s, me) => PNCounter.increment(s, me, 50));
+    await expect(
+      a.write('likes', (s, me) => PNCounter.increment(s, me, 101)),
+    ).rejects.toMatchObject({
+      code: 'counter-increment',
+    });
+  });
+
+  it('rate-limits floods without disturbing other clients', async () => {
+    const { url } = await startRelay({ limits: { maxMessagesPerSecond: 50 } });
+    const flooder = await client(url);
+    const calm = await client(url);
+    await calm.subscribe('n', GCounter);
+    for (let i = 0; i < 2_000; i++) flooder.send({ kind: 'unsubscribe', docs: ['x'] });
+    await eventually(() => flooder.errors.some((e) => e.code === 'rate-limited'), 'flood refused');
+    expect(flooder.errors.length).toBeLessThanOrEqual(10);
+    await calm.write('n', (s, me) => GCounter.increment(s, me));
+    expect(calm.value('n')).toBe(1);
+  });
+
+  it('checks authorization on every message, not only at connect', async () => {
+    const { url } = await startRelay({
+      authorize: (_user, doc, access) => !(doc === 'secret' && access === 'write'),
+    });
+    const a = await client(url);
+    await a.subscribe('secret', GCounter);
+    await expect(a.write('secret', (s, me) => GCounter.increment(s, me))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+  });
+
+  it('refuses an unsupported protocol version at the handshake', async () => {
+    const { url } = await startRelay();
+    const { io } = await import('socket.io-client');
+    const s = io(url, {
+      auth: { protocol: 99, replicas: [] },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    open.push(s);
+    const err = await new Promise<Error & { data?: { code: string } }>((r) =>
+      s.once('connect_error', r),
+    );
+    expect(err.data?.code).toBe('protocol-version');
+  });
+});

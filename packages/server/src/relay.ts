@@ -1,0 +1,42 @@
+import type { RelayMetrics } from './metrics.js';
+import type { RelayOptions } from './options.js';
+import { RelayNode } from './relay-node.js';
+
+/** A running (or ready to run) regional relay. */
+export interface Relay {
+  readonly region: string;
+  readonly relayId: string;
+  readonly metrics: RelayMetrics;
+  /**
+   * Starts serving Socket.IO, `/metrics` and `/healthz` on `port` (0 picks a free one) and
+   * connects to the peers. Resolves with the URL clients use.
+   */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /**
+   * Graceful shutdown: refuses new connections, waits for queued commits, closes peer links,
+   * client connections and the store.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a relay for one region. It does nothing until `listen` is called.
+ *
+ * @example
+ * const relay = createRelay({ region: 'us-east-1', store: await SqliteStore.open({ path, region }), anonymous: true });
+ * const { url } = await relay.listen(4101);
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const node = new RelayNode(options);
+  return {
+    region: node.region,
+    relayId: node.relayId,
+    metrics: node.metrics,
+    async listen(port = 0, host = '127.0.0.1') {
+      const address = await node.listen(port, host);
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { port: address.port, url: `http://${shown}:${address.port}` };
+    },
+    close: () => node.close(),
+  };
+}

@@ -1,0 +1,11 @@
+export type {
+  CommitBatch,
+  NewChange,
+  RelayStore,
+  StoredChange,
+  StoredDocument,
+} from './relay-store.js';
+export { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';

@@ -1,0 +1,261 @@
+import type { DocumentId } from '@helios/core';
+import { Pool, type QueryResult, type QueryResultRow } from 'pg';
+import { StoreClosedError, StoreError } from './errors.js';
+import {
+  checkBatch,
+  checkName,
+  checkNotAhead,
+  checkSeq,
+  highestCursors,
+  ownBytes,
+} from './internal.js';
+import type {
+  CommitBatch,
+  RelayStore,
+  StoredChange,
+  StoredDocument,
+} from './relay-store.js';
+import { postgresSql } from './postgres-sql.js';
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /** Where to connect; ignored when `pool` is given. */
+  readonly connectionString?: string;
+  /** The relay's region: changes of this origin form its feed. */
+  readonly region: string;
+  /** Schema holding the tables, created if absent (default `helios`). One schema per region. */
+  readonly schema?: string;
+  /** A pool to use instead of creating one; the store does not end it on close. */
+  readonly pool?: Pool;
+}
+
+type QueryKey = Exclude<keyof ReturnType<typeof postgresSql>, 'schema'>;
+
+interface ChangeRow {
+  seq: string;
+  doc: string;
+  origin: string;
+  delta: Uint8Array;
+}
+
+/**
+ * The shared {@link RelayStore}: several relay nodes of one region use one Postgres schema.
+ *
+ * The feed must be readable by seq with no gap appearing later (a peer that read up to seq 10
+ * never asks for 9 again), so seq order must equal commit order across nodes. A bigserial does
+ * not give that: two transactions can take 9 and 10 and commit 10 first. Instead each commit is
+ * one statement that first bumps the region's row in `heads` and numbers its changes from it;
+ * the row lock is held until the commit, so commits are serialized and each one's seqs come
+ * right after the previous one's, visible only once everything before them is.
+ *
+ * Within a node, commits are also queued so they reach the database in call order.
+ */
+export class PostgresStore implements RelayStore {
+  readonly region: string;
+  readonly schema: string;
+  readonly #pool: Pool;
+  readonly #ownsPool: boolean;
+  readonly #sql: ReturnType<typeof postgresSql>;
+  /** Tail of the commit queue: resolves once the previous commit has settled. */
+  #commitTail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(pool: Pool, ownsPool: boolean, region: string, schema: string) {
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.region = region;
+    this.schema = schema;
+    this.#sql = postgresSql(schema);
+  }
+
+  /**
+   * Connects and creates the schema and tables if absent. Several nodes may open the same
+   * schema at once (the creation is serialized by an advisory lock); a schema written for
+   * another region is refused, as its feed would be read as this region's.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    checkName('region', options.region);
+    const schema = options.schema ?? 'helios';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new StoreError('invalid-argument', `schema "${schema}" is not a plain identifier`);
+    }
+    if (options.pool === undefined && options.connectionString === undefined) {
+      throw new StoreError('invalid-argument', 'PostgresStore needs a connectionString or a pool');
+    }
+    const ownsPool = options.pool === undefined;
+    const pool = options.pool ?? new Pool({ connectionString: options.connectionString });
+    // An idle client that loses its connection is dropped by the pool; the next query reports
+    // the outage. Without a listener the 'error' event would crash the process.
+    if (ownsPool) pool.on('error', () => {});
+    const store = new PostgresStore(pool, ownsPool, options.region, schema);
+    try {
+      await store.#migrate();
+      return store;
+    } catch (error) {
+      if (ownsPool) await pool.end();
+      throw error;
+    }
+  }
+
+  async load(doc: DocumentId): Promise<StoredDocument | undefined> {
+    this.#open();
+    // One statement, so one MVCC snapshot: a concurrent saveSnapshot cannot delete changes
+    // between reading the snapshot and reading the changes after it.
+    const { rows } = await this.#query<{
+      seq: string | null;
+      bytes: Uint8Array;
+      origin: string | null;
+      snap_seq: string | null;
+    }>('load', [doc]);
+    if (rows.length === 0) return undefined;
+    let snapshot: Uint8Array | null = null;
+    let snapshotSeq = 0;
+    const changes: StoredChange[] = [];
+    for (const row of rows) {
+      if (row.seq === null) {
+        snapshot = ownBytes(row.bytes);
+        snapshotSeq = Number(row.snap_seq);
+      } else {
+        changes.push({ seq: Number(row.seq), doc, origin: row.origin!, delta: ownBytes(row.bytes) });
+      }
+    }
+    return { snapshot, snapshotSeq, changes };
+  }
+
+  async commit(batch: CommitBatch): Promise<number[]> {
+    this.#open();
+    checkBatch(batch);
+    if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
+    const run = this.#commitTail.then(() => this.#commitNow(batch));
+    this.#commitTail = run.catch(() => {});
+    return run;
+  }
+
+  async saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void> {
+    this.#open();
+    checkSeq('upToSeq', upToSeq);
+    const { rows } = await this.#query<{ seq: string }>('saveSnapshot', [
+      doc,
+      upToSeq,
+      snapshot,
+      this.region,
+    ]);
+    checkNotAhead('upToSeq', upToSeq, Number(rows[0]!.seq));
+  }
+
+  async readFeed(after: number, limit: number): Promise<StoredChange[]> {
+    this.#open();
+    checkSeq('after', after);
+    checkSeq('limit', limit);
+    const { rows } = await this.#query<ChangeRow>('readFeed', [
+      this.region,
+      after,
+      limit,
+    ]);
+    return rows.map(toChange);
+  }
+
+  async getCursor(peer: string): Promise<number> {
+    this.#open();
+    const { rows } = await this.#query<{ up_to: string }>('getCursor', [peer]);
+    return rows.length === 0 ? 0 : Number(rows[0]!.up_to);
+  }
+
+  async release(upTo: number): Promise<void> {
+    this.#open();
+    checkSeq('upTo', upTo);
+    const { rows } = await this.#query<{ seq: string }>('release', [
+      this.region,
+      upTo,
+    ]);
+    checkNotAhead('upTo', upTo, Number(rows[0]!.seq));
+  }
+
+  async claimReplica(replica: string, user: string): Promise<string> {
+    this.#open();
+    checkName('replica', replica);
+    checkName('user', user);
+    // Most claims are of a replica already bound: read first, write only for a new one.
+    const owner = await this.#query<{ user_id: string }>('replicaOwner', [replica]);
+    if (owner.rows.length > 0) return owner.rows[0]!.user_id;
+    const { rows } = await this.#query<{ user_id: string }>('claimReplica', [replica, user]);
+    return rows[0]!.user_id;
+  }
+
+  async lastSeq(doc: DocumentId): Promise<number> {
+    this.#open();
+    const { rows } = await this.#query<{ last_seq: string }>('lastSeq', [doc]);
+    return rows.length === 0 ? 0 : Number(rows[0]!.last_seq);
+  }
+
+  /** Number of retained changes (feed changes kept for peers included), for metrics and tests. */
+  async countChanges(): Promise<number> {
+    this.#open();
+    const { rows } = await this.#query<{ n: string }>('countChanges');
+    return Number(rows[0]!.n);
+  }
+
+  /** Waits for queued commits, then ends the pool if the store created it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#commitTail;
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  /** Runs one of the store's statements, prepared once per connection under a schema-unique name. */
+  #query<Row extends QueryResultRow>(
+    key: QueryKey,
+    values: unknown[] = [],
+  ): Promise<QueryResult<Row>> {
+    return this.#pool.query<Row>({ name: `helios.${this.schema}.${key}`, text: this.#sql[key], values });
+  }
+
+  async #commitNow(batch: CommitBatch): Promise<number[]> {
+    const { changes } = batch;
+    const cursors = highestCursors(batch);
+    const { rows } = await this.#query<{ seq: string }>('commit', [
+      this.region,
+      changes.length,
+      changes.map((c) => c.doc),
+      changes.map((c) => c.origin),
+      changes.map((c) => c.delta),
+      [...cursors.keys()],
+      [...cursors.values()],
+    ]);
+    const head = Number(rows[0]!.seq);
+    return changes.map((_, i) => head - changes.length + 1 + i);
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`helios:${this.schema}`]);
+      await client.query(this.#sql.schema);
+      await client.query(this.#sql.initRegion, [this.region]);
+      const { rows } = await client.query<{ value: string }>(this.#sql.storedRegion);
+      const stored = rows[0]!.value;
+      if (stored !== this.region) {
+        throw new StoreError(
+          'region-mismatch',
+          `schema "${this.schema}" holds the store of region "${stored}", not "${this.region}"`,
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreClosedError('PostgresStore');
+  }
+}
+
+function toChange(row: ChangeRow): StoredChange {
+  return { seq: Number(row.seq), doc: row.doc, origin: row.origin, delta: ownBytes(row.delta) };
+}
