@@ -1,14 +1,13 @@
-import type { AnyCrdtType, CrdtState, DotMap, Key } from '@helios/core';
+import type { AnyCrdtState, AnyCrdtType, DotMap, Key } from '@helios/core';
 
 /**
  * Counts the keys a merged delta left with concurrent values side by side: LWW and
  * multi-value siblings. Counters and sets merge concurrent writes without conflict by design.
  */
-// biome-ignore lint/suspicious/noExplicitAny: inspects payloads of any type.
 export function conflictsAfterMerge(
   type: AnyCrdtType,
-  state: CrdtState<any>,
-  delta: CrdtState<any>,
+  state: AnyCrdtState,
+  delta: AnyCrdtState,
 ): number {
   switch (type.name) {
     case 'lww-register':

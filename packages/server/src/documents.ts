@@ -1,4 +1,5 @@
 import {
+  type AnyCrdtState,
   type AnyCrdtType,
   type CrdtState,
   type DecodeLimits,
@@ -11,8 +12,7 @@ import type { RelayStore } from './store/relay-store.js';
 export interface RelayDocument {
   readonly id: DocumentId;
   readonly type: AnyCrdtType;
-  // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
-  readonly state: CrdtState<any>;
+  readonly state: AnyCrdtState;
   /** Highest change seq merged into `state` (0 for a document not yet committed). */
   lastSeq: number;
   /** Seq of the newest snapshot, and changes merged since: drives compaction. */
@@ -90,8 +90,7 @@ export class DocumentCache {
     if (raced !== undefined) return raced;
     if (stored === undefined) return undefined;
     let type: AnyCrdtType | undefined;
-    // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
-    let state: CrdtState<any> | undefined;
+    let state: AnyCrdtState | undefined;
     if (stored.snapshot !== null) {
       ({ type, state } = decodeState(stored.snapshot, this.#limits));
     }

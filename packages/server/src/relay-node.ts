@@ -7,10 +7,10 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type AnyCrdtState,
   type AnyCrdtType,
   assertReplicaId,
   CausalContext,
-  type CrdtState,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
   type DocumentId,
@@ -254,8 +254,7 @@ export class RelayNode {
   applyLocal(
     doc: RelayDocument,
     bytes: Uint8Array,
-    // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
-    delta: CrdtState<any>,
+    delta: AnyCrdtState,
     originSocket: string,
   ): Promise<number> {
     this.#merge(doc, delta);
@@ -285,8 +284,7 @@ export class RelayNode {
     const changes: StoredChange[] = [];
     for (const entry of entries) {
       let type: AnyCrdtType;
-      // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
-      let state: CrdtState<any>;
+      let state: AnyCrdtState;
       try {
         ({ type, state } = decodeState(entry.delta, this.decodeLimits));
       } catch (err) {
@@ -317,8 +315,7 @@ export class RelayNode {
     });
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the document type's.
-  #merge(doc: RelayDocument, delta: CrdtState<any>): void {
+  #merge(doc: RelayDocument, delta: AnyCrdtState): void {
     const started = performance.now();
     doc.type.merge(doc.state, delta);
     this.metrics.mergeSeconds.observe((performance.now() - started) / 1000);

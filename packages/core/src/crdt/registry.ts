@@ -6,6 +6,10 @@ import { type CrdtState, type CrdtType, readStateHeader } from './crdt-type.js';
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds types of every payload shape.
 export type AnyCrdtType = CrdtType<any, unknown>;
 
+/** A state of any type, as a relay holds documents whose schema it does not know. */
+// biome-ignore lint/suspicious/noExplicitAny: the payload shape is the type's.
+export type AnyCrdtState = CrdtState<any>;
+
 /** Reads a type's parameters (for OR-Map, its value type) and returns the type. */
 export type TypeReader = (r: ByteReader) => AnyCrdtType;
 
@@ -36,8 +40,7 @@ export function readType(r: ByteReader, typeId: number = r.uint()): AnyCrdtType 
 /** A decoded state together with the type its header named. */
 export interface DecodedState {
   readonly type: AnyCrdtType;
-  // biome-ignore lint/suspicious/noExplicitAny: the payload shape is the type's.
-  readonly state: CrdtState<any>;
+  readonly state: AnyCrdtState;
 }
 
 /**

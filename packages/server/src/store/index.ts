@@ -1,3 +1,6 @@
+export { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export type {
   CommitBatch,
   NewChange,
@@ -5,7 +8,4 @@ export type {
   StoredChange,
   StoredDocument,
 } from './relay-store.js';
-export { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
-export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
-export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';

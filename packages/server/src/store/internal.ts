@@ -2,13 +2,17 @@
  * Argument checks and byte helpers shared by the store implementations. Not exported from the
  * package: the checks exist so that every implementation refuses the same bad input the same way.
  */
-import type { CommitBatch } from './relay-store.js';
+
 import { StoreError } from './errors.js';
+import type { CommitBatch } from './relay-store.js';
 
 /** Refuses anything that is not a seq (a non-negative safe integer). */
 export function checkSeq(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new StoreError('invalid-argument', `${name} must be a non-negative integer, got ${value}`);
+    throw new StoreError(
+      'invalid-argument',
+      `${name} must be a non-negative integer, got ${value}`,
+    );
   }
 }
 
@@ -30,7 +34,10 @@ export function checkBatch(batch: CommitBatch): void {
     }
     checkName('change.origin', change.origin);
     if (!(change.delta instanceof Uint8Array)) {
-      throw new StoreError('invalid-argument', `change.delta of ${change.doc} must be a Uint8Array`);
+      throw new StoreError(
+        'invalid-argument',
+        `change.delta of ${change.doc} must be a Uint8Array`,
+      );
     }
   }
   for (const cursor of batch.cursors ?? []) {

@@ -1,12 +1,7 @@
 import type { DocumentId } from '@helios/core';
 import { StoreClosedError } from './errors.js';
 import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
-import type {
-  CommitBatch,
-  RelayStore,
-  StoredChange,
-  StoredDocument,
-} from './relay-store.js';
+import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -163,5 +158,10 @@ export class MemoryStore implements RelayStore {
 }
 
 function copyChange(change: StoredChange): StoredChange {
-  return { seq: change.seq, doc: change.doc, origin: change.origin, delta: new Uint8Array(change.delta) };
+  return {
+    seq: change.seq,
+    doc: change.doc,
+    origin: change.origin,
+    delta: new Uint8Array(change.delta),
+  };
 }

@@ -9,13 +9,8 @@ import {
   highestCursors,
   ownBytes,
 } from './internal.js';
-import type {
-  CommitBatch,
-  RelayStore,
-  StoredChange,
-  StoredDocument,
-} from './relay-store.js';
 import { postgresSql } from './postgres-sql.js';
+import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -116,7 +111,12 @@ export class PostgresStore implements RelayStore {
         snapshot = ownBytes(row.bytes);
         snapshotSeq = Number(row.snap_seq);
       } else {
-        changes.push({ seq: Number(row.seq), doc, origin: row.origin!, delta: ownBytes(row.bytes) });
+        changes.push({
+          seq: Number(row.seq),
+          doc,
+          origin: row.origin!,
+          delta: ownBytes(row.bytes),
+        });
       }
     }
     return { snapshot, snapshotSeq, changes };
@@ -147,11 +147,7 @@ export class PostgresStore implements RelayStore {
     this.#open();
     checkSeq('after', after);
     checkSeq('limit', limit);
-    const { rows } = await this.#query<ChangeRow>('readFeed', [
-      this.region,
-      after,
-      limit,
-    ]);
+    const { rows } = await this.#query<ChangeRow>('readFeed', [this.region, after, limit]);
     return rows.map(toChange);
   }
 
@@ -164,10 +160,7 @@ export class PostgresStore implements RelayStore {
   async release(upTo: number): Promise<void> {
     this.#open();
     checkSeq('upTo', upTo);
-    const { rows } = await this.#query<{ seq: string }>('release', [
-      this.region,
-      upTo,
-    ]);
+    const { rows } = await this.#query<{ seq: string }>('release', [this.region, upTo]);
     checkNotAhead('upTo', upTo, Number(rows[0]!.seq));
   }
 
@@ -208,7 +201,11 @@ export class PostgresStore implements RelayStore {
     key: QueryKey,
     values: unknown[] = [],
   ): Promise<QueryResult<Row>> {
-    return this.#pool.query<Row>({ name: `helios.${this.schema}.${key}`, text: this.#sql[key], values });
+    return this.#pool.query<Row>({
+      name: `helios.${this.schema}.${key}`,
+      text: this.#sql[key],
+      values,
+    });
   }
 
   async #commitNow(batch: CommitBatch): Promise<number[]> {

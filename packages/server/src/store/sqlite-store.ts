@@ -11,12 +11,7 @@ import {
   highestCursors,
   ownBytes,
 } from './internal.js';
-import type {
-  CommitBatch,
-  RelayStore,
-  StoredChange,
-  StoredDocument,
-} from './relay-store.js';
+import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -129,16 +124,19 @@ export class SqliteStore implements RelayStore {
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.exec(SCHEMA);
-      const stored = db.transaction(() => {
-        db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('region', ?)`).run(
-          options.region,
-        );
-        db.prepare(`INSERT OR IGNORE INTO released (region, up_to) VALUES (?, 0)`).run(
-          options.region,
-        );
-        return (db.prepare(`SELECT value FROM meta WHERE key = 'region'`).get() as { value: string })
-          .value;
-      }).immediate();
+      const stored = db
+        .transaction(() => {
+          db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('region', ?)`).run(
+            options.region,
+          );
+          db.prepare(`INSERT OR IGNORE INTO released (region, up_to) VALUES (?, 0)`).run(
+            options.region,
+          );
+          return (
+            db.prepare(`SELECT value FROM meta WHERE key = 'region'`).get() as { value: string }
+          ).value;
+        })
+        .immediate();
       if (stored !== options.region) {
         throw new StoreError(
           'region-mismatch',

@@ -1,4 +1,5 @@
 import {
+  type AnyCrdtState,
   type AnyCrdtType,
   type CrdtState,
   decodeMessage,
@@ -20,8 +21,7 @@ import { io, type Socket } from 'socket.io-client';
 export class ProtocolClient {
   readonly replica: ReplicaId;
   readonly socket: Socket;
-  // biome-ignore lint/suspicious/noExplicitAny: documents of any type.
-  readonly docs = new Map<string, { type: AnyCrdtType; state: CrdtState<any> }>();
+  readonly docs = new Map<string, { type: AnyCrdtType; state: AnyCrdtState }>();
   readonly errors: ErrorEvent[] = [];
   readonly received: Message[] = [];
   welcome: Welcome | undefined;
@@ -139,10 +139,9 @@ export class ProtocolClient {
   }
 
   /** Applies `mutate`'s delta locally and pushes it; resolves on the relay's ack. */
-  // biome-ignore lint/suspicious/noExplicitAny: documents of any type.
   write(
     doc: string,
-    mutate: (state: CrdtState<any>, me: { replica: ReplicaId }) => CrdtState<any>,
+    mutate: (state: AnyCrdtState, me: { replica: ReplicaId }) => AnyCrdtState,
   ): Promise<void> {
     const entry = this.docs.get(doc);
     if (!entry) throw new Error(`not subscribed to ${doc}`);
