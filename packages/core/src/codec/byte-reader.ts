@@ -10,7 +10,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  */
 export class ByteReader {
   readonly #buf: Uint8Array;
-  readonly #view: DataView;
+  // Made on first use: only floats need it, and most messages have none.
+  #view: DataView | undefined;
   readonly limits: DecodeLimits;
   #pos = 0;
   #elements = 0;
@@ -26,7 +27,6 @@ export class ByteReader {
       );
     }
     this.#buf = buf;
-    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   get offset(): number {
@@ -69,6 +69,7 @@ export class ByteReader {
 
   f64(): number {
     if (this.remaining < 8) this.fail('truncated', 'unexpected end of input');
+    this.#view ??= new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
     const n = this.#view.getFloat64(this.#pos, true);
     this.#pos += 8;
     return n;

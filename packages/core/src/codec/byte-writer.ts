@@ -6,12 +6,12 @@ const encoder = new TextEncoder();
  */
 export class ByteWriter {
   #buf: Uint8Array;
-  #view: DataView;
+  // Made on first use: only floats need it, and most messages have none.
+  #view: DataView | undefined;
   #pos = 0;
 
   constructor(initialCapacity = 64) {
     this.#buf = new Uint8Array(initialCapacity);
-    this.#view = new DataView(this.#buf.buffer);
   }
 
   get length(): number {
@@ -26,7 +26,7 @@ export class ByteWriter {
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#pos));
     this.#buf = next;
-    this.#view = new DataView(next.buffer);
+    this.#view = undefined;
   }
 
   u8(n: number): void {
@@ -51,6 +51,7 @@ export class ByteWriter {
 
   f64(n: number): void {
     this.#ensure(8);
+    this.#view ??= new DataView(this.#buf.buffer);
     this.#view.setFloat64(this.#pos, n, true);
     this.#pos += 8;
   }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CausalContext } from '../causal/causal-context.js';
 import { isCompactReplicaId, newReplicaId, type ReplicaId } from '../causal/replica-id.js';
 import { GCounter } from '../crdt/counter.js';
 import { LWWMap } from '../crdt/lww-map.js';
@@ -399,5 +400,60 @@ describe('replica ids in encoded states', () => {
     const dup = enc.slice();
     dup.set([0x62, 0x6f, 0x62], eve);
     expect(codeOf(() => LWWRegister.decode(dup))).toBe('invariant');
+  });
+});
+
+describe('causal contexts in encoded states', () => {
+  const R = 'abcdefabcdef01';
+  const encodeContext = (ctx: CausalContext) =>
+    AWSet.encode({ context: ctx, store: AWSet.kind.empty() });
+
+  it('writes a version-vector range [1, n] as its top and one byte, whatever n', () => {
+    for (const n of [1, 10, 1_000_000, 2 ** 48]) {
+      const bytes = encodeContext(new CausalContext().addRange(R, 1, n));
+      const top = written((w) => w.uint(n)).length;
+      // header, 7-byte id, varint(n), one byte for the range, the empty store's count
+      expect(bytes.length, `n = ${n}`).toBe(1 + 7 + top + 1 + 1);
+      expect(AWSet.decode(bytes).context.rangesOf(R)).toEqual([1, n]);
+    }
+    // A delta's single dot high up also costs one byte past its top.
+    expect(encodeContext(new CausalContext().add(R, 1_000_000)).length).toBe(1 + 7 + 3 + 1 + 1);
+  });
+
+  it('round-trips contexts with dot clouds (property)', () => {
+    const rangesArb = fc.uniqueArray(fc.integer({ min: 1, max: 5000 }), {
+      minLength: 1,
+      maxLength: 30,
+    });
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('a', 'b', R, 'fedcba98765432'), rangesArb, {
+          minKeys: 1,
+          noNullPrototype: true,
+        }),
+        fc.boolean(),
+        (bySeqs, withPrefix) => {
+          const ctx = new CausalContext();
+          for (const [replica, seqs] of Object.entries(bySeqs)) {
+            for (const seq of seqs) ctx.add(replica, seq);
+            if (withPrefix) ctx.addRange(replica, 1, 40);
+          }
+          const back = AWSet.decode(encodeContext(ctx)).context;
+          expect(back.equals(ctx)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses ranges that start below 1 or after their end', () => {
+    const ok = encodeContext(new CausalContext().addRange(R, 3, 5));
+    // header, id, top 5, then the lowest range: start − 1 = 2 (×4 + 2) or length 2 (×4).
+    expect([...ok.subarray(8)]).toEqual([5, 8, 0]);
+    const withLowest = (packed: number) => new Uint8Array([...ok.subarray(0, 9), packed, 0]);
+    expect(AWSet.decode(withLowest(8)).context.rangesOf(R)).toEqual([3, 5]);
+    expect(AWSet.decode(withLowest(10)).context.rangesOf(R)).toEqual([3, 5]); // start form
+    expect(codeOf(() => AWSet.decode(withLowest(6 * 4)))).toBe('invariant'); // length 6 > 5
+    expect(codeOf(() => AWSet.decode(withLowest(5 * 4 + 2)))).toBe('invariant'); // start 6 > 5
   });
 });

@@ -52,15 +52,18 @@ export function writeContext(
     index.set(id, i);
     const r = context.rangesOf(id);
     // Ranges from the top down: the highest sequence, then per range its length and whether
-    // another range follows below, then the gap to it.
+    // another range follows below (low bit), then the gap to it. The lowest range says instead,
+    // in its second bit, whether it gives its start minus one rather than its length: the
+    // version-vector range [1, n] then costs one byte, however long the history.
     let i2 = r.length - 2;
     w.uint(r[i2 + 1]!);
     max.push(r[i2 + 1]!);
-    for (; i2 >= 0; i2 -= 2) {
-      const more = i2 > 0;
-      w.uint((r[i2 + 1]! - r[i2]!) * 2 + (more ? 1 : 0));
-      if (more) w.uint(r[i2]! - r[i2 - 1]! - 2);
+    for (; i2 > 0; i2 -= 2) {
+      w.uint((r[i2 + 1]! - r[i2]!) * 2 + 1);
+      w.uint(r[i2]! - r[i2 - 1]! - 2);
     }
+    const length = r[1]! - r[0]!;
+    w.uint(r[0]! - 1 < length ? (r[0]! - 1) * 4 + 2 : length * 4);
   });
   return { ids, index, max, context };
 }
@@ -100,11 +103,16 @@ export function readContext(
     for (;;) {
       r.charge(1);
       const packed = r.uint();
-      const len = Math.floor(packed / 2);
-      const start = end - len;
+      const more = packed % 2 === 1;
+      const start = more
+        ? end - (packed - 1) / 2
+        : packed % 4 === 2
+          ? 1 + (packed - 2) / 4
+          : end - packed / 4;
       if (start < 1) r.fail('invariant', 'a context range starts below 1');
+      if (start > end) r.fail('invariant', 'a context range starts after its end');
       ranges.push(start, end);
-      if (packed % 2 === 0) break;
+      if (!more) break;
       end = start - 2 - r.uint();
       if (end < 1) r.fail('invariant', 'a context range ends below 1');
     }

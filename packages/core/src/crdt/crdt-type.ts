@@ -142,14 +142,24 @@ export abstract class CrdtType<S, V> {
   decode(bytes: Uint8Array, limits?: DecodeLimits): CrdtState<S> {
     const r = new ByteReader(bytes, limits);
     const { typeId, singleReplica } = readStateHeader(r);
-    const expected = new ByteWriter();
-    this.writeParams(expected);
-    if (typeId !== this.typeId || !paramsMatch(r, expected.finish())) {
+    if (typeId !== this.typeId || !paramsMatch(r, this.#encodedParams())) {
       r.fail('wrong-type', `this is not a ${this.name} state`);
     }
     const state = this.readBody(r, singleReplica);
     r.end();
     return state;
+  }
+
+  /** The bytes of {@link writeParams}, fixed per type: computed once, not on every decode. */
+  #params: Uint8Array | undefined;
+
+  #encodedParams(): Uint8Array {
+    if (this.#params === undefined) {
+      const w = new ByteWriter();
+      this.writeParams(w);
+      this.#params = w.finish();
+    }
+    return this.#params;
   }
 
   /** Reads the context and store that follow a header. */
