@@ -181,7 +181,8 @@ function lwwMapSet(cfg, log) {
   const last = n - 1;
   const hs = helios(n);
   check(
-    LWWMap.value(hs).size === keys.length && LWWMap.get(hs, keys[last % keys.length]) === valueAt(last),
+    LWWMap.value(hs).size === keys.length &&
+      LWWMap.get(hs, keys[last % keys.length]) === valueAt(last),
     'helios LWWMap holds the last write of every key',
   );
   check(yjs(n).get(keys[last % keys.length]) === valueAt(last), 'yjs holds the last write');
@@ -197,8 +198,15 @@ function lwwMapSet(cfg, log) {
   const ours = (n * 1000) / heliosMs;
   const yjsRate = (n * 1000) / yjsMs;
   const amRate = (am * 1000) / amMs;
-  log(`lwwMapSet: helios ${ours.toFixed(0)}/s, yjs ${yjsRate.toFixed(0)}/s, automerge ${amRate.toFixed(0)}/s`);
-  const base = /** @type {const} */ ({ metric: 'lwwMapSetOpsPerSec', value: ours, unit: 'ops/s', better: 'higher' });
+  log(
+    `lwwMapSet: helios ${ours.toFixed(0)}/s, yjs ${yjsRate.toFixed(0)}/s, automerge ${amRate.toFixed(0)}/s`,
+  );
+  const base = /** @type {const} */ ({
+    metric: 'lwwMapSetOpsPerSec',
+    value: ours,
+    unit: 'ops/s',
+    better: 'higher',
+  });
   const vsY = versus({ ...base, note: `${n} sets over ${keys.length} keys` }, 'yjs', yjsRate);
   const vsA = versus(
     { ...base, note: `automerge: ${am} A.change() calls on a doc with ${keys.length} keys` },
@@ -219,6 +227,7 @@ function b31(cfg, log) {
   const n = cfg.b31Replicas;
 
   // Helios: each replica its own empty LWW-Map and clock; what travels is the encoded delta.
+  /** @type {Uint8Array[]} */
   const heliosDeltas = [];
   for (let i = 0; i < n; i++) {
     const clock = new HybridLogicalClock({ replica: newReplicaId() });
@@ -230,7 +239,8 @@ function b31(cfg, log) {
   for (const d of decoded) {
     const [e] = /** @type {any[]} */ (d.store.entries.get('v'));
     const ts = { wall: e.value.wall, counter: e.value.counter, replica: e.replica };
-    if (best === undefined || compareTimestamps(ts, best.ts) > 0) best = { ts, value: e.value.value };
+    if (best === undefined || compareTimestamps(ts, best.ts) > 0)
+      best = { ts, value: e.value.value };
   }
   const mergeBytes = (/** @type {Uint8Array[]} */ deltas) => {
     const target = LWWMap.empty();
@@ -242,7 +252,11 @@ function b31(cfg, log) {
   check(LWWMap.get(merged, 'v') === best?.value, 'helios B3.1 picks the greatest timestamp');
   check(LWWMap.equals(merged, reversed), 'helios B3.1 converges whatever the merge order');
 
-  const heliosMs = medianTime({ setup: () => heliosDeltas, run: mergeBytes, runs: cfg.b31Runs }).medianMs;
+  const heliosMs = medianTime({
+    setup: () => heliosDeltas,
+    run: mergeBytes,
+    runs: cfg.b31Runs,
+  }).medianMs;
   const heliosMemMs = medianTime({
     setup: () => heliosDeltas.map((b) => LWWMap.decode(b)),
     run: (states) => {
@@ -253,6 +267,7 @@ function b31(cfg, log) {
   }).medianMs;
 
   // Yjs: a Y.Doc per replica, each with its own client id.
+  /** @type {Uint8Array[]} */
   const updates = [];
   const clients = new Set();
   for (let i = 0; i < n; i++) {
@@ -278,6 +293,7 @@ function b31(cfg, log) {
   const yjsB = medianTime({ setup: () => updates, run: yjsMerged, runs: cfg.b31Runs }).medianMs;
 
   // Automerge: a document per replica; the receiver applies all the changes in one call.
+  /** @type {Uint8Array[]} */
   const changes = [];
   for (let i = 0; i < n; i++) {
     const doc = A.change(A.init(), (d) => {
@@ -306,7 +322,11 @@ function b31(cfg, log) {
   const goalMet = heliosMs <= Math.min(yjsMs, amMs) / 5;
   const rows = [
     versus({ ...base, note: `${n} encoded deltas, decode + merge; yjs: ${yjsHow}` }, 'yjs', yjsMs),
-    versus({ ...base, note: `${n} encoded deltas; automerge: one A.applyChanges` }, 'automerge', amMs),
+    versus(
+      { ...base, note: `${n} encoded deltas; automerge: one A.applyChanges` },
+      'automerge',
+      amMs,
+    ),
   ].map((r) => (r.peer === fasterPeer ? withGoal(r, '<= 1/5 of faster peer', goalMet) : r));
   rows.push({
     metric: 'b31MergeInMemoryMs',
@@ -345,7 +365,8 @@ function deltaBytes(log) {
   const key = keys[42];
   const clock = new HybridLogicalClock({ replica: newReplicaId() });
   const map = LWWMap.empty();
-  for (let i = 0; i < prior; i++) LWWMap.merge(map, LWWMap.set(map, clock, keys[i % 100], TEN_BYTES));
+  for (let i = 0; i < prior; i++)
+    LWWMap.merge(map, LWWMap.set(map, clock, keys[i % 100], TEN_BYTES));
   nextMillisecond();
   const lwwDelta = LWWMap.set(map, clock, key, TEN_BYTES);
   const lwwBytes = LWWMap.encode(lwwDelta).length;
@@ -396,7 +417,10 @@ function deltaBytes(log) {
     better: 'lower',
   });
   const yjsRow = versus(
-    { ...lww, note: `10-byte string, existing key, after ${prior} sets; yjs v1 update (v2: ${yBytesV2} B)` },
+    {
+      ...lww,
+      note: `10-byte string, existing key, after ${prior} sets; yjs v1 update (v2: ${yBytesV2} B)`,
+    },
     'yjs',
     yBytes,
   );
@@ -470,6 +494,7 @@ function awSet(cfg, log) {
       return { rm, ad };
     };
     round(2000); // warm-up
+    /** @type {Record<'addP50' | 'addP99' | 'rmP50' | 'rmP99' | 'opP50' | 'opP99', number[]>} */
     const stats = { addP50: [], addP99: [], rmP50: [], rmP99: [], opP50: [], opP99: [] };
     for (let k = 0; k < cfg.awRounds; k++) {
       collectGarbage();
@@ -559,12 +584,21 @@ function cart20() {
   const a = Cart.empty();
   const sku = (/** @type {number} */ i) => `sku-${String(10_000 + i * 37)}`;
   for (let i = 0; i < 20; i++) {
-    Cart.merge(a, Cart.update(a, sku(i), (line) => PNCounter.increment(line, phone, 1 + (i % 3))));
+    Cart.merge(
+      a,
+      Cart.update(a, sku(i), (line) => PNCounter.increment(line, phone, 1 + (i % 3))),
+    );
   }
   const b = Cart.clone(a);
   for (let i = 0; i < 20; i += 3) {
-    Cart.merge(b, Cart.update(b, sku(i), (line) => PNCounter.increment(line, laptop, 2)));
-    Cart.merge(b, Cart.update(b, sku(i + 1), (line) => PNCounter.decrement(line, laptop, 1)));
+    Cart.merge(
+      b,
+      Cart.update(b, sku(i), (line) => PNCounter.increment(line, laptop, 2)),
+    );
+    Cart.merge(
+      b,
+      Cart.update(b, sku(i + 1), (line) => PNCounter.decrement(line, laptop, 1)),
+    );
   }
   Cart.merge(a, b);
   check(Cart.value(a).size === 20, 'the cart holds 20 lines');
@@ -622,24 +656,30 @@ function codec(cfg, log, deltas) {
   return rows;
 }
 
+/** The sections of the suite, in the order they run. */
+export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec'];
+
 /**
- * Runs the whole core suite.
- * @param {{ quick: boolean, log: (s: string) => void }} opts
+ * Runs the core suite, or only the sections named in `only`.
+ * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[] }} opts
  * @returns {Result[]}
  */
-export function runCore({ quick, log }) {
+export function runCore({ quick, log, only = SECTIONS }) {
   const cfg = quick ? QUICK : FULL;
+  const wanted = (/** @type {string} */ name) => only.includes(name);
+  /** @type {Result[]} */
   const results = [];
-  collectGarbage();
-  results.push(...lwwMapSet(cfg, log));
-  collectGarbage();
-  results.push(...b31(cfg, log));
-  collectGarbage();
-  const d = deltaBytes(log);
-  results.push(...d.rows);
-  collectGarbage();
-  results.push(...awSet(cfg, log));
-  collectGarbage();
-  results.push(...codec(cfg, log, d));
+  const section = (/** @type {string} */ name, /** @type {() => Result[]} */ run) => {
+    if (!wanted(name)) return;
+    collectGarbage();
+    results.push(...run());
+  };
+  section('lwwMapSet', () => lwwMapSet(cfg, log));
+  section('b31', () => b31(cfg, log));
+  // The codec section reuses the deltas measured here, so it needs them even when run alone.
+  const d = wanted('deltaBytes') || wanted('codec') ? deltaBytes(log) : undefined;
+  if (d !== undefined && wanted('deltaBytes')) results.push(...d.rows);
+  section('awSet', () => awSet(cfg, log));
+  if (d !== undefined) section('codec', () => codec(cfg, log, d));
   return results;
 }

@@ -2,8 +2,9 @@
  * Benchmark entry point: `node src/run.mjs <suite> [--quick]`.
  * From the repository root: `npm run bench -- core [--quick]` (build @helios/core first).
  */
-import { markdownTable, textTable } from './table.mjs';
+
 import { loadAverage, machineInfo, writeResults } from './results.mjs';
+import { markdownTable, textTable } from './table.mjs';
 
 const SUITES = {
   core: async () => (await import('./core.mjs')).runCore,
@@ -13,9 +14,13 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const suite = args.find((a) => !a.startsWith('--'));
 const markdown = args.includes('--markdown');
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const only = onlyArg === undefined ? undefined : onlyArg.slice('--only='.length).split(',');
 
 if (suite === undefined || !Object.hasOwn(SUITES, suite)) {
-  console.error(`usage: node src/run.mjs <${Object.keys(SUITES).join('|')}> [--quick] [--markdown]`);
+  console.error(
+    `usage: node src/run.mjs <${Object.keys(SUITES).join('|')}> [--quick] [--markdown]`,
+  );
   process.exit(2);
 }
 
@@ -23,7 +28,7 @@ if (typeof globalThis.gc !== 'function') {
   console.error('note: run with --expose-gc (as `npm run bench` does) to collect between sections');
 }
 
-/** @type {(opts: { quick: boolean, log: (s: string) => void }) => import('./core.mjs').Result[]} */
+/** @type {(opts: { quick: boolean, log: (s: string) => void, only?: string[] }) => import('./core.mjs').Result[]} */
 let run;
 try {
   run = await SUITES[/** @type {keyof typeof SUITES} */ (suite)]();
@@ -40,17 +45,19 @@ const started = performance.now();
 const log = (/** @type {string} */ s) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${s}`);
 log(`${suite}${quick ? ' (quick)' : ''} on node ${process.version}`);
-const results = run({ quick, log });
+const results = run(only === undefined ? { quick, log } : { quick, log, only });
 const report = {
   // The load after the run includes the benchmark's own busy core.
   machine: { ...machine, loadAverage1mAfter: loadAverage() },
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
+  ...(only === undefined ? {} : { only }),
   durationS: Math.round((performance.now() - started) / 100) / 10,
   results,
 };
 // A quick run is a smoke test: it must not overwrite the reference figures of a full run.
-const path = writeResults(quick ? `${suite}-quick` : suite, report);
+// Nor must a partial run (--only).
+const path = writeResults(quick || only !== undefined ? `${suite}-quick` : suite, report);
 
 console.log(`\n${markdown ? markdownTable(results) : textTable(results)}\n`);
 console.log('ratio > 1 means Helios is better (ours/peer for throughput, peer/ours otherwise).');

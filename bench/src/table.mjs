@@ -36,9 +36,15 @@ export function textTable(results) {
   const rows = [HEADER, ...results.map(row)];
   const widths = HEADER.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (/** @type {string[]} */ cells) =>
-    cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
-  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)]
-    .join('\n');
+    cells
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(rows[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }
 
 /**

@@ -1,7 +1,6 @@
 import {
   type AnyCrdtState,
   type AnyCrdtType,
-  type CrdtState,
   type DecodeLimits,
   type DocumentId,
   decodeState,

@@ -10,7 +10,6 @@ import {
   type AnyCrdtState,
   type AnyCrdtType,
   assertReplicaId,
-  CausalContext,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
   type DocumentId,
@@ -38,6 +37,7 @@ import { FeedStream } from './feed-stream.js';
 import { RelayMetrics } from './metrics.js';
 import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
 import { PeerLink } from './peer-link.js';
+import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { StoredChange } from './store/relay-store.js';
 import { EVENT, roomOf, send } from './wire.js';
 
@@ -79,6 +79,10 @@ export class RelayNode {
   /** Feed position up to which `replicated` was announced, and the one being announced. */
   #replicatedUpTo = 0;
   #replicatedTarget = 0;
+  #releaseTarget = 0;
+  #releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #peerRegions: readonly string[];
+  readonly #replicated: ReplicatedNotifier;
   #replicating: Promise<void> = Promise.resolve();
   #closing = false;
 
@@ -108,6 +112,10 @@ export class RelayNode {
       );
     }
     this.#shared = options.redisUrl !== undefined;
+    this.#peerRegions = (options.peers ?? []).map((p) => p.region);
+    this.#replicated = new ReplicatedNotifier((doc, dots) => {
+      this.metrics.bytesOut.inc(send(this.io.to(roomOf(doc)), { kind: 'replicated', doc, dots }));
+    });
 
     this.http = createServer((req, res) => void this.#serveHttp(req, res));
     const origins = options.corsOrigins;
@@ -263,6 +271,8 @@ export class RelayNode {
       .then(
         ([seq]) => {
           this.metrics.deltasMerged.inc({ type: doc.type.name, origin: this.region });
+          // Without peers this region is every region: durable here is durable everywhere.
+          if (this.#peerRegions.length === 0) this.#replicated.add(doc.id, delta.context);
           this.#committed(
             doc,
             [{ seq: seq!, doc: doc.id, delta: bytes, origin: this.region }],
@@ -358,20 +368,56 @@ export class RelayNode {
 
   #feedChanged(upTo: number): void {
     for (const feed of this.#feeds) feed.pump();
-    // Without peers this region is every region: a commit is replicated everywhere at once.
-    if ((this.#options.peers ?? []).length === 0) this.#advanceReplicated(upTo);
+    if (this.#peerRegions.length === 0) this.#releaseSoon(upTo);
+  }
+
+  /**
+   * Lets the store drop feed entries every peer has, at most once a second: each release is a
+   * durable write, which the commit path should not pay for.
+   */
+  #releaseSoon(upTo: number): void {
+    this.#releaseTarget = Math.max(this.#releaseTarget, upTo);
+    if (this.#releaseTimer !== undefined || this.#closing) return;
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = undefined;
+      this.#options.store.release(this.#releaseTarget).catch((err: unknown) => {
+        this.logger.warn({ err }, 'releasing the feed failed; will retry');
+      });
+    }, 1_000);
+    this.#releaseTimer.unref();
   }
 
   #maybeSnapshot(doc: RelayDocument): void {
     if (doc.changesSinceSnapshot < (this.#options.snapshotEvery ?? 500)) return;
-    const upTo = doc.lastSeq;
     doc.changesSinceSnapshot = 0;
-    doc.snapshotSeq = upTo;
-    this.#options.store
-      .saveSnapshot(doc.id, doc.type.encode(doc.state), upTo)
-      .catch((err: unknown) => {
-        this.logger.error({ err, doc: doc.id }, 'snapshot failed; the change log keeps everything');
-      });
+    this.#snapshot(doc).catch((err: unknown) => {
+      this.logger.error({ err, doc: doc.id }, 'snapshot failed; the change log keeps everything');
+    });
+  }
+
+  /**
+   * A snapshot must hold every change up to the seq it claims. One node's memory holds all of
+   * its own commits, but with several nodes per region another node's commit of a lower seq may
+   * not have reached it yet: then the snapshot is rebuilt from the store itself.
+   */
+  async #snapshot(doc: RelayDocument): Promise<void> {
+    const store = this.#options.store;
+    if (!this.#shared) {
+      await store.saveSnapshot(doc.id, doc.type.encode(doc.state), doc.lastSeq);
+      return;
+    }
+    const stored = await store.load(doc.id);
+    if (stored === undefined) return;
+    const state = stored.snapshot
+      ? doc.type.decode(stored.snapshot, this.decodeLimits)
+      : doc.type.empty();
+    let upTo = stored.snapshotSeq;
+    for (const change of stored.changes) {
+      const { type, state: delta } = decodeState(change.delta, this.decodeLimits);
+      if (type === doc.type) doc.type.merge(state, delta);
+      upTo = change.seq;
+    }
+    if (upTo > stored.snapshotSeq) await store.saveSnapshot(doc.id, doc.type.encode(state), upTo);
   }
 
   /**
@@ -387,11 +433,11 @@ export class RelayNode {
   }
 
   #recomputeReplicated(): void {
-    const regions = (this.#options.peers ?? []).map((p) => p.region);
-    if (regions.length === 0) return;
+    if (this.#peerRegions.length === 0) return;
     let everywhere = Number.MAX_SAFE_INTEGER;
-    for (const region of regions)
+    for (const region of this.#peerRegions) {
       everywhere = Math.min(everywhere, this.#peerAcks.get(region) ?? 0);
+    }
     this.#advanceReplicated(everywhere);
   }
 
@@ -410,28 +456,22 @@ export class RelayNode {
     for (;;) {
       const entries = await store.readFeed(after, 1000);
       const inRange = entries.filter((e) => e.seq <= upTo);
-      const byDoc = new Map<string, CausalContext>();
       for (const entry of inRange) {
-        let ctx = byDoc.get(entry.doc);
-        if (ctx === undefined) {
-          ctx = new CausalContext();
-          byDoc.set(entry.doc, ctx);
-        }
         try {
-          ctx.join(decodeState(entry.delta, this.decodeLimits).state.context);
+          this.#replicated.add(
+            entry.doc,
+            decodeState(entry.delta, this.decodeLimits).state.context,
+          );
         } catch {
           // Undecodable entries were refused at push time; nothing to announce.
         }
-      }
-      for (const [doc, dots] of byDoc) {
-        this.metrics.bytesOut.inc(send(this.io.to(roomOf(doc)), { kind: 'replicated', doc, dots }));
       }
       const last = inRange[inRange.length - 1];
       if (last !== undefined) after = last.seq;
       if (inRange.length < entries.length || entries.length < 1000) break;
     }
     this.#replicatedUpTo = upTo;
-    await store.release(upTo);
+    this.#releaseSoon(upTo);
   }
 
   async #serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -506,6 +546,7 @@ export class RelayNode {
     if (this.#closing) return;
     this.#closing = true;
     for (const link of this.#links) link.close();
+    clearTimeout(this.#releaseTimer);
     await this.#commits.flush();
     await this.#replicating.catch(() => {});
     await new Promise<void>((resolve) => this.io.close(() => resolve()));

@@ -126,7 +126,20 @@ export class PostgresStore implements RelayStore {
     this.#open();
     checkBatch(batch);
     if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
-    const run = this.#commitTail.then(() => this.#commitNow(batch));
+    // Read the batch now: the caller may reuse its arrays while the commit waits in the queue
+    // (the delta bytes themselves are treated as immutable, as everywhere in the relay).
+    const { changes } = batch;
+    const cursors = highestCursors(batch);
+    const params = [
+      this.region,
+      changes.length,
+      changes.map((c) => c.doc),
+      changes.map((c) => c.origin),
+      changes.map((c) => c.delta),
+      [...cursors.keys()],
+      [...cursors.values()],
+    ];
+    const run = this.#commitTail.then(() => this.#commitNow(changes.length, params));
     this.#commitTail = run.catch(() => {});
     return run;
   }
@@ -208,20 +221,10 @@ export class PostgresStore implements RelayStore {
     });
   }
 
-  async #commitNow(batch: CommitBatch): Promise<number[]> {
-    const { changes } = batch;
-    const cursors = highestCursors(batch);
-    const { rows } = await this.#query<{ seq: string }>('commit', [
-      this.region,
-      changes.length,
-      changes.map((c) => c.doc),
-      changes.map((c) => c.origin),
-      changes.map((c) => c.delta),
-      [...cursors.keys()],
-      [...cursors.values()],
-    ]);
+  async #commitNow(count: number, params: unknown[]): Promise<number[]> {
+    const { rows } = await this.#query<{ seq: string }>('commit', params);
     const head = Number(rows[0]!.seq);
-    return changes.map((_, i) => head - changes.length + 1 + i);
+    return Array.from({ length: count }, (_, i) => head - count + 1 + i);
   }
 
   async #migrate(): Promise<void> {

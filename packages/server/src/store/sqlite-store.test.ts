@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { describeRelayStoreConformance } from '../test-support/store-conformance.js';
+import { tempDir } from '../test-support/temp-dir.js';
+import { StoreError } from './errors.js';
+import { SqliteStore } from './sqlite-store.js';
+
+describeRelayStoreConformance(
+  'SqliteStore',
+  async (region) => {
+    const dir = await tempDir('helios-sqlite-');
+    // A folder that does not exist yet: open must create it.
+    const path = join(dir.path, 'nested', 'relay.db');
+    const opened: SqliteStore[] = [await SqliteStore.open({ path, region })];
+    return {
+      store: opened[0]!,
+      reopen: async () => {
+        const store = await SqliteStore.open({ path, region });
+        opened.push(store);
+        return store;
+      },
+      cleanup: async () => {
+        for (const store of opened) await store.close();
+        await dir.remove();
+      },
+    };
+  },
+  { persistent: true },
+);
+
+describe('SqliteStore', () => {
+  it('uses WAL and refuses a file of another region', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    try {
+      const path = join(dir.path, 'relay.db');
+      const store = await SqliteStore.open({ path, region: 'eu', synchronous: 'normal' });
+      await store.close();
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+      const refused = await SqliteStore.open({ path, region: 'us' }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(StoreError);
+      expect((refused as StoreError).code).toBe('region-mismatch');
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('keeps every commit that resolved before the process was SIGKILLed', async () => {
+    const child = builtChildScript();
+    const dir = await tempDir('helios-sqlite-kill-');
+    try {
+      const path = join(dir.path, 'relay.db');
+      const acked = await runAndKill(child, path, 300);
+      expect(acked.length).toBeGreaterThanOrEqual(300);
+
+      const store = await SqliteStore.open({ path, region: 'eu' });
+      try {
+        const feed = await store.readFeed(0, 1_000_000);
+        const bySeq = new Map(feed.map((c) => [c.seq, c]));
+        for (const { i, seq } of acked) {
+          const stored = bySeq.get(seq);
+          expect(stored, `commit ${i} (seq ${seq}) was acknowledged but is missing`).toBeDefined();
+          expect(stored!.doc).toBe(`doc${i % 7}`);
+          expect(Buffer.from(stored!.delta).toString()).toBe(`change ${i}`);
+        }
+        expect(await store.getCursor('us')).toBeGreaterThanOrEqual(acked.at(-1)!.i);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+/**
+ * The child imports the compiled store: vitest runs TypeScript, a plain `node` child cannot.
+ * `npm test` builds first (pretest); a stale build would test old code, so refuse it.
+ */
+function builtChildScript(): string {
+  const script = fileURLToPath(new URL('../test-support/sqlite-commit-child.mjs', import.meta.url));
+  const built = fileURLToPath(new URL('../../dist/store/sqlite-store.js', import.meta.url));
+  const source = fileURLToPath(new URL('./sqlite-store.ts', import.meta.url));
+  if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
+    throw new Error(
+      `${built} is missing or older than its source: run "npx tsc -b" (npm test does)`,
+    );
+  }
+  return script;
+}
+
+/** Runs the child until it has acknowledged `count` commits, then SIGKILLs it mid-stream. */
+function runAndKill(
+  script: string,
+  path: string,
+  count: number,
+): Promise<{ i: number; seq: number }[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acked: { i: number; seq: number }[] = [];
+    let pending = '';
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const [i, seq] = line.split(' ').map(Number);
+        acked.push({ i: i!, seq: seq! });
+      }
+      if (!killed && acked.length >= count) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(acked);
+      else reject(new Error(`child exited early (code ${code}): ${stderr}`));
+    });
+  });
+}
