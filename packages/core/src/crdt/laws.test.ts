@@ -22,7 +22,7 @@ import type { CrdtState } from './crdt-type.js';
 import type { ClockedActor } from './lww.js';
 import { decodeState, typeOfEncoded } from './registry.js';
 
-const RUNS = 120;
+const RUNS = 100;
 
 type State = CrdtState<unknown>;
 

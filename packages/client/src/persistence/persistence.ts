@@ -1,0 +1,63 @@
+/** A document as stored locally: its newest snapshot and the deltas after it. */
+export interface StoredDocument {
+  readonly snapshot: Uint8Array | null;
+  readonly deltas: readonly Uint8Array[];
+}
+
+/** A write of this client waiting for a relay's acknowledgement. */
+export interface OutboxEntry {
+  /** Unique per browser profile (the key in the outbox store); also the push id. */
+  readonly id: number;
+  readonly doc: string;
+  readonly delta: Uint8Array;
+}
+
+/** One delta to make durable; `outbox` marks this client's own writes. */
+export interface PendingWrite {
+  readonly doc: string;
+  readonly delta: Uint8Array;
+  readonly outbox: boolean;
+}
+
+/**
+ * Where a client keeps documents, its outbox and its metadata. Two implementations share one
+ * conformance suite: IndexedDB (through idb) and memory. Clients of the same browser profile
+ * (tabs) open the same database and see each other's commits.
+ */
+export interface ClientPersistence {
+  readonly kind: 'indexeddb' | 'memory';
+  /** Snapshot plus deltas of `doc` (empty for an unknown document). */
+  load(doc: string): Promise<StoredDocument>;
+  /**
+   * Makes the writes durable in one transaction, in order. Resolves with the outbox id of each
+   * own write (undefined for the others).
+   */
+  commit(writes: readonly PendingWrite[]): Promise<(number | undefined)[]>;
+  /**
+   * Replaces the stored snapshot and deltas of `doc` by `fold(snapshot, deltas)`, atomically:
+   * deltas committed meanwhile by another tab are kept.
+   */
+  compact(doc: string, fold: (stored: StoredDocument) => Uint8Array): Promise<void>;
+  /** Every outbox entry, oldest first. */
+  outbox(): Promise<OutboxEntry[]>;
+  removeFromOutbox(ids: readonly number[]): Promise<void>;
+  /**
+   * The replica id of slot `index`, created with `create()` on first use. Slot ids survive
+   * restarts: they are what keeps the replicas of a browser profile few.
+   */
+  slot(index: number, create: () => string): Promise<string>;
+  getMeta(key: string): Promise<unknown>;
+  setMeta(key: string, value: unknown): Promise<void>;
+  close(): void;
+}
+
+/** Thrown by persistence operations; `problem` says what went wrong for the status. */
+export class PersistenceError extends Error {
+  readonly problem: import('../status.js').StorageProblem;
+
+  constructor(problem: import('../status.js').StorageProblem, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PersistenceError';
+    this.problem = problem;
+  }
+}

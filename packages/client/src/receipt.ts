@@ -1,0 +1,71 @@
+import type { Dot } from '@helios/core';
+
+/**
+ * How far a write has travelled:
+ * - `pending`: applied to the local replica (the value already shows it);
+ * - `local`: durable in this browser (IndexedDB, or memory when storage is unavailable);
+ * - `relay`: acknowledged by the region's relay after its durable commit;
+ * - `global`: durable in every region.
+ */
+export type DurabilityLevel = 'pending' | 'local' | 'relay' | 'global';
+
+const ORDER: Record<DurabilityLevel, number> = { pending: 0, local: 1, relay: 2, global: 3 };
+
+/** A write's progress; await `receipt.wait('relay')` or watch `receipt.level`. */
+export class Receipt {
+  /** The document written. */
+  readonly doc: string;
+  /** The dot this write minted: its identity across replicas. */
+  readonly dot: Dot | undefined;
+  #level: DurabilityLevel = 'pending';
+  #error: Error | undefined;
+  readonly #waiters: { level: DurabilityLevel; resolve: () => void; reject: (e: Error) => void }[] = [];
+  readonly #listeners = new Set<(level: DurabilityLevel) => void>();
+
+  constructor(doc: string, dot: Dot | undefined) {
+    this.doc = doc;
+    this.dot = dot;
+  }
+
+  get level(): DurabilityLevel {
+    return this.#level;
+  }
+
+  /** Set when the write could not be made durable locally (it still shows in memory). */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Resolves once the write reached `level` (or rejects if it cannot). */
+  wait(level: Exclude<DurabilityLevel, 'pending'> = 'local'): Promise<void> {
+    if (ORDER[this.#level] >= ORDER[level]) return Promise.resolve();
+    if (this.#error) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => this.#waiters.push({ level, resolve, reject }));
+  }
+
+  /** Calls `listener` on every level change; returns the unsubscribe function. */
+  subscribe(listener: (level: DurabilityLevel) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** @internal Raises the level (never lowers it). */
+  reach(level: DurabilityLevel): void {
+    if (ORDER[level] <= ORDER[this.#level]) return;
+    this.#level = level;
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!;
+      if (ORDER[w.level] <= ORDER[level]) {
+        this.#waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+    for (const l of this.#listeners) l(level);
+  }
+
+  /** @internal The write cannot become durable at `level` or beyond. */
+  fail(error: Error): void {
+    this.#error = error;
+    for (const w of this.#waiters.splice(0)) w.reject(error);
+  }
+}

@@ -1,0 +1,31 @@
+/** Why local storage is not IndexedDB, when it is not. */
+export type StorageProblem =
+  | 'unavailable'
+  | 'blocked'
+  | 'quota-exceeded'
+  | 'version-change'
+  | 'connection-lost';
+
+export interface StorageStatus {
+  /** Where writes are made durable now. */
+  readonly kind: 'indexeddb' | 'memory';
+  /** Set when IndexedDB was wanted but failed; writes then last only as long as the tab. */
+  readonly problem?: StorageProblem;
+  readonly message?: string;
+}
+
+/** The client's state as `client.status$` reports it. */
+export interface ClientStatus {
+  readonly connection: 'online' | 'offline' | 'connecting';
+  /** URL and region of the relay in use (the last one, while offline). */
+  readonly relay: string | null;
+  readonly region: string | null;
+  /** Own writes per document not yet acknowledged by a relay. */
+  readonly pending: Readonly<Record<string, number>>;
+  readonly pendingTotal: number;
+  /** When a relay last acknowledged a write (ms since epoch). */
+  readonly lastAckAt: number | null;
+  readonly storage: StorageStatus;
+  /** The last error a relay reported, if any (e.g. a refused write). */
+  readonly lastError: { readonly code: string; readonly message: string; readonly doc?: string } | null;
+}
