@@ -449,7 +449,7 @@ function awSet(cfg, log) {
   const bytes = {};
   const measureDeltas = (/** @type {string} */ at) => {
     bytes[`add${at}`] = AWSet.encode(AWSet.add(s, actor, fresh)).length;
-    bytes[`remove${at}`] = AWSet.encode(AWSet.remove(s, elements[500])).length;
+    bytes[`remove${at}`] = AWSet.encode(AWSet.remove(s, actor, elements[500])).length;
   };
   for (let i = 0; i < size; i++) {
     AWSet.merge(s, AWSet.add(s, actor, elements[i]));
@@ -511,7 +511,7 @@ function awSet(cfg, log) {
   };
 
   const ours = sample(
-    (e) => AWSet.merge(s, AWSet.remove(s, e)),
+    (e) => AWSet.merge(s, AWSet.remove(s, actor, e)),
     (e) => AWSet.merge(s, AWSet.add(s, actor, e)),
   );
   check(AWSet.value(s).size === size, 'helios AWSet keeps its size through the samples');
@@ -570,7 +570,7 @@ function awSet1k() {
   const merged = AWSet.empty();
   for (const s of replicas) AWSet.merge(merged, s);
   for (let i = 0; i < 1300; i++) {
-    if (i % 13 < 3) AWSet.merge(merged, AWSet.remove(merged, el(i)));
+    if (i % 13 < 3) AWSet.merge(merged, AWSet.remove(merged, actors[0], el(i)));
   }
   check(AWSet.value(merged).size === 1000, 'the AWSet message holds 1000 elements');
   return merged;

@@ -12,6 +12,8 @@ Options (each also read from the environment variable in brackets):
   --host <addr>            address to listen on (127.0.0.1)              [HELIOS_HOST]
   --db <path>              SQLite file (./data/<region>.sqlite)          [HELIOS_DB]
   --pg <url>               Postgres instead of SQLite (shared by nodes)  [HELIOS_PG_URL]
+  --pg-schema <name>       Postgres schema of this region (helios); every node of one
+                           region uses the same one                      [HELIOS_PG_SCHEMA]
   --redis <url>            Redis for the Socket.IO adapter (several nodes per region)
                                                                          [HELIOS_REDIS_URL]
   --peer <region>=<url>    a relay of another region; repeat per region  [HELIOS_PEERS, comma-separated]
@@ -36,6 +38,7 @@ export interface CliSettings {
   readonly host: string;
   readonly db: string;
   readonly pg: string | undefined;
+  readonly pgSchema: string | undefined;
   readonly redis: string | undefined;
   readonly peers: PeerConfig[];
   readonly peerToken: string | undefined;
@@ -79,6 +82,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
       host: { type: 'string' },
       db: { type: 'string' },
       pg: { type: 'string' },
+      'pg-schema': { type: 'string' },
       redis: { type: 'string' },
       peer: { type: 'string', multiple: true },
       'peer-token': { type: 'string' },
@@ -121,6 +125,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     host: values.host ?? env.HELIOS_HOST ?? '127.0.0.1',
     db: values.db ?? env.HELIOS_DB ?? `./data/${region}.sqlite`,
     pg: values.pg ?? env.HELIOS_PG_URL,
+    pgSchema: values['pg-schema'] ?? env.HELIOS_PG_SCHEMA,
     redis: values.redis ?? env.HELIOS_REDIS_URL,
     peers,
     peerToken: values['peer-token'] ?? env.HELIOS_PEER_TOKEN,

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     ? await (await import('./store/postgres-store.js')).PostgresStore.open({
         connectionString: settings.pg,
         region: settings.region,
+        ...(settings.pgSchema !== undefined ? { schema: settings.pgSchema } : {}),
       })
     : await SqliteStore.open({ path: settings.db, region: settings.region });
   const relay = createRelay({

@@ -12,7 +12,10 @@ export interface RelayDocument {
   readonly id: DocumentId;
   readonly type: AnyCrdtType;
   readonly state: AnyCrdtState;
-  /** Highest change seq merged into `state` (0 for a document not yet committed). */
+  /**
+   * Every stored change of the document up to this seq is merged into `state` (0 for a document
+   * not yet committed). With several nodes per region it moves only on reads of the store.
+   */
   lastSeq: number;
   /** Seq of the newest snapshot, and changes merged since: drives compaction. */
   snapshotSeq: number;

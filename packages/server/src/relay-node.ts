@@ -54,6 +54,17 @@ const NODE_CHANGES = 'helios:changes';
 const NODE_PEER_ACK = 'helios:peer-ack';
 
 /**
+ * A change as {@link NODE_CHANGES} carries it. The Redis adapter sends `serverSideEmit`
+ * arguments as JSON, which turns bytes into `{type: 'Buffer', data}`: the delta goes as base64.
+ */
+interface NodeChange {
+  readonly seq: number;
+  readonly doc: DocumentId;
+  readonly origin: string;
+  readonly delta: string;
+}
+
+/**
  * One relay node: the Socket.IO server, the documents it holds, the group-commit queue, and
  * the links to the other regions. Sessions and peer links call back into it.
  */
@@ -244,11 +255,18 @@ export class RelayNode {
    * reload the document when the store is ahead of it.
    */
   async refresh(doc: RelayDocument): Promise<void> {
-    if (!this.#shared || doc.lastSeq === 0) return;
+    // With several nodes, `lastSeq` only moves on reads of the store (see #committed), so a
+    // document created here (lastSeq 0) may still have been committed to by another node.
+    if (!this.#shared) return;
     const last = await this.#options.store.lastSeq(doc.id);
     if (last <= doc.lastSeq) return;
     const stored = await this.#options.store.load(doc.id);
-    for (const change of stored?.changes ?? []) {
+    if (stored === undefined) return;
+    // Another node's snapshot may cover changes this node never merged (and that are gone).
+    if (stored.snapshot !== null && stored.snapshotSeq > doc.lastSeq) {
+      this.#mergeBytes(doc, stored.snapshot);
+    }
+    for (const change of stored.changes) {
       if (change.seq > doc.lastSeq) this.#mergeBytes(doc, change.delta);
     }
     doc.lastSeq = Math.max(doc.lastSeq, last);
@@ -349,17 +367,24 @@ export class RelayNode {
     originSocket: string | undefined,
   ): void {
     for (const change of changes) {
-      doc.lastSeq = Math.max(doc.lastSeq, change.seq);
+      // With several nodes, seqs are shared: another node may hold a lower seq this one has not
+      // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
+      if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
       const room = this.io.to(roomOf(doc.id));
       const target = originSocket ? room.except(originSocket) : room;
       this.metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta: change.delta }));
     }
     if (this.#shared) {
-      this.io.serverSideEmit(
-        NODE_CHANGES,
-        changes.map((c) => ({ ...c, delta: Buffer.from(c.delta) })),
-      );
+      const wire: NodeChange[] = changes.map((c) => ({
+        seq: c.seq,
+        doc: c.doc,
+        origin: c.origin,
+        delta: Buffer.from(c.delta.buffer, c.delta.byteOffset, c.delta.byteLength).toString(
+          'base64',
+        ),
+      }));
+      this.io.serverSideEmit(NODE_CHANGES, wire);
     }
     const own = changes.filter((c) => c.origin === this.region);
     if (own.length > 0) this.#feedChanged(Math.max(...own.map((c) => c.seq)));
@@ -520,12 +545,13 @@ export class RelayNode {
     sub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
     await Promise.all([pub.connect(), sub.connect()]);
     this.io.adapter(createAdapter(pub, sub));
-    this.io.on(NODE_CHANGES, (changes: StoredChange[]) => {
+    this.io.on(NODE_CHANGES, (changes: NodeChange[]) => {
       for (const change of changes) {
         const doc = this.docs.peek(change.doc);
+        // Merging is idempotent, and messages of two nodes arrive in any order relative to
+        // this node's own commits: merge every one, and leave `lastSeq` to the store reads.
         if (doc === undefined || change.seq <= doc.lastSeq) continue;
-        this.#mergeBytes(doc, new Uint8Array(change.delta));
-        doc.lastSeq = change.seq;
+        this.#mergeBytes(doc, new Uint8Array(Buffer.from(change.delta, 'base64')));
       }
       if (changes.some((c) => c.origin === this.region))
         for (const feed of this.#feeds) feed.pump();

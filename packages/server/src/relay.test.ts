@@ -79,7 +79,7 @@ describe('relay: sync through one relay', () => {
     await a.subscribe('tags', AWSet);
     for (const tag of ['red', 'green', 'blue'])
       await a.write('tags', (s, me) => AWSet.add(s, me, tag));
-    await a.write('tags', (s) => AWSet.remove(s, 'green'));
+    await a.write('tags', (s, me) => AWSet.remove(s, me, 'green'));
 
     // The late client already has 'red' from an earlier sync: it is sent only what is new.
     const late = new ProtocolClient(url);
@@ -91,7 +91,7 @@ describe('relay: sync through one relay', () => {
       partial,
       AWSet.deltaSince(aState, { context: new CausalContext(), live: new CausalContext() }),
     );
-    AWSet.merge(partial, AWSet.remove(partial, 'blue'));
+    AWSet.merge(partial, AWSet.remove(partial, { replica: late.replica }, 'blue'));
     const before = late.received.length;
     await late.subscribe('tags', AWSet, partial);
     const sync = late.received.slice(before).find((m) => m.kind === 'sync') as Extract<

@@ -65,13 +65,13 @@ function specs(): [AnyCrdtType, Mutator][] {
   spec(LWWRegister, (s, a, rng) => LWWRegister.set(s, a, value(rng)));
   spec(MVRegister, (s, a, rng) => MVRegister.set(s, a, value(rng)));
   spec(LWWMap, (s, a, rng) =>
-    rng.chance(0.7) ? LWWMap.set(s, a, key(rng), value(rng)) : LWWMap.remove(s, key(rng)),
+    rng.chance(0.7) ? LWWMap.set(s, a, key(rng), value(rng)) : LWWMap.remove(s, a, key(rng)),
   );
   spec(ORSet, (s, a, rng) =>
-    rng.chance(0.7) ? ORSet.add(s, a, key(rng)).delta : ORSet.remove(s, key(rng)),
+    rng.chance(0.7) ? ORSet.add(s, a, key(rng)).delta : ORSet.remove(s, a, key(rng)),
   );
   spec(AWSet, (s, a, rng) =>
-    rng.chance(0.7) ? AWSet.add(s, a, key(rng)) : AWSet.remove(s, key(rng)),
+    rng.chance(0.7) ? AWSet.add(s, a, key(rng)) : AWSet.remove(s, a, key(rng)),
   );
   spec(RWSet, (s, a, rng) =>
     rng.chance(0.6) ? RWSet.add(s, a, key(rng)) : RWSet.remove(s, a, key(rng)),
@@ -79,12 +79,12 @@ function specs(): [AnyCrdtType, Mutator][] {
   spec(Cart, (s, a, rng) =>
     rng.chance(0.8)
       ? Cart.update(s, key(rng), (c) => PNCounter.increment(c, a, rng.range(1, 5)))
-      : Cart.remove(s, key(rng)),
+      : Cart.remove(s, a, key(rng)),
   );
   spec(Tags, (s, a, rng) =>
     rng.chance(0.8)
       ? Tags.update(s, key(rng), (t) => AWSet.add(t, a, key(rng)))
-      : Tags.remove(s, key(rng)),
+      : Tags.remove(s, a, key(rng)),
   );
   spec(orMap(LWWRegister), (s, a, rng) =>
     orMap(LWWRegister).update(s, key(rng), (r) => LWWRegister.set(r, a, value(rng))),

@@ -221,7 +221,7 @@ const WORKLOADS: Workload[] = [
       ctx.sim.mutate(i, (s) => LWWMap.set(s, ctx.clock(i), key, v));
     } else {
       const key = someElement(r.state, (s) => LWWMap.value(s), ctx.rng);
-      ctx.sim.mutate(i, (s) => LWWMap.remove(s, key));
+      ctx.sim.mutate(i, (s) => LWWMap.remove(s, r, key));
     }
   }),
   workload(ORSet, (ctx, i, r) => {
@@ -231,12 +231,12 @@ const WORKLOADS: Workload[] = [
       ctx.sim.mutate(i, (s) => ORSet.add(s, r, el).delta);
     } else if (roll < 0.8) {
       const el = someElement(r.state, (s) => ORSet.value(s), ctx.rng);
-      ctx.sim.mutate(i, (s) => ORSet.remove(s, el));
+      ctx.sim.mutate(i, (s) => ORSet.remove(s, r, el));
     } else {
       const el = someElement(r.state, (s) => ORSet.value(s), ctx.rng);
       const tags = ORSet.tags(r.state, el);
       const tag = tags.length > 0 ? ctx.rng.pick(tags) : { replica: r.replica, seq: 1 };
-      ctx.sim.mutate(i, (s) => ORSet.removeTag(s, tag));
+      ctx.sim.mutate(i, (s) => ORSet.removeTag(s, r, tag));
     }
   }),
   workload(AWSet, (ctx, i, r) => {
@@ -245,7 +245,7 @@ const WORKLOADS: Workload[] = [
       ctx.sim.mutate(i, (s) => AWSet.add(s, r, el));
     } else {
       const el = someElement(r.state, (s) => AWSet.value(s), ctx.rng);
-      ctx.sim.mutate(i, (s) => AWSet.remove(s, el));
+      ctx.sim.mutate(i, (s) => AWSet.remove(s, r, el));
     }
   }),
   workload(RWSet, (ctx, i, r) => {
@@ -264,7 +264,7 @@ const WORKLOADS: Workload[] = [
       ctx.sim.mutate(i, (s) => Cart.update(s, key, (line) => PNCounter.decrement(line, r, n)));
     } else {
       const key = someElement(r.state, (s) => Cart.value(s), ctx.rng);
-      ctx.sim.mutate(i, (s) => Cart.remove(s, key));
+      ctx.sim.mutate(i, (s) => Cart.remove(s, r, key));
     }
   }),
   workload(Tags, (ctx, i, r) => {
@@ -277,9 +277,9 @@ const WORKLOADS: Workload[] = [
       const nested = Tags.get(r.state, key);
       const present = nested === undefined ? [] : [...AWSet.value(nested)];
       const el = present.length > 0 ? ctx.rng.pick(present) : ctx.rng.pick(KEYS);
-      ctx.sim.mutate(i, (s) => Tags.update(s, key, (set) => AWSet.remove(set, el)));
+      ctx.sim.mutate(i, (s) => Tags.update(s, key, (set) => AWSet.remove(set, r, el)));
     } else {
-      ctx.sim.mutate(i, (s) => Tags.remove(s, key));
+      ctx.sim.mutate(i, (s) => Tags.remove(s, r, key));
     }
   }),
 ];

@@ -1,5 +1,5 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
-import { type CrdtState, CrdtType } from './crdt-type.js';
+import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
@@ -52,11 +52,11 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
     };
   }
 
-  /** Removes `key` as this replica sees it. Returns the delta (empty if the key is absent). */
-  remove(state: LWWMapState, key: Key): LWWMapState {
+  /** Removes `key` as this replica sees it. Returns the delta. */
+  remove(state: LWWMapState, actor: Actor, key: Key): LWWMapState {
     assertKey(key);
     return {
-      context: removingContext(state.store.entries.get(key)),
+      context: removingContext(state.store.entries.get(key), state.context.next(actor.replica)),
       store: this.kind.empty(),
     };
   }

@@ -12,11 +12,13 @@ export function replacingContext<V>(observed: DotFun<V>, next: Dot): CausalConte
   return ctx.add(next.replica, next.seq);
 }
 
-/** The context of a delta that removes `observed` entries and adds nothing. */
-export function removingContext<V>(observed: DotFun<V> | undefined): CausalContext {
-  const ctx = new CausalContext();
-  if (observed) for (const e of observed) ctx.add(e.replica, e.seq);
-  return ctx;
+/**
+ * The context of a delta that removes `observed` entries and adds nothing. It still carries the
+ * write's own dot `next`, which no store will hold: every write has an identity, so a client can
+ * tell when a removal, too, is durable everywhere. The context stays gap-free per replica.
+ */
+export function removingContext<V>(observed: DotFun<V> | undefined, next: Dot): CausalContext {
+  return replacingContext(observed ?? [], next);
 }
 
 export function entryAt<V>(dot: Dot, value: V): DotEntry<V> {

@@ -1,7 +1,7 @@
 import type { ByteWriter } from '../codec/byte-writer.js';
 import { assertKey, type Key } from '../codec/value.js';
 import { InvalidArgumentError } from '../errors.js';
-import { type CrdtState, CrdtType } from './crdt-type.js';
+import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import type { DeltaBounds } from './delta-bounds.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type AnyCrdtType, readType, registerType } from './registry.js';
@@ -74,14 +74,16 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
     };
   }
 
-  /** Removes `key` as this replica sees it. Returns the delta (empty if absent). */
-  remove(state: CrdtState<DotMap<S>>, key: Key): CrdtState<DotMap<S>> {
+  /** Removes `key` as this replica sees it. Returns the delta. */
+  remove(state: CrdtState<DotMap<S>>, actor: Actor, key: Key): CrdtState<DotMap<S>> {
     assertKey(key);
     const out = this.empty();
     const store = state.store.entries.get(key);
     if (store !== undefined) {
       this.valueType.kind.forEachDot(store, (replica, seq) => out.context.add(replica, seq));
     }
+    const next = state.context.next(actor.replica);
+    out.context.add(next.replica, next.seq);
     return out;
   }
 }

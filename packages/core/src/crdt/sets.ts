@@ -1,4 +1,3 @@
-import { CausalContext } from '../causal/causal-context.js';
 import type { Dot } from '../causal/dot.js';
 import { assertKey, type Key } from '../codec/value.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
@@ -26,10 +25,10 @@ abstract class ObservedRemoveSet extends CrdtType<DotMap<ElementDots>, Set<Key>>
   }
 
   /** Removes `element` as this replica sees it: concurrent adds survive. Returns the delta. */
-  remove(state: SetState, element: Key): SetState {
+  remove(state: SetState, actor: Actor, element: Key): SetState {
     assertKey(element);
     return {
-      context: removingContext(state.store.entries.get(element)),
+      context: removingContext(state.store.entries.get(element), state.context.next(actor.replica)),
       store: this.kind.empty(),
     };
   }
@@ -95,10 +94,13 @@ export class ORSetType extends ObservedRemoveSet {
   }
 
   /** Removes the one instance named by `tag` (nothing if it is not live here). */
-  removeTag(state: SetState, tag: Dot): SetState {
-    const element = state.store.owners.get(tag.replica)?.get(tag.seq);
-    if (element === undefined) return this.empty();
-    return { context: new CausalContext().add(tag.replica, tag.seq), store: this.kind.empty() };
+  removeTag(state: SetState, actor: Actor, tag: Dot): SetState {
+    const live = state.store.owners.get(tag.replica)?.has(tag.seq) ?? false;
+    const removed = live ? [entryAt(tag, true as const)] : [];
+    return {
+      context: removingContext(removed, state.context.next(actor.replica)),
+      store: this.kind.empty(),
+    };
   }
 }
 

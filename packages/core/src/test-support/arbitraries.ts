@@ -151,7 +151,7 @@ export const lwwMapCase: TypeCase<DotMap<DotFun<LwwEntry>>, Map<Key, Value>, Map
   type: LWWMap,
   op: mapOpArb,
   mutate: (s, actor, op) =>
-    op.kind === 'set' ? LWWMap.set(s, actor, op.key, op.value) : LWWMap.remove(s, op.key),
+    op.kind === 'set' ? LWWMap.set(s, actor, op.key, op.value) : LWWMap.remove(s, actor, op.key),
 };
 
 const setOpArb: fc.Arbitrary<SetOp> = fc.record({
@@ -164,7 +164,7 @@ export const awSetCase: TypeCase<DotMap<ElementDots>, Set<Key>, SetOp> = {
   type: AWSet,
   op: setOpArb,
   mutate: (s, actor, op) =>
-    op.kind === 'add' ? AWSet.add(s, actor, op.element) : AWSet.remove(s, op.element),
+    op.kind === 'add' ? AWSet.add(s, actor, op.element) : AWSet.remove(s, actor, op.element),
 };
 
 /**
@@ -197,9 +197,9 @@ export const orSetCase: TypeCase<DotMap<ElementDots>, Set<Key>, ORSetOp> = {
   ),
   mutate(s, actor, op) {
     if (op.kind === 'removeTag') {
-      return ORSet.removeTag(s, pickTag(s, actor.replica, op.element, op.pick));
+      return ORSet.removeTag(s, actor, pickTag(s, actor.replica, op.element, op.pick));
     }
-    return op.kind === 'add' ? ORSet.add(s, actor, op.element).delta : ORSet.remove(s, op.element);
+    return op.kind === 'add' ? ORSet.add(s, actor, op.element).delta : ORSet.remove(s, actor, op.element);
   },
 };
 
@@ -230,7 +230,7 @@ export const counterMapCase: TypeCase<DotMap<CounterPayload>, Map<Key, number>, 
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
   ),
   mutate(s, actor, op) {
-    if (op.kind === 'remove') return CounterMap.remove(s, op.key);
+    if (op.kind === 'remove') return CounterMap.remove(s, actor, op.key);
     return CounterMap.update(s, op.key, (line) =>
       op.kind === 'inc'
         ? PNCounter.increment(line, actor, op.n)
@@ -254,9 +254,9 @@ export const setMapCase: TypeCase<DotMap<DotMap<ElementDots>>, Map<Key, Set<Key>
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
   ),
   mutate(s, actor, op) {
-    if (op.kind === 'remove') return SetMap.remove(s, op.key);
+    if (op.kind === 'remove') return SetMap.remove(s, actor, op.key);
     return SetMap.update(s, op.key, (set) =>
-      op.kind === 'add' ? AWSet.add(set, actor, op.element) : AWSet.remove(set, op.element),
+      op.kind === 'add' ? AWSet.add(set, actor, op.element) : AWSet.remove(set, actor, op.element),
     );
   },
 };
@@ -266,7 +266,7 @@ export const registerMapCase: TypeCase<DotMap<DotFun<Value>>, Map<Key, Value[]>,
   type: RegisterMap,
   op: mapOpArb,
   mutate(s, actor, op) {
-    if (op.kind === 'remove') return RegisterMap.remove(s, op.key);
+    if (op.kind === 'remove') return RegisterMap.remove(s, actor, op.key);
     return RegisterMap.update(s, op.key, (reg) => MVRegister.set(reg, actor, op.value));
   },
 };

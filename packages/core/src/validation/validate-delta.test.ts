@@ -96,7 +96,7 @@ describe('validateDelta in a relay', () => {
       ruleOf(() =>
         relay.accept(
           ALICE,
-          alice.do((s) => AWSet.remove(s, 'milk')),
+          alice.do((s, c) => AWSet.remove(s, c, 'milk')),
         ),
       ),
     ).toBe('accepted');
@@ -137,7 +137,7 @@ describe('validateDelta in a relay', () => {
     // Bob's write reaches Alice peer-to-peer, never the relay.
     bob.do((s, c) => AWSet.add(s, c, 'milk'));
     alice.pull(bob.state);
-    const removal = alice.do((s) => AWSet.remove(s, 'milk'));
+    const removal = alice.do((s, c) => AWSet.remove(s, c, 'milk'));
     expect(ruleOf(() => relay.accept(ALICE, removal))).toBe('unknown-context');
     // Once the relay has Bob's write, the same removal is acceptable.
     relay.accept(BOB, AWSet.encode(bob.state));
@@ -360,7 +360,7 @@ describe('validateDelta in a relay', () => {
       ruleOf(() =>
         relay.accept(
           BOB,
-          bob.do((s) => Cart.remove(s, 'x')),
+          bob.do((s, c) => Cart.remove(s, c, 'x')),
         ),
       ),
     ];

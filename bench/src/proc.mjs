@@ -1,0 +1,139 @@
+/**
+ * Child processes for the relay benchmark: start a server, wait for its "listening" line, read
+ * its CPU time and peak RSS from /proc, and make sure it dies with the benchmark.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every Linux we run on). */
+const CLK_TCK = 100;
+
+/** Every child started here, so an exit or a signal can kill whatever is left. */
+const live = new Set();
+
+function killAll() {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+process.once('exit', killAll);
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/** A free loopback port (the OS picks it; a race with another process is possible but rare). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `node <args>` and resolves once its stdout matches `ready`.
+ * @param {string[]} args node arguments (flags, script, script arguments)
+ * @param {RegExp} ready
+ * @param {{ timeoutMs?: number, cwd?: string, env?: NodeJS.ProcessEnv }} [opts]
+ */
+export async function startServer(args, ready, opts = {}) {
+  const child = spawn(process.execPath, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let output = '';
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${opts.timeoutMs ?? 20_000} ms:\n${output}`));
+    }, opts.timeoutMs ?? 20_000);
+    const onExit = (/** @type {number | null} */ code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    };
+    child.stdout.on('data', (/** @type {Buffer} */ chunk) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(undefined);
+      }
+    });
+    child.stderr.on('data', (/** @type {Buffer} */ chunk) => {
+      output += chunk.toString();
+    });
+    child.once('exit', onExit);
+  });
+  // Keep draining both pipes, so a chatty child never blocks on a full pipe; keep the tail.
+  const tail = { text: output.slice(-4000) };
+  const keep = (/** @type {Buffer} */ chunk) => {
+    tail.text = (tail.text + chunk.toString()).slice(-4000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return {
+    child,
+    pid: /** @type {number} */ (child.pid),
+    /** The last few kB of the child's output (for error reports). */
+    output: () => tail.text,
+  };
+}
+
+/**
+ * Stops a child: `signal` first, SIGKILL after `graceMs`. Resolves when it has exited.
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {NodeJS.Signals} [signal]
+ * @param {number} [graceMs]
+ */
+export function stopChild(child, signal = 'SIGTERM', graceMs = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    child.kill(signal);
+  });
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far.
+ * @param {number} pid
+ */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/**
+ * Peak resident set size (VmHWM) of a live process, in MiB.
+ * @param {number} pid
+ */
+export function peakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (m === null) throw new Error(`no VmHWM for ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** CPU seconds this process has used so far. */
+export function ownCpuSeconds() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}

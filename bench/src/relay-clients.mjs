@@ -1,0 +1,208 @@
+/**
+ * Load clients for the relay benchmark. `HeliosClient` speaks the Helios wire protocol over
+ * socket.io-client (websocket transport, one connection and one replica id per client), as the
+ * SDK does; `YjsClient` is a raw y-protocols client of y-websocket's server over `ws` (one
+ * Y.Doc per client, `map.set` per update), as `WebsocketProvider` does minus awareness.
+ *
+ * Neither merges what it receives: the benchmark measures the server, and merging 9 copies of
+ * every delta would only spend the load generator's single core. Received deltas are
+ * recognised by their exact bytes (both servers forward the sender's bytes unchanged, which the
+ * benchmark checks by counting matches).
+ */
+import {
+  decodeMessage,
+  encodeMessage,
+  newReplicaId,
+  orMap,
+  PNCounter,
+  PROTOCOL_VERSION,
+} from '@helios/core';
+import * as encoding from 'lib0/encoding';
+import { io } from 'socket.io-client';
+import WebSocket from 'ws';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+
+export const Cart = orMap(PNCounter);
+const CART_TYPE = Cart.encode(Cart.empty());
+const ITEMS = Array.from({ length: 20 }, (_, i) => `sku-${String(i).padStart(4, '0')}`);
+
+// Message kind codes (packages/core/src/protocol/message-codec.ts, KINDS order + 1).
+const WELCOME = 1;
+const SYNC = 2;
+const DELTA = 3;
+const ACK = 4;
+const REPLICATED = 5;
+const ERROR = 6;
+
+/**
+ * What the clients of one run share: counters, and the send times of deltas in flight, keyed
+ * by the bytes a receiver will see (so a receiver finds the send time without decoding).
+ */
+export class LoadStats {
+  acked = 0;
+  sent = 0;
+  fanout = 0;
+  /** Fan-out messages whose bytes matched no delta sent in this run (must stay 0). */
+  unmatched = 0;
+  replicated = 0;
+  /** @type {string[]} */
+  errors = [];
+  /** When set, push→ack and push→other-client latencies (ms) are recorded. */
+  timing = false;
+  /** @type {number[]} */
+  ackMs = [];
+  /** @type {number[]} */
+  fanoutMs = [];
+  /** @type {Map<string, number>} fan-out key → send time (performance.now) */
+  inFlight = new Map();
+
+  reset() {
+    this.acked = 0;
+    this.sent = 0;
+    this.fanout = 0;
+    this.unmatched = 0;
+    this.replicated = 0;
+    this.ackMs = [];
+    this.fanoutMs = [];
+    this.inFlight.clear();
+  }
+}
+
+/** One Helios client: a socket, a replica id, a cart it writes to, pushes awaiting acks. */
+export class HeliosClient {
+  /**
+   * @param {string} url
+   * @param {string} doc
+   * @param {LoadStats} stats
+   */
+  constructor(url, doc, stats) {
+    this.doc = doc;
+    this.stats = stats;
+    this.replica = newReplicaId();
+    this.me = { replica: this.replica };
+    this.state = Cart.empty();
+    this.nextId = 1;
+    /** Ids of pushes in flight → send time and entry count. @type {Map<number, {at: number, n: number}>} */
+    this.pending = new Map();
+    /** Entries pushed and not yet acked. */
+    this.outstanding = 0;
+    /** Called after each ack (the saturating driver pushes again from here). */
+    this.onAck = () => {};
+    /** @type {((kind: number) => void) | undefined} */
+    this.waiter = undefined;
+    this.socket = io(url, {
+      auth: { protocol: PROTOCOL_VERSION, replicas: [this.replica] },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: 30_000,
+    });
+    this.socket.on('h', (/** @type {Uint8Array} */ payload) => this.#receive(payload));
+  }
+
+  /** @param {Uint8Array} bytes */
+  #receive(bytes) {
+    const kind = bytes[1];
+    const stats = this.stats;
+    if (kind === DELTA) {
+      stats.fanout++;
+      if (!stats.timing) return;
+      const now = performance.now();
+      const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      const at = stats.inFlight.get(key);
+      if (at === undefined) stats.unmatched++;
+      else stats.fanoutMs.push(now - at);
+      return;
+    }
+    if (kind === REPLICATED) {
+      stats.replicated++;
+      return;
+    }
+    if (kind === ACK) {
+      const m = /** @type {import('@helios/core').Ack} */ (decodeMessage(bytes));
+      const now = performance.now();
+      for (const id of m.ids) {
+        const p = this.pending.get(id);
+        if (p === undefined) continue;
+        this.pending.delete(id);
+        this.outstanding -= p.n;
+        stats.acked += p.n;
+        if (stats.timing) stats.ackMs.push(now - p.at);
+      }
+      this.onAck();
+      return;
+    }
+    if (kind === ERROR) {
+      const m = /** @type {import('@helios/core').ErrorEvent} */ (decodeMessage(bytes));
+      stats.errors.push(`${m.code}: ${m.message}`);
+    }
+    if (kind === WELCOME || kind === SYNC || kind === ERROR) this.waiter?.(kind);
+  }
+
+  /** @param {number} kind @param {number} timeoutMs */
+  #waitFor(kind, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no message ${kind} in ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once('connect_error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      this.waiter = (k) => {
+        if (k === ERROR) reject(new Error(this.stats.errors.at(-1)));
+        if (k !== kind) return;
+        clearTimeout(timer);
+        this.waiter = undefined;
+        resolve(undefined);
+      };
+    });
+  }
+
+  /** Connects, waits for the welcome, subscribes to its cart and waits for the sync reply. */
+  async start(timeoutMs = 30_000) {
+    await this.#waitFor(WELCOME, timeoutMs);
+    const synced = this.#waitFor(SYNC, timeoutMs);
+    this.socket.emit(
+      'h',
+      encodeMessage({
+        kind: 'subscribe',
+        docs: [{ doc: this.doc, type: CART_TYPE, digest: Cart.digest(this.state) }],
+      }),
+    );
+    await synced;
+  }
+
+  /**
+   * Writes `n` cart increments and pushes them as one message of `n` entries.
+   * @param {number} n
+   */
+  push(n) {
+    const stats = this.stats;
+    const entries = [];
+    for (let i = 0; i < n; i++) {
+      const item = ITEMS[(this.nextId + i) % ITEMS.length];
+      const delta = Cart.update(this.state, item, (line) => PNCounter.increment(line, this.me, 1));
+      Cart.merge(this.state, delta);
+      entries.push({ id: this.nextId + i, doc: this.doc, delta: Cart.encode(delta) });
+    }
+    this.nextId += n;
+    const message = encodeMessage({ kind: 'push', entries });
+    const at = performance.now();
+    if (stats.timing) {
+      // The relay forwards a delta as `{ kind: 'delta', doc, delta }` with the pushed bytes.
+      for (const e of entries) {
+        const key = Buffer.from(encodeMessage({ kind: 'delta', doc: this.doc, delta: e.delta }));
+        stats.inFlight.set(key.toString('latin1'), at);
+      }
+    }
+    // The relay acks a push's entries together: the last id stands for the push.
+    this.pending.set(this.nextId - 1, { at, n });
+    this.outstanding += n;
+    stats.sent += n;
+    this.socket.emit('h', message);
+  }
+
+  close() {
+    this.socket.close();
+  }
+}
