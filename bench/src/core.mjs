@@ -22,7 +22,7 @@ import { pack, unpack } from 'msgpackr';
 import * as Y from 'yjs';
 import { toPlain } from './plain.mjs';
 import { median, percentile } from './stats.mjs';
-import { collectGarbage, medianTime, opsPerSec } from './timing.mjs';
+import { collectGarbage, medianTimes, opsPerSec } from './timing.mjs';
 
 /**
  * One line of results. `ratio` is always oriented so that above 1 means Helios is better:
@@ -187,14 +187,18 @@ function lwwMapSet(cfg, log) {
   );
   check(yjs(n).get(keys[last % keys.length]) === valueAt(last), 'yjs holds the last write');
 
-  const heliosMs = medianTime({ setup: () => n, run: helios, runs: cfg.runs }).medianMs;
-  const yjsMs = medianTime({ setup: () => n, run: yjs, runs: cfg.runs }).medianMs;
   const am = cfg.automergeOps;
-  const amMs = medianTime({
-    setup: automergeSetup,
-    run: (doc) => automerge(doc, am),
-    runs: cfg.runs,
-  }).medianMs;
+  const ms = medianTimes(
+    {
+      helios: { setup: () => n, run: helios },
+      yjs: { setup: () => n, run: yjs },
+      automerge: { setup: automergeSetup, run: (doc) => automerge(doc, am) },
+    },
+    { runs: cfg.runs },
+  );
+  const heliosMs = ms.helios;
+  const yjsMs = ms.yjs;
+  const amMs = ms.automerge;
   const ours = (n * 1000) / heliosMs;
   const yjsRate = (n * 1000) / yjsMs;
   const amRate = (am * 1000) / amMs;
@@ -252,20 +256,6 @@ function b31(cfg, log) {
   check(LWWMap.get(merged, 'v') === best?.value, 'helios B3.1 picks the greatest timestamp');
   check(LWWMap.equals(merged, reversed), 'helios B3.1 converges whatever the merge order');
 
-  const heliosMs = medianTime({
-    setup: () => heliosDeltas,
-    run: mergeBytes,
-    runs: cfg.b31Runs,
-  }).medianMs;
-  const heliosMemMs = medianTime({
-    setup: () => heliosDeltas.map((b) => LWWMap.decode(b)),
-    run: (states) => {
-      const target = LWWMap.empty();
-      for (const s of states) LWWMap.merge(target, s);
-    },
-    runs: cfg.b31Runs,
-  }).medianMs;
-
   // Yjs: a Y.Doc per replica, each with its own client id.
   /** @type {Uint8Array[]} */
   const updates = [];
@@ -289,8 +279,6 @@ function b31(cfg, log) {
   };
   const yv = yjsOneByOne(updates).getMap('m').get('v');
   check(typeof yv === 'number' && yjsMerged(updates).getMap('m').get('v') === yv, 'yjs B3.1 value');
-  const yjsA = medianTime({ setup: () => updates, run: yjsOneByOne, runs: cfg.b31Runs }).medianMs;
-  const yjsB = medianTime({ setup: () => updates, run: yjsMerged, runs: cfg.b31Runs }).medianMs;
 
   // Automerge: a document per replica; the receiver applies all the changes in one call.
   /** @type {Uint8Array[]} */
@@ -305,7 +293,26 @@ function b31(cfg, log) {
   const amDoc = amApply(changes);
   check(typeof amDoc.v === 'number', 'automerge B3.1 value');
   check(Object.keys(A.getConflicts(amDoc, 'v') ?? {}).length === n, 'automerge sees every write');
-  const amMs = medianTime({ setup: () => changes, run: amApply, runs: cfg.b31Runs }).medianMs;
+
+  const ms = medianTimes(
+    {
+      helios: { setup: () => heliosDeltas, run: mergeBytes },
+      heliosInMemory: {
+        setup: () => heliosDeltas.map((b) => LWWMap.decode(b)),
+        run: (states) => {
+          const target = LWWMap.empty();
+          for (const s of states) LWWMap.merge(target, s);
+        },
+      },
+      yjsOneByOne: { setup: () => updates, run: yjsOneByOne },
+      yjsMerged: { setup: () => updates, run: yjsMerged },
+      automerge: { setup: () => changes, run: amApply },
+    },
+    { runs: cfg.b31Runs },
+  );
+  const { helios: heliosMs, heliosInMemory: heliosMemMs, automerge: amMs } = ms;
+  const yjsA = ms.yjsOneByOne;
+  const yjsB = ms.yjsMerged;
 
   const yjsMs = Math.min(yjsA, yjsB);
   const yjsHow = yjsA <= yjsB ? 'Y.applyUpdate per update' : 'Y.mergeUpdates then one applyUpdate';
@@ -466,17 +473,22 @@ function awSet(cfg, log) {
   check(ymap.size === size, 'yjs map holds every element');
 
   // Each sample removes a random present element, then adds it back: the set stays at `size`.
+  // Both libraries go through the same sequence of elements.
   const random = prng();
   const picks = Array.from({ length: cfg.awSamples * cfg.awRounds + 2000 }, () =>
     Math.floor(random() * size),
   );
   /**
+   * Latency rounds over one library: `round(count)` times `count` remove/add pairs and records
+   * the round's percentiles; `result()` gives the median of each percentile over the rounds.
    * @param {(e: string) => void} remove
    * @param {(e: string) => void} add
    */
-  const sample = (remove, add) => {
+  const sampler = (remove, add) => {
     let offset = 0;
-    const round = (/** @type {number} */ count) => {
+    /** @type {Record<'addP50' | 'addP99' | 'rmP50' | 'rmP99' | 'opP50' | 'opP99', number[]>} */
+    const stats = { addP50: [], addP99: [], rmP50: [], rmP99: [], opP50: [], opP99: [] };
+    const time = (/** @type {number} */ count) => {
       const base = offset;
       offset += count;
       const rm = new Float64Array(count);
@@ -493,32 +505,44 @@ function awSet(cfg, log) {
       }
       return { rm, ad };
     };
-    round(2000); // warm-up
-    /** @type {Record<'addP50' | 'addP99' | 'rmP50' | 'rmP99' | 'opP50' | 'opP99', number[]>} */
-    const stats = { addP50: [], addP99: [], rmP50: [], rmP99: [], opP50: [], opP99: [] };
-    for (let k = 0; k < cfg.awRounds; k++) {
-      collectGarbage();
-      const { rm, ad } = round(cfg.awSamples);
-      const both = new Float64Array([...rm, ...ad]);
-      stats.addP50.push(percentile(ad, 50));
-      stats.addP99.push(percentile(ad, 99));
-      stats.rmP50.push(percentile(rm, 50));
-      stats.rmP99.push(percentile(rm, 99));
-      stats.opP50.push(percentile(both, 50));
-      stats.opP99.push(percentile(both, 99));
-    }
-    return Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, median(v)]));
+    return {
+      warmUp: () => time(2000),
+      round: () => {
+        collectGarbage();
+        const { rm, ad } = time(cfg.awSamples);
+        const both = new Float64Array([...rm, ...ad]);
+        stats.addP50.push(percentile(ad, 50));
+        stats.addP99.push(percentile(ad, 99));
+        stats.rmP50.push(percentile(rm, 50));
+        stats.rmP99.push(percentile(rm, 99));
+        stats.opP50.push(percentile(both, 50));
+        stats.opP99.push(percentile(both, 99));
+      },
+      result: () =>
+        /** @type {Record<keyof typeof stats, number>} */ (
+          Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, median(v)]))
+        ),
+    };
   };
 
-  const ours = sample(
+  const helios = sampler(
     (e) => AWSet.merge(s, AWSet.remove(s, actor, e)),
     (e) => AWSet.merge(s, AWSet.add(s, actor, e)),
   );
-  check(AWSet.value(s).size === size, 'helios AWSet keeps its size through the samples');
-  const theirs = sample(
+  const yjs = sampler(
     (e) => ymap.delete(e),
     (e) => ymap.set(e, true),
   );
+  helios.warmUp();
+  yjs.warmUp();
+  // Rounds alternate between the libraries, so a burst of outside load hits both alike.
+  for (let k = 0; k < cfg.awRounds; k++) {
+    helios.round();
+    yjs.round();
+  }
+  const ours = helios.result();
+  const theirs = yjs.result();
+  check(AWSet.value(s).size === size, 'helios AWSet keeps its size through the samples');
   check(ymap.size === size, 'yjs map keeps its size through the samples');
 
   log(
@@ -629,8 +653,12 @@ function codec(cfg, log, deltas) {
     check(T.equals(T.decode(ours), state), `helios codec round-trips ${name}`);
     check(isDeepStrictEqual(unpack(theirs), plain), `msgpackr round-trips ${name}`);
     const opts = { targetMs: cfg.codecTargetMs, runs: cfg.codecRuns, warmupMs: cfg.codecWarmupMs };
-    const heliosRate = opsPerSec(() => T.decode(T.encode(state)), opts);
-    const msgpackRate = opsPerSec(() => unpack(pack(plain)), opts);
+    const rates = opsPerSec(
+      { helios: () => T.decode(T.encode(state)), msgpackr: () => unpack(pack(plain)) },
+      opts,
+    );
+    const heliosRate = rates.helios;
+    const msgpackRate = rates.msgpackr;
     log(
       `codec ${name}: helios ${ours.length} B ${heliosRate.toFixed(0)}/s, msgpackr ${theirs.length} B ${msgpackRate.toFixed(0)}/s`,
     );

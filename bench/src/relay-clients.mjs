@@ -143,7 +143,10 @@ export class HeliosClient {
   /** @param {number} kind @param {number} timeoutMs */
   #waitFor(kind, timeoutMs) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no message ${kind} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no message ${kind} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.socket.once('connect_error', (err) => {
         clearTimeout(timer);
         reject(err);

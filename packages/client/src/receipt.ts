@@ -19,7 +19,8 @@ export class Receipt {
   readonly dot: Dot | undefined;
   #level: DurabilityLevel = 'pending';
   #error: Error | undefined;
-  readonly #waiters: { level: DurabilityLevel; resolve: () => void; reject: (e: Error) => void }[] = [];
+  readonly #waiters: { level: DurabilityLevel; resolve: () => void; reject: (e: Error) => void }[] =
+    [];
   readonly #listeners = new Set<(level: DurabilityLevel) => void>();
 
   constructor(doc: string, dot: Dot | undefined) {

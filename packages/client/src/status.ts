@@ -27,5 +27,9 @@ export interface ClientStatus {
   readonly lastAckAt: number | null;
   readonly storage: StorageStatus;
   /** The last error a relay reported, if any (e.g. a refused write). */
-  readonly lastError: { readonly code: string; readonly message: string; readonly doc?: string } | null;
+  readonly lastError: {
+    readonly code: string;
+    readonly message: string;
+    readonly doc?: string;
+  } | null;
 }

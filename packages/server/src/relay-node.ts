@@ -506,7 +506,11 @@ export class RelayNode {
       res.end(await this.metrics.registry.metrics());
     } else if (path === '/healthz') {
       const healthy = !this.#closing;
-      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+      // Public and harmless: clients of any origin probe it to see whether a relay is back.
+      res.writeHead(healthy ? 200 : 503, {
+        'content-type': 'application/json',
+        'access-control-allow-origin': '*',
+      });
       res.end(
         JSON.stringify({
           status: healthy ? 'ok' : 'shutting-down',

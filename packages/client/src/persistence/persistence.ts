@@ -55,7 +55,11 @@ export interface ClientPersistence {
 export class PersistenceError extends Error {
   readonly problem: import('../status.js').StorageProblem;
 
-  constructor(problem: import('../status.js').StorageProblem, message: string, options?: ErrorOptions) {
+  constructor(
+    problem: import('../status.js').StorageProblem,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'PersistenceError';
     this.problem = problem;

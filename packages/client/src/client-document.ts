@@ -1,0 +1,54 @@
+import type { CrdtState, CrdtType } from '@helios/core';
+
+/**
+ * A document open in this client: its replica state, loaded from local storage, and the
+ * listeners of its value. The value is computed once per change and kept, so readers that
+ * compare snapshots by identity (React's useSyncExternalStore) see a new value only when the
+ * state really changed.
+ */
+export class ClientDocument<S, V> {
+  readonly id: string;
+  readonly type: CrdtType<S, V>;
+  readonly state: CrdtState<S>;
+  /** Resolves when the document has been read from local storage. */
+  readonly loaded: Promise<void>;
+  isLoaded = false;
+  /** Deltas stored since the last snapshot: drives compaction. */
+  storedSinceSnapshot = 0;
+  #markLoaded!: () => void;
+  #value: { v: V } | undefined;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(id: string, type: CrdtType<S, V>) {
+    this.id = id;
+    this.type = type;
+    this.state = type.empty();
+    this.loaded = new Promise((resolve) => {
+      this.#markLoaded = resolve;
+    });
+  }
+
+  value(): V {
+    this.#value ??= { v: this.type.value(this.state) };
+    return this.#value.v;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Merges a delta and tells the listeners. */
+  apply(delta: CrdtState<S>): void {
+    this.type.merge(this.state, delta);
+    this.#value = undefined;
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  finishLoading(): void {
+    this.isLoaded = true;
+    this.#value = undefined;
+    this.#markLoaded();
+    for (const listener of [...this.#listeners]) listener();
+  }
+}

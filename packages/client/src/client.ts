@@ -1,0 +1,584 @@
+import {
+  AWSet,
+  type ClockedActor,
+  type CrdtState,
+  type CrdtType,
+  DecodeError,
+  GCounter,
+  HybridLogicalClock,
+  type Key,
+  LWWMap,
+  LWWRegister,
+  type Message,
+  MVRegister,
+  newReplicaId,
+  ORSet,
+  orMap,
+  PNCounter,
+  RWSet,
+  type Value,
+  type Welcome,
+} from '@helios/core';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { ClientDocument } from './client-document.js';
+import { ClientError } from './client-error.js';
+import {
+  AWSetHandle,
+  CounterHandle,
+  CrdtMapHandle,
+  type DocumentHandle,
+  GCounterHandle,
+  LWWMapHandle,
+  MVRegisterHandle,
+  ORSetHandle,
+  RegisterHandle,
+  RWSetHandle,
+  type Writer,
+} from './handles.js';
+import type { ClientOptions } from './options.js';
+import { IdbPersistence } from './persistence/idb-persistence.js';
+import { MemoryPersistence } from './persistence/memory-persistence.js';
+import {
+  type ClientPersistence,
+  type OutboxEntry,
+  PersistenceError,
+} from './persistence/persistence.js';
+import { Receipt } from './receipt.js';
+import { RelayConnection } from './relay-connection.js';
+import { acquireReplicaSlot, type ReplicaSlot } from './replica-slot.js';
+import type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
+
+/** Relay error codes after which a write will never be accepted: drop it from the outbox. */
+const TRANSIENT = new Set(['rate-limited', 'unavailable', 'internal']);
+/** Push entries per message when re-sending the outbox. */
+const PUSH_BATCH = 200;
+
+interface QueuedWrite {
+  readonly doc: string;
+  readonly delta: Uint8Array;
+  readonly receipt: Receipt | undefined;
+}
+
+interface OutboxItem extends OutboxEntry {
+  receipt: Receipt | undefined;
+}
+
+/**
+ * The Helios client. Create one per app with {@link createClient}; open documents through its
+ * typed handles.
+ */
+export class HeliosClient implements Writer {
+  readonly #options: ClientOptions;
+  readonly #dbName: string;
+  readonly #docs = new Map<
+    string,
+    { doc: ClientDocument<unknown, unknown>; handle: DocumentHandle<unknown, unknown> }
+  >();
+  readonly #status: BehaviorSubject<ClientStatus>;
+  readonly #outbox = new Map<number, OutboxItem>();
+  readonly #awaitingGlobal = new Map<string, Receipt[]>();
+  readonly #connection: RelayConnection;
+  readonly #channel: BroadcastChannel | undefined;
+  readonly #early = new Map<string, Uint8Array[]>();
+  #persistence!: ClientPersistence;
+  #slot: ReplicaSlot | undefined;
+  #clock!: HybridLogicalClock;
+  #queue: QueuedWrite[] = [];
+  #committing: Promise<void> = Promise.resolve();
+  #commitScheduled = false;
+  #closed = false;
+  /** Resolves when local storage is open and a replica slot is held. */
+  readonly ready: Promise<void>;
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.#dbName = options.dbName ?? 'helios';
+    this.#status = new BehaviorSubject<ClientStatus>({
+      connection: options.offline ? 'offline' : 'connecting',
+      relay: null,
+      region: null,
+      pending: {},
+      pendingTotal: 0,
+      lastAckAt: null,
+      storage: { kind: 'memory' },
+      lastError: null,
+    });
+    this.#connection = new RelayConnection({
+      relays: options.relays,
+      token: async () => {
+        const token = options.auth?.token;
+        return typeof token === 'function' ? token() : token;
+      },
+      replicas: () => (this.#slot ? [this.#slot.replica] : []),
+      ...(options.homeProbeMs !== undefined ? { homeProbeMs: options.homeProbeMs } : {}),
+      onWelcome: (welcome, url, rtt) => this.#welcomed(welcome, url, rtt),
+      onMessage: (message) => this.#received(message),
+      onState: (connection, relay) => this.#setStatus({ connection, relay }),
+    });
+    const tabSync = options.tabSync ?? typeof BroadcastChannel !== 'undefined';
+    this.#channel = tabSync ? new BroadcastChannel(`helios:${this.#dbName}`) : undefined;
+    if (this.#channel) {
+      this.#channel.onmessage = (event: MessageEvent<{ doc: string; delta: Uint8Array }>) =>
+        this.#fromOtherTab(event.data.doc, event.data.delta);
+    }
+    this.ready = this.#start();
+  }
+
+  /** The replica id this client writes as (once `ready`). */
+  get replica(): string | undefined {
+    return this.#slot?.replica;
+  }
+
+  /** Connection, relay, pending writes, storage: the current status. */
+  get status(): ClientStatus {
+    return this.#status.value;
+  }
+
+  /** The status as an Observable: the current value, then every change. */
+  get status$(): Observable<ClientStatus> {
+    return this.#status.asObservable();
+  }
+
+  // ─── handles ─────────────────────────────────────────────────────────────────────────────
+
+  counter(id: string): CounterHandle {
+    return this.#open(id, PNCounter, CounterHandle);
+  }
+  gCounter(id: string): GCounterHandle {
+    return this.#open(id, GCounter, GCounterHandle);
+  }
+  register<T extends Value>(id: string): RegisterHandle<T> {
+    return this.#open(id, LWWRegister, RegisterHandle) as RegisterHandle<T>;
+  }
+  mvRegister<T extends Value>(id: string): MVRegisterHandle<T> {
+    return this.#open(id, MVRegister, MVRegisterHandle) as MVRegisterHandle<T>;
+  }
+  lwwMap<V extends Value>(id: string): LWWMapHandle<V> {
+    return this.#open(id, LWWMap, LWWMapHandle) as LWWMapHandle<V>;
+  }
+  orSet<T extends Key>(id: string): ORSetHandle<T> {
+    return this.#open(id, ORSet, ORSetHandle) as ORSetHandle<T>;
+  }
+  awSet<T extends Key>(id: string): AWSetHandle<T> {
+    return this.#open(id, AWSet, AWSetHandle) as AWSetHandle<T>;
+  }
+  rwSet<T extends Key>(id: string): RWSetHandle<T> {
+    return this.#open(id, RWSet, RWSetHandle) as RWSetHandle<T>;
+  }
+  /** An OR-Map whose values are CRDTs of `valueType`, e.g. `client.crdtMap('cart', PNCounter)`. */
+  crdtMap<S, V>(id: string, valueType: CrdtType<S, V>): CrdtMapHandle<S, V> {
+    return this.#open(id, orMap(valueType), CrdtMapHandle) as CrdtMapHandle<S, V>;
+  }
+
+  #open<S, V, H extends DocumentHandle<S, V>>(
+    id: string,
+    type: CrdtType<S, V>,
+    Handle: new (doc: ClientDocument<S, V>, writer: Writer) => H,
+  ): H {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
+      throw new ClientError('invalid-argument', 'a document id is a string of 1 to 256 characters');
+    }
+    const open = this.#docs.get(id);
+    if (open) {
+      if (open.doc.type !== type || !(open.handle instanceof Handle)) {
+        throw new ClientError(
+          'type-mismatch',
+          `document ${id} is open as a ${open.doc.type.name}, not a ${type.name}`,
+        );
+      }
+      return open.handle as H;
+    }
+    if (this.#closed) throw new ClientError('closed', 'this client is closed');
+    const doc = new ClientDocument(id, type);
+    const handle = new Handle(doc, this);
+    this.#docs.set(id, {
+      doc: doc as ClientDocument<unknown, unknown>,
+      handle: handle as unknown as DocumentHandle<unknown, unknown>,
+    });
+    void this.#load(doc as ClientDocument<unknown, unknown>);
+    return handle;
+  }
+
+  // ─── start-up and loading ────────────────────────────────────────────────────────────────
+
+  async #start(): Promise<void> {
+    this.#persistence = await this.#openPersistence();
+    this.#slot = await acquireReplicaSlot(
+      this.#dbName,
+      this.#persistence,
+      () => newReplicaId(),
+      this.#options.maxReplicaSlots ?? 8,
+    );
+    const offset = await this.#persistence.getMeta('clockOffsetMs').catch(() => undefined);
+    this.#clock = new HybridLogicalClock({
+      replica: this.#slot.replica,
+      ...(typeof offset === 'number' ? { offsetMs: offset } : {}),
+    });
+    // Writes of earlier sessions (or of crashed tabs) that no relay acknowledged yet.
+    for (const entry of await this.#persistence.outbox().catch(() => [])) {
+      this.#outbox.set(entry.id, { ...entry, receipt: undefined });
+    }
+    this.#publishPending();
+    if (!this.#options.offline) this.#connection.start();
+  }
+
+  async #openPersistence(): Promise<ClientPersistence> {
+    const wanted = this.#options.persistence;
+    if (typeof wanted === 'object') {
+      this.#setStatus({ storage: { kind: wanted.kind } });
+      return wanted;
+    }
+    if (wanted === 'memory' || (wanted === undefined && globalThis.indexedDB === undefined)) {
+      this.#setStatus({ storage: { kind: 'memory' } });
+      return new MemoryPersistence(this.#dbName);
+    }
+    try {
+      const idb = await IdbPersistence.open(
+        this.#dbName,
+        (problem) => void this.#degrade(problem, 'IndexedDB went away'),
+      );
+      this.#setStatus({ storage: { kind: 'indexeddb' } });
+      return idb;
+    } catch (err) {
+      const problem = err instanceof PersistenceError ? err.problem : 'unavailable';
+      this.#setStatus({ storage: { kind: 'memory', problem, message: (err as Error).message } });
+      return new MemoryPersistence();
+    }
+  }
+
+  async #load(doc: ClientDocument<unknown, unknown>): Promise<void> {
+    try {
+      await this.ready;
+      const stored = await this.#persistence.load(doc.id);
+      if (stored.snapshot) doc.type.merge(doc.state, doc.type.decode(stored.snapshot));
+      for (const delta of stored.deltas) doc.type.merge(doc.state, doc.type.decode(delta));
+      doc.storedSinceSnapshot = stored.deltas.length;
+    } catch (err) {
+      // Unreadable local data must not block the app: start empty; the relay fills it in.
+      this.#setStatus({
+        lastError: { code: 'load-failed', message: (err as Error).message, doc: doc.id },
+      });
+    }
+    for (const delta of this.#early.get(doc.id) ?? []) this.#mergeQuietly(doc, delta);
+    this.#early.delete(doc.id);
+    doc.finishLoading();
+    this.#subscribe([doc]);
+  }
+
+  // ─── the write path ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Applies a mutation at once (or as soon as the document is loaded), then makes it durable
+   * locally, shares it with other tabs and pushes it to the relay, in that order.
+   */
+  write<S>(
+    doc: ClientDocument<S, unknown>,
+    mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
+  ): Receipt {
+    if (this.#closed) throw new ClientError('closed', 'this client is closed');
+    if (!doc.isLoaded || !this.#slot) {
+      const receipt = new Receipt(doc.id, undefined);
+      void doc.loaded.then(() => {
+        try {
+          const applied = this.write(doc, mutate);
+          applied.subscribe((level) => receipt.reach(level));
+          applied.wait('local').catch((err: Error) => receipt.fail(err));
+        } catch (err) {
+          receipt.fail(err as Error);
+        }
+      });
+      return receipt;
+    }
+    const clock = this.#clock;
+    const actor: ClockedActor = { replica: this.#slot.replica, now: () => clock.now() };
+    const next = doc.state.context.next(actor.replica);
+    const delta = mutate(doc.state, actor); // throws on bad input, before anything changes
+    const receipt = new Receipt(
+      doc.id,
+      delta.context.has(next.replica, next.seq) ? next : undefined,
+    );
+    doc.apply(delta);
+    this.#enqueue({ doc: doc.id, delta: doc.type.encode(delta), receipt });
+    return receipt;
+  }
+
+  #enqueue(write: QueuedWrite): void {
+    this.#queue.push(write);
+    if (this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    // Every write of this task goes into one transaction.
+    queueMicrotask(() => {
+      this.#commitScheduled = false;
+      const batch = this.#queue;
+      this.#queue = [];
+      this.#committing = this.#committing.then(() => this.#commit(batch));
+    });
+  }
+
+  async #commit(batch: QueuedWrite[]): Promise<void> {
+    const writes = batch.map((w) => ({
+      doc: w.doc,
+      delta: w.delta,
+      outbox: w.receipt !== undefined,
+    }));
+    let ids: (number | undefined)[];
+    try {
+      ids = await this.#persistence.commit(writes);
+    } catch (err) {
+      const problem = err instanceof PersistenceError ? err.problem : 'unavailable';
+      await this.#degrade(problem, (err as Error).message);
+      try {
+        ids = await this.#persistence.commit(writes);
+      } catch (again) {
+        for (const w of batch) w.receipt?.fail(again as Error);
+        return;
+      }
+    }
+    const pushes: OutboxItem[] = [];
+    batch.forEach((w, i) => {
+      const id = ids[i];
+      if (w.receipt !== undefined && id !== undefined) {
+        const item: OutboxItem = { id, doc: w.doc, delta: w.delta, receipt: w.receipt };
+        this.#outbox.set(id, item);
+        pushes.push(item);
+        w.receipt.reach('local');
+        // Published only now that it is durable: a dot never leaves before its delta is stored.
+        this.#channel?.postMessage({ doc: w.doc, delta: w.delta });
+      }
+      const open = this.#docs.get(w.doc);
+      if (open) open.doc.storedSinceSnapshot++;
+    });
+    this.#publishPending();
+    this.#push(pushes);
+    for (const doc of new Set(batch.map((w) => w.doc))) void this.#maybeCompact(doc);
+  }
+
+  #push(items: readonly OutboxItem[]): void {
+    for (let i = 0; i < items.length; i += PUSH_BATCH) {
+      const entries = items
+        .slice(i, i + PUSH_BATCH)
+        .map(({ id, doc, delta }) => ({ id, doc, delta }));
+      if (!this.#connection.send({ kind: 'push', entries })) return; // re-sent on reconnect
+    }
+  }
+
+  async #maybeCompact(id: string): Promise<void> {
+    const open = this.#docs.get(id);
+    if (!open || open.doc.storedSinceSnapshot < (this.#options.compactEvery ?? 500)) return;
+    open.doc.storedSinceSnapshot = 0;
+    const type = open.doc.type;
+    await this.#persistence
+      .compact(id, (stored) => {
+        const state = stored.snapshot ? type.decode(stored.snapshot) : type.empty();
+        for (const delta of stored.deltas) type.merge(state, type.decode(delta));
+        return type.encode(state);
+      })
+      .catch(() => {
+        // Compaction is an optimisation: the deltas stay, and the next attempt retries.
+      });
+  }
+
+  /** Switches to memory when IndexedDB fails; a lost connection is reopened first. */
+  async #degrade(problem: StorageProblem, message: string): Promise<void> {
+    if (this.#persistence?.kind !== 'indexeddb' || this.#closed) return;
+    const failed = this.#persistence;
+    if (problem === 'connection-lost') {
+      try {
+        this.#persistence = await IdbPersistence.open(
+          this.#dbName,
+          (p) => void this.#degrade(p, 'IndexedDB went away'),
+        );
+        this.#setStatus({ storage: { kind: 'indexeddb' } });
+        return;
+      } catch {
+        // fall through to memory
+      }
+    }
+    failed.close();
+    this.#persistence = new MemoryPersistence();
+    const storage: StorageStatus = { kind: 'memory', problem, message };
+    this.#setStatus({ storage });
+  }
+
+  // ─── the network ─────────────────────────────────────────────────────────────────────────
+
+  #welcomed(welcome: Welcome, url: string, rttMs: number): void {
+    // The relay's clock at our "now" is its reading plus half the round trip.
+    const offset = welcome.time + rttMs / 2 - Date.now();
+    this.#clock?.setOffset(offset);
+    void this.#persistence?.setMeta('clockOffsetMs', offset).catch(() => {});
+    this.#setStatus({ region: welcome.region, relay: url });
+    this.#subscribe([...this.#docs.values()].map((o) => o.doc).filter((d) => d.isLoaded));
+    this.#push([...this.#outbox.values()]);
+  }
+
+  #subscribe(docs: readonly ClientDocument<unknown, unknown>[]): void {
+    if (docs.length === 0) return;
+    this.#connection.send({
+      kind: 'subscribe',
+      docs: docs.map((d) => ({
+        doc: d.id,
+        type: d.type.encode(d.type.empty()),
+        digest: d.type.digest(d.state),
+      })),
+    });
+  }
+
+  #received(message: Message): void {
+    switch (message.kind) {
+      case 'sync':
+      case 'delta': {
+        const open = this.#docs.get(message.doc);
+        if (!open?.doc.isLoaded) return;
+        if (this.#mergeQuietly(open.doc, message.delta)) {
+          this.#enqueue({ doc: message.doc, delta: message.delta, receipt: undefined });
+        }
+        return;
+      }
+      case 'ack':
+        this.#acknowledged(message.ids);
+        return;
+      case 'replicated': {
+        const waiting = this.#awaitingGlobal.get(message.doc);
+        if (!waiting) return;
+        const still = waiting.filter((r) => {
+          if (r.dot && message.dots.contains(r.dot)) {
+            r.reach('global');
+            return false;
+          }
+          return true;
+        });
+        if (still.length > 0) this.#awaitingGlobal.set(message.doc, still);
+        else this.#awaitingGlobal.delete(message.doc);
+        return;
+      }
+      case 'error': {
+        this.#setStatus({
+          lastError: {
+            code: message.code,
+            message: message.message,
+            ...(message.doc ? { doc: message.doc } : {}),
+          },
+        });
+        if (message.push === undefined || TRANSIENT.has(message.code)) return;
+        // Refused for good (validation, rights, type): it stays local; its receipt says why.
+        const item = this.#outbox.get(message.push);
+        if (!item) return;
+        this.#outbox.delete(message.push);
+        item.receipt?.fail(
+          new ClientError(
+            'refused',
+            `the relay refused the write: ${message.code}: ${message.message}`,
+          ),
+        );
+        void this.#persistence.removeFromOutbox([message.push]).catch(() => {});
+        this.#publishPending();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #acknowledged(ids: readonly number[]): void {
+    const done: number[] = [];
+    for (const id of ids) {
+      const item = this.#outbox.get(id);
+      if (!item) continue;
+      this.#outbox.delete(id);
+      done.push(id);
+      const receipt = item.receipt;
+      if (receipt) {
+        receipt.reach('relay');
+        if (receipt.dot && receipt.level !== 'global') {
+          const list = this.#awaitingGlobal.get(item.doc) ?? [];
+          list.push(receipt);
+          this.#awaitingGlobal.set(item.doc, list);
+        }
+      }
+    }
+    if (done.length === 0) return;
+    void this.#persistence.removeFromOutbox(done).catch(() => {});
+    this.#setStatus({ lastAckAt: Date.now() });
+    this.#publishPending();
+  }
+
+  /** Merges encoded bytes into a document; false if they were unreadable. */
+  #mergeQuietly(doc: ClientDocument<unknown, unknown>, bytes: Uint8Array): boolean {
+    try {
+      doc.apply(doc.type.decode(bytes));
+      return true;
+    } catch (err) {
+      const code = err instanceof DecodeError ? `decode/${err.code}` : 'merge-failed';
+      this.#setStatus({ lastError: { code, message: (err as Error).message, doc: doc.id } });
+      return false;
+    }
+  }
+
+  #fromOtherTab(id: string, delta: Uint8Array): void {
+    const open = this.#docs.get(id);
+    if (!open) return;
+    if (!open.doc.isLoaded) {
+      // Loading may have read storage before the other tab committed: apply after loading.
+      const early = this.#early.get(id) ?? [];
+      early.push(delta);
+      this.#early.set(id, early);
+      return;
+    }
+    this.#mergeQuietly(open.doc, delta);
+  }
+
+  // ─── status, flushing, shutdown ──────────────────────────────────────────────────────────
+
+  #setStatus(patch: Partial<ClientStatus>): void {
+    this.#status.next({ ...this.#status.value, ...patch });
+  }
+
+  #publishPending(): void {
+    const pending: Record<string, number> = {};
+    for (const item of this.#outbox.values()) pending[item.doc] = (pending[item.doc] ?? 0) + 1;
+    this.#setStatus({ pending, pendingTotal: this.#outbox.size });
+  }
+
+  /** Goes offline (writes keep working and wait in the outbox) or back online. */
+  setOnline(online: boolean): void {
+    this.#connection.setOnline(online);
+  }
+
+  /**
+   * Resolves when every write made so far is durable locally (`local`, the default) or also
+   * acknowledged by a relay (`relay`; waits for a connection).
+   */
+  async flush(level: 'local' | 'relay' = 'local'): Promise<void> {
+    await this.ready;
+    await new Promise<void>((r) => queueMicrotask(r));
+    await this.#committing;
+    if (level === 'local' || this.#outbox.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const sub = this.#status.subscribe((s) => {
+        if (s.pendingTotal === 0) {
+          queueMicrotask(() => sub.unsubscribe());
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Flushes local writes, then closes the connection, the tab channel and the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush('local').catch(() => {});
+    this.#closed = true;
+    this.#connection.close();
+    this.#channel?.close();
+    this.#slot?.release();
+    this.#persistence?.close();
+    this.#setStatus({ connection: 'offline' });
+    this.#status.complete();
+  }
+}
+
+/** Creates a client and starts it: storage opens, a replica slot is taken, the relay dialled. */
+export function createClient(options: ClientOptions): HeliosClient {
+  return new HeliosClient(options);
+}

@@ -1,0 +1,214 @@
+import {
+  AWSet,
+  type ClockedActor,
+  type CrdtState,
+  type CrdtType,
+  type Dot,
+  GCounter,
+  type Key,
+  LWWMap,
+  LWWRegister,
+  MVRegister,
+  type ORMapType,
+  ORSet,
+  PNCounter,
+  RWSet,
+  type Value,
+} from '@helios/core';
+import { Observable } from 'rxjs';
+import type { ClientDocument } from './client-document.js';
+import type { Receipt } from './receipt.js';
+
+/** What a handle needs from the client: a way to apply a mutation as this client's replica. */
+export interface Writer {
+  write<S>(
+    doc: ClientDocument<S, unknown>,
+    mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
+  ): Receipt;
+}
+
+/**
+ * A live view of one document: a synchronous value, change notifications, an rxjs Observable,
+ * and typed mutators that apply at once and return a {@link Receipt}. Handles of one document
+ * id are shared: `client.counter('likes')` twice returns the same handle.
+ */
+export class DocumentHandle<S, V> {
+  readonly id: string;
+  readonly #doc: ClientDocument<S, V>;
+  readonly #writer: Writer;
+  /** The value as an Observable: emits the current value, then every change. */
+  readonly value$: Observable<V>;
+
+  constructor(doc: ClientDocument<S, V>, writer: Writer) {
+    this.id = doc.id;
+    this.#doc = doc;
+    this.#writer = writer;
+    this.value$ = new Observable<V>((subscriber) => {
+      subscriber.next(doc.value());
+      return doc.subscribe(() => subscriber.next(doc.value()));
+    });
+  }
+
+  /** The current value (the type's empty value until the document has loaded). */
+  get value(): V {
+    return this.#doc.value();
+  }
+
+  get type(): CrdtType<S, V> {
+    return this.#doc.type;
+  }
+
+  /** Resolves once the document is loaded from local storage; writes before that are queued. */
+  get loaded(): Promise<void> {
+    return this.#doc.loaded;
+  }
+
+  get isLoaded(): boolean {
+    return this.#doc.isLoaded;
+  }
+
+  /** Calls `listener` after every change of the value; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    return this.#doc.subscribe(listener);
+  }
+
+  /** Applies any mutator of the document's type (see `@helios/core`). */
+  mutate(mutator: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>): Receipt {
+    return this.#writer.write(this.#doc as ClientDocument<S, unknown>, mutator);
+  }
+}
+
+type StateOf<T> = T extends CrdtType<infer S, unknown> ? S : never;
+
+/** PN-Counter: likes, cart quantities. */
+export class CounterHandle extends DocumentHandle<StateOf<typeof PNCounter>, number> {
+  increment(by = 1): Receipt {
+    return this.mutate((s, a) => PNCounter.increment(s, a, by));
+  }
+  decrement(by = 1): Receipt {
+    return this.mutate((s, a) => PNCounter.decrement(s, a, by));
+  }
+}
+
+/** G-Counter: page views, downloads. */
+export class GCounterHandle extends DocumentHandle<StateOf<typeof GCounter>, number> {
+  increment(by = 1): Receipt {
+    return this.mutate((s, a) => GCounter.increment(s, a, by));
+  }
+}
+
+/** LWW-Register holding values of type `T`. */
+export class RegisterHandle<T extends Value> extends DocumentHandle<
+  StateOf<typeof LWWRegister>,
+  Value | undefined
+> {
+  get current(): T | undefined {
+    return this.value as T | undefined;
+  }
+  set(value: T): Receipt {
+    return this.mutate((s, a) => LWWRegister.set(s, a, value));
+  }
+}
+
+/** Multi-value register: `values` holds every concurrent version until one is chosen. */
+export class MVRegisterHandle<T extends Value> extends DocumentHandle<
+  StateOf<typeof MVRegister>,
+  Value[]
+> {
+  get values(): readonly T[] {
+    return this.value as T[];
+  }
+  /** True when concurrent writes left more than one version. */
+  get conflicted(): boolean {
+    return this.value.length > 1;
+  }
+  set(value: T): Receipt {
+    return this.mutate((s, a) => MVRegister.set(s, a, value));
+  }
+  /** Resolves a conflict: writes `value`, replacing every version this replica has seen. */
+  resolve(value: T): Receipt {
+    return this.set(value);
+  }
+}
+
+/** LWW-Map from keys to values of type `V`. */
+export class LWWMapHandle<V extends Value> extends DocumentHandle<
+  StateOf<typeof LWWMap>,
+  Map<Key, Value>
+> {
+  get(key: Key): V | undefined {
+    return this.value.get(key) as V | undefined;
+  }
+  set(key: Key, value: V): Receipt {
+    return this.mutate((s, a) => LWWMap.set(s, a, key, value));
+  }
+  delete(key: Key): Receipt {
+    return this.mutate((s, a) => LWWMap.remove(s, a, key));
+  }
+}
+
+/** Add-Wins Set of `T`. */
+export class AWSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof AWSet>, Set<Key>> {
+  has(element: T): boolean {
+    return this.value.has(element);
+  }
+  add(element: T): Receipt {
+    return this.mutate((s, a) => AWSet.add(s, a, element));
+  }
+  remove(element: T): Receipt {
+    return this.mutate((s, a) => AWSet.remove(s, a, element));
+  }
+}
+
+/** Remove-Wins Set of `T`. */
+export class RWSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof RWSet>, Set<Key>> {
+  has(element: T): boolean {
+    return this.value.has(element);
+  }
+  add(element: T): Receipt {
+    return this.mutate((s, a) => RWSet.add(s, a, element));
+  }
+  remove(element: T): Receipt {
+    return this.mutate((s, a) => RWSet.remove(s, a, element));
+  }
+}
+
+/** OR-Set of `T` with addressable instances: `add` returns the instance's tag. */
+export class ORSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof ORSet>, Set<Key>> {
+  has(element: T): boolean {
+    return this.value.has(element);
+  }
+  /** Adds an instance of `element`; `tag` names it for {@link removeTag}. */
+  add(element: T): { receipt: Receipt; tag: Dot | undefined } {
+    let tag: Dot | undefined;
+    const receipt = this.mutate((s, a) => {
+      const added = ORSet.add(s, a, element);
+      tag = added.tag;
+      return added.delta;
+    });
+    return { receipt, tag: tag ?? receipt.dot };
+  }
+  remove(element: T): Receipt {
+    return this.mutate((s, a) => ORSet.remove(s, a, element));
+  }
+  removeTag(tag: Dot): Receipt {
+    return this.mutate((s, a) => ORSet.removeTag(s, a, tag));
+  }
+}
+
+/**
+ * OR-Map of nested CRDTs: `update(key, mutator)` applies a mutator of the value type to one
+ * key; `remove(key)` drops the key as this replica sees it.
+ *
+ * @example cart.update('sku-1', (line, me) => PNCounter.increment(line, me, 1))
+ */
+export class CrdtMapHandle<S, V> extends DocumentHandle<StateOf<ORMapType<S, V>>, Map<Key, V>> {
+  update(key: Key, mutator: (value: CrdtState<S>, actor: ClockedActor) => CrdtState<S>): Receipt {
+    const type = this.type as ORMapType<S, V>;
+    return this.mutate((s, a) => type.update(s, key, (nested) => mutator(nested, a)));
+  }
+  remove(key: Key): Receipt {
+    const type = this.type as ORMapType<S, V>;
+    return this.mutate((s, a) => type.remove(s, a, key));
+  }
+}

@@ -1,0 +1,26 @@
+export { createClient, HeliosClient } from './client.js';
+export { ClientError, type ClientErrorCode } from './client-error.js';
+export {
+  AWSetHandle,
+  CounterHandle,
+  CrdtMapHandle,
+  DocumentHandle,
+  GCounterHandle,
+  LWWMapHandle,
+  MVRegisterHandle,
+  ORSetHandle,
+  RegisterHandle,
+  RWSetHandle,
+} from './handles.js';
+export type { ClientOptions } from './options.js';
+export { IdbPersistence } from './persistence/idb-persistence.js';
+export { MemoryPersistence } from './persistence/memory-persistence.js';
+export type {
+  ClientPersistence,
+  OutboxEntry,
+  PendingWrite,
+  StoredDocument,
+} from './persistence/persistence.js';
+export { PersistenceError } from './persistence/persistence.js';
+export { type DurabilityLevel, Receipt } from './receipt.js';
+export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';

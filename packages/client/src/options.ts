@@ -1,0 +1,27 @@
+import type { ClientPersistence } from './persistence/persistence.js';
+
+export interface ClientOptions {
+  /** Relay URLs in order of preference: the home region first, then the failover order. */
+  readonly relays: readonly string[];
+  /** Name of the local database; tabs with the same name share documents. Default `helios`. */
+  readonly dbName?: string;
+  /** Token for the relay's authenticate hook, or a function returning a fresh one. */
+  readonly auth?: {
+    readonly token?: string | (() => string | undefined | Promise<string | undefined>);
+  };
+  /**
+   * Where documents are kept: `indexeddb` (the default where it exists), `memory` (the default
+   * elsewhere, e.g. Node), or your own implementation.
+   */
+  readonly persistence?: 'indexeddb' | 'memory' | ClientPersistence;
+  /** Most replica ids one browser profile uses at once (one per concurrently open tab). Default 8. */
+  readonly maxReplicaSlots?: number;
+  /** Stored deltas of a document after which it is compacted into a snapshot. Default 500. */
+  readonly compactEvery?: number;
+  /** Start offline (no connection until `setOnline(true)`). Default false. */
+  readonly offline?: boolean;
+  /** While failed over, how often to check whether the home relay is back (ms). Default 3000. */
+  readonly homeProbeMs?: number;
+  /** Share writes with other tabs of this profile over BroadcastChannel. Default true where available. */
+  readonly tabSync?: boolean;
+}

@@ -1,0 +1,214 @@
+import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import type { StorageProblem } from '../status.js';
+import {
+  type ClientPersistence,
+  type OutboxEntry,
+  type PendingWrite,
+  PersistenceError,
+  type StoredDocument,
+} from './persistence.js';
+
+interface HeliosDB extends DBSchema {
+  /** Newest snapshot per document. */
+  docs: { key: string; value: { snapshot: Uint8Array } };
+  /** Deltas since the snapshot, own and received, in commit order. */
+  log: { key: number; value: { doc: string; delta: Uint8Array }; indexes: { doc: string } };
+  /** Own writes not yet acknowledged by a relay. */
+  outbox: { key: number; value: { doc: string; delta: Uint8Array } };
+  /** Replica id per slot of this browser profile. */
+  slots: { key: number; value: string };
+  meta: { key: string; value: unknown };
+}
+
+const VERSION = 1;
+
+/** Maps a DOMException from IndexedDB to what the status reports. */
+export function problemOf(err: unknown): StorageProblem {
+  const name = (err as { name?: string } | null)?.name;
+  if (name === 'QuotaExceededError') return 'quota-exceeded';
+  if (name === 'InvalidStateError' || name === 'TransactionInactiveError') return 'connection-lost';
+  if (name === 'VersionError') return 'version-change';
+  return 'unavailable';
+}
+
+function wrap(err: unknown, doing: string): PersistenceError {
+  const problem = problemOf(err);
+  return new PersistenceError(
+    problem,
+    `IndexedDB failed while ${doing}: ${(err as Error)?.message ?? err}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Persistence in IndexedDB through idb. Every commit is one readwrite transaction over the log
+ * and the outbox, so a write is either durable with its outbox entry or not at all. Tabs of
+ * one profile open the same database; compaction folds, inside its own transaction, exactly the
+ * deltas it reads, so another tab's concurrent commits are never lost.
+ */
+export class IdbPersistence implements ClientPersistence {
+  readonly kind = 'indexeddb' as const;
+  readonly #db: IDBPDatabase<HeliosDB>;
+
+  private constructor(db: IDBPDatabase<HeliosDB>) {
+    this.#db = db;
+  }
+
+  /**
+   * Opens (creating or upgrading) the database.
+   * @param onProblem called when the database goes away later: another tab upgrades it
+   *   (`version-change`) or the browser closes it (`connection-lost`).
+   * @throws {PersistenceError} when IndexedDB is missing, blocked or refuses to open.
+   */
+  static async open(
+    name: string,
+    onProblem: (problem: StorageProblem) => void,
+    indexedDB: IDBFactory | undefined = globalThis.indexedDB,
+  ): Promise<IdbPersistence> {
+    if (indexedDB === undefined) {
+      throw new PersistenceError('unavailable', 'IndexedDB is not available in this environment');
+    }
+    let blocked = false;
+    try {
+      const db = await openDB<HeliosDB>(name, VERSION, {
+        upgrade(database) {
+          database.createObjectStore('docs');
+          database.createObjectStore('log', { autoIncrement: true }).createIndex('doc', 'doc');
+          database.createObjectStore('outbox', { autoIncrement: true });
+          database.createObjectStore('slots');
+          database.createObjectStore('meta');
+        },
+        blocked() {
+          blocked = true;
+        },
+        blocking() {
+          // A newer version wants the database: let it have it, and say so.
+          db.close();
+          onProblem('version-change');
+        },
+        terminated() {
+          onProblem('connection-lost');
+        },
+      });
+      return new IdbPersistence(db);
+    } catch (err) {
+      if (blocked)
+        throw new PersistenceError('blocked', 'another tab keeps an older database open', {
+          cause: err,
+        });
+      throw wrap(err, 'opening the database');
+    }
+  }
+
+  async load(doc: string): Promise<StoredDocument> {
+    try {
+      const tx = this.#db.transaction(['docs', 'log'], 'readonly');
+      const [stored, rows] = await Promise.all([
+        tx.objectStore('docs').get(doc),
+        tx.objectStore('log').index('doc').getAll(doc),
+      ]);
+      return { snapshot: stored?.snapshot ?? null, deltas: rows.map((r) => r.delta) };
+    } catch (err) {
+      throw wrap(err, `loading ${doc}`);
+    }
+  }
+
+  async commit(writes: readonly PendingWrite[]): Promise<(number | undefined)[]> {
+    try {
+      const tx = this.#db.transaction(['log', 'outbox'], 'readwrite');
+      const log = tx.objectStore('log');
+      const outbox = tx.objectStore('outbox');
+      const ids = writes.map((w) => {
+        void log.add({ doc: w.doc, delta: w.delta });
+        return w.outbox ? outbox.add({ doc: w.doc, delta: w.delta }) : undefined;
+      });
+      const result = await Promise.all(ids);
+      await tx.done;
+      return result;
+    } catch (err) {
+      throw wrap(err, 'committing writes');
+    }
+  }
+
+  async compact(doc: string, fold: (stored: StoredDocument) => Uint8Array): Promise<void> {
+    try {
+      const tx = this.#db.transaction(['docs', 'log'], 'readwrite');
+      const docs = tx.objectStore('docs');
+      const index = tx.objectStore('log').index('doc');
+      const [stored, keys, rows] = await Promise.all([
+        docs.get(doc),
+        index.getAllKeys(doc),
+        index.getAll(doc),
+      ]);
+      // Folding is synchronous, so the transaction stays active; whatever it read, it deletes.
+      const snapshot = fold({
+        snapshot: stored?.snapshot ?? null,
+        deltas: rows.map((r) => r.delta),
+      });
+      void docs.put({ snapshot }, doc);
+      const log = tx.objectStore('log');
+      for (const key of keys) void log.delete(key);
+      await tx.done;
+    } catch (err) {
+      throw wrap(err, `compacting ${doc}`);
+    }
+  }
+
+  async outbox(): Promise<OutboxEntry[]> {
+    try {
+      const tx = this.#db.transaction('outbox', 'readonly');
+      const [keys, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+      return keys.map((id, i) => ({ id, doc: values[i]!.doc, delta: values[i]!.delta }));
+    } catch (err) {
+      throw wrap(err, 'reading the outbox');
+    }
+  }
+
+  async removeFromOutbox(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const tx = this.#db.transaction('outbox', 'readwrite');
+      for (const id of ids) void tx.store.delete(id);
+      await tx.done;
+    } catch (err) {
+      throw wrap(err, 'updating the outbox');
+    }
+  }
+
+  async slot(index: number, create: () => string): Promise<string> {
+    try {
+      const tx = this.#db.transaction('slots', 'readwrite');
+      let id = await tx.store.get(index);
+      if (id === undefined) {
+        id = create();
+        await tx.store.put(id, index);
+      }
+      await tx.done;
+      return id;
+    } catch (err) {
+      throw wrap(err, 'claiming a replica slot');
+    }
+  }
+
+  async getMeta(key: string): Promise<unknown> {
+    try {
+      return await this.#db.get('meta', key);
+    } catch (err) {
+      throw wrap(err, 'reading metadata');
+    }
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    try {
+      await this.#db.put('meta', value, key);
+    } catch (err) {
+      throw wrap(err, 'writing metadata');
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

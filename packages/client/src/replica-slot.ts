@@ -1,0 +1,69 @@
+import type { ReplicaId } from '@helios/core';
+import type { ClientPersistence } from './persistence/persistence.js';
+
+/** A held replica slot: its id, and how to let it go. */
+export interface ReplicaSlot {
+  readonly index: number;
+  readonly replica: ReplicaId;
+  release(): void;
+}
+
+/** The part of the Web Locks API we use (absent in Node). */
+interface LockManagerLike {
+  request(
+    name: string,
+    options: { ifAvailable: boolean },
+    callback: (lock: unknown) => Promise<unknown>,
+  ): Promise<unknown>;
+}
+
+/** Locks of this process, where the Web Locks API is missing (Node): one per name. */
+const processLocks = new Set<string>();
+
+async function tryLock(name: string): Promise<(() => void) | undefined> {
+  const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+  if (locks === undefined) {
+    if (processLocks.has(name)) return undefined;
+    processLocks.add(name);
+    return () => processLocks.delete(name);
+  }
+  return new Promise((resolve) => {
+    void locks.request(name, { ifAvailable: true }, (lock) => {
+      if (lock === null) {
+        resolve(undefined);
+        return Promise.resolve();
+      }
+      // Hold the lock until released: the browser frees it if the tab closes or crashes.
+      return new Promise<void>((release) => resolve(() => release()));
+    });
+  });
+}
+
+/**
+ * Takes the first free replica slot of this browser profile. Slots keep replica ids few (one
+ * per tab that was ever open at the same time as others, not one per page load), and the lock
+ * guarantees that no two live tabs mint dots with the same id. A slot's sequence numbers live in
+ * the documents' persisted contexts, so the next holder continues where the last one stopped.
+ */
+export async function acquireReplicaSlot(
+  dbName: string,
+  persistence: ClientPersistence,
+  createId: () => ReplicaId,
+  maxSlots: number,
+): Promise<ReplicaSlot> {
+  for (let round = 0; ; round++) {
+    for (let index = 0; index < maxSlots; index++) {
+      const release = await tryLock(`helios:${dbName}:slot:${index}`);
+      if (release === undefined) continue;
+      try {
+        const replica = await persistence.slot(index, createId);
+        return { index, replica, release };
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
+    // Every slot is held by a live tab: wait for one to close.
+    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** round)));
+  }
+}
