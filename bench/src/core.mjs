@@ -7,6 +7,8 @@
  * Each peer is given its fastest documented path for the same job, so the ratios are not
  * flattered (see README.md for what each metric does and does not include).
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import * as A from '@automerge/automerge';
 import {
@@ -688,11 +690,11 @@ function codec(cfg, log, deltas) {
 export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec'];
 
 /**
- * Runs the core suite, or only the sections named in `only`.
+ * Runs the named sections in this process.
  * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[] }} opts
  * @returns {Result[]}
  */
-export function runCore({ quick, log, only = SECTIONS }) {
+export function runSections({ quick, log, only = SECTIONS }) {
   const cfg = quick ? QUICK : FULL;
   const wanted = (/** @type {string} */ name) => only.includes(name);
   /** @type {Result[]} */
@@ -709,5 +711,34 @@ export function runCore({ quick, log, only = SECTIONS }) {
   if (d !== undefined && wanted('deltaBytes')) results.push(...d.rows);
   section('awSet', () => awSet(cfg, log));
   if (d !== undefined) section('codec', () => codec(cfg, log, d));
+  return results;
+}
+
+const SECTION_ENTRY = fileURLToPath(new URL('./core-section.mjs', import.meta.url));
+
+/**
+ * Runs the core suite (or the sections named in `only`), each section in a fresh node process.
+ * In one process, the figures of a section depended on which sections ran before it: V8's
+ * optimization state and heap after 100k Yjs and Automerge operations slowed Helios' codec
+ * 2-4x in the last section. A fresh process per section makes every figure independent of the
+ * order, and closer to an app, which does not run three CRDT libraries side by side.
+ * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[] }} opts
+ * @returns {Result[]}
+ */
+export function runCore({ quick, log, only = SECTIONS }) {
+  /** @type {Result[]} */
+  const results = [];
+  for (const name of SECTIONS.filter((s) => only.includes(s))) {
+    log(`section ${name}`);
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', SECTION_ENTRY, name, ...(quick ? ['--quick'] : [])],
+      { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (child.status !== 0) {
+      throw new Error(`core section ${name} failed (exit ${child.status ?? child.signal})`);
+    }
+    results.push(.../** @type {Result[]} */ (JSON.parse(child.stdout)));
+  }
   return results;
 }

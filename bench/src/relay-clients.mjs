@@ -70,21 +70,24 @@ export class LoadStats {
   }
 }
 
-/** One Helios client: a socket, a replica id, a cart it writes to, pushes awaiting acks. */
+/**
+ * One Helios client: a socket, a replica id, the carts it writes to (its own writes only), and
+ * pushes awaiting their ack.
+ */
 export class HeliosClient {
   /**
    * @param {string} url
-   * @param {string} doc
+   * @param {string[]} docs documents to subscribe to; `push` writes to one of them
    * @param {LoadStats} stats
    */
-  constructor(url, doc, stats) {
-    this.doc = doc;
+  constructor(url, docs, stats) {
     this.stats = stats;
     this.replica = newReplicaId();
     this.me = { replica: this.replica };
-    this.state = Cart.empty();
+    /** @type {Map<string, ReturnType<typeof Cart.empty>>} */
+    this.carts = new Map(docs.map((d) => [d, Cart.empty()]));
     this.nextId = 1;
-    /** Ids of pushes in flight → send time and entry count. @type {Map<number, {at: number, n: number}>} */
+    /** The last entry id of each push in flight → send time and entry count. @type {Map<number, {at: number, n: number}>} */
     this.pending = new Map();
     /** Entries pushed and not yet acked. */
     this.outstanding = 0;
@@ -141,53 +144,61 @@ export class HeliosClient {
     if (kind === WELCOME || kind === SYNC || kind === ERROR) this.waiter?.(kind);
   }
 
-  /** @param {number} kind @param {number} timeoutMs */
-  #waitFor(kind, timeoutMs) {
+  /**
+   * Resolves on the next message of `kind`; rejects on an error message or a refused connection.
+   * @param {number} kind
+   * @param {number} timeoutMs
+   */
+  #next(kind, timeoutMs) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no message ${kind} in ${timeoutMs} ms`)),
+        () => reject(new Error(`no message of kind ${kind} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      this.socket.once('connect_error', (err) => {
+      const refused = (/** @type {Error} */ err) => {
         clearTimeout(timer);
         reject(err);
-      });
+      };
+      this.socket.once('connect_error', refused);
       this.waiter = (k) => {
-        if (k === ERROR) reject(new Error(this.stats.errors.at(-1)));
-        if (k !== kind) return;
+        if (k !== kind && k !== ERROR) return;
         clearTimeout(timer);
         this.waiter = undefined;
-        resolve(undefined);
+        this.socket.off('connect_error', refused);
+        if (k === ERROR) reject(new Error(this.stats.errors.at(-1)));
+        else resolve(undefined);
       };
     });
   }
 
-  /** Connects, waits for the welcome, subscribes to its cart and waits for the sync reply. */
+  /** Waits for the welcome, then subscribes to each cart and waits for its sync reply. */
   async start(timeoutMs = 30_000) {
-    await this.#waitFor(WELCOME, timeoutMs);
-    const synced = this.#waitFor(SYNC, timeoutMs);
-    this.socket.emit(
-      'h',
-      encodeMessage({
-        kind: 'subscribe',
-        docs: [{ doc: this.doc, type: CART_TYPE, digest: Cart.digest(this.state) }],
-      }),
-    );
-    await synced;
+    await this.#next(WELCOME, timeoutMs);
+    for (const [doc, state] of this.carts) {
+      const synced = this.#next(SYNC, timeoutMs);
+      const digest = Cart.digest(state);
+      this.socket.emit(
+        'h',
+        encodeMessage({ kind: 'subscribe', docs: [{ doc, type: CART_TYPE, digest }] }),
+      );
+      await synced;
+    }
   }
 
   /**
-   * Writes `n` cart increments and pushes them as one message of `n` entries.
+   * Writes `n` increments to the cart `doc` and pushes them as one message of `n` entries.
+   * @param {string} doc
    * @param {number} n
    */
-  push(n) {
+  push(doc, n) {
     const stats = this.stats;
+    const state = /** @type {ReturnType<typeof Cart.empty>} */ (this.carts.get(doc));
     const entries = [];
     for (let i = 0; i < n; i++) {
       const item = ITEMS[(this.nextId + i) % ITEMS.length];
-      const delta = Cart.update(this.state, item, (line) => PNCounter.increment(line, this.me, 1));
-      Cart.merge(this.state, delta);
-      entries.push({ id: this.nextId + i, doc: this.doc, delta: Cart.encode(delta) });
+      const delta = Cart.update(state, item, (line) => PNCounter.increment(line, this.me, 1));
+      Cart.merge(state, delta);
+      entries.push({ id: this.nextId + i, doc, delta: Cart.encode(delta) });
     }
     this.nextId += n;
     const message = encodeMessage({ kind: 'push', entries });
@@ -195,7 +206,7 @@ export class HeliosClient {
     if (stats.timing) {
       // The relay forwards a delta as `{ kind: 'delta', doc, delta }` with the pushed bytes.
       for (const e of entries) {
-        const key = Buffer.from(encodeMessage({ kind: 'delta', doc: this.doc, delta: e.delta }));
+        const key = Buffer.from(encodeMessage({ kind: 'delta', doc, delta: e.delta }));
         stats.inFlight.set(key.toString('latin1'), at);
       }
     }

@@ -8,6 +8,7 @@ import { markdownTable, textTable } from './table.mjs';
 
 const SUITES = {
   core: async () => (await import('./core.mjs')).runCore,
+  relay: async () => (await import('./relay.mjs')).runRelay,
 };
 
 const args = process.argv.slice(2);
@@ -45,7 +46,7 @@ const started = performance.now();
 const log = (/** @type {string} */ s) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${s}`);
 log(`${suite}${quick ? ' (quick)' : ''} on node ${process.version}`);
-const results = run(only === undefined ? { quick, log } : { quick, log, only });
+const results = await run(only === undefined ? { quick, log } : { quick, log, only });
 const report = {
   // The load after the run includes the benchmark's own busy core.
   machine: { ...machine, loadAverage1mAfter: loadAverage() },

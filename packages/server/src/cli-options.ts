@@ -73,30 +73,41 @@ export function oneWayFromRttFile(path: string, self: string): Map<string, numbe
   return out;
 }
 
+/** node:util's parseArgs errors (unknown option, missing value) are usage errors too. */
+function usageErrors<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSettings {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      region: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      db: { type: 'string' },
-      pg: { type: 'string' },
-      'pg-schema': { type: 'string' },
-      redis: { type: 'string' },
-      peer: { type: 'string', multiple: true },
-      'peer-token': { type: 'string' },
-      'rtt-file': { type: 'string' },
-      'peer-latency': { type: 'string', multiple: true },
-      'jwt-secret': { type: 'string' },
-      'jwt-public-key': { type: 'string' },
-      anonymous: { type: 'boolean' },
-      cors: { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const { values } = usageErrors(() =>
+    parseArgs({
+      args: [...argv],
+      options: {
+        region: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        db: { type: 'string' },
+        pg: { type: 'string' },
+        'pg-schema': { type: 'string' },
+        redis: { type: 'string' },
+        peer: { type: 'string', multiple: true },
+        'peer-token': { type: 'string' },
+        'rtt-file': { type: 'string' },
+        'peer-latency': { type: 'string', multiple: true },
+        'jwt-secret': { type: 'string' },
+        'jwt-public-key': { type: 'string' },
+        anonymous: { type: 'boolean' },
+        cors: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }),
+  );
   const help = values.help ?? false;
   const region = values.region ?? env.HELIOS_REGION ?? '';
   if (!help && region === '') throw new CliError('--region is required');

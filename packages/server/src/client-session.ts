@@ -33,6 +33,7 @@ export class ClientSession {
   readonly #subscribed = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
   #refusedMessages = 0;
+  #refusedSince = 0;
 
   constructor(node: RelayNode, socket: Socket, user: RelayUser, replicas: ReadonlySet<ReplicaId>) {
     this.#node = node;
@@ -47,18 +48,23 @@ export class ClientSession {
   }
 
   #receive(payload: unknown): void {
+    if (!this.#messages.take()) {
+      // A flood: answer at most a few refusals a second, so the flood cannot make us talk.
+      const now = this.#node.now();
+      if (now - this.#refusedSince > 1_000) {
+        this.#refusedSince = now;
+        this.#refusedMessages = 0;
+      }
+      if (++this.#refusedMessages <= 10) this.#refuse('rate-limited', 'too many messages');
+      this.#node.metrics.refused.inc({ code: 'rate-limited' });
+      return;
+    }
     const bytes = asBytes(payload);
     if (bytes === undefined) {
       this.#refuse('decode/bad-tag', 'messages are binary protocol frames');
       return;
     }
     this.#node.metrics.bytesIn.inc(bytes.length);
-    if (!this.#messages.take()) {
-      // A flood: answer the first few, then drop silently so the flood cannot make us talk.
-      if (++this.#refusedMessages <= 10) this.#refuse('rate-limited', 'too many messages');
-      this.#node.metrics.refused.inc({ code: 'rate-limited' });
-      return;
-    }
     let message: ClientToRelay;
     try {
       const decoded = decodeMessage(bytes, this.#node.decodeLimits);
@@ -123,6 +129,7 @@ export class ClientSession {
         await this.#node.refresh(doc);
         const delta = doc.type.encode(doc.type.deltaSince(doc.state, sub.digest));
         this.#send({ kind: 'sync', doc: sub.doc, delta });
+        if (!doc.replicated.isEmpty) this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
       } catch (err) {
         this.#refuseError(err, { doc: sub.doc });
       }

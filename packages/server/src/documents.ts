@@ -1,5 +1,6 @@
 import {
   type AnyCrdtState,
+  CausalContext,
   type AnyCrdtType,
   type DecodeLimits,
   type DocumentId,
@@ -22,6 +23,11 @@ export interface RelayDocument {
   changesSinceSnapshot: number;
   /** Clients of this node subscribed to it; documents without any may be evicted. */
   subscribers: number;
+  /**
+   * Dots of this document this node has announced as durable in every region (since it loaded
+   * the document): a subscriber that missed the live announcement gets them on subscribe.
+   */
+  readonly replicated: CausalContext;
 }
 
 /**
@@ -76,6 +82,7 @@ export class DocumentCache {
       snapshotSeq: 0,
       changesSinceSnapshot: 0,
       subscribers: 0,
+      replicated: new CausalContext(),
     };
     this.#remember(doc);
     return doc;
@@ -116,6 +123,7 @@ export class DocumentCache {
       snapshotSeq: stored.snapshotSeq,
       changesSinceSnapshot: stored.changes.length,
       subscribers: 0,
+      replicated: new CausalContext(),
     };
     this.#remember(doc);
     return doc;

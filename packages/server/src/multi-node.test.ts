@@ -174,9 +174,7 @@ describe('two relay nodes of one region (shared Postgres + Redis)', () => {
         if (i % 10 === 0) await sleep(1);
       }
       onVictim.close();
-      await Promise.allSettled(
-        pending.map((p) => Promise.race([p, sleep(2_000)])),
-      );
+      await Promise.allSettled(pending.map((p) => Promise.race([p, sleep(2_000)])));
 
       const viaSurvivor = await freshItems(node(survivor).url, doc);
       const lostOnSurvivor = [...acked].filter((item) => !viaSurvivor.has(item));

@@ -23,6 +23,8 @@ export class PeerLink {
   /** Highest feed seq queued for merging: later duplicates of a resent batch are skipped. */
   #received = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Bumped when a batch fails: batches received before then are dropped. */
+  #generation = 0;
   #closed = false;
 
   constructor(node: RelayNode, config: PeerConfig, store: RelayStore, token: string | undefined) {
@@ -84,7 +86,8 @@ export class PeerLink {
       const fresh = message.entries.filter((e) => e.seq > this.#received);
       if (fresh.length === 0) return;
       this.#received = fresh[fresh.length - 1]!.seq;
-      this.#chain = this.#chain.then(() => this.#merge(fresh));
+      const generation = this.#generation;
+      this.#chain = this.#chain.then(() => this.#merge(fresh, generation));
     }
   }
 
@@ -95,7 +98,10 @@ export class PeerLink {
     this.#send({ kind: 'feed-request', after });
   }
 
-  async #merge(entries: FeedEntry[]): Promise<void> {
+  async #merge(entries: FeedEntry[], generation: number): Promise<void> {
+    // After a failed batch, batches queued behind it must not commit (their cursor would skip
+    // the failed one): they are dropped and the feed is asked for again from the durable cursor.
+    if (generation !== this.#generation) return;
     try {
       await this.#node.applyFromPeer(
         this.region,
@@ -107,6 +113,7 @@ export class PeerLink {
         { err, peer: this.region },
         'merging a peer batch failed; re-requesting',
       );
+      this.#generation++;
       this.#chain = this.#chain.then(() => this.#request());
     }
   }

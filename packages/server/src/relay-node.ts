@@ -125,6 +125,7 @@ export class RelayNode {
     this.#shared = options.redisUrl !== undefined;
     this.#peerRegions = (options.peers ?? []).map((p) => p.region);
     this.#replicated = new ReplicatedNotifier((doc, dots) => {
+      this.docs.peek(doc)?.replicated.join(dots);
       this.metrics.bytesOut.inc(send(this.io.to(roomOf(doc)), { kind: 'replicated', doc, dots }));
     });
 
@@ -141,7 +142,10 @@ export class RelayNode {
       this.#admit(socket).then(
         () => next(),
         (err: unknown) => {
-          const code = err instanceof RelayError ? err.code : 'unauthenticated';
+          // Hooks may throw anything; a failure that is not a refusal (a store down) is not a
+          // credentials problem either.
+          const code = err instanceof RelayError ? err.code : 'unavailable';
+          if (code === 'unavailable') this.logger.error({ err }, 'admitting a connection failed');
           const e = new Error(err instanceof Error ? err.message : 'refused') as Error & {
             data: unknown;
           };
@@ -187,11 +191,18 @@ export class RelayNode {
       socket.data.peer = auth.peer;
       return;
     }
-    const user = await this.#authenticate({
-      token: typeof auth.token === 'string' ? auth.token : undefined,
-      headers: socket.handshake.headers,
-      address: socket.handshake.address,
-    });
+    let user: RelayUser;
+    try {
+      user = await this.#authenticate({
+        token: typeof auth.token === 'string' ? auth.token : undefined,
+        headers: socket.handshake.headers,
+        address: socket.handshake.address,
+      });
+    } catch (err) {
+      // Whatever the hook throws is a refusal of these credentials.
+      if (err instanceof RelayError) throw err;
+      throw new RelayError('unauthenticated', err instanceof Error ? err.message : 'refused', { cause: err });
+    }
     const replicas = Array.isArray(auth.replicas) ? auth.replicas : [];
     if (replicas.length > 16)
       throw new RelayError('bad-hello', 'at most 16 replica ids per connection');
@@ -332,10 +343,17 @@ export class RelayNode {
     }
     const last = entries[entries.length - 1];
     if (last === undefined) return;
-    const seqs = await this.#commits.commit({
-      changes: changes.map(({ doc, delta, origin }) => ({ doc, delta, origin })),
-      cursor: { peer, upTo: last.seq },
-    });
+    let seqs: number[];
+    try {
+      seqs = await this.#commits.commit({
+        changes: changes.map(({ doc, delta, origin }) => ({ doc, delta, origin })),
+        cursor: { peer, upTo: last.seq },
+      });
+    } catch (err) {
+      // Memory may now hold deltas the store does not: forget those documents, reload later.
+      for (const change of changes) this.docs.evict(change.doc);
+      throw err;
+    }
     changes.forEach((change, i) => {
       const doc = this.docs.peek(change.doc);
       this.metrics.deltasMerged.inc({ type: doc?.type.name ?? 'unknown', origin: peer });

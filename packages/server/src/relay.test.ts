@@ -183,7 +183,8 @@ describe('relay: bad input', () => {
     await calm.subscribe('n', GCounter);
     for (let i = 0; i < 2_000; i++) flooder.send({ kind: 'unsubscribe', docs: ['x'] });
     await eventually(() => flooder.errors.some((e) => e.code === 'rate-limited'), 'flood refused');
-    expect(flooder.errors.length).toBeLessThanOrEqual(10);
+    // Refusals are rate-limited too: a flood of 2,000 messages gets a handful of answers.
+    expect(flooder.errors.length).toBeLessThan(50);
     await calm.write('n', (s, me) => GCounter.increment(s, me));
     expect(calm.value('n')).toBe(1);
   });

@@ -31,8 +31,12 @@ enum Tag {
   Object = 9,
 }
 
-/** Deepest nesting a value may have. Matches the decoder's default depth limit. */
-export const MAX_VALUE_DEPTH = 32;
+/**
+ * Deepest nesting a value may have. Kept well below the decoder's default depth limit (32),
+ * which also counts the nesting of CRDT types around the value (an OR-Map of maps…): a value a
+ * mutator accepts must be one every relay decodes.
+ */
+export const MAX_VALUE_DEPTH = 16;
 
 /** In a `u` regex a surrogate pair is one code point, so this matches lone surrogates only. */
 const LONE_SURROGATE = /\p{Cs}/u;

@@ -135,6 +135,15 @@ function docId(r: ByteReader): string {
   return doc;
 }
 
+/** Push ids up to 2^48: an `error` names one as id + 1, which must stay an exact integer. */
+const MAX_PUSH_ID = 2 ** 48;
+
+function pushId(r: ByteReader): number {
+  const id = r.uint();
+  if (id > MAX_PUSH_ID) r.fail('invariant', `push id ${id} exceeds 2^48`);
+  return id;
+}
+
 function context(r: ByteReader): CausalContext {
   const ctx = new CausalContext();
   readContext(r, ctx);
@@ -197,8 +206,9 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     case 'push': {
       const n = r.length(3);
       const entries = [];
-      for (let i = 0; i < n; i++)
-        entries.push({ id: r.uint(), doc: docId(r), delta: r.bytes(r.uint()) });
+      for (let i = 0; i < n; i++) {
+        entries.push({ id: pushId(r), doc: docId(r), delta: r.bytes(r.uint()) });
+      }
       return { kind, entries };
     }
     case 'feed-request':

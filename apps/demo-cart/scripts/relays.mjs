@@ -1,0 +1,58 @@
+// Starts the five regional relays as child processes of the real CLI, fully peered.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { REGIONS, RTT_FILE, relayPort } from './regions.mjs';
+
+const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
+
+/**
+ * @typedef {{ region: string, url: string, child: import('node:child_process').ChildProcess }} RunningRelay
+ * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, log?: (line: string) => void }} options
+ * @returns {Promise<RunningRelay[]>}
+ */
+export async function startRelays({ dataDir, basePort = 4101, latency = true, host = '127.0.0.1', log = () => {} }) {
+  const url = (region) => `http://${host}:${relayPort(region, basePort)}`;
+  return Promise.all(REGIONS.map((region) => startRelay(region)));
+
+  function startRelay(region) {
+    const args = [
+      CLI,
+      '--region', region,
+      '--host', host,
+      '--port', String(relayPort(region, basePort)),
+      '--db', `${dataDir}/${region}.sqlite`,
+      '--anonymous',
+      '--cors', '*',
+      '--peer-token', 'helios-demo',
+      '--log-level', 'warn',
+      ...(latency ? ['--rtt-file', RTT_FILE] : []),
+      ...REGIONS.filter((r) => r !== region).flatMap((peer) => ['--peer', `${peer}=${url(peer)}`]),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Promise((resolve, reject) => {
+      let out = '';
+      const onData = (chunk) => {
+        out += chunk.toString();
+        for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${region}] ${line}`);
+        if (out.includes('listening on')) resolve({ region, url: url(region), child });
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`relay ${region} exited with ${code}:\n${out}`)));
+    });
+  }
+}
+
+/** SIGTERM to every relay; resolves when all have exited (their commits flushed). */
+export async function stopRelays(relays) {
+  await Promise.all(
+    relays.map(
+      ({ child }) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,39 @@
+import type { CounterHandle, Receipt } from '@helios/client';
+import { useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import {
+  type DocumentHookOptions,
+  type DocumentSnapshot,
+  useDocumentValue,
+} from './use-document-value.js';
+
+/** What {@link useCounter} returns. */
+export interface CounterState extends DocumentSnapshot<number> {
+  /** Adds `by` (default 1). Stable across renders. */
+  readonly increment: (by?: number) => Receipt;
+  /** Subtracts `by` (default 1). Stable across renders. */
+  readonly decrement: (by?: number) => Receipt;
+  /** The document's handle, for anything the hook does not cover. */
+  readonly handle: CounterHandle;
+}
+
+/**
+ * A PN-Counter (likes, quantities): its value, and mutators that apply at once.
+ *
+ * @param id - The document id.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ * @example const { value, increment } = useCounter('likes');
+ */
+export function useCounter(id: string, options?: DocumentHookOptions): CounterState {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.counter(id), [client, id]);
+  const { value, loaded } = useDocumentValue(handle, options);
+  const actions = useMemo(
+    () => ({
+      increment: (by?: number) => handle.increment(by),
+      decrement: (by?: number) => handle.decrement(by),
+    }),
+    [handle],
+  );
+  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+}

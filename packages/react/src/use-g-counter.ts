@@ -1,0 +1,30 @@
+import type { GCounterHandle, Receipt } from '@helios/client';
+import { useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import {
+  type DocumentHookOptions,
+  type DocumentSnapshot,
+  useDocumentValue,
+} from './use-document-value.js';
+
+/** What {@link useGCounter} returns. */
+export interface GCounterState extends DocumentSnapshot<number> {
+  /** Adds `by` (default 1). Stable across renders. */
+  readonly increment: (by?: number) => Receipt;
+  /** The document's handle, for anything the hook does not cover. */
+  readonly handle: GCounterHandle;
+}
+
+/**
+ * A grow-only counter (page views, downloads).
+ *
+ * @param id - The document id.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ */
+export function useGCounter(id: string, options?: DocumentHookOptions): GCounterState {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.gCounter(id), [client, id]);
+  const { value, loaded } = useDocumentValue(handle, options);
+  const actions = useMemo(() => ({ increment: (by?: number) => handle.increment(by) }), [handle]);
+  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+}

@@ -1,0 +1,51 @@
+import type { LWWMapHandle, Receipt } from '@helios/client';
+import type { Key, Value } from '@helios/core';
+import { useCallback, useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import {
+  type DocumentHookOptions,
+  type DocumentSnapshot,
+  useDocumentValue,
+} from './use-document-value.js';
+
+/** What {@link useLWWMap} returns. */
+export interface LWWMapState<V extends Value> extends DocumentSnapshot<ReadonlyMap<Key, V>> {
+  /** The value at `key` in this render's snapshot. Changes identity with the value. */
+  readonly get: (key: Key) => V | undefined;
+  /** Writes `value` at `key`; the last writer wins per key. Stable across renders. */
+  readonly set: (key: Key, value: V) => Receipt;
+  /** Removes `key`. Stable across renders. */
+  readonly delete: (key: Key) => Receipt;
+  /** The document's handle, for anything the hook does not cover. */
+  readonly handle: LWWMapHandle<V>;
+}
+
+/**
+ * A last-writer-wins map from keys to `V` (settings, profiles).
+ *
+ * @param id - The document id.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ * @example const { get, set } = useLWWMap<string>('settings'); set('theme', 'dark');
+ */
+export function useLWWMap<V extends Value>(
+  id: string,
+  options?: DocumentHookOptions,
+): LWWMapState<V> {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.lwwMap<V>(id), [client, id]);
+  const snapshot = useDocumentValue(handle, options);
+  const value = snapshot.value as ReadonlyMap<Key, V>;
+  const loaded = snapshot.loaded;
+  const get = useCallback((key: Key) => value.get(key), [value]);
+  const actions = useMemo(
+    () => ({
+      set: (key: Key, next: V) => handle.set(key, next),
+      delete: (key: Key) => handle.delete(key),
+    }),
+    [handle],
+  );
+  return useMemo(
+    () => ({ value, loaded, handle, get, ...actions }),
+    [value, loaded, handle, get, actions],
+  );
+}

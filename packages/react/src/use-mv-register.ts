@@ -1,0 +1,52 @@
+import type { MVRegisterHandle, Receipt } from '@helios/client';
+import type { Value } from '@helios/core';
+import { useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+
+/** What {@link useMVRegister} returns. */
+export interface MVRegisterState<T extends Value> {
+  /** Every concurrent version; one element when there is no conflict, none before a write. */
+  readonly values: readonly T[];
+  /** True when concurrent writes left more than one version. */
+  readonly conflicted: boolean;
+  /** True once the document has been read from local storage. */
+  readonly loaded: boolean;
+  /** Writes `value`, replacing the versions this replica has seen. Stable across renders. */
+  readonly set: (value: T) => Receipt;
+  /** Settles a conflict on `value`. Stable across renders. */
+  readonly resolve: (value: T) => Receipt;
+  /** The document's handle, for anything the hook does not cover. */
+  readonly handle: MVRegisterHandle<T>;
+}
+
+/**
+ * A multi-value register: keeps every concurrent write until one is chosen with `resolve`.
+ *
+ * @param id - The document id.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ * @example
+ * const { values, conflicted, resolve } = useMVRegister<string>('headline');
+ * if (conflicted) return <Pick options={values} onPick={resolve} />;
+ */
+export function useMVRegister<T extends Value>(
+  id: string,
+  options?: DocumentHookOptions,
+): MVRegisterState<T> {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.mvRegister<T>(id), [client, id]);
+  const { value, loaded } = useDocumentValue(handle, options);
+  const values = value as readonly T[];
+  const actions = useMemo(
+    () => ({
+      set: (next: T) => handle.set(next),
+      resolve: (chosen: T) => handle.resolve(chosen),
+    }),
+    [handle],
+  );
+  return useMemo(
+    // Derived from this render's snapshot, not `handle.conflicted`, which may be newer.
+    () => ({ values, conflicted: values.length > 1, loaded, handle, ...actions }),
+    [values, loaded, handle, actions],
+  );
+}

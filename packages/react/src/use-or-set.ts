@@ -1,0 +1,41 @@
+import type { ORSetHandle, Receipt } from '@helios/client';
+import type { Dot, Key } from '@helios/core';
+import { useCallback, useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import type { SetState } from './set-state.js';
+import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+
+/** What {@link useORSet} returns. */
+export interface ORSetState<T extends Key>
+  extends SetState<T, ORSetHandle<T>, { receipt: Receipt; tag: Dot | undefined }> {
+  /** Removes the one instance `tag` names (from `add`). Stable across renders. */
+  readonly removeTag: (tag: Dot) => Receipt;
+}
+
+/**
+ * An observed-remove set of `T` with addressable instances: `add` returns the instance's tag,
+ * and `removeTag` removes just that instance.
+ *
+ * @param id - The document id.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ */
+export function useORSet<T extends Key>(id: string, options?: DocumentHookOptions): ORSetState<T> {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.orSet<T>(id), [client, id]);
+  const snapshot = useDocumentValue(handle, options);
+  const value = snapshot.value as ReadonlySet<T>;
+  const loaded = snapshot.loaded;
+  const has = useCallback((element: T) => value.has(element), [value]);
+  const actions = useMemo(
+    () => ({
+      add: (element: T) => handle.add(element),
+      remove: (element: T) => handle.remove(element),
+      removeTag: (tag: Dot) => handle.removeTag(tag),
+    }),
+    [handle],
+  );
+  return useMemo(
+    () => ({ value, loaded, handle, has, ...actions }),
+    [value, loaded, handle, has, actions],
+  );
+}

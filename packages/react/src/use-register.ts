@@ -1,0 +1,37 @@
+import type { Receipt, RegisterHandle } from '@helios/client';
+import type { Value } from '@helios/core';
+import { useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import {
+  type DocumentHookOptions,
+  type DocumentSnapshot,
+  useDocumentValue,
+} from './use-document-value.js';
+
+/** What {@link useRegister} returns. */
+export interface RegisterState<T extends Value> extends DocumentSnapshot<T | undefined> {
+  /** Writes `value`; the last writer wins. Stable across renders. */
+  readonly set: (value: T) => Receipt;
+  /** The document's handle, for anything the hook does not cover. */
+  readonly handle: RegisterHandle<T>;
+}
+
+/**
+ * A last-writer-wins register holding a `T` (`undefined` until first written).
+ *
+ * @param id - The document id.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ * @example const { value: title, set: setTitle } = useRegister<string>('doc-title');
+ */
+export function useRegister<T extends Value>(
+  id: string,
+  options?: DocumentHookOptions,
+): RegisterState<T> {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.register<T>(id), [client, id]);
+  const snapshot = useDocumentValue(handle, options);
+  const value = snapshot.value as T | undefined;
+  const loaded = snapshot.loaded;
+  const set = useMemo(() => (next: T) => handle.set(next), [handle]);
+  return useMemo(() => ({ value, loaded, handle, set }), [value, loaded, handle, set]);
+}

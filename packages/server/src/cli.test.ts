@@ -1,0 +1,342 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AWSet, HybridLogicalClock, LWWMap, newReplicaId } from '@helios/core';
+import { SignJWT } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CliError, oneWayFromRttFile, parseCli } from './cli-options.js';
+import { freePort } from './test-support/free-port.js';
+import { eventually, ProtocolClient } from './test-support/protocol-client.js';
+import { RelayProcess } from './test-support/relay-process.js';
+import { tempDir } from './test-support/temp-dir.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+let dir: { path: string; remove(): Promise<void> };
+beforeAll(async () => {
+  dir = await tempDir('helios-cli-');
+});
+afterAll(async () => {
+  await dir.remove();
+});
+
+const open: { close(): unknown }[] = [];
+const relays: RelayProcess[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0).reverse()) await c.close();
+  for (const r of relays.splice(0)) await r.stop('SIGKILL');
+});
+
+/** The test process's environment without any HELIOS_* setting, so only ours count. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HELIOS_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()) {
+  return spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 20_000 });
+}
+
+async function startRelay(args: string[], env?: Record<string, string>): Promise<RelayProcess> {
+  // RelayProcess spreads process.env under `env`: blank out inherited HELIOS_* settings.
+  const blank: Record<string, string> = {};
+  for (const k of Object.keys(process.env)) if (k.startsWith('HELIOS_')) blank[k] = '';
+  const relay = await RelayProcess.start(args, { ...blank, ...env });
+  relays.push(relay);
+  return relay;
+}
+
+async function clientOf(url: string, token?: string): Promise<ProtocolClient> {
+  const c = new ProtocolClient(url, token !== undefined ? { token } : {});
+  open.push(c);
+  await c.ready();
+  return c;
+}
+
+/** One sample of a Prometheus text exposition: `name` with at least `labels`, or undefined. */
+function sample(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map(
+      [...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]),
+    );
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+async function metricsOf(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+const RTT_FIXTURE = {
+  source: 'test fixture in the shape of regions.json (p50 round-trip times, ms)',
+  regions: ['us-east-1', 'eu-west-1', 'sa-east-1', 'ap-southeast-1'],
+  rttMs: [
+    { a: 'us-east-1', b: 'eu-west-1', p50: 69.6, fiberFloor: 53.5 },
+    { a: 'sa-east-1', b: 'us-east-1', p50: 115.2, fiberFloor: 75.1 },
+    { a: 'eu-west-1', b: 'sa-east-1', p50: 178.1, fiberFloor: 92.0 },
+    { a: 'eu-west-1', b: 'ap-southeast-1', p50: 182.0, fiberFloor: 109.7 },
+  ],
+};
+
+describe('helios-relay command line', () => {
+  it('--help prints the usage and exits 0', () => {
+    const run = runCli(['--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Usage: helios-relay --region <name> [options]');
+    for (const flag of ['--region', '--pg', '--pg-schema', '--redis', '--rtt-file', '--anonymous'])
+      expect(run.stdout).toContain(flag);
+    expect(run.stderr).toBe('');
+  });
+
+  it('usage errors exit 2 with a message and the usage', () => {
+    const missing = runCli(['--port', '0', '--anonymous']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^--region is required/);
+    expect(missing.stderr).toContain('Usage: helios-relay');
+    const unknown = runCli(['--region', 'us-east-1', '--bogus']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--bogus'/);
+    const badPort = runCli(['--region', 'us-east-1', '--port', '70000']);
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toMatch(/bad port 70000/);
+    expect(() => parseCli(['--peer', 'no-equals-sign'], { HELIOS_REGION: 'x' })).toThrow(CliError);
+  });
+
+  it('takes every setting from HELIOS_* environment variables', async () => {
+    const port = await freePort();
+    const db = join(dir.path, 'from-env.sqlite');
+    const deadPeer = await freePort();
+    const relay = await startRelay([], {
+      HELIOS_REGION: 'eu-west-1',
+      HELIOS_PORT: String(port),
+      HELIOS_HOST: '127.0.0.1',
+      HELIOS_DB: db,
+      HELIOS_ANONYMOUS: '1',
+      HELIOS_PEERS: `us-east-1=http://127.0.0.1:${deadPeer}`,
+      HELIOS_PEER_TOKEN: 'peer-secret',
+    });
+    expect(relay.url).toBe(`http://127.0.0.1:${port}`);
+    expect(existsSync(db)).toBe(true);
+    const health = (await (await fetch(`${relay.url}/healthz`)).json()) as {
+      region: string;
+      peers: { region: string; connected: boolean }[];
+    };
+    expect(health.region).toBe('eu-west-1');
+    expect(health.peers).toEqual([{ region: 'us-east-1', connected: false }]);
+    const c = await clientOf(relay.url);
+    expect(c.welcome?.region).toBe('eu-west-1');
+
+    // HELIOS_JWT_SECRET instead of anonymous: tokens are now required.
+    const secret = 'env-secret-of-a-reasonable-length';
+    const secured = await startRelay([], {
+      HELIOS_REGION: 'eu-west-1',
+      HELIOS_PORT: '0',
+      HELIOS_DB: join(dir.path, 'jwt.sqlite'),
+      HELIOS_JWT_SECRET: secret,
+    });
+    await expect(new ProtocolClient(secured.url).ready()).rejects.toMatchObject({
+      data: { code: 'unauthenticated' },
+    });
+    const jwt = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    expect((await clientOf(secured.url, jwt)).welcome?.region).toBe('eu-west-1');
+  });
+
+  it('--rtt-file turns p50 round trips into one-way delays per peer link', () => {
+    const file = join(dir.path, 'regions.json');
+    writeFileSync(file, JSON.stringify(RTT_FIXTURE));
+    const fromUs = oneWayFromRttFile(file, 'us-east-1');
+    expect(Object.fromEntries(fromUs)).toEqual({ 'eu-west-1': 34.8, 'sa-east-1': 57.6 });
+    expect(Object.fromEntries(oneWayFromRttFile(file, 'eu-west-1'))).toEqual({
+      'us-east-1': 34.8,
+      'sa-east-1': 89.05,
+      'ap-southeast-1': 91,
+    });
+    expect(oneWayFromRttFile(file, 'nowhere').size).toBe(0);
+
+    const peers = ['--peer', 'eu-west-1=http://eu:1', '--peer', 'sa-east-1=http://sa:1'];
+    const viaFlag = parseCli(['--region', 'us-east-1', '--rtt-file', file, ...peers], {});
+    expect(viaFlag.peers).toEqual([
+      { region: 'eu-west-1', url: 'http://eu:1', latencyMs: 34.8 },
+      { region: 'sa-east-1', url: 'http://sa:1', latencyMs: 57.6 },
+    ]);
+    // From the environment, and --peer-latency overrides one link.
+    const viaEnv = parseCli(['--peer-latency', 'sa-east-1=5'], {
+      HELIOS_REGION: 'us-east-1',
+      HELIOS_RTT_FILE: file,
+      HELIOS_PEERS: 'eu-west-1=http://eu:1,sa-east-1=http://sa:1,ap-southeast-1=http://ap:1',
+    });
+    expect(viaEnv.peers.map((p) => [p.region, p.latencyMs])).toEqual([
+      ['eu-west-1', 34.8],
+      ['sa-east-1', 5],
+      ['ap-southeast-1', 0],
+    ]);
+  });
+
+  it('SIGTERM with pushes queued exits 0, and every acked push is on disk after a restart', async () => {
+    const args = ['--region', 'us-east-1', '--port', '0', '--db', join(dir.path, 'sigterm.sqlite')];
+    const relay = await startRelay([...args, '--anonymous']);
+    const replica = newReplicaId();
+    const writer = new ProtocolClient(relay.url, { replica });
+    open.push(writer);
+    await writer.ready();
+    await writer.subscribe('items', AWSet);
+
+    const acked = new Set<string>();
+    let signalled = false;
+    let ackedAfterSignal = 0;
+    const pending: Promise<void>[] = [];
+    const burst = 3_000;
+    for (let i = 0; i < burst; i++) {
+      const item = `item-${i}`;
+      pending.push(
+        writer
+          .write('items', (s, me) => AWSet.add(s, me, item))
+          .then(
+            () => {
+              acked.add(item);
+              if (signalled) ackedAfterSignal++;
+            },
+            () => {},
+          ),
+      );
+    }
+    // Signal as soon as the first commit is acked: most of the burst is still queued.
+    await eventually(() => acked.size > 0, 'a first ack');
+    signalled = true;
+    const ackedBeforeSignal = acked.size;
+    const code = await relay.stop('SIGTERM');
+    await Promise.allSettled(pending.map((p) => Promise.race([p, sleep(500)])));
+    writer.close();
+
+    const again = await startRelay([...args, '--anonymous']);
+    const reader = await clientOf(again.url);
+    await reader.subscribe('items', AWSet);
+    const items = reader.value('items') as Set<string>;
+    const lost = [...acked].filter((item) => !items.has(item));
+    console.log(
+      `cli SIGTERM: ${burst} pushes sent, ${ackedBeforeSignal} acked before the signal, ` +
+        `${ackedAfterSignal} after, exit code ${code}; after restart ${items.size} present, acked lost: ${lost.length}`,
+    );
+    expect(code).toBe(0);
+    expect(acked.size).toBeGreaterThan(0);
+    expect(lost).toEqual([]);
+  });
+
+  it('/healthz answers 200 JSON with the region', async () => {
+    const relay = await startRelay([
+      '--region',
+      'sa-east-1',
+      '--port',
+      '0',
+      '--db',
+      join(dir.path, 'health.sqlite'),
+      '--anonymous',
+    ]);
+    const res = await fetch(`${relay.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'ok', region: 'sa-east-1', peers: [] });
+    expect(body.relayId).toMatch(/^sa-east-1-/);
+    expect((await fetch(`${relay.url}/nothing-here`)).status).toBe(404);
+  });
+
+  it('/metrics exposes connections, merges, bytes, timings, LWW conflicts and peer lag', async () => {
+    const [usPort, euPort] = [await freePort(), await freePort()];
+    const argsOf = (region: string, port: number, peer: string, peerPort: number) => [
+      '--region',
+      region,
+      '--port',
+      String(port),
+      '--db',
+      join(dir.path, `${region}-metrics.sqlite`),
+      '--peer',
+      `${peer}=http://127.0.0.1:${peerPort}`,
+      '--peer-token',
+      'peer-secret',
+      '--anonymous',
+    ];
+    const us = await startRelay(argsOf('us-east-1', usPort, 'eu-west-1', euPort));
+    const eu = await startRelay(argsOf('eu-west-1', euPort, 'us-east-1', usPort));
+
+    const a = await clientOf(us.url);
+    const b = await clientOf(us.url);
+    await a.subscribe('settings', LWWMap);
+    await b.subscribe('settings', LWWMap);
+    await a.subscribe('tags', AWSet);
+    const before = await metricsOf(us.url);
+    expect(sample(before, 'helios_connections', { region: 'us-east-1' })).toBe(2);
+    const conflictsBefore = sample(before, 'helios_conflicts_total', { type: 'lww-map' }) ?? 0;
+
+    for (const tag of ['x', 'y', 'z']) await a.write('tags', (s, me) => AWSet.add(s, me, tag));
+    // Concurrent: both deltas are made before either client has seen the other's write.
+    const clockA = new HybridLogicalClock({ replica: a.replica });
+    const clockB = new HybridLogicalClock({ replica: b.replica });
+    await Promise.all([
+      a.write('settings', (s) => LWWMap.set(s, clockA, 'theme', 'dark')),
+      b.write('settings', (s) => LWWMap.set(s, clockB, 'theme', 'light')),
+    ]);
+    const afterConcurrent = await metricsOf(us.url);
+    const conflicts = sample(afterConcurrent, 'helios_conflicts_total', { type: 'lww-map' }) ?? 0;
+    expect(conflicts).toBe(conflictsBefore + 1);
+    // A write that has seen both values replaces them: no new conflict.
+    await eventually(
+      () => a.docs.get('settings')!.state.context.has(b.replica, 1),
+      'a has seen b’s write',
+    );
+    await a.write('settings', (s) => LWWMap.set(s, clockA, 'theme', 'solarized'));
+
+    // The peer merges the region's feed and acknowledges it: the lag drops back to 0.
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      text = await metricsOf(us.url);
+      if (sample(text, 'helios_peer_replication_lag_entries', { peer: 'eu-west-1' }) === 0) {
+        const euText = await metricsOf(eu.url);
+        const merged = sample(euText, 'helios_deltas_merged_total', {
+          type: 'lww-map',
+          origin: 'us-east-1',
+        });
+        if (merged === 3) break;
+      }
+      if (Date.now() > deadline) throw new Error(`peer lag never reached 0:\n${text}`);
+      await sleep(50);
+    }
+    const merged = (type: string) =>
+      sample(text, 'helios_deltas_merged_total', { type, origin: 'us-east-1' });
+    expect(merged('aw-set')).toBe(3);
+    expect(merged('lww-map')).toBe(3);
+    expect(sample(text, 'helios_conflicts_total', { type: 'lww-map' })).toBe(conflicts);
+    expect(sample(text, 'helios_bytes_in_total')).toBeGreaterThan(0);
+    expect(sample(text, 'helios_merge_seconds_count')).toBe(6);
+    expect(sample(text, 'helios_commit_seconds_count')).toBeGreaterThan(0);
+    expect(text).toMatch(/^# TYPE helios_merge_seconds histogram$/m);
+    expect(text).toMatch(/^# TYPE helios_commit_seconds histogram$/m);
+    expect(sample(text, 'helios_connections', { region: 'us-east-1' })).toBe(2);
+    console.log(
+      `cli metrics: conflicts lww-map ${conflictsBefore} -> ${conflicts}, ` +
+        `merged aw-set ${merged('aw-set')}, lww-map ${merged('lww-map')}, ` +
+        `bytes in ${sample(text, 'helios_bytes_in_total')}, peer lag entries ` +
+        `${sample(text, 'helios_peer_replication_lag_entries', { peer: 'eu-west-1' })}`,
+    );
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
