@@ -8,6 +8,7 @@
  * flattered (see README.md for what each metric does and does not include).
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import * as A from '@automerge/automerge';
@@ -717,15 +718,20 @@ export function runSections({ quick, log, only = SECTIONS }) {
 const SECTION_ENTRY = fileURLToPath(new URL('./core-section.mjs', import.meta.url));
 
 /**
- * Runs the core suite (or the sections named in `only`), each section in a fresh node process.
- * In one process, the figures of a section depended on which sections ran before it: V8's
- * optimization state and heap after 100k Yjs and Automerge operations slowed Helios' codec
- * 2-4x in the last section. A fresh process per section makes every figure independent of the
- * order, and closer to an app, which does not run three CRDT libraries side by side.
+ * Runs the core suite (or the sections named in `only`), each section in a fresh node process,
+ * so that no figure depends on what ran before it (V8's optimization state, a heap grown by
+ * 100k-key Yjs documents, Automerge's WASM memory). An app does not run three CRDT libraries
+ * side by side either.
  * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[] }} opts
  * @returns {Result[]}
  */
 export function runCore({ quick, log, only = SECTIONS }) {
+  const load = loadavg()[0] ?? 0;
+  if (load > availableParallelism() / 2) {
+    log(
+      `warning: load average ${load.toFixed(2)} on ${availableParallelism()} cores: other processes compete for the CPU, figures will be noisy`,
+    );
+  }
   /** @type {Result[]} */
   const results = [];
   for (const name of SECTIONS.filter((s) => only.includes(s))) {

@@ -9,15 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, freePort, ownCpuSeconds, peakRssMb, startServer, stopChild } from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
-import {
-  cpuSeconds,
-  freePort,
-  ownCpuSeconds,
-  peakRssMb,
-  startServer,
-  stopChild,
-} from './proc.mjs';
 import { HeliosClient, LoadStats, YjsClient } from './relay-clients.mjs';
 import { loadAverage, packageVersion } from './results.mjs';
 import { percentile } from './stats.mjs';
@@ -137,8 +130,7 @@ async function saturate(t, o) {
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
   running = false;
   const drained = await until(
-    () =>
-      t.clients.every((c) => c.outstanding === 0) && stats.fanout >= stats.acked * t.others,
+    () => t.clients.every((c) => c.outstanding === 0) && stats.fanout >= stats.acked * t.others,
     o.drainMs,
   );
   await sleep(200); // anything past the expected count would be a duplicate: let it show
@@ -196,8 +188,7 @@ async function paced(t, o) {
   const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
   const drained = await until(
-    () =>
-      t.clients.every((c) => c.outstanding === 0) && stats.fanout >= stats.acked * t.others,
+    () => t.clients.every((c) => c.outstanding === 0) && stats.fanout >= stats.acked * t.others,
     o.drainMs,
   );
   await sleep(200);
@@ -460,13 +451,10 @@ export async function runRelay({ quick, log, profile = process.argv.includes('--
   const cfg = quick ? QUICK : FULL;
   if (cfg.clients % cfg.docs !== 0) throw new Error('clients must be a multiple of docs');
   // Everything is bounded in time; this is the backstop if something hangs anyway.
-  const watchdog = setTimeout(
-    () => {
-      console.error('relay bench: watchdog fired after 8 minutes; killing the servers');
-      process.exit(1);
-    },
-    8 * 60_000,
-  );
+  const watchdog = setTimeout(() => {
+    console.error('relay bench: watchdog fired after 8 minutes; killing the servers');
+    process.exit(1);
+  }, 8 * 60_000);
   watchdog.unref();
   const subscribers = cfg.clients / cfg.docs;
   log(
@@ -483,10 +471,14 @@ export async function runRelay({ quick, log, profile = process.argv.includes('--
         const top = topSelfTime(join(profileDir, file), 20);
         log(`relay CPU profile: ${join(profileDir, file)} (${top.totalMs} ms sampled)`);
         for (const r of top.functions)
-          log(`  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`);
+          log(
+            `  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`,
+          );
         log('  by package / file:');
         for (const r of top.areas.slice(0, 12))
-          log(`  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`);
+          log(
+            `  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`,
+          );
       }
     }
     return buildResults(cfg, h, y);
@@ -539,6 +531,22 @@ function buildResults(cfg, h, y) {
     peerValue: round(y.sat.fanoutPerSec),
     ratio: ratio(h.sat.fanoutPerSec, y.sat.fanoutPerSec),
     note: `delta messages received by the other subscribers during the saturation phase (${shape})`,
+  });
+  const cpuUs = (/** @type {{ serverCpu: number, perSec: number }} */ s) =>
+    (s.serverCpu / s.perSec) * 1e6;
+  results.push({
+    metric: 'relayCpuUsPerDelta',
+    value: round(cpuUs(h.sat)),
+    unit: 'µs',
+    better: 'lower',
+    peer: 'y-websocket',
+    peerValue: round(cpuUs(y.sat)),
+    ratio: ratio(cpuUs(y.sat), cpuUs(h.sat)),
+    note:
+      `server CPU time (user + system, /proc/<pid>/stat) per delta during the saturation phase, ` +
+      `fan-out to ${subscribers - 1} subscribers included: the cost that bounds throughput on ` +
+      `an idle core (1e6 / this), and a figure other processes on the machine disturb less ` +
+      `than throughput. Without fan-out (ingest phase): ${round(cpuUs(h.ingest))} µs.`,
   });
   results.push({
     metric: 'relayIngestDeltasPerSec',

@@ -34,7 +34,8 @@ export function useLWWMap<V extends Value>(
   const client = useHeliosClient();
   const handle = useMemo(() => client.lwwMap<V>(id), [client, id]);
   const snapshot = useDocumentValue(handle, options);
-  const value = snapshot.value as ReadonlyMap<Key, V>;
+  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
+  const value = snapshot.value as unknown as ReadonlyMap<Key, V>;
   const loaded = snapshot.loaded;
   const get = useCallback((key: Key) => value.get(key), [value]);
   const actions = useMemo(

@@ -36,7 +36,8 @@ export function useMVRegister<T extends Value>(
   const client = useHeliosClient();
   const handle = useMemo(() => client.mvRegister<T>(id), [client, id]);
   const { value, loaded } = useDocumentValue(handle, options);
-  const values = value as readonly T[];
+  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
+  const values = value as unknown as readonly T[];
   const actions = useMemo(
     () => ({
       set: (next: T) => handle.set(next),

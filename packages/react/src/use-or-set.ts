@@ -23,7 +23,8 @@ export function useORSet<T extends Key>(id: string, options?: DocumentHookOption
   const client = useHeliosClient();
   const handle = useMemo(() => client.orSet<T>(id), [client, id]);
   const snapshot = useDocumentValue(handle, options);
-  const value = snapshot.value as ReadonlySet<T>;
+  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
+  const value = snapshot.value as unknown as ReadonlySet<T>;
   const loaded = snapshot.loaded;
   const has = useCallback((element: T) => value.has(element), [value]);
   const actions = useMemo(

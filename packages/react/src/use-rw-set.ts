@@ -18,7 +18,8 @@ export function useRWSet<T extends Key>(
   const client = useHeliosClient();
   const handle = useMemo(() => client.rwSet<T>(id), [client, id]);
   const snapshot = useDocumentValue(handle, options);
-  const value = snapshot.value as ReadonlySet<T>;
+  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
+  const value = snapshot.value as unknown as ReadonlySet<T>;
   const loaded = snapshot.loaded;
   const has = useCallback((element: T) => value.has(element), [value]);
   const actions = useMemo(
