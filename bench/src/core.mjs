@@ -94,7 +94,33 @@ const QUICK = {
  */
 function versus(ours, peer, peerValue) {
   const ratio = ours.better === 'higher' ? ours.value / peerValue : peerValue / ours.value;
-  return { ...ours, peer, peerValue, ratio };
+  const { note, ...rest } = ours;
+  return { ...rest, peer, peerValue, ratio, ...(note === undefined ? {} : { note }) };
+}
+
+/**
+ * Four significant digits: more than any of these measurements can claim.
+ * @param {number} x
+ */
+function sig(x) {
+  return Number(x.toPrecision(4));
+}
+
+/**
+ * The result as written out: figures rounded, the note last.
+ * @param {Result} r
+ * @returns {Result}
+ */
+function rounded(r) {
+  const { note, goal, goalMet, ...rest } = r;
+  return {
+    ...rest,
+    value: sig(r.value),
+    ...(r.peerValue === undefined ? {} : { peerValue: sig(r.peerValue) }),
+    ...(r.ratio === undefined ? {} : { ratio: sig(r.ratio) }),
+    ...(goal === undefined ? {} : { goal, goalMet }),
+    ...(note === undefined ? {} : { note }),
+  };
 }
 
 /**
@@ -712,7 +738,7 @@ export function runSections({ quick, log, only = SECTIONS }) {
   if (d !== undefined && wanted('deltaBytes')) results.push(...d.rows);
   section('awSet', () => awSet(cfg, log));
   if (d !== undefined) section('codec', () => codec(cfg, log, d));
-  return results;
+  return results.map(rounded);
 }
 
 const SECTION_ENTRY = fileURLToPath(new URL('./core-section.mjs', import.meta.url));

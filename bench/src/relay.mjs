@@ -97,6 +97,7 @@ async function connectAll(count, batch, make) {
  *   clients: { outstanding: number, onAck: () => void }[],
  *   push: (client: number, n: number) => void,
  *   others: number,
+ *   probe?: () => Promise<Map<string, number>>,
  * }} Target
  */
 
@@ -118,6 +119,7 @@ async function saturate(t, o) {
   });
   stats.reset();
   stats.timing = false;
+  const m0 = await t.probe?.();
   const cpu0 = cpuSeconds(t.pid);
   const own0 = ownCpuSeconds();
   const started = performance.now();
@@ -129,6 +131,7 @@ async function saturate(t, o) {
   const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
   running = false;
+  const m1 = await t.probe?.();
   const drained = await until(
     () => t.clients.every((c) => c.outstanding === 0) && stats.fanout >= stats.acked * t.others,
     o.drainMs,
@@ -146,6 +149,7 @@ async function saturate(t, o) {
     fanoutTotal: stats.fanout,
     fanoutExpected: stats.acked * t.others,
     errors: stats.errors.length,
+    server: m0 && m1 ? relayInternals(m0, m1, elapsed) : undefined,
   };
 }
 
@@ -161,6 +165,7 @@ async function paced(t, o) {
   const { stats } = t;
   stats.reset();
   stats.timing = true;
+  const m0 = await t.probe?.();
   const cpu0 = cpuSeconds(t.pid);
   const own0 = ownCpuSeconds();
   const started = performance.now();
@@ -187,6 +192,7 @@ async function paced(t, o) {
   const ackedInWindow = stats.acked;
   const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
+  const m1 = await t.probe?.();
   const drained = await until(
     () => t.clients.every((c) => c.outstanding === 0) && stats.fanout >= stats.acked * t.others,
     o.drainMs,
@@ -211,6 +217,7 @@ async function paced(t, o) {
     fanoutP50: stats.fanoutMs.length > 0 ? percentile(stats.fanoutMs, 50) : Number.NaN,
     fanoutP99: stats.fanoutMs.length > 0 ? percentile(stats.fanoutMs, 99) : Number.NaN,
     fanoutSamples: stats.fanoutMs.length,
+    server: m0 && m1 ? relayInternals(m0, m1, elapsed) : undefined,
   };
   stats.reset();
   return result;
@@ -259,7 +266,7 @@ function describePaced(p) {
     `ack p50/p99 ${p.ackP50.toFixed(2)}/${p.ackP99.toFixed(2)} ms, ` +
     `fan-out p50/p99 ${p.fanoutP50.toFixed(2)}/${p.fanoutP99.toFixed(2)} ms ` +
     `(${p.fanoutSamples} samples, ${p.unmatched} unmatched), ` +
-    `server CPU ${pct(p.serverCpu)}, generator CPU ${pct(p.ownCpu)}`
+    `server CPU ${pct(p.serverCpu)}, generator CPU ${pct(p.ownCpu)}${describeInternals(p.server)}`
   );
 }
 
@@ -269,11 +276,69 @@ function describeSaturated(s) {
     `${Math.round(s.perSec)}/s acked, ${Math.round(s.fanoutPerSec)}/s fanned out, ` +
     `server CPU ${pct(s.serverCpu)}, generator CPU ${pct(s.ownCpu)}, ` +
     `fan-out ${s.fanoutTotal}/${s.fanoutExpected}${s.drained ? '' : ' (NOT drained)'}, ` +
-    `${s.errors} errors`
+    `${s.errors} errors${describeInternals(s.server)}`
   );
 }
 
 const pct = (/** @type {number} */ x) => `${Math.round(x * 100)}%`;
+
+/**
+ * The relay's Prometheus metrics as `name{labels}` → value (its own /metrics endpoint).
+ * @param {string} url
+ */
+async function scrape(url) {
+  const text = await (
+    await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })
+  ).text();
+  /** @type {Map<string, number>} */
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(
+      line
+        .slice(0, at)
+        .replace(/,?region="[^"]*"/, '')
+        .replace('{}', ''),
+      Number(line.slice(at + 1)),
+    );
+  }
+  return out;
+}
+
+/**
+ * What the relay's own metrics say about a phase: group commits (count, mean size, share of
+ * the window spent committing, which blocks its event loop: better-sqlite3 is synchronous) and
+ * its event-loop delay (prom-client's histogram, reset by each scrape).
+ * @param {Map<string, number>} a at the start of the window
+ * @param {Map<string, number>} b at its end
+ * @param {number} seconds
+ */
+function relayInternals(a, b, seconds) {
+  const d = (/** @type {string} */ k) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+  const commits = d('helios_commit_seconds_count');
+  return {
+    commitsPerSec: commits / seconds,
+    meanBatch: commits > 0 ? d('helios_commit_batch_size_sum') / commits : 0,
+    meanCommitMs: commits > 0 ? (d('helios_commit_seconds_sum') / commits) * 1000 : 0,
+    commitShare: d('helios_commit_seconds_sum') / seconds,
+    mergeShare: d('helios_merge_seconds_sum') / seconds,
+    loopDelayP50Ms: (b.get('nodejs_eventloop_lag_p50_seconds') ?? Number.NaN) * 1000,
+    loopDelayP99Ms: (b.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
+    loopDelayMaxMs: (b.get('nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
+  };
+}
+
+/** @param {ReturnType<typeof relayInternals> | undefined} r */
+function describeInternals(r) {
+  if (r === undefined) return '';
+  return (
+    `; relay: ${Math.round(r.commitsPerSec)} commits/s of ${Math.round(r.meanBatch)} deltas ` +
+    `(${r.meanCommitMs.toFixed(1)} ms each, ${pct(r.commitShare)} of the time), ` +
+    `event-loop delay p50/p99/max ${r.loopDelayP50Ms.toFixed(0)}/${r.loopDelayP99Ms.toFixed(0)}/` +
+    `${r.loopDelayMaxMs.toFixed(0)} ms`
+  );
+}
 
 /** The 10-second CPU pressure of the machine (share of time some task waited for a CPU). */
 function cpuPressure() {
@@ -334,6 +399,7 @@ async function benchHelios(cfg, o) {
       clients,
       push: (i, n) => clients[i]?.push(docName(i, cfg), n),
       others: cfg.clients / cfg.docs - 1,
+      probe: () => scrape(url),
     };
     const satOpts = {
       batch: cfg.batch,
@@ -402,6 +468,7 @@ async function benchYjs(cfg, o) {
         for (let k = 0; k < n; k++) clients[i]?.update();
       },
       others: cfg.clients / cfg.docs - 1,
+      probe: () => scrape(url),
     };
     const satOpts = { batch: 1, window: cfg.window, drainMs: cfg.drainMs };
     const warm = await saturate(target, { ...satOpts, seconds: cfg.warmupS });
@@ -445,9 +512,10 @@ function rateNote(p, target) {
 
 /**
  * @param {{ quick: boolean, log: (s: string) => void, only?: string[], profile?: boolean }} opts
+ *   `only: ['helios']` skips y-websocket (for profiling the relay); the rows then have no peer.
  * @returns {Promise<Result[]>}
  */
-export async function runRelay({ quick, log, profile = process.argv.includes('--profile') }) {
+export async function runRelay({ quick, log, only, profile = process.argv.includes('--profile') }) {
   const cfg = quick ? QUICK : FULL;
   if (cfg.clients % cfg.docs !== 0) throw new Error('clients must be a multiple of docs');
   // Everything is bounded in time; this is the backstop if something hangs anyway.
@@ -464,7 +532,8 @@ export async function runRelay({ quick, log, profile = process.argv.includes('--
   const profileDir = profile ? mkdtempSync(join(tmpdir(), 'helios-relay-prof-')) : undefined;
   try {
     const h = await benchHelios(cfg, { log, ...(profileDir ? { profileDir } : {}) });
-    const y = await benchYjs(cfg, { log });
+    const y =
+      only === undefined || only.includes('y-websocket') ? await benchYjs(cfg, { log }) : undefined;
     if (profileDir) {
       const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
       if (file) {
@@ -481,7 +550,17 @@ export async function runRelay({ quick, log, profile = process.argv.includes('--
           );
       }
     }
-    return buildResults(cfg, h, y);
+    if (y !== undefined) return buildResults(cfg, h, y);
+    // Without the peer: the same rows, minus the comparison.
+    const none = { perSec: Number.NaN, fanoutPerSec: Number.NaN, serverCpu: Number.NaN };
+    const nan = /** @type {Awaited<ReturnType<typeof benchYjs>>} */ (
+      /** @type {unknown} */ ({
+        sat: none,
+        paced: { ...h.paced, rate: Number.NaN },
+        rssMb: Number.NaN,
+      })
+    );
+    return buildResults(cfg, h, nan).map(({ peer, peerValue, ratio, ...r }) => r);
   } finally {
     clearTimeout(watchdog);
   }

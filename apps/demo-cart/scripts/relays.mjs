@@ -7,24 +7,39 @@ const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import
 
 /**
  * @typedef {{ region: string, url: string, child: import('node:child_process').ChildProcess }} RunningRelay
- * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, log?: (line: string) => void }} options
+ * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, only?: string[], log?: (line: string) => void }} options
+ *   `only` starts a subset (e.g. to restart one relay); its peers are still all five regions.
  * @returns {Promise<RunningRelay[]>}
  */
-export async function startRelays({ dataDir, basePort = 4101, latency = true, host = '127.0.0.1', log = () => {} }) {
+export async function startRelays({
+  dataDir,
+  basePort = 4101,
+  latency = true,
+  host = '127.0.0.1',
+  only = REGIONS,
+  log = () => {},
+}) {
   const url = (region) => `http://${host}:${relayPort(region, basePort)}`;
-  return Promise.all(REGIONS.map((region) => startRelay(region)));
+  return Promise.all(only.map((region) => startRelay(region)));
 
   function startRelay(region) {
     const args = [
       CLI,
-      '--region', region,
-      '--host', host,
-      '--port', String(relayPort(region, basePort)),
-      '--db', `${dataDir}/${region}.sqlite`,
+      '--region',
+      region,
+      '--host',
+      host,
+      '--port',
+      String(relayPort(region, basePort)),
+      '--db',
+      `${dataDir}/${region}.sqlite`,
       '--anonymous',
-      '--cors', '*',
-      '--peer-token', 'helios-demo',
-      '--log-level', 'warn',
+      '--cors',
+      '*',
+      '--peer-token',
+      'helios-demo',
+      '--log-level',
+      'warn',
       ...(latency ? ['--rtt-file', RTT_FILE] : []),
       ...REGIONS.filter((r) => r !== region).flatMap((peer) => ['--peer', `${peer}=${url(peer)}`]),
     ];
@@ -33,12 +48,15 @@ export async function startRelays({ dataDir, basePort = 4101, latency = true, ho
       let out = '';
       const onData = (chunk) => {
         out += chunk.toString();
-        for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${region}] ${line}`);
+        for (const line of chunk.toString().split('\n'))
+          if (line.trim()) log(`[${region}] ${line}`);
         if (out.includes('listening on')) resolve({ region, url: url(region), child });
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`relay ${region} exited with ${code}:\n${out}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`relay ${region} exited with ${code}:\n${out}`)),
+      );
     });
   }
 }

@@ -40,11 +40,15 @@ const server = await serveStatic({
 console.log('\nHelios demo — five regions, multi-master\n');
 for (const { region, url } of relays) console.log(`  relay ${region.padEnd(15)} ${url}`);
 if (latency) {
-  console.log(`\n  peer links delayed by half the p50 RTT, e.g. ${REGIONS[0]} ↔ ${REGIONS[2]}: ${oneWayMs(REGIONS[0], REGIONS[2])} ms one way`);
+  console.log(
+    `\n  peer links delayed by half the p50 RTT, e.g. ${REGIONS[0]} ↔ ${REGIONS[2]}: ${oneWayMs(REGIONS[0], REGIONS[2])} ms one way`,
+  );
 } else {
   console.log('\n  peer links without injected latency (--no-latency)');
 }
-console.log(`\n  shop:   http://127.0.0.1:${port}/   (open it in two windows, pick different regions)`);
+console.log(
+  `\n  shop:   http://127.0.0.1:${port}/   (open it in two windows, pick different regions)`,
+);
 console.log(`  data:   ${dataDir}\n  Ctrl-C stops everything; the data stays for the next run.\n`);
 
 let stopping = false;

@@ -21,7 +21,9 @@ function relayOrder(regions: readonly RegionConfig[], home: string): string[] {
 
 export function App({ regions }: { regions: readonly RegionConfig[] }) {
   const initial =
-    new URLSearchParams(location.search).get('region') ?? localStorage.getItem('helios-demo-region') ?? regions[0]!.region;
+    new URLSearchParams(location.search).get('region') ??
+    localStorage.getItem('helios-demo-region') ??
+    regions[0]!.region;
   const [region, setRegion] = useState(initial);
   const [client, setClient] = useState<HeliosClient>();
 
@@ -111,8 +113,8 @@ function Shell(props: {
         </aside>
       </main>
       <footer>
-        Every change is applied instantly, saved in this browser, and synced through the nearest region to all five.
-        Try two windows on different regions, or go offline and edit both.
+        Every change is applied instantly, saved in this browser, and synced through the nearest
+        region to all five. Try two windows on different regions, or go offline and edit both.
       </footer>
     </div>
   );

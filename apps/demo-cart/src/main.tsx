@@ -14,5 +14,7 @@ fetch('/config.json')
     ),
   )
   .catch((err: unknown) => {
-    root.render(<p className="fatal">Could not read the relay list (/config.json): {String(err)}</p>);
+    root.render(
+      <p className="fatal">Could not read the relay list (/config.json): {String(err)}</p>,
+    );
   });

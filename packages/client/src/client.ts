@@ -52,6 +52,8 @@ import type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 const TRANSIENT = new Set(['rate-limited', 'unavailable', 'internal']);
 /** Push entries per message when re-sending the outbox. */
 const PUSH_BATCH = 200;
+/** Replica ids a relay accepts in one handshake. */
+const MAX_HANDSHAKE_REPLICAS = 16;
 
 interface QueuedWrite {
   readonly doc: string;
@@ -82,10 +84,15 @@ export class HeliosClient implements Writer {
   readonly #early = new Map<string, Uint8Array[]>();
   #persistence!: ClientPersistence;
   #slot: ReplicaSlot | undefined;
+  /** Replica ids announced to relays: ours first, then the profile's other slots. */
+  #replicas: readonly string[] = [];
   #clock!: HybridLogicalClock;
   #queue: QueuedWrite[] = [];
   #committing: Promise<void> = Promise.resolve();
   #commitScheduled = false;
+  /** Highest outbox id seen, so ids stay unique across a fallback to memory. */
+  #maxOutboxId = 0;
+  #degrading: Promise<void> | undefined;
   #closed = false;
   /** Resolves when local storage is open and a replica slot is held. */
   readonly ready: Promise<void>;
@@ -109,7 +116,7 @@ export class HeliosClient implements Writer {
         const token = options.auth?.token;
         return typeof token === 'function' ? token() : token;
       },
-      replicas: () => (this.#slot ? [this.#slot.replica] : []),
+      replicas: () => this.#replicas,
       ...(options.homeProbeMs !== undefined ? { homeProbeMs: options.homeProbeMs } : {}),
       onWelcome: (welcome, url, rtt) => this.#welcomed(welcome, url, rtt),
       onMessage: (message) => this.#received(message),
@@ -209,6 +216,13 @@ export class HeliosClient implements Writer {
       () => newReplicaId(),
       this.#options.maxReplicaSlots ?? 8,
     );
+    // The outbox is shared by the profile's tabs, and a tab that crashed leaves its writes in
+    // it: the relay must let us push them, so we announce every slot's id, not only ours.
+    const slotIds = await this.#persistence.slotIds().catch(() => []);
+    this.#replicas = [
+      this.#slot.replica,
+      ...slotIds.filter((id) => id !== this.#slot?.replica),
+    ].slice(0, MAX_HANDSHAKE_REPLICAS);
     const offset = await this.#persistence.getMeta('clockOffsetMs').catch(() => undefined);
     this.#clock = new HybridLogicalClock({
       replica: this.#slot.replica,
@@ -217,6 +231,7 @@ export class HeliosClient implements Writer {
     // Writes of earlier sessions (or of crashed tabs) that no relay acknowledged yet.
     for (const entry of await this.#persistence.outbox().catch(() => [])) {
       this.#outbox.set(entry.id, { ...entry, receipt: undefined });
+      this.#maxOutboxId = Math.max(this.#maxOutboxId, entry.id);
     }
     this.#publishPending();
     if (!this.#options.offline) this.#connection.start();
@@ -338,6 +353,7 @@ export class HeliosClient implements Writer {
     batch.forEach((w, i) => {
       const id = ids[i];
       if (w.receipt !== undefined && id !== undefined) {
+        this.#maxOutboxId = Math.max(this.#maxOutboxId, id);
         const item: OutboxItem = { id, doc: w.doc, delta: w.delta, receipt: w.receipt };
         this.#outbox.set(id, item);
         pushes.push(item);
@@ -379,7 +395,15 @@ export class HeliosClient implements Writer {
   }
 
   /** Switches to memory when IndexedDB fails; a lost connection is reopened first. */
-  async #degrade(problem: StorageProblem, message: string): Promise<void> {
+  #degrade(problem: StorageProblem, message: string): Promise<void> {
+    // One at a time: a failing commit and IndexedDB's own event often report the same failure.
+    this.#degrading ??= this.#switchStorage(problem, message).finally(() => {
+      this.#degrading = undefined;
+    });
+    return this.#degrading;
+  }
+
+  async #switchStorage(problem: StorageProblem, message: string): Promise<void> {
     if (this.#persistence?.kind !== 'indexeddb' || this.#closed) return;
     const failed = this.#persistence;
     if (problem === 'connection-lost') {
@@ -395,9 +419,35 @@ export class HeliosClient implements Writer {
       }
     }
     failed.close();
-    this.#persistence = new MemoryPersistence();
+    // Pending writes keep their outbox ids: new ones must not reuse them.
+    this.#persistence = new MemoryPersistence(undefined, {
+      outboxIdsAbove: () => this.#maxOutboxId,
+    });
     const storage: StorageStatus = { kind: 'memory', problem, message };
     this.#setStatus({ storage });
+    this.#renewReplica();
+  }
+
+  /**
+   * Documents opened after a fallback to memory start empty: their history, with the dots
+   * this replica already minted in them, is in IndexedDB, out of reach. Minting on under the
+   * same id would reuse those dots, so from now on this client writes as a fresh replica. The
+   * old id stays announced to relays for the writes still in the outbox.
+   */
+  #renewReplica(): void {
+    const slot = this.#slot;
+    if (!slot || !this.#clock) return;
+    const replica = newReplicaId();
+    const clock = new HybridLogicalClock({ replica, offsetMs: this.#clock.offsetMs });
+    try {
+      clock.receive(this.#clock.now()); // later LWW writes must still beat earlier ones
+    } catch {
+      // the old clock cannot be ahead of ours beyond the drift bound; nothing to carry over
+    }
+    this.#slot = { index: slot.index, replica, release: slot.release };
+    this.#clock = clock;
+    this.#replicas = [replica, ...this.#replicas].slice(0, MAX_HANDSHAKE_REPLICAS);
+    this.#connection.reconnect(); // a relay learns a connection's replica ids at the handshake
   }
 
   // ─── the network ─────────────────────────────────────────────────────────────────────────

@@ -65,6 +65,12 @@ export class RelayConnection {
     }
   }
 
+  /** Starts a new connection to the same relay (e.g. to announce other replica ids). */
+  reconnect(): void {
+    if (this.#closed || !this.#wanted || (!this.#socket && this.#retry === undefined)) return;
+    void this.#connect(this.#index);
+  }
+
   /** Sends if connected; returns whether it was sent (callers re-send after reconnecting). */
   send(message: Message): boolean {
     if (!this.#socket?.connected) return false;

@@ -16,9 +16,14 @@ export function CartPanel() {
   return (
     <section className="panel cart" aria-label="Cart" data-testid="cart">
       <h2>
-        Cart <span className="count" data-testid="cart-count">{items}</span>
+        Cart{' '}
+        <span className="count" data-testid="cart-count">
+          {items}
+        </span>
       </h2>
-      {lines.length === 0 && <p className="empty">Your cart is empty. The beans are over there →</p>}
+      {lines.length === 0 && (
+        <p className="empty">Your cart is empty. The beans are over there →</p>
+      )}
       <ul>
         {lines.map(({ sku, qty, product }) => (
           <li key={sku} data-testid={`line-${sku}`}>
@@ -29,7 +34,9 @@ export function CartPanel() {
                 aria-label={`One less ${product!.name}`}
                 data-testid={`dec-${sku}`}
                 disabled={qty <= 1}
-                onClick={() => track(cart.update(sku, (line, me) => PNCounter.decrement(line, me, 1)))}
+                onClick={() =>
+                  track(cart.update(sku, (line, me) => PNCounter.decrement(line, me, 1)))
+                }
               >
                 −
               </button>
@@ -38,7 +45,9 @@ export function CartPanel() {
                 type="button"
                 aria-label={`One more ${product!.name}`}
                 data-testid={`inc-${sku}`}
-                onClick={() => track(cart.update(sku, (line, me) => PNCounter.increment(line, me, 1)))}
+                onClick={() =>
+                  track(cart.update(sku, (line, me) => PNCounter.increment(line, me, 1)))
+                }
               >
                 +
               </button>

@@ -20,9 +20,13 @@ export function Catalog() {
               type="button"
               className={`wish ${wished ? 'on' : ''}`}
               aria-pressed={wished}
-              aria-label={wished ? `Remove ${product.name} from wishlist` : `Add ${product.name} to wishlist`}
+              aria-label={
+                wished ? `Remove ${product.name} from wishlist` : `Add ${product.name} to wishlist`
+              }
               data-testid={`wish-${product.sku}`}
-              onClick={() => track(wished ? wishlist.remove(product.sku) : wishlist.add(product.sku))}
+              onClick={() =>
+                track(wished ? wishlist.remove(product.sku) : wishlist.add(product.sku))
+              }
             >
               {wished ? '♥' : '♡'}
             </button>
@@ -35,7 +39,9 @@ export function Catalog() {
                 type="button"
                 className="primary"
                 data-testid={`add-${product.sku}`}
-                onClick={() => track(cart.update(product.sku, (line, me) => PNCounter.increment(line, me, 1)))}
+                onClick={() =>
+                  track(cart.update(product.sku, (line, me) => PNCounter.increment(line, me, 1)))
+                }
               >
                 {inCart > 0 ? `In cart · ${inCart}` : 'Add to cart'}
               </button>

@@ -22,7 +22,11 @@ export function GiftNote() {
           {note.values.map((v, i) => (
             <blockquote key={`${i}-${v}`} data-testid="gift-version">
               <p>{v || <em>(empty)</em>}</p>
-              <button type="button" data-testid={`keep-${i}`} onClick={() => track(note.resolve(v))}>
+              <button
+                type="button"
+                data-testid={`keep-${i}`}
+                onClick={() => track(note.resolve(v))}
+              >
                 Keep this one
               </button>
             </blockquote>
@@ -50,10 +54,19 @@ export function GiftNote() {
             data-testid="gift-input"
             onChange={(e) => setDraft(e.target.value)}
           />
-          <button type="submit" className="primary" data-testid="gift-save" disabled={draft === current}>
+          <button
+            type="submit"
+            className="primary"
+            data-testid="gift-save"
+            disabled={draft === current}
+          >
             Save note
           </button>
-          {current && <p className="saved" data-testid="gift-current">Saved: “{current}”</p>}
+          {current && (
+            <p className="saved" data-testid="gift-current">
+              Saved: “{current}”
+            </p>
+          )}
         </form>
       )}
     </section>

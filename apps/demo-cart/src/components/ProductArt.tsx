@@ -36,7 +36,16 @@ export function ProductArt({ product }: { product: Product }) {
       )}
       {product.kind === 'press' && (
         <g>
-          <rect x="42" y="26" width="34" height="48" rx="3" fill={light} stroke={dark} strokeWidth="4" />
+          <rect
+            x="42"
+            y="26"
+            width="34"
+            height="48"
+            rx="3"
+            fill={light}
+            stroke={dark}
+            strokeWidth="4"
+          />
           <rect x="44" y="46" width="30" height="26" fill={dark} opacity="0.8" />
           <rect x="57" y="12" width="4" height="16" fill={dark} />
           <circle cx="59" cy="12" r="5" fill={dark} />

@@ -28,7 +28,9 @@ export function SyncBadge() {
           </span>
         </>
       )}
-      {status.storage.problem && <span className="warn">storage: {status.storage.problem} (memory only)</span>}
+      {status.storage.problem && (
+        <span className="warn">storage: {status.storage.problem} (memory only)</span>
+      )}
     </div>
   );
 }

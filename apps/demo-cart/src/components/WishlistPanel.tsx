@@ -6,7 +6,10 @@ import { useLastWrite } from '../last-write.js';
 export function WishlistPanel() {
   const wishlist = useAWSet<string>(DOCS.wishlist);
   const { track } = useLastWrite();
-  const items = [...wishlist.value].map(String).filter((sku) => PRODUCTS.has(sku)).sort();
+  const items = [...wishlist.value]
+    .map(String)
+    .filter((sku) => PRODUCTS.has(sku))
+    .sort();
   return (
     <section className="panel" aria-label="Wishlist" data-testid="wishlist">
       <h2>
@@ -17,7 +20,12 @@ export function WishlistPanel() {
         {items.map((sku) => (
           <li key={sku} data-testid={`wished-${sku}`}>
             <span>♥ {PRODUCTS.get(sku)!.name}</span>
-            <button type="button" className="remove" aria-label="Remove" onClick={() => track(wishlist.remove(sku))}>
+            <button
+              type="button"
+              className="remove"
+              aria-label="Remove"
+              onClick={() => track(wishlist.remove(sku))}
+            >
               ✕
             </button>
           </li>

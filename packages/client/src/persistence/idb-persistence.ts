@@ -192,6 +192,14 @@ export class IdbPersistence implements ClientPersistence {
     }
   }
 
+  async slotIds(): Promise<string[]> {
+    try {
+      return await this.#db.getAll('slots');
+    } catch (err) {
+      throw wrap(err, 'reading the replica slots');
+    }
+  }
+
   async getMeta(key: string): Promise<unknown> {
     try {
       return await this.#db.get('meta', key);

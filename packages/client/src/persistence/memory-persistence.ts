@@ -23,9 +23,15 @@ const databases = new Map<string, MemoryDatabase>();
 export class MemoryPersistence implements ClientPersistence {
   readonly kind = 'memory' as const;
   readonly #db: MemoryDatabase;
+  readonly #idsAbove: (() => number) | undefined;
 
-  /** A database shared by every MemoryPersistence of this `name` in the process. */
-  constructor(name?: string) {
+  /**
+   * A database shared by every MemoryPersistence of this `name` in the process.
+   * @param options.outboxIdsAbove outbox ids handed out are above what it returns: a client
+   *   falling back from IndexedDB keeps the ids of its pending writes unique.
+   */
+  constructor(name?: string, options: { readonly outboxIdsAbove?: () => number } = {}) {
+    this.#idsAbove = options.outboxIdsAbove;
     const fresh = (): MemoryDatabase => ({
       docs: new Map(),
       outbox: new Map(),
@@ -53,6 +59,9 @@ export class MemoryPersistence implements ClientPersistence {
   }
 
   async commit(writes: readonly PendingWrite[]): Promise<(number | undefined)[]> {
+    if (this.#idsAbove) {
+      this.#db.nextOutboxId = Math.max(this.#db.nextOutboxId, this.#idsAbove() + 1);
+    }
     return writes.map((w) => {
       let stored = this.#db.docs.get(w.doc);
       if (stored === undefined) {
@@ -89,6 +98,10 @@ export class MemoryPersistence implements ClientPersistence {
       this.#db.slots.set(index, id);
     }
     return id;
+  }
+
+  async slotIds(): Promise<string[]> {
+    return [...this.#db.slots.values()];
   }
 
   async getMeta(key: string): Promise<unknown> {

@@ -46,6 +46,11 @@ export interface ClientPersistence {
    * restarts: they are what keeps the replicas of a browser profile few.
    */
   slot(index: number, create: () => string): Promise<string>;
+  /**
+   * Every replica id a slot of this profile ever had. The outbox holds the writes of all of
+   * them (a crashed tab's too), so a client pushing it must be allowed to write as each.
+   */
+  slotIds(): Promise<string[]>;
   getMeta(key: string): Promise<unknown>;
   setMeta(key: string, value: unknown): Promise<void>;
   close(): void;

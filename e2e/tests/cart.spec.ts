@@ -1,0 +1,147 @@
+import { expect, test } from '@playwright/test';
+import { Cluster } from './cluster.js';
+import { Shop } from './shop.js';
+
+let cluster: Cluster;
+test.beforeAll(async () => {
+  cluster = await Cluster.start();
+});
+test.afterAll(async () => {
+  await cluster?.stop();
+});
+
+test('two tabs of one browser: edits in one appear in the other, offline too', async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  const a = await Shop.open(context, cluster.url('us-east-1'));
+  const b = await Shop.open(context, cluster.url('us-east-1'));
+  await a.add('beans-ethiopia');
+  await expect(b.qty('beans-ethiopia')).toHaveText('1');
+
+  await a.setOffline(true);
+  await b.setOffline(true);
+  await b.increment('beans-ethiopia');
+  await expect(a.qty('beans-ethiopia')).toHaveText('2');
+  await a.page.getByTestId('wish-mug-stoneware').click();
+  await expect(b.page.getByTestId('wished-mug-stoneware')).toBeVisible();
+  await context.close();
+});
+
+test('two browsers on different regions: concurrent increments both count, remove vs increment keeps the line', async ({
+  browser,
+}) => {
+  const ctxA = await browser.newContext();
+  const ctxB = await browser.newContext();
+  const a = await Shop.open(ctxA, cluster.url('us-east-1'));
+  const b = await Shop.open(ctxB, cluster.url('eu-west-1'));
+  expect(await a.region()).toBe('us-east-1');
+  expect(await b.region()).toBe('eu-west-1');
+
+  await a.add('beans-kenya');
+  await expect(b.qty('beans-kenya')).toHaveText('1');
+
+  // Both offline: each adds one more of the same item.
+  await a.setOffline(true);
+  await b.setOffline(true);
+  await a.increment('beans-kenya');
+  await b.increment('beans-kenya');
+  await expect(a.qty('beans-kenya')).toHaveText('2');
+  await expect(b.qty('beans-kenya')).toHaveText('2');
+  await a.setOffline(false);
+  await b.setOffline(false);
+  await expect(a.qty('beans-kenya')).toHaveText('3');
+  await expect(b.qty('beans-kenya')).toHaveText('3');
+
+  // One removes the line while the other, concurrently, raises it: the line stays.
+  await a.setOffline(true);
+  await b.setOffline(true);
+  await a.removeLine('beans-kenya');
+  await expect(a.line('beans-kenya')).toHaveCount(0);
+  await b.increment('beans-kenya');
+  await a.setOffline(false);
+  await b.setOffline(false);
+  await expect(a.line('beans-kenya')).toBeVisible();
+  await expect(b.line('beans-kenya')).toBeVisible();
+  await expect(a.qty('beans-kenya')).toHaveText(await b.qty('beans-kenya').innerText());
+  await a.synced();
+  await b.synced();
+  await ctxA.close();
+  await ctxB.close();
+});
+
+test('gift note edited offline on two devices shows both versions, and resolves everywhere', async ({
+  browser,
+}) => {
+  const ctxA = await browser.newContext();
+  const ctxB = await browser.newContext();
+  const a = await Shop.open(ctxA, cluster.url('us-west-2'));
+  const b = await Shop.open(ctxB, cluster.url('sa-east-1'));
+  await a.setOffline(true);
+  await b.setOffline(true);
+  await a.page.getByTestId('gift-input').fill('Love, Ann');
+  await a.page.getByTestId('gift-save').click();
+  await b.page.getByTestId('gift-input').fill('From Bob, with beans');
+  await b.page.getByTestId('gift-save').click();
+  await a.setOffline(false);
+  await b.setOffline(false);
+  await expect(a.page.getByTestId('gift-version')).toHaveCount(2);
+  await expect(b.page.getByTestId('gift-version')).toHaveCount(2);
+
+  const versions = await a.page.getByTestId('gift-version').allInnerTexts();
+  const chosen = versions.findIndex((v) => v.includes('From Bob'));
+  await a.page.getByTestId(`keep-${chosen}`).click();
+  await expect(a.page.getByTestId('gift-current')).toContainText('From Bob, with beans');
+  await expect(b.page.getByTestId('gift-current')).toContainText('From Bob, with beans');
+  await expect(b.page.getByTestId('gift-conflict')).toHaveCount(0);
+  await ctxA.close();
+  await ctxB.close();
+});
+
+test('a reload keeps unsynced writes and syncs them later', async ({ browser }) => {
+  const context = await browser.newContext();
+  const a = await Shop.open(context, cluster.url('ap-southeast-1'));
+  await a.setOffline(true);
+  await a.add('press-french');
+  await a.increment('press-french');
+  await expect(a.page.getByTestId('pending')).not.toHaveText('0 pending');
+  await a.page.reload();
+  // After the reload the tab is online again (the toggle is not persisted): the outbox drains.
+  await expect(a.qty('press-french')).toHaveText('2');
+  await a.synced();
+
+  const other = await browser.newContext();
+  const b = await Shop.open(other, cluster.url('us-east-1'));
+  await expect(b.qty('press-french')).toHaveText('2');
+  await context.close();
+  await other.close();
+});
+
+test('killing a region fails the tab over to another region; nothing is lost when it is back', async ({
+  browser,
+}, testInfo) => {
+  const context = await browser.newContext();
+  const a = await Shop.open(context, cluster.url('eu-west-1'));
+  await a.add('kettle-gooseneck');
+  await a.synced();
+  await cluster.kill('eu-west-1');
+  await expect(a.page.getByTestId('failover-notice')).toBeVisible({ timeout: 30_000 });
+  expect(await a.region()).not.toBe('eu-west-1');
+  await a.increment('kettle-gooseneck');
+  await a.increment('kettle-gooseneck');
+  await a.synced();
+
+  await cluster.restart('eu-west-1');
+  await expect.poll(() => a.region(), { timeout: 30_000 }).toBe('eu-west-1');
+  // A fresh browser reading through the restarted region sees every write.
+  const other = await browser.newContext();
+  const b = await Shop.open(other, cluster.url('eu-west-1'));
+  await expect(b.qty('kettle-gooseneck')).toHaveText('3');
+  await b.page.screenshot({ path: testInfo.outputPath('converged-cart.png'), fullPage: true });
+  await testInfo.attach('converged-cart', {
+    path: testInfo.outputPath('converged-cart.png'),
+    contentType: 'image/png',
+  });
+  await context.close();
+  await other.close();
+});

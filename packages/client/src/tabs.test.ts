@@ -1,0 +1,160 @@
+import 'fake-indexeddb/auto';
+import type { Dot } from '@helios/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HeliosClient } from './client.js';
+import type { Receipt } from './receipt.js';
+import { freshDb, Resources, sleep, until } from './test-support/harness.js';
+
+/**
+ * Two clients on one database name in one process are two tabs of one browser profile: they
+ * share IndexedDB (fake-indexeddb is one per process), talk over BroadcastChannel, and take
+ * replica slots under the in-process lock set (Node has no navigator.locks).
+ */
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+const dotKey = (doc: string, dot: Dot) => `${doc}|${dot.replica}|${dot.seq}`;
+
+describe('tabs', () => {
+  it('a write in one tab shows in the other within milliseconds, even while both are offline', async () => {
+    const dbName = freshDb();
+    const a = res.client(['http://127.0.0.1:9'], { dbName, offline: true });
+    const b = res.client(['http://127.0.0.1:9'], { dbName, offline: true });
+    const [likesA, likesB] = [a.counter('likes'), b.counter('likes')];
+    const [setA, setB] = [a.awSet<string>('set'), b.awSet<string>('set')];
+    await Promise.all([likesA.loaded, likesB.loaded, setA.loaded, setB.loaded]);
+
+    const delays: number[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const [writer, reader] = i % 2 === 0 ? [likesA, likesB] : [likesB, likesA];
+      const t0 = performance.now();
+      writer.increment();
+      await until(() => reader.value === i, `the other tab sees ${i}`, 1_000);
+      delays.push(performance.now() - t0);
+    }
+    setA.add('from-a');
+    setB.add('from-b');
+    await until(() => setA.value.size === 2 && setB.value.size === 2, 'sets merged across tabs');
+    setB.remove('from-a');
+    await until(() => !setA.has('from-a'), 'a removal crosses too');
+    delays.sort((x, y) => x - y);
+    // Commit to (fake) IndexedDB, then one BroadcastChannel hop: a few ms; 250 is the bound.
+    expect(delays[delays.length - 1]!).toBeLessThan(250);
+    expect(a.status.connection).toBe('offline');
+    expect(b.status.connection).toBe('offline');
+  });
+
+  it('tabs hold different replica ids; a new tab takes a freed slot and continues its seqs', async () => {
+    const dbName = freshDb();
+    const offline = { dbName, offline: true } as const;
+    const dots = new Map<string, string>();
+    const collect = (tab: string, receipts: Receipt[]) => {
+      for (const r of receipts) {
+        expect(r.dot).toBeDefined();
+        const key = dotKey(r.doc, r.dot!);
+        expect(dots.get(key), `dot ${key} of ${tab} reused`).toBeUndefined();
+        dots.set(key, tab);
+      }
+    };
+    const writeSome = async (tab: string, c: HeliosClient, n: number) => {
+      const counter = c.counter('shared');
+      const set = c.awSet<string>('items');
+      const own = c.mvRegister<string>(`own-${tab}`);
+      await Promise.all([counter.loaded, set.loaded, own.loaded]);
+      const receipts: Receipt[] = [];
+      for (let i = 0; i < n; i++) {
+        receipts.push(counter.increment(), set.add(`${tab}-${i}`), own.set(`${tab}-${i}`));
+      }
+      await Promise.all(receipts.map((r) => r.wait('local')));
+      collect(tab, receipts);
+      return receipts;
+    };
+    const maxSeq = (receipts: Receipt[], doc: string) =>
+      Math.max(...receipts.filter((r) => r.doc === doc).map((r) => r.dot!.seq));
+
+    const a = res.client(['http://127.0.0.1:9'], offline);
+    const b = res.client(['http://127.0.0.1:9'], offline);
+    await Promise.all([a.ready, b.ready]);
+    expect(a.replica).toBeDefined();
+    expect(b.replica).toBeDefined();
+    expect(a.replica).not.toBe(b.replica);
+    const fromA = await writeSome('a', a, 15);
+    await writeSome('b', b, 15);
+    const aReplica = a.replica!;
+    await a.close();
+
+    // The next tab takes the slot `a` freed: same replica id, seqs continuing after a's.
+    const c = res.client(['http://127.0.0.1:9'], offline);
+    await c.ready;
+    expect(c.replica).toBe(aReplica);
+    const fromC = await writeSome('c', c, 15);
+    expect(Math.min(...fromC.filter((r) => r.doc === 'shared').map((r) => r.dot!.seq))).toBe(
+      maxSeq(fromA, 'shared') + 1,
+    );
+
+    // A third concurrent tab gets a third replica.
+    const d = res.client(['http://127.0.0.1:9'], offline);
+    await d.ready;
+    expect(new Set([b.replica, c.replica, d.replica]).size).toBe(3);
+    await writeSome('d', d, 5);
+
+    // Restart everything: the slots and their seqs carry on from storage.
+    await Promise.all([b.close(), c.close(), d.close()]);
+    const e = res.client(['http://127.0.0.1:9'], offline);
+    const f = res.client(['http://127.0.0.1:9'], offline);
+    await Promise.all([e.ready, f.ready]);
+    expect(new Set([e.replica, f.replica, aReplica]).size).toBe(2); // slot 0 is a's again
+    await writeSome('e', e, 10);
+    await writeSome('f', f, 10);
+    // Every tab wrote 'shared' at least once per round; every dot is distinct (checked on
+    // collection), and the count is what was written.
+    expect(dots.size).toBe(3 * (15 + 15 + 15 + 5 + 10 + 10));
+    // Everyone converged through BroadcastChannel and storage.
+    const shared = [e, f].map((x) => x.counter('shared'));
+    await Promise.all(shared.map((s) => s.loaded));
+    await until(
+      () => shared.every((s) => s.value === 15 + 15 + 15 + 5 + 10 + 10),
+      'tabs agree on the counter',
+    );
+  });
+
+  it('a crashed tab loses no committed write: the next tab has it and pushes it when online', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const dbName = freshDb();
+    // The tab that will crash writes offline: its writes reach 'local' and stay in the outbox.
+    const crashed = res.client([url], { dbName, offline: true });
+    const survivor = res.client([url], { dbName, offline: true });
+    const cart = crashed.awSet<string>('cart');
+    const likes = crashed.counter('likes');
+    await Promise.all([cart.loaded, likes.loaded, survivor.ready]);
+    const receipts = [cart.add('beans'), cart.add('mug'), likes.increment(3)];
+    await Promise.all(receipts.map((r) => r.wait('local')));
+    // The crash: the client object is dropped without close(). Its slot lock stays held (as a
+    // frozen tab's would), so the next tab takes another slot and replica id.
+
+    const next = res.client([url], { dbName, offline: true });
+    const cart2 = next.awSet<string>('cart');
+    const likes2 = next.counter('likes');
+    await Promise.all([cart2.loaded, likes2.loaded]);
+    expect(next.replica).not.toBe(crashed.replica);
+    expect([...cart2.value].sort()).toEqual(['beans', 'mug']);
+    expect(likes2.value).toBe(3);
+    expect(next.status.pendingTotal).toBe(3);
+
+    next.setOnline(true);
+    await until(() => next.status.pendingTotal === 0, 'the crashed tab’s outbox was pushed');
+    expect(next.status.lastError).toBeNull();
+    const reader = res.client([url]);
+    const seenCart = reader.awSet<string>('cart');
+    const seenLikes = reader.counter('likes');
+    await until(
+      () => seenCart.value.size === 2 && seenLikes.value === 3,
+      'the relay has the crashed tab’s writes',
+    );
+    // The survivor, also holding the crashed tab's outbox, pushes the same entries: harmless.
+    survivor.setOnline(true);
+    await survivor.flush('relay');
+    await sleep(100);
+    expect(seenLikes.value).toBe(3);
+  });
+});
