@@ -63,7 +63,7 @@ test('two browsers on different regions: concurrent increments both count, remov
   await b.setOffline(false);
   await expect(a.line('beans-kenya')).toBeVisible();
   await expect(b.line('beans-kenya')).toBeVisible();
-  await expect(a.qty('beans-kenya')).toHaveText(await b.qty('beans-kenya').innerText());
+  await expect(a.qty('beans-kenya')).toHaveText((await b.qty('beans-kenya').textContent()) ?? '');
   await a.synced();
   await b.synced();
   await ctxA.close();
