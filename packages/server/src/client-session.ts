@@ -129,7 +129,8 @@ export class ClientSession {
         await this.#node.refresh(doc);
         const delta = doc.type.encode(doc.type.deltaSince(doc.state, sub.digest));
         this.#send({ kind: 'sync', doc: sub.doc, delta });
-        if (!doc.replicated.isEmpty) this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
+        if (!doc.replicated.isEmpty)
+          this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
       } catch (err) {
         this.#refuseError(err, { doc: sub.doc });
       }

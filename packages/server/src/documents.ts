@@ -1,7 +1,7 @@
 import {
   type AnyCrdtState,
-  CausalContext,
   type AnyCrdtType,
+  CausalContext,
   type DecodeLimits,
   type DocumentId,
   decodeState,

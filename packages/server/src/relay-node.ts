@@ -201,7 +201,9 @@ export class RelayNode {
     } catch (err) {
       // Whatever the hook throws is a refusal of these credentials.
       if (err instanceof RelayError) throw err;
-      throw new RelayError('unauthenticated', err instanceof Error ? err.message : 'refused', { cause: err });
+      throw new RelayError('unauthenticated', err instanceof Error ? err.message : 'refused', {
+        cause: err,
+      });
     }
     const replicas = Array.isArray(auth.replicas) ? auth.replicas : [];
     if (replicas.length > 16)
