@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test-support/one-realm.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     fileParallelism: false,

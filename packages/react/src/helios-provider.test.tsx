@@ -18,17 +18,22 @@ class Catch extends Component<{ children: ReactNode }, { error: unknown }> {
   }
 }
 
+function Probe({ onClient }: { onClient: (client: unknown) => void }) {
+  onClient(useHeliosClient());
+  return null;
+}
+
+function Likes() {
+  return <span>{useCounter('likes').value}</span>;
+}
+
 describe('HeliosProvider', () => {
   it('gives the hooks below it the client', () => {
     const client = testClient();
     let seen: unknown;
-    function Probe() {
-      seen = useHeliosClient();
-      return null;
-    }
     render(
       <HeliosProvider client={client}>
-        <Probe />
+        <Probe onClient={(c) => (seen = c)} />
       </HeliosProvider>,
     );
     expect(seen).toBe(client);
@@ -36,9 +41,6 @@ describe('HeliosProvider', () => {
 
   it('a hook outside a provider throws a HeliosReactError that says what to do', () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    function Likes() {
-      return <span>{useCounter('likes').value}</span>;
-    }
     render(
       <Catch>
         <Likes />

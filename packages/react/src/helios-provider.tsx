@@ -8,6 +8,7 @@ const HeliosContext = createContext<HeliosClient | null>(null);
 export interface HeliosProviderProps {
   /** The client the hooks below read from; create it once, outside render, with `createClient`. */
   readonly client: HeliosClient;
+  /** The components that use the hooks. */
   readonly children?: ReactNode;
 }
 

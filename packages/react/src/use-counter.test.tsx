@@ -16,6 +16,16 @@ function Counter({ id, renders }: { id: string; renders?: Record<string, number>
   );
 }
 
+function LikeButton({ seen }: { seen: CounterState[] }) {
+  const likes = useCounter('likes');
+  seen.push(likes);
+  return (
+    <button type="button" onClick={() => likes.increment()}>
+      like
+    </button>
+  );
+}
+
 describe('useCounter', () => {
   it('re-renders only the component whose counter changed', async () => {
     const client = testClient();
@@ -61,18 +71,9 @@ describe('useCounter', () => {
   it('updates every component reading the counter; mutators are stable across renders', async () => {
     const client = testClient();
     const seen: CounterState[] = [];
-    function Button() {
-      const likes = useCounter('likes');
-      seen.push(likes);
-      return (
-        <button type="button" onClick={() => likes.increment()}>
-          like
-        </button>
-      );
-    }
     render(
       <HeliosProvider client={client}>
-        <Button />
+        <LikeButton seen={seen} />
         <Counter id="likes" />
       </HeliosProvider>,
     );

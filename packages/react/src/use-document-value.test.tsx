@@ -1,5 +1,5 @@
 import { act, render, screen } from '@testing-library/react';
-import { Suspense, useState } from 'react';
+import { Suspense } from 'react';
 import { describe, expect, it } from 'vitest';
 import { HeliosProvider } from './helios-provider.js';
 import { freshDb, testClient } from './test-support/helpers.js';
@@ -7,27 +7,36 @@ import { useCounter } from './use-counter.js';
 import { type ObservableDocument, useDocumentValue } from './use-document-value.js';
 import { useLWWMap } from './use-lww-map.js';
 
+function Settings({ seen }: { seen: ReadonlyMap<unknown, unknown>[] }) {
+  const { value } = useLWWMap<string>('settings');
+  seen.push(value);
+  return <span data-testid="theme">{value.get('theme') ?? 'none'}</span>;
+}
+
+function Show({ doc }: { doc: ObservableDocument<string> }) {
+  return <span data-testid="v">{useDocumentValue(doc).value}</span>;
+}
+
+function Stock({ rendered }: { rendered: string[] }) {
+  const { value, loaded } = useCounter('stock', { suspense: true });
+  rendered.push(`${value}/${loaded}`);
+  return <p>stock {value}</p>;
+}
+
 describe('useDocumentValue', () => {
   it("returns the handle's memoized value: the same object until the document changes", async () => {
     const client = testClient();
     const handle = client.lwwMap<string>('settings');
     await handle.loaded;
     const seen: ReadonlyMap<unknown, unknown>[] = [];
-    let rerender: () => void = () => {};
-    function Settings() {
-      const [, setTick] = useState(0);
-      rerender = () => setTick((t) => t + 1);
-      const { value } = useLWWMap<string>('settings');
-      seen.push(value);
-      return <span data-testid="theme">{value.get('theme') ?? 'none'}</span>;
-    }
-    render(
+    const ui = () => (
       <HeliosProvider client={client}>
-        <Settings />
-      </HeliosProvider>,
+        <Settings seen={seen} />
+      </HeliosProvider>
     );
-    act(() => rerender());
-    act(() => rerender());
+    const { rerender } = render(ui());
+    rerender(ui()); // a parent re-render
+    rerender(ui());
     expect(seen.length).toBe(3);
     expect(new Set(seen).size).toBe(1);
     expect(seen[0]).toBe(handle.value);
@@ -54,10 +63,7 @@ describe('useDocumentValue', () => {
         return () => listeners.delete(listener);
       },
     };
-    function Show() {
-      return <span data-testid="v">{useDocumentValue(doc).value}</span>;
-    }
-    const { unmount } = render(<Show />);
+    const { unmount } = render(<Show doc={doc} />);
     act(() => {
       doc.v = 'b';
       for (const l of listeners) l();
@@ -77,15 +83,10 @@ describe('useDocumentValue', () => {
 
     const client = testClient([], { dbName });
     const rendered: string[] = [];
-    function Stock() {
-      const { value, loaded } = useCounter('stock', { suspense: true });
-      rendered.push(`${value}/${loaded}`);
-      return <p>stock {value}</p>;
-    }
     render(
       <HeliosProvider client={client}>
         <Suspense fallback={<p>loading</p>}>
-          <Stock />
+          <Stock rendered={rendered} />
         </Suspense>
       </HeliosProvider>,
     );

@@ -9,27 +9,37 @@ import { useReceipt } from './use-receipt.js';
 
 const ORDER: (DurabilityLevel | 'none')[] = ['none', 'pending', 'local', 'relay', 'global'];
 
+/** A like button that shows how far its last write has travelled. */
+function Like({ rendered, onWrite }: { rendered: string[]; onWrite: (r: Receipt) => void }) {
+  const { increment } = useCounter('likes');
+  const [receipt, setReceipt] = useState<Receipt>();
+  const level = useReceipt(receipt) ?? 'none';
+  if (rendered.at(-1) !== level) rendered.push(level);
+  const write = () => {
+    const r = increment();
+    onWrite(r);
+    setReceipt(r);
+  };
+  return (
+    <button type="button" onClick={write}>
+      {level}
+    </button>
+  );
+}
+
+function Level({ receipt }: { receipt: Receipt }) {
+  return <span>{useReceipt(receipt)}</span>;
+}
+
 describe('useReceipt', () => {
   it("follows a write from 'pending' through 'local' to 'relay'", async () => {
     const url = await startRelay();
     const client = testClient([url]);
     const rendered: string[] = [];
     let lastReceipt: Receipt | undefined;
-    function Like() {
-      const { increment } = useCounter('likes');
-      const [receipt, setReceipt] = useState<Receipt>();
-      const level = useReceipt(receipt) ?? 'none';
-      if (rendered.at(-1) !== level) rendered.push(level);
-      lastReceipt = receipt;
-      return (
-        <button type="button" onClick={() => setReceipt(increment())}>
-          {level}
-        </button>
-      );
-    }
     render(
       <HeliosProvider client={client}>
-        <Like />
+        <Like rendered={rendered} onWrite={(r) => (lastReceipt = r)} />
       </HeliosProvider>,
     );
     await act(() => client.counter('likes').loaded);
@@ -38,9 +48,12 @@ describe('useReceipt', () => {
 
     fireEvent.click(screen.getByRole('button'));
     expect(screen.getByRole('button').textContent).toBe('pending');
-    await waitFor(() => expect(['relay', 'global']).toContain(screen.getByRole('button').textContent), {
-      timeout: 10_000,
-    });
+    await waitFor(
+      () => expect(['relay', 'global']).toContain(screen.getByRole('button').textContent),
+      {
+        timeout: 10_000,
+      },
+    );
     // Levels only move forward, and 'relay' is reached ('global' may follow on the same tick).
     expect(rendered.slice(0, 2)).toEqual(['none', 'pending']);
     const ranks = rendered.map((l) => ORDER.indexOf(l as DurabilityLevel));
@@ -56,12 +69,9 @@ describe('useReceipt', () => {
     const second = client.counter('n').increment();
     const firstListeners = countListeners(first);
     const secondListeners = countListeners(second);
-    function Show({ receipt }: { receipt: Receipt }) {
-      return <span>{useReceipt(receipt)}</span>;
-    }
-    const { rerender, unmount } = render(<Show receipt={first} />);
+    const { rerender, unmount } = render(<Level receipt={first} />);
     expect(firstListeners.active).toBe(1);
-    rerender(<Show receipt={second} />);
+    rerender(<Level receipt={second} />);
     expect(firstListeners.active).toBe(0);
     expect(secondListeners.active).toBe(1);
     await act(() => second.wait('local'));

@@ -3,10 +3,17 @@ import { encodeMessage, type Message } from '@helios/core';
 /** The single Socket.IO event that carries Helios protocol messages (binary). */
 export const EVENT = 'h';
 
-/** Socket.IO hands binary payloads over as Buffer, ArrayBuffer or a typed array. */
+/**
+ * Socket.IO hands binary payloads over as Buffer, ArrayBuffer or a typed array — possibly from
+ * another realm (a test environment's globals), so no `instanceof`.
+ */
 export function asBytes(payload: unknown): Uint8Array | undefined {
-  if (payload instanceof Uint8Array) return payload;
-  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  if (ArrayBuffer.isView(payload)) {
+    return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+  if (Object.prototype.toString.call(payload) === '[object ArrayBuffer]') {
+    return new Uint8Array(payload as ArrayBuffer);
+  }
   return undefined;
 }
 

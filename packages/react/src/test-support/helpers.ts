@@ -33,7 +33,10 @@ export async function startRelay(region = 'us-east-1'): Promise<string> {
 export const NO_RELAY = 'http://127.0.0.1:9';
 
 /** A client on a fresh IndexedDB database (closed after the test); offline unless given relays. */
-export function testClient(relays: string[] = [], extra: Partial<ClientOptions> = {}): HeliosClient {
+export function testClient(
+  relays: string[] = [],
+  extra: Partial<ClientOptions> = {},
+): HeliosClient {
   const client = createClient({
     relays: relays.length > 0 ? relays : [NO_RELAY],
     dbName: freshDb(),
