@@ -17,15 +17,18 @@ for (const file of files) {
   const expected = [...readFileSync(path, 'utf8').matchAll(/^\/\/ expect: (.*)$/gm)].map(
     (m) => m[1],
   );
-  const run = spawnSync(process.execPath, [path], { encoding: 'utf8', timeout: 60_000 });
+  const started = Date.now();
+  // Each example must finish well within 20 s (they guard themselves at 15–18 s).
+  const run = spawnSync(process.execPath, [path], { encoding: 'utf8', timeout: 20_000 });
+  const ms = Date.now() - started;
   const actual = run.stdout.trimEnd().split('\n');
   const ok = run.status === 0 && JSON.stringify(actual) === JSON.stringify(expected);
   if (ok) {
     passed++;
-    console.log(`ok   ${file}`);
+    console.log(`ok   ${file} (${ms} ms)`);
   } else {
     failed++;
-    console.log(`FAIL ${file} (exit ${run.status})`);
+    console.log(`FAIL ${file} (exit ${run.status}, ${ms} ms)`);
     console.log(`  expected: ${JSON.stringify(expected)}`);
     console.log(`  actual:   ${JSON.stringify(actual)}`);
     if (run.stderr) console.log(run.stderr);

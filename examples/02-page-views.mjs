@@ -1,0 +1,57 @@
+// A page-view counter. A G-Counter only grows: each replica counts its own increments and the
+// value is their sum, so views from every visitor add up and no view is ever lost.
+import { createClient } from '@helios/client';
+import { createRelay, MemoryStore } from '@helios/server';
+import { pino } from 'pino';
+
+// Fail loudly instead of hanging if something is left open.
+setTimeout(() => {
+  console.error('timed out');
+  process.exit(1);
+}, 15_000).unref();
+
+// A relay for one region, in this process, on a free loopback port. `anonymous: true` skips
+// authentication: fine for a demo, never in production (see docs/security.md).
+const relay = createRelay({
+  region: 'eu-west-1',
+  store: new MemoryStore({ region: 'eu-west-1' }),
+  anonymous: true,
+  logger: pino({ level: 'silent' }),
+});
+const { url } = await relay.listen(0);
+
+// Two visitors. Node has no IndexedDB, so their documents live in memory.
+const alice = createClient({ relays: [url], persistence: 'memory', dbName: 'views-alice' });
+const bob = createClient({ relays: [url], persistence: 'memory', dbName: 'views-bob' });
+const aliceViews = alice.gCounter('views:/pricing');
+const bobViews = bob.gCounter('views:/pricing');
+await Promise.all([aliceViews.loaded, bobViews.loaded]);
+
+// A write applies at once: the value is up to date before anything reached the relay.
+aliceViews.increment();
+console.log(`alice sees ${aliceViews.value}`);
+bobViews.increment();
+bobViews.increment(2);
+
+// Every write travels to the relay, which merges it, stores it and sends it to the others.
+console.log(`alice sees ${await until(aliceViews, (n) => n === 4)}`);
+console.log(`bob sees ${await until(bobViews, (n) => n === 4)}`);
+
+await Promise.all([alice.close(), bob.close()]);
+await relay.close();
+
+/** Resolves with the handle's value once `ok(value)` holds. */
+function until(handle, ok) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!ok(handle.value)) return;
+      stop();
+      resolve(handle.value);
+    };
+    const stop = handle.subscribe(check);
+    check();
+  });
+}
+// expect: alice sees 1
+// expect: alice sees 4
+// expect: bob sees 4

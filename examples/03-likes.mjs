@@ -1,0 +1,64 @@
+// Likes on a post: a PN-Counter goes up and down. Each replica keeps its own totals of
+// increments (p) and decrements (n); the value is Σp − Σn, so concurrent likes and unlikes from
+// different devices all count, in any order.
+import { createClient } from '@helios/client';
+import { createRelay, MemoryStore } from '@helios/server';
+import { pino } from 'pino';
+
+setTimeout(() => {
+  console.error('timed out');
+  process.exit(1);
+}, 15_000).unref();
+
+const relay = createRelay({
+  region: 'us-east-1',
+  store: new MemoryStore({ region: 'us-east-1' }),
+  anonymous: true,
+  logger: pino({ level: 'silent' }),
+});
+const { url } = await relay.listen(0);
+
+const alice = createClient({ relays: [url], persistence: 'memory', dbName: 'likes-alice' });
+const bob = createClient({ relays: [url], persistence: 'memory', dbName: 'likes-bob' });
+const aliceLikes = alice.counter('likes:post-42');
+const bobLikes = bob.counter('likes:post-42');
+await Promise.all([aliceLikes.loaded, bobLikes.loaded]);
+
+aliceLikes.increment(); // alice likes the post
+bobLikes.increment(); // so does bob…
+await bob.flush('relay'); // (every write so far is acknowledged by the relay)
+bobLikes.decrement(); // …then changes his mind
+
+// Both converge on the same count, whatever order the relay delivered the deltas in.
+console.log(`alice sees ${await until(aliceLikes, (n) => n === 1)} like`);
+console.log(`bob sees ${await until(bobLikes, (n) => n === 1)} like`);
+
+// Offline, writes keep working; they wait in the outbox and sync on reconnection.
+bob.setOnline(false);
+bobLikes.increment();
+aliceLikes.increment();
+console.log(`offline: alice ${aliceLikes.value}, bob ${bobLikes.value}`);
+bob.setOnline(true);
+console.log(
+  `online again: alice ${await until(aliceLikes, (n) => n === 3)}, bob ${await until(bobLikes, (n) => n === 3)}`,
+);
+
+await Promise.all([alice.close(), bob.close()]);
+await relay.close();
+
+/** Resolves with the handle's value once `ok(value)` holds. */
+function until(handle, ok) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!ok(handle.value)) return;
+      stop();
+      resolve(handle.value);
+    };
+    const stop = handle.subscribe(check);
+    check();
+  });
+}
+// expect: alice sees 1 like
+// expect: bob sees 1 like
+// expect: offline: alice 2, bob 2
+// expect: online again: alice 3, bob 3

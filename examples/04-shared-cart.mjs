@@ -1,0 +1,70 @@
+// A shopping cart shared by two devices: an OR-Map from item to PN-Counter (the quantity).
+// Quantities from both devices add up; removing a line removes what the remover had seen.
+
+import { createClient } from '@helios/client';
+import { PNCounter } from '@helios/core';
+import { createRelay, MemoryStore } from '@helios/server';
+import { pino } from 'pino';
+
+setTimeout(() => {
+  console.error('timed out');
+  process.exit(1);
+}, 15_000).unref();
+
+const relay = createRelay({
+  region: 'eu-central-1',
+  store: new MemoryStore({ region: 'eu-central-1' }),
+  anonymous: true,
+  logger: pino({ level: 'silent' }),
+});
+const { url } = await relay.listen(0);
+
+const phone = createClient({ relays: [url], persistence: 'memory', dbName: 'cart-phone' });
+const laptop = createClient({ relays: [url], persistence: 'memory', dbName: 'cart-laptop' });
+// `crdtMap(id, valueType)`: each key holds a CRDT of `valueType`, here a counter.
+const phoneCart = phone.crdtMap('cart:user-7', PNCounter);
+const laptopCart = laptop.crdtMap('cart:user-7', PNCounter);
+await Promise.all([phoneCart.loaded, laptopCart.loaded]);
+
+/** Adds `n` of `item`: `update` runs a PN-Counter mutator on that key's counter. */
+const add = (cart, item, n) => cart.update(item, (line, me) => PNCounter.increment(line, me, n));
+const show = (cart) => JSON.stringify(Object.fromEntries([...cart.value].sort()));
+
+add(phoneCart, 'espresso-beans', 2);
+add(laptopCart, 'espresso-beans', 1); // concurrent with the phone's: both count
+add(laptopCart, 'milk-frother', 1);
+await until(phoneCart, (cart) => cart.size === 2 && cart.get('espresso-beans') === 3);
+await until(laptopCart, (cart) => cart.get('espresso-beans') === 3);
+console.log(`phone:  ${show(phoneCart)}`);
+console.log(`laptop: ${show(laptopCart)}`);
+
+// Offline, the phone removes the frother while the laptop raises its quantity. The remove
+// drops only what the phone had seen (quantity 1); the laptop's raise was unseen, so the line
+// survives with the quantity the laptop had (2). A remove never swallows an unseen increment.
+phone.setOnline(false);
+phoneCart.remove('milk-frother');
+add(laptopCart, 'milk-frother', 1);
+await laptop.flush('relay');
+phone.setOnline(true);
+await until(phoneCart, (cart) => cart.get('milk-frother') === 2);
+await until(laptopCart, (cart) => cart.get('milk-frother') === 2);
+console.log(`after remove ∥ increment: ${show(phoneCart)} = ${show(laptopCart)}`);
+
+await Promise.all([phone.close(), laptop.close()]);
+await relay.close();
+
+/** Resolves with the handle's value once `ok(value)` holds. */
+function until(handle, ok) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!ok(handle.value)) return;
+      stop();
+      resolve(handle.value);
+    };
+    const stop = handle.subscribe(check);
+    check();
+  });
+}
+// expect: phone:  {"espresso-beans":3,"milk-frother":1}
+// expect: laptop: {"espresso-beans":3,"milk-frother":1}
+// expect: after remove ∥ increment: {"espresso-beans":3,"milk-frother":2} = {"espresso-beans":3,"milk-frother":2}
