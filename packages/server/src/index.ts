@@ -16,5 +16,6 @@ export { DEFAULT_LIMITS } from './options.js';
 export { createRelay, type Relay } from './relay.js';
 export type { PeerAuth } from './relay-node.js';
 export { MemoryStore } from './store/memory-store.js';
+export { PostgresStore } from './store/postgres-store.js';
 export * from './store/relay-store.js';
 export { SqliteStore } from './store/sqlite-store.js';

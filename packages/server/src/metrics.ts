@@ -61,7 +61,7 @@ export class RelayMetrics {
     });
     this.peerLagEntries = new Gauge({
       name: 'helios_peer_replication_lag_entries',
-      help: 'Feed entries committed here and not yet acknowledged by the peer',
+      help: 'Feed entries sent to the peer and not yet acknowledged by it (the window in flight)',
       labelNames: ['peer'],
       registers,
     });

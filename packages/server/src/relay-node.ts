@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   createServer,
   type Server as HttpServer,
@@ -47,6 +47,14 @@ export interface PeerAuth {
   readonly peer: string;
   readonly relayId: string;
   readonly token?: string;
+}
+
+/** Compares secrets in constant time, so response timing does not leak the peer token. */
+function sameSecret(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Cross-node messages (Redis adapter `serverSideEmit`) when a region runs several nodes. */
@@ -134,6 +142,15 @@ export class RelayNode {
     this.io = new Server(this.http, {
       maxHttpBufferSize: this.limits.maxMessageBytes,
       cors: origins === '*' ? { origin: true } : { origin: origins ? [...origins] : false },
+      // CORS covers HTTP long-polling only; a browser's WebSocket upgrade is checked here. A
+      // request without an Origin header does not come from a browser page (Node clients, peers).
+      allowRequest: (req, callback) => {
+        const origin = req.headers.origin;
+        callback(
+          null,
+          origin === undefined || origins === '*' || (origins?.includes(origin) ?? false),
+        );
+      },
       serveClient: false,
       pingInterval: 10_000,
       pingTimeout: 10_000,
@@ -182,7 +199,7 @@ export class RelayNode {
     }
     if (typeof auth.peer === 'string') {
       const expected = this.#options.peerToken;
-      if (expected !== undefined && auth.token !== expected) {
+      if (expected !== undefined && !sameSecret(auth.token, expected)) {
         throw new RelayError('unauthenticated', 'wrong peer token');
       }
       if (expected === undefined && !this.#options.anonymous) {

@@ -200,6 +200,27 @@ describe('relay: bad input', () => {
     });
   });
 
+  it('refuses browser WebSocket connections from origins outside the CORS allow-list', async () => {
+    const { url } = await startRelay({ corsOrigins: ['https://shop.example'] });
+    const { io } = await import('socket.io-client');
+    const connect = (origin: string) => {
+      const s = io(url, {
+        auth: { protocol: 1, replicas: [] },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        extraHeaders: { origin },
+      });
+      open.push(s);
+      return new Promise<string>((resolve) => {
+        s.once('connect', () => resolve('connected'));
+        s.once('connect_error', () => resolve('refused'));
+      });
+    };
+    expect(await connect('https://evil.example')).toBe('refused');
+    expect(await connect('https://shop.example')).toBe('connected');
+  });
+
   it('refuses an unsupported protocol version at the handshake', async () => {
     const { url } = await startRelay();
     const { io } = await import('socket.io-client');
