@@ -25,7 +25,7 @@ import { pack, unpack } from 'msgpackr';
 import * as Y from 'yjs';
 import { toPlain } from './plain.mjs';
 import { median, percentile } from './stats.mjs';
-import { collectGarbage, medianTimes, opsPerSec } from './timing.mjs';
+import { collectGarbage, medianTimes, opsPerSec, useCpuClock } from './timing.mjs';
 
 /**
  * One line of results. `ratio` is always oriented so that above 1 means Helios is better:
@@ -40,6 +40,7 @@ import { collectGarbage, medianTimes, opsPerSec } from './timing.mjs';
  *   ratio?: number,
  *   goal?: string,
  *   goalMet?: boolean,
+ *   clock?: 'cpu',
  *   note?: string,
  * }} Result
  */
@@ -717,12 +718,14 @@ function codec(cfg, log, deltas) {
 export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec'];
 
 /**
- * Runs the named sections in this process.
- * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[] }} opts
+ * Runs the named sections in this process; with `cpuTime`, runs are timed by CPU time (see
+ * `useCpuClock`) and the results say so.
+ * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[], cpuTime?: boolean }} opts
  * @returns {Result[]}
  */
-export function runSections({ quick, log, only = SECTIONS }) {
+export function runSections({ quick, log, only = SECTIONS, cpuTime = false }) {
   const cfg = quick ? QUICK : FULL;
+  if (cpuTime) useCpuClock();
   const wanted = (/** @type {string} */ name) => only.includes(name);
   /** @type {Result[]} */
   const results = [];
@@ -738,7 +741,11 @@ export function runSections({ quick, log, only = SECTIONS }) {
   if (d !== undefined && wanted('deltaBytes')) results.push(...d.rows);
   section('awSet', () => awSet(cfg, log));
   if (d !== undefined) section('codec', () => codec(cfg, log, d));
-  return results.map(rounded);
+  return results.map((r) => {
+    const out = rounded(r);
+    // Sizes and single-operation latencies do not depend on the clock of timed runs.
+    return cpuTime && r.unit !== 'B' && r.unit !== 'µs' ? { ...out, clock: 'cpu' } : out;
+  });
 }
 
 const SECTION_ENTRY = fileURLToPath(new URL('./core-section.mjs', import.meta.url));
@@ -752,6 +759,8 @@ const SECTION_ENTRY = fileURLToPath(new URL('./core-section.mjs', import.meta.ur
  * @returns {Result[]}
  */
 export function runCore({ quick, log, only = SECTIONS }) {
+  // A flag of the core suite only, so it is read here rather than by the shared runner.
+  const cpuTime = process.argv.includes('--cpu-time');
   const load = loadavg()[0] ?? 0;
   if (load > availableParallelism() / 2) {
     log(
@@ -764,7 +773,13 @@ export function runCore({ quick, log, only = SECTIONS }) {
     log(`section ${name}`);
     const child = spawnSync(
       process.execPath,
-      ['--expose-gc', SECTION_ENTRY, name, ...(quick ? ['--quick'] : [])],
+      [
+        '--expose-gc',
+        SECTION_ENTRY,
+        name,
+        ...(quick ? ['--quick'] : []),
+        ...(cpuTime ? ['--cpu-time'] : []),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
     if (child.status !== 0) {

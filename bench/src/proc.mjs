@@ -3,7 +3,7 @@
  * its CPU time and peak RSS from /proc, and make sure it dies with the benchmark.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every Linux we run on). */
@@ -11,6 +11,8 @@ const CLK_TCK = 100;
 
 /** Every child started here, so an exit or a signal can kill whatever is left. */
 const live = new Set();
+/** Temporary directories to remove on exit, even when a signal cut the run short. */
+const scratch = new Set();
 
 function killAll() {
   for (const child of live) {
@@ -20,6 +22,16 @@ function killAll() {
       // Already gone.
     }
   }
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes `dir` when this process exits (however it exits), unless `forget` was called first.
+ * @param {string} dir
+ */
+export function removeOnExit(dir) {
+  scratch.add(dir);
+  return { forget: () => scratch.delete(dir) };
 }
 process.once('exit', killAll);
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {

@@ -49,6 +49,9 @@ export class LoadStats {
   replicated = 0;
   /** @type {string[]} */
   errors = [];
+  /** Connections lost during the run (reasons); a lost client stops acking and receiving. */
+  /** @type {string[]} */
+  disconnects = [];
   /** When set, push→ack and push→other-client latencies (ms) are recorded. */
   timing = false;
   /** @type {number[]} */
@@ -103,6 +106,12 @@ export class HeliosClient {
       timeout: 30_000,
     });
     this.socket.on('h', (/** @type {Uint8Array} */ payload) => this.#receive(payload));
+    this.closing = false;
+    this.lost = false;
+    this.socket.on('disconnect', (reason) => {
+      this.lost = true;
+      if (!this.closing) stats.disconnects.push(reason);
+    });
   }
 
   /** @param {Uint8Array} bytes */
@@ -110,13 +119,19 @@ export class HeliosClient {
     const kind = bytes[1];
     const stats = this.stats;
     if (kind === DELTA) {
-      stats.fanout++;
-      if (!stats.timing) return;
       const now = performance.now();
-      const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-      const at = stats.inFlight.get(key);
-      if (at === undefined) stats.unmatched++;
-      else stats.fanoutMs.push(now - at);
+      const m = /** @type {import('@helios/core').DeltaEvent} */ (decodeMessage(bytes));
+      // Count the other writers' deltas this message delivers (a joined delta may carry several).
+      let delivered = 0;
+      for (const dot of Cart.liveDots(Cart.decode(m.delta)).dots()) {
+        if (dot.replica === this.replica) continue;
+        delivered++;
+        if (!stats.timing) continue;
+        const at = stats.inFlight.get(`${dot.replica}:${dot.seq}`);
+        if (at !== undefined) stats.fanoutMs.push(now - at);
+      }
+      stats.fanout += delivered;
+      if (stats.timing && delivered === 0) stats.unmatched++;
       return;
     }
     if (kind === REPLICATED) {
@@ -204,10 +219,12 @@ export class HeliosClient {
     const message = encodeMessage({ kind: 'push', entries });
     const at = performance.now();
     if (stats.timing) {
-      // The relay forwards a delta as `{ kind: 'delta', doc, delta }` with the pushed bytes.
+      // The relay joins the deltas of one group commit per document into one `delta` message,
+      // so a write is recognised in what arrives by the dot it minted, not by its bytes.
       for (const e of entries) {
-        const key = Buffer.from(encodeMessage({ kind: 'delta', doc, delta: e.delta }));
-        stats.inFlight.set(key.toString('latin1'), at);
+        for (const dot of Cart.liveDots(Cart.decode(e.delta)).dots()) {
+          stats.inFlight.set(`${dot.replica}:${dot.seq}`, at);
+        }
       }
     }
     // The relay acks a push's entries together: the last id stands for the push.
@@ -218,6 +235,7 @@ export class HeliosClient {
   }
 
   close() {
+    this.closing = true;
     this.socket.close();
   }
 }
@@ -263,6 +281,12 @@ export class YjsClient {
     this.ws = new WebSocket(`${url}/${doc}`, { perMessageDeflate: false });
     this.ws.on('message', (/** @type {Buffer} */ data) => this.#receive(data));
     this.ws.on('error', (err) => stats.errors.push(String(err)));
+    this.closing = false;
+    this.lost = false;
+    this.ws.on('close', (code) => {
+      this.lost = true;
+      if (!this.closing) stats.disconnects.push(`close ${code}`);
+    });
   }
 
   /** @param {Buffer} data */
@@ -340,6 +364,7 @@ export class YjsClient {
   }
 
   close() {
+    this.closing = true;
     this.ws.terminate();
     this.ydoc.destroy();
   }

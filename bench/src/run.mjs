@@ -9,6 +9,8 @@ import { markdownTable, textTable } from './table.mjs';
 const SUITES = {
   core: async () => (await import('./core.mjs')).runCore,
   relay: async () => (await import('./relay.mjs')).runRelay,
+  client: async () => (await import('./client.mjs')).runClient,
+  ...(await import('./mr/suites.mjs')).SUITES,
 };
 
 const args = process.argv.slice(2);

@@ -33,6 +33,7 @@ import { CommitQueue } from './commit-queue.js';
 import { conflictsAfterMerge } from './conflicts.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
+import { FanOut } from './fan-out.js';
 import { FeedStream } from './feed-stream.js';
 import { RelayMetrics } from './metrics.js';
 import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
@@ -102,6 +103,9 @@ export class RelayNode {
   #releaseTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #peerRegions: readonly string[];
   readonly #replicated: ReplicatedNotifier;
+  readonly #fanOut: FanOut;
+  /** Replica id → owning user, as stored (bindings are permanent, so caching is safe). */
+  readonly #replicaOwners = new Map<string, string>();
   #replicating: Promise<void> = Promise.resolve();
   #closing = false;
 
@@ -132,6 +136,11 @@ export class RelayNode {
     }
     this.#shared = options.redisUrl !== undefined;
     this.#peerRegions = (options.peers ?? []).map((p) => p.region);
+    this.#fanOut = new FanOut((doc, delta, except) => {
+      const room = this.io.to(roomOf(doc.id));
+      const target = except ? room.except(except) : room;
+      this.metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta }));
+    });
     this.#replicated = new ReplicatedNotifier((doc, dots) => {
       this.docs.peek(doc)?.replicated.join(dots);
       this.metrics.bytesOut.inc(send(this.io.to(roomOf(doc)), { kind: 'replicated', doc, dots }));
@@ -234,7 +243,13 @@ export class RelayNode {
           'replica ids are non-empty strings of up to 64 characters',
         );
       }
-      const owner = await this.#options.store.claimReplica(replica, user.id);
+      // Bindings never change once made: remember them, so a reconnect costs no durable write.
+      let owner = this.#replicaOwners.get(replica);
+      if (owner === undefined) {
+        owner = await this.#options.store.claimReplica(replica, user.id);
+        if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
+        this.#replicaOwners.set(replica, owner);
+      }
       if (owner !== user.id) {
         throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
       }
@@ -324,6 +339,7 @@ export class RelayNode {
           this.#committed(
             doc,
             [{ seq: seq!, doc: doc.id, delta: bytes, origin: this.region }],
+            [delta],
             originSocket,
           );
           return seq!;
@@ -340,6 +356,7 @@ export class RelayNode {
   /** Merges a batch of a peer's feed, durably with the cursor that records it. */
   async applyFromPeer(peer: string, entries: readonly StoredChange[]): Promise<void> {
     const changes: StoredChange[] = [];
+    const decoded: AnyCrdtState[] = [];
     for (const entry of entries) {
       let type: AnyCrdtType;
       let state: AnyCrdtState;
@@ -359,6 +376,7 @@ export class RelayNode {
       }
       this.#merge(doc, state);
       changes.push({ ...entry, origin: peer });
+      decoded.push(state);
     }
     const last = entries[entries.length - 1];
     if (last === undefined) return;
@@ -376,7 +394,7 @@ export class RelayNode {
     changes.forEach((change, i) => {
       const doc = this.docs.peek(change.doc);
       this.metrics.deltasMerged.inc({ type: doc?.type.name ?? 'unknown', origin: peer });
-      if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], undefined);
+      if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], [decoded[i]!], undefined);
     });
   }
 
@@ -401,17 +419,16 @@ export class RelayNode {
   #committed(
     doc: RelayDocument,
     changes: readonly StoredChange[],
+    deltas: readonly AnyCrdtState[],
     originSocket: string | undefined,
   ): void {
-    for (const change of changes) {
+    changes.forEach((change, i) => {
       // With several nodes, seqs are shared: another node may hold a lower seq this one has not
       // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
       if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
-      const room = this.io.to(roomOf(doc.id));
-      const target = originSocket ? room.except(originSocket) : room;
-      this.metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta: change.delta }));
-    }
+      this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
+    });
     if (this.#shared) {
       const wire: NodeChange[] = changes.map((c) => ({
         seq: c.seq,

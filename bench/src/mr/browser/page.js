@@ -1,0 +1,167 @@
+/**
+ * The browser benchmark page, bundled by Vite with @helios/client (IndexedDB persistence, tab
+ * sync over BroadcastChannel, a relay connection). Two tabs of one profile open it: the writer
+ * times each write to its own listener and to the IndexedDB commit (receipt level `local`), the
+ * other tab timestamps the moment each write shows there.
+ */
+import { createClient } from '@helios/client';
+
+/** Absolute high-resolution time, comparable across tabs up to a clock offset (measured). */
+const abs = () => performance.timeOrigin + performance.now();
+
+/** @type {import('@helios/client').HeliosClient | undefined} */
+let client;
+/** @type {import('@helios/client').LWWMapHandle<number> | undefined} */
+let map;
+/** Arrival of each value in this tab (the other tab's role). @type {[number, number][]} */
+const arrivals = [];
+const acks = new BroadcastChannel('bench-ack');
+const clock = new BroadcastChannel('bench-clock');
+
+const bench = {
+  /** Opens the client and the benchmark document; the reader starts recording. */
+  async open(/** @type {{ relay: string, dbName: string, role: 'writer' | 'reader' }} */ o) {
+    client = createClient({ relays: [o.relay], dbName: o.dbName });
+    await client.ready;
+    map = /** @type {import('@helios/client').LWWMapHandle<number>} */ (client.lwwMap('bench'));
+    await map.loaded;
+    if (o.role === 'reader') {
+      let last = -1;
+      map.subscribe(() => {
+        const v = /** @type {number | undefined} */ (map?.get('k'));
+        if (typeof v === 'number' && v > last) {
+          const t = abs();
+          for (let s = last + 1; s <= v; s++) arrivals.push([s, t]);
+          last = v;
+          acks.postMessage(v);
+        }
+      });
+      // The clock probe: answer at once with this tab's time.
+      clock.onmessage = (e) => clock.postMessage({ k: e.data.k, t: abs() });
+    }
+    return {
+      storage: client.status.storage.kind,
+      isolated: globalThis.crossOriginIsolated === true,
+      userAgent: navigator.userAgent,
+    };
+  },
+
+  /**
+   * NTP-style offset of the reader's clock against this tab's, from the fastest of `n` round
+   * trips over a bare BroadcastChannel (whose one-way time is reported too).
+   */
+  async clockOffset(n = 200) {
+    let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
+    /** @type {number[]} */
+    const rtts = [];
+    for (let k = 0; k < n; k++) {
+      const t0 = abs();
+      const reply = await new Promise((resolve) => {
+        clock.onmessage = (e) => {
+          if (e.data.k === k) resolve(e.data);
+        };
+        clock.postMessage({ k });
+      });
+      const t1 = abs();
+      const rtt = t1 - t0;
+      rtts.push(rtt);
+      if (rtt < best.rtt)
+        best = { rtt, offset: /** @type {{ t: number }} */ (reply).t - (t0 + t1) / 2 };
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    clock.onmessage = null;
+    rtts.sort((a, b) => a - b);
+    return { offsetMs: best.offset, minRttMs: best.rtt, medianRttMs: rtts[rtts.length >> 1] };
+  },
+
+  /**
+   * `n` writes, each after the previous one showed in the other tab (or 2 s passed), with a
+   * random 5–15 ms pause: write → listener, write → IndexedDB commit, and the write's
+   * absolute start time (for the other tab's arrival).
+   */
+  async write(/** @type {{ from: number, n: number }} */ o) {
+    const m = /** @type {import('@helios/client').LWWMapHandle<number>} */ (map);
+    /** @type {{ seq: number, t0: number, visible: number, local: number }[]} */
+    const out = [];
+    for (let seq = o.from; seq < o.from + o.n; seq++) {
+      const rec = { seq, t0: 0, visible: Number.NaN, local: Number.NaN };
+      const shownThere = new Promise((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        acks.onmessage = (e) => {
+          if (e.data >= seq) {
+            clearTimeout(timer);
+            resolve(undefined);
+          }
+        };
+      });
+      const unsubscribe = m.subscribe(() => {
+        if (Number.isNaN(rec.visible) && m.get('k') === seq) rec.visible = performance.now();
+      });
+      rec.t0 = abs();
+      const start = performance.now();
+      const receipt = m.set('k', seq);
+      const committed = new Promise((resolve) => {
+        const off = receipt.subscribe((level) => {
+          if (Number.isNaN(rec.local) && level !== 'pending') {
+            rec.local = performance.now();
+            resolve(undefined);
+          }
+        });
+        if (receipt.level !== 'pending') {
+          off();
+          rec.local = performance.now();
+          resolve(undefined);
+        }
+      });
+      unsubscribe();
+      await committed;
+      await shownThere;
+      out.push({
+        seq,
+        t0: rec.t0,
+        visible: rec.visible - start,
+        local: rec.local - start,
+      });
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+    }
+    acks.onmessage = null;
+    return out;
+  },
+
+  /**
+   * The baseline: `n` bare IndexedDB transactions of one `add` each (a 40-byte record, the
+   * size of a delta), paced like the writes: what the browser's storage costs without Helios.
+   */
+  async bareIdb(/** @type {number} */ n) {
+    /** @type {IDBDatabase} */
+    const db = await new Promise((resolve, reject) => {
+      const req = indexedDB.open('bare-bench', 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('log', { autoIncrement: true });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    /** @type {number[]} */
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      const start = performance.now();
+      await new Promise((resolve, reject) => {
+        const tx = db.transaction('log', 'readwrite');
+        tx.objectStore('log').add({ doc: 'bench', delta: new Uint8Array(40) });
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+      });
+      out.push(performance.now() - start);
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+    }
+    db.close();
+    return out;
+  },
+
+  arrivals: () => arrivals.slice(),
+
+  async close() {
+    await client?.close();
+  },
+};
+
+Object.assign(globalThis, { heliosBench: bench });

@@ -1,0 +1,370 @@
+/**
+ * The five regional relays of the multi-region benchmarks, as separate processes of the real
+ * CLI with the inter-region latencies of config/regions.json injected on their peer links
+ * (`--rtt-file`), plus the single servers of the side-by-side runs (a Helios relay without
+ * peers, y-websocket's server). Every child process started here is killed when this process
+ * exits, whichever way it exits.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { oneWayMs, REGIONS, RTT_FILE } from '../../../apps/demo-cart/scripts/regions.mjs';
+import { startRelays } from '../../../apps/demo-cart/scripts/relays.mjs';
+import { startProxy } from './tcp-proxy.mjs';
+
+export { oneWayMs, REGIONS };
+
+const require = createRequire(import.meta.url);
+const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
+const YWS_SERVER = join(dirname(require.resolve('y-websocket/package.json')), 'bin', 'server.cjs');
+
+// ─── child processes: none survives us ─────────────────────────────────────────────────────
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const live = new Set();
+
+function killAll() {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+}
+process.once('exit', killAll);
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/** @param {import('node:child_process').ChildProcess} child */
+function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** @param {import('node:child_process').ChildProcess} child */
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone.
+ * @param {import('node:child_process').ChildProcess} child
+ */
+export function stopChild(child, graceMs = 5000) {
+  if (exited(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** SIGKILL; resolves once the child is gone. */
+function killChild(/** @type {import('node:child_process').ChildProcess} */ child) {
+  if (exited(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve(undefined));
+    child.kill('SIGKILL');
+  });
+}
+
+// ─── ports ─────────────────────────────────────────────────────────────────────────────────
+
+/** @param {number} port */
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A free loopback port chosen by the OS. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The first of `count` consecutive free ports at or above `from` (relays.mjs numbers them). */
+async function freeRange(count, from = 4800) {
+  for (let base = from; base < 60000; base += count) {
+    let ok = true;
+    for (let i = 0; i < count && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}
+
+// ─── a relay process ───────────────────────────────────────────────────────────────────────
+
+/**
+ * Starts `node <args>` and resolves when its output contains `ready`.
+ * @param {string[]} args
+ * @param {string} ready
+ * @param {{ env?: NodeJS.ProcessEnv, log?: (line: string) => void, timeoutMs?: number }} [opts]
+ */
+function startProcess(args, ready, opts = {}) {
+  const child = track(
+    spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    }),
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args[0]} did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`));
+    }, opts.timeoutMs ?? 20_000);
+    const onData = (/** @type {Buffer} */ chunk) => {
+      const text = chunk.toString();
+      out = (out + text).slice(-8000);
+      for (const line of text.split('\n')) if (line.trim()) opts.log?.(line);
+      if (out.includes(ready)) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(child);
+      }
+    };
+    const onExit = (/** @type {number | null} */ code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args[1] ?? args[0]} exited with ${code}:\n${out}`));
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * The CLI arguments of one relay, as apps/demo-cart/scripts/relays.mjs gives them, except that
+ * each peer URL is the caller's (a proxy it can cut).
+ * @param {{ region: string, port: number, db: string, peers: [string, string][], latency: boolean }} o
+ */
+function relayArgs({ region, port, db, peers, latency }) {
+  return [
+    CLI,
+    '--region',
+    region,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db',
+    db,
+    '--anonymous',
+    '--cors',
+    '*',
+    '--peer-token',
+    'helios-demo',
+    '--log-level',
+    'warn',
+    ...(latency ? ['--rtt-file', RTT_FILE] : []),
+    ...peers.flatMap(([peer, url]) => ['--peer', `${peer}=${url}`]),
+  ];
+}
+
+// ─── the five regions ──────────────────────────────────────────────────────────────────────
+
+/**
+ * @typedef {{
+ *   regions: readonly string[],
+ *   dataDir: string,
+ *   url(region: string): string,
+ *   port(region: string): number,
+ *   isUp(region: string): boolean,
+ *   kill(region: string): Promise<void>,
+ *   restart(region: string): Promise<void>,
+ *   partition(region: string): void,
+ *   heal(region: string): void,
+ *   partitioned(region: string): boolean,
+ *   stop(): Promise<void>,
+ * }} Cluster
+ */
+
+/**
+ * Starts the five relays.
+ *
+ * Without `partitionable`, this is exactly the demo's `startRelays` (relays.mjs): every relay
+ * dials its peers' ports directly. With it, each directed peer link (relay A pulling B's feed)
+ * dials a proxy of its own in front of B, so that a region can be cut off from the others while
+ * its clients still reach it: relays.mjs wires peer URLs to the relays' own ports, so it cannot
+ * do that, and this launcher passes the same arguments with the proxies' URLs instead.
+ *
+ * @param {{ partitionable?: boolean, latency?: boolean, log?: (line: string) => void }} [opts]
+ * @returns {Promise<Cluster>}
+ */
+export async function startCluster({ partitionable = false, latency = true, log } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'helios-mr-bench-'));
+  /** @type {Map<string, import('node:child_process').ChildProcess>} */
+  const children = new Map();
+  /** @type {Map<string, number>} */
+  const ports = new Map();
+  /** Directed links `${puller}>${served}` → proxy. */
+  /** @type {Map<string, import('./tcp-proxy.mjs').TcpProxy>} */
+  const links = new Map();
+  /** @type {Set<string>} */
+  const cutOff = new Set();
+  /** @type {(region: string) => Promise<void>} */
+  let launch;
+
+  try {
+    if (!partitionable) {
+      const basePort = await freeRange(REGIONS.length);
+      REGIONS.forEach((r, i) => {
+        ports.set(r, basePort + i);
+      });
+      launch = async (region) => {
+        const [relay] = await startRelays({
+          dataDir,
+          basePort,
+          latency,
+          only: [region],
+          ...(log ? { log } : {}),
+        });
+        children.set(region, track(/** @type {NonNullable<typeof relay>} */ (relay).child));
+      };
+    } else {
+      for (const r of REGIONS) ports.set(r, await freePort());
+      for (const puller of REGIONS) {
+        for (const served of REGIONS) {
+          if (puller === served) continue;
+          links.set(
+            `${puller}>${served}`,
+            await startProxy(/** @type {number} */ (ports.get(served))),
+          );
+        }
+      }
+      launch = async (region) => {
+        const args = relayArgs({
+          region,
+          port: /** @type {number} */ (ports.get(region)),
+          db: join(dataDir, `${region}.sqlite`),
+          latency,
+          peers: REGIONS.filter((r) => r !== region).map((peer) => [
+            peer,
+            /** @type {import('./tcp-proxy.mjs').TcpProxy} */ (links.get(`${region}>${peer}`)).url,
+          ]),
+        });
+        const child = await startProcess(args, 'listening on', {
+          log: (line) => log?.(`[${region}] ${line}`),
+        });
+        children.set(region, child);
+      };
+    }
+    await Promise.all(REGIONS.map((r) => launch(r)));
+  } catch (err) {
+    await Promise.all([...children.values()].map(killChild));
+    for (const p of links.values()) await p.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  /** @param {string} region */
+  const portOf = (region) => {
+    const port = ports.get(region);
+    if (port === undefined) throw new Error(`unknown region ${region}`);
+    return port;
+  };
+
+  return {
+    regions: REGIONS,
+    dataDir,
+    url: (region) => `http://127.0.0.1:${portOf(region)}`,
+    port: portOf,
+    isUp: (region) => {
+      const child = children.get(region);
+      return child !== undefined && !exited(child);
+    },
+    async kill(region) {
+      const child = children.get(region);
+      if (child) await killChild(child);
+    },
+    async restart(region) {
+      const child = children.get(region);
+      if (child && !exited(child)) throw new Error(`${region} is still running`);
+      await launch(region);
+    },
+    partition(region) {
+      if (!partitionable) throw new Error('start the cluster with partitionable: true');
+      cutOff.add(region);
+      for (const [key, proxy] of links) if (key.split('>').includes(region)) proxy.cut();
+    },
+    heal(region) {
+      cutOff.delete(region);
+      for (const [key, proxy] of links) {
+        const ends = key.split('>');
+        // A link stays down while either of its ends is still cut off.
+        if (ends.includes(region) && !ends.some((r) => cutOff.has(r))) proxy.heal();
+      }
+    },
+    partitioned: (region) => cutOff.has(region),
+    async stop() {
+      await Promise.all([...children.values()].map((c) => stopChild(c)));
+      for (const p of links.values()) await p.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ─── single servers for the side-by-side runs ──────────────────────────────────────────────
+
+/**
+ * One Helios relay without peers (same CLI and storage as the regional relays).
+ * @returns {Promise<{ url: string, port: number, pid: number, stop(): Promise<void> }>}
+ */
+export async function startSingleRelay(region = 'us-east-1') {
+  const dataDir = mkdtempSync(join(tmpdir(), 'helios-mr-single-'));
+  const port = await freePort();
+  const child = await startProcess(
+    relayArgs({ region, port, db: join(dataDir, 'relay.sqlite'), peers: [], latency: false }),
+    'listening on',
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: /** @type {number} */ (child.pid),
+    async stop() {
+      await stopChild(child);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * y-websocket's own server (`bin/server.cjs`: `ws` + `setupWSConnection` of `bin/utils`), in
+ * memory (no YPERSISTENCE), as its README runs it.
+ * @returns {Promise<{ url: string, port: number, pid: number, stop(): Promise<void> }>}
+ */
+export async function startYWebsocket() {
+  const port = await freePort();
+  const child = await startProcess([YWS_SERVER], 'running at', {
+    env: { HOST: '127.0.0.1', PORT: String(port) },
+  });
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    pid: /** @type {number} */ (child.pid),
+    stop: () => stopChild(child),
+  };
+}

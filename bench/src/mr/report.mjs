@@ -1,0 +1,477 @@
+/**
+ * Writes the figures of the latest runs into docs/benchmarks.md (between its
+ * `<!-- gen:name -->` … `<!-- /gen:name -->` markers; the prose around them is hand-written)
+ * and draws docs/benchmarks/*.svg. `npm run bench -- docs`. A suite's full-run file is used
+ * when it exists, else its quick-run file (and the page says so).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REGIONS } from './cluster.mjs';
+import { barChart, COLORS, faultTimeline, fmt } from './svg.mjs';
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const docsDir = join(benchDir, '..', 'docs');
+const chartsDir = join(docsDir, 'benchmarks');
+
+/**
+ * @typedef {import('../core.mjs').Result & { pair?: string, oneWayMs?: number, workload?: string }} Row
+ * @typedef {{ machine: Record<string, any>, date: string, mode: string, durationS: number, results: Row[], file: string }} Report
+ */
+
+/** @returns {Report | undefined} */
+function load(/** @type {string} */ suite) {
+  for (const name of [suite, `${suite}-quick`]) {
+    const path = join(benchDir, 'results', `${name}.json`);
+    if (existsSync(path))
+      return { ...JSON.parse(readFileSync(path, 'utf8')), file: `${name}.json` };
+  }
+  return undefined;
+}
+
+/** @param {Report | undefined} r @param {string} metric @param {string} [workload] */
+function find(r, metric, workload) {
+  return r?.results.find(
+    (x) => x.metric === metric && (workload === undefined || x.workload === workload),
+  );
+}
+
+const value = (/** @type {Row | undefined} */ x) =>
+  x === undefined ? '—' : `${fmt(x.value)} ${x.unit === '%' ? '%' : x.unit}`.replace(' %', ' %');
+
+const status = (/** @type {Row | undefined} */ x) =>
+  x?.goal === undefined ? '' : x.goalMet ? '**met**' : '**missed**';
+
+/** A compact table of rows, then each figure's method in a collapsible list. */
+function table(
+  /** @type {Row[]} */ rows,
+  /** @type {(r: Row) => string} */ label = (r) => `\`${r.metric}\``,
+) {
+  const lines = ['| figure | value | goal | |', '| --- | ---: | --- | --- |'];
+  for (const r of rows) {
+    const peer = r.peer
+      ? ` (${r.peer}: ${fmt(/** @type {number} */ (r.peerValue))} ${r.unit}, ratio ${fmt(/** @type {number} */ (r.ratio))}×)`
+      : '';
+    lines.push(`| ${label(r)} | ${value(r)}${peer} | ${r.goal ?? ''} | ${status(r)} |`);
+  }
+  const notes = rows.filter((r) => r.note).map((r) => `- ${label(r)}: ${r.note}`);
+  return `${lines.join('\n')}\n\n<details><summary>How each figure is taken</summary>\n\n${notes.join('\n')}\n\n</details>`;
+}
+
+const source = (/** @type {Report | undefined} */ r) =>
+  r === undefined
+    ? '_Not run yet._'
+    : `_From \`bench/results/${r.file}\` (${r.mode} run, ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${fmt(r.durationS)} s; load average ${r.machine.loadAverage1m} before, ${r.machine.loadAverage1mAfter} after)._`;
+
+/** @type {Record<string, (reports: Record<string, Report | undefined>) => string>} */
+const BLOCKS = {
+  machine(reports) {
+    const any = Object.values(reports).find((r) => r !== undefined);
+    if (!any) return '_No runs yet._';
+    const m = any.machine;
+    const chrome = /headless (Chrome\/[\d.]+)/.exec(
+      find(reports.browser, 'localWriteVisibleP50Ms')?.note ?? '',
+    )?.[1];
+    const pressure = Object.entries(reports)
+      .map(([name, r]) => [name, find(r, 'hostCpuPressurePct')?.value])
+      .filter(([, v]) => v !== undefined)
+      .map(([name, v]) => `${name} ${v}%`)
+      .join(', ');
+    return [
+      `| | |`,
+      `| --- | --- |`,
+      `| CPU | ${m.cpu}, ${m.cores} cores (\`os.cpus()\`) |`,
+      `| memory | ${m.memoryGiB} GiB |`,
+      `| OS | ${m.platform} |`,
+      `| Node | ${m.node} |`,
+      `| browser | ${chrome ? `Debian Chromium (${chrome}), headless` : 'Debian Chromium, headless'} |`,
+      `| disk | one virtual disk shared by the five relays' SQLite files (WAL, \`synchronous=FULL\`) |`,
+      `| other load | shared VM: other jobs ran during the runs. CPU pressure (\`/proc/pressure/cpu\` some avg60) at the end of each suite: ${pressure || 'n/a'} |`,
+    ].join('\n');
+  },
+
+  goals(reports) {
+    /** @type {[string, Row | undefined, string][]} */
+    const rows = [
+      ['1 · IndexedDB commit p99', find(reports.browser, 'localCommitP99Ms'), 'browser'],
+      ['1 · other tab p99', find(reports.browser, 'otherTabP99Ms'), 'browser'],
+      [
+        '2 · cross-region p99 − one-way delay (worst pair)',
+        find(reports.convergence, 'crossRegionP99OverOneWayMs'),
+        'convergence',
+      ],
+      [
+        '3 · delta vs full state, ten carts of 10',
+        find(reports.cart, 'deltaVsStateReductionPct', 'ten carts of 10 members'),
+        'cart',
+      ],
+      [
+        '3 · delta vs full state, one cart of 100',
+        find(reports.cart, 'deltaVsStateReductionPct', 'one cart of 100 members'),
+        'cart',
+      ],
+      [
+        '4 · increments lost, ten carts of 10',
+        find(reports.cart, 'incrementsLost', 'ten carts of 10 members'),
+        'cart',
+      ],
+      [
+        '4 · increments lost, one cart of 100',
+        find(reports.cart, 'incrementsLost', 'one cart of 100 members'),
+        'cart',
+      ],
+      ['5 · local writes refused', find(reports.faults, 'localWritesRefused'), 'faults'],
+      ['5 · writes acked within 5 s', find(reports.faults, 'ackedWithin5sPct'), 'faults'],
+      ['5 · acked writes lost', find(reports.faults, 'ackedLost'), 'faults'],
+      ['6 · relay deltas/s at 1k clients', find(reports.relay, 'relayDeltasPerSec'), 'relay'],
+      ['6 · relay push → ack p99', find(reports.relay, 'pushAckP99Ms'), 'relay'],
+    ];
+    const lines = ['| figure | metric | measured | goal | |', '| --- | --- | ---: | --- | --- |'];
+    for (const [label, r, suite] of rows) {
+      lines.push(
+        `| ${label} | \`${r?.metric ?? '—'}\` | ${value(r)} | ${r?.goal ?? ''} | ${status(r)} |`,
+      );
+      void suite;
+    }
+    return lines.join('\n');
+  },
+
+  browser(reports) {
+    const r = reports.browser;
+    if (!r) return source(r);
+    const g = (/** @type {string} */ name) => find(r, name)?.value ?? 0;
+    const bars = (/** @type {string} */ p50, /** @type {string} */ p99) => [
+      { label: 'p50', value: g(p50), color: COLORS.p50 },
+      { label: 'p99', value: g(p99), color: COLORS.p99 },
+    ];
+    chart(
+      'browser.svg',
+      barChart({
+        title: 'Local writes in Chromium',
+        subtitle:
+          'milliseconds from handle.set(); two tabs of one on-disk profile; lower is better',
+        unit: 'ms',
+        legend: [
+          { label: 'p50', color: COLORS.p50 },
+          { label: 'p99', color: COLORS.p99 },
+        ],
+        groups: [
+          {
+            label: 'value visible (listener)',
+            bars: bars('localWriteVisibleP50Ms', 'localWriteVisibleP99Ms'),
+          },
+          {
+            label: 'IndexedDB commit',
+            sub: 'receipt level "local"',
+            bars: bars('localCommitP50Ms', 'localCommitP99Ms'),
+            goal: { value: 2, label: 'goal: p99 ≤ 2 ms' },
+          },
+          {
+            label: 'visible in the other tab',
+            bars: bars('otherTabP50Ms', 'otherTabP99Ms'),
+            goal: { value: 5, label: 'goal: p99 ≤ 5 ms' },
+          },
+          {
+            label: 'bare IndexedDB transaction',
+            sub: 'baseline, no Helios',
+            bars: bars('bareIdbCommitP50Ms', 'bareIdbCommitP99Ms'),
+          },
+        ],
+      }),
+    );
+    return `![Local writes in Chromium: p50 and p99 per step, with goals](benchmarks/browser.svg)\n\n${source(r)}\n\n${table(r.results)}`;
+  },
+
+  convergence(reports) {
+    const r = reports.convergence;
+    if (!r) return source(r);
+    const pairs = [
+      ...new Set(r.results.filter((x) => x.pair).map((x) => /** @type {string} */ (x.pair))),
+    ];
+    const groups = pairs.map((pair) => {
+      const p50 = /** @type {Row} */ (
+        r.results.find((x) => x.pair === pair && x.metric === 'crossRegionP50Ms')
+      );
+      const p99 = /** @type {Row} */ (
+        r.results.find((x) => x.pair === pair && x.metric === 'crossRegionP99Ms')
+      );
+      const delay = /** @type {number} */ (p50.oneWayMs);
+      return {
+        label: pair.replace('↔', ' ↔ '),
+        bars: [
+          { label: 'injected one-way delay', value: delay, color: COLORS.delay },
+          { label: 'p50', value: p50.value, color: COLORS.p50 },
+          { label: 'p99', value: p99.value, color: COLORS.p99 },
+        ],
+        goal: { value: delay + 50, label: `goal: p99 ≤ ${fmt(delay + 50)} ms` },
+      };
+    });
+    const same50 = find(r, 'sameRegionP50Ms');
+    const same99 = find(r, 'sameRegionP99Ms');
+    if (same50 && same99) {
+      groups.unshift({
+        label: 'same region',
+        bars: [
+          { label: 'injected one-way delay', value: 0, color: COLORS.delay },
+          { label: 'p50', value: same50.value, color: COLORS.p50 },
+          { label: 'p99', value: same99.value, color: COLORS.p99 },
+        ],
+        goal: { value: 50, label: 'one-way delay 0 + 50 ms' },
+      });
+    }
+    chart(
+      'convergence.svg',
+      barChart({
+        title: 'Cross-region convergence: write → visible in the other region',
+        subtitle:
+          'milliseconds, both directions of each pair pooled; goal: p99 ≤ injected one-way delay + 50 ms',
+        unit: 'ms',
+        legend: [
+          { label: 'injected one-way delay', color: COLORS.delay },
+          { label: 'p50', color: COLORS.p50 },
+          { label: 'p99', color: COLORS.p99 },
+        ],
+        groups,
+      }),
+    );
+    const rows = r.results.filter((x) => x.metric !== 'crossRegionP50Ms');
+    return `![Cross-region convergence per region pair](benchmarks/convergence.svg)\n\n${source(r)}\n\n${table(rows, (x) => (x.pair ? `\`${x.metric}\` ${x.pair}` : `\`${x.metric}\``))}`;
+  },
+
+  'cart-bandwidth'(reports) {
+    const r = reports.cart;
+    if (!r) return source(r);
+    const workloads = [
+      ...new Set(
+        r.results.filter((x) => x.workload).map((x) => /** @type {string} */ (x.workload)),
+      ),
+    ];
+    chart(
+      'bandwidth.svg',
+      barChart({
+        title: 'Bytes per cart write: delta on the wire vs full state',
+        subtitle:
+          'bytes per write; red tick: 1% of the full state, the most a write may cost for the 99% goal',
+        unit: 'bytes',
+        log: true,
+        legend: [
+          { label: 'delta payload', color: COLORS.p50 },
+          { label: 'on the wire (all framing)', color: COLORS.p99 },
+          { label: 'full state', color: COLORS.delay },
+        ],
+        groups: workloads.map((w) => {
+          const state = find(r, 'cartFullStateBytes', w)?.value ?? 0;
+          return {
+            label: w,
+            sub: `${fmt(find(r, 'deltaVsStateReductionPct', w)?.value ?? 0)}% saved`,
+            bars: [
+              {
+                label: 'delta payload',
+                value: find(r, 'cartDeltaPayloadBytes', w)?.value ?? 0,
+                color: COLORS.p50,
+              },
+              {
+                label: 'on the wire',
+                value: find(r, 'cartWireBytesPerOp', w)?.value ?? 0,
+                color: COLORS.p99,
+              },
+              { label: 'full state', value: state, color: COLORS.delay },
+            ],
+            goal: { value: state / 100, label: '1% of the full state' },
+          };
+        }),
+      }),
+    );
+    const names = [
+      'cartWireBytesPerOp',
+      'cartWireBytesUpPerOp',
+      'cartWireBytesDownPerOp',
+      'cartDeltaPayloadBytes',
+      'cartFullStateBytes',
+      'deltaVsStateReductionPct',
+    ];
+    const rows = r.results.filter((x) => names.includes(x.metric));
+    return `![Bytes per write: delta vs full state](benchmarks/bandwidth.svg)\n\n${source(r)}\n\n${table(rows, (x) => `\`${x.metric}\` (${x.workload})`)}`;
+  },
+
+  'cart-conflicts'(reports) {
+    const r = reports.cart;
+    if (!r) return source(r);
+    const workloads = [
+      ...new Set(
+        r.results.filter((x) => x.workload).map((x) => /** @type {string} */ (x.workload)),
+      ),
+    ];
+    const share = (/** @type {string} */ metric, /** @type {string} */ w) => {
+      const m = /([\d.]+)% of/.exec(find(r, metric, w)?.note ?? '');
+      return m ? Number(m[1]) : 0;
+    };
+    const colors = [COLORS.p50, COLORS.p99];
+    chart(
+      'conflicts.svg',
+      barChart({
+        title: 'Concurrent writes to one key, and what became of them',
+        subtitle:
+          "% of each type's writes that had a concurrent write to the same item (no writer saw the other)",
+        unit: '% of writes',
+        legend: workloads.map((w, i) => ({
+          label: w,
+          color: /** @type {string} */ (colors[i % 2]),
+        })),
+        groups: [
+          {
+            label: 'PN-Counter quantities',
+            bars: workloads.map((w, i) => ({
+              label: w,
+              value: share('concurrentSameKeyWritesCounter', w),
+              color: /** @type {string} */ (colors[i % 2]),
+              text: `${fmt(share('concurrentSameKeyWritesCounter', w))}% · ${find(r, 'incrementsLost', w)?.value ?? '?'} increments lost`,
+            })),
+          },
+          {
+            label: 'LWW-Map variants',
+            bars: workloads.map((w, i) => ({
+              label: w,
+              value: share('concurrentSameKeyWritesLww', w),
+              color: /** @type {string} */ (colors[i % 2]),
+              text: `${fmt(share('concurrentSameKeyWritesLww', w))}% · ${find(r, 'lwwUpdatesLost', w)?.value ?? '?'} updates lost to a later concurrent write`,
+            })),
+          },
+          {
+            label: 'MV-Register notes',
+            bars: workloads.map((w, i) => ({
+              label: w,
+              value: share('concurrentSameKeyWritesMv', w),
+              color: /** @type {string} */ (colors[i % 2]),
+              text: `${fmt(share('concurrentSameKeyWritesMv', w))}% · ${find(r, 'mvSiblingsCreated', w)?.value ?? '?'} siblings kept for the app`,
+            })),
+          },
+        ],
+        width: 860,
+        right: 300,
+      }),
+    );
+    const names = [
+      'cartWrites',
+      'concurrentSameKeyWritesCounter',
+      'concurrentSameKeyWritesLww',
+      'concurrentSameKeyWritesMv',
+      'lwwUpdatesLost',
+      'mvSiblingsCreated',
+      'incrementsLost',
+      'cartConvergeMs',
+    ];
+    const rows = r.results.filter((x) => names.includes(x.metric));
+    return `![Concurrent same-key writes per type and their outcome](benchmarks/conflicts.svg)\n\n${source(r)}\n\n${table(rows, (x) => `\`${x.metric}\` (${x.workload})`)}`;
+  },
+
+  faults(reports) {
+    const r = reports.faults;
+    if (!r) return source(r);
+    const timelineFile =
+      r.file === 'faults.json' ? 'faults-timeline.json' : 'faults-quick-timeline.json';
+    const path = join(benchDir, 'results', timelineFile);
+    if (existsSync(path)) {
+      const t = JSON.parse(readFileSync(path, 'utf8'));
+      chart(
+        'faults.svg',
+        faultTimeline({
+          title: `Writing through ${t.durationS >= 120 ? `${fmt(t.durationS / 60)} minutes` : `${t.durationS} seconds`} of faults`,
+          subtitle: `${find(r, 'faultWrites')?.value ?? '?'} writes; ${fmt(find(r, 'ackedWithin5sPct')?.value ?? 0)}% acked within 5 s, ${find(r, 'ackedLost')?.value ?? '?'} acked writes lost, ${find(r, 'localWritesRefused')?.value ?? '?'} refused locally`,
+          regions: REGIONS,
+          durationS: t.durationS,
+          events: t.events,
+          perSecond: t.perSecond,
+          ackGoalMs: t.ackGoalMs,
+        }),
+      );
+    }
+    return `![Fault timeline: relay kills, partitions, convergence and ack latency](benchmarks/faults.svg)\n\n${source(r)}\n\n${table(r.results)}`;
+  },
+
+  relayed(reports) {
+    const r = reports.relayed;
+    if (!r) return source(r);
+    const p50 = find(r, 'mapWriteRelayedP50Ms');
+    const p99 = find(r, 'mapWriteRelayedP99Ms');
+    const bytes = find(r, 'mapWriteWireBytesPerOp');
+    const pair = (/** @type {Row | undefined} */ x) => [
+      { label: 'Helios', value: x?.value ?? 0, color: COLORS.helios },
+      { label: 'y-websocket', value: x?.peerValue ?? 0, color: COLORS.peer },
+    ];
+    chart(
+      'relayed-latency.svg',
+      barChart({
+        title: 'Map write → shown on another client, through the server',
+        subtitle:
+          'milliseconds; Helios commits durably before fanning out, y-websocket keeps documents in memory',
+        unit: 'ms',
+        legend: [
+          { label: 'Helios', color: COLORS.helios },
+          { label: 'y-websocket', color: COLORS.peer },
+        ],
+        groups: [
+          { label: 'p50', bars: pair(p50) },
+          { label: 'p99', bars: pair(p99) },
+        ],
+      }),
+    );
+    chart(
+      'relayed-bytes.svg',
+      barChart({
+        title: 'Bytes on the wire per relayed map write',
+        subtitle: 'both clients, both directions, WebSocket and protocol framing included',
+        unit: 'bytes',
+        legend: [
+          { label: 'Helios', color: COLORS.helios },
+          { label: 'y-websocket', color: COLORS.peer },
+        ],
+        groups: [{ label: 'per write', bars: pair(bytes) }],
+      }),
+    );
+    return `![Relayed map write latency, Helios vs y-websocket](benchmarks/relayed-latency.svg)\n![Relayed map write bytes, Helios vs y-websocket](benchmarks/relayed-bytes.svg)\n\n${source(r)}\n\n${table(r.results)}`;
+  },
+
+  relay(reports) {
+    const r = reports.relay;
+    if (!r) return '_`bench/results/relay.json` is not there yet (`npm run bench -- relay`)._';
+    const names = [
+      'relayDeltasPerSec',
+      'relayFanoutPerSec',
+      'relayCpuUsPerDelta',
+      'relayIngestDeltasPerSec',
+      'pushAckP50Ms',
+      'pushAckP99Ms',
+    ];
+    const rows = r.results.filter((x) => names.includes(x.metric));
+    return `${source(r)} The relay benchmark is documented with its suite (\`bench/src/relay.mjs\`); its headline figures:\n\n${table(rows)}`;
+  },
+};
+
+/** @param {string} name @param {string} svg */
+function chart(name, svg) {
+  mkdirSync(chartsDir, { recursive: true });
+  writeFileSync(join(chartsDir, name), svg);
+}
+
+/** Regenerates every block of docs/benchmarks.md and the charts. */
+export function writeReport() {
+  const reports = Object.fromEntries(
+    ['browser', 'convergence', 'cart', 'relayed', 'faults', 'relay'].map((s) => [s, load(s)]),
+  );
+  const path = join(docsDir, 'benchmarks.md');
+  let text = readFileSync(path, 'utf8');
+  for (const [name, make] of Object.entries(BLOCKS)) {
+    const open = `<!-- gen:${name} -->`;
+    const close = `<!-- /gen:${name} -->`;
+    const a = text.indexOf(open);
+    const b = text.indexOf(close);
+    if (a < 0 || b < a) {
+      console.warn(`docs/benchmarks.md has no ${open} … ${close} block; skipped`);
+      continue;
+    }
+    text = `${text.slice(0, a + open.length)}\n${make(reports)}\n${text.slice(b)}`;
+  }
+  writeFileSync(path, text);
+  console.log(`wrote ${path} and ${chartsDir}/*.svg`);
+}
