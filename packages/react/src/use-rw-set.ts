@@ -1,9 +1,10 @@
 import type { RWSetHandle } from '@helios/client';
 import type { Key } from '@helios/core';
-import { useCallback, useMemo } from 'react';
+import { useMemo } from 'react';
 import { useHeliosClient } from './helios-provider.js';
 import type { SetState } from './set-state.js';
-import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+import type { DocumentHookOptions } from './use-document-value.js';
+import { useSetDocument } from './use-set-document.js';
 
 /**
  * A remove-wins set of `T`: a remove concurrent with an add of the same element wins (blocklists).
@@ -17,20 +18,5 @@ export function useRWSet<T extends Key>(
 ): SetState<T, RWSetHandle<T>> {
   const client = useHeliosClient();
   const handle = useMemo(() => client.rwSet<T>(id), [client, id]);
-  const snapshot = useDocumentValue(handle, options);
-  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
-  const value = snapshot.value as unknown as ReadonlySet<T>;
-  const loaded = snapshot.loaded;
-  const has = useCallback((element: T) => value.has(element), [value]);
-  const actions = useMemo(
-    () => ({
-      add: (element: T) => handle.add(element),
-      remove: (element: T) => handle.remove(element),
-    }),
-    [handle],
-  );
-  return useMemo(
-    () => ({ value, loaded, handle, has, ...actions }),
-    [value, loaded, handle, has, actions],
-  );
+  return useSetDocument<T, RWSetHandle<T>>(handle, options);
 }

@@ -1,0 +1,28 @@
+import type { AWSetHandle, RWSetHandle } from '@helios/client';
+import type { Key } from '@helios/core';
+import { useCallback, useMemo } from 'react';
+import type { SetState } from './set-state.js';
+import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+
+/** The part of useAWSet and useRWSet that does not depend on the set's semantics. */
+export function useSetDocument<T extends Key, H extends AWSetHandle<T> | RWSetHandle<T>>(
+  handle: H,
+  options: DocumentHookOptions | undefined,
+): SetState<T, H> {
+  const snapshot = useDocumentValue(handle, options);
+  // The handle's `value` is typed by the CRDT (`Key`), not by `T`: narrow it here.
+  const value = snapshot.value as unknown as ReadonlySet<T>;
+  const loaded = snapshot.loaded;
+  const has = useCallback((element: T) => value.has(element), [value]);
+  const actions = useMemo(
+    () => ({
+      add: (element: T) => handle.add(element),
+      remove: (element: T) => handle.remove(element),
+    }),
+    [handle],
+  );
+  return useMemo(
+    () => ({ value, loaded, handle, has, ...actions }),
+    [value, loaded, handle, has, actions],
+  );
+}
