@@ -48,8 +48,26 @@ import { RelayConnection } from './relay-connection.js';
 import { acquireReplicaSlot, type ReplicaSlot } from './replica-slot.js';
 import type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 
-/** Relay error codes after which a write will never be accepted: drop it from the outbox. */
-const TRANSIENT = new Set(['rate-limited', 'unavailable', 'internal']);
+/**
+ * Relay error codes after which a write may still be accepted later: it stays in the outbox and
+ * is pushed again. Every other refusal is final. Two validation rules refuse writes that follow
+ * events this relay has not received yet (another region's, after a failover; another tab's, not
+ * yet pushed); replication brings those, and then the write is valid:
+ * - `unknown-context`: the write's context names them;
+ * - `counter-decrease`: a counter in a crdtMap restarts from zero after its key was removed, and
+ *   the relay, not having seen the removal yet, still holds the old, higher entry. (Our own
+ *   counters never go down otherwise.)
+ */
+const TRANSIENT = new Set([
+  'rate-limited',
+  'unavailable',
+  'internal',
+  'unknown-context',
+  'counter-decrease',
+]);
+/** Delay before pushing transiently refused writes again: doubles up to the maximum. */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
 /** Push entries per message when re-sending the outbox. */
 const PUSH_BATCH = 200;
 /** Replica ids a relay accepts in one handshake. */
@@ -93,6 +111,13 @@ export class HeliosClient implements Writer {
   /** Highest outbox id seen, so ids stay unique across a fallback to memory. */
   #maxOutboxId = 0;
   #degrading: Promise<void> | undefined;
+  /** Whether the app wants a connection; applied once start-up has a replica id to announce. */
+  #wantOnline: boolean;
+  #started = false;
+  /** Outbox ids refused for now, and when they are pushed again. */
+  readonly #retrying = new Set<number>();
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryDelay = RETRY_MIN_MS;
   #closed = false;
   /** Resolves when local storage is open and a replica slot is held. */
   readonly ready: Promise<void>;
@@ -100,6 +125,7 @@ export class HeliosClient implements Writer {
   constructor(options: ClientOptions) {
     this.#options = options;
     this.#dbName = options.dbName ?? 'helios';
+    this.#wantOnline = !options.offline;
     this.#status = new BehaviorSubject<ClientStatus>({
       connection: options.offline ? 'offline' : 'connecting',
       relay: null,
@@ -234,7 +260,8 @@ export class HeliosClient implements Writer {
       this.#maxOutboxId = Math.max(this.#maxOutboxId, entry.id);
     }
     this.#publishPending();
-    if (!this.#options.offline) this.#connection.start();
+    this.#started = true;
+    if (this.#wantOnline) this.#connection.start();
   }
 
   async #openPersistence(): Promise<ClientPersistence> {
@@ -458,6 +485,7 @@ export class HeliosClient implements Writer {
     this.#clock?.setOffset(offset);
     void this.#persistence?.setMeta('clockOffsetMs', offset).catch(() => {});
     this.#setStatus({ region: welcome.region, relay: url });
+    this.#retryDelay = RETRY_MIN_MS;
     this.#subscribe([...this.#docs.values()].map((o) => o.doc).filter((d) => d.isLoaded));
     this.#push([...this.#outbox.values()]);
   }
@@ -510,7 +538,11 @@ export class HeliosClient implements Writer {
             ...(message.doc ? { doc: message.doc } : {}),
           },
         });
-        if (message.push === undefined || TRANSIENT.has(message.code)) return;
+        if (message.push === undefined) return;
+        if (TRANSIENT.has(message.code)) {
+          this.#retryLater(message.push);
+          return;
+        }
         // Refused for good (validation, rights, type): it stays local; its receipt says why.
         const item = this.#outbox.get(message.push);
         if (!item) return;
@@ -528,6 +560,20 @@ export class HeliosClient implements Writer {
       default:
         return;
     }
+  }
+
+  /** Pushes a transiently refused write again after a while (with its fellows, once). */
+  #retryLater(id: number): void {
+    if (!this.#outbox.has(id) || this.#closed) return;
+    this.#retrying.add(id);
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      const items = [...this.#retrying].flatMap((i) => this.#outbox.get(i) ?? []);
+      this.#retrying.clear();
+      this.#push(items);
+    }, this.#retryDelay);
+    this.#retryDelay = Math.min(RETRY_MAX_MS, this.#retryDelay * 2);
   }
 
   #acknowledged(ids: readonly number[]): void {
@@ -592,7 +638,11 @@ export class HeliosClient implements Writer {
 
   /** Goes offline (writes keep working and wait in the outbox) or back online. */
   setOnline(online: boolean): void {
-    this.#connection.setOnline(online);
+    this.#wantOnline = online;
+    // A connection made before start-up ends would announce no replica id, and the relay would
+    // refuse every push on it: start-up connects once it is done.
+    if (this.#started) this.#connection.setOnline(online);
+    else this.#setStatus({ connection: online ? 'connecting' : 'offline' });
   }
 
   /**
@@ -601,6 +651,8 @@ export class HeliosClient implements Writer {
    */
   async flush(level: 'local' | 'relay' = 'local'): Promise<void> {
     await this.ready;
+    // Writes made before their document loaded are applied once it has: they count too.
+    await Promise.all([...this.#docs.values()].map((open) => open.doc.loaded));
     await new Promise<void>((r) => queueMicrotask(r));
     await this.#committing;
     if (level === 'local' || this.#outbox.size === 0) return;
@@ -619,6 +671,7 @@ export class HeliosClient implements Writer {
     if (this.#closed) return;
     await this.flush('local').catch(() => {});
     this.#closed = true;
+    clearTimeout(this.#retryTimer);
     this.#connection.close();
     this.#channel?.close();
     this.#slot?.release();

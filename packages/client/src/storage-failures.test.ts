@@ -47,6 +47,12 @@ function captureConnections(): IDBDatabase[] {
   return connections;
 }
 
+/** What the browser does when it closes a connection under the page (e.g. disk trouble). */
+function closeAbnormally(db: IDBDatabase): void {
+  // fake-indexeddb types its parameter as the IDBDatabase constructor; it takes an instance.
+  forceCloseDatabase(db as unknown as Parameters<typeof forceCloseDatabase>[0]);
+}
+
 /** Checks that the writes reach a relay and that a fresh reader there sees `expected`. */
 async function reachesRelay(
   client: HeliosClient,
@@ -244,7 +250,7 @@ describe('storage failures', () => {
     await likes.increment().wait('local');
     expect(connections).toHaveLength(1);
 
-    forceCloseDatabase(connections[0]!);
+    closeAbnormally(connections[0]!);
     const receipts = [likes.increment(), likes.increment()];
     await Promise.all(receipts.map((r) => r.wait('local')));
     expect(connections.length).toBeGreaterThanOrEqual(2);
@@ -271,7 +277,7 @@ describe('storage failures', () => {
     patch(indexedDB, 'open', () => {
       throw new DOMException('the browser is shutting IndexedDB down', 'UnknownError');
     });
-    forceCloseDatabase(connections[0]!);
+    closeAbnormally(connections[0]!);
     await until(() => c.status.storage.kind === 'memory', 'fell back to memory');
     expect(c.status.storage.problem).toBe('connection-lost');
     const after = [likes.increment(5), likes.decrement(1)];

@@ -84,6 +84,43 @@ describe('offline writes', () => {
   });
 });
 
+describe('start-up', () => {
+  it('writes made before the document loaded are kept by flush and close', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const dbName = freshDb();
+    const a = res.client([url], { dbName, offline: true });
+    const receipt = a.counter('early').increment(4); // the document is not loaded yet
+    expect(receipt.dot).toBeUndefined();
+    await a.flush('local');
+    expect(receipt.level).toBe('local');
+    const late = a.awSet<string>('late');
+    const added = late.add('x');
+    await a.close(); // closing right away must not drop it either
+    expect(added.level).toBe('local');
+    expect(added.error).toBeUndefined();
+
+    const b = res.client([url], { dbName, offline: true });
+    const [early2, late2] = [b.counter('early'), b.awSet<string>('late')];
+    await Promise.all([early2.loaded, late2.loaded]);
+    expect(early2.value).toBe(4);
+    expect(late2.has('x')).toBe(true);
+    expect(b.status.pendingTotal).toBe(2);
+  });
+
+  it('going online before start-up finished still connects as this replica', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const c = res.client([url], { offline: true });
+    c.setOnline(true); // storage is not even open yet
+    const likes = c.counter('likes');
+    const receipt = likes.increment();
+    await receipt.wait('relay');
+    expect(c.status.lastError).toBeNull();
+    const hello = tap.sent('subscribe');
+    expect(hello.length).toBeGreaterThan(0);
+    expect(hello.every((f) => f.replicas.includes(c.replica!))).toBe(true);
+  });
+});
+
 describe('reconnect', () => {
   it('syncs exactly the missing deltas; a client that has everything gets an empty delta', async () => {
     const { url } = await res.relay({ region: 'us-east-1' });
@@ -123,9 +160,7 @@ describe('reconnect', () => {
     );
     const [behindReplica, currentReplica] = [behind.replica!, current.replica!];
     const replyTo = (replica: string) => {
-      const frames = tap
-        .received('sync', 'big', mark)
-        .filter((f) => f.replicas.includes(replica));
+      const frames = tap.received('sync', 'big', mark).filter((f) => f.replicas.includes(replica));
       expect(frames).toHaveLength(1);
       return frames[0]!;
     };
@@ -140,12 +175,21 @@ describe('reconnect', () => {
       'new-2',
       'new-3',
     ]);
+    // Their three dots, plus at most the removed element's (how the removal travels).
+    // Its context: the four dots the writer minted meanwhile (three adds, the remove: seqs 301
+    // to 304) and the removed element's dot (seq 8), which tells the client to drop it.
+    const w = writer.replica!;
+    const ctx = behindDelta.state.context;
+    expect(ctx.size).toBe(5);
+    expect([301, 302, 303, 304, 8].every((seq) => ctx.has(w, seq))).toBe(true);
     // The removal is conveyed without re-sending the 299 elements the client already had:
     // a fraction of what a client with nothing receives.
     const fresh = res.client([url]);
     const fSet = fresh.awSet<string>('big');
     await until(() => fSet.value.size === 302, 'a fresh client gets everything');
-    const freshReply = tap.received('sync', 'big').filter((f) => f.replicas.includes(fresh.replica!));
+    const freshReply = tap
+      .received('sync', 'big')
+      .filter((f) => f.replicas.includes(fresh.replica!));
     expect(freshReply).toHaveLength(1);
     expect(behindReply.message.delta.length * 20).toBeLessThan(freshReply[0]!.message.delta.length);
     expect(bSet.has('item-7')).toBe(false);
@@ -200,7 +244,6 @@ describe('outbox', () => {
     await sleep(300);
     expect(c.status.pendingTotal).toBe(5);
 
-    // A restart in between keeps the outbox too.
     proxy.heal();
     await until(() => c.status.pendingTotal === 0, 'outbox drained after healing', 15_000);
     await Promise.all(receipts.map((r) => r.wait('relay')));
@@ -221,11 +264,7 @@ describe('failover between peered regions', () => {
     const readHome = res.client([mesh.url('us-east-1')]);
     const readAway = res.client([mesh.url('eu-west-1')]);
     const docs = [c, readHome, readAway].map((x) => x.awSet<string>('notes'));
-    const [notes, atHome, atAway] = docs as [
-      (typeof docs)[0],
-      (typeof docs)[0],
-      (typeof docs)[0],
-    ];
+    const [notes, atHome, atAway] = docs as [(typeof docs)[0], (typeof docs)[0], (typeof docs)[0]];
     await Promise.all(docs.map((d) => d.loaded));
     await until(() => c.status.region === 'us-east-1' && c.status.connection === 'online', 'home');
     await notes.add('before').wait('global');
@@ -251,7 +290,10 @@ describe('failover between peered regions', () => {
       15_000,
     );
     await notes.add('back').wait('global');
-    await until(() => atAway.has('back') && atHome.has('back'), 'the write from home is everywhere');
+    await until(
+      () => atAway.has('back') && atHome.has('back'),
+      'the write from home is everywhere',
+    );
     expect([...notes.value].sort()).toEqual([...atHome.value].sort());
     expect([...atAway.value].sort()).toEqual([...atHome.value].sort());
   });

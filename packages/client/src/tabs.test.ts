@@ -27,10 +27,16 @@ describe('tabs', () => {
     const delays: number[] = [];
     for (let i = 1; i <= 20; i++) {
       const [writer, reader] = i % 2 === 0 ? [likesA, likesB] : [likesB, likesA];
+      const seen = new Promise<number>((resolve) => {
+        const off = reader.subscribe(() => {
+          if (reader.value !== i) return;
+          off();
+          resolve(performance.now());
+        });
+      });
       const t0 = performance.now();
       writer.increment();
-      await until(() => reader.value === i, `the other tab sees ${i}`, 1_000);
-      delays.push(performance.now() - t0);
+      delays.push((await seen) - t0);
     }
     setA.add('from-a');
     setB.add('from-b');
@@ -38,8 +44,10 @@ describe('tabs', () => {
     setB.remove('from-a');
     await until(() => !setA.has('from-a'), 'a removal crosses too');
     delays.sort((x, y) => x - y);
-    // Commit to (fake) IndexedDB, then one BroadcastChannel hop: a few ms; 250 is the bound.
-    expect(delays[delays.length - 1]!).toBeLessThan(250);
+    // Commit to (fake) IndexedDB, then one BroadcastChannel hop: typically well under 1 ms.
+    // The bounds leave room for a loaded CI machine.
+    expect(delays[delays.length >> 1]!).toBeLessThan(50);
+    expect(delays[delays.length - 1]!).toBeLessThan(1_000);
     expect(a.status.connection).toBe('offline');
     expect(b.status.connection).toBe('offline');
   });

@@ -26,13 +26,29 @@ export async function until(check: () => boolean, what: string, ms = 10_000): Pr
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A loopback port that was free a moment ago (for relays that must know each other's). */
+/**
+ * A loopback port that was free a moment ago, for relays that must know each other's ports up
+ * front and that restart on the same port. It is taken below the ephemeral range (Linux:
+ * 32768–60999), where the OS never hands out ports on its own: a relay's port, free while it
+ * is down, cannot meanwhile become the local port of some outgoing connection or of a
+ * `listen(0)`.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free loopback port found between 20000 and 32000');
+}
+
+async function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((r) => server.close(() => r()));
+  return ok;
 }
 
 const silent = pino({ level: 'silent' });
@@ -88,9 +104,7 @@ export class Resources {
   }
 
   client(relays: readonly string[], options: Partial<ClientOptions> = {}): HeliosClient {
-    return this.track(
-      createClient({ relays, dbName: freshDb(), homeProbeMs: 100, ...options }),
-    );
+    return this.track(createClient({ relays, dbName: freshDb(), homeProbeMs: 100, ...options }));
   }
 
   async proxy(targetPort: number): Promise<{ proxy: TcpProxy; url: string }> {
@@ -119,7 +133,11 @@ export class Resources {
     const relays = new Map<string, RunningRelay>();
     const start = async (region: string): Promise<RunningRelay> => {
       const store = storeDir
-        ? await SqliteStore.open({ path: `${storeDir}/${region}.db`, region, synchronous: 'normal' })
+        ? await SqliteStore.open({
+            path: `${storeDir}/${region}.db`,
+            region,
+            synchronous: 'normal',
+          })
         : new MemoryStore({ region });
       const running = await this.relay({
         region,

@@ -37,12 +37,11 @@ export class WireTap {
   readonly #emitEvent = this.#proto.emitEvent;
 
   constructor() {
-    const tap = this;
     const record = (direction: 'in' | 'out', socket: SocketInternals, payload: unknown) => {
       const bytes = asBytes(payload);
       if (bytes === undefined) return;
       try {
-        tap.frames.push({
+        this.frames.push({
           direction,
           url: socket.io.uri,
           replicas: (socket.auth as { replicas?: string[] } | undefined)?.replicas ?? [],
