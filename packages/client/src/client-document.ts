@@ -9,7 +9,7 @@ import type { CrdtState, CrdtType } from '@helios/core';
 export class ClientDocument<S, V> {
   readonly id: string;
   readonly type: CrdtType<S, V>;
-  readonly state: CrdtState<S>;
+  #state: CrdtState<S>;
   /** Resolves when the document has been read from local storage. */
   readonly loaded: Promise<void>;
   isLoaded = false;
@@ -22,14 +22,32 @@ export class ClientDocument<S, V> {
   constructor(id: string, type: CrdtType<S, V>) {
     this.id = id;
     this.type = type;
-    this.state = type.empty();
+    this.#state = type.empty();
     this.loaded = new Promise((resolve) => {
       this.#markLoaded = resolve;
     });
   }
 
+  /** The replica state. Mutated only through {@link apply} (and {@link adopt} while loading). */
+  get state(): CrdtState<S> {
+    return this.#state;
+  }
+
+  /**
+   * Takes `state` as the document's state while loading, when nothing has been merged yet:
+   * decoding a large snapshot is enough, merging it into an empty state would do the work twice.
+   */
+  adopt(state: CrdtState<S>): void {
+    if (this.isLoaded || !this.#state.context.isEmpty) {
+      this.apply(state);
+      return;
+    }
+    this.#state = state;
+    this.#value = undefined;
+  }
+
   value(): V {
-    this.#value ??= { v: this.type.value(this.state) };
+    this.#value ??= { v: this.type.value(this.#state) };
     return this.#value.v;
   }
 
@@ -40,7 +58,7 @@ export class ClientDocument<S, V> {
 
   /** Merges a delta and tells the listeners. */
   apply(delta: CrdtState<S>): void {
-    this.type.merge(this.state, delta);
+    this.type.merge(this.#state, delta);
     this.#value = undefined;
     for (const listener of [...this.#listeners]) listener();
   }

@@ -292,7 +292,8 @@ export class HeliosClient implements Writer {
     try {
       await this.ready;
       const stored = await this.#persistence.load(doc.id);
-      if (stored.snapshot) doc.type.merge(doc.state, doc.type.decode(stored.snapshot));
+      // Nothing is in memory yet (writes wait for the load): the snapshot is the state.
+      if (stored.snapshot) doc.adopt(doc.type.decode(stored.snapshot));
       for (const delta of stored.deltas) doc.type.merge(doc.state, doc.type.decode(delta));
       doc.storedSinceSnapshot = stored.deltas.length;
     } catch (err) {
@@ -324,7 +325,8 @@ export class HeliosClient implements Writer {
         try {
           const applied = this.write(doc, mutate);
           applied.subscribe((level) => receipt.reach(level));
-          applied.wait('local').catch((err: Error) => receipt.fail(err));
+          // Any failure of the applied write, even after 'local' (a relay refusal), is this one's.
+          applied.wait('global').catch((err: Error) => receipt.fail(err));
         } catch (err) {
           receipt.fail(err as Error);
         }
