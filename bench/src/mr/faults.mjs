@@ -45,7 +45,7 @@ const CONVERGE_CAP_MS = 30_000;
  */
 export async function runFaults({ quick, log }) {
   const full = process.argv.includes('--full');
-  const durationS = full ? 600 : 60;
+  const durationS = Number(process.env.HELIOS_FAULTS_S ?? (full ? 600 : 60));
   const pressure0 = cpuPressure();
   const cluster = await startCluster({ partitionable: true, log: relayErrors(log) });
   /** @type {import('@helios/client').HeliosClient[]} */
@@ -197,10 +197,15 @@ export async function runFaults({ quick, log }) {
     // ─── the end: everything up and healed; every write must be acked and everywhere ───────
     for (const region of REGIONS) if (!cluster.isUp(region)) await cluster.restart(region);
     for (const region of REGIONS) cluster.heal(region);
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let giveUp;
     const flushed = await Promise.race([
       Promise.all(writers.map((w) => w.client.flush('relay'))).then(() => true),
-      sleep(60_000).then(() => false),
+      new Promise((resolve) => {
+        giveUp = setTimeout(() => resolve(false), 60_000);
+      }),
     ]);
+    clearTimeout(giveUp);
     if (!flushed) log('faults: some writes were still unacknowledged 60 s after the run');
     const finalTargets = ackedSoFar();
     const everywhere = await until(() => holdsAll(finalTargets), 60_000, 50);

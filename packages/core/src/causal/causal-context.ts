@@ -111,6 +111,16 @@ export class CausalContext {
     return new CausalContext(out);
   }
 
+  /** True when the two contexts share at least one dot. */
+  overlaps(other: CausalContext): boolean {
+    const [small, large] = this.#ranges.size <= other.#ranges.size ? [this, other] : [other, this];
+    for (const [replica, mine] of small.#ranges) {
+      const theirs = large.#ranges.get(replica);
+      if (theirs !== undefined && rangesIntersect(mine, theirs).length > 0) return true;
+    }
+    return false;
+  }
+
   /** True when every dot of `other` is in this context. */
   includes(other: CausalContext): boolean {
     for (const [replica, theirs] of other.#ranges) {

@@ -89,6 +89,20 @@ export class ByteReader {
   /** UTF-8 of `n` bytes whose length the caller has already read. */
   stringOfLength(n: number): string {
     if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
+    // Keys and ids are mostly short ASCII: build those directly, TextDecoder costs more.
+    if (n <= 32) {
+      let ascii = '';
+      let i = 0;
+      for (; i < n; i++) {
+        const c = this.#buf[this.#pos + i]!;
+        if (c >= 0x80) break;
+        ascii += String.fromCharCode(c);
+      }
+      if (i === n) {
+        this.#pos += n;
+        return ascii;
+      }
+    }
     const view = this.#buf.subarray(this.#pos, this.#pos + n);
     let s: string;
     try {

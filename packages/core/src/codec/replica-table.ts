@@ -17,6 +17,15 @@ export interface ReplicaTable {
   readonly context: CausalContext;
 }
 
+/** Two lowercase hex digits per byte value, for compact replica ids. */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** Value of the hex digit at `i` of a compact id (0-9, a-f: checked by isCompactReplicaId). */
+function hexValue(id: string, i: number): number {
+  const c = id.charCodeAt(i);
+  return c <= 57 ? c - 48 : c - 87;
+}
+
 /**
  * True when the table is a single compact id: the state header then says so with a flag bit
  * instead of a count byte (most deltas come from one replica).
@@ -41,7 +50,7 @@ export function writeContext(
   if (!implicitSingle) w.uint(ids.length * 2 + (compact ? 1 : 0));
   for (const id of ids) {
     if (compact) {
-      for (let i = 0; i < 14; i += 2) w.u8(Number.parseInt(id.slice(i, i + 2), 16));
+      for (let i = 0; i < 14; i += 2) w.u8((hexValue(id, i) << 4) | hexValue(id, i + 1));
     } else {
       w.string(id);
     }
@@ -83,7 +92,7 @@ export function readContext(
   for (let i = 0; i < n; i++) {
     let id = '';
     if (compact) {
-      for (let j = 0; j < 7; j++) id += r.u8().toString(16).padStart(2, '0');
+      for (let j = 0; j < 7; j++) id += HEX[r.u8()]!;
     } else {
       id = r.string();
       if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {

@@ -199,7 +199,9 @@ export const orSetCase: TypeCase<DotMap<ElementDots>, Set<Key>, ORSetOp> = {
     if (op.kind === 'removeTag') {
       return ORSet.removeTag(s, actor, pickTag(s, actor.replica, op.element, op.pick));
     }
-    return op.kind === 'add' ? ORSet.add(s, actor, op.element).delta : ORSet.remove(s, actor, op.element);
+    return op.kind === 'add'
+      ? ORSet.add(s, actor, op.element).delta
+      : ORSet.remove(s, actor, op.element);
   },
 };
 
