@@ -131,17 +131,63 @@ export async function runBrowser({ quick, log }) {
     log(
       `browser: ${info.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, isolated ${info.isolated}; tab clock offset ${r2(clock.offsetMs)} ms, BroadcastChannel round trip ${r2(clock.medianRttMs)} ms`,
     );
+    const adds = async () =>
+      Promise.all(
+        [writer, reader].map((p) =>
+          p.evaluate(() => /** @type {any} */ (globalThis).heliosBench.idbAdds()),
+        ),
+      );
+    const call = (/** @type {string} */ fn, /** @type {unknown} */ arg) =>
+      writer.evaluate(
+        ([f, a]) => /** @type {any} */ (globalThis).heliosBench[/** @type {string} */ (f)](a),
+        /** @type {[string, any]} */ ([fn, arg]),
+      );
+    // Helios writes and the bare IndexedDB baseline alternate in rounds, so that load from
+    // elsewhere on the machine hits both alike; the first `warmup` of each are dropped.
+    const rounds = 4;
+    const per = writes / rounds;
     /** @type {{ seq: number, t0: number, visible: number, local: number }[]} */
-    const out = await writer.evaluate((o) => /** @type {any} */ (globalThis).heliosBench.write(o), {
-      from: 1,
-      n: warmup + writes,
-    });
+    const out = await call('write', { from: 1, n: warmup });
+    await call('bareIdb', warmup);
+    /** @type {number[]} */
+    const bare = [];
+    /** @type {typeof out} */
+    const offline = [];
+    let seq = warmup + 1;
+    const both = (/** @type {boolean} */ on) =>
+      Promise.all(
+        [writer, reader].map((p) =>
+          p.evaluate((o) => /** @type {any} */ (globalThis).heliosBench.setOnline(o), on),
+        ),
+      );
+    /** Records each tab added to the profile's `log` store during the online rounds. */
+    const logAdds = [0, 0];
+    for (let round = 0; round < rounds; round++) {
+      const before = await adds();
+      out.push(...(await call('write', { from: seq, n: per })));
+      seq += per;
+      // Let the relay's copies of the round's last writes arrive before counting.
+      await new Promise((r) => setTimeout(r, 300));
+      const after = await adds();
+      for (const i of [0, 1]) {
+        logAdds[i] =
+          /** @type {number} */ (logAdds[i]) + (after[i]?.log ?? 0) - (before[i]?.log ?? 0);
+      }
+      bare.push(...(await call('bareIdb', per)));
+      // The same writes with both tabs offline: no acks (and no outbox deletes), no relay
+      // copies, no notices: what the relay's traffic costs the profile's IndexedDB.
+      await both(false);
+      offline.push(...(await call('write', { from: seq, n: per })));
+      seq += per;
+      await both(true);
+    }
     /** @type {[number, number][]} */
     const arrivals = await reader.evaluate(() =>
       /** @type {any} */ (globalThis).heliosBench.arrivals(),
     );
     const arrived = new Map(arrivals);
     const measured = out.filter((r) => r.seq > warmup);
+    const offlineLocal = offline.map((r) => r.local);
     const visible = measured.map((r) => r.visible);
     const local = measured.map((r) => r.local);
     /** @type {number[]} */
@@ -155,17 +201,10 @@ export async function runBrowser({ quick, log }) {
     for (const page of [writer, reader]) {
       await page.evaluate(() => /** @type {any} */ (globalThis).heliosBench.close());
     }
-    /** @type {number[]} */
-    const bare = (
-      await writer.evaluate(
-        (n) => /** @type {any} */ (globalThis).heliosBench.bareIdb(n),
-        warmup + writes,
-      )
-    ).slice(warmup);
     if (pageErrors.length > 0) log(`browser: page errors: ${pageErrors.slice(0, 3).join(' | ')}`);
 
     const chrome = info.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
-    const setup = `${measured.length} writes of one LWW-Map key (after ${warmup} warm-up), one at a time, 5–15 ms apart; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${info.isolated}`;
+    const setup = `${measured.length} writes of one LWW-Map key (after ${warmup} warm-up), one at a time, 5–15 ms apart, in ${rounds} rounds alternating with the bare IndexedDB baseline and the same writes offline; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${info.isolated}`;
     const row = (
       /** @type {string} */ metric,
       /** @type {number[]} */ xs,
@@ -174,7 +213,7 @@ export async function runBrowser({ quick, log }) {
       /** @type {number} [goal] */ goal = undefined,
     ) => ({
       metric,
-      value: r2(percentile(xs, p) * 1000) / 1000,
+      value: Math.round(percentile(xs, p) * 1000) / 1000,
       unit: 'ms',
       better: 'lower',
       ...(goal === undefined ? {} : { goal: `<= ${goal}`, goalMet: percentile(xs, p) <= goal }),
@@ -192,7 +231,7 @@ export async function runBrowser({ quick, log }) {
         'localCommitP50Ms',
         local,
         50,
-        'handle.set → receipt `local`: the IndexedDB transaction (log + outbox) completed',
+        `handle.set → receipt \`local\`: the IndexedDB transaction (log + outbox) completed. Records added to the profile's \`log\` store during the ${writes} online writes: ${logAdds[0]} by the writer tab, ${logAdds[1]} by the other tab (the relay's copies of writes it already had over BroadcastChannel)`,
       ),
       row(
         'localCommitP99Ms',
@@ -208,6 +247,13 @@ export async function runBrowser({ quick, log }) {
         `handle.set → the value shows in the other tab (posted over BroadcastChannel after the commit, or from the relay, whichever is first); tab clocks aligned with an offset of ${r2(clock.offsetMs)} ms (fastest of 200 BroadcastChannel round trips, ${r2(clock.minRttMs)} ms; median round trip ${r2(clock.medianRttMs)} ms)${missing > 0 ? `; ${missing} writes never showed` : ''}`,
       ),
       row('otherTabP99Ms', otherTab, 99, 'handle.set → the value shows in the other tab', 5),
+      row(
+        'localCommitOfflineP50Ms',
+        offlineLocal,
+        50,
+        `the same write → receipt \`local\` with both tabs offline (${offline.length} writes in the same rounds): no acks, hence no outbox deletes, no relay copies or notices in the profile's database meanwhile`,
+      ),
+      row('localCommitOfflineP99Ms', offlineLocal, 99, 'the same, both tabs offline'),
       row(
         'bareIdbCommitP50Ms',
         bare,

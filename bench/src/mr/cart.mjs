@@ -1,6 +1,7 @@
 /**
- * The cart workload (figures 3 and 4 of docs/benchmarks.md): 100 users in five regions share
- * ten team carts (ten members each, two per region). Each cart is three documents:
+ * The cart workload (figures 3 and 4 of docs/benchmarks.md): 100 users in five regions, run
+ * twice on one five-relay cluster: in ten team carts of ten members (two per region), then all
+ * in one shared cart. Each cart is three documents:
  *
  * - `cart:<g>`  OR-Map item → PN-Counter (quantities: add one, remove one)
  * - `opts:<g>`  LWW-Map item → chosen variant ({ size })
@@ -10,9 +11,9 @@
  * popular items see concurrent writes from several regions. Every write's causal context (what
  * its writer had seen) is recorded, so concurrency is decided exactly, not guessed from timing.
  *
- * Bandwidth: one member of each cart connects through a byte-counting TCP proxy; everything on
- * its socket (WebSocket and Socket.IO framing, acks, `replicated` notices, pings) is counted and
- * set against the size of the written document's full encoded state: what a state-based
+ * Bandwidth: ten users (two per region) connect through byte-counting TCP proxies; everything on
+ * their sockets (WebSocket and Socket.IO framing, acks, `replicated` notices, pings) is counted
+ * and set against the size of the written document's full encoded state: what a state-based
  * protocol would send instead of the delta.
  */
 import { compareTimestamps, LWWMap, MVRegister, orMap, PNCounter } from '@helios/core';

@@ -91,7 +91,8 @@ export function barChart({
     top + groups.reduce((h, g) => h + groupH(g) + groupGap, 0) + 34 + (legend.length > 0 ? 0 : 0);
   const out = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12" role="img" aria-label="${esc(title)}">`,
+    `<title>${esc(subtitle ? `${title}: ${subtitle}` : title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="16" y="24" font-size="16" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
   );
@@ -191,7 +192,8 @@ export function faultTimeline({
     labelW + (Math.min(durationS, Math.max(0, s)) / durationS) * plotW;
   const out = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12" role="img" aria-label="${esc(title)}">`,
+    `<title>${esc(subtitle ? `${title}: ${subtitle}` : title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="16" y="24" font-size="16" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
   );

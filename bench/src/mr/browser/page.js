@@ -9,6 +9,18 @@ import { createClient } from '@helios/client';
 /** Absolute high-resolution time, comparable across tabs up to a clock offset (measured). */
 const abs = () => performance.timeOrigin + performance.now();
 
+/**
+ * IndexedDB records added by this tab, per object store: what each write costs the profile's
+ * database (counted around the measured writes).
+ * @type {Record<string, number>}
+ */
+const idbAdds = {};
+const idbAdd = IDBObjectStore.prototype.add;
+IDBObjectStore.prototype.add = function (/** @type {any[]} */ ...args) {
+  idbAdds[this.name] = (idbAdds[this.name] ?? 0) + 1;
+  return idbAdd.apply(this, /** @type {any} */ (args));
+};
+
 /** @type {import('@helios/client').HeliosClient | undefined} */
 let client;
 /** @type {import('@helios/client').LWWMapHandle<number> | undefined} */
@@ -136,7 +148,7 @@ const bench = {
     /** @type {IDBDatabase} */
     const db = await new Promise((resolve, reject) => {
       const req = indexedDB.open('bare-bench', 1);
-      req.onupgradeneeded = () => req.result.createObjectStore('log', { autoIncrement: true });
+      req.onupgradeneeded = () => req.result.createObjectStore('bare', { autoIncrement: true });
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
     });
@@ -145,8 +157,8 @@ const bench = {
     for (let i = 0; i < n; i++) {
       const start = performance.now();
       await new Promise((resolve, reject) => {
-        const tx = db.transaction('log', 'readwrite');
-        tx.objectStore('log').add({ doc: 'bench', delta: new Uint8Array(40) });
+        const tx = db.transaction('bare', 'readwrite');
+        tx.objectStore('bare').add({ doc: 'bench', delta: new Uint8Array(40) });
         tx.oncomplete = resolve;
         tx.onerror = () => reject(tx.error);
       });
@@ -157,7 +169,19 @@ const bench = {
     return out;
   },
 
+  /**
+   * Connects or disconnects this tab's client. Back online, resolves once the outbox is empty,
+   * so the writes made offline do not overlap what is measured next.
+   */
+  async setOnline(/** @type {boolean} */ on) {
+    const c = /** @type {import('@helios/client').HeliosClient} */ (client);
+    c.setOnline(on);
+    if (on) await c.flush('relay');
+  },
+
   arrivals: () => arrivals.slice(),
+
+  idbAdds: () => ({ ...idbAdds }),
 
   async close() {
     await client?.close();
