@@ -633,7 +633,11 @@ export class RelayNode {
     clearTimeout(this.#releaseTimer);
     await this.#commits.flush();
     await this.#replicating.catch(() => {});
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
+    // Socket.IO has disconnected its clients; other HTTP connections (a health probe in flight,
+    // a keep-alive socket) must not hold the shutdown open.
+    this.http.closeAllConnections();
+    await closed;
     await Promise.all(this.#redisClients.map((c) => c.quit().catch(() => {})));
     await this.#options.store.close();
   }
