@@ -45,6 +45,7 @@ const CONVERGE_CAP_MS = 30_000;
  */
 export async function runFaults({ quick, log }) {
   const full = process.argv.includes('--full');
+  // 60 s, or 10 minutes with --full; HELIOS_FAULTS_S overrides both (for trying changes out).
   const durationS = Number(process.env.HELIOS_FAULTS_S ?? (full ? 600 : 60));
   const pressure0 = cpuPressure();
   const cluster = await startCluster({ partitionable: true, log: relayErrors(log) });

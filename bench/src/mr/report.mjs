@@ -329,7 +329,7 @@ const BLOCKS = {
               label: w,
               value: share('concurrentSameKeyWritesCounter', w),
               color: /** @type {string} */ (colors[i % 2]),
-              text: `${fmt(share('concurrentSameKeyWritesCounter', w))}% · ${find(r, 'incrementsLost', w)?.value ?? '?'} increments lost`,
+              text: `${fmt(share('concurrentSameKeyWritesCounter', w))}% · ${plural(find(r, 'incrementsLost', w)?.value, 'increment')} lost`,
             })),
           },
           {
@@ -338,7 +338,7 @@ const BLOCKS = {
               label: w,
               value: share('concurrentSameKeyWritesLww', w),
               color: /** @type {string} */ (colors[i % 2]),
-              text: `${fmt(share('concurrentSameKeyWritesLww', w))}% · ${find(r, 'lwwUpdatesLost', w)?.value ?? '?'} updates lost to a later concurrent write`,
+              text: `${fmt(share('concurrentSameKeyWritesLww', w))}% · ${plural(find(r, 'lwwUpdatesLost', w)?.value, 'update')} lost to a later concurrent write`,
             })),
           },
           {
@@ -347,7 +347,7 @@ const BLOCKS = {
               label: w,
               value: share('concurrentSameKeyWritesMv', w),
               color: /** @type {string} */ (colors[i % 2]),
-              text: `${fmt(share('concurrentSameKeyWritesMv', w))}% · ${find(r, 'mvSiblingsCreated', w)?.value ?? '?'} siblings kept for the app`,
+              text: `${fmt(share('concurrentSameKeyWritesMv', w))}% · ${plural(find(r, 'mvSiblingsCreated', w)?.value, 'sibling')} kept for the app`,
             })),
           },
         ],
@@ -451,6 +451,10 @@ const BLOCKS = {
     return `${source(r)} The relay benchmark is documented with its suite (\`bench/src/relay.mjs\`); its headline figures:\n\n${table(rows)}`;
   },
 };
+
+/** "1 update", "2 updates", "? updates". */
+const plural = (/** @type {number | undefined} */ n, /** @type {string} */ word) =>
+  `${n ?? '?'} ${word}${n === 1 ? '' : 's'}`;
 
 /** @param {string} name @param {string} svg */
 function chart(name, svg) {
