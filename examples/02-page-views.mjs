@@ -1,24 +1,14 @@
 // A page-view counter. A G-Counter only grows: each replica counts its own increments and the
 // value is their sum, so views from every visitor add up and no view is ever lost.
 import { createClient } from '@helios/client';
-import { createRelay, MemoryStore } from '@helios/server';
-import { pino } from 'pino';
+import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
 
-// Fail loudly instead of hanging if something is left open.
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
 // A relay for one region, in this process, on a free loopback port. `anonymous: true` skips
 // authentication: fine for a demo, never in production (see docs/security.md).
-const relay = createRelay({
-  region: 'eu-west-1',
-  store: new MemoryStore({ region: 'eu-west-1' }),
-  anonymous: true,
-  logger: pino({ level: 'silent' }),
-});
-const { url } = await relay.listen(0);
+// A relay for one region, in this process (see support/dev-relay.mjs).
+const { relay, url } = await startDevRelay('eu-west-1');
 
 // Two visitors. Node has no IndexedDB, so their documents live in memory.
 const alice = createClient({ relays: [url], persistence: 'memory', dbName: 'views-alice' });

@@ -2,21 +2,12 @@
 // increments (p) and decrements (n); the value is Σp − Σn, so concurrent likes and unlikes from
 // different devices all count, in any order.
 import { createClient } from '@helios/client';
-import { createRelay, MemoryStore } from '@helios/server';
-import { pino } from 'pino';
+import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
-const relay = createRelay({
-  region: 'us-east-1',
-  store: new MemoryStore({ region: 'us-east-1' }),
-  anonymous: true,
-  logger: pino({ level: 'silent' }),
-});
-const { url } = await relay.listen(0);
+// A relay for one region, in this process (see support/dev-relay.mjs).
+const { relay, url } = await startDevRelay('us-east-1');
 
 const alice = createClient({ relays: [url], persistence: 'memory', dbName: 'likes-alice' });
 const bob = createClient({ relays: [url], persistence: 'memory', dbName: 'likes-bob' });

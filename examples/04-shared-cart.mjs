@@ -3,21 +3,12 @@
 
 import { createClient } from '@helios/client';
 import { PNCounter } from '@helios/core';
-import { createRelay, MemoryStore } from '@helios/server';
-import { pino } from 'pino';
+import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
-const relay = createRelay({
-  region: 'eu-central-1',
-  store: new MemoryStore({ region: 'eu-central-1' }),
-  anonymous: true,
-  logger: pino({ level: 'silent' }),
-});
-const { url } = await relay.listen(0);
+// A relay for one region, in this process (see support/dev-relay.mjs).
+const { relay, url } = await startDevRelay('eu-central-1');
 
 const phone = createClient({ relays: [url], persistence: 'memory', dbName: 'cart-phone' });
 const laptop = createClient({ relays: [url], persistence: 'memory', dbName: 'cart-laptop' });

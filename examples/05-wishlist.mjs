@@ -1,21 +1,12 @@
 // A wishlist in an Add-Wins Set: an element is present if some add of it was not seen by a
 // remove. When one device removes an item while another adds it again, the add wins.
 import { createClient } from '@helios/client';
-import { createRelay, MemoryStore } from '@helios/server';
-import { pino } from 'pino';
+import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
-const relay = createRelay({
-  region: 'ap-southeast-2',
-  store: new MemoryStore({ region: 'ap-southeast-2' }),
-  anonymous: true,
-  logger: pino({ level: 'silent' }),
-});
-const { url } = await relay.listen(0);
+// A relay for one region, in this process (see support/dev-relay.mjs).
+const { relay, url } = await startDevRelay('ap-southeast-2');
 
 const tablet = createClient({ relays: [url], persistence: 'memory', dbName: 'wish-tablet' });
 const phone = createClient({ relays: [url], persistence: 'memory', dbName: 'wish-phone' });

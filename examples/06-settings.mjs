@@ -2,21 +2,12 @@
 // keys never conflict; on the same key, the write with the greater hybrid-clock timestamp wins
 // on every replica, so concurrent edits settle on one value without asking anybody.
 import { createClient } from '@helios/client';
-import { createRelay, MemoryStore } from '@helios/server';
-import { pino } from 'pino';
+import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
-const relay = createRelay({
-  region: 'us-west-2',
-  store: new MemoryStore({ region: 'us-west-2' }),
-  anonymous: true,
-  logger: pino({ level: 'silent' }),
-});
-const { url } = await relay.listen(0);
+// A relay for one region, in this process (see support/dev-relay.mjs).
+const { relay, url } = await startDevRelay('us-west-2');
 
 const desktop = createClient({ relays: [url], persistence: 'memory', dbName: 'prefs-desktop' });
 const phone = createClient({ relays: [url], persistence: 'memory', dbName: 'prefs-phone' });

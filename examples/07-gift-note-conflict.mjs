@@ -2,21 +2,12 @@
 // last-writer-wins register would silently drop one text. An MV-Register keeps both versions
 // visible (`conflicted`) until someone writes a value that has seen them: that resolves it.
 import { createClient } from '@helios/client';
-import { createRelay, MemoryStore } from '@helios/server';
-import { pino } from 'pino';
+import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
-const relay = createRelay({
-  region: 'eu-west-1',
-  store: new MemoryStore({ region: 'eu-west-1' }),
-  anonymous: true,
-  logger: pino({ level: 'silent' }),
-});
-const { url } = await relay.listen(0);
+// A relay for one region, in this process (see support/dev-relay.mjs).
+const { relay, url } = await startDevRelay('eu-west-1');
 
 // Both start offline (`offline: true`): nothing reaches the relay until `setOnline(true)`.
 const ana = createClient({

@@ -5,11 +5,9 @@ import { createServer } from 'node:net';
 import { createClient } from '@helios/client';
 import { createRelay, MemoryStore } from '@helios/server';
 import { pino } from 'pino';
+import { exitIfHung } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
 // Peers are part of a relay's options, so pick both ports before creating the relays.
 const ports = { 'us-east-1': await freePort(), 'eu-west-1': await freePort() };

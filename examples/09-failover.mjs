@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { createClient } from '@helios/client';
 import { createRelay, SqliteStore } from '@helios/server';
 import { pino } from 'pino';
+import { exitIfHung } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 18_000).unref();
+exitIfHung(18_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'helios-failover-'));
 const ports = { 'eu-west-1': await freePort(), 'eu-central-1': await freePort() };

@@ -5,11 +5,9 @@ import { createClient } from '@helios/client';
 import { createRelay, MemoryStore } from '@helios/server';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
+import { exitIfHung } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
 const SECRET = 'change-me-to-32-or-more-random-bytes!';
 const relay = createRelay({

@@ -6,11 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@helios/client';
 import { createRelay, MemoryStore } from '@helios/server';
 import { pino } from 'pino';
+import { exitIfHung } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
 if (process.argv[2] === '--writer') {
   // ── the writer process ──────────────────────────────────────────────────────────────────

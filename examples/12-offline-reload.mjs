@@ -9,11 +9,9 @@ import { createClient } from '@helios/client';
 import { PNCounter } from '@helios/core';
 import { createRelay, SqliteStore } from '@helios/server';
 import { pino } from 'pino';
+import { exitIfHung } from './support/dev-relay.mjs';
 
-setTimeout(() => {
-  console.error('timed out');
-  process.exit(1);
-}, 15_000).unref();
+exitIfHung();
 
 const dir = mkdtempSync(join(tmpdir(), 'helios-reload-'));
 const region = 'us-east-1';

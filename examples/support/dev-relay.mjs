@@ -1,0 +1,27 @@
+// What every example needs before it can show anything: a guard against hanging, and a relay
+// for one region in this process. Kept here so each example shows only its own topic.
+import { createRelay, MemoryStore } from '@helios/server';
+import { pino } from 'pino';
+
+/** Exits non-zero after `ms` if the example is still running (something was left open). */
+export function exitIfHung(ms = 15_000) {
+  setTimeout(() => {
+    console.error('timed out');
+    process.exit(1);
+  }, ms).unref();
+}
+
+/**
+ * A relay for `region` in this process, on a free loopback port, in memory. `anonymous: true`
+ * skips authentication: fine for an example, never in production (see docs/security.md).
+ */
+export async function startDevRelay(region) {
+  const relay = createRelay({
+    region,
+    store: new MemoryStore({ region }),
+    anonymous: true,
+    logger: pino({ level: 'silent' }),
+  });
+  const { url } = await relay.listen(0);
+  return { relay, url };
+}
