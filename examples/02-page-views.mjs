@@ -1,13 +1,11 @@
 // A page-view counter. A G-Counter only grows: each replica counts its own increments and the
 // value is their sum, so views from every visitor add up and no view is ever lost.
 import { createClient } from '@helios/client';
-import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
+import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
-// A relay for one region, in this process, on a free loopback port. `anonymous: true` skips
-// authentication: fine for a demo, never in production (see docs/security.md).
-// A relay for one region, in this process (see support/dev-relay.mjs).
+// A relay for one region, in this process (see support/example-kit.mjs).
 const { relay, url } = await startDevRelay('eu-west-1');
 
 // Two visitors. Node has no IndexedDB, so their documents live in memory.
@@ -29,19 +27,6 @@ console.log(`bob sees ${await until(bobViews, (n) => n === 4)}`);
 
 await Promise.all([alice.close(), bob.close()]);
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: alice sees 1
 // expect: alice sees 4
 // expect: bob sees 4

@@ -2,11 +2,11 @@
 // increments (p) and decrements (n); the value is Σp − Σn, so concurrent likes and unlikes from
 // different devices all count, in any order.
 import { createClient } from '@helios/client';
-import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
+import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
-// A relay for one region, in this process (see support/dev-relay.mjs).
+// A relay for one region, in this process (see support/example-kit.mjs).
 const { relay, url } = await startDevRelay('us-east-1');
 
 const alice = createClient({ relays: [url], persistence: 'memory', dbName: 'likes-alice' });
@@ -36,19 +36,6 @@ console.log(
 
 await Promise.all([alice.close(), bob.close()]);
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: alice sees 1 like
 // expect: bob sees 1 like
 // expect: offline: alice 2, bob 2

@@ -3,11 +3,11 @@
 
 import { createClient } from '@helios/client';
 import { PNCounter } from '@helios/core';
-import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
+import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
-// A relay for one region, in this process (see support/dev-relay.mjs).
+// A relay for one region, in this process (see support/example-kit.mjs).
 const { relay, url } = await startDevRelay('eu-central-1');
 
 const phone = createClient({ relays: [url], persistence: 'memory', dbName: 'cart-phone' });
@@ -43,19 +43,6 @@ console.log(`after remove ∥ increment: ${show(phoneCart)} = ${show(laptopCart)
 
 await Promise.all([phone.close(), laptop.close()]);
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: phone:  {"espresso-beans":3,"milk-frother":1}
 // expect: laptop: {"espresso-beans":3,"milk-frother":1}
 // expect: after remove ∥ increment: {"espresso-beans":3,"milk-frother":2} = {"espresso-beans":3,"milk-frother":2}

@@ -1,11 +1,11 @@
 // A wishlist in an Add-Wins Set: an element is present if some add of it was not seen by a
 // remove. When one device removes an item while another adds it again, the add wins.
 import { createClient } from '@helios/client';
-import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
+import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
-// A relay for one region, in this process (see support/dev-relay.mjs).
+// A relay for one region, in this process (see support/example-kit.mjs).
 const { relay, url } = await startDevRelay('ap-southeast-2');
 
 const tablet = createClient({ relays: [url], persistence: 'memory', dbName: 'wish-tablet' });
@@ -38,19 +38,6 @@ console.log(`after sync tablet: ${show(onTablet)} | phone: ${show(onPhone)}`);
 
 await Promise.all([tablet.close(), phone.close()]);
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: phone sees: mug, teapot
 // expect: offline tablet: kettle, teapot | phone: mug
 // expect: after sync tablet: kettle, mug | phone: kettle, mug

@@ -2,11 +2,11 @@
 // keys never conflict; on the same key, the write with the greater hybrid-clock timestamp wins
 // on every replica, so concurrent edits settle on one value without asking anybody.
 import { createClient } from '@helios/client';
-import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
+import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
-// A relay for one region, in this process (see support/dev-relay.mjs).
+// A relay for one region, in this process (see support/example-kit.mjs).
 const { relay, url } = await startDevRelay('us-west-2');
 
 const desktop = createClient({ relays: [url], persistence: 'memory', dbName: 'prefs-desktop' });
@@ -40,19 +40,6 @@ console.log(`phone:   ${show(onPhone)}`);
 
 await Promise.all([desktop.close(), phone.close()]);
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: phone: {"fontSize":14,"language":"fr","theme":"dark"}
 // expect: phone reads theme = solarized, fontSize = undefined
 // expect: desktop: {"language":"fr","theme":"solarized"}

@@ -2,11 +2,11 @@
 // last-writer-wins register would silently drop one text. An MV-Register keeps both versions
 // visible (`conflicted`) until someone writes a value that has seen them: that resolves it.
 import { createClient } from '@helios/client';
-import { exitIfHung, startDevRelay } from './support/dev-relay.mjs';
+import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
-// A relay for one region, in this process (see support/dev-relay.mjs).
+// A relay for one region, in this process (see support/example-kit.mjs).
 const { relay, url } = await startDevRelay('eu-west-1');
 
 // Both start offline (`offline: true`): nothing reaches the relay until `setOnline(true)`.
@@ -52,19 +52,6 @@ console.log(`conflicted now: ${anaNote.conflicted || benNote.conflicted}`);
 
 await Promise.all([ana.close(), ben.close()]);
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: ana offline: ["Happy birthday, Sam!"]
 // expect: ana sees conflicted=true: ["Happy 30th, Sam","Happy birthday, Sam!"]
 // expect: ben sees conflicted=true: ["Happy 30th, Sam","Happy birthday, Sam!"]

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { createClient } from '@helios/client';
 import { createRelay, MemoryStore } from '@helios/server';
 import { pino } from 'pino';
-import { exitIfHung } from './support/dev-relay.mjs';
+import { exitIfHung, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
@@ -53,19 +53,6 @@ function freePort() {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
-  });
-}
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
   });
 }
 // expect: right after the call: pending, value 10

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createClient } from '@helios/client';
 import { createRelay, SqliteStore } from '@helios/server';
 import { pino } from 'pino';
-import { exitIfHung } from './support/dev-relay.mjs';
+import { exitIfHung, until } from './support/example-kit.mjs';
 
 exitIfHung(18_000);
 
@@ -80,19 +80,6 @@ function statusUntil(client, ok) {
       queueMicrotask(() => sub.unsubscribe()); // the first call comes before `sub` is assigned
       resolve(status);
     });
-  });
-}
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
   });
 }
 // expect: on eu-west-1, friend sees 1

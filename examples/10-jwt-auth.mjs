@@ -5,7 +5,7 @@ import { createClient } from '@helios/client';
 import { createRelay, MemoryStore } from '@helios/server';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
-import { exitIfHung } from './support/dev-relay.mjs';
+import { exitIfHung } from './support/example-kit.mjs';
 
 exitIfHung();
 

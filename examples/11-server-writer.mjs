@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@helios/client';
 import { createRelay, MemoryStore } from '@helios/server';
 import { pino } from 'pino';
-import { exitIfHung } from './support/dev-relay.mjs';
+import { exitIfHung, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
@@ -50,19 +50,6 @@ for (const [sku, line] of [...stock.value].sort()) console.log(`${sku}: ${JSON.s
 
 await shop.close();
 await relay.close();
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: writer exited with 0
 // expect: sku-1: {"available":12,"updatedBy":"importer"}
 // expect: sku-2: {"available":0,"updatedBy":"importer"}

@@ -9,7 +9,7 @@ import { createClient } from '@helios/client';
 import { PNCounter } from '@helios/core';
 import { createRelay, SqliteStore } from '@helios/server';
 import { pino } from 'pino';
-import { exitIfHung } from './support/dev-relay.mjs';
+import { exitIfHung, until } from './support/example-kit.mjs';
 
 exitIfHung();
 
@@ -59,19 +59,6 @@ console.log(
 await device.close();
 await relay.close();
 rmSync(dir, { recursive: true, force: true });
-
-/** Resolves with the handle's value once `ok(value)` holds. */
-function until(handle, ok) {
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!ok(handle.value)) return;
-      stop();
-      resolve(handle.value);
-    };
-    const stop = handle.subscribe(check);
-    check();
-  });
-}
 // expect: storage indexeddb, offline, pending 2
 // expect: reloaded cart: {"honey":1,"tea":2}
 // expect: after sync: pending 0

@@ -1,5 +1,5 @@
-// What every example needs before it can show anything: a guard against hanging, and a relay
-// for one region in this process. Kept here so each example shows only its own topic.
+// What every example needs besides its topic: a guard against hanging, a relay, and a way to
+// wait for a value. Kept here so each example shows only its own topic.
 import { createRelay, MemoryStore } from '@helios/server';
 import { pino } from 'pino';
 
@@ -24,4 +24,17 @@ export async function startDevRelay(region) {
   });
   const { url } = await relay.listen(0);
   return { relay, url };
+}
+
+/** Resolves with the handle's value once `ok(value)` holds. */
+export function until(handle, ok) {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!ok(handle.value)) return;
+      stop();
+      resolve(handle.value);
+    };
+    const stop = handle.subscribe(check);
+    check();
+  });
 }
