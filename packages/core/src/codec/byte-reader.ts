@@ -62,11 +62,6 @@ export class ByteReader {
     return this.fail('overflow', 'varint longer than 8 bytes');
   }
 
-  int(): number {
-    const z = this.uint();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  }
-
   f64(): number {
     if (this.remaining < 8) this.fail('truncated', 'unexpected end of input');
     this.#view ??= new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);

@@ -44,11 +44,6 @@ export class ByteWriter {
     this.#buf[this.#pos++] = n;
   }
 
-  /** Signed varint, zig-zag mapped so small magnitudes stay small. */
-  int(n: number): void {
-    this.uint(n < 0 ? -n * 2 - 1 : n * 2);
-  }
-
   f64(n: number): void {
     this.#ensure(8);
     this.#view ??= new DataView(this.#buf.buffer);
