@@ -54,8 +54,8 @@ function sum(state: CounterState): number {
   return total;
 }
 
-/** Grow-only counter: the sum of per-replica increments. Page views, downloads. */
-export class GCounterType extends CrdtType<DotFun<CounterEntry>, number> {
+/** What both counters share: entries, validation, the sum and increments. */
+abstract class CounterType extends CrdtType<DotFun<CounterEntry>, number> {
   override checkDelta(
     current: DotFun<CounterEntry>,
     delta: DotFun<CounterEntry>,
@@ -63,10 +63,6 @@ export class GCounterType extends CrdtType<DotFun<CounterEntry>, number> {
   ): void {
     checkCounterEntries(current, delta, bounds);
   }
-
-  readonly typeId = 1;
-  readonly name = 'g-counter';
-  readonly kind = dotFunKind(growOnlyValues);
 
   value(state: CounterState): number {
     return sum(state);
@@ -79,29 +75,18 @@ export class GCounterType extends CrdtType<DotFun<CounterEntry>, number> {
   }
 }
 
-/** Counter with increments and decrements: likes, cart quantities. */
-export class PNCounterType extends CrdtType<DotFun<CounterEntry>, number> {
-  override checkDelta(
-    current: DotFun<CounterEntry>,
-    delta: DotFun<CounterEntry>,
-    bounds: DeltaBounds,
-  ): void {
-    checkCounterEntries(current, delta, bounds);
-  }
+/** Grow-only counter: the sum of per-replica increments. Page views, downloads. */
+export class GCounterType extends CounterType {
+  readonly typeId = 1;
+  readonly name = 'g-counter';
+  readonly kind = dotFunKind(growOnlyValues);
+}
 
+/** Counter with increments and decrements: likes, cart quantities. */
+export class PNCounterType extends CounterType {
   readonly typeId = 2;
   readonly name = 'pn-counter';
   readonly kind = dotFunKind(counterValues);
-
-  value(state: CounterState): number {
-    return sum(state);
-  }
-
-  /** Adds `amount` (a positive safe integer, default 1). Returns the delta. */
-  increment(state: CounterState, actor: Actor, amount = 1): CounterState {
-    assertAmount(amount);
-    return bump(state, actor, amount, 0);
-  }
 
   /** Subtracts `amount` (a positive safe integer, default 1). Returns the delta. */
   decrement(state: CounterState, actor: Actor, amount = 1): CounterState {
