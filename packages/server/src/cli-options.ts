@@ -24,6 +24,8 @@ Options (each also read from the environment variable in brackets):
   --jwt-secret <secret>    verify client tokens as HS256 JWTs            [HELIOS_JWT_SECRET]
   --jwt-public-key <file>  verify client tokens with this PEM key (RS256) [HELIOS_JWT_PUBLIC_KEY]
   --anonymous              no authentication (development only)          [HELIOS_ANONYMOUS=1]
+  --hooks <file>           ES module exporting authorize and/or authenticate (which
+                           replaces --jwt-* and --anonymous)             [HELIOS_HOOKS]
   --cors <origins>         comma-separated origins allowed, or *         [HELIOS_CORS_ORIGINS]
   --log-level <level>      pino level (info)                             [HELIOS_LOG_LEVEL]
   --help                   this text
@@ -45,6 +47,8 @@ export interface CliSettings {
   readonly jwtSecret: string | undefined;
   readonly jwtPublicKey: string | undefined;
   readonly anonymous: boolean;
+  /** The hooks module's path as given; relative to the working directory. */
+  readonly hooks: string | undefined;
   readonly cors: readonly string[] | '*' | undefined;
   readonly logLevel: string;
 }
@@ -101,6 +105,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         'jwt-secret': { type: 'string' },
         'jwt-public-key': { type: 'string' },
         anonymous: { type: 'boolean' },
+        hooks: { type: 'string' },
         cors: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -143,6 +148,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     jwtSecret: values['jwt-secret'] ?? env.HELIOS_JWT_SECRET,
     jwtPublicKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
     anonymous: values.anonymous ?? env.HELIOS_ANONYMOUS === '1',
+    hooks: values.hooks ?? env.HELIOS_HOOKS,
     cors: cors === undefined ? undefined : cors === '*' ? '*' : cors.split(',').filter(Boolean),
     logLevel: values['log-level'] ?? env.HELIOS_LOG_LEVEL ?? 'info',
   };

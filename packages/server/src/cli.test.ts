@@ -94,7 +94,15 @@ describe('helios-relay command line', () => {
     const run = runCli(['--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Usage: helios-relay --region <name> [options]');
-    for (const flag of ['--region', '--pg', '--pg-schema', '--redis', '--rtt-file', '--anonymous'])
+    for (const flag of [
+      '--region',
+      '--pg',
+      '--pg-schema',
+      '--redis',
+      '--rtt-file',
+      '--anonymous',
+      '--hooks',
+    ])
       expect(run.stdout).toContain(flag);
     expect(run.stderr).toBe('');
   });
@@ -334,6 +342,120 @@ describe('helios-relay command line', () => {
         `bytes in ${sample(text, 'helios_bytes_in_total')}, peer lag entries ` +
         `${sample(text, 'helios_peer_replication_lag_entries', { peer: 'eu-west-1' })}`,
     );
+  });
+});
+
+describe('helios-relay --hooks', () => {
+  /** Writes a hooks module into the test folder and returns its path. */
+  function hooksFile(name: string, source: string): string {
+    const file = join(dir.path, name);
+    writeFileSync(file, source);
+    return file;
+  }
+
+  it('uses the module’s authenticate and authorize', async () => {
+    const file = hooksFile(
+      'both.mjs',
+      `export const authenticate = ({ token }) => {
+        if (token === 'alice-token') return { id: 'alice' };
+        throw new Error('unknown token');
+      };
+      export const authorize = (user, doc, access) =>
+        doc.startsWith(\`user:\${user.id}:\`) || (doc === 'catalog' && access === 'read');`,
+    );
+    const relay = await startRelay([
+      '--region',
+      'us-east-1',
+      '--port',
+      '0',
+      '--db',
+      join(dir.path, 'hooks.sqlite'),
+      '--hooks',
+      file,
+    ]);
+    await expect(
+      new ProtocolClient(relay.url, { token: 'bob-token' }).ready(),
+    ).rejects.toMatchObject({ data: { code: 'unauthenticated' } });
+    const alice = await clientOf(relay.url, 'alice-token');
+    await alice.subscribe('user:alice:cart', AWSet);
+    await alice.write('user:alice:cart', (s, me) => AWSet.add(s, me, 'socks'));
+    await alice.subscribe('user:bob:cart', AWSet);
+    await alice.subscribe('catalog', AWSet);
+    await expect(alice.write('catalog', (s, me) => AWSet.add(s, me, 'free'))).rejects.toMatchObject(
+      { code: 'forbidden' },
+    );
+    expect(alice.errors.map((e) => [e.code, e.doc])).toEqual([
+      ['forbidden', 'user:bob:cart'],
+      ['forbidden', 'catalog'],
+    ]);
+    expect(alice.value('user:alice:cart')).toEqual(new Set(['socks']));
+  });
+
+  it('HELIOS_HOOKS names the module; an authorize-only module keeps the chosen authentication', async () => {
+    const file = hooksFile(
+      'authorize-only.mjs',
+      "export const authorize = (user, doc) => user.id === 'anonymous' && doc.startsWith('public:');",
+    );
+    const relay = await startRelay([], {
+      HELIOS_REGION: 'us-east-1',
+      HELIOS_PORT: '0',
+      HELIOS_DB: join(dir.path, 'hooks-env.sqlite'),
+      HELIOS_ANONYMOUS: '1',
+      HELIOS_HOOKS: file,
+    });
+    const c = await clientOf(relay.url);
+    await c.subscribe('private:notes', AWSet);
+    await c.subscribe('public:board', AWSet);
+    await c.write('public:board', (s, me) => AWSet.add(s, me, 'hello'));
+    expect(c.errors.map((e) => [e.code, e.doc])).toEqual([['forbidden', 'private:notes']]);
+  });
+
+  it('refuses to start on an unusable module, saying why', () => {
+    const base = ['--region', 'us-east-1', '--port', '0', '--db', join(dir.path, 'never.sqlite')];
+    const cases: [string[], RegExp][] = [
+      [
+        ['--anonymous', '--hooks', join(dir.path, 'missing.mjs')],
+        /^--hooks: no such file .*missing\.mjs/,
+      ],
+      [
+        ['--anonymous', '--hooks', hooksFile('broken.mjs', 'export const authorize = (;')],
+        /^--hooks: .*broken\.mjs failed to load: /,
+      ],
+      [
+        ['--anonymous', '--hooks', hooksFile('not-fn.mjs', "export const authorize = 'yes';")],
+        /^--hooks: .*not-fn\.mjs exports authorize as string, not a function/,
+      ],
+      [
+        ['--anonymous', '--hooks', hooksFile('typo.mjs', 'export const authorise = () => true;')],
+        /^--hooks: .*typo\.mjs exports authorise; a hooks module exports only authenticate and\/or authorize/,
+      ],
+      [
+        ['--anonymous', '--hooks', hooksFile('default.mjs', 'export default { authorize() {} };')],
+        /^--hooks: .*default\.mjs exports default; /,
+      ],
+      [
+        ['--anonymous', '--hooks', hooksFile('empty.mjs', 'const authorize = () => true;')],
+        /^--hooks: .*empty\.mjs exports neither authenticate nor authorize/,
+      ],
+      [
+        [
+          '--jwt-secret',
+          'a-secret',
+          '--hooks',
+          hooksFile('authn.mjs', "export const authenticate = () => ({ id: 'x' });"),
+        ],
+        /^--hooks: the module exports authenticate, which replaces --jwt-secret/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = runCli([...base, ...args]);
+      expect({ args, status: run.status, stderr: run.stderr }).toMatchObject({
+        status: 1,
+        stderr: expect.stringMatching(message),
+      });
+    }
+    // Nothing was started: the store is opened only after the hooks are accepted.
+    expect(existsSync(join(dir.path, 'never.sqlite'))).toBe(false);
   });
 });
 

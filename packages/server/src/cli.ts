@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { pino } from 'pino';
 import { CliError, parseCli, USAGE } from './cli-options.js';
+import { HooksModuleError, loadHooksModule, type RelayHooks } from './hooks-module.js';
 import { createRelay } from './relay.js';
 
 import { SqliteStore } from './store/sqlite-store.js';
@@ -16,6 +17,17 @@ async function main(): Promise<void> {
   if (settings.help) {
     console.log(USAGE);
     return;
+  }
+  const hooks: RelayHooks = settings.hooks ? await loadHooksModule(settings.hooks) : {};
+  if (
+    hooks.authenticate &&
+    (settings.jwtSecret !== undefined || settings.jwtPublicKey !== undefined || settings.anonymous)
+  ) {
+    // createRelay would silently prefer the hook: say which one runs instead of guessing.
+    throw new HooksModuleError(
+      '--hooks: the module exports authenticate, which replaces --jwt-secret, --jwt-public-key ' +
+        'and --anonymous; pass none of them',
+    );
   }
   const logger = pino({
     name: 'helios-relay',
@@ -35,6 +47,7 @@ async function main(): Promise<void> {
     peers: settings.peers,
     logger,
     anonymous: settings.anonymous,
+    ...hooks,
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
     ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
     ...(settings.cors !== undefined ? { corsOrigins: settings.cors } : {}),

@@ -10,6 +10,7 @@ export {
   type RelayUser,
 } from './auth.js';
 export { RelayError, type RelayErrorCode } from './errors.js';
+export type { RelayHooks } from './hooks-module.js';
 export type { RelayMetrics } from './metrics.js';
 export type { ConnectionLimits, PeerConfig, RelayOptions } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
