@@ -24,6 +24,7 @@ import {
 import { pack, unpack } from 'msgpackr';
 import * as Y from 'yjs';
 import { toPlain } from './plain.mjs';
+import { rng } from './rng.mjs';
 import { median, percentile } from './stats.mjs';
 import { collectGarbage, medianTimes, opsPerSec, useCpuClock } from './timing.mjs';
 
@@ -137,18 +138,6 @@ function withGoal(r, goal, met) {
 /** @param {boolean} ok @param {string} what */
 function check(ok, what) {
   if (!ok) throw new Error(`sanity check failed: ${what}`);
-}
-
-/** Deterministic PRNG (mulberry32) so every library sees the same operation sequence. */
-function prng(seed = 0x9e3779b9) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Busy-waits for the next millisecond: a user's next write lands in a later ms than a burst. */
@@ -504,7 +493,7 @@ function awSet(cfg, log) {
 
   // Each sample removes a random present element, then adds it back: the set stays at `size`.
   // Both libraries go through the same sequence of elements.
-  const random = prng();
+  const random = rng(0x9e3779b9);
   const picks = Array.from({ length: cfg.awSamples * cfg.awRounds + 2000 }, () =>
     Math.floor(random() * size),
   );

@@ -41,6 +41,21 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   });
 }
 
+/**
+ * Kills `child` with this process, however this process ends (unless it has exited first).
+ * @param {import('node:child_process').ChildProcess} child
+ */
+export function track(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+/** @param {import('node:child_process').ChildProcess} child */
+export function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 /** A free loopback port (the OS picks it; a race with another process is possible but rare). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -65,8 +80,7 @@ export async function startServer(args, ready, opts = {}) {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  track(child);
   let output = '';
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -112,7 +126,7 @@ export async function startServer(args, ready, opts = {}) {
  * @param {number} [graceMs]
  */
 export function stopChild(child, signal = 'SIGTERM', graceMs = 5000) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (exited(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {

@@ -6,6 +6,35 @@ import { REGIONS, RTT_FILE, relayPort } from './regions.mjs';
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
 
 /**
+ * The `node` arguments of one demo relay: the CLI, anonymous clients (development mode), any
+ * origin, the shared peer token, and the inter-region latencies unless `latency` is false.
+ * @param {{ region: string, host: string, port: number, db: string, peers: [string, string][], latency: boolean }} o
+ *   `peers` pairs each other region with the URL this relay dials for it.
+ */
+export function relayArgs({ region, host, port, db, peers, latency }) {
+  return [
+    CLI,
+    '--region',
+    region,
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--db',
+    db,
+    '--anonymous',
+    '--cors',
+    '*',
+    '--peer-token',
+    'helios-demo',
+    '--log-level',
+    'warn',
+    ...(latency ? ['--rtt-file', RTT_FILE] : []),
+    ...peers.flatMap(([peer, peerUrl]) => ['--peer', `${peer}=${peerUrl}`]),
+  ];
+}
+
+/**
  * @typedef {{ region: string, url: string, child: import('node:child_process').ChildProcess }} RunningRelay
  * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, only?: string[], log?: (line: string) => void }} options
  *   `only` starts a subset (e.g. to restart one relay); its peers are still all five regions.
@@ -23,26 +52,14 @@ export async function startRelays({
   return Promise.all(only.map((region) => startRelay(region)));
 
   function startRelay(region) {
-    const args = [
-      CLI,
-      '--region',
+    const args = relayArgs({
       region,
-      '--host',
       host,
-      '--port',
-      String(relayPort(region, basePort)),
-      '--db',
-      `${dataDir}/${region}.sqlite`,
-      '--anonymous',
-      '--cors',
-      '*',
-      '--peer-token',
-      'helios-demo',
-      '--log-level',
-      'warn',
-      ...(latency ? ['--rtt-file', RTT_FILE] : []),
-      ...REGIONS.filter((r) => r !== region).flatMap((peer) => ['--peer', `${peer}=${url(peer)}`]),
-    ];
+      port: relayPort(region, basePort),
+      db: `${dataDir}/${region}.sqlite`,
+      peers: REGIONS.filter((r) => r !== region).map((peer) => [peer, url(peer)]),
+      latency,
+    });
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new Promise((resolve, reject) => {
       let out = '';

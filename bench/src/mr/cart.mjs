@@ -17,6 +17,7 @@
  * protocol would send instead of the delta.
  */
 import { compareTimestamps, LWWMap, MVRegister, orMap, PNCounter } from '@helios/core';
+import { rng } from '../rng.mjs';
 import { startCluster } from './cluster.mjs';
 import {
   allOnline,
@@ -28,7 +29,6 @@ import {
   r2,
   relayMetric,
   relayOrder,
-  rng,
   sleep,
   until,
   zipf,

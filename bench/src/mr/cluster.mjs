@@ -11,67 +11,17 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { oneWayMs, REGIONS, RTT_FILE } from '../../../apps/demo-cart/scripts/regions.mjs';
-import { startRelays } from '../../../apps/demo-cart/scripts/relays.mjs';
+import { oneWayMs, REGIONS } from '../../../apps/demo-cart/scripts/regions.mjs';
+import { relayArgs, startRelays } from '../../../apps/demo-cart/scripts/relays.mjs';
+import { exited, freePort, stopChild, track } from '../proc.mjs';
 import { startProxy } from './tcp-proxy.mjs';
 
 export { oneWayMs, REGIONS };
 
 const require = createRequire(import.meta.url);
-const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
 const YWS_SERVER = join(dirname(require.resolve('y-websocket/package.json')), 'bin', 'server.cjs');
 
-// ─── child processes: none survives us ─────────────────────────────────────────────────────
-
-/** @type {Set<import('node:child_process').ChildProcess>} */
-const live = new Set();
-
-function killAll() {
-  for (const child of live) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  live.clear();
-}
-process.once('exit', killAll);
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
-  process.once(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
-/** @param {import('node:child_process').ChildProcess} child */
-function track(child) {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
-
-/** @param {import('node:child_process').ChildProcess} child */
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-/**
- * SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone.
- * @param {import('node:child_process').ChildProcess} child
- */
-export function stopChild(child, graceMs = 5000) {
-  if (exited(child)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(undefined);
-    });
-    child.kill('SIGTERM');
-  });
-}
+// ─── child processes: none survives us (see ../proc.mjs) ────────────────────────────────────
 
 /** SIGKILL; resolves once the child is gone. */
 function killChild(/** @type {import('node:child_process').ChildProcess} */ child) {
@@ -90,18 +40,6 @@ function portFree(port) {
     const srv = createServer();
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/** A free loopback port chosen by the OS. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
-      srv.close(() => resolve(port));
-    });
   });
 }
 
@@ -154,34 +92,6 @@ function startProcess(args, ready, opts = {}) {
     child.stderr?.on('data', onData);
     child.once('exit', onExit);
   });
-}
-
-/**
- * The CLI arguments of one relay, as apps/demo-cart/scripts/relays.mjs gives them, except that
- * each peer URL is the caller's (a proxy it can cut).
- * @param {{ region: string, port: number, db: string, peers: [string, string][], latency: boolean }} o
- */
-function relayArgs({ region, port, db, peers, latency }) {
-  return [
-    CLI,
-    '--region',
-    region,
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--db',
-    db,
-    '--anonymous',
-    '--cors',
-    '*',
-    '--peer-token',
-    'helios-demo',
-    '--log-level',
-    'warn',
-    ...(latency ? ['--rtt-file', RTT_FILE] : []),
-    ...peers.flatMap(([peer, url]) => ['--peer', `${peer}=${url}`]),
-  ];
 }
 
 // ─── the five regions ──────────────────────────────────────────────────────────────────────
@@ -258,6 +168,7 @@ export async function startCluster({ partitionable = false, latency = true, log 
       launch = async (region) => {
         const args = relayArgs({
           region,
+          host: '127.0.0.1',
           port: /** @type {number} */ (ports.get(region)),
           db: join(dataDir, `${region}.sqlite`),
           latency,
@@ -337,7 +248,14 @@ export async function startSingleRelay(region = 'us-east-1') {
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-mr-single-'));
   const port = await freePort();
   const child = await startProcess(
-    relayArgs({ region, port, db: join(dataDir, 'relay.sqlite'), peers: [], latency: false }),
+    relayArgs({
+      region,
+      host: '127.0.0.1',
+      port,
+      db: join(dataDir, 'relay.sqlite'),
+      peers: [],
+      latency: false,
+    }),
     'listening on',
   );
   return {

@@ -69,18 +69,6 @@ export async function closeAll(/** @type {{ close(): Promise<void> }[]} */ clien
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
 }
 
-/** A seeded PRNG (mulberry32): runs are repeatable. */
-export function rng(seed = 1) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Zipf-distributed ranks 0..n-1 (rank 0 most popular): P(k) ∝ 1 / (k+1)^s.
  * @param {number} n

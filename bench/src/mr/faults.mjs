@@ -14,6 +14,7 @@
  */
 
 import { writeResults } from '../results.mjs';
+import { rng } from '../rng.mjs';
 import { percentile } from '../stats.mjs';
 import { REGIONS, startCluster } from './cluster.mjs';
 import {
@@ -24,7 +25,6 @@ import {
   pressureRow,
   r2,
   relayOrder,
-  rng,
   sleep,
   until,
 } from './common.mjs';
