@@ -2,8 +2,9 @@
 // download is not used (and not reachable in CI). Installs it with apt-get when missing.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { CHROMIUM_PATH } from '../chromium.mjs';
 
-const path = process.env.HELIOS_CHROMIUM ?? '/usr/bin/chromium';
+const path = CHROMIUM_PATH;
 if (existsSync(path)) process.exit(0);
 
 const root = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -16,23 +16,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../../e2e/chromium.mjs';
 import { percentile } from '../stats.mjs';
 import { startCluster } from './cluster.mjs';
 import { cpuPressure, pressureRow, r2 } from './common.mjs';
 import { relayErrors } from './convergence.mjs';
 
-/** Debian's Chromium and the flags e2e/playwright.config.ts launches it with. */
-const CHROMIUM = process.env.HELIOS_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PAGE = fileURLToPath(new URL('./browser/page.js', import.meta.url));
 
 /** Bundles the page into `outDir`; returns the bundle's text. */
@@ -100,9 +89,9 @@ export async function runBrowser({ quick, log }) {
   try {
     server = /** @type {{ url: string, close(): void }} */ (await serve(script));
     context = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
     });
     const [writer, reader] = [await context.newPage(), await context.newPage()];
     /** @type {string[]} */
