@@ -28,6 +28,25 @@ const esc = (s) =>
     .replaceAll('"', '&quot;');
 
 /** Three significant digits, no trailing zeros. */
+/**
+ * The opening of a chart: the svg element, its accessible title, a white background, the
+ * heading and the subtitle under it. Returns the lines, for the chart to push its body onto.
+ * @param {number} width
+ * @param {number} height
+ * @param {string} title
+ * @param {string | undefined} subtitle
+ */
+function header(width, height, title, subtitle) {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12" role="img" aria-label="${esc(title)}">`,
+    `<title>${esc(subtitle ? `${title}: ${subtitle}` : title)}</title>`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="16" y="24" font-size="16" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
+  ];
+  if (subtitle) out.push(`<text x="16" y="43" fill="${COLORS.muted}">${esc(subtitle)}</text>`);
+  return out;
+}
+
 export function fmt(/** @type {number} */ x) {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
@@ -87,16 +106,8 @@ export function barChart({
     ? Array.from({ length: Math.round(Math.log10(axisMax)) + 1 }, (_, i) => 10 ** i)
     : Array.from({ length: 6 }, (_, i) => (axisMax * i) / 5);
   const groupH = (/** @type {Group} */ g) => g.bars.length * (barH + gap) - gap;
-  const height =
-    top + groups.reduce((h, g) => h + groupH(g) + groupGap, 0) + 34 + (legend.length > 0 ? 0 : 0);
-  const out = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12" role="img" aria-label="${esc(title)}">`,
-    `<title>${esc(subtitle ? `${title}: ${subtitle}` : title)}</title>`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="16" y="24" font-size="16" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
-  );
-  if (subtitle) out.push(`<text x="16" y="43" fill="${COLORS.muted}">${esc(subtitle)}</text>`);
+  const height = top + groups.reduce((h, g) => h + groupH(g) + groupGap, 0) + 34;
+  const out = header(width, height, title, subtitle);
   // legend
   let lx = 16;
   const ly = top - 18;
@@ -190,14 +201,7 @@ export function faultTimeline({
   const plotW = width - labelW - right;
   const x = (/** @type {number} */ s) =>
     labelW + (Math.min(durationS, Math.max(0, s)) / durationS) * plotW;
-  const out = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12" role="img" aria-label="${esc(title)}">`,
-    `<title>${esc(subtitle ? `${title}: ${subtitle}` : title)}</title>`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="16" y="24" font-size="16" font-weight="600" fill="${COLORS.text}">${esc(title)}</text>`,
-  );
-  if (subtitle) out.push(`<text x="16" y="43" fill="${COLORS.muted}">${esc(subtitle)}</text>`);
+  const out = header(width, height, title, subtitle);
   // legend
   const ly = top - 16;
   const legend = [
