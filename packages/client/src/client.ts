@@ -203,7 +203,7 @@ export class HeliosClient implements Writer {
     return this.#open(id, orMap(valueType), CrdtMapHandle) as CrdtMapHandle<S, V>;
   }
 
-  #open<S, V, H extends DocumentHandle<S, V>>(
+  #open<S, V, H extends DocumentHandle<S, unknown>>(
     id: string,
     type: CrdtType<S, V>,
     Handle: new (doc: ClientDocument<S, V>, writer: Writer) => H,

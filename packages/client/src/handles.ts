@@ -31,30 +31,41 @@ export interface Writer {
  * A live view of one document: a synchronous value, change notifications, an rxjs Observable,
  * and typed mutators that apply at once and return a {@link Receipt}. Handles of one document
  * id are shared: `client.counter('likes')` twice returns the same handle.
+ *
+ * @typeParam S - The CRDT's state (see `@helios/core`).
+ * @typeParam V - The value as the application reads it, typed by what the handle was opened
+ * with (`client.register<Settings>('x')` reads `Settings | undefined`).
  */
 export class DocumentHandle<S, V> {
   readonly id: string;
-  readonly #doc: ClientDocument<S, V>;
+  readonly #doc: ClientDocument<S, unknown>;
   readonly #writer: Writer;
   /** The value as an Observable: emits the current value, then every change. */
   readonly value$: Observable<V>;
 
-  constructor(doc: ClientDocument<S, V>, writer: Writer) {
+  constructor(doc: ClientDocument<S, unknown>, writer: Writer) {
     this.id = doc.id;
     this.#doc = doc;
     this.#writer = writer;
     this.value$ = new Observable<V>((subscriber) => {
-      subscriber.next(doc.value());
-      return doc.subscribe(() => subscriber.next(doc.value()));
+      subscriber.next(this.value);
+      return doc.subscribe(() => subscriber.next(this.value));
     });
   }
 
-  /** The current value (the type's empty value until the document has loaded). */
+  /**
+   * The current value (the type's empty value until the document has loaded): the same object
+   * until the document changes.
+   */
   get value(): V {
-    return this.#doc.value();
+    // The CRDT knows only `Value`/`Key`. `V` is the application's word that every writer of
+    // this document uses its type (the typed mutators keep this replica to it); core checks
+    // that values are storable (assertValue, and validation of what the network delivers), not
+    // their shape. This is the one place the two types meet.
+    return this.#doc.value() as V;
   }
 
-  get type(): CrdtType<S, V> {
+  get type(): CrdtType<S, unknown> {
     return this.#doc.type;
   }
 
@@ -74,7 +85,7 @@ export class DocumentHandle<S, V> {
 
   /** Applies any mutator of the document's type (see `@helios/core`). */
   mutate(mutator: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>): Receipt {
-    return this.#writer.write(this.#doc as ClientDocument<S, unknown>, mutator);
+    return this.#writer.write(this.#doc, mutator);
   }
 }
 
@@ -100,10 +111,11 @@ export class GCounterHandle extends DocumentHandle<StateOf<typeof GCounter>, num
 /** LWW-Register holding values of type `T`. */
 export class RegisterHandle<T extends Value> extends DocumentHandle<
   StateOf<typeof LWWRegister>,
-  Value | undefined
+  T | undefined
 > {
+  /** @deprecated The same as {@link value}, which is typed `T | undefined` now. */
   get current(): T | undefined {
-    return this.value as T | undefined;
+    return this.value;
   }
   set(value: T): Receipt {
     return this.mutate((s, a) => LWWRegister.set(s, a, value));
@@ -113,10 +125,11 @@ export class RegisterHandle<T extends Value> extends DocumentHandle<
 /** Multi-value register: `values` holds every concurrent version until one is chosen. */
 export class MVRegisterHandle<T extends Value> extends DocumentHandle<
   StateOf<typeof MVRegister>,
-  Value[]
+  readonly T[]
 > {
+  /** Every concurrent version: the same array as {@link value}. */
   get values(): readonly T[] {
-    return this.value as T[];
+    return this.value;
   }
   /** True when concurrent writes left more than one version. */
   get conflicted(): boolean {
@@ -134,10 +147,10 @@ export class MVRegisterHandle<T extends Value> extends DocumentHandle<
 /** LWW-Map from keys to values of type `V`. */
 export class LWWMapHandle<V extends Value> extends DocumentHandle<
   StateOf<typeof LWWMap>,
-  Map<Key, Value>
+  ReadonlyMap<Key, V>
 > {
   get(key: Key): V | undefined {
-    return this.value.get(key) as V | undefined;
+    return this.value.get(key);
   }
   set(key: Key, value: V): Receipt {
     return this.mutate((s, a) => LWWMap.set(s, a, key, value));
@@ -148,7 +161,10 @@ export class LWWMapHandle<V extends Value> extends DocumentHandle<
 }
 
 /** Add-Wins Set of `T`. */
-export class AWSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof AWSet>, Set<Key>> {
+export class AWSetHandle<T extends Key> extends DocumentHandle<
+  StateOf<typeof AWSet>,
+  ReadonlySet<T>
+> {
   has(element: T): boolean {
     return this.value.has(element);
   }
@@ -161,7 +177,10 @@ export class AWSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof AW
 }
 
 /** Remove-Wins Set of `T`. */
-export class RWSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof RWSet>, Set<Key>> {
+export class RWSetHandle<T extends Key> extends DocumentHandle<
+  StateOf<typeof RWSet>,
+  ReadonlySet<T>
+> {
   has(element: T): boolean {
     return this.value.has(element);
   }
@@ -174,7 +193,10 @@ export class RWSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof RW
 }
 
 /** OR-Set of `T` with addressable instances: `add` returns the instance's tag. */
-export class ORSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof ORSet>, Set<Key>> {
+export class ORSetHandle<T extends Key> extends DocumentHandle<
+  StateOf<typeof ORSet>,
+  ReadonlySet<T>
+> {
   has(element: T): boolean {
     return this.value.has(element);
   }
@@ -202,7 +224,10 @@ export class ORSetHandle<T extends Key> extends DocumentHandle<StateOf<typeof OR
  *
  * @example cart.update('sku-1', (line, me) => PNCounter.increment(line, me, 1))
  */
-export class CrdtMapHandle<S, V> extends DocumentHandle<StateOf<ORMapType<S, V>>, Map<Key, V>> {
+export class CrdtMapHandle<S, V> extends DocumentHandle<
+  StateOf<ORMapType<S, V>>,
+  ReadonlyMap<Key, V>
+> {
   update(key: Key, mutator: (value: CrdtState<S>, actor: ClockedActor) => CrdtState<S>): Receipt {
     const type = this.type as ORMapType<S, V>;
     return this.mutate((s, a) => type.update(s, key, (nested) => mutator(nested, a)));

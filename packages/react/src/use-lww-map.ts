@@ -33,10 +33,7 @@ export function useLWWMap<V extends Value>(
 ): LWWMapState<V> {
   const client = useHeliosClient();
   const handle = useMemo(() => client.lwwMap<V>(id), [client, id]);
-  const snapshot = useDocumentValue(handle, options);
-  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
-  const value = snapshot.value as unknown as ReadonlyMap<Key, V>;
-  const loaded = snapshot.loaded;
+  const { value, loaded } = useDocumentValue(handle, options);
   const get = useCallback((key: Key) => value.get(key), [value]);
   const actions = useMemo(
     () => ({

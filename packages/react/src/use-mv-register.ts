@@ -35,9 +35,7 @@ export function useMVRegister<T extends Value>(
 ): MVRegisterState<T> {
   const client = useHeliosClient();
   const handle = useMemo(() => client.mvRegister<T>(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
-  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
-  const values = value as unknown as readonly T[];
+  const { value: values, loaded } = useDocumentValue(handle, options);
   const actions = useMemo(
     () => ({
       set: (next: T) => handle.set(next),

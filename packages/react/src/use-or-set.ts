@@ -22,10 +22,7 @@ export interface ORSetState<T extends Key>
 export function useORSet<T extends Key>(id: string, options?: DocumentHookOptions): ORSetState<T> {
   const client = useHeliosClient();
   const handle = useMemo(() => client.orSet<T>(id), [client, id]);
-  const snapshot = useDocumentValue(handle, options);
-  // The handle's `value` is typed by the CRDT (`Key`/`Value`), not by `T`: narrow it here.
-  const value = snapshot.value as unknown as ReadonlySet<T>;
-  const loaded = snapshot.loaded;
+  const { value, loaded } = useDocumentValue(handle, options);
   const has = useCallback((element: T) => value.has(element), [value]);
   const actions = useMemo(
     () => ({

@@ -29,9 +29,7 @@ export function useRegister<T extends Value>(
 ): RegisterState<T> {
   const client = useHeliosClient();
   const handle = useMemo(() => client.register<T>(id), [client, id]);
-  const snapshot = useDocumentValue(handle, options);
-  const value = snapshot.value as T | undefined;
-  const loaded = snapshot.loaded;
+  const { value, loaded } = useDocumentValue(handle, options);
   const set = useMemo(() => (next: T) => handle.set(next), [handle]);
   return useMemo(() => ({ value, loaded, handle, set }), [value, loaded, handle, set]);
 }

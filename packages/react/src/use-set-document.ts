@@ -9,10 +9,7 @@ export function useSetDocument<T extends Key, H extends AWSetHandle<T> | RWSetHa
   handle: H,
   options: DocumentHookOptions | undefined,
 ): SetState<T, H> {
-  const snapshot = useDocumentValue(handle, options);
-  // The handle's `value` is typed by the CRDT (`Key`), not by `T`: narrow it here.
-  const value = snapshot.value as unknown as ReadonlySet<T>;
-  const loaded = snapshot.loaded;
+  const { value, loaded } = useDocumentValue(handle, options);
   const has = useCallback((element: T) => value.has(element), [value]);
   const actions = useMemo(
     () => ({

@@ -1,0 +1,26 @@
+import type { Key } from '@helios/core';
+import type { Observable } from 'rxjs';
+import { describe, expectTypeOf, it } from 'vitest';
+import type { HeliosClient } from './client.js';
+
+// Checked by `npm run typecheck`, not at run time: each line fails to compile if a handle gives
+// the CRDT's untyped `Value`/`Key` instead of the type it was opened with.
+
+type Settings = { readonly theme: 'light' | 'dark' };
+
+describe('handle types', () => {
+  it('carry the type they were opened with to the value, the Observable and the mutators', () => {
+    type Register = ReturnType<typeof HeliosClient.prototype.register<Settings>>;
+    expectTypeOf<Register['value']>().toEqualTypeOf<Settings | undefined>();
+    expectTypeOf<Register['value$']>().toEqualTypeOf<Observable<Settings | undefined>>();
+    expectTypeOf<Register['set']>().parameter(0).toEqualTypeOf<Settings>();
+
+    type Tags = ReturnType<typeof HeliosClient.prototype.awSet<'red' | 'blue'>>;
+    expectTypeOf<Tags['value']>().toEqualTypeOf<ReadonlySet<'red' | 'blue'>>();
+    expectTypeOf<Tags['value$']>().toEqualTypeOf<Observable<ReadonlySet<'red' | 'blue'>>>();
+
+    type Prefs = ReturnType<typeof HeliosClient.prototype.lwwMap<Settings>>;
+    expectTypeOf<Prefs['value']>().toEqualTypeOf<ReadonlyMap<Key, Settings>>();
+    expectTypeOf<Prefs['get']>().returns.toEqualTypeOf<Settings | undefined>();
+  });
+});
