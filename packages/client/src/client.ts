@@ -119,6 +119,8 @@ export class HeliosClient implements Writer {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #retryDelay = RETRY_MIN_MS;
   #closed = false;
+  /** The last handshake refusal, shown as `lastError` until that relay admits us. */
+  #refusal: ClientStatus['lastError'] = null;
   /** Resolves when local storage is open and a replica slot is held. */
   readonly ready: Promise<void>;
 
@@ -147,6 +149,10 @@ export class HeliosClient implements Writer {
       onWelcome: (welcome, url, rtt) => this.#welcomed(welcome, url, rtt),
       onMessage: (message) => this.#received(message),
       onState: (connection, relay) => this.#setStatus({ connection, relay }),
+      onRefused: (code, message, relay) => {
+        this.#refusal = { code, message, relay };
+        this.#setStatus({ lastError: this.#refusal });
+      },
     });
     const tabSync = options.tabSync ?? typeof BroadcastChannel !== 'undefined';
     this.#channel = tabSync ? new BroadcastChannel(`helios:${this.#dbName}`) : undefined;
@@ -487,6 +493,9 @@ export class HeliosClient implements Writer {
     this.#clock?.setOffset(offset);
     void this.#persistence?.setMeta('clockOffsetMs', offset).catch(() => {});
     this.#setStatus({ region: welcome.region, relay: url });
+    if (this.#refusal?.relay === url && this.#status.value.lastError === this.#refusal) {
+      this.#setStatus({ lastError: null });
+    }
     this.#retryDelay = RETRY_MIN_MS;
     this.#subscribe([...this.#docs.values()].map((o) => o.doc).filter((d) => d.isLoaded));
     this.#push([...this.#outbox.values()]);

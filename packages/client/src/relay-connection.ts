@@ -20,7 +20,19 @@ export interface RelayConnectionOptions {
   readonly onWelcome: (welcome: Welcome, url: string, rttMs: number) => void;
   readonly onMessage: (message: Message) => void;
   readonly onState: (state: 'online' | 'offline' | 'connecting', url: string | null) => void;
+  /** A relay refused the handshake: `code` is the relay's (`unauthenticated`, `protocol-version`…). */
+  readonly onRefused: (code: string, message: string, url: string) => void;
 }
+
+/**
+ * Handshake refusals that clear up by themselves: a relay shutting down or overloaded. Any other
+ * (credentials, protocol version, replica ownership, a hook's own code) lasts until something
+ * changes on the client, so the relay that said it is held back, longer each time, instead of
+ * being asked again after the usual failover delay.
+ */
+const PASSING_REFUSALS = new Set(['unavailable', 'rate-limited']);
+const HOLD_MIN_MS = 1_000;
+const HOLD_MAX_MS = 30_000;
 
 /**
  * One Socket.IO connection to the best reachable relay: the home relay first, then the others in
@@ -36,6 +48,8 @@ export class RelayConnection {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #probe: ReturnType<typeof setInterval> | undefined;
   #url: string | null = null;
+  /** Relays (by index) held back after a lasting refusal: until when, and for how long last time. */
+  readonly #held = new Map<number, { until: number; ms: number }>();
 
   constructor(options: RelayConnectionOptions) {
     if (options.relays.length === 0) throw new Error('createClient needs at least one relay URL');
@@ -130,6 +144,7 @@ export class RelayConnection {
       }
       if (message.kind === 'welcome') {
         this.#attempt = 0;
+        this.#held.delete(index);
         this.#options.onState('online', url);
         this.#options.onWelcome(message, url, Date.now() - started);
         if (index > 0) this.#probeHome();
@@ -141,18 +156,47 @@ export class RelayConnection {
       this.#options.onState('connecting', url);
       this.#scheduleNext();
     };
-    socket.on('connect_error', failed);
+    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
+      // A relay's refusal carries its code; a network failure does not.
+      const code = err.data?.code;
+      if (this.#socket === socket && typeof code === 'string') this.#refused(index, code, err);
+      failed();
+    });
     socket.on('disconnect', failed);
   }
 
-  /** Tries the next relay, wrapping to home, with a backoff once every relay has failed. */
+  #refused(index: number, code: string, err: Error): void {
+    if (!PASSING_REFUSALS.has(code)) {
+      const last = this.#held.get(index)?.ms;
+      const ms = last === undefined ? HOLD_MIN_MS : Math.min(HOLD_MAX_MS, last * 2);
+      this.#held.set(index, { until: Date.now() + ms, ms });
+    }
+    this.#options.onRefused(code, err.message, this.#options.relays[index]!);
+  }
+
+  #isHeld(index: number): boolean {
+    return (this.#held.get(index)?.until ?? 0) > Date.now();
+  }
+
+  /**
+   * Tries the next relay, wrapping to home, with a backoff once every relay has failed. A relay
+   * held back is skipped for the first one free sooner; when all are held, the first to be free.
+   */
   #scheduleNext(): void {
     this.#teardown();
     this.#attempt++;
-    const next = (this.#index + 1) % this.#options.relays.length;
-    const lap = Math.floor(this.#attempt / this.#options.relays.length);
-    const delay = lap === 0 ? 50 : Math.min(5_000, 250 * 2 ** (lap - 1));
-    this.#retry = setTimeout(() => void this.#connect(next), delay);
+    const count = this.#options.relays.length;
+    const lap = Math.floor(this.#attempt / count);
+    const now = Date.now();
+    const earliest = now + (lap === 0 ? 50 : Math.min(5_000, 250 * 2 ** (lap - 1)));
+    let next = 0;
+    let at = Number.POSITIVE_INFINITY;
+    for (let step = 1; step <= count; step++) {
+      const index = (this.#index + step) % count;
+      const free = Math.max(earliest, this.#held.get(index)?.until ?? 0);
+      if (free < at) [next, at] = [index, free];
+    }
+    this.#retry = setTimeout(() => void this.#connect(next), at - now);
   }
 
   /** While away from home, checks home's /healthz; switches back when it answers. */
@@ -162,7 +206,10 @@ export class RelayConnection {
     this.#probe = setInterval(async () => {
       try {
         const res = await fetch(new URL('/healthz', home), { signal: AbortSignal.timeout(2_000) });
-        if (res.ok && this.#index !== 0 && !this.#closed) void this.#connect(0);
+        // Home answering /healthz does not mean it admits us: after a refusal, wait out its hold.
+        if (res.ok && this.#index !== 0 && !this.#closed && !this.#isHeld(0)) {
+          void this.#connect(0);
+        }
       } catch {
         // still away
       }

@@ -26,10 +26,16 @@ export interface ClientStatus {
   /** When a relay last acknowledged a write (ms since epoch). */
   readonly lastAckAt: number | null;
   readonly storage: StorageStatus;
-  /** The last error a relay reported, if any (e.g. a refused write). */
+  /**
+   * The last error a relay reported, if any: a refused write (with `doc`), or a refused
+   * connection (with `relay`, e.g. `unauthenticated`, `protocol-version`), which is cleared
+   * when that relay admits the client again.
+   */
   readonly lastError: {
     readonly code: string;
     readonly message: string;
     readonly doc?: string;
+    /** The relay that refused the connection. */
+    readonly relay?: string;
   } | null;
 }

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import {
+  type Authenticate,
   type ConnectionLimits,
   createRelay,
   MemoryStore,
@@ -59,6 +60,8 @@ export interface RelaySpec {
   readonly store?: RelayStore;
   readonly peers?: readonly { url: string; region: string }[];
   readonly limits?: Partial<ConnectionLimits>;
+  /** Who the relay admits; anonymous (everyone) by default. */
+  readonly authenticate?: Authenticate;
 }
 
 export interface RunningRelay {
@@ -93,7 +96,7 @@ export class Resources {
     const relay = createRelay({
       region: spec.region,
       store: spec.store ?? new MemoryStore({ region: spec.region }),
-      anonymous: true,
+      ...(spec.authenticate ? { authenticate: spec.authenticate } : { anonymous: true }),
       logger: silent,
       ...(spec.peers ? { peers: spec.peers } : {}),
       ...(spec.limits ? { limits: spec.limits } : {}),
