@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   ) {
     // createRelay would silently prefer the hook: say which one runs instead of guessing.
     throw new HooksModuleError(
+      'authentication-conflict',
       '--hooks: the module exports authenticate, which replaces --jwt-secret, --jwt-public-key ' +
         'and --anonymous; pass none of them',
     );

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { HeliosError } from '@helios/core';
 import type { Authenticate, Authorize } from './auth.js';
 
 /**
@@ -19,10 +20,17 @@ export interface RelayHooks {
   readonly authorize?: Authorize;
 }
 
+/** Why a hooks module was refused at start-up. */
+export type HooksModuleErrorCode =
+  | 'missing'
+  | 'load-failed'
+  | 'unknown-export'
+  | 'no-hooks'
+  | 'not-a-function'
+  | 'authentication-conflict';
+
 /** The hooks module is missing, does not load, or exports something other than the hooks. */
-export class HooksModuleError extends Error {
-  override readonly name = 'HooksModuleError';
-}
+export class HooksModuleError extends HeliosError<HooksModuleErrorCode> {}
 
 const HOOK_NAMES: readonly string[] = ['authenticate', 'authorize'] satisfies (keyof RelayHooks)[];
 
@@ -37,12 +45,13 @@ export async function loadHooksModule(path: string, cwd = process.cwd()): Promis
     (s) => s.isFile(),
     () => false,
   );
-  if (!found) throw new HooksModuleError(`--hooks: no such file ${file}`);
+  if (!found) throw new HooksModuleError('missing', `--hooks: no such file ${file}`);
   let exports: Record<string, unknown>;
   try {
     exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new HooksModuleError(
+      'load-failed',
       `--hooks: ${file} failed to load: ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
@@ -51,16 +60,21 @@ export async function loadHooksModule(path: string, cwd = process.cwd()): Promis
   const unknown = names.filter((name) => !HOOK_NAMES.includes(name));
   if (unknown.length > 0) {
     throw new HooksModuleError(
+      'unknown-export',
       `--hooks: ${file} exports ${unknown.join(', ')}; a hooks module exports only ` +
         'authenticate and/or authorize, by name',
     );
   }
   if (names.length === 0) {
-    throw new HooksModuleError(`--hooks: ${file} exports neither authenticate nor authorize`);
+    throw new HooksModuleError(
+      'no-hooks',
+      `--hooks: ${file} exports neither authenticate nor authorize`,
+    );
   }
   for (const name of names) {
     if (typeof exports[name] !== 'function') {
       throw new HooksModuleError(
+        'not-a-function',
         `--hooks: ${file} exports ${name} as ${typeof exports[name]}, not a function`,
       );
     }
