@@ -16,6 +16,8 @@ Options (each also read from the environment variable in brackets):
                            region uses the same one                      [HELIOS_PG_SCHEMA]
   --redis <url>            Redis for the Socket.IO adapter (several nodes per region)
                                                                          [HELIOS_REDIS_URL]
+  --deployment <name>      deployment name (default); nodes share Redis channels only
+                           within one deployment and region              [HELIOS_DEPLOYMENT]
   --peer <region>=<url>    a relay of another region; repeat per region  [HELIOS_PEERS, comma-separated]
   --peer-token <secret>    shared secret between the relays              [HELIOS_PEER_TOKEN]
   --rtt-file <path>        regions.json: inject half the p50 RTT on each peer link
@@ -42,6 +44,7 @@ export interface CliSettings {
   readonly pg: string | undefined;
   readonly pgSchema: string | undefined;
   readonly redis: string | undefined;
+  readonly deployment: string | undefined;
   readonly peers: PeerConfig[];
   readonly peerToken: string | undefined;
   readonly jwtSecret: string | undefined;
@@ -98,6 +101,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         pg: { type: 'string' },
         'pg-schema': { type: 'string' },
         redis: { type: 'string' },
+        deployment: { type: 'string' },
         peer: { type: 'string', multiple: true },
         'peer-token': { type: 'string' },
         'rtt-file': { type: 'string' },
@@ -143,6 +147,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     pg: values.pg ?? env.HELIOS_PG_URL,
     pgSchema: values['pg-schema'] ?? env.HELIOS_PG_SCHEMA,
     redis: values.redis ?? env.HELIOS_REDIS_URL,
+    deployment: values.deployment ?? env.HELIOS_DEPLOYMENT,
     peers,
     peerToken: values['peer-token'] ?? env.HELIOS_PEER_TOKEN,
     jwtSecret: values['jwt-secret'] ?? env.HELIOS_JWT_SECRET,

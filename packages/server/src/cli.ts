@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     ...hooks,
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
     ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
+    ...(settings.deployment !== undefined ? { deployment: settings.deployment } : {}),
     ...(settings.cors !== undefined ? { corsOrigins: settings.cors } : {}),
     ...(settings.jwtSecret !== undefined || settings.jwtPublicKey !== undefined
       ? {

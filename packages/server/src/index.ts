@@ -14,6 +14,12 @@ export type { RelayHooks } from './hooks-module.js';
 export type { RelayMetrics } from './metrics.js';
 export type { ConnectionLimits, PeerConfig, RelayOptions } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
+export {
+  DEFAULT_DEPLOYMENT,
+  RedisChannelError,
+  type RedisChannelErrorCode,
+  redisChannelKey,
+} from './redis-channels.js';
 export { createRelay, type Relay } from './relay.js';
 export type { PeerAuth } from './relay-node.js';
 export { MemoryStore } from './store/memory-store.js';

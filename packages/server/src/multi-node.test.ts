@@ -10,9 +10,8 @@ import { RelayProcess } from './test-support/relay-process.js';
 
 /**
  * Two relay nodes of one region, as separate processes started through the CLI, sharing one
- * Postgres schema and one Redis (the Socket.IO adapter). Document names carry a random suffix:
- * the adapter's channels are not namespaced per deployment, so another run on the same Redis
- * must not see these rooms.
+ * Postgres schema and one Redis (the Socket.IO adapter). The deployment name carries a random
+ * suffix, so other runs on the same Redis use other channels.
  */
 const RUN = randomBytes(4).toString('hex');
 const schema = uniqueSchema();
@@ -33,6 +32,8 @@ function nodeArgs(port: number): string[] {
     schema,
     '--redis',
     TEST_REDIS_URL,
+    '--deployment',
+    `test-${RUN}`,
     '--anonymous',
   ];
 }

@@ -48,6 +48,14 @@ export interface RelayOptions {
   readonly decodeLimits?: Partial<DecodeLimits>;
   /** Redis URL for the Socket.IO adapter when several relay nodes serve one region. */
   readonly redisUrl?: string;
+  /**
+   * Name of the deployment this relay belongs to, e.g. `prod` or `staging`: with `redisUrl`, the
+   * nodes' Redis channels are `helios:<deployment>:<region>…`, so nodes hear only the nodes of
+   * their own deployment and region on a shared Redis. 1–64 letters, digits, `.`, `_` or `-`
+   * (the region too, when Redis is used); `createRelay` throws a `RedisChannelError`
+   * otherwise. Default `default`.
+   */
+  readonly deployment?: string;
   /** Changes of a document after which its snapshot is rewritten. Default 500. */
   readonly snapshotEvery?: number;
   /** Largest number of changes in one group commit. Default 5000. */

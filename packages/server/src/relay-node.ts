@@ -38,6 +38,7 @@ import { FeedStream } from './feed-stream.js';
 import { RelayMetrics } from './metrics.js';
 import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
 import { PeerLink } from './peer-link.js';
+import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { StoredChange } from './store/relay-store.js';
 import { EVENT, roomOf, send } from './wire.js';
@@ -96,6 +97,8 @@ export class RelayNode {
   readonly #links: PeerLink[] = [];
   readonly #peerAcks = new Map<string, number>();
   readonly #shared: boolean;
+  /** The Redis adapter's channel prefix, set when several nodes share the region. */
+  readonly #redisKey: string | undefined;
   /** Feed position up to which `replicated` was announced, and the one being announced. */
   #replicatedUpTo = 0;
   #replicatedTarget = 0;
@@ -135,6 +138,10 @@ export class RelayNode {
       );
     }
     this.#shared = options.redisUrl !== undefined;
+    // Checked here rather than in listen(), so a bad name fails at createRelay.
+    this.#redisKey = this.#shared
+      ? redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region)
+      : undefined;
     this.#peerRegions = (options.peers ?? []).map((p) => p.region);
     this.#fanOut = new FanOut((doc, delta, except) => {
       const room = this.io.to(roomOf(doc.id));
@@ -579,7 +586,9 @@ export class RelayNode {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    if (this.#options.redisUrl) await this.#attachRedis(this.#options.redisUrl);
+    if (this.#options.redisUrl && this.#redisKey !== undefined) {
+      await this.#attachRedis(this.#options.redisUrl, this.#redisKey);
+    }
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
       this.http.listen(port, host, () => resolve());
@@ -592,7 +601,7 @@ export class RelayNode {
     return this.http.address() as AddressInfo;
   }
 
-  async #attachRedis(url: string): Promise<void> {
+  async #attachRedis(url: string, key: string): Promise<void> {
     const [{ createAdapter }, { createClient }] = await Promise.all([
       import('@socket.io/redis-adapter'),
       import('redis'),
@@ -602,7 +611,7 @@ export class RelayNode {
     pub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
     sub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
     await Promise.all([pub.connect(), sub.connect()]);
-    this.io.adapter(createAdapter(pub, sub));
+    this.io.adapter(createAdapter(pub, sub, { key }));
     this.io.on(NODE_CHANGES, (changes: NodeChange[]) => {
       for (const change of changes) {
         const doc = this.docs.peek(change.doc);
