@@ -8,10 +8,11 @@ interface Pending {
 }
 
 /**
- * Fans committed deltas out to a document's subscribers once per event-loop turn: the deltas
- * one group commit brought to a document are joined into a single delta and sent as one
- * message. A busy document then costs one broadcast per commit, not one per write; joins are
- * idempotent, so a writer receiving its own delta back inside the joined one is harmless.
+ * Fans committed deltas out to a document's subscribers once per tick: the deltas one group
+ * commit brought to a document (all resolved in the same microtask run) are joined into a
+ * single delta and sent as one message. A busy document then costs one broadcast per commit,
+ * not one per write; joins are idempotent, so a writer receiving its own delta back inside the
+ * joined one is harmless.
  */
 export class FanOut {
   readonly #emit: (doc: RelayDocument, delta: Uint8Array, except: string | undefined) => void;
@@ -40,7 +41,9 @@ export class FanOut {
     pending.origins.add(origin);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => this.flush());
+    // A tick, not setImmediate: the messages then leave in the same write as the commit's acks
+    // (see write-coalescing.ts) instead of one event-loop iteration later.
+    process.nextTick(() => this.flush());
   }
 
   /** Sends everything queued now. */

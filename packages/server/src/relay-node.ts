@@ -42,6 +42,7 @@ import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { StoredChange } from './store/relay-store.js';
 import { EVENT, roomOf, send } from './wire.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /** What a peer relay sends in the Socket.IO handshake instead of a {@link HelloAuth}. */
 export interface PeerAuth {
@@ -266,6 +267,7 @@ export class RelayNode {
   }
 
   #connected(socket: Socket): void {
+    coalesceWrites(socket);
     send(socket, {
       kind: 'welcome',
       protocol: PROTOCOL_VERSION,

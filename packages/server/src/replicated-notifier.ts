@@ -2,7 +2,8 @@ import type { CausalContext } from '@helios/core';
 
 /**
  * Collects, per document, the dots that became durable in every region and announces them once
- * per event-loop turn: a burst of commits costs one `replicated` message per document.
+ * per tick (as `FanOut` does, and for the same reason): a group commit costs one
+ * `replicated` message per document.
  */
 export class ReplicatedNotifier {
   readonly #announce: (doc: string, dots: CausalContext) => void;
@@ -19,7 +20,7 @@ export class ReplicatedNotifier {
     else pending.join(dots);
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    process.nextTick(() => {
       this.#scheduled = false;
       const batch = [...this.#pending];
       this.#pending.clear();

@@ -1,0 +1,60 @@
+import type { Socket } from 'socket.io';
+
+/** The part of a Node stream that {@link coalesceWrites} uses. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * The TCP socket under a connection's WebSocket transport, or `undefined` (long-polling, or a
+ * ws version that no longer keeps it as `_socket`: then writes simply go out uncoalesced).
+ */
+function tcpOf(conn: Socket['conn']): Corkable | undefined {
+  if (conn.transport.name !== 'websocket') return undefined;
+  const tcp = (conn.transport as unknown as { socket?: { _socket?: Partial<Corkable> } }).socket
+    ?._socket;
+  return typeof tcp?.cork === 'function' && typeof tcp.uncork === 'function'
+    ? (tcp as Corkable)
+    : undefined;
+}
+
+/**
+ * Makes a connection put what it sends within one tick into one `writev` instead of one per
+ * WebSocket frame. Socket.IO sends each binary message as two frames (a header packet, then
+ * the attachment), engine.io sends the first packet of a burst at once and the rest when that
+ * write completes, and ws writes every frame separately: without this, a relay pays one
+ * syscall per frame, its largest single cost under load (see bench/RELAY.md). Only the
+ * syscalls change: bytes, order and framing on the wire are the same.
+ *
+ * - The first packet of a tick corks the TCP socket until the end of the tick (the current
+ *   microtasks included), so the ack, fan-out and `replicated` messages that one group commit
+ *   sends a client leave together.
+ * - Every engine.io flush (the packets queued while the previous write was in flight) is
+ *   corked for its duration, so it too is a single write.
+ */
+export function coalesceWrites(socket: Socket): void {
+  const conn = socket.conn;
+  let held: Corkable | undefined;
+  const release = () => {
+    held?.uncork();
+    held = undefined;
+  };
+  conn.on('packetCreate', () => {
+    if (held !== undefined) return;
+    held = tcpOf(conn);
+    if (held === undefined) return;
+    held.cork();
+    process.nextTick(release);
+  });
+  // `flush` and `drain` are emitted synchronously around one transport.send: same transport.
+  let flushing: Corkable | undefined;
+  conn.on('flush', () => {
+    flushing = tcpOf(conn);
+    flushing?.cork();
+  });
+  conn.on('drain', () => {
+    flushing?.uncork();
+    flushing = undefined;
+  });
+}
