@@ -10,6 +10,7 @@ import {
   type AnyCrdtState,
   type AnyCrdtType,
   assertReplicaId,
+  type CausalContext,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
   type DocumentId,
@@ -151,7 +152,9 @@ export class RelayNode {
     });
     this.#replicated = new ReplicatedNotifier((doc, dots) => {
       this.docs.peek(doc)?.replicated.join(dots);
-      this.metrics.bytesOut.inc(send(this.io.to(roomOf(doc)), { kind: 'replicated', doc, dots }));
+      const writers = this.#writersAmong(doc, dots);
+      if (writers.length === 0) return;
+      this.metrics.bytesOut.inc(send(this.io.local.to(writers), { kind: 'replicated', doc, dots }));
     });
 
     this.http = createServer((req, res) => void this.#serveHttp(req, res));
@@ -293,6 +296,29 @@ export class RelayNode {
       socket.data.user as RelayUser,
       socket.data.replicas as Set<ReplicaId>,
     );
+  }
+
+  /**
+   * Subscribers of `doc` on this node whose connection is bound to a replica with a dot in
+   * `dots`. A `replicated` message only tells a client about its own writes (it waits for the
+   * dots they minted), so the other subscribers are not sent it: a document's readers cost no
+   * announcement per commit.
+   */
+  #writersAmong(doc: DocumentId, dots: CausalContext): string[] {
+    const writers: string[] = [];
+    for (const id of this.io.sockets.adapter.rooms.get(roomOf(doc)) ?? []) {
+      const replicas = this.io.sockets.sockets.get(id)?.data.replicas as
+        | ReadonlySet<ReplicaId>
+        | undefined;
+      if (replicas === undefined) continue;
+      for (const replica of replicas) {
+        if (dots.max(replica) > 0) {
+          writers.push(id);
+          break;
+        }
+      }
+    }
+    return writers;
   }
 
   authorize(user: RelayUser, doc: string, access: 'read' | 'write'): Promise<boolean> | boolean {

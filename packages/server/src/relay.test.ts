@@ -115,6 +115,28 @@ describe('relay: sync through one relay', () => {
     expect(replicated.doc).toBe('views');
     expect(replicated.dots.has(a.replica, 1)).toBe(true);
   });
+
+  it('sends replicated only to the subscribers whose writes it covers', async () => {
+    const { url } = await startRelay();
+    const writer = await client(url);
+    const reader = await client(url);
+    await writer.subscribe('views', GCounter);
+    await reader.subscribe('views', GCounter);
+    await writer.write('views', (s, me) => GCounter.increment(s, me, 1));
+    await writer.waitFor(
+      (m): m is Extract<Message, { kind: 'replicated' }> => m.kind === 'replicated',
+    );
+    // The relay announces before it fans out, on the same connection: had the reader been sent
+    // the announcement, it would have arrived before this delta.
+    await reader.waitFor((m): m is Extract<Message, { kind: 'delta' }> => m.kind === 'delta');
+    expect(reader.received.some((m) => m.kind === 'replicated')).toBe(false);
+
+    await reader.write('views', (s, me) => GCounter.increment(s, me, 1));
+    const own = await reader.waitFor(
+      (m): m is Extract<Message, { kind: 'replicated' }> => m.kind === 'replicated',
+    );
+    expect(own.dots.has(reader.replica, 1)).toBe(true);
+  });
 });
 
 describe('relay: bad input', () => {
