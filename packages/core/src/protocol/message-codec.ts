@@ -28,6 +28,7 @@ const KINDS = [
   'feed-request',
   'feed-batch',
   'feed-ack',
+  'feed-state',
 ] as const satisfies readonly Message['kind'][];
 
 const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1]));
@@ -45,6 +46,7 @@ export function encodeMessage(m: Message): Uint8Array {
       w.uint(m.limits.maxMessageBytes);
       w.uint(m.limits.maxDeltasPerSecond);
       w.uint(m.limits.maxDriftMs);
+      optionalString(w, m.epoch);
       break;
     case 'sync':
     case 'delta':
@@ -88,6 +90,7 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'feed-request':
       w.uint(m.after);
+      optionalString(w, m.afterDoc);
       break;
     case 'feed-batch':
       w.uint(m.entries.length);
@@ -100,8 +103,25 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'feed-ack':
       w.uint(m.upTo);
       break;
+    case 'feed-state':
+      w.uint(m.upTo);
+      w.uint(m.entries.length);
+      for (const e of m.entries) {
+        w.string(e.doc);
+        blob(w, e.state);
+      }
+      w.string(m.next ?? '');
+      break;
   }
   return w.finish();
+}
+
+/**
+ * A field added after version 1 shipped goes last and only when present, so messages without
+ * it stay byte-identical to what older peers and clients decode.
+ */
+function optionalString(w: ByteWriter, value: string | undefined): void {
+  if (value !== undefined) w.string(value);
 }
 
 function blob(w: ByteWriter, bytes: Uint8Array): void {
@@ -152,8 +172,8 @@ function context(r: ByteReader): CausalContext {
 
 function readBody(r: ByteReader, kind: Message['kind']): Message {
   switch (kind) {
-    case 'welcome':
-      return {
+    case 'welcome': {
+      const welcome = {
         kind,
         protocol: r.uint(),
         region: r.string(),
@@ -161,6 +181,11 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
         time: r.uint(),
         limits: { maxMessageBytes: r.uint(), maxDeltasPerSecond: r.uint(), maxDriftMs: r.uint() },
       };
+      if (r.remaining === 0) return welcome;
+      const epoch = r.string();
+      if (epoch === '') r.fail('invariant', 'an epoch, when present, is not empty');
+      return { ...welcome, epoch };
+    }
     case 'sync':
     case 'delta':
       return { kind, doc: docId(r), delta: r.bytes(r.uint()) };
@@ -211,8 +236,10 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       }
       return { kind, entries };
     }
-    case 'feed-request':
-      return { kind, after: r.uint() };
+    case 'feed-request': {
+      const after = r.uint();
+      return r.remaining === 0 ? { kind, after } : { kind, after, afterDoc: docId(r) };
+    }
     case 'feed-batch': {
       const n = r.length(3);
       const entries = [];
@@ -223,5 +250,17 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'feed-ack':
       return { kind, upTo: r.uint() };
+    case 'feed-state': {
+      const upTo = r.uint();
+      const n = r.length(3);
+      const entries = [];
+      for (let i = 0; i < n; i++) entries.push({ doc: docId(r), state: r.bytes(r.uint()) });
+      // Document ids are never empty, so an empty `next` marks the last page.
+      const next = r.string();
+      if (next.length > MAX_DOCUMENT_ID_LENGTH) {
+        r.fail('invariant', `a document id has 1 to ${MAX_DOCUMENT_ID_LENGTH} characters`);
+      }
+      return next === '' ? { kind, upTo, entries } : { kind, upTo, entries, next };
+    }
   }
 }

@@ -37,6 +37,12 @@ export interface Welcome {
   /** The relay's wall clock (ms) when it sent this; clients derive their HLC offset from it. */
   readonly time: number;
   readonly limits: RelayLimits;
+  /**
+   * The epoch of the relay's store, sent to peer relays only (clients get a welcome without
+   * it). A store recreated empty has a new epoch and restarts its feed at seq 1, so a peer keeps
+   * its feed cursor per region *and* epoch.
+   */
+  readonly epoch?: string;
 }
 
 /** Answer to a subscription: exactly what the client lacked, as one encoded delta. */
@@ -117,10 +123,34 @@ export interface FeedEntry {
   readonly delta: Uint8Array;
 }
 
-/** A peer asks for the feed after `after` (the last sequence it has durably merged). */
+/**
+ * A peer asks for the feed after `after` (the last sequence it has durably merged). If the feed
+ * no longer reaches back there, the answer is a backfill ({@link FeedState} pages) instead.
+ */
 export interface FeedRequest {
   readonly kind: 'feed-request';
   readonly after: number;
+  /** Asks for the next backfill page: the documents after this one (a `feed-state`'s `next`). */
+  readonly afterDoc?: DocumentId;
+}
+
+/** One document's whole encoded state (`CrdtType.encode`), in a backfill page. */
+export interface FeedStateEntry {
+  readonly doc: DocumentId;
+  readonly state: Uint8Array;
+}
+
+/**
+ * A page of a backfill: the whole state of some documents, in the relay's order of document
+ * ids. Merged together, the pages hold every change of the feed up to `upTo`; the peer then
+ * continues with the feed after `upTo`.
+ */
+export interface FeedState {
+  readonly kind: 'feed-state';
+  readonly upTo: number;
+  readonly entries: readonly FeedStateEntry[];
+  /** The last document of this page, to ask for the next one with; absent on the last page. */
+  readonly next?: DocumentId;
 }
 
 /** Part of the feed, in order. */
@@ -137,6 +167,6 @@ export interface FeedAck {
 
 export type RelayToClient = Welcome | SyncReply | DeltaEvent | Ack | Replicated | ErrorEvent;
 export type ClientToRelay = Subscribe | Unsubscribe | Push;
-export type PeerMessage = FeedRequest | FeedBatch | FeedAck;
+export type PeerMessage = FeedRequest | FeedBatch | FeedAck | FeedState;
 /** Every message of the protocol, as a tagged union on `kind`. */
 export type Message = RelayToClient | ClientToRelay | PeerMessage;
