@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DocumentId } from '@helios/core';
 import { StoreClosedError } from './errors.js';
 import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
@@ -23,6 +24,8 @@ interface DocEntry {
  */
 export class MemoryStore implements RelayStore {
   readonly region: string;
+  /** Nothing survives the instance, so each instance is a store of its own. */
+  readonly epoch = randomBytes(8).toString('hex');
   #closed = false;
   #lastSeq = 0;
   #released = 0;
@@ -91,6 +94,20 @@ export class MemoryStore implements RelayStore {
       else hi = mid;
     }
     return this.#feed.slice(lo, lo + limit).map(copyChange);
+  }
+
+  async feedStart(): Promise<number> {
+    this.#open();
+    return this.#released;
+  }
+
+  async documents(after: DocumentId, limit: number): Promise<DocumentId[]> {
+    this.#open();
+    checkSeq('limit', limit);
+    return [...this.#docs.keys()]
+      .filter((doc) => doc > after)
+      .sort()
+      .slice(0, limit);
   }
 
   async getCursor(peer: string): Promise<number> {

@@ -28,15 +28,17 @@ export function postgresSql(schema: string) {
       CREATE TABLE IF NOT EXISTS ${s}.replicas (replica text PRIMARY KEY, user_id text NOT NULL);
     `,
 
+    /* $1 region, $2 a fresh epoch (kept only if the schema has none yet). */
     initRegion: `
       WITH meta AS (
-        INSERT INTO ${s}.meta (key, value) VALUES ('region', $1) ON CONFLICT DO NOTHING
+        INSERT INTO ${s}.meta (key, value) VALUES ('region', $1), ('epoch', $2)
+        ON CONFLICT DO NOTHING
       ), head AS (
         INSERT INTO ${s}.heads (region, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING
       )
       INSERT INTO ${s}.released (region, up_to) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
 
-    storedRegion: `SELECT value FROM ${s}.meta WHERE key = 'region'`,
+    storedMeta: `SELECT key, value FROM ${s}.meta WHERE key IN ('region', 'epoch')`,
 
     /*
      * One statement, so one round trip while the head row is locked. Every other part reads
@@ -112,6 +114,11 @@ export function postgresSql(schema: string) {
       WHERE origin = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
 
     getCursor: `SELECT up_to FROM ${s}.cursors WHERE peer = $1`,
+
+    feedStart: `SELECT up_to FROM ${s}.released WHERE region = $1`,
+
+    /* $1 the last id of the previous page ('' first), $2 the page size. */
+    documents: `SELECT doc FROM ${s}.docs WHERE doc > $1 ORDER BY doc LIMIT $2`,
 
     replicaOwner: `SELECT user_id FROM ${s}.replicas WHERE replica = $1`,
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DocumentId } from '@helios/core';
 import { Pool, type QueryResult, type QueryResultRow } from 'pg';
 import { StoreClosedError, StoreError } from './errors.js';
@@ -48,6 +49,8 @@ interface ChangeRow {
 export class PostgresStore implements RelayStore {
   readonly region: string;
   readonly schema: string;
+  /** Read from the schema by {@link PostgresStore.open}. */
+  #epoch = '';
   readonly #pool: Pool;
   readonly #ownsPool: boolean;
   readonly #sql: ReturnType<typeof postgresSql>;
@@ -90,6 +93,10 @@ export class PostgresStore implements RelayStore {
       if (ownsPool) await pool.end();
       throw error;
     }
+  }
+
+  get epoch(): string {
+    return this.#epoch;
   }
 
   async load(doc: DocumentId): Promise<StoredDocument | undefined> {
@@ -164,6 +171,19 @@ export class PostgresStore implements RelayStore {
     return rows.map(toChange);
   }
 
+  async feedStart(): Promise<number> {
+    this.#open();
+    const { rows } = await this.#query<{ up_to: string }>('feedStart', [this.region]);
+    return Number(rows[0]!.up_to);
+  }
+
+  async documents(after: DocumentId, limit: number): Promise<DocumentId[]> {
+    this.#open();
+    checkSeq('limit', limit);
+    const { rows } = await this.#query<{ doc: string }>('documents', [after, limit]);
+    return rows.map((row) => row.doc);
+  }
+
   async getCursor(peer: string): Promise<number> {
     this.#open();
     const { rows } = await this.#query<{ up_to: string }>('getCursor', [peer]);
@@ -233,15 +253,17 @@ export class PostgresStore implements RelayStore {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`helios:${this.schema}`]);
       await client.query(this.#sql.schema);
-      await client.query(this.#sql.initRegion, [this.region]);
-      const { rows } = await client.query<{ value: string }>(this.#sql.storedRegion);
-      const stored = rows[0]!.value;
+      await client.query(this.#sql.initRegion, [this.region, randomBytes(8).toString('hex')]);
+      const { rows } = await client.query<{ key: string; value: string }>(this.#sql.storedMeta);
+      const meta = new Map(rows.map((row) => [row.key, row.value]));
+      const stored = meta.get('region');
       if (stored !== this.region) {
         throw new StoreError(
           'region-mismatch',
           `schema "${this.schema}" holds the store of region "${stored}", not "${this.region}"`,
         );
       }
+      this.#epoch = meta.get('epoch')!;
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});

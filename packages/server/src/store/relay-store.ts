@@ -45,6 +45,13 @@ export interface CommitBatch {
  * Every method may be called concurrently; `commit` calls are applied in call order.
  */
 export interface RelayStore {
+  /**
+   * A random id created with the store and kept for its life. A store that was lost and
+   * recreated, even for the same region, has another epoch: its seqs start again at 1, so a
+   * peer's cursor into the old store's feed means nothing in the new one.
+   */
+  readonly epoch: string;
+
   /** Loads a document, or `undefined` if no change of it was ever committed. */
   load(doc: DocumentId): Promise<StoredDocument | undefined>;
 
@@ -65,6 +72,19 @@ export interface RelayStore {
 
   /** This region's feed: its own-origin changes with seq > `after`, in order, at most `limit`. */
   readFeed(after: number, limit: number): Promise<StoredChange[]>;
+
+  /**
+   * Where the feed is complete: every own-origin change with seq > `feedStart()` is in it;
+   * changes at or below may be gone ({@link release} moves it). A peer that needs the feed
+   * from lower has to be sent the documents' states instead (a backfill).
+   */
+  feedStart(): Promise<number>;
+
+  /**
+   * The ids of every document ever committed that sort after `after` (`''` for the first page),
+   * in the store's order of ids, at most `limit`: pages through all documents for a backfill.
+   */
+  documents(after: DocumentId, limit: number): Promise<DocumentId[]>;
 
   /** The position up to which this relay has merged `peer`'s feed (0 if never). */
   getCursor(peer: string): Promise<number>;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DocumentId } from '@helios/core';
@@ -63,6 +64,7 @@ interface ChangeRow {
  */
 export class SqliteStore implements RelayStore {
   readonly region: string;
+  readonly epoch: string;
   readonly #db: Database.Database;
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #commitTx: (batch: CommitBatch) => number[];
@@ -71,9 +73,10 @@ export class SqliteStore implements RelayStore {
   readonly #releaseTx: (upTo: number) => void;
   #closed = false;
 
-  private constructor(db: Database.Database, region: string) {
+  private constructor(db: Database.Database, region: string, epoch: string) {
     this.#db = db;
     this.region = region;
+    this.epoch = epoch;
     const stmt = prepare(db);
     this.#stmt = stmt;
     this.#commitTx = db.transaction((batch: CommitBatch) => {
@@ -124,26 +127,25 @@ export class SqliteStore implements RelayStore {
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       db.exec(SCHEMA);
-      const stored = db
+      const meta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
+      const [stored, epoch] = db
         .transaction(() => {
-          db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('region', ?)`).run(
-            options.region,
-          );
+          const init = db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)`);
+          init.run('region', options.region);
+          init.run('epoch', randomBytes(8).toString('hex'));
           db.prepare(`INSERT OR IGNORE INTO released (region, up_to) VALUES (?, 0)`).run(
             options.region,
           );
-          return (
-            db.prepare(`SELECT value FROM meta WHERE key = 'region'`).get() as { value: string }
-          ).value;
+          return ['region', 'epoch'].map((key) => (meta.get(key) as { value: string }).value);
         })
-        .immediate();
+        .immediate() as [string, string];
       if (stored !== options.region) {
         throw new StoreError(
           'region-mismatch',
           `${options.path} holds the store of region "${stored}", not "${options.region}"`,
         );
       }
-      return new SqliteStore(db, options.region);
+      return new SqliteStore(db, options.region, epoch);
     } catch (error) {
       db.close();
       throw error;
@@ -174,6 +176,18 @@ export class SqliteStore implements RelayStore {
     checkSeq('limit', limit);
     const rows = this.#stmt.feed.all(this.region, after, limit) as ChangeRow[];
     return rows.map(toChange);
+  }
+
+  async feedStart(): Promise<number> {
+    this.#open();
+    return (this.#stmt.released.get(this.region) as { up_to: number }).up_to;
+  }
+
+  async documents(after: DocumentId, limit: number): Promise<DocumentId[]> {
+    this.#open();
+    checkSeq('limit', limit);
+    const rows = this.#stmt.documents.all(after, limit) as { doc: string }[];
+    return rows.map((row) => row.doc);
   }
 
   async getCursor(peer: string): Promise<number> {
@@ -262,6 +276,8 @@ function prepare(db: Database.Database) {
       'SELECT seq, doc, origin, delta FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
     getCursor: db.prepare('SELECT up_to FROM cursors WHERE peer = ?'),
+    released: db.prepare('SELECT up_to FROM released WHERE region = ?'),
+    documents: db.prepare('SELECT doc FROM docs WHERE doc > ? ORDER BY doc LIMIT ?'),
     claimReplica: db.prepare(
       'INSERT INTO replicas (replica, user_id) VALUES (?, ?) ON CONFLICT (replica) DO NOTHING',
     ),
