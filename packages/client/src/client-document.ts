@@ -56,9 +56,14 @@ export class ClientDocument<S, V> {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Merges a delta and tells the listeners. */
+  /**
+   * Merges a delta and, if it changed the value, tells the listeners. A relay's duplicate, the
+   * echo of our own write and another tab's copy of a delta we already have change nothing: the
+   * value stays the same object, and identity-comparing readers do not re-render. The merge
+   * itself says so (see `CrdtType.merge`), so no values are compared.
+   */
   apply(delta: CrdtState<S>): void {
-    this.type.merge(this.#state, delta);
+    if (!this.type.merge(this.#state, delta)) return;
     this.#value = undefined;
     for (const listener of [...this.#listeners]) listener();
   }

@@ -60,7 +60,10 @@ export abstract class CrdtType<S, V> {
   /** How the payload joins, compares and encodes. */
   abstract readonly kind: DotStoreKind<S>;
 
-  /** The value an application reads. */
+  /**
+   * The value an application reads: a function of the store alone (the context only records
+   * what has been seen), so a merge that leaves the store as it was leaves the value too.
+   */
   abstract value(state: CrdtState<S>): V;
 
   /**
@@ -76,10 +79,16 @@ export abstract class CrdtType<S, V> {
     return { context: new CausalContext(), store: this.kind.empty() };
   }
 
-  /** Joins `delta` into `target` in place: the hot path of every replica and relay. */
-  merge(target: CrdtState<S>, delta: CrdtState<S>): void {
-    target.store = this.kind.merge(target.store, target.context, delta.store, delta.context);
+  /**
+   * Joins `delta` into `target` in place: the hot path of every replica and relay. Returns
+   * whether the store changed, and with it the value; the context may have grown either way.
+   * A duplicate or an echo returns false, and so can a delta that only records what was seen
+   * (e.g. the removal of an element this replica never had).
+   */
+  merge(target: CrdtState<S>, delta: CrdtState<S>): boolean {
+    const changed = this.kind.merge(target.store, target.context, delta.store, delta.context);
     target.context.join(delta.context);
+    return changed;
   }
 
   /** The least upper bound of two states, as a new state. */

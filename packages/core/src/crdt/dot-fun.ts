@@ -30,6 +30,7 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
     isEmpty: (s) => s.length === 0,
     clone: (s) => s.slice(),
     merge(target, targetContext, delta, deltaContext) {
+      let changed = false;
       // Every target dot is in the target's context, so a delta whose context shares no dot with
       // it removes nothing: skip the scan. That is the common case of concurrent writes, and it
       // keeps merging n concurrent writes into one register O(n), not O(n²).
@@ -41,13 +42,17 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
             target[kept++] = e;
           }
         }
+        changed = kept < target.length;
         target.length = kept;
       }
       for (const e of delta) {
         // A dot the target has not seen is not in its store either (store ⊆ context).
-        if (!targetContext.has(e.replica, e.seq)) target.push(e);
+        if (!targetContext.has(e.replica, e.seq)) {
+          target.push(e);
+          changed = true;
+        }
       }
-      return target;
+      return changed;
     },
     forEachDot(s, fn) {
       for (const e of s) fn(e.replica, e.seq);

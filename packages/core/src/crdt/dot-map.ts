@@ -67,12 +67,14 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
           }
         }
       }
+      let changed = false;
       for (const key of touched) {
-        const current = target.entries.get(key);
+        const store = target.entries.get(key) ?? inner.empty();
         const incoming = delta.entries.get(key) ?? inner.empty();
-        const merged = inner.merge(current ?? inner.empty(), targetContext, incoming, deltaContext);
-        if (inner.isEmpty(merged)) target.entries.delete(key);
-        else target.entries.set(key, merged);
+        if (!inner.merge(store, targetContext, incoming, deltaContext)) continue;
+        changed = true;
+        if (inner.isEmpty(store)) target.entries.delete(key);
+        else target.entries.set(key, store);
       }
       for (const [bySeq, seq] of lost) bySeq.delete(seq);
       for (const [replica, theirs] of delta.owners) {
@@ -86,7 +88,7 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
           bySeq.set(seq, key);
         }
       }
-      return target;
+      return changed;
     },
     forEachDot(m, fn) {
       for (const store of m.entries.values()) inner.forEachDot(store, fn);

@@ -19,10 +19,11 @@ export interface DotStoreKind<S> {
   /** A deep copy whose containers can be mutated independently. Entries are immutable. */
   clone(store: S): S;
   /**
-   * Joins `delta` into `target` in place and returns the result (possibly `target` itself).
-   * The contexts are read, not changed: the caller joins them afterwards.
+   * Joins `delta` into `target` in place. The contexts are read, not changed: the caller joins
+   * them afterwards. Returns whether `target` gained or lost an entry: replicas tell readers of
+   * the value about a change only then, without comparing values.
    */
-  merge(target: S, targetContext: CausalContext, delta: S, deltaContext: CausalContext): S;
+  merge(target: S, targetContext: CausalContext, delta: S, deltaContext: CausalContext): boolean;
   /** Calls `fn` for every dot in the store. */
   forEachDot(store: S, fn: (replica: ReplicaId, seq: number) => void): void;
   /** The entries whose dots `context` has not seen, as a new store. */

@@ -211,6 +211,28 @@ describe.each(typeCases)('$name lattice laws', (c) => {
     );
   });
 
+  it('merge says whether the store changed: exactly when the entries differ afterwards', () => {
+    // Replicas skip notifying readers (and recomputing the value) when it says false.
+    const seen = { changed: 0, unchanged: 0 };
+    fc.assert(
+      fc.property(lawInput(c), ({ history, i, j, seed }) => {
+        const states = pool(c, runHistory(c, history), seed);
+        const a = pick(states, i);
+        const b = pick(states, j);
+        for (const delta of [b, a, T.join(a, b)]) {
+          const target = T.clone(a);
+          const changed = T.merge(target, delta);
+          expect(changed).toBe(!T.kind.equals(target.store, a.store));
+          seen[changed ? 'changed' : 'unchanged']++;
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // Both answers were exercised, not only the duplicate (`a` into itself) case.
+    expect(seen.changed).toBeGreaterThan(RUNS / 4);
+    expect(seen.unchanged).toBeGreaterThan(RUNS);
+  });
+
   it('every state is the join of the deltas of the operations it has seen', () => {
     fc.assert(
       fc.property(historyArb(c.op, { maxSteps: 20 }), (history) => {
