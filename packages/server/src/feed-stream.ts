@@ -1,4 +1,10 @@
-import { decodeMessage, type FeedEntry } from '@helios/core';
+import {
+  type DocumentId,
+  decodeMessage,
+  type FeedEntry,
+  type FeedRequest,
+  type FeedStateEntry,
+} from '@helios/core';
 import type { Socket } from 'socket.io';
 import type { RelayNode } from './relay-node.js';
 import type { RelayStore } from './store/relay-store.js';
@@ -7,11 +13,17 @@ import { asBytes, EVENT, send } from './wire.js';
 /** Entries sent per batch, and unacknowledged entries allowed in flight per peer. */
 const BATCH = 500;
 const WINDOW = 5_000;
+/** Documents read per backfill page; the page's bytes are bounded too (see #page). */
+const PAGE_DOCS = 200;
 
 /**
  * Serves this region's feed to one peer relay: from the position the peer asks for, in order,
  * then live as new changes commit. At most {@link WINDOW} entries are in flight; the rest stays
  * in the store, so a slow or absent peer costs disk, not memory.
+ *
+ * A peer asking from below the store's `feedStart` (a new region, or one whose store was lost)
+ * would miss the released history: it gets a backfill instead, the documents' whole states in
+ * `feed-state` pages it asks for one by one, then the feed after the `upTo` of the last page.
  */
 export class FeedStream {
   readonly #node: RelayNode;
@@ -24,6 +36,10 @@ export class FeedStream {
   #inFlight: { seq: number; count: number; at: number }[] = [];
   #pumping = false;
   #again = false;
+  /** The feed position the backfill in progress brings the peer to (docs/protocol.md §4.6). */
+  #backfillUpTo: number | undefined;
+  /** Requests are answered one at a time, in order. */
+  #requests: Promise<void> = Promise.resolve();
 
   constructor(node: RelayNode, socket: Socket, peer: string, store: RelayStore) {
     this.#node = node;
@@ -34,6 +50,7 @@ export class FeedStream {
     socket.on('disconnect', () => {
       this.#sent = -1;
       this.#inFlight = [];
+      this.#backfillUpTo = undefined;
     });
   }
 
@@ -48,12 +65,107 @@ export class FeedStream {
       return;
     }
     if (message.kind === 'feed-request') {
-      this.#sent = message.after;
-      this.#inFlight = [];
-      this.#acknowledged(message.after);
+      this.#requests = this.#requests
+        .then(() => this.#requested(message))
+        .catch((err: unknown) => {
+          this.#node.logger.error({ err, peer: this.peer }, 'answering a feed request failed');
+        });
     } else if (message.kind === 'feed-ack') {
       this.#acknowledged(message.upTo);
     }
+  }
+
+  /**
+   * A request is the truth about the peer's position, even below what it acknowledged before
+   * (its store was lost): the relay must not release the feed after it until the peer has it.
+   */
+  async #requested(request: FeedRequest): Promise<void> {
+    this.#sent = -1;
+    this.#inFlight = [];
+    this.#acked = request.after;
+    this.#node.peerRequested(this.peer, request.after);
+    if (request.afterDoc !== undefined && this.#backfillUpTo !== undefined) {
+      await this.#sendPage(request.afterDoc);
+      return;
+    }
+    const start = await this.#store.feedStart();
+    if (request.after >= start) {
+      this.#backfillUpTo = undefined;
+      this.#sent = request.after;
+      this.#acknowledged(request.after);
+      return;
+    }
+    // A page request of a backfill this stream does not know (begun on an earlier connection)
+    // cannot continue it: pages read before a new `upTo` may lack changes the feed no longer has.
+    this.#node.logger.info(
+      { peer: this.peer, after: request.after, feedStart: start },
+      'peer asks from before the retained feed: backfilling document states',
+    );
+    this.#backfillUpTo = start;
+    await this.#sendPage('');
+  }
+
+  /**
+   * Sends the page of documents after `afterDoc`. Every change up to `#backfillUpTo` was
+   * committed before the backfill began, so each state read here holds it; later changes are in
+   * the feed after it, which stays as long as the peer's position (lowered by its request) holds
+   * the release back. The last page checks that: if the feed start moved anyway, the backfill
+   * starts over from the new one.
+   */
+  async #sendPage(afterDoc: DocumentId): Promise<void> {
+    let upTo = this.#backfillUpTo!;
+    let page = await this.#page(afterDoc);
+    for (;;) {
+      if (page.next !== undefined) break;
+      const start = await this.#store.feedStart();
+      if (start === upTo) break;
+      upTo = this.#backfillUpTo = start;
+      page = await this.#page('');
+    }
+    if (!this.#socket.connected) return;
+    const sent = send(this.#socket, {
+      kind: 'feed-state',
+      upTo,
+      entries: page.entries,
+      ...(page.next !== undefined ? { next: page.next } : {}),
+    });
+    this.#node.metrics.bytesOut.inc(sent);
+    if (page.next === undefined) this.#backfillUpTo = undefined;
+  }
+
+  /**
+   * Up to {@link PAGE_DOCS} documents' states, and at most half a message of bytes (the other
+   * half is headroom for a peer configured with smaller messages than this relay) unless a
+   * single document is larger. `next` is absent when no document follows.
+   */
+  async #page(
+    afterDoc: DocumentId,
+  ): Promise<{ entries: FeedStateEntry[]; next: DocumentId | undefined }> {
+    const budget = this.#node.limits.maxMessageBytes / 2;
+    const docs = await this.#store.documents(afterDoc, PAGE_DOCS);
+    const entries: FeedStateEntry[] = [];
+    let bytes = 0;
+    for (const doc of docs) {
+      const state = await this.#stateOf(doc);
+      if (state === undefined) continue;
+      if (entries.length > 0 && bytes + state.length > budget) {
+        return { entries, next: entries[entries.length - 1]!.doc };
+      }
+      entries.push({ doc, state });
+      bytes += state.length + doc.length;
+    }
+    return { entries, next: docs.length < PAGE_DOCS ? undefined : docs[docs.length - 1] };
+  }
+
+  /**
+   * The document's whole state as this relay holds it: memory has everything committed (with
+   * several nodes, once refreshed from the shared store), unlike the store's compacted rows.
+   */
+  async #stateOf(doc: DocumentId): Promise<Uint8Array | undefined> {
+    const held = await this.#node.docs.get(doc);
+    if (held === undefined) return undefined;
+    await this.#node.refresh(held);
+    return held.type.encode(held.state);
   }
 
   #acknowledged(upTo: number): void {

@@ -41,7 +41,7 @@ import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './opti
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
-import type { StoredChange } from './store/relay-store.js';
+import type { NewChange, StoredChange } from './store/relay-store.js';
 import { EVENT, roomOf, send } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -64,6 +64,8 @@ function sameSecret(given: unknown, expected: string): boolean {
 /** Cross-node messages (Redis adapter `serverSideEmit`) when a region runs several nodes. */
 const NODE_CHANGES = 'helios:changes';
 const NODE_PEER_ACK = 'helios:peer-ack';
+/** A peer asked for the feed from a position, possibly lower than it acknowledged before. */
+const NODE_PEER_REWIND = 'helios:peer-rewind';
 
 /**
  * A change as {@link NODE_CHANGES} carries it. The Redis adapter sends `serverSideEmit`
@@ -282,6 +284,8 @@ export class RelayNode {
         maxDeltasPerSecond: this.limits.maxDeltasPerSecond,
         maxDriftMs: this.limits.maxDriftMs,
       },
+      // Peers key their cursor into our feed by it; clients have no use for it.
+      ...(typeof socket.data.peer === 'string' ? { epoch: this.#options.store.epoch } : {}),
     });
     if (typeof socket.data.peer === 'string') {
       const feed = new FeedStream(this, socket, socket.data.peer as string, this.#options.store);
@@ -388,9 +392,16 @@ export class RelayNode {
       );
   }
 
-  /** Merges a batch of a peer's feed, durably with the cursor that records it. */
-  async applyFromPeer(peer: string, entries: readonly StoredChange[]): Promise<void> {
-    const changes: StoredChange[] = [];
+  /**
+   * Merges deltas (a feed batch, or a backfill page of whole states) from the region `peer`,
+   * durably with the cursor that records them, if any: a backfill page but the last has none.
+   */
+  async applyFromPeer(
+    peer: string,
+    entries: readonly Pick<StoredChange, 'doc' | 'delta'>[],
+    cursor: { readonly peer: string; readonly upTo: number } | undefined,
+  ): Promise<void> {
+    const changes: NewChange[] = [];
     const decoded: AnyCrdtState[] = [];
     for (const entry of entries) {
       let type: AnyCrdtType;
@@ -398,10 +409,7 @@ export class RelayNode {
       try {
         ({ type, state } = decodeState(entry.delta, this.decodeLimits));
       } catch (err) {
-        this.logger.error(
-          { err, peer, seq: entry.seq },
-          'undecodable feed entry from a peer; skipped',
-        );
+        this.logger.error({ err, peer, doc: entry.doc }, 'undecodable delta from a peer; skipped');
         continue;
       }
       const doc = await this.docs.getOrCreate(entry.doc, type);
@@ -410,16 +418,15 @@ export class RelayNode {
         continue;
       }
       this.#merge(doc, state);
-      changes.push({ ...entry, origin: peer });
+      changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
       decoded.push(state);
     }
-    const last = entries[entries.length - 1];
-    if (last === undefined) return;
+    if (changes.length === 0 && cursor === undefined) return;
     let seqs: number[];
     try {
       seqs = await this.#commits.commit({
-        changes: changes.map(({ doc, delta, origin }) => ({ doc, delta, origin })),
-        cursor: { peer, upTo: last.seq },
+        changes,
+        ...(cursor !== undefined ? { cursor } : {}),
       });
     } catch (err) {
       // Memory may now hold deltas the store does not: forget those documents, reload later.
@@ -546,6 +553,16 @@ export class RelayNode {
     this.#recomputeReplicated();
   }
 
+  /**
+   * `peer` asked for our feed after `after`: that is where it is, even below an earlier ack (its
+   * store was lost and it starts over). Lowering its position holds back further releases of the
+   * feed, which it now needs, on every node; `replicated` notices stay as announced.
+   */
+  peerRequested(peer: string, after: number): void {
+    this.#peerAcks.set(peer, after);
+    if (this.#shared) this.io.serverSideEmit(NODE_PEER_REWIND, peer, after);
+  }
+
   #recomputeReplicated(): void {
     if (this.#peerRegions.length === 0) return;
     let everywhere = Number.MAX_SAFE_INTEGER;
@@ -650,6 +667,9 @@ export class RelayNode {
       }
       if (changes.some((c) => c.origin === this.region))
         for (const feed of this.#feeds) feed.pump();
+    });
+    this.io.on(NODE_PEER_REWIND, (peer: string, after: number) => {
+      this.#peerAcks.set(peer, after);
     });
     this.io.on(NODE_PEER_ACK, (peer: string, upTo: number) => {
       if (upTo > (this.#peerAcks.get(peer) ?? -1)) {

@@ -27,25 +27,25 @@ function tcpOf(conn: Socket['conn']): Corkable | undefined {
  * syscall per frame, its largest single cost under load (see bench/RELAY.md). Only the
  * syscalls change: bytes, order and framing on the wire are the same.
  *
- * - The first packet of a tick corks the TCP socket until the end of the tick (the current
- *   microtasks included), so the ack, fan-out and `replicated` messages that one group commit
- *   sends a client leave together.
- * - Every engine.io flush (the packets queued while the previous write was in flight) is
- *   corked for its duration, so it too is a single write.
+ * - The first packet of a tick finds the transport idle: it is marked busy until the end of the
+ *   tick (the current microtasks included), so that packet and the ones after it wait in
+ *   engine.io's buffer, as they would behind a write in flight; the transport's `ready` event
+ *   then flushes them together. The ack, fan-out and `replicated` messages that one group
+ *   commit sends a client so leave in one write.
+ * - Every engine.io flush is corked for its duration, so the frames it writes go out together.
  */
 export function coalesceWrites(socket: Socket): void {
   const conn = socket.conn;
-  let held: Corkable | undefined;
-  const release = () => {
-    held?.uncork();
-    held = undefined;
-  };
   conn.on('packetCreate', () => {
-    if (held !== undefined) return;
-    held = tcpOf(conn);
-    if (held === undefined) return;
-    held.cork();
-    process.nextTick(release);
+    const transport = conn.transport;
+    // Long-polling has its own batching (one response per poll), and its `writable` means a
+    // poll is pending. A busy transport flushes by itself when its write completes.
+    if (transport.name !== 'websocket' || !transport.writable) return;
+    transport.writable = false;
+    process.nextTick(() => {
+      transport.writable = true;
+      transport.emit('ready'); // what the transport emits when a write completes
+    });
   });
   // `flush` and `drain` are emitted synchronously around one transport.send: same transport.
   let flushing: Corkable | undefined;

@@ -1,0 +1,179 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AWSet } from '@helios/core';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PeerConfig } from './options.js';
+import { createRelay, type Relay } from './relay.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { freePort } from './test-support/free-port.js';
+import { ProtocolClient } from './test-support/protocol-client.js';
+import { tempDir } from './test-support/temp-dir.js';
+
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0).reverse()) await c.close();
+});
+
+/** Messages small enough that a backfill of these documents takes several pages. */
+const LIMITS = { maxMessageBytes: 4096 };
+
+async function startRelay(
+  region: string,
+  path: string,
+  port: number,
+  peers: readonly { region: string; port: number }[],
+): Promise<{ relay: Relay; store: SqliteStore; url: string }> {
+  const store = await SqliteStore.open({ path, region, synchronous: 'normal' });
+  const relay = createRelay({
+    region,
+    store,
+    anonymous: true,
+    logger: pino({ level: 'silent' }),
+    snapshotEvery: 3,
+    limits: LIMITS,
+    peers: peers.map((p): PeerConfig => ({ region: p.region, url: `http://127.0.0.1:${p.port}` })),
+  });
+  open.push(relay);
+  const { url } = await relay.listen(port);
+  return { relay, store, url };
+}
+
+async function clientOf(url: string): Promise<ProtocolClient> {
+  const c = new ProtocolClient(url);
+  open.push(c);
+  await c.ready();
+  return c;
+}
+
+/** Polls an async condition, for at most `timeoutMs`. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const DOCS = Array.from({ length: 24 }, (_, i) => `doc-${i}`);
+
+/** Adds `count` items named `${prefix}-${doc}-${i}` to every document, each acked. */
+async function writeItems(c: ProtocolClient, prefix: string, count: number): Promise<string[]> {
+  const acked: string[] = [];
+  for (const doc of DOCS) {
+    for (let i = 0; i < count; i++) {
+      const item = `${prefix}-${doc}-${i}`;
+      await c.write(doc, (s, me) => AWSet.add(s, me, item));
+      acked.push(item);
+    }
+  }
+  return acked;
+}
+
+/** A client that has just subscribed to every document: it shows the relay's own state. */
+async function freshView(url: string): Promise<Set<string>> {
+  const c = await clientOf(url);
+  const items = new Set<string>();
+  for (const doc of DOCS) {
+    await c.subscribe(doc, AWSet);
+    for (const item of c.value(doc) as Set<string>) items.add(item);
+  }
+  c.close();
+  return items;
+}
+
+async function subscribedTo(url: string): Promise<ProtocolClient> {
+  const c = await clientOf(url);
+  for (const doc of DOCS) await c.subscribe(doc, AWSet);
+  return c;
+}
+
+const missing = (acked: readonly string[], held: ReadonlySet<string>) =>
+  acked.filter((item) => !held.has(item));
+
+function itemsOf(c: ProtocolClient): Set<string> {
+  const items = new Set<string>();
+  for (const doc of DOCS) for (const item of c.value(doc) as Set<string>) items.add(item);
+  return items;
+}
+
+/** Waits until the store has released feed entries and compacted them away. */
+async function feedCompacted(store: SqliteStore, written: number): Promise<void> {
+  await until(
+    async () =>
+      (await store.feedStart()) > 0 && (await store.readFeed(0, 100_000)).length < written / 2,
+    'the feed released and compacted',
+  );
+}
+
+describe('backfill of a peer whose cursor is below the retained feed', () => {
+  it('a new region with an empty store receives every document’s whole history', async () => {
+    const dir = await tempDir('helios-backfill-');
+    open.push({ close: () => dir.remove() });
+    const [portA, portC] = [await freePort(), await freePort()];
+
+    // Region A alone: with no peers it releases its feed at once, and snapshots compact it.
+    const alone = await startRelay('a', join(dir.path, 'a.db'), portA, []);
+    const acked = await writeItems(await subscribedTo(alone.url), 'a', 6);
+    await feedCompacted(alone.store, acked.length);
+    await alone.relay.close();
+
+    // Region C joins: A now peers with C, and C starts with an empty store.
+    const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
+    const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: portA }]);
+    const watcher = await subscribedTo(c.url);
+    await until(
+      async () => missing(acked, itemsOf(watcher)).length === 0,
+      'C holds all of A’s history',
+    );
+    expect(missing(acked, await freshView(c.url))).toEqual([]);
+
+    // The backfill ended in the live feed, both ways: new writes reach the other region.
+    const writer = await subscribedTo(c.url);
+    await writer.write('doc-3', (s, me) => AWSet.add(s, me, 'from-c'));
+    const atA = await subscribedTo(a.url);
+    await until(async () => itemsOf(atA).has('from-c'), 'A has C’s write');
+    const aWriter = await subscribedTo(a.url);
+    await aWriter.write('doc-4', (s, me) => AWSet.add(s, me, 'from-a-after'));
+    await until(async () => itemsOf(watcher).has('from-a-after'), 'C has A’s new write');
+  });
+
+  it('a region whose store was lost gets all history back, and its new writes replicate', async () => {
+    const dir = await tempDir('helios-disk-loss-');
+    open.push({ close: () => dir.remove() });
+    const [portA, portB] = [await freePort(), await freePort()];
+    const pathB = join(dir.path, 'b.db');
+    const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'b', port: portB }]);
+    const b = await startRelay('b', pathB, portB, [{ region: 'a', port: portA }]);
+
+    const ackedA = await writeItems(await subscribedTo(a.url), 'a', 3);
+    // B writes more than it will after the loss: a cursor left at B's old position would skip
+    // every one of its new writes.
+    const ackedB = await writeItems(await subscribedTo(b.url), 'b', 3);
+    const all = [...ackedA, ...ackedB];
+    const watchA = await subscribedTo(a.url);
+    await until(async () => missing(all, itemsOf(watchA)).length === 0, 'A has every write');
+    await feedCompacted(a.store, ackedA.length);
+
+    // B's disk is lost: B restarts, on the same address, with an empty store.
+    await b.relay.close();
+    await rm(pathB);
+    await rm(`${pathB}-wal`, { force: true });
+    await rm(`${pathB}-shm`, { force: true });
+    const reborn = await startRelay('b', pathB, portB, [{ region: 'a', port: portA }]);
+    const watchB = await subscribedTo(reborn.url);
+    await until(
+      async () => missing(all, itemsOf(watchB)).length === 0,
+      'the reborn B has every acked write, its own old ones included',
+    );
+
+    const writer = await subscribedTo(reborn.url);
+    const fresh = ['b-new-0', 'b-new-1', 'b-new-2'];
+    for (const item of fresh) await writer.write('doc-0', (s, me) => AWSet.add(s, me, item));
+    await until(async () => missing(fresh, itemsOf(watchA)).length === 0, 'A has B’s new writes');
+
+    const everything = [...all, ...fresh];
+    expect(missing(everything, await freshView(a.url))).toEqual([]);
+    expect(missing(everything, await freshView(reborn.url))).toEqual([]);
+  });
+});
