@@ -50,6 +50,28 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('gets a new epoch, keeping its data, once the epoch row is deleted (docs/production.md)', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    try {
+      const path = join(dir.path, 'relay.db');
+      const store = await SqliteStore.open({ path, region: 'eu' });
+      const [seq] = await store.commit({
+        changes: [{ doc: 'a', origin: 'eu', delta: Uint8Array.of(1) }],
+      });
+      const { epoch } = store;
+      await store.close();
+      const db = new Database(path);
+      db.prepare(`DELETE FROM meta WHERE key = 'epoch'`).run();
+      db.close();
+      const restored = await SqliteStore.open({ path, region: 'eu' });
+      expect(restored.epoch).not.toBe(epoch);
+      expect(await restored.lastSeq('a')).toBe(seq);
+      await restored.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('keeps every commit that resolved before the process was SIGKILLed', async () => {
     const child = builtChildScript();
     const dir = await tempDir('helios-sqlite-kill-');
