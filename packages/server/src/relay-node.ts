@@ -37,6 +37,7 @@ import { RelayError } from './errors.js';
 import { FanOut } from './fan-out.js';
 import { FeedStream } from './feed-stream.js';
 import { RelayMetrics } from './metrics.js';
+import { NodeLiveness } from './node-liveness.js';
 import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
@@ -66,6 +67,8 @@ const NODE_CHANGES = 'helios:changes';
 const NODE_PEER_ACK = 'helios:peer-ack';
 /** A peer asked for the feed from a position, possibly lower than it acknowledged before. */
 const NODE_PEER_REWIND = 'helios:peer-rewind';
+/** A node's heartbeat (see {@link NodeLiveness}). */
+const NODE_ALIVE = 'helios:alive';
 
 /**
  * A change as {@link NODE_CHANGES} carries it. The Redis adapter sends `serverSideEmit`
@@ -114,6 +117,8 @@ export class RelayNode {
   /** Replica id → owning user, as stored (bindings are permanent, so caching is safe). */
   readonly #replicaOwners = new Map<string, string>();
   #replicating: Promise<void> = Promise.resolve();
+  #liveness: NodeLiveness | undefined;
+  #catchingUp: Promise<void> = Promise.resolve();
   #closing = false;
 
   constructor(options: RelayOptions) {
@@ -605,6 +610,38 @@ export class RelayNode {
     this.#releaseSoon(upTo);
   }
 
+  /** Queues a catch-up after any running one (each is a pass over the subscribed documents). */
+  #catchUpSoon(reason: string): void {
+    this.#catchingUp = this.#catchingUp
+      .then(() => this.#catchUp(reason))
+      .catch((err: unknown) => this.logger.warn({ err, reason }, 'catching up failed'));
+  }
+
+  /**
+   * A node's cross-node notices may have been lost (it crashed between a commit and its notice,
+   * or Redis dropped them): re-reads from the shared store each document this node's clients
+   * are subscribed to, and sends them what this node had not merged. Other documents catch up
+   * when they are next subscribed to (see {@link refresh}). The feeds to peer regions are
+   * pumped too, since a lost notice of an own-region change also left them unpumped.
+   */
+  async #catchUp(reason: string): Promise<void> {
+    const docRoom = roomOf('');
+    let behind = 0;
+    for (const room of [...this.io.sockets.adapter.rooms.keys()]) {
+      if (this.#closing) return;
+      const doc = room.startsWith(docRoom) ? this.docs.peek(room.slice(docRoom.length)) : undefined;
+      if (doc === undefined) continue;
+      const before = doc.type.digest(doc.state);
+      await this.refresh(doc);
+      const missed = doc.type.deltaSince(doc.state, before);
+      if (missed.context.isEmpty) continue;
+      behind++;
+      this.#fanOut.add(doc, doc.type.encode(missed), missed, undefined);
+    }
+    for (const feed of this.#feeds) feed.pump();
+    this.logger.info({ reason, documents: behind }, 'caught up from the shared store');
+  }
+
   async #serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -677,6 +714,16 @@ export class RelayNode {
         this.#recomputeReplicated();
       }
     });
+    this.io.on(NODE_ALIVE, (relayId: string) => this.#liveness?.heard(relayId));
+    this.#liveness = new NodeLiveness({
+      beat: () => this.io.serverSideEmit(NODE_ALIVE, this.relayId),
+      onSilent: (relayId) => this.#catchUpSoon(`node ${relayId} went silent`),
+      intervalMs: 2_000,
+      timeoutMs: 6_000,
+    });
+    // Redis does not keep pub/sub messages for a disconnected subscriber: whatever the other
+    // nodes announced meanwhile is lost to this one. (The initial 'ready' has fired already.)
+    sub.on('ready', () => this.#catchUpSoon('Redis reconnected'));
     this.#redisClients = [pub, sub];
   }
 
@@ -690,6 +737,8 @@ export class RelayNode {
     clearTimeout(this.#releaseTimer);
     await this.#commits.flush();
     await this.#replicating.catch(() => {});
+    this.#liveness?.stop();
+    await this.#catchingUp;
     const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
     // Socket.IO has disconnected its clients; other HTTP connections (a health probe in flight,
     // a keep-alive socket) must not hold the shutdown open.
