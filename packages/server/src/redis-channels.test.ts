@@ -70,9 +70,10 @@ describe('Redis channels per deployment and region', () => {
     const prodB = await startRelay({ region: 'us-east-1', deployment: prod });
     const staging = await startRelay({ region: 'us-east-1', deployment: `staging-${RUN}` });
     const prodEu = await startRelay({ region: 'eu-west-1', deployment: prod });
-    const [a, b, s, e] = await Promise.all(
-      [prodA, prodB, staging, prodEu].map((url) => subscriber(url, doc)),
-    );
+    const a = await subscriber(prodA, doc);
+    const b = await subscriber(prodB, doc);
+    const s = await subscriber(staging, doc);
+    const e = await subscriber(prodEu, doc);
 
     await a.write(doc, (st, me) => AWSet.add(st, me, 'prod-1'));
     await eventually(() => items(b, doc).includes('prod-1'), 'prod node B sees prod-1');
