@@ -120,13 +120,32 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
 
     // Region C joins: A now peers with C, and C starts with an empty store.
     const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
+    // Writes keep coming while C backfills: those made after a document's page was read reach C
+    // through the feed after the backfill's position.
+    const live = await subscribedTo(a.url);
+    const liveAcked: string[] = [];
+    let writing = true;
+    const liveWrites = (async () => {
+      for (let i = 0; writing; i++) {
+        const item = `live-${i}`;
+        await live.write(DOCS[i % DOCS.length]!, (s, me) => AWSet.add(s, me, item));
+        liveAcked.push(item);
+      }
+    })();
     const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: portA }]);
     const watcher = await subscribedTo(c.url);
     await until(
       async () => missing(acked, itemsOf(watcher)).length === 0,
       'C holds all of A’s history',
     );
-    expect(missing(acked, await freshView(c.url))).toEqual([]);
+    writing = false;
+    await liveWrites;
+    expect(liveAcked.length).toBeGreaterThan(0);
+    await until(
+      async () => missing(liveAcked, itemsOf(watcher)).length === 0,
+      'C holds the writes made during its backfill',
+    );
+    expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
 
     // The backfill ended in the live feed, both ways: new writes reach the other region.
     const writer = await subscribedTo(c.url);
