@@ -1,0 +1,65 @@
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket as TcpSocket } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { io as connect } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { coalesceWrites } from './write-coalescing.js';
+
+const open: { close(): unknown }[] = [];
+afterEach(() => {
+  for (const c of open.splice(0).reverse()) c.close();
+});
+
+/** A Socket.IO server and one websocket client; resolves with the server side of it. */
+async function connected(coalesce: boolean): Promise<{ socket: Socket; received: number[][] }> {
+  const http = createServer();
+  const server = new Server(http);
+  open.push(server);
+  const accepted = new Promise<Socket>((resolve) => server.on('connection', resolve));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  const client = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+  open.push(client);
+  const received: number[][] = [];
+  client.on('m', (payload: ArrayBuffer) => received.push([...new Uint8Array(payload)]));
+  const socket = await accepted;
+  if (coalesce) coalesceWrites(socket);
+  return { socket, received };
+}
+
+/** Counts the write calls that reach the connection's TCP socket (one per syscall). */
+function countWrites(socket: Socket): () => number {
+  const tcp = (socket.conn.transport as unknown as { socket: { _socket: TcpSocket } }).socket
+    ._socket;
+  let writes = 0;
+  for (const method of ['_write', '_writev'] as const) {
+    const original = tcp[method] as (...args: unknown[]) => void;
+    (tcp as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      writes++;
+      original.apply(tcp, args);
+    };
+  }
+  return () => writes;
+}
+
+async function sendFiveInOneTick(coalesce: boolean) {
+  const { socket, received } = await connected(coalesce);
+  const writes = countWrites(socket);
+  for (let i = 0; i < 5; i++) socket.emit('m', new Uint8Array([i, i]));
+  const deadline = Date.now() + 5_000;
+  while (received.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return { writes: writes(), received };
+}
+
+describe('coalesceWrites', () => {
+  it('puts the frames one tick sends into one write, same messages in the same order', async () => {
+    const plain = await sendFiveInOneTick(false);
+    const coalesced = await sendFiveInOneTick(true);
+    const expected = [0, 1, 2, 3, 4].map((i) => [i, i]);
+    expect(plain.received).toEqual(expected);
+    expect(coalesced.received).toEqual(expected);
+    // Two frames per binary message (header, attachment): Socket.IO alone writes them apart.
+    expect(plain.writes).toBeGreaterThan(1);
+    expect(coalesced.writes).toBe(1);
+  });
+});
