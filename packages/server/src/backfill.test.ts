@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AWSet } from '@helios/core';
@@ -5,9 +6,12 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerConfig } from './options.js';
 import { createRelay, type Relay } from './relay.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { freePort } from './test-support/free-port.js';
+import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
 import { ProtocolClient } from './test-support/protocol-client.js';
+import { checkTestRedis, TEST_REDIS_URL } from './test-support/redis.js';
 import { tempDir } from './test-support/temp-dir.js';
 
 const open: { close(): unknown }[] = [];
@@ -98,7 +102,7 @@ function itemsOf(c: ProtocolClient): Set<string> {
 }
 
 /** Waits until the store has released feed entries and compacted them away. */
-async function feedCompacted(store: SqliteStore, written: number): Promise<void> {
+async function feedCompacted(store: SqliteStore | PostgresStore, written: number): Promise<void> {
   await until(
     async () =>
       (await store.feedStart()) > 0 && (await store.readFeed(0, 100_000)).length < written / 2,
@@ -194,5 +198,77 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
     const everything = [...all, ...fresh];
     expect(missing(everything, await freshView(a.url))).toEqual([]);
     expect(missing(everything, await freshView(reborn.url))).toEqual([]);
+  });
+
+  it('a multi-node region backfills from one node while its other node takes writes', async () => {
+    const pool = await connectTestPostgres();
+    await checkTestRedis();
+    const schema = uniqueSchema();
+    const deployment = `backfill-${randomBytes(4).toString('hex')}`;
+    open.push({
+      close: async () => {
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await pool.end();
+      },
+    });
+    const dir = await tempDir('helios-backfill-nodes-');
+    open.push({ close: () => dir.remove() });
+    const [port1, port2, portC] = [await freePort(), await freePort(), await freePort()];
+    /** A node of region A: Postgres shared by the nodes, Redis between them. */
+    const startNode = async (port: number, peers: PeerConfig[]) => {
+      const store = await PostgresStore.open({
+        connectionString: TEST_PG_URL,
+        region: 'a',
+        schema,
+      });
+      const relay = createRelay({
+        region: 'a',
+        store,
+        redisUrl: TEST_REDIS_URL,
+        deployment,
+        anonymous: true,
+        logger: pino({ level: 'silent' }),
+        snapshotEvery: 3,
+        limits: LIMITS,
+        peers,
+      });
+      open.push(relay);
+      const { url } = await relay.listen(port);
+      return { relay, store, url };
+    };
+
+    // Region A alone, two nodes: each takes half of the history, and the feed is released.
+    const alone = [await startNode(port1, []), await startNode(port2, [])];
+    const acked = [
+      ...(await writeItems(await subscribedTo(alone[0]!.url), 'n1', 2)),
+      ...(await writeItems(await subscribedTo(alone[1]!.url), 'n2', 2)),
+    ];
+    await feedCompacted(alone[0]!.store, acked.length);
+    for (const node of alone) await node.relay.close();
+
+    // C joins and pulls from node 1, while node 2 keeps taking writes.
+    const toC: PeerConfig[] = [{ region: 'c', url: `http://127.0.0.1:${portC}` }];
+    await startNode(port1, toC);
+    const node2 = await startNode(port2, toC);
+    const live = await subscribedTo(node2.url);
+    const liveAcked: string[] = [];
+    let writing = true;
+    const liveWrites = (async () => {
+      for (let i = 0; writing; i++) {
+        const item = `live-${i}`;
+        await live.write(DOCS[i % DOCS.length]!, (s, me) => AWSet.add(s, me, item));
+        liveAcked.push(item);
+      }
+    })();
+    const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: port1 }]);
+    const watcher = await subscribedTo(c.url);
+    await until(async () => missing(acked, itemsOf(watcher)).length === 0, 'C has A’s history');
+    writing = false;
+    await liveWrites;
+    await until(
+      async () => missing(liveAcked, itemsOf(watcher)).length === 0,
+      'C has the writes node 2 took during the backfill',
+    );
+    expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
   });
 });
