@@ -91,11 +91,13 @@ describe('message codec', () => {
   });
 
   it('fuzz: mutated and truncated messages decode or throw DecodeError, nothing else', () => {
+    // HELIOS_FUZZ_RUNS and HELIOS_SEED as in codec/fuzz.test.ts.
+    const runs = Number(process.env.HELIOS_FUZZ_RUNS ?? 20_000);
     const seed = baseSeed();
     const rng = createRng(seed);
     const encoded = SAMPLES.map(encodeMessage);
     const limits = { maxBytes: 4096, maxDepth: 8, maxElements: 500 };
-    for (let run = 0; run < 20_000; run++) {
+    for (let run = 0; run < runs; run++) {
       const bytes = Uint8Array.from(encoded[rng.int(encoded.length)]!);
       for (let flips = rng.range(1, 4); flips > 0; flips--) {
         bytes[rng.range(2, bytes.length - 1)] = rng.int(256);
