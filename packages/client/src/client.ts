@@ -68,6 +68,11 @@ const TRANSIENT = new Set([
 /** Delay before pushing transiently refused writes again: doubles up to the maximum. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
+/**
+ * How long settled outbox entries (acknowledged or refused for good) may wait for a commit to
+ * delete them in its transaction before they get one of their own.
+ */
+const SETTLE_WITHIN_MS = 1_000;
 /** Push entries per message when re-sending the outbox. */
 const PUSH_BATCH = 200;
 /** Replica ids a relay accepts in one handshake. */
@@ -108,6 +113,9 @@ export class HeliosClient implements Writer {
   #queue: QueuedWrite[] = [];
   #committing: Promise<void> = Promise.resolve();
   #commitScheduled = false;
+  /** Outbox ids settled in memory whose stored entries the next commit deletes. */
+  #settled: number[] = [];
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Highest outbox id seen, so ids stay unique across a fallback to memory. */
   #maxOutboxId = 0;
   #degrading: Promise<void> | undefined;
@@ -354,6 +362,10 @@ export class HeliosClient implements Writer {
 
   #enqueue(write: QueuedWrite): void {
     this.#queue.push(write);
+    this.#scheduleCommit();
+  }
+
+  #scheduleCommit(): void {
     if (this.#commitScheduled) return;
     this.#commitScheduled = true;
     // Every write of this task goes into one transaction.
@@ -371,14 +383,19 @@ export class HeliosClient implements Writer {
       delta: w.delta,
       outbox: w.receipt !== undefined,
     }));
+    // Taken now, not when scheduled: acks that came while the previous commit ran ride along.
+    const settled = this.#settled.splice(0);
+    clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    if (writes.length === 0 && settled.length === 0) return;
     let ids: (number | undefined)[];
     try {
-      ids = await this.#persistence.commit(writes);
+      ids = await this.#persistence.commit({ writes, settled });
     } catch (err) {
       const problem = err instanceof PersistenceError ? err.problem : 'unavailable';
       await this.#degrade(problem, (err as Error).message);
       try {
-        ids = await this.#persistence.commit(writes);
+        ids = await this.#persistence.commit({ writes, settled });
       } catch (again) {
         for (const w of batch) w.receipt?.fail(again as Error);
         return;
@@ -519,7 +536,12 @@ export class HeliosClient implements Writer {
       case 'delta': {
         const open = this.#docs.get(message.doc);
         if (!open?.doc.isLoaded) return;
-        if (this.#mergeQuietly(open.doc, message.delta)) {
+        const merged = this.#mergeQuietly(open.doc, message.delta);
+        // A relay fans our own writes, and those of this profile's other tabs (which stored
+        // them in this database before sharing them), back to us: a fan-out with no dot this
+        // tab lacks is not stored again. Sync replies are kept even then, as they always were:
+        // they can remove entries the state still holds though it has seen their removal.
+        if (merged === 'new' || (merged === 'known' && message.kind === 'sync')) {
           this.#enqueue({ doc: message.doc, delta: message.delta, receipt: undefined });
         }
         return;
@@ -564,7 +586,7 @@ export class HeliosClient implements Writer {
             `the relay refused the write: ${message.code}: ${message.message}`,
           ),
         );
-        void this.#persistence.removeFromOutbox([message.push]).catch(() => {});
+        this.#settle([message.push]);
         this.#publishPending();
         return;
       }
@@ -605,20 +627,42 @@ export class HeliosClient implements Writer {
       }
     }
     if (done.length === 0) return;
-    void this.#persistence.removeFromOutbox(done).catch(() => {});
+    this.#settle(done);
     this.#setStatus({ lastAckAt: Date.now() });
     this.#publishPending();
   }
 
-  /** Merges encoded bytes into a document; false if they were unreadable. */
-  #mergeQuietly(doc: ClientDocument<unknown, unknown>, bytes: Uint8Array): boolean {
+  /**
+   * Deletes settled entries from the stored outbox with the next commit, in its transaction,
+   * rather than in one of their own that the next commit would queue behind; without a commit
+   * soon, an empty one deletes them. Until then a restart pushes them again, which is harmless:
+   * the relay acknowledges a duplicate without applying it twice.
+   */
+  #settle(ids: readonly number[]): void {
+    this.#settled.push(...ids);
+    this.#settleTimer ??= setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.#scheduleCommit();
+    }, SETTLE_WITHIN_MS);
+  }
+
+  /**
+   * Merges encoded bytes into a document. Says whether they brought a dot the document had not
+   * seen (`new`), or only known ones (`known`), or were unreadable (`undefined`).
+   */
+  #mergeQuietly(
+    doc: ClientDocument<unknown, unknown>,
+    bytes: Uint8Array,
+  ): 'new' | 'known' | undefined {
     try {
-      doc.apply(doc.type.decode(bytes));
-      return true;
+      const delta = doc.type.decode(bytes);
+      const known = doc.state.context.includes(delta.context);
+      doc.apply(delta);
+      return known ? 'known' : 'new';
     } catch (err) {
       const code = err instanceof DecodeError ? `decode/${err.code}` : 'merge-failed';
       this.#setStatus({ lastError: { code, message: (err as Error).message, doc: doc.id } });
-      return false;
+      return undefined;
     }
   }
 
@@ -680,9 +724,11 @@ export class HeliosClient implements Writer {
   /** Flushes local writes, then closes the connection, the tab channel and the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.#settled.length > 0) this.#scheduleCommit(); // flush waits for that commit too
     await this.flush('local').catch(() => {});
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#settleTimer);
     this.#connection.close();
     this.#channel?.close();
     this.#slot?.release();

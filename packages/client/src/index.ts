@@ -17,6 +17,7 @@ export { IdbPersistence } from './persistence/idb-persistence.js';
 export { MemoryPersistence } from './persistence/memory-persistence.js';
 export type {
   ClientPersistence,
+  CommitBatch,
   OutboxEntry,
   PendingWrite,
   StoredDocument,

@@ -2,8 +2,8 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { StorageProblem } from '../status.js';
 import {
   type ClientPersistence,
+  type CommitBatch,
   type OutboxEntry,
-  type PendingWrite,
   PersistenceError,
   type StoredDocument,
 } from './persistence.js';
@@ -44,7 +44,8 @@ function wrap(err: unknown, doing: string): PersistenceError {
 
 /**
  * Persistence in IndexedDB through idb. Every commit is one readwrite transaction over the log
- * and the outbox, so a write is either durable with its outbox entry or not at all. Tabs of
+ * and the outbox, so a write is either durable with its outbox entry or not at all; the same
+ * transaction deletes the outbox entries relays acknowledged since the last one. Tabs of
  * one profile open the same database; compaction folds, inside its own transaction, exactly the
  * deltas it reads, so another tab's concurrent commits are never lost.
  */
@@ -115,11 +116,12 @@ export class IdbPersistence implements ClientPersistence {
     }
   }
 
-  async commit(writes: readonly PendingWrite[]): Promise<(number | undefined)[]> {
+  async commit({ writes, settled }: CommitBatch): Promise<(number | undefined)[]> {
     try {
       const tx = this.#db.transaction(['log', 'outbox'], 'readwrite');
       const log = tx.objectStore('log');
       const outbox = tx.objectStore('outbox');
+      for (const id of settled) void outbox.delete(id);
       const ids = writes.map((w) => {
         void log.add({ doc: w.doc, delta: w.delta });
         return w.outbox ? outbox.add({ doc: w.doc, delta: w.delta }) : undefined;
@@ -163,17 +165,6 @@ export class IdbPersistence implements ClientPersistence {
       return keys.map((id, i) => ({ id, doc: values[i]!.doc, delta: values[i]!.delta }));
     } catch (err) {
       throw wrap(err, 'reading the outbox');
-    }
-  }
-
-  async removeFromOutbox(ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    try {
-      const tx = this.#db.transaction('outbox', 'readwrite');
-      for (const id of ids) void tx.store.delete(id);
-      await tx.done;
-    } catch (err) {
-      throw wrap(err, 'updating the outbox');
     }
   }
 

@@ -1,9 +1,4 @@
-import type {
-  ClientPersistence,
-  OutboxEntry,
-  PendingWrite,
-  StoredDocument,
-} from './persistence.js';
+import type { ClientPersistence, CommitBatch, OutboxEntry, StoredDocument } from './persistence.js';
 
 interface MemoryDatabase {
   readonly docs: Map<string, { snapshot: Uint8Array | null; deltas: Uint8Array[] }>;
@@ -58,7 +53,8 @@ export class MemoryPersistence implements ClientPersistence {
       : { snapshot: null, deltas: [] };
   }
 
-  async commit(writes: readonly PendingWrite[]): Promise<(number | undefined)[]> {
+  async commit({ writes, settled }: CommitBatch): Promise<(number | undefined)[]> {
+    for (const id of settled) this.#db.outbox.delete(id);
     if (this.#idsAbove) {
       this.#db.nextOutboxId = Math.max(this.#db.nextOutboxId, this.#idsAbove() + 1);
     }
@@ -85,10 +81,6 @@ export class MemoryPersistence implements ClientPersistence {
 
   async outbox(): Promise<OutboxEntry[]> {
     return [...this.#db.outbox.values()];
-  }
-
-  async removeFromOutbox(ids: readonly number[]): Promise<void> {
-    for (const id of ids) this.#db.outbox.delete(id);
   }
 
   async slot(index: number, create: () => string): Promise<string> {

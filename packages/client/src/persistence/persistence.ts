@@ -19,6 +19,17 @@ export interface PendingWrite {
   readonly outbox: boolean;
 }
 
+/** What one commit makes durable, in one transaction. */
+export interface CommitBatch {
+  /** Deltas to store, in order. */
+  readonly writes: readonly PendingWrite[];
+  /**
+   * Outbox ids a relay acknowledged (or refused for good): their entries leave the outbox. They
+   * ride along with the next commit rather than costing a transaction of their own.
+   */
+  readonly settled: readonly number[];
+}
+
 /**
  * Where a client keeps documents, its outbox and its metadata. Two implementations share one
  * conformance suite: IndexedDB (through idb) and memory. Clients of the same browser profile
@@ -29,10 +40,10 @@ export interface ClientPersistence {
   /** Snapshot plus deltas of `doc` (empty for an unknown document). */
   load(doc: string): Promise<StoredDocument>;
   /**
-   * Makes the writes durable in one transaction, in order. Resolves with the outbox id of each
-   * own write (undefined for the others).
+   * Makes the writes durable and removes the settled outbox entries, in one transaction, in
+   * order. Resolves with the outbox id of each own write (undefined for the others).
    */
-  commit(writes: readonly PendingWrite[]): Promise<(number | undefined)[]>;
+  commit(batch: CommitBatch): Promise<(number | undefined)[]>;
   /**
    * Replaces the stored snapshot and deltas of `doc` by `fold(snapshot, deltas)`, atomically:
    * deltas committed meanwhile by another tab are kept.
@@ -40,7 +51,6 @@ export interface ClientPersistence {
   compact(doc: string, fold: (stored: StoredDocument) => Uint8Array): Promise<void>;
   /** Every outbox entry, oldest first. */
   outbox(): Promise<OutboxEntry[]>;
-  removeFromOutbox(ids: readonly number[]): Promise<void>;
   /**
    * The replica id of slot `index`, created with `create()` on first use. Slot ids survive
    * restarts: they are what keeps the replicas of a browser profile few.

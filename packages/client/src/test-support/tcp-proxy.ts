@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 /**
  * A loopback TCP proxy to one target port that a test can cut and heal: the network partition
  * of the client tests (copied from @helios/server's test support, plus byte counters and a
- * one-way hold). Cutting destroys live connections and refuses new ones.
+ * one-way hold and delay). Cutting destroys live connections and refuses new ones.
  */
 export class TcpProxy {
   readonly #target: number;
@@ -11,6 +11,7 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   #cut = false;
   #holdDown = false;
+  #delayDown = 0;
   port = 0;
   /** Bytes forwarded from the target to the connecting side (e.g. relay → client). */
   bytesDown = 0;
@@ -41,7 +42,8 @@ export class TcpProxy {
       upstream.on('data', (chunk: Buffer) => {
         if (this.#holdDown) return; // dropped: the connection is cut before it matters
         this.bytesDown += chunk.length;
-        client.write(chunk);
+        if (this.#delayDown > 0) setTimeout(() => client.write(chunk), this.#delayDown);
+        else client.write(chunk);
       });
       client.on('end', () => upstream.end());
       upstream.on('end', () => client.end());
@@ -61,6 +63,14 @@ export class TcpProxy {
    */
   holdDownstream(): void {
     this.#holdDown = true;
+  }
+
+  /**
+   * Delivers what the target sends `ms` later (in order, if set before the connection is made):
+   * a slow link down to the client.
+   */
+  delayDownstream(ms: number): void {
+    this.#delayDown = ms;
   }
 
   cut(): void {

@@ -1,0 +1,108 @@
+import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshDb, Resources, sleep, until } from './test-support/harness.js';
+import { WireTap } from './test-support/wire-tap.js';
+
+/**
+ * What the write path costs in IndexedDB, counted at IndexedDB itself: the readwrite
+ * transactions a client opens, and the records it leaves in the `log` store.
+ */
+const res = new Resources();
+const restore: (() => void)[] = [];
+afterEach(async () => {
+  for (const r of restore.splice(0).reverse()) r();
+  await res.closeAll();
+});
+
+/** Counts readwrite transactions that touch the `outbox` store, from now on. */
+function countOutboxTransactions(): () => number {
+  const proto = IDBDatabase.prototype;
+  const original = proto.transaction;
+  let count = 0;
+  proto.transaction = function (this: IDBDatabase, ...args: Parameters<typeof original>) {
+    const [stores, mode] = args;
+    if (mode === 'readwrite' && [stores].flat().includes('outbox')) count++;
+    return original.apply(this, args);
+  } as typeof original;
+  restore.push(() => {
+    proto.transaction = original;
+  });
+  return () => count;
+}
+
+/** Records in one store of a client database (read in a connection of its own). */
+async function countRecords(dbName: string, store: 'log' | 'outbox'): Promise<number> {
+  const db = await openDB(dbName);
+  try {
+    return await db.count(store);
+  } finally {
+    db.close();
+  }
+}
+
+describe('the write path in IndexedDB', () => {
+  it('acknowledged writes leave the outbox inside the next commit, not in transactions of their own', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const dbName = freshDb();
+    const tap = new WireTap();
+    restore.push(() => tap.stop());
+    const client = res.client([url], { dbName });
+    const likes = client.counter('likes');
+    await until(() => tap.received('sync', 'likes').length === 1, 'the sync reply');
+    await client.flush(); // it is stored
+
+    const transactions = countOutboxTransactions();
+    for (let i = 0; i < 20; i++) await likes.increment().wait('relay');
+    // One commit per write; each ack's removal rode along with the next one. (Before: 40.)
+    expect(transactions()).toBeLessThanOrEqual(20);
+    // With no write coming, the last ack's removal goes on its own, soon.
+    await until(() => transactions() === 21, 'the trailing removal', 3_000);
+    expect(await countRecords(dbName, 'outbox')).toBe(0);
+    expect(client.status.pendingTotal).toBe(0);
+  });
+
+  it('close deletes the acknowledged entries still waiting for a commit', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const dbName = freshDb();
+    const client = res.client([url], { dbName });
+    const likes = client.counter('likes');
+    await likes.increment().wait('relay');
+    await sleep(200); // the subscription's sync reply is stored: no commit is coming
+    await likes.increment().wait('relay');
+    await client.close();
+    expect(await countRecords(dbName, 'outbox')).toBe(0);
+  });
+
+  it("a tab does not store again the relay's copies of another tab's writes", async () => {
+    const relay = await res.relay({ region: 'us-east-1' });
+    // The other tab's link is slow: another tab's writes reach it over BroadcastChannel first.
+    const { proxy, url: slow } = await res.proxy(relay.port);
+    proxy.delayDownstream(50);
+    const dbName = freshDb();
+    const writer = res.client([relay.url], { dbName });
+    const other = res.client([slow], { dbName });
+    const likes = writer.counter('likes');
+    const seen = other.counter('likes');
+    await Promise.all([likes.loaded, seen.loaded]);
+    await until(
+      () => writer.status.connection === 'online' && other.status.connection === 'online',
+      'both online',
+    );
+    await sleep(200); // the subscriptions' sync replies are in
+    await Promise.all([writer.flush(), other.flush()]);
+    const before = await countRecords(dbName, 'log');
+    const tap = new WireTap();
+    restore.push(() => tap.stop());
+
+    for (let i = 1; i <= 10; i++) {
+      await likes.increment().wait('relay');
+      await until(() => seen.value === i, 'the other tab sees the write');
+    }
+    await sleep(300); // every fan-out reached the other tab
+    await Promise.all([writer.flush(), other.flush()]);
+    // The relay did send each write back to the other tab, which did not store it again.
+    expect(tap.received('delta', 'likes').filter((f) => f.url === slow)).toHaveLength(10);
+    expect(await countRecords(dbName, 'log')).toBe(before + 10); // the writer's ten, once
+  });
+});
