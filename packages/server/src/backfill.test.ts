@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AWSet } from '@helios/core';
+import { AWSet, type FeedBatch, type FeedState, type Message } from '@helios/core';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerConfig } from './options.js';
 import { createRelay, type Relay } from './relay.js';
+import { MemoryStore } from './store/memory-store.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { freePort } from './test-support/free-port.js';
@@ -270,5 +271,70 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
       'C has the writes node 2 took during the backfill',
     );
     expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
+  });
+});
+
+describe('the feed a backfilling peer needs', () => {
+  it('is not released while that peer catches up, though it acknowledged more before', async () => {
+    const store = new MemoryStore({ region: 'a' });
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const relay = createRelay({
+      region: 'a',
+      store,
+      anonymous: true,
+      logger: pino({ level: 'silent' }),
+      snapshotEvery: 1,
+      peers: [
+        { region: 'b', url: dead },
+        { region: 'c', url: dead },
+      ],
+    });
+    open.push(relay);
+    const { url } = await relay.listen(0);
+    const writer = await subscribedTo(url);
+    const write = (item: string) => writer.write('doc-0', (s, me) => AWSet.add(s, me, item));
+    for (let i = 0; i < 5; i++) await write(`x${i}`);
+
+    // Two peers pull the feed by hand: c merges 2 entries, b all 5.
+    const peer = async (region: string) => {
+      const p = new ProtocolClient(url, { peer: region });
+      open.push(p);
+      await p.ready();
+      p.send({ kind: 'feed-request', after: 0 });
+      const batch = await p.waitFor((m): m is FeedBatch => m.kind === 'feed-batch');
+      return { p, seqs: batch.entries.map((e) => e.seq) };
+    };
+    const b = await peer('b');
+    const c = await peer('c');
+    expect(b.seqs).toHaveLength(5);
+    c.p.send({ kind: 'feed-ack', upTo: c.seqs[1]! });
+    b.p.send({ kind: 'feed-ack', upTo: b.seqs[4]! });
+    const low = c.seqs[1]!;
+    await until(async () => (await store.feedStart()) === low, 'released up to what c has');
+
+    // b lost its store: it asks from 0 and is sent the states up to `low`.
+    const before = b.p.received.length;
+    b.p.send({ kind: 'feed-request', after: 0 });
+    const page = await b.p.waitFor(
+      (m: Message): m is FeedState => m.kind === 'feed-state' && b.p.received.indexOf(m) >= before,
+    );
+    expect(page.upTo).toBe(low);
+    expect(page.next).toBeUndefined();
+    // c catches up. b's old acknowledgement would now let the feed go up to seq 5, which b needs.
+    c.p.send({ kind: 'feed-ack', upTo: c.seqs[4]! });
+    await write('x5');
+    await new Promise((r) => setTimeout(r, 1_500)); // releases run at most once a second
+    expect(await store.feedStart()).toBe(low);
+
+    // b continues from the backfill's position and gets the rest; then the feed may go.
+    const rest = b.p.received.length;
+    b.p.send({ kind: 'feed-request', after: low });
+    const batch = await b.p.waitFor(
+      (m: Message): m is FeedBatch => m.kind === 'feed-batch' && b.p.received.indexOf(m) >= rest,
+    );
+    expect(batch.entries.map((e) => e.seq)).toEqual([...b.seqs.slice(2), batch.entries[3]!.seq]);
+    b.p.send({ kind: 'feed-ack', upTo: batch.entries[3]!.seq });
+    c.p.send({ kind: 'feed-ack', upTo: batch.entries[3]!.seq });
+    await until(async () => (await store.feedStart()) > low, 'released once b has caught up');
   });
 });

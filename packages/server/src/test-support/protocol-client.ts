@@ -31,13 +31,21 @@ export class ProtocolClient {
 
   constructor(
     url: string,
-    options: { replica?: ReplicaId; token?: string; replicas?: ReplicaId[] } = {},
+    options: {
+      replica?: ReplicaId;
+      token?: string;
+      replicas?: ReplicaId[];
+      /** Connect as a peer relay of this region instead of as a client. */
+      peer?: string;
+    } = {},
   ) {
     this.replica = options.replica ?? newReplicaId();
     this.socket = io(url, {
       auth: {
         protocol: PROTOCOL_VERSION,
-        replicas: options.replicas ?? [this.replica],
+        ...(options.peer !== undefined
+          ? { peer: options.peer, relayId: `${options.peer}-test` }
+          : { replicas: options.replicas ?? [this.replica] }),
         ...(options.token !== undefined ? { token: options.token } : {}),
       },
       transports: ['websocket'],
