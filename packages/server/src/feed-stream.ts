@@ -84,6 +84,9 @@ export class FeedStream {
     this.#inFlight = [];
     this.#acked = request.after;
     this.#node.peerRequested(this.peer, request.after);
+    // A page request of a backfill this stream does not know (begun on an earlier connection)
+    // cannot continue it: pages read against another `upTo` cannot be combined. It is answered
+    // as a plain request.
     if (request.afterDoc !== undefined && this.#backfillUpTo !== undefined) {
       await this.#sendPage(request.afterDoc);
       return;
@@ -95,8 +98,6 @@ export class FeedStream {
       this.#acknowledged(request.after);
       return;
     }
-    // A page request of a backfill this stream does not know (begun on an earlier connection)
-    // cannot continue it: pages read before a new `upTo` may lack changes the feed no longer has.
     this.#node.logger.info(
       { peer: this.peer, after: request.after, feedStart: start },
       'peer asks from before the retained feed: backfilling document states',
@@ -159,7 +160,9 @@ export class FeedStream {
 
   /**
    * The document's whole state as this relay holds it: memory has everything committed (with
-   * several nodes, once refreshed from the shared store), unlike the store's compacted rows.
+   * several nodes, once refreshed from the shared store), unlike the store's compacted rows. It
+   * may also hold a client delta whose commit is still running; sending that early is harmless
+   * (if the commit fails, the client was not acknowledged and pushes it again).
    */
   async #stateOf(doc: DocumentId): Promise<Uint8Array | undefined> {
     const held = await this.#node.docs.get(doc);

@@ -197,6 +197,6 @@ export class PeerLink {
  * recreated store (seqs from 1 again) starts from 0. A peer that names no epoch (an older
  * relay) keeps the plain region, as before epochs existed.
  */
-export function cursorName(region: string, epoch: string | undefined): string {
+function cursorName(region: string, epoch: string | undefined): string {
   return epoch === undefined ? region : `${region}@${epoch}`;
 }
