@@ -36,7 +36,8 @@ const HOLD_MAX_MS = 30_000;
 
 /**
  * One Socket.IO connection to the best reachable relay: the home relay first, then the others in
- * order when it is unreachable, and back home as soon as home answers again.
+ * order when it is unreachable, and back home as soon as home answers again. A relay that
+ * refuses the handshake for a lasting reason is held back (see {@link PASSING_REFUSALS}).
  */
 export class RelayConnection {
   readonly #options: RelayConnectionOptions;
