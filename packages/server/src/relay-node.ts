@@ -69,6 +69,8 @@ const NODE_PEER_ACK = 'helios:peer-ack';
 const NODE_PEER_REWIND = 'helios:peer-rewind';
 /** A node's heartbeat (see {@link NodeLiveness}). */
 const NODE_ALIVE = 'helios:alive';
+/** A node's publishes may have been lost: the others catch up from the store. */
+const NODE_CATCH_UP = 'helios:catch-up';
 
 /**
  * A change as {@link NODE_CHANGES} carries it. The Redis adapter sends `serverSideEmit`
@@ -693,6 +695,17 @@ export class RelayNode {
     pub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
     sub.on('error', (err: unknown) => this.logger.error({ err }, 'redis error'));
     await Promise.all([pub.connect(), sub.connect()]);
+    // The adapter does not await its publishes, and those in flight when the connection drops
+    // reject: unhandled, that would end the process. The other nodes catch up instead (below).
+    const publish = pub.publish.bind(pub);
+    let lostPublishes = 0;
+    Object.defineProperty(pub, 'publish', {
+      value: (channel: string, message: string | Buffer) =>
+        publish(channel, message).catch(() => {
+          lostPublishes++; // reported once the connection is back, not once per message
+          return 0;
+        }),
+    });
     this.io.adapter(createAdapter(pub, sub, { key }));
     this.io.on(NODE_CHANGES, (changes: NodeChange[]) => {
       for (const change of changes) {
@@ -721,9 +734,18 @@ export class RelayNode {
       intervalMs: 2_000,
       timeoutMs: 6_000,
     });
-    // Redis does not keep pub/sub messages for a disconnected subscriber: whatever the other
-    // nodes announced meanwhile is lost to this one. (The initial 'ready' has fired already.)
+    // Redis keeps nothing for a client that is not connected. When this node's subscriber
+    // reconnects, it has missed what the others announced meanwhile; when its publisher does,
+    // the others may have missed what it announced. (The initial 'ready's have fired already.)
     sub.on('ready', () => this.#catchUpSoon('Redis reconnected'));
+    pub.on('ready', () => {
+      if (lostPublishes > 0) this.logger.warn({ lostPublishes }, 'Redis publishes were lost');
+      lostPublishes = 0;
+      this.io.serverSideEmit(NODE_CATCH_UP, this.relayId);
+    });
+    this.io.on(NODE_CATCH_UP, (relayId: string) =>
+      this.#catchUpSoon(`node ${relayId} may have lost messages`),
+    );
     this.#redisClients = [pub, sub];
   }
 
