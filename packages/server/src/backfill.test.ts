@@ -13,6 +13,7 @@ import { freePort } from './test-support/free-port.js';
 import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
 import { ProtocolClient } from './test-support/protocol-client.js';
 import { checkTestRedis, TEST_REDIS_URL } from './test-support/redis.js';
+import { TcpProxy } from './test-support/tcp-proxy.js';
 import { tempDir } from './test-support/temp-dir.js';
 
 const open: { close(): unknown }[] = [];
@@ -27,7 +28,7 @@ async function startRelay(
   region: string,
   path: string,
   port: number,
-  peers: readonly { region: string; port: number }[],
+  peers: readonly { region: string; port: number; latencyMs?: number }[],
 ): Promise<{ relay: Relay; store: SqliteStore; url: string }> {
   const store = await SqliteStore.open({ path, region, synchronous: 'normal' });
   const relay = createRelay({
@@ -37,7 +38,13 @@ async function startRelay(
     logger: pino({ level: 'silent' }),
     snapshotEvery: 3,
     limits: LIMITS,
-    peers: peers.map((p): PeerConfig => ({ region: p.region, url: `http://127.0.0.1:${p.port}` })),
+    peers: peers.map(
+      (p): PeerConfig => ({
+        region: p.region,
+        url: `http://127.0.0.1:${p.port}`,
+        ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}),
+      }),
+    ),
   });
   open.push(relay);
   const { url } = await relay.listen(port);
@@ -160,6 +167,39 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
     const aWriter = await subscribedTo(a.url);
     await aWriter.write('doc-4', (s, me) => AWSet.add(s, me, 'from-a-after'));
     await until(async () => itemsOf(watcher).has('from-a-after'), 'C has A’s new write');
+  });
+
+  it('a backfill cut off between pages starts over from the durable cursor and completes', async () => {
+    const dir = await tempDir('helios-backfill-cut-');
+    open.push({ close: () => dir.remove() });
+    const [portA, portC] = [await freePort(), await freePort()];
+    const alone = await startRelay('a', join(dir.path, 'a.db'), portA, []);
+    const acked = await writeItems(await subscribedTo(alone.url), 'a', 6);
+    await feedCompacted(alone.store, acked.length);
+    await alone.relay.close();
+
+    const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
+    const proxy = new TcpProxy(portA);
+    open.push(proxy);
+    await proxy.listen();
+    // A slow link, so that the pages (round trips) are far apart.
+    const c = await startRelay('c', join(dir.path, 'c.db'), portC, [
+      { region: 'a', port: proxy.port, latencyMs: 100 },
+    ]);
+    await until(async () => (await c.store.documents('', 100)).length > 0, 'a first page merged');
+    proxy.cut();
+    const merged = (await c.store.documents('', 100)).length;
+    expect(merged).toBeLessThan(DOCS.length);
+    // Pages before the last one commit no cursor (named by A's region and store epoch).
+    expect(await c.store.getCursor(`a@${a.store.epoch}`)).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.heal();
+    const watcher = await subscribedTo(c.url);
+    await until(
+      async () => missing(acked, itemsOf(watcher)).length === 0,
+      'C holds all of A’s history after the cut',
+    );
+    expect(missing(acked, await freshView(c.url))).toEqual([]);
   });
 
   it('a region whose store was lost gets all history back, and its new writes replicate', async () => {
