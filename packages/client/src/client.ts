@@ -648,14 +648,17 @@ export class HeliosClient implements Writer {
 
   /**
    * Merges encoded bytes into a document. Says whether they brought a dot the document had not
-   * seen (`new`), or only known ones (`known`), or were unreadable (`undefined`).
+   * seen (`new`), only known ones (`known`), none at all (`empty`: a sync reply to a replica that
+   * lacks nothing; a state holds no dot outside its context, so it changes nothing), or were
+   * unreadable (`undefined`).
    */
   #mergeQuietly(
     doc: ClientDocument<unknown, unknown>,
     bytes: Uint8Array,
-  ): 'new' | 'known' | undefined {
+  ): 'new' | 'known' | 'empty' | undefined {
     try {
       const delta = doc.type.decode(bytes);
+      if (delta.context.isEmpty) return 'empty';
       const known = doc.state.context.includes(delta.context);
       doc.apply(delta);
       return known ? 'known' : 'new';

@@ -74,6 +74,25 @@ describe('the write path in IndexedDB', () => {
     expect(await countRecords(dbName, 'outbox')).toBe(0);
   });
 
+  it('a reconnect that brings nothing stores nothing', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const tap = new WireTap();
+    restore.push(() => tap.stop());
+    const dbName = freshDb();
+    const client = res.client([url], { dbName });
+    const likes = client.counter('likes');
+    await likes.increment().wait('relay');
+    await until(() => tap.received('sync', 'likes').length === 1, 'the first sync reply');
+    await client.flush();
+    const before = await countRecords(dbName, 'log');
+
+    client.setOnline(false);
+    client.setOnline(true);
+    await until(() => tap.received('sync', 'likes').length === 2, 'the sync reply on reconnect');
+    await client.flush();
+    expect(await countRecords(dbName, 'log')).toBe(before);
+  });
+
   it("a tab does not store again the relay's copies of another tab's writes", async () => {
     const relay = await res.relay({ region: 'us-east-1' });
     // The other tab's link is slow: another tab's writes reach it over BroadcastChannel first.
