@@ -149,6 +149,17 @@ export function cpuSeconds(pid) {
 }
 
 /**
+ * Write-type syscalls (write, writev, send…, all threads) a process has made so far
+ * (`syscw` of /proc/<pid>/io): what a relay pays per frame it puts on a socket.
+ * @param {number} pid
+ */
+export function writeSyscalls(pid) {
+  const m = /syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (m === null) throw new Error(`no syscw for ${pid}`);
+  return Number(m[1]);
+}
+
+/**
  * Peak resident set size (VmHWM) of a live process, in MiB.
  * @param {number} pid
  */

@@ -17,6 +17,7 @@ import {
   removeOnExit,
   startServer,
   stopChild,
+  writeSyscalls,
 } from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
 import { HeliosClient, LoadStats, YjsClient } from './relay-clients.mjs';
@@ -25,7 +26,10 @@ import { percentile } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
 // The relay's CLI, next to the entry point of the built package (packages/server/dist).
-const RELAY_CLI = join(dirname(fileURLToPath(import.meta.resolve('@helios/server'))), 'cli.js');
+// HELIOS_RELAY_CLI points at another build instead, to compare two versions in one session.
+const RELAY_CLI =
+  process.env.HELIOS_RELAY_CLI ??
+  join(dirname(fileURLToPath(import.meta.resolve('@helios/server'))), 'cli.js');
 const YWS_SERVER = join(dirname(require.resolve('y-websocket/package.json')), 'bin', 'server.cjs');
 
 /**
@@ -129,6 +133,7 @@ async function saturate(t, o) {
   stats.timing = false;
   const m0 = await t.probe?.();
   const cpu0 = cpuSeconds(t.pid);
+  const writes0 = writeSyscalls(t.pid);
   const own0 = ownCpuSeconds();
   const started = performance.now();
   for (const c of t.clients) c.onAck();
@@ -137,6 +142,7 @@ async function saturate(t, o) {
   const acked = stats.acked;
   const fanout = stats.fanout;
   const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
+  const writesPerDelta = (writeSyscalls(t.pid) - writes0) / acked;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
   running = false;
   const m1 = await t.probe?.();
@@ -152,6 +158,7 @@ async function saturate(t, o) {
     perSec: acked / elapsed,
     fanoutPerSec: fanout / elapsed,
     serverCpu,
+    writesPerDelta,
     ownCpu,
     drained,
     sent: stats.sent,
@@ -288,8 +295,8 @@ function describePaced(p) {
 function describeSaturated(s) {
   return (
     `${Math.round(s.perSec)}/s acked, ${Math.round(s.fanoutPerSec)}/s fanned out, ` +
-    `server CPU ${pct(s.serverCpu)}, generator CPU ${pct(s.ownCpu)}, ` +
-    `fan-out ${s.fanoutTotal}/${s.fanoutExpected}${s.drained ? '' : ' (NOT drained)'}, ` +
+    `server CPU ${pct(s.serverCpu)} (${s.writesPerDelta.toFixed(2)} write syscalls per delta), ` +
+    `generator CPU ${pct(s.ownCpu)}, fan-out ${s.fanoutTotal}/${s.fanoutExpected}${s.drained ? '' : ' (NOT drained)'}, ` +
     `${s.errors} errors, ${s.disconnects} disconnects${describeInternals(s.server)}`
   );
 }
