@@ -60,12 +60,13 @@ export class ClientDocument<S, V> {
    * Merges a delta and, if it changed the value, tells the listeners. A relay's duplicate, the
    * echo of our own write and another tab's copy of a delta we already have change nothing: the
    * value stays the same object, and identity-comparing readers do not re-render. The merge
-   * itself says so (see `CrdtType.merge`), so no values are compared.
+   * itself says so (see `CrdtType.merge`), so no values are compared. Returns whether it did.
    */
-  apply(delta: CrdtState<S>): void {
-    if (!this.type.merge(this.#state, delta)) return;
+  apply(delta: CrdtState<S>): boolean {
+    if (!this.type.merge(this.#state, delta)) return false;
     this.#value = undefined;
     for (const listener of [...this.#listeners]) listener();
+    return true;
   }
 
   finishLoading(): void {

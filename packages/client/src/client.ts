@@ -536,12 +536,9 @@ export class HeliosClient implements Writer {
       case 'delta': {
         const open = this.#docs.get(message.doc);
         if (!open?.doc.isLoaded) return;
-        const merged = this.#mergeQuietly(open.doc, message.delta);
-        // A relay fans our own writes, and those of this profile's other tabs (which stored
-        // them in this database before sharing them), back to us: a fan-out with no dot this
-        // tab lacks is not stored again. Sync replies are kept even then, as they always were:
-        // they can remove entries the state still holds though it has seen their removal.
-        if (merged === 'new' || (merged === 'known' && message.kind === 'sync')) {
+        // A relay sends our own writes, and those of this profile's other tabs (which stored
+        // them in this database before sharing them), back to us: those are not stored again.
+        if (this.#mergeQuietly(open.doc, message.delta)) {
           this.#enqueue({ doc: message.doc, delta: message.delta, receipt: undefined });
         }
         return;
@@ -647,25 +644,21 @@ export class HeliosClient implements Writer {
   }
 
   /**
-   * Merges encoded bytes into a document. Says whether they brought a dot the document had not
-   * seen (`new`), only known ones (`known`), none at all (`empty`: a sync reply to a replica that
-   * lacks nothing; a state holds no dot outside its context, so it changes nothing), or were
-   * unreadable (`undefined`).
+   * Merges encoded bytes into a document. Returns whether they are worth storing: they brought a
+   * dot the document had not seen, or changed its store. Dots alone do not tell: delivered out of
+   * order, a delta can leave an entry whose removal the context has already seen, and a later
+   * delta of known dots (a relay's sync reply, typically) removes it. False for a relay's copy of
+   * our own or another tab's write, an empty sync reply, and unreadable bytes.
    */
-  #mergeQuietly(
-    doc: ClientDocument<unknown, unknown>,
-    bytes: Uint8Array,
-  ): 'new' | 'known' | 'empty' | undefined {
+  #mergeQuietly(doc: ClientDocument<unknown, unknown>, bytes: Uint8Array): boolean {
     try {
       const delta = doc.type.decode(bytes);
-      if (delta.context.isEmpty) return 'empty';
       const known = doc.state.context.includes(delta.context);
-      doc.apply(delta);
-      return known ? 'known' : 'new';
+      return doc.apply(delta) || !known;
     } catch (err) {
       const code = err instanceof DecodeError ? `decode/${err.code}` : 'merge-failed';
       this.#setStatus({ lastError: { code, message: (err as Error).message, doc: doc.id } });
-      return undefined;
+      return false;
     }
   }
 

@@ -1,5 +1,13 @@
 import 'fake-indexeddb/auto';
+import {
+  decodeMessage,
+  encodeMessage,
+  MVRegister,
+  newReplicaId,
+  PROTOCOL_VERSION,
+} from '@helios/core';
 import { openDB } from 'idb';
+import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
 import { WireTap } from './test-support/wire-tap.js';
@@ -39,6 +47,31 @@ async function countRecords(dbName: string, store: 'log' | 'outbox'): Promise<nu
   } finally {
     db.close();
   }
+}
+
+/** A raw replica on a relay that pushes hand-made deltas in the order a test wants. */
+async function rawWriter(url: string, replica: string) {
+  const socket = io(url, {
+    auth: { protocol: PROTOCOL_VERSION, replicas: [replica] },
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+  });
+  const acked = new Set<number>();
+  socket.on('h', (payload: ArrayBuffer) => {
+    const message = decodeMessage(new Uint8Array(payload));
+    if (message.kind === 'ack') for (const id of message.ids) acked.add(id);
+  });
+  await new Promise((resolve) => socket.once('connect', () => resolve(undefined)));
+  let last = 0;
+  return {
+    async push(doc: string, delta: Uint8Array): Promise<void> {
+      const id = ++last;
+      socket.emit('h', encodeMessage({ kind: 'push', entries: [{ id, doc, delta }] }));
+      await until(() => acked.has(id), `ack of push ${id}`);
+    },
+    close: () => socket.close(),
+  };
 }
 
 describe('the write path in IndexedDB', () => {
@@ -91,6 +124,39 @@ describe('the write path in IndexedDB', () => {
     await until(() => tap.received('sync', 'likes').length === 2, 'the sync reply on reconnect');
     await client.flush();
     expect(await countRecords(dbName, 'log')).toBe(before);
+  });
+
+  it('a delta of known dots that still removes an entry is stored (out-of-order delivery)', async () => {
+    const { url } = await res.relay({ region: 'us-east-1' });
+    const dbName = freshDb();
+    const reader = res.client([url], { dbName });
+    const note = reader.mvRegister<string>('note');
+    await note.loaded;
+    await until(() => reader.status.connection === 'online', 'online');
+
+    // Another replica writes a, then b (replacing a), then c (replacing b).
+    const replica = newReplicaId();
+    const writer = res.track(await rawWriter(url, replica));
+    const state = MVRegister.empty();
+    const [a, b, c] = ['a', 'b', 'c'].map((value) => {
+      const delta = MVRegister.set(state, { replica }, value);
+      MVRegister.merge(state, delta);
+      return MVRegister.encode(delta);
+    });
+    // c arrives before b: the reader holds a and c, and has seen b's dot in c's context
+    // without b's removal of a. b brings no dot it lacks, but removes a.
+    await writer.push('note', a!);
+    await until(() => note.values.join() === 'a', 'a arrives');
+    await writer.push('note', c!);
+    await until(() => note.values.join() === 'a,c', 'c arrives before b');
+    await writer.push('note', b!);
+    await until(() => note.values.join() === 'c', 'b removes a');
+    await reader.close();
+
+    const again = res.client([url], { dbName, offline: true });
+    const stored = again.mvRegister<string>('note');
+    await stored.loaded;
+    expect(stored.values).toEqual(['c']);
   });
 
   it("a tab does not store again the relay's copies of another tab's writes", async () => {
