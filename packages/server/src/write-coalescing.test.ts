@@ -10,21 +10,32 @@ afterEach(() => {
   for (const c of open.splice(0).reverse()) c.close();
 });
 
-/** A Socket.IO server and one websocket client; resolves with the server side of it. */
-async function connected(coalesce: boolean): Promise<{ socket: Socket; received: number[][] }> {
+/** A Socket.IO server and one client; resolves with the server side of it. */
+async function connected(
+  coalesce: boolean,
+  transports = ['websocket'],
+): Promise<{ socket: Socket; received: number[][]; upgraded: Promise<void> }> {
   const http = createServer();
   const server = new Server(http);
   open.push(server);
   const accepted = new Promise<Socket>((resolve) => server.on('connection', resolve));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;
-  const client = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+  const client = connect(`http://127.0.0.1:${port}`, { transports });
   open.push(client);
+  const upgraded = new Promise<void>((resolve) =>
+    client.io.engine.once('upgrade', () => resolve()),
+  );
   const received: number[][] = [];
   client.on('m', (payload: ArrayBuffer) => received.push([...new Uint8Array(payload)]));
   const socket = await accepted;
   if (coalesce) coalesceWrites(socket);
-  return { socket, received };
+  return { socket, received, upgraded };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
 }
 
 /** Counts the write calls that reach the connection's TCP socket (one per syscall). */
@@ -46,8 +57,7 @@ async function sendFiveInOneTick(coalesce: boolean) {
   const { socket, received } = await connected(coalesce);
   const writes = countWrites(socket);
   for (let i = 0; i < 5; i++) socket.emit('m', new Uint8Array([i, i]));
-  const deadline = Date.now() + 5_000;
-  while (received.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await until(() => received.length >= 5);
   return { writes: writes(), received };
 }
 
@@ -61,5 +71,15 @@ describe('coalesceWrites', () => {
     // Two frames per binary message (header, attachment): Socket.IO alone writes them apart.
     expect(plain.writes).toBeGreaterThan(1);
     expect(coalesced.writes).toBe(1);
+  });
+
+  it('leaves long-polling alone and coalesces once the connection upgrades', async () => {
+    const { socket, received, upgraded } = await connected(true, ['polling', 'websocket']);
+    expect(socket.conn.transport.name).toBe('polling');
+    for (let i = 0; i < 3; i++) socket.emit('m', new Uint8Array([i]));
+    await upgraded;
+    for (let i = 3; i < 6; i++) socket.emit('m', new Uint8Array([i]));
+    await until(() => received.length >= 6);
+    expect(received).toEqual([[0], [1], [2], [3], [4], [5]]);
   });
 });
