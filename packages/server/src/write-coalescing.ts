@@ -33,6 +33,9 @@ function tcpOf(conn: Socket['conn']): Corkable | undefined {
  *   then flushes them together. The ack, fan-out and `replicated` messages that one group
  *   commit sends a client so leave in one write.
  * - Every engine.io flush is corked for its duration, so the frames it writes go out together.
+ *
+ * Socket.IO drops a `volatile` emit while the transport is busy, so on such a connection only
+ * the first volatile emit of a tick would leave: the relay sends none.
  */
 export function coalesceWrites(socket: Socket): void {
   const conn = socket.conn;
