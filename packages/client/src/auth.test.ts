@@ -77,6 +77,30 @@ describe('refused connections', () => {
     expect(client.status.lastError?.message).toMatch(/signature/);
   });
 
+  it('a token function that throws is reported as token-failed, and asked again later', async () => {
+    const { authenticate, calls } = jwtHook(SECRET);
+    const { url } = await res.relay({ region: 'us-east-1', authenticate });
+    let asked = 0;
+    const client = res.client([url], {
+      auth: {
+        token: async () => {
+          if (++asked === 1) throw new Error('the identity provider is down');
+          return hs256Token(SECRET, 'ada');
+        },
+      },
+    });
+    await until(() => client.status.lastError !== null, 'the failure is reported');
+    expect(client.status.lastError).toEqual({
+      code: 'token-failed',
+      message: 'the identity provider is down',
+      relay: url,
+    });
+    expect(calls).toEqual([]); // the relay was not dialled without a token
+    await until(() => client.status.connection === 'online', 'online with the next token');
+    expect(asked).toBe(2);
+    expect(client.status.lastError).toBeNull();
+  });
+
   it('setOnline(true) retries at once, without waiting out the hold', async () => {
     const { authenticate, calls } = jwtHook(SECRET);
     const { url } = await res.relay({ region: 'us-east-1', authenticate });

@@ -20,7 +20,10 @@ export interface RelayConnectionOptions {
   readonly onWelcome: (welcome: Welcome, url: string, rttMs: number) => void;
   readonly onMessage: (message: Message) => void;
   readonly onState: (state: 'online' | 'offline' | 'connecting', url: string | null) => void;
-  /** A relay refused the handshake: `code` is the relay's (`unauthenticated`, `protocol-version`…). */
+  /**
+   * A relay refused the handshake (`code` is the relay's: `unauthenticated`, `protocol-version`…),
+   * or the token function threw (`token-failed`), so the relay was not dialled.
+   */
   readonly onRefused: (code: string, message: string, url: string) => void;
 }
 
@@ -119,8 +122,12 @@ export class RelayConnection {
     let token: string | undefined;
     try {
       token = await this.#options.token();
-    } catch {
-      token = undefined;
+    } catch (err) {
+      if (this.#closed || !this.#wanted || this.#url !== url) return;
+      // Dialling without a token would only be refused, and hide why: report the app's error.
+      this.#refused(index, 'token-failed', err instanceof Error ? err.message : String(err));
+      this.#scheduleNext();
+      return;
     }
     if (this.#closed || !this.#wanted || this.#url !== url) return;
     const started = Date.now();
@@ -160,19 +167,21 @@ export class RelayConnection {
     socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
       // A relay's refusal carries its code; a network failure does not.
       const code = err.data?.code;
-      if (this.#socket === socket && typeof code === 'string') this.#refused(index, code, err);
+      if (this.#socket === socket && typeof code === 'string') {
+        this.#refused(index, code, err.message);
+      }
       failed();
     });
     socket.on('disconnect', failed);
   }
 
-  #refused(index: number, code: string, err: Error): void {
+  #refused(index: number, code: string, message: string): void {
     if (!PASSING_REFUSALS.has(code)) {
       const last = this.#held.get(index)?.ms;
       const ms = last === undefined ? HOLD_MIN_MS : Math.min(HOLD_MAX_MS, last * 2);
       this.#held.set(index, { until: Date.now() + ms, ms });
     }
-    this.#options.onRefused(code, err.message, this.#options.relays[index]!);
+    this.#options.onRefused(code, message, this.#options.relays[index]!);
   }
 
   #isHeld(index: number): boolean {

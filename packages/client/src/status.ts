@@ -28,8 +28,8 @@ export interface ClientStatus {
   readonly storage: StorageStatus;
   /**
    * The last error a relay reported, if any: a refused write (with `doc`), or a refused
-   * connection (with `relay`, e.g. `unauthenticated`, `protocol-version`), which is cleared
-   * when that relay admits the client again.
+   * connection (with `relay`, e.g. `unauthenticated`, `protocol-version`, or `token-failed`
+   * when the `auth.token` function threw), which is cleared when that relay admits the client.
    */
   readonly lastError: {
     readonly code: string;
