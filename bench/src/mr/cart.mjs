@@ -17,6 +17,7 @@
  * protocol would send instead of the delta.
  */
 import { compareTimestamps, LWWMap, MVRegister, orMap, PNCounter } from '@helios/core';
+import { startProxy } from '@helios/test-kit';
 import { rng } from '../rng.mjs';
 import { startCluster } from './cluster.mjs';
 import {
@@ -34,7 +35,6 @@ import {
   zipf,
 } from './common.mjs';
 import { relayErrors } from './convergence.mjs';
-import { startProxy } from './tcp-proxy.mjs';
 
 const Cart = orMap(PNCounter);
 const Notes = orMap(MVRegister);
@@ -93,7 +93,7 @@ export async function runCart({ quick, log }) {
 async function workload(cluster, { carts: CARTS, warmupS, measureS, label }, log) {
   /** @type {import('@helios/client').HeliosClient[]} */
   const clients = [];
-  /** @type {import('./tcp-proxy.mjs').TcpProxy[]} */
+  /** @type {import('@helios/test-kit').TcpProxy[]} */
   const proxies = [];
   try {
     // User u lives in region u % 5 and belongs to cart ⌊u / 10⌋ mod carts: ten carts of ten

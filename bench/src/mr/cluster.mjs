@@ -11,10 +11,10 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { startProxy } from '@helios/test-kit';
 import { oneWayMs, REGIONS } from '../../../apps/demo-cart/scripts/regions.mjs';
 import { relayArgs, startRelays } from '../../../apps/demo-cart/scripts/relays.mjs';
 import { exited, freePort, stopChild, track } from '../proc.mjs';
-import { startProxy } from './tcp-proxy.mjs';
 
 export { oneWayMs, REGIONS };
 
@@ -131,7 +131,7 @@ export async function startCluster({ partitionable = false, latency = true, log 
   /** @type {Map<string, number>} */
   const ports = new Map();
   /** Directed links `${puller}>${served}` → proxy. */
-  /** @type {Map<string, import('./tcp-proxy.mjs').TcpProxy>} */
+  /** @type {Map<string, import('@helios/test-kit').TcpProxy>} */
   const links = new Map();
   /** @type {Set<string>} */
   const cutOff = new Set();
@@ -174,7 +174,7 @@ export async function startCluster({ partitionable = false, latency = true, log 
           latency,
           peers: REGIONS.filter((r) => r !== region).map((peer) => [
             peer,
-            /** @type {import('./tcp-proxy.mjs').TcpProxy} */ (links.get(`${region}>${peer}`)).url,
+            /** @type {import('@helios/test-kit').TcpProxy} */ (links.get(`${region}>${peer}`)).url,
           ]),
         });
         const child = await startProcess(args, 'listening on', {

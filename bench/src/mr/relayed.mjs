@@ -9,6 +9,8 @@
  * (`bin/server.cjs`: `ws` + `setupWSConnection`), in memory, clients `WebsocketProvider` with a
  * `Y.Map`. The runs alternate (Helios, Yjs, Helios, Yjs) so load from elsewhere hits both.
  */
+
+import { startProxy } from '@helios/test-kit';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
@@ -24,7 +26,6 @@ import {
   sleep,
   until,
 } from './common.mjs';
-import { startProxy } from './tcp-proxy.mjs';
 
 const KEYS = 100;
 const key = (/** @type {number} */ i) => `key${i % KEYS}`;
@@ -32,7 +33,7 @@ const val = (/** @type {number} */ i) => `v${String(i).padStart(9, '0')}`;
 
 /**
  * @typedef {{ set(k: string, v: string): void, get(k: string): unknown, onChange(f: () => void): void, close(): Promise<void> }} MapEnd
- * @typedef {{ writer: MapEnd, reader: MapEnd, proxies: import('./tcp-proxy.mjs').TcpProxy[] }} Pair
+ * @typedef {{ writer: MapEnd, reader: MapEnd, proxies: import('@helios/test-kit').TcpProxy[] }} Pair
  */
 
 /**

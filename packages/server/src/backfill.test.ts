@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AWSet, type FeedBatch, type FeedState, type Message } from '@helios/core';
+import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerConfig } from './options.js';
@@ -13,7 +14,6 @@ import { freePort } from './test-support/free-port.js';
 import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
 import { ProtocolClient } from './test-support/protocol-client.js';
 import { checkTestRedis, TEST_REDIS_URL } from './test-support/redis.js';
-import { TcpProxy } from './test-support/tcp-proxy.js';
 import { tempDir } from './test-support/temp-dir.js';
 
 const open: { close(): unknown }[] = [];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AWSet } from '@helios/core';
+import { TcpProxy } from '@helios/test-kit';
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './test-support/free-port.js';
@@ -7,7 +8,6 @@ import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/p
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 import { checkTestRedis, TEST_REDIS_URL } from './test-support/redis.js';
 import { RelayProcess } from './test-support/relay-process.js';
-import { TcpProxy } from './test-support/tcp-proxy.js';
 
 /**
  * Two relay nodes of one region (CLI processes, shared Postgres schema and Redis), node A

@@ -1,11 +1,11 @@
 import { AWSet, GCounter, type Message } from '@helios/core';
+import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
 import { freePort } from './test-support/free-port.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
-import { TcpProxy } from './test-support/tcp-proxy.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {

@@ -1,0 +1,1 @@
+export { startProxy, TcpProxy } from './tcp-proxy.js';
