@@ -321,6 +321,21 @@ describe('receipts', () => {
     await until(() => far.value === 2, 'eu-west-1 has both increments');
   });
 
+  it('a write made before its document loaded still learns of its final refusal', async () => {
+    const { url } = await res.relay({ region: 'us-east-1', limits: { maxCounterStep: 100 } });
+    const c = res.client([url]);
+    const big = c.counter('big');
+    const receipt = big.increment(1000); // the document is still loading
+    expect(receipt.dot).toBeUndefined();
+    const error = await receipt.wait('relay').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ClientError);
+    expect((error as ClientError).code).toBe('refused');
+    expect(receipt.level).toBe('local');
+  });
+
   it("a write the relay refuses fails its receipt with 'refused' and leaves the outbox", async () => {
     const { url } = await res.relay({ region: 'us-east-1', limits: { maxCounterStep: 100 } });
     const dbName = freshDb();
