@@ -4,7 +4,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * A loopback TCP proxy to one target port, for tests and benchmarks that need a network they
  * control: `cut` is a partition (live connections die, new ones are refused), `heal` ends it,
  * `holdDownstream` loses everything the target sends while the other direction still flows,
- * and the byte counters measure what a real network would carry (WebSocket frames, Socket.IO
+ * `delayDownstream` makes that direction a slow link, and the byte counters measure what a real network would carry (WebSocket frames, Socket.IO
  * packets, pings: everything).
  */
 export class TcpProxy {
@@ -13,6 +13,7 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   #cut = false;
   #holdDown = false;
+  #delayDown = 0;
   /** The port the proxy listens on (0 until {@link listen} resolves). */
   port = 0;
   /** Bytes forwarded from the connecting side to the target. */
@@ -58,6 +59,14 @@ export class TcpProxy {
    */
   holdDownstream(): void {
     this.#holdDown = true;
+  }
+
+  /**
+   * Delivers what the target sends `ms` later, still in order (0: at once): a slow link down to
+   * the client.
+   */
+  delayDownstream(ms: number): void {
+    this.#delayDown = ms;
   }
 
   /** Drops every live connection and refuses new ones: the link is down. */
@@ -107,7 +116,8 @@ export class TcpProxy {
     upstream.on('data', (chunk: Buffer) => {
       if (this.#holdDown) return; // lost: the connection is cut before it matters
       this.bytesDown += chunk.length;
-      if (!client.write(chunk)) upstream.pause();
+      if (this.#delayDown > 0) setTimeout(() => client.write(chunk), this.#delayDown);
+      else if (!client.write(chunk)) upstream.pause();
     });
     client.on('drain', () => upstream.resume());
   }

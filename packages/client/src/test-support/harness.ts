@@ -8,9 +8,9 @@ import {
   type RelayStore,
   SqliteStore,
 } from '@helios/server';
+import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { type ClientOptions, createClient, type HeliosClient } from '../index.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 let dbCounter = 0;
 /** A database name no other test of this process uses. */
