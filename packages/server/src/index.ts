@@ -22,7 +22,7 @@ export {
 } from './redis-channels.js';
 export { createRelay, type Relay } from './relay.js';
 export type { PeerAuth } from './relay-node.js';
-export { MemoryStore } from './store/memory-store.js';
-export { PostgresStore } from './store/postgres-store.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export * from './store/relay-store.js';
-export { SqliteStore } from './store/sqlite-store.js';
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
