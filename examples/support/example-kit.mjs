@@ -38,3 +38,15 @@ export function until(handle, ok) {
     check();
   });
 }
+
+/** Resolves with the client's status once `ok(status)` holds (`status$` is an rxjs Observable). */
+export function statusWhere(client, ok) {
+  return new Promise((resolve) => {
+    const subscription = client.status$.subscribe((status) => {
+      if (!ok(status)) return;
+      resolve(status);
+      // status$ replays the current status during subscribe(), before `subscription` is set.
+      queueMicrotask(() => subscription.unsubscribe());
+    });
+  });
+}
