@@ -118,17 +118,25 @@ async function feedCompacted(store: SqliteStore | PostgresStore, written: number
   );
 }
 
+/**
+ * Region A alone (no peers: it releases its feed at once) writes to every document until
+ * snapshots have compacted its feed away; returns the acknowledged items.
+ */
+async function historyInSnapshotsOnly(path: string, port: number): Promise<string[]> {
+  const alone = await startRelay('a', path, port, []);
+  const acked = await writeItems(await subscribedTo(alone.url), 'a', 6);
+  await feedCompacted(alone.store, acked.length);
+  await alone.relay.close();
+  return acked;
+}
+
 describe('backfill of a peer whose cursor is below the retained feed', () => {
   it('a new region with an empty store receives every document’s whole history', async () => {
     const dir = await tempDir('helios-backfill-');
     open.push({ close: () => dir.remove() });
     const [portA, portC] = [await freePort(), await freePort()];
 
-    // Region A alone: with no peers it releases its feed at once, and snapshots compact it.
-    const alone = await startRelay('a', join(dir.path, 'a.db'), portA, []);
-    const acked = await writeItems(await subscribedTo(alone.url), 'a', 6);
-    await feedCompacted(alone.store, acked.length);
-    await alone.relay.close();
+    const acked = await historyInSnapshotsOnly(join(dir.path, 'a.db'), portA);
 
     // Region C joins: A now peers with C, and C starts with an empty store.
     const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
@@ -173,10 +181,7 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
     const dir = await tempDir('helios-backfill-cut-');
     open.push({ close: () => dir.remove() });
     const [portA, portC] = [await freePort(), await freePort()];
-    const alone = await startRelay('a', join(dir.path, 'a.db'), portA, []);
-    const acked = await writeItems(await subscribedTo(alone.url), 'a', 6);
-    await feedCompacted(alone.store, acked.length);
-    await alone.relay.close();
+    const acked = await historyInSnapshotsOnly(join(dir.path, 'a.db'), portA);
 
     const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
     const proxy = new TcpProxy(portA);
