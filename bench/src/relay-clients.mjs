@@ -17,6 +17,7 @@ import {
   PNCounter,
   PROTOCOL_VERSION,
 } from '@helios/core';
+import { socketParser } from '@helios/server';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { io } from 'socket.io-client';
@@ -101,6 +102,7 @@ export class HeliosClient {
     this.socket = io(url, {
       auth: { protocol: PROTOCOL_VERSION, replicas: [this.replica] },
       transports: ['websocket'],
+      parser: socketParser,
       reconnection: false,
       forceNew: true,
       timeout: 30_000,

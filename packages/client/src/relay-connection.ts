@@ -1,12 +1,18 @@
 import {
   decodeMessage,
   encodeMessage,
+  MESSAGE_EVENT,
   type Message,
   PROTOCOL_VERSION,
   type ReplicaId,
+  singleFrameParser,
   type Welcome,
 } from '@helios/core';
 import { io, type Socket } from 'socket.io-client';
+import * as socketIoParser from 'socket.io-parser';
+
+/** Helios relays frame each protocol message as one WebSocket message (see `singleFrameParser`). */
+const parser = singleFrameParser(socketIoParser);
 
 export interface RelayConnectionOptions {
   /** Relay URLs, home region first. */
@@ -92,7 +98,7 @@ export class RelayConnection {
   /** Sends if connected; returns whether it was sent (callers re-send after reconnecting). */
   send(message: Message): boolean {
     if (!this.#socket?.connected) return false;
-    this.#socket.emit('h', encodeMessage(message));
+    this.#socket.emit(MESSAGE_EVENT, encodeMessage(message));
     return true;
   }
 
@@ -138,12 +144,13 @@ export class RelayConnection {
         ...(token !== undefined ? { token } : {}),
       },
       transports: ['websocket'],
+      parser,
       reconnection: false,
       forceNew: true,
       timeout: 5_000,
     });
     this.#socket = socket;
-    socket.on('h', (payload: ArrayBuffer | Uint8Array) => {
+    socket.on(MESSAGE_EVENT, (payload: ArrayBuffer | Uint8Array) => {
       let message: Message;
       try {
         message = decodeMessage(payload instanceof Uint8Array ? payload : new Uint8Array(payload));

@@ -6,6 +6,7 @@ import {
   newReplicaId,
   PROTOCOL_VERSION,
 } from '@helios/core';
+import { socketParser } from '@helios/server';
 import { openDB } from 'idb';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,7 @@ async function rawWriter(url: string, replica: string) {
   const socket = io(url, {
     auth: { protocol: PROTOCOL_VERSION, replicas: [replica] },
     transports: ['websocket'],
+    parser: socketParser,
     forceNew: true,
     reconnection: false,
   });

@@ -25,4 +25,5 @@ export * from './crdt/sets.js';
 export * from './errors.js';
 export * from './protocol/message-codec.js';
 export * from './protocol/messages.js';
+export * from './protocol/socket-parser.js';
 export * from './validation/validate-delta.js';

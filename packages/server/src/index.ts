@@ -26,3 +26,4 @@ export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export * from './store/relay-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export { socketParser } from './wire.js';

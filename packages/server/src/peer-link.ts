@@ -10,7 +10,7 @@ import { LinkDelay } from './link-delay.js';
 import type { PeerConfig } from './options.js';
 import type { RelayNode } from './relay-node.js';
 import type { RelayStore } from './store/relay-store.js';
-import { asBytes, EVENT, send } from './wire.js';
+import { asBytes, EVENT, send, socketParser } from './wire.js';
 
 /**
  * Pulls one peer region's feed into this relay: asks from the durable cursor, merges each
@@ -65,6 +65,7 @@ export class PeerLink {
         ...(this.#token !== undefined ? { token: this.#token } : {}),
       },
       transports: ['websocket'],
+      parser: socketParser,
       reconnectionDelay: 200,
       reconnectionDelayMax: 2_000,
     });

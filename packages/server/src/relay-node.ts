@@ -43,7 +43,7 @@ import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { NewChange, StoredChange } from './store/relay-store.js';
-import { EVENT, roomOf, send } from './wire.js';
+import { EVENT, roomOf, send, socketParser } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
 /** What a peer relay sends in the Socket.IO handshake instead of a {@link HelloAuth}. */
@@ -169,7 +169,8 @@ export class RelayNode {
     this.http = createServer((req, res) => void this.#serveHttp(req, res));
     const origins = options.corsOrigins;
     this.io = new Server(this.http, {
-      maxHttpBufferSize: this.limits.maxMessageBytes,
+      // A frame of maxMessageBytes travels as one WebSocket message with the parser's marker byte.
+      maxHttpBufferSize: this.limits.maxMessageBytes + 1,
       cors: origins === '*' ? { origin: true } : { origin: origins ? [...origins] : false },
       // CORS covers HTTP long-polling only; a browser's WebSocket upgrade is checked here. A
       // request without an Origin header does not come from a browser page (Node clients, peers).
@@ -181,6 +182,7 @@ export class RelayNode {
         );
       },
       serveClient: false,
+      parser: socketParser,
       pingInterval: 10_000,
       pingTimeout: 10_000,
     });

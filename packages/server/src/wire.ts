@@ -1,21 +1,17 @@
-import { encodeMessage, type Message } from '@helios/core';
+import { encodeMessage, MESSAGE_EVENT, type Message, singleFrameParser } from '@helios/core';
+import * as socketIoParser from 'socket.io-parser';
+
+export { asBytes } from '@helios/core';
 
 /** The single Socket.IO event that carries Helios protocol messages (binary). */
-export const EVENT = 'h';
+export const EVENT = MESSAGE_EVENT;
 
 /**
- * Socket.IO hands binary payloads over as Buffer, ArrayBuffer or a typed array — possibly from
- * another realm (a test environment's globals), so no `instanceof`.
+ * The Socket.IO `parser` option of every socket that talks to a relay: the relay's own, its peer
+ * links', and any Node client's. Protocol frames travel as one WebSocket message each (see core's
+ * `singleFrameParser`); a client without it cannot decode what the relay sends.
  */
-export function asBytes(payload: unknown): Uint8Array | undefined {
-  if (ArrayBuffer.isView(payload)) {
-    return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
-  }
-  if (Object.prototype.toString.call(payload) === '[object ArrayBuffer]') {
-    return new Uint8Array(payload as ArrayBuffer);
-  }
-  return undefined;
-}
+export const socketParser = singleFrameParser(socketIoParser);
 
 /** Anything we can emit a protocol message through: a socket, a room, a broadcast. */
 export interface Emitter {

@@ -21,8 +21,8 @@ function tcpOf(conn: Socket['conn']): Corkable | undefined {
 
 /**
  * Makes a connection put what it sends within one tick into one `writev` instead of one per
- * WebSocket frame. Socket.IO sends each binary message as two frames (a header packet, then
- * the attachment), engine.io sends the first packet of a burst at once and the rest when that
+ * WebSocket frame. A group commit sends a client several messages at once (ack, fan-out,
+ * `replicated`), engine.io sends the first packet of a burst at once and the rest when that
  * write completes, and ws writes every frame separately: without this, a relay pays one
  * syscall per frame, its largest single cost under load (see bench/RELAY.md). Only the
  * syscalls change: bytes, order and framing on the wire are the same.

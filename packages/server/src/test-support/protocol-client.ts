@@ -12,6 +12,7 @@ import {
   type Welcome,
 } from '@helios/core';
 import { io, type Socket } from 'socket.io-client';
+import { socketParser } from '../wire.js';
 
 /**
  * A minimal Helios protocol client for tests: one socket, documents held as plain CRDT
@@ -37,6 +38,8 @@ export class ProtocolClient {
       replicas?: ReplicaId[];
       /** Connect as a peer relay of this region instead of as a client. */
       peer?: string;
+      /** The only transport to use (WebSocket by default, as the shipped clients do). */
+      transport?: 'websocket' | 'polling';
     } = {},
   ) {
     this.replica = options.replica ?? newReplicaId();
@@ -48,7 +51,8 @@ export class ProtocolClient {
           : { replicas: options.replicas ?? [this.replica] }),
         ...(options.token !== undefined ? { token: options.token } : {}),
       },
-      transports: ['websocket'],
+      transports: [options.transport ?? 'websocket'],
+      parser: socketParser,
       reconnection: false,
       forceNew: true,
     });
