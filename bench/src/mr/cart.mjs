@@ -288,7 +288,7 @@ async function workload(cluster, { carts: CARTS, warmupS, measureS, label }, log
         value: r2(up / own),
         unit: 'B',
         better: 'lower',
-        note: 'client → relay bytes per own write (the push; Socket.IO sends a binary event as a text header message plus the binary frame)',
+        note: 'client → relay bytes per own write (the push: one binary WebSocket message, the parser marker byte plus the frame)',
       },
       {
         metric: 'cartWireBytesDownPerOp',
