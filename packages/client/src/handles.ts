@@ -113,10 +113,6 @@ export class RegisterHandle<T extends Value> extends DocumentHandle<
   StateOf<typeof LWWRegister>,
   T | undefined
 > {
-  /** @deprecated The same as {@link value}, which is typed `T | undefined` now. */
-  get current(): T | undefined {
-    return this.value;
-  }
   set(value: T): Receipt {
     return this.mutate((s, a) => LWWRegister.set(s, a, value));
   }

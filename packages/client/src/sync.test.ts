@@ -43,7 +43,7 @@ describe('offline writes', () => {
     // The value changes synchronously, before anything is stored.
     expect(likes.value).toBe(3);
     expect([...tags.value]).toEqual(['blue']);
-    expect(title.current).toBe('draft');
+    expect(title.value).toBe('draft');
     expect(cart.value.get('mug')).toBe(2);
     await Promise.all(receipts.map((r) => r.wait('local')));
     await sleep(200);
@@ -64,7 +64,7 @@ describe('offline writes', () => {
     await Promise.all([likes2.loaded, tags2.loaded, title2.loaded, cart2.loaded]);
     expect(likes2.value).toBe(3);
     expect([...tags2.value]).toEqual(['blue']);
-    expect(title2.current).toBe('draft');
+    expect(title2.value).toBe('draft');
     expect(Object.fromEntries(cart2.value)).toEqual({ mug: 2 });
     await b.ready;
     expect(b.status.pendingTotal).toBe(7);
