@@ -156,36 +156,38 @@ export class LWWMapHandle<V extends Value> extends DocumentHandle<
   }
 }
 
-/** Add-Wins Set of `T`. */
-export class AWSetHandle<T extends Key> extends DocumentHandle<
-  StateOf<typeof AWSet>,
-  ReadonlySet<T>
-> {
+/** The mutators the Add-Wins and Remove-Wins sets share: elements added and removed by value. */
+export interface ElementSetType<S> {
+  add(state: CrdtState<S>, actor: ClockedActor, element: Key): CrdtState<S>;
+  remove(state: CrdtState<S>, actor: ClockedActor, element: Key): CrdtState<S>;
+}
+
+/**
+ * A set of `T` whose elements are added and removed by value; the two semantics differ only in
+ * which wins when an add and a remove of one element are concurrent.
+ */
+export abstract class ElementSetHandle<S, T extends Key> extends DocumentHandle<S, ReadonlySet<T>> {
+  protected abstract readonly set: ElementSetType<S>;
+
   has(element: T): boolean {
     return this.value.has(element);
   }
   add(element: T): Receipt {
-    return this.mutate((s, a) => AWSet.add(s, a, element));
+    return this.mutate((s, a) => this.set.add(s, a, element));
   }
   remove(element: T): Receipt {
-    return this.mutate((s, a) => AWSet.remove(s, a, element));
+    return this.mutate((s, a) => this.set.remove(s, a, element));
   }
 }
 
-/** Remove-Wins Set of `T`. */
-export class RWSetHandle<T extends Key> extends DocumentHandle<
-  StateOf<typeof RWSet>,
-  ReadonlySet<T>
-> {
-  has(element: T): boolean {
-    return this.value.has(element);
-  }
-  add(element: T): Receipt {
-    return this.mutate((s, a) => RWSet.add(s, a, element));
-  }
-  remove(element: T): Receipt {
-    return this.mutate((s, a) => RWSet.remove(s, a, element));
-  }
+/** Add-Wins Set of `T`: a concurrent add and remove of one element keep it. */
+export class AWSetHandle<T extends Key> extends ElementSetHandle<StateOf<typeof AWSet>, T> {
+  protected readonly set = AWSet;
+}
+
+/** Remove-Wins Set of `T`: a concurrent add and remove of one element drop it. */
+export class RWSetHandle<T extends Key> extends ElementSetHandle<StateOf<typeof RWSet>, T> {
+  protected readonly set = RWSet;
 }
 
 /** OR-Set of `T` with addressable instances: `add` returns the instance's tag. */

@@ -5,6 +5,8 @@ export {
   CounterHandle,
   CrdtMapHandle,
   DocumentHandle,
+  ElementSetHandle,
+  type ElementSetType,
   GCounterHandle,
   LWWMapHandle,
   MVRegisterHandle,

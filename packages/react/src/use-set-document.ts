@@ -1,11 +1,11 @@
-import type { AWSetHandle, RWSetHandle } from '@helios/client';
+import type { ElementSetHandle } from '@helios/client';
 import type { Key } from '@helios/core';
 import { useCallback, useMemo } from 'react';
 import type { SetState } from './set-state.js';
 import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
 
 /** The part of useAWSet and useRWSet that does not depend on the set's semantics. */
-export function useSetDocument<T extends Key, H extends AWSetHandle<T> | RWSetHandle<T>>(
+export function useSetDocument<T extends Key, H extends ElementSetHandle<unknown, T>>(
   handle: H,
   options: DocumentHookOptions | undefined,
 ): SetState<T, H> {

@@ -82,6 +82,29 @@ async function writeItems(c: ProtocolClient, prefix: string, count: number): Pro
   return acked;
 }
 
+/**
+ * Adds `live-0`, `live-1`, … round-robin over the documents, one acked write after the other,
+ * until `stop()`, which resolves with the acknowledged items.
+ */
+function keepWriting(c: ProtocolClient): { stop(): Promise<string[]> } {
+  const acked: string[] = [];
+  let writing = true;
+  const done = (async () => {
+    for (let i = 0; writing; i++) {
+      const item = `live-${i}`;
+      await c.write(DOCS[i % DOCS.length]!, (s, me) => AWSet.add(s, me, item));
+      acked.push(item);
+    }
+  })();
+  return {
+    async stop() {
+      writing = false;
+      await done;
+      return acked;
+    },
+  };
+}
+
 /** A client that has just subscribed to every document: it shows the relay's own state. */
 async function freshView(url: string): Promise<Set<string>> {
   const c = await clientOf(url);
@@ -143,23 +166,14 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
     // Writes keep coming while C backfills: those made after a document's page was read reach C
     // through the feed after the backfill's position.
     const live = await subscribedTo(a.url);
-    const liveAcked: string[] = [];
-    let writing = true;
-    const liveWrites = (async () => {
-      for (let i = 0; writing; i++) {
-        const item = `live-${i}`;
-        await live.write(DOCS[i % DOCS.length]!, (s, me) => AWSet.add(s, me, item));
-        liveAcked.push(item);
-      }
-    })();
+    const liveWriter = keepWriting(live);
     const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: portA }]);
     const watcher = await subscribedTo(c.url);
     await until(
       async () => missing(acked, itemsOf(watcher)).length === 0,
       'C holds all of A’s history',
     );
-    writing = false;
-    await liveWrites;
+    const liveAcked = await liveWriter.stop();
     expect(liveAcked.length).toBeGreaterThan(0);
     await until(
       async () => missing(liveAcked, itemsOf(watcher)).length === 0,
@@ -297,20 +311,11 @@ describe('backfill of a peer whose cursor is below the retained feed', () => {
     await startNode(port1, toC);
     const node2 = await startNode(port2, toC);
     const live = await subscribedTo(node2.url);
-    const liveAcked: string[] = [];
-    let writing = true;
-    const liveWrites = (async () => {
-      for (let i = 0; writing; i++) {
-        const item = `live-${i}`;
-        await live.write(DOCS[i % DOCS.length]!, (s, me) => AWSet.add(s, me, item));
-        liveAcked.push(item);
-      }
-    })();
+    const liveWriter = keepWriting(live);
     const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: port1 }]);
     const watcher = await subscribedTo(c.url);
     await until(async () => missing(acked, itemsOf(watcher)).length === 0, 'C has A’s history');
-    writing = false;
-    await liveWrites;
+    const liveAcked = await liveWriter.stop();
     await until(
       async () => missing(liveAcked, itemsOf(watcher)).length === 0,
       'C has the writes node 2 took during the backfill',
