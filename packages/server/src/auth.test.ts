@@ -74,7 +74,7 @@ function clientAuth(tokenValue: string | undefined, replicas: string[] = [newRep
 
 describe('JWT authentication', () => {
   it('admits a valid HS256 token and refuses missing, expired, badly signed and subject-less ones', async () => {
-    const { relay, url } = await startRelay({ jwt: { secret: SECRET } });
+    const { relay, url } = await startRelay({ jwt: { secret: SECRET }, openAccess: true });
     const alice = await client(url, { token: await token('alice') });
     expect(alice.welcome?.region).toBe('us-east-1');
     // The admitted connection works: it can subscribe and write.
@@ -108,7 +108,7 @@ describe('JWT authentication', () => {
   });
 
   it('binds a replica id to the first user that claims it', async () => {
-    const { url } = await startRelay({ jwt: { secret: SECRET } });
+    const { url } = await startRelay({ jwt: { secret: SECRET }, openAccess: true });
     const replica = newReplicaId();
     const alice = await client(url, { replica, token: await token('alice') });
     await alice.subscribe('tags', AWSet);
@@ -125,7 +125,7 @@ describe('JWT authentication', () => {
   });
 
   it('an authenticated connection may only mint dots of its own replicas', async () => {
-    const { url } = await startRelay({ jwt: { secret: SECRET } });
+    const { url } = await startRelay({ jwt: { secret: SECRET }, openAccess: true });
     const alice = await client(url, { token: await token('alice') });
     const bob = await client(url, { token: await token('bob') });
     await alice.subscribe('tags', AWSet);
@@ -162,7 +162,28 @@ describe('choosing authentication', () => {
     ).toThrow(/secret or a public key/);
   });
 
-  it('anonymous mode logs a warning; JWT mode does not', async () => {
+  it('an authenticated relay without authorize refuses to start unless openAccess says so', () => {
+    const base = {
+      region: 'us-east-1',
+      store: new MemoryStore({ region: 'us-east-1' }),
+      logger: pino({ level: 'silent' }),
+    };
+    const refusal =
+      /needs an `authorize` hook, or else every authenticated user could read and write every document: pass `authorize\(user, doc, access\)`, or `openAccess: true`/;
+    expect(() => createRelay({ ...base, jwt: { secret: SECRET } })).toThrow(refusal);
+    expect(() => createRelay({ ...base, authenticate: () => ({ id: 'x' }) })).toThrow(refusal);
+    expect(() => createRelay({ ...base, jwt: { secret: SECRET }, openAccess: false })).toThrow(
+      refusal,
+    );
+    // Both at once is a contradiction, not a preference.
+    expect(() =>
+      createRelay({ ...base, jwt: { secret: SECRET }, authorize: () => true, openAccess: true }),
+    ).toThrow(/`authorize` or `openAccess: true`, not both/);
+    // Anonymous mode is open by definition: no opt-in needed.
+    expect(() => createRelay({ ...base, anonymous: true })).not.toThrow();
+  });
+
+  it('anonymous mode logs a warning; JWT mode with authorize does not; open access warns', async () => {
     const capture = (lines: { level: number; msg: string }[]) =>
       pino(
         { level: 'info' },
@@ -176,14 +197,25 @@ describe('choosing authentication', () => {
     ]);
 
     const jwtLines: { level: number; msg: string }[] = [];
-    await startRelay({ jwt: { secret: SECRET }, logger: capture(jwtLines) });
+    await startRelay({
+      jwt: { secret: SECRET },
+      authorize: () => true,
+      logger: capture(jwtLines),
+    });
     expect(jwtLines.some((l) => l.level >= 40)).toBe(false);
-    expect(jwtLines.length).toBeGreaterThan(0); // the capture works: the relay did log
+
+    const openLines: { level: number; msg: string }[] = [];
+    await startRelay({ jwt: { secret: SECRET }, openAccess: true, logger: capture(openLines) });
+    // The same capture does see a warning when there is one.
+    expect(openLines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringMatching(/OPEN ACCESS.*every authenticated user may read and write every/),
+    ]);
   });
 
   it('a custom authenticate hook decides who connects and who the user is', async () => {
     const seen: { token: string | undefined; agent: unknown }[] = [];
     const { url } = await startRelay({
+      openAccess: true,
       authenticate: ({ token: t, headers }) => {
         seen.push({ token: t, agent: headers['user-agent'] });
         if (t === 'banned') throw new RelayError('forbidden', 'this account is suspended');
@@ -270,7 +302,11 @@ describe('peer authentication', () => {
   });
 
   it('a peer connection needs the deployment’s peer token', async () => {
-    const { url } = await startRelay({ jwt: { secret: SECRET }, peerToken: 'peer-secret' });
+    const { url } = await startRelay({
+      jwt: { secret: SECRET },
+      openAccess: true,
+      peerToken: 'peer-secret',
+    });
     expect(await handshake(url, peerAuth('wrong'))).toMatchObject({
       connected: false,
       code: 'unauthenticated',
@@ -288,7 +324,7 @@ describe('peer authentication', () => {
   });
 
   it('without a configured peer token, an authenticated relay admits no peer at all', async () => {
-    const { url } = await startRelay({ jwt: { secret: SECRET } });
+    const { url } = await startRelay({ jwt: { secret: SECRET }, openAccess: true });
     for (const t of [undefined, '', 'anything']) {
       expect(await handshake(url, peerAuth(t))).toMatchObject({
         connected: false,

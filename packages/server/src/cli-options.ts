@@ -28,6 +28,9 @@ Options (each also read from the environment variable in brackets):
   --anonymous              no authentication (development only)          [HELIOS_ANONYMOUS=1]
   --hooks <file>           ES module exporting authorize and/or authenticate (which
                            replaces --jwt-* and --anonymous)             [HELIOS_HOOKS]
+  --open-access            without an authorize hook, let every authenticated user
+                           read and write every document (required then, except
+                           with --anonymous)                             [HELIOS_OPEN_ACCESS=1]
   --cors <origins>         comma-separated origins allowed, or *         [HELIOS_CORS_ORIGINS]
   --log-level <level>      pino level (info)                             [HELIOS_LOG_LEVEL]
   --help                   this text
@@ -52,6 +55,8 @@ export interface CliSettings {
   readonly anonymous: boolean;
   /** The hooks module's path as given; relative to the working directory. */
   readonly hooks: string | undefined;
+  /** Every authenticated user may read and write every document (no authorize hook). */
+  readonly openAccess: boolean;
   readonly cors: readonly string[] | '*' | undefined;
   readonly logLevel: string;
 }
@@ -110,6 +115,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         'jwt-public-key': { type: 'string' },
         anonymous: { type: 'boolean' },
         hooks: { type: 'string' },
+        'open-access': { type: 'boolean' },
         cors: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -154,6 +160,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     jwtPublicKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
     anonymous: values.anonymous ?? env.HELIOS_ANONYMOUS === '1',
     hooks: values.hooks ?? env.HELIOS_HOOKS,
+    openAccess: values['open-access'] ?? env.HELIOS_OPEN_ACCESS === '1',
     cors: cors === undefined ? undefined : cors === '*' ? '*' : cors.split(',').filter(Boolean),
     logLevel: values['log-level'] ?? env.HELIOS_LOG_LEVEL ?? 'info',
   };

@@ -102,6 +102,7 @@ describe('helios-relay command line', () => {
       '--rtt-file',
       '--anonymous',
       '--hooks',
+      '--open-access',
     ])
       expect(run.stdout).toContain(flag);
     expect(run.stderr).toBe('');
@@ -152,7 +153,9 @@ describe('helios-relay command line', () => {
       HELIOS_PORT: '0',
       HELIOS_DB: join(dir.path, 'jwt.sqlite'),
       HELIOS_JWT_SECRET: secret,
+      HELIOS_OPEN_ACCESS: '1',
     });
+    expect(secured.output).toMatch(/OPEN ACCESS/);
     await expect(new ProtocolClient(secured.url).ready()).rejects.toMatchObject({
       data: { code: 'unauthenticated' },
     });
@@ -162,6 +165,63 @@ describe('helios-relay command line', () => {
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(secret));
     expect((await clientOf(secured.url, jwt)).welcome?.region).toBe('eu-west-1');
+  });
+
+  it('a JWT relay without an authorize hook refuses to start unless --open-access, then warns', async () => {
+    const db = join(dir.path, 'open.sqlite');
+    const base = ['--region', 'us-east-1', '--port', '0', '--db', db];
+    const authnOnly = join(dir.path, 'authn-only.mjs');
+    writeFileSync(authnOnly, "export const authenticate = () => ({ id: 'x' });");
+    const allowing = join(dir.path, 'authorize-all.mjs');
+    writeFileSync(allowing, 'export const authorize = () => true;');
+    const refusal =
+      /^no authorize hook: every authenticated user could read and write every document\. Export authorize from a module named by --hooks, or pass --open-access \(HELIOS_OPEN_ACCESS=1\)/;
+    for (const args of [
+      ['--jwt-secret', 'a-secret'],
+      ['--hooks', authnOnly],
+    ]) {
+      const run = runCli([...base, ...args]);
+      expect({ args, status: run.status, stderr: run.stderr }).toMatchObject({
+        status: 1,
+        stderr: expect.stringMatching(refusal),
+      });
+    }
+    const both = runCli([
+      ...base,
+      '--jwt-secret',
+      'a-secret',
+      '--hooks',
+      allowing,
+      '--open-access',
+    ]);
+    expect(both.status).toBe(1);
+    expect(both.stderr).toMatch(/^--open-access contradicts the authorize hook of --hooks/);
+    // Refused before the store is opened.
+    expect(existsSync(db)).toBe(false);
+
+    // Opting in starts the relay, with a warning in its log.
+    const dbOf = (name: string) => ['--db', join(dir.path, `${name}.sqlite`)];
+    const opted = await startRelay([
+      ...base,
+      ...dbOf('opted'),
+      '--jwt-secret',
+      'x',
+      '--open-access',
+    ]);
+    expect(opted.output).toMatch(
+      /"level":40.*OPEN ACCESS: no authorize hook; every authenticated user may read and write every document/,
+    );
+    // An authorize hook instead needs no opt-in; --anonymous needs none either.
+    const hooked = await startRelay([
+      ...base,
+      ...dbOf('hooked'),
+      '--jwt-secret',
+      'x',
+      '--hooks',
+      allowing,
+    ]);
+    expect(hooked.output).not.toMatch(/OPEN ACCESS/);
+    await startRelay([...base, ...dbOf('anon'), '--anonymous']);
   });
 
   it('--rtt-file turns p50 round trips into one-way delays per peer link', () => {

@@ -30,6 +30,23 @@ async function main(): Promise<void> {
         'and --anonymous; pass none of them',
     );
   }
+  // Checked before the store is opened, like the hooks: a refused start leaves nothing behind.
+  const authenticated =
+    hooks.authenticate !== undefined ||
+    settings.jwtSecret !== undefined ||
+    settings.jwtPublicKey !== undefined;
+  if (settings.openAccess && hooks.authorize) {
+    throw new Error(
+      '--open-access contradicts the authorize hook of --hooks: pass one of them, not both',
+    );
+  }
+  if (authenticated && !hooks.authorize && !settings.openAccess) {
+    throw new Error(
+      'no authorize hook: every authenticated user could read and write every document. ' +
+        'Export authorize from a module named by --hooks, or pass --open-access ' +
+        '(HELIOS_OPEN_ACCESS=1) to allow exactly that',
+    );
+  }
   const logger = pino({
     name: 'helios-relay',
     level: settings.logLevel,
@@ -49,6 +66,7 @@ async function main(): Promise<void> {
     logger,
     anonymous: settings.anonymous,
     ...hooks,
+    ...(settings.openAccess ? { openAccess: true } : {}),
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
     ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
     ...(settings.deployment !== undefined ? { deployment: settings.deployment } : {}),

@@ -40,8 +40,18 @@ export interface RelayOptions {
   readonly authenticate?: Authenticate;
   readonly jwt?: JwtOptions;
   readonly anonymous?: boolean;
-  /** Checked on every subscribe and push. Default: every authenticated user may do anything. */
+  /**
+   * Checked on every subscribe and push. Required with `jwt` or `authenticate`, unless
+   * `openAccess` is set: `createRelay` throws otherwise.
+   */
   readonly authorize?: Authorize;
+  /**
+   * Lets every authenticated user read and write every document, without an `authorize` hook.
+   * With `jwt` or `authenticate`, the relay refuses to start without either `authorize` or this
+   * opt-in, and logs a warning when it is given. Anonymous mode is open by definition and needs
+   * no opt-in. Contradicts `authorize`: passing both throws. Default `false`.
+   */
+  readonly openAccess?: boolean;
   /** Origins allowed to connect from browsers (CORS). Default: none, i.e. same origin only. */
   readonly corsOrigins?: readonly string[] | '*';
   readonly limits?: Partial<ConnectionLimits>;

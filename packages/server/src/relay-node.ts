@@ -142,10 +142,30 @@ export class RelayNode {
       this.metrics.commitBatchSize.observe(n);
     });
     this.#authenticate = this.#chooseAuthentication(options);
+    // Authenticated users get only the access `authorize` grants, or every access if the operator
+    // says so explicitly. Anonymous mode is open by definition (and has warned already).
+    const authenticated = options.authenticate !== undefined || options.jwt !== undefined;
+    if (options.authorize !== undefined && options.openAccess) {
+      throw new Error(
+        'pass `authorize` or `openAccess: true`, not both: they contradict each other',
+      );
+    }
+    if (authenticated && options.authorize === undefined && !options.openAccess) {
+      throw new Error(
+        'the relay needs an `authorize` hook, or else every authenticated user could read and ' +
+          'write every document: pass `authorize(user, doc, access)`, or `openAccess: true` ' +
+          'to allow exactly that',
+      );
+    }
     this.#authorize = options.authorize ?? allowAll;
-    if (!options.authorize) {
+    if (authenticated && options.openAccess) {
+      this.logger.warn(
+        'OPEN ACCESS: no authorize hook; every authenticated user may read and write every ' +
+          'document (openAccess)',
+      );
+    } else if (options.authorize === undefined) {
       this.logger.info(
-        'no authorize hook: every authenticated user may read and write every document',
+        'no authorize hook: every connection may read and write every document (anonymous mode)',
       );
     }
     this.#shared = options.redisUrl !== undefined;

@@ -60,7 +60,10 @@ export interface RelaySpec {
   readonly store?: RelayStore;
   readonly peers?: readonly { url: string; region: string }[];
   readonly limits?: Partial<ConnectionLimits>;
-  /** Who the relay admits; anonymous (everyone) by default. */
+  /**
+   * Who the relay admits; anonymous (everyone) by default. An admitted user may access every
+   * document (`openAccess`): these relays test connections, not authorization.
+   */
   readonly authenticate?: Authenticate;
 }
 
@@ -96,7 +99,9 @@ export class Resources {
     const relay = createRelay({
       region: spec.region,
       store: spec.store ?? new MemoryStore({ region: spec.region }),
-      ...(spec.authenticate ? { authenticate: spec.authenticate } : { anonymous: true }),
+      ...(spec.authenticate
+        ? { authenticate: spec.authenticate, openAccess: true }
+        : { anonymous: true }),
       logger: silent,
       ...(spec.peers ? { peers: spec.peers } : {}),
       ...(spec.limits ? { limits: spec.limits } : {}),
