@@ -41,10 +41,16 @@ export class DecodeError extends HeliosError<DecodeErrorCode> {
 
 /** The rule of {@link validateDelta} that a delta broke. */
 export type ValidationRule =
+  | 'no-replica'
   | 'foreign-dot'
   | 'unknown-context'
+  | 'dot-conflict'
+  | 'stale-delta'
+  | 'mixed-writers'
+  | 'foreign-removal'
   | 'counter-increment'
   | 'counter-decrease'
+  | 'register-write'
   | 'clock-drift'
   | 'type-mismatch';
 

@@ -10,7 +10,7 @@ export * from './codec/limits.js';
 export * from './codec/value.js';
 export * from './crdt/counter.js';
 export * from './crdt/crdt-type.js';
-export type { DeltaBounds } from './crdt/delta-bounds.js';
+export type { DeltaCheck } from './crdt/admission.js';
 export type { DotEntry, DotFun } from './crdt/dot-fun.js';
 export type { DotMap } from './crdt/dot-map.js';
 export type { DotStoreKind, EntryValueKind } from './crdt/dot-store.js';

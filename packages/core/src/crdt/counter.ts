@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
+import { checkCounterDelta, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
-import { checkCounterEntries, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
 import { entryAt, replacingContext } from './mutation.js';
@@ -59,9 +59,9 @@ abstract class CounterType extends CrdtType<DotFun<CounterEntry>, number> {
   override checkDelta(
     current: DotFun<CounterEntry>,
     delta: DotFun<CounterEntry>,
-    bounds: DeltaBounds,
+    check: DeltaCheck,
   ): void {
-    checkCounterEntries(current, delta, bounds);
+    checkCounterDelta(this.kind, current, delta, check);
   }
 
   value(state: CounterState): number {

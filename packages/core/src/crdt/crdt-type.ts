@@ -4,7 +4,7 @@ import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { isSingleCompactTable, readContext, writeContext } from '../codec/replica-table.js';
-import type { DeltaBounds } from './delta-bounds.js';
+import type { DeltaCheck } from './admission.js';
 import type { DotStoreKind } from './dot-store.js';
 
 /**
@@ -67,10 +67,12 @@ export abstract class CrdtType<S, V> {
   abstract value(state: CrdtState<S>): V;
 
   /**
-   * Type-specific checks of an untrusted delta against the payload it would join (counters,
-   * timestamps). Throws a `ValidationError`; the default has nothing to check.
+   * Admission of an untrusted delta that brings something new, against the payload it would
+   * join: the delta may change only what its writer's operations of this type could change
+   * (a counter entry is its owner's; a register changes by one new write). Throws a
+   * `ValidationError`; the default (sets: any observed entry may be removed) checks nothing.
    */
-  checkDelta(_current: S, _delta: S, _bounds: DeltaBounds): void {}
+  checkDelta(_current: S, _delta: S, _check: DeltaCheck): void {}
 
   /** Writes the type's parameters after its id (only parametrized types have any). */
   writeParams(_w: ByteWriter): void {}

@@ -58,6 +58,23 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
       for (const e of s) fn(e.replica, e.seq);
     },
     unseen: (s, context) => s.filter((e) => !context.has(e.replica, e.seq)),
+    someRemoved(target, delta, deltaContext, fn) {
+      for (const e of target) {
+        if (!deltaContext.has(e.replica, e.seq) || indexOfDot(delta, e.replica, e.seq) >= 0)
+          continue;
+        if (fn(e.replica, e.seq)) return true;
+      }
+      return false;
+    },
+    findConflict(target, delta) {
+      for (const e of delta) {
+        const i = indexOfDot(target, e.replica, e.seq);
+        if (i >= 0 && !values.equals(e.value, target[i]!.value)) {
+          return { replica: e.replica, seq: e.seq };
+        }
+      }
+      return undefined;
+    },
     equals(a, b) {
       if (a.length !== b.length) return false;
       for (const e of a) {

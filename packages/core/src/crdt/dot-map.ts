@@ -1,3 +1,4 @@
+import type { CausalContext } from '../causal/causal-context.js';
 import { rangesHas, rangesSize } from '../causal/ranges.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { Key } from '../codec/value.js';
@@ -27,6 +28,36 @@ function own<S>(inner: DotStoreKind<S>, m: DotMap<S>, key: Key, store: S): void 
   });
 }
 
+/**
+ * Calls `fn` for every live dot of `m` that `context` covers, with the key holding it, until `fn`
+ * returns true. Walks whichever side is smaller per replica: the context's dots of that replica,
+ * or the map's live dots of it.
+ */
+function forEachCovered(
+  m: DotMap<unknown>,
+  context: CausalContext,
+  fn: (replica: ReplicaId, bySeq: Map<number, Key>, seq: number, key: Key) => boolean,
+): boolean {
+  for (const replica of context.replicas()) {
+    const bySeq = m.owners.get(replica);
+    if (bySeq === undefined || bySeq.size === 0) continue;
+    const ranges = context.rangesOf(replica);
+    if (bySeq.size <= rangesSize(ranges)) {
+      for (const [seq, key] of bySeq) {
+        if (rangesHas(ranges, seq) && fn(replica, bySeq, seq, key)) return true;
+      }
+    } else {
+      for (let i = 0; i < ranges.length; i += 2) {
+        for (let seq = ranges[i]!; seq <= ranges[i + 1]!; seq++) {
+          const key = bySeq.get(seq);
+          if (key !== undefined && fn(replica, bySeq, seq, key)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
 export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
   const empty = (): DotMap<S> => ({ entries: new Map(), owners: new Map() });
 
@@ -46,27 +77,14 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       // from what the delta touches; re-indexing whole nested stores instead made merging n
       // concurrent writes to one key cost O(n²).
       const lost: [Map<number, Key>, number][] = [];
-      const cover = (replica: ReplicaId, bySeq: Map<number, Key>, seq: number, key: Key): void => {
+      const cover = (replica: ReplicaId, bySeq: Map<number, Key>, seq: number, key: Key) => {
         touched.add(key);
         if (delta.owners.get(replica)?.get(seq) !== key) lost.push([bySeq, seq]);
       };
-      // Walk whichever side is smaller: the delta's dots of that replica, or our live dots of it.
-      for (const replica of deltaContext.replicas()) {
-        const bySeq = target.owners.get(replica);
-        if (bySeq === undefined || bySeq.size === 0) continue;
-        const ranges = deltaContext.rangesOf(replica);
-        if (bySeq.size <= rangesSize(ranges)) {
-          for (const [seq, key] of bySeq)
-            if (rangesHas(ranges, seq)) cover(replica, bySeq, seq, key);
-        } else {
-          for (let i = 0; i < ranges.length; i += 2) {
-            for (let seq = ranges[i]!; seq <= ranges[i + 1]!; seq++) {
-              const key = bySeq.get(seq);
-              if (key !== undefined) cover(replica, bySeq, seq, key);
-            }
-          }
-        }
-      }
+      forEachCovered(target, deltaContext, (replica, bySeq, seq, key) => {
+        cover(replica, bySeq, seq, key);
+        return false;
+      });
       let changed = false;
       for (const key of touched) {
         const store = target.entries.get(key) ?? inner.empty();
@@ -103,6 +121,29 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
         }
       }
       return out;
+    },
+    someRemoved(target, delta, deltaContext, fn) {
+      return forEachCovered(
+        target,
+        deltaContext,
+        (replica, _, seq, key) => delta.owners.get(replica)?.get(seq) !== key && fn(replica, seq),
+      );
+    },
+    findConflict(target, delta) {
+      for (const [replica, theirs] of delta.owners) {
+        const ours = target.owners.get(replica);
+        if (ours === undefined) continue;
+        for (const [seq, key] of theirs) {
+          const held = ours.get(seq);
+          if (held !== undefined && held !== key) return { replica, seq };
+        }
+      }
+      for (const [key, store] of delta.entries) {
+        const ours = target.entries.get(key);
+        const conflict = ours === undefined ? undefined : inner.findConflict(ours, store);
+        if (conflict !== undefined) return conflict;
+      }
+      return undefined;
     },
     equals(a, b) {
       if (a.entries.size !== b.entries.size) return false;

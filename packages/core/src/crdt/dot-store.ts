@@ -1,4 +1,5 @@
 import type { CausalContext } from '../causal/causal-context.js';
+import type { Dot } from '../causal/dot.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { ByteReader } from '../codec/byte-reader.js';
 import type { ByteWriter } from '../codec/byte-writer.js';
@@ -28,6 +29,22 @@ export interface DotStoreKind<S> {
   forEachDot(store: S, fn: (replica: ReplicaId, seq: number) => void): void;
   /** The entries whose dots `context` has not seen, as a new store. */
   unseen(store: S, context: CausalContext): S;
+  /**
+   * Calls `fn` for every entry of `target` that joining `(delta, deltaContext)` would remove: its
+   * dot is in `deltaContext` and not in `delta`. Stops early when `fn` returns true (found), and
+   * returns whether it did. Costs what the delta covers, not what the target holds.
+   */
+  someRemoved(
+    target: S,
+    delta: S,
+    deltaContext: CausalContext,
+    fn: (replica: ReplicaId, seq: number) => boolean,
+  ): boolean;
+  /**
+   * A dot that both stores hold with different content (a different value, or under another
+   * key), or `undefined`. Dots are unique: the same dot must always carry the same content.
+   */
+  findConflict(target: S, delta: S): Dot | undefined;
   equals(a: S, b: S): boolean;
   write(w: ByteWriter, store: S, table: ReplicaTable): void;
   /** Reads a store, refusing dots outside the table's context and duplicate dots. */

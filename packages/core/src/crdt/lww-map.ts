@@ -1,6 +1,6 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
+import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
-import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
@@ -24,9 +24,13 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
   override checkDelta(
     _current: DotMap<DotFun<LwwEntry>>,
     delta: DotMap<DotFun<LwwEntry>>,
-    bounds: DeltaBounds,
+    check: DeltaCheck,
   ): void {
-    for (const entries of delta.entries.values()) checkTimestamps(entries, bounds);
+    // A key the delta leaves out may be removed (map semantics); a key it holds is written.
+    for (const entries of delta.entries.values()) {
+      checkRegisterWrite(entries, check);
+      checkTimestamps(entries, check);
+    }
   }
 
   value(state: LWWMapState): Map<Key, Value> {

@@ -1,6 +1,6 @@
 import type { Value } from '../codec/value.js';
+import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
-import { checkTimestamps, type DeltaBounds } from './delta-bounds.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
@@ -22,9 +22,10 @@ export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefine
   override checkDelta(
     _current: DotFun<LwwEntry>,
     delta: DotFun<LwwEntry>,
-    bounds: DeltaBounds,
+    check: DeltaCheck,
   ): void {
-    checkTimestamps(delta, bounds);
+    checkRegisterWrite(delta, check);
+    checkTimestamps(delta, check);
   }
 
   value(state: LWWRegisterState): Value | undefined {

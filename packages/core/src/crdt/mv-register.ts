@@ -1,5 +1,6 @@
 import { compareDots } from '../causal/dot.js';
 import { assertValue, type Value } from '../codec/value.js';
+import { checkRegisterWrite, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { plainValues } from './entry-values.js';
@@ -17,6 +18,10 @@ export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
   readonly typeId = 4;
   readonly name = 'mv-register';
   readonly kind = dotFunKind(plainValues);
+
+  override checkDelta(_current: DotFun<Value>, delta: DotFun<Value>, check: DeltaCheck): void {
+    checkRegisterWrite(delta, check);
+  }
 
   /** The concurrent values, in a deterministic order (by writer, then sequence). */
   value(state: MVRegisterState): Value[] {

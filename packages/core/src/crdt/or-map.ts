@@ -1,8 +1,8 @@
 import type { ByteWriter } from '../codec/byte-writer.js';
 import { assertKey, type Key } from '../codec/value.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
-import type { DeltaBounds } from './delta-bounds.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type AnyCrdtType, readType, registerType } from './registry.js';
 
@@ -31,10 +31,16 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
     this.valueType.writeParams(w);
   }
 
-  override checkDelta(current: DotMap<S>, delta: DotMap<S>, bounds: DeltaBounds): void {
+  /**
+   * Removing a key drops every entry under it that the remover has seen: that is the map's
+   * semantics, whatever the values. A key the delta keeps is an update of its value, held to the
+   * value type's own rule (a cart line may go; another replica's quantity in a kept line may not
+   * be rewritten).
+   */
+  override checkDelta(current: DotMap<S>, delta: DotMap<S>, check: DeltaCheck): void {
     const none = this.valueType.kind.empty();
     for (const [key, nested] of delta.entries) {
-      this.valueType.checkDelta(current.entries.get(key) ?? none, nested, bounds);
+      this.valueType.checkDelta(current.entries.get(key) ?? none, nested, check);
     }
   }
 

@@ -369,3 +369,259 @@ describe('validateDelta in a relay', () => {
     expect(Cart.value(relay.state).size).toBe(0);
   });
 });
+
+/** A delta built by hand, as a hostile client would: any context, any entries. */
+function forge<S>(type: CrdtType<S, unknown>, store: S, dots: [ReplicaId, number][]): Uint8Array {
+  const state = type.empty();
+  state.store = store;
+  for (const [replica, seq] of dots) state.context.add(replica, seq);
+  return type.encode(state);
+}
+
+describe('validateDelta against a hostile writer', () => {
+  it('no-replica: a connection bound to no replica id writes nothing', () => {
+    const relay = new Relay(GCounter);
+    const bytes = forge(GCounter, [], [[MALLORY, 1]]);
+    expect(ruleOf(() => relay.accept(MALLORY, bytes, { replicas: new Set() }))).toBe('no-replica');
+  });
+
+  it("foreign-removal: a context covering another replica's counter entry, with or without an own entry", () => {
+    for (const T of [GCounter, PNCounter]) {
+      const relay = new Relay(T);
+      const bob = new Client(T, BOB);
+      relay.accept(
+        BOB,
+        bob.do((s, c) => T.increment(s, c, 100)),
+      );
+      const erase = forge(
+        T,
+        [{ replica: MALLORY, seq: 1, value: { p: 1, n: 0 } }],
+        [
+          [BOB, 1],
+          [MALLORY, 1],
+        ],
+      );
+      const contextOnly = forge(
+        T,
+        [],
+        [
+          [BOB, 1],
+          [MALLORY, 1],
+        ],
+      );
+      expect(
+        ruleOf(() => relay.accept(MALLORY, erase)),
+        T.name,
+      ).toBe('foreign-removal');
+      expect(
+        ruleOf(() => relay.accept(MALLORY, contextOnly)),
+        T.name,
+      ).toBe('foreign-removal');
+      expect(T.value(relay.state), T.name).toBe(100);
+    }
+  });
+
+  it('counter-decrease: an own entry dropped in one delta so that the next can re-add it lower', () => {
+    const relay = new Relay(GCounter);
+    const alice = new Client(GCounter, ALICE);
+    relay.accept(
+      ALICE,
+      alice.do((s, c) => GCounter.increment(s, c, 150)),
+    );
+    const drop = forge(
+      GCounter,
+      [],
+      [
+        [ALICE, 1],
+        [ALICE, 2],
+      ],
+    );
+    expect(ruleOf(() => relay.accept(ALICE, drop))).toBe('counter-decrease');
+    const lower = forge(
+      GCounter,
+      [{ replica: ALICE, seq: 2, value: { p: 1, n: 0 } }],
+      [
+        [ALICE, 1],
+        [ALICE, 2],
+      ],
+    );
+    expect(ruleOf(() => relay.accept(ALICE, lower))).toBe('counter-decrease');
+    expect(GCounter.value(relay.state)).toBe(150);
+  });
+
+  it('register-write: a register changes only by one new write', () => {
+    const relay = new Relay(LWWRegister);
+    const bob = new Client(LWWRegister, BOB);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => LWWRegister.set(s, c.clock, 'hello')),
+    );
+    const clear = forge(
+      LWWRegister,
+      [],
+      [
+        [BOB, 1],
+        [MALLORY, 1],
+      ],
+    );
+    expect(ruleOf(() => relay.accept(MALLORY, clear))).toBe('register-write');
+    const entry = (seq: number, value: string) => ({
+      replica: MALLORY,
+      seq,
+      value: { wall: NOW, counter: 0, value },
+    });
+    const twoWrites = forge(
+      LWWRegister,
+      [entry(1, 'a'), entry(2, 'b')],
+      [
+        [MALLORY, 1],
+        [MALLORY, 2],
+      ],
+    );
+    expect(ruleOf(() => relay.accept(MALLORY, twoWrites))).toBe('register-write');
+    expect(LWWRegister.value(relay.state)).toBe('hello');
+    // The same rule holds per key of an LWW-Map; a key the delta leaves out may be removed.
+    const map = new Relay(LWWMap);
+    const alice = new Client(LWWMap, ALICE);
+    map.accept(
+      ALICE,
+      alice.do((s, c) => LWWMap.set(s, c.clock, 'k', 1)),
+    );
+    const mallory = new Client(LWWMap, MALLORY);
+    mallory.pull(map.state);
+    const doubled = mallory.do((s, c) => LWWMap.set(s, c.clock, 'j', 'x'));
+    const decoded = LWWMap.decode(doubled);
+    decoded.store.entries.get('j')!.push(entry(9, 'y'));
+    decoded.context.add(MALLORY, 9);
+    expect(ruleOf(() => map.accept(MALLORY, LWWMap.encode(decoded)))).toBe('register-write');
+    expect(
+      ruleOf(() =>
+        map.accept(
+          MALLORY,
+          mallory.do((s, c) => LWWMap.remove(s, c, 'k')),
+        ),
+      ),
+    ).toBe('accepted');
+  });
+
+  it("OR-Map: removing another's cart line is allowed; rewriting their quantity in a kept line is not", () => {
+    const Cart = orMap(PNCounter);
+    const relay = new Relay(Cart);
+    const bob = new Client(Cart, BOB);
+    const alice = new Client(Cart, ALICE);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => Cart.update(s, 'sku', (l) => PNCounter.increment(l, c, 5))),
+    );
+    alice.pull(relay.state);
+    // Alice keeps the line with her own quantity, and her context covers Bob's entry.
+    const rewrite = Cart.update(alice.state, 'sku', (line) => {
+      const mine = PNCounter.increment(line, alice, 1);
+      mine.context.add(BOB, 1);
+      return mine;
+    });
+    expect(ruleOf(() => relay.accept(ALICE, Cart.encode(rewrite)))).toBe('foreign-removal');
+    expect(Cart.value(relay.state).get('sku')).toBe(5);
+    // The same one level deeper.
+    const Nested = orMap(orMap(GCounter));
+    const deep = new Relay(Nested);
+    const bob2 = new Client(Nested, BOB);
+    deep.accept(
+      BOB,
+      bob2.do((s, c) =>
+        Nested.update(s, 'cart', (m) =>
+          orMap(GCounter).update(m, 'sku', (l) => GCounter.increment(l, c, 3)),
+        ),
+      ),
+    );
+    const alice2 = new Client(Nested, ALICE);
+    alice2.pull(deep.state);
+    const deepRewrite = Nested.update(alice2.state, 'cart', (m) =>
+      orMap(GCounter).update(m, 'sku', (l) => {
+        const mine = GCounter.increment(l, alice2, 1);
+        mine.context.add(BOB, 1);
+        return mine;
+      }),
+    );
+    expect(ruleOf(() => deep.accept(ALICE, Nested.encode(deepRewrite)))).toBe('foreign-removal');
+    // Removing the line is the map's semantics.
+    expect(
+      ruleOf(() =>
+        relay.accept(
+          ALICE,
+          alice.do((s, c) => Cart.remove(s, c, 'sku')),
+        ),
+      ),
+    ).toBe('accepted');
+    expect(Cart.value(relay.state).has('sku')).toBe(false);
+  });
+
+  it('dot-conflict: a known live dot with other content; a superseded one is a harmless replay', () => {
+    const relay = new Relay(LWWRegister);
+    const alice = new Client(LWWRegister, ALICE);
+    relay.accept(
+      ALICE,
+      alice.do((s, c) => LWWRegister.set(s, c.clock, 'first')),
+    );
+    const rewritten = forge(
+      LWWRegister,
+      [{ replica: ALICE, seq: 1, value: { wall: NOW, counter: 0, value: 'forged' } }],
+      [[ALICE, 1]],
+    );
+    expect(ruleOf(() => relay.accept(ALICE, rewritten))).toBe('dot-conflict');
+    // Another user re-sending Alice's dot is a forgery before anything else.
+    expect(ruleOf(() => relay.accept(MALLORY, rewritten))).toBe('foreign-dot');
+    // Once superseded, the dot's content no longer matters: merging it changes nothing.
+    relay.accept(
+      ALICE,
+      alice.do((s, c) => LWWRegister.set(s, c.clock, 'second')),
+    );
+    expect(ruleOf(() => relay.accept(ALICE, rewritten))).toBe('accepted');
+    expect(LWWRegister.value(relay.state)).toBe('second');
+    // Under another key of a map, the same dot is a conflict too.
+    const map = new Relay(AWSet);
+    const a = new Client(AWSet, ALICE);
+    map.accept(
+      ALICE,
+      a.do((s, c) => AWSet.add(s, c, 'x')),
+    );
+    const moved = AWSet.add(AWSet.empty(), { replica: ALICE }, 'y');
+    expect(ruleOf(() => map.accept(ALICE, AWSet.encode(moved)))).toBe('dot-conflict');
+  });
+
+  it('stale-delta: a replay whose context was widened to remove what its original could not', () => {
+    const relay = new Relay(AWSet);
+    const alice = new Client(AWSet, ALICE);
+    const bob = new Client(AWSet, BOB);
+    const add = alice.do((s, c) => AWSet.add(s, c, 'a'));
+    relay.accept(ALICE, add);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => AWSet.add(s, c, 'b')),
+    );
+    const widened = AWSet.decode(add);
+    widened.context.add(BOB, 1);
+    expect(ruleOf(() => relay.accept(ALICE, AWSet.encode(widened)))).toBe('stale-delta');
+    // The plain replay is fine.
+    expect(ruleOf(() => relay.accept(ALICE, add))).toBe('accepted');
+    expect(AWSet.value(relay.state)).toEqual(new Set(['a', 'b']));
+  });
+
+  it('mixed-writers: new writes of two replicas in one delta', () => {
+    const relay = new Relay(AWSet);
+    const both = forge(
+      AWSet,
+      AWSet.join(
+        AWSet.add(AWSet.empty(), { replica: ALICE }, 'x'),
+        AWSet.add(AWSet.empty(), { replica: BOB }, 'y'),
+      ).store,
+      [
+        [ALICE, 1],
+        [BOB, 1],
+      ],
+    );
+    expect(ruleOf(() => relay.accept(ALICE, both, { replicas: new Set([ALICE, BOB]) }))).toBe(
+      'mixed-writers',
+    );
+  });
+});

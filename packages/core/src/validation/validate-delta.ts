@@ -21,16 +21,21 @@ export interface ValidationRules {
 export const DEFAULT_MAX_COUNTER_STEP = 2 ** 32;
 
 /**
- * Checks an untrusted delta against the state it would be merged into, before the merge.
- * Nothing is changed; the first broken rule throws a {@link ValidationError} naming it:
+ * Checks an untrusted delta from one writer against the state it would be merged into, before
+ * the merge. Nothing is changed; the first broken rule throws a {@link ValidationError} naming
+ * it. What a delta adds is checked, and so is what it removes (its causal context):
  *
- * - `foreign-dot`: the store holds a dot of a replica the sender may not write for, and the
- *   receiver has not seen that dot already;
+ * - `no-replica`: the writer is bound to no replica id, so nothing it writes could be attributed;
+ * - `foreign-dot`: the store holds a dot of a replica the writer is not bound to (even one the
+ *   receiver has seen: a writer only ever sends its own writes);
  * - `unknown-context`: the context claims dots of another replica that the receiver has never
  *   seen (it would erase that replica's future writes);
- * - `counter-decrease` / `counter-increment`: a counter entry goes down, or up by more than
- *   `maxCounterStep`;
- * - `clock-drift`: an LWW timestamp is further ahead than `maxDriftMs`.
+ * - `dot-conflict`: a dot the receiver holds arrives with other content (dots are unique);
+ * - `stale-delta`: the delta brings no new dot (a replay) yet would remove entries. A genuine
+ *   replay removes nothing: a receiver that has seen a write's dot has merged its whole context;
+ * - `mixed-writers`: its new dots are of more than one replica (a write is one replica's);
+ * - then the type's own rule ({@link CrdtType.checkDelta}): `foreign-removal`, `counter-decrease`,
+ *   `counter-increment` for counters, `register-write` for registers, `clock-drift` for LWW.
  */
 export function validateDelta<S>(
   type: CrdtType<S, unknown>,
@@ -39,29 +44,52 @@ export function validateDelta<S>(
   rules: ValidationRules,
 ): void {
   const own = rules.replicas;
+  if (own.size === 0) {
+    throw new ValidationError('no-replica', 'this connection announced no replica id to write as');
+  }
   // Store dots first: a forged write also puts its dot in the context, and must be reported as
   // the forgery it is, not as an unknown context (which would make this rule unreachable).
-  type.kind.forEachDot(delta.store, (replica, seq) => {
-    if (!own.has(replica) && !current.context.has(replica, seq)) {
+  type.kind.forEachDot(delta.store, (replica) => {
+    if (!own.has(replica)) {
       throw new ValidationError(
         'foreign-dot',
         `the delta writes as replica ${replica}, which this connection is not bound to`,
       );
     }
   });
+  let writers = 0;
   for (const replica of delta.context.replicas()) {
-    if (own.has(replica)) continue;
-    if (!rangesInclude(current.context.rangesOf(replica), delta.context.rangesOf(replica))) {
+    if (rangesInclude(current.context.rangesOf(replica), delta.context.rangesOf(replica))) continue;
+    if (!own.has(replica)) {
       throw new ValidationError(
         'unknown-context',
         `the delta claims to have seen events of replica ${replica} that this document has not`,
       );
     }
+    writers++;
+  }
+  const conflict = type.kind.findConflict(current.store, delta.store);
+  if (conflict !== undefined) {
+    throw new ValidationError(
+      'dot-conflict',
+      `dot ${conflict.replica}:${conflict.seq} is known here with other content`,
+    );
+  }
+  if (writers === 0) {
+    if (type.kind.someRemoved(current.store, delta.store, delta.context, () => true)) {
+      throw new ValidationError('stale-delta', 'the delta brings no new write but removes entries');
+    }
+    return; // a replay: merging it changes nothing
+  }
+  if (writers > 1) {
+    throw new ValidationError('mixed-writers', 'the delta holds new writes of several replicas');
   }
   type.checkDelta(current.store, delta.store, {
+    writer: own,
+    context: delta.context,
+    seen: (replica, seq) => current.context.has(replica, seq),
     maxCounterStep: rules.maxCounterStep ?? DEFAULT_MAX_COUNTER_STEP,
     latestWall: (rules.now ?? Date.now)() + (rules.maxDriftMs ?? HLC_MAX_FUTURE_DRIFT_MS),
-    seen: (replica, seq) => current.context.has(replica, seq),
   });
 }
 

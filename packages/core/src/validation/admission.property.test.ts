@@ -1,0 +1,190 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ReplicaId } from '../causal/replica-id.js';
+import type { Key } from '../codec/value.js';
+import { GCounter, PNCounter } from '../crdt/counter.js';
+import type { CrdtState, CrdtType } from '../crdt/crdt-type.js';
+import type { DotFun } from '../crdt/dot-fun.js';
+import type { DotMap } from '../crdt/dot-map.js';
+import type { CounterEntry } from '../crdt/entry-values.js';
+import { ORMapType, orMap } from '../crdt/or-map.js';
+import { DecodeError, ValidationError } from '../errors.js';
+import { validateDelta } from './validate-delta.js';
+
+/**
+ * The counter law of admission: whatever one writer sends, in any number of deltas, no admitted
+ * delta lowers a counter entry, neither another replica's nor the writer's own. A counter nested
+ * in an OR-Map keeps the rule under a key the delta writes; a delta that leaves the key out is a
+ * removal of that line as its writer saw it (the map's semantics) and may take the entries it
+ * covers: that is what a device does that removes a line while another raises it.
+ */
+const ALICE: ReplicaId = 'alice';
+const BOB: ReplicaId = 'bob';
+const MALLORY: ReplicaId = 'mallory';
+const KEYS: readonly Key[] = ['x', 'y'];
+
+// biome-ignore lint/suspicious/noExplicitAny: the laws hold for every payload shape.
+type AnyType = CrdtType<any, unknown>;
+
+const cases: [string, AnyType][] = [
+  ['g-counter', GCounter],
+  ['pn-counter', PNCounter],
+  ['or-map<pn-counter>', orMap(PNCounter)],
+  ['or-map<or-map<g-counter>>', orMap(orMap(GCounter))],
+];
+
+/** Mostly the writer's own replica: its entries are the ones it may replace. */
+const replicaArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(MALLORY) },
+  { weight: 1, arbitrary: fc.constantFrom(ALICE, BOB) },
+);
+
+/** A payload as data, for any counter-bearing type: entries of replicas, or keys of payloads. */
+type Raw = { entries: [ReplicaId, number, number, number][] } | { keys: [Key, Raw][] };
+
+function rawArb(type: AnyType): fc.Arbitrary<Raw> {
+  if (type instanceof ORMapType) {
+    return fc
+      .uniqueArray(fc.tuple(fc.constantFrom(...KEYS), rawArb(type.valueType)), {
+        maxLength: 2,
+        selector: ([key]) => key,
+      })
+      .map((keys) => ({ keys }));
+  }
+  const n = type === GCounter ? fc.constant(0) : fc.nat(20);
+  return fc
+    .uniqueArray(
+      fc.tuple(
+        fc.constantFrom(ALICE, BOB, MALLORY),
+        fc.integer({ min: 1, max: 6 }),
+        fc.nat(300),
+        n,
+      ),
+      {
+        minLength: 1,
+        maxLength: 3,
+        selector: ([replica, seq]) => `${replica}:${seq}`,
+      },
+    )
+    .map((entries) => ({ entries }));
+}
+
+/** Builds a store from raw data through the codec (which rebuilds indexes and refuses junk). */
+function forge(
+  type: AnyType,
+  raw: Raw,
+  dots: [ReplicaId, number][],
+): CrdtState<unknown> | undefined {
+  const state = type.empty();
+  const build = (t: AnyType, r: Raw): unknown => {
+    if ('keys' in r) {
+      const m: DotMap<unknown> = { entries: new Map(), owners: new Map() };
+      for (const [key, nested] of r.keys)
+        m.entries.set(key, build((t as ORMapType<unknown, unknown>).valueType, nested));
+      return m;
+    }
+    return r.entries.map(([replica, seq, p, n]) => {
+      state.context.add(replica, seq);
+      return { replica, seq, value: { p, n } };
+    });
+  };
+  state.store = build(type, raw);
+  for (const [replica, seq] of dots) state.context.add(replica, seq);
+  try {
+    return type.decode(type.encode(state));
+  } catch (err) {
+    if (err instanceof DecodeError) return undefined; // e.g. one dot under two keys
+    throw err;
+  }
+}
+
+/** Every counter of a state by its key path, as replica → its greatest (p, n). */
+function counters(
+  type: AnyType,
+  store: unknown,
+  path = '',
+  out = new Map<string, Map<ReplicaId, CounterEntry>>(),
+) {
+  if (type instanceof ORMapType) {
+    for (const [key, nested] of (store as DotMap<unknown>).entries) {
+      counters(type.valueType, nested, `${path}/${String(key)}`, out);
+    }
+    return out;
+  }
+  const totals = new Map<ReplicaId, CounterEntry>();
+  for (const e of store as DotFun<CounterEntry>) {
+    const t = totals.get(e.replica) ?? { p: 0, n: 0 };
+    totals.set(e.replica, { p: Math.max(t.p, e.value.p), n: Math.max(t.n, e.value.n) });
+  }
+  out.set(path, totals);
+  return out;
+}
+
+/** An honest write: increments a counter of `replica` (at the first key path, for maps). */
+function honestIncrement(
+  type: AnyType,
+  state: CrdtState<unknown>,
+  replica: ReplicaId,
+  by: number,
+): CrdtState<unknown> {
+  if (type instanceof ORMapType) {
+    return type.update(state, KEYS[0]!, (nested) =>
+      honestIncrement(type.valueType, nested, replica, by),
+    );
+  }
+  return (type as typeof GCounter).increment(state as never, { replica }, by);
+}
+
+type Step = { honest: ReplicaId; by: number } | { raw: Raw; covers: [ReplicaId, number][] };
+
+describe('admission: no admitted delta lowers a counter entry', () => {
+  for (const [name, type] of cases) {
+    it(`${name}: any sequence of hostile deltas from one writer`, () => {
+      const dotArb = fc.tuple(replicaArb, fc.integer({ min: 1, max: 7 }));
+      const stepArb: fc.Arbitrary<Step> = fc.oneof(
+        fc.record({ honest: fc.constantFrom(ALICE, BOB), by: fc.integer({ min: 1, max: 50 }) }),
+        fc.record({ raw: rawArb(type), covers: fc.array(dotArb, { maxLength: 5 }) }),
+      );
+      let admitted = 0;
+      fc.assert(
+        fc.property(fc.array(stepArb, { minLength: 1, maxLength: 12 }), (steps) => {
+          const relay = type.empty();
+          for (const step of steps) {
+            if ('honest' in step) {
+              type.merge(relay, honestIncrement(type, relay, step.honest, step.by));
+              continue;
+            }
+            const delta = forge(type, step.raw, step.covers);
+            if (delta === undefined) continue;
+            try {
+              validateDelta(type, relay, delta, { replicas: new Set([MALLORY]), now: () => 0 });
+            } catch (err) {
+              if (err instanceof ValidationError) continue;
+              throw err;
+            }
+            admitted++;
+            const before = counters(type, relay.store);
+            const written = counters(type, delta.store);
+            type.merge(relay, delta);
+            const after = counters(type, relay.store);
+            for (const [path, totals] of before) {
+              const now = after.get(path);
+              // A delta that leaves a key out removes that line as its writer saw it (the map's
+              // semantics): it may take any entries under it, even some of one replica's.
+              if (path !== '' && (now === undefined || !written.has(path))) continue;
+              for (const [replica, { p, n }] of totals) {
+                const t = now?.get(replica);
+                expect(t, `${path || 'the counter'} lost the entry of ${replica}`).toBeDefined();
+                expect(t!.p, `${path} ${replica} p`).toBeGreaterThanOrEqual(p);
+                expect(t!.n, `${path} ${replica} n`).toBeGreaterThanOrEqual(n);
+              }
+            }
+          }
+        }),
+        { numRuns: 300 },
+      );
+      // The law must not hold vacuously: hostile deltas were admitted along the way.
+      expect(admitted).toBeGreaterThan(20);
+    });
+  }
+});
