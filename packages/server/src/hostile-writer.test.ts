@@ -395,6 +395,88 @@ describe('a hostile writer against a real relay process', () => {
     await expectRefused(alice, doc, both, 'mixed-writers');
     expect((await relayState(url, doc, AWSet)).value).toEqual(new Set());
   });
+
+  it('a new dot under another user’s replica id is refused (foreign-dot)', async () => {
+    const doc = 'board';
+    const alice = await subscribed(url, 'alice', doc, AWSet);
+    await alice.write(doc, (s, me) => AWSet.add(s, me, 'a'));
+    const bob = await subscribed(url, 'bob', doc, AWSet);
+
+    // Alice's next dot, alice:2, which nobody has written yet.
+    const impersonate = AWSet.encode({
+      context: ctx([alice.replica, 2]),
+      store: dotMap([['forged', [entry<true>(alice.replica, 2, true)]]]),
+    });
+    await expectRefused(bob, doc, impersonate, 'foreign-dot');
+    expect((await relayState(url, doc, AWSet)).value).toEqual(new Set(['a']));
+    // Alice's own next write keeps its dot.
+    await alice.write(doc, (s, me) => AWSet.add(s, me, 'b'));
+    expect((await relayState(url, doc, AWSet)).value).toEqual(new Set(['a', 'b']));
+  });
+
+  it('claiming another user’s replica id at connection is refused (replica-owned)', async () => {
+    const alice = await connect(url, 'alice');
+    await expect(connect(url, 'bob', { replica: alice.replica })).rejects.toMatchObject({
+      data: { code: 'replica-owned' },
+    });
+  });
+
+  it('a context claiming writes of another replica that the relay never saw is refused (unknown-context)', async () => {
+    const doc = 'clicks';
+    const alice = await subscribed(url, 'alice', doc, GCounter);
+    await alice.write(doc, (s, me) => GCounter.increment(s, me, 5));
+    const bob = await subscribed(url, 'bob', doc, GCounter);
+
+    // Bob's own increment, claiming to have seen alice:2 and alice:3 as well: merged, it would
+    // make every relay ignore alice's next two writes.
+    const ahead = GCounter.encode({
+      context: ctx([alice.replica, 1], [alice.replica, 2], [alice.replica, 3], [bob.replica, 1]),
+      store: [entry<CounterEntry>(bob.replica, 1, { p: 1, n: 0 })],
+    });
+    await expectRefused(bob, doc, ahead, 'unknown-context');
+    await alice.write(doc, (s, me) => GCounter.increment(s, me, 1)); // alice:2
+    expect((await relayState(url, doc, GCounter)).value).toBe(6);
+  });
+
+  it('a writer’s own superseded dot re-sent with other content is acknowledged and changes nothing', async () => {
+    const doc = 'prefs';
+    const alice = await subscribed(url, 'alice', doc, LWWMap);
+    const clock = new HybridLogicalClock({ replica: alice.replica });
+    await alice.write(doc, (s) => LWWMap.set(s, clock, 'lang', 'en')); // alice:1
+    const first = (alice.docs.get(doc)!.state.store as DotMap<DotFun<LwwEntry>>).entries.get(
+      'lang',
+    )![0]!;
+    await alice.write(doc, (s) => LWWMap.set(s, clock, 'lang', 'fr')); // alice:2 replaces it
+    const watcher = await subscribed(url, 'carol', doc, LWWMap);
+
+    // alice:1 is gone everywhere: its content can no longer be compared, nor does it matter.
+    const replay = LWWMap.encode({
+      context: ctx([alice.replica, 1]),
+      store: dotMap([['lang', [{ ...first, value: { ...first.value, value: 'de' } }]]]),
+    });
+    const { id, answer } = await push(alice, doc, replay);
+    expect(answer).toEqual({ kind: 'ack', ids: [id] });
+    expect((await relayState(url, doc, LWWMap)).value).toEqual(new Map([['lang', 'fr']]));
+    expect(await valuesSentTo(watcher, alice, doc)).not.toContain('de');
+  });
+
+  it('what the types allow: removing another user’s set element, overwriting their register', async () => {
+    const alice = await connect(url, 'alice');
+    const bob = await connect(url, 'bob');
+    await alice.subscribe('labels', AWSet);
+    await alice.write('labels', (s, me) => AWSet.add(s, me, 'urgent'));
+    await bob.subscribe('labels', AWSet);
+    await bob.write('labels', (s, me) => AWSet.remove(s, me, 'urgent'));
+    expect((await relayState(url, 'labels', AWSet)).value).toEqual(new Set());
+
+    await alice.subscribe('status', LWWRegister);
+    const aliceClock = new HybridLogicalClock({ replica: alice.replica });
+    await alice.write('status', (s) => LWWRegister.set(s, aliceClock, 'open'));
+    await bob.subscribe('status', LWWRegister);
+    const bobClock = new HybridLogicalClock({ replica: bob.replica });
+    await bob.write('status', (s) => LWWRegister.set(s, bobClock, 'closed'));
+    expect((await relayState(url, 'status', LWWRegister)).value).toBe('closed');
+  });
 });
 
 describe('a hostile writer across three peered regions', () => {
