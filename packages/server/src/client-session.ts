@@ -163,15 +163,19 @@ export class ClientSession {
           typeOfEncoded(entry.delta, this.#node.decodeLimits),
         );
         const delta = decodeDeltaOf(doc.type, entry.delta, this.#node.decodeLimits);
-        validateDelta(doc.type, doc.state, delta, {
+        const admitted = validateDelta(doc.type, doc.state, delta, {
           replicas: this.#replicas,
           maxCounterStep: this.#node.limits.maxCounterStep,
           maxDriftMs: this.#node.limits.maxDriftMs,
           now: this.#node.now,
         });
+        const durable =
+          admitted === 'write'
+            ? this.#node.applyLocal(doc, entry.delta, delta, this.#socket.id)
+            : this.#node.confirmReplay(doc).then(() => 0);
         ids.push(entry.id);
         commits.push(
-          this.#node.applyLocal(doc, entry.delta, delta, this.#socket.id).catch((err) => {
+          durable.catch((err) => {
             this.#refuseError(err, { push: entry.id, doc: entry.doc });
             return undefined;
           }),

@@ -67,7 +67,9 @@ export class CommitQueue {
       const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
       const started = performance.now();
       try {
-        const seqs = await this.#store.commit(payload);
+        // A batch of barriers alone (see RelayNode.confirmReplay) has nothing to write.
+        const empty = changes.length === 0 && cursors.length === 0;
+        const seqs = empty ? [] : await this.#store.commit(payload);
         this.#observe((performance.now() - started) / 1000, changes.length);
         let at = 0;
         for (const p of batch) {

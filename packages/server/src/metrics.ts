@@ -14,6 +14,7 @@ export class RelayMetrics {
   readonly peerLagSeconds: Gauge<'peer'>;
   readonly conflicts: Counter<'type'>;
   readonly refused: Counter<'code'>;
+  readonly dotConflicts: Counter<'peer'>;
 
   constructor(labels: { region: string }) {
     this.registry.setDefaultLabels(labels);
@@ -81,6 +82,12 @@ export class RelayMetrics {
       name: 'helios_refused_total',
       help: 'Messages or deltas refused, by error code',
       labelNames: ['code'],
+      registers,
+    });
+    this.dotConflicts = new Counter({
+      name: 'helios_dot_conflicts_total',
+      help: 'Deltas from a peer region skipped because a dot held here came with other content',
+      labelNames: ['peer'],
       registers,
     });
   }

@@ -422,6 +422,20 @@ export class RelayNode {
   }
 
   /**
+   * A replayed client delta (every dot of it merged here already) is acknowledged without being
+   * stored or sent on again, once the commits queued before it are durable: one of them holds
+   * its dots, unless they came from the store. Its bytes go nowhere, so whatever a replay carries
+   * for a superseded dot (whose content no receiver can check any more) reaches no one.
+   */
+  async confirmReplay(doc: RelayDocument): Promise<void> {
+    await this.#commits.commit({ changes: [] });
+    // A failed commit evicts its documents: then the dots may not be durable after all.
+    if (this.docs.peek(doc.id) !== doc) {
+      throw new RelayError('unavailable', 'the relay could not confirm this delta; retry');
+    }
+  }
+
+  /**
    * Merges deltas (a feed batch, or a backfill page of whole states) from the region `peer`,
    * durably with the cursor that records them, if any: a backfill page but the last has none.
    */
@@ -444,6 +458,18 @@ export class RelayNode {
       const doc = await this.docs.getOrCreate(entry.doc, type);
       if (doc.type !== type) {
         this.logger.error({ peer, doc: entry.doc }, 'peer sent a delta of another type; skipped');
+        continue;
+      }
+      // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
+      // other content (`dot-conflict`), so this is a writer that used one replica id in two
+      // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
+      const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
+      if (conflict !== undefined) {
+        this.metrics.dotConflicts.inc({ peer });
+        this.logger.error(
+          { peer, doc: entry.doc, dot: conflict },
+          'peer sent a known dot with other content; skipped',
+        );
         continue;
       }
       this.#merge(doc, state);

@@ -21,6 +21,12 @@ export interface ValidationRules {
 export const DEFAULT_MAX_COUNTER_STEP = 2 ** 32;
 
 /**
+ * What an admitted delta is: a `write` brings new dots of its writer; a `replay` brings none
+ * (a retransmission), so merging it changes nothing and it need not be stored or sent on.
+ */
+export type Admitted = 'write' | 'replay';
+
+/**
  * Checks an untrusted delta from one writer against the state it would be merged into, before
  * the merge. Nothing is changed; the first broken rule throws a {@link ValidationError} naming
  * it. What a delta adds is checked, and so is what it removes (its causal context):
@@ -36,13 +42,15 @@ export const DEFAULT_MAX_COUNTER_STEP = 2 ** 32;
  * - `mixed-writers`: its new dots are of more than one replica (a write is one replica's);
  * - then the type's own rule ({@link CrdtType.checkDelta}): `foreign-removal`, `counter-decrease`,
  *   `counter-increment` for counters, `register-write` for registers, `clock-drift` for LWW.
+ *
+ * Returns whether the delta is a new write or a harmless replay.
  */
 export function validateDelta<S>(
   type: CrdtType<S, unknown>,
   current: CrdtState<S>,
   delta: CrdtState<S>,
   rules: ValidationRules,
-): void {
+): Admitted {
   const own = rules.replicas;
   if (own.size === 0) {
     throw new ValidationError('no-replica', 'this connection announced no replica id to write as');
@@ -79,7 +87,7 @@ export function validateDelta<S>(
     if (type.kind.someRemoved(current.store, delta.store, delta.context, () => true)) {
       throw new ValidationError('stale-delta', 'the delta brings no new write but removes entries');
     }
-    return; // a replay: merging it changes nothing
+    return 'replay';
   }
   if (writers > 1) {
     throw new ValidationError('mixed-writers', 'the delta holds new writes of several replicas');
@@ -91,6 +99,7 @@ export function validateDelta<S>(
     maxCounterStep: rules.maxCounterStep ?? DEFAULT_MAX_COUNTER_STEP,
     latestWall: (rules.now ?? Date.now)() + (rules.maxDriftMs ?? HLC_MAX_FUTURE_DRIFT_MS),
   });
+  return 'write';
 }
 
 /**
