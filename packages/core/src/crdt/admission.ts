@@ -1,7 +1,7 @@
 import type { CausalContext } from '../causal/causal-context.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import { ValidationError } from '../errors.js';
-import type { DotFun } from './dot-fun.js';
+import type { DotEntry, DotFun } from './dot-fun.js';
 import type { DotStoreKind } from './dot-store.js';
 import type { CounterEntry, LwwEntry } from './entry-values.js';
 
@@ -21,14 +21,19 @@ export interface DeltaCheck {
   readonly maxCounterStep: number;
   /** Latest wall time (ms) an LWW write may carry. */
   readonly latestWall: number;
+  /** Whether the store checked is the value of a map key, which the map may remove whole. */
+  readonly removable?: boolean;
 }
 
 /**
- * A counter entry is its owner's alone, and only grows: a delta may replace an entry of its
- * writer with a higher one, and may neither remove another replica's entry (`foreign-removal`)
- * nor drop or lower its own (`counter-decrease`); it goes up by at most `maxCounterStep`
- * (`counter-increment`). Entries the receiver has seen are no-ops in a merge (a retransmission,
- * or a stale delta a newer one superseded), so only new ones are compared.
+ * A counter entry is its owner's alone, and only grows. A delta may not remove another
+ * replica's entry (`foreign-removal`); it may remove entries of its writer only if what remains
+ * of that replica, with the delta's new entries, still reaches the totals it had
+ * (`counter-decrease`): a newer entry replaces older ones, and an older delta delivered after a
+ * newer one (it removes the entry the newer one already replaced) passes. A new entry may not be
+ * below the replica's totals (`counter-decrease`) nor more than `maxCounterStep` above them
+ * (`counter-increment`). Entries the receiver has seen are no-ops in a merge, so only new ones
+ * are compared.
  */
 export function checkCounterDelta(
   kind: DotStoreKind<DotFun<CounterEntry>>,
@@ -36,30 +41,20 @@ export function checkCounterDelta(
   delta: DotFun<CounterEntry>,
   check: DeltaCheck,
 ): void {
-  kind.someRemoved(current, delta, check.context, (replica) => {
+  const removed = new Set<DotEntry<CounterEntry>>();
+  kind.someRemoved(current, delta, check.context, (replica, seq) => {
     if (!check.writer.has(replica)) {
       throw new ValidationError(
         'foreign-removal',
         `the delta removes the counter entry of replica ${replica}, which only that replica may replace`,
       );
     }
-    if (!delta.some((e) => e.replica === replica && !check.seen(e.replica, e.seq))) {
-      throw new ValidationError(
-        'counter-decrease',
-        `the delta drops the counter entry of replica ${replica} without a new one`,
-      );
-    }
+    removed.add(current.find((e) => e.replica === replica && e.seq === seq)!);
     return false;
   });
   for (const e of delta) {
     if (check.seen(e.replica, e.seq)) continue;
-    let p = 0;
-    let n = 0;
-    for (const c of current) {
-      if (c.replica !== e.replica) continue;
-      p = Math.max(p, c.value.p);
-      n = Math.max(n, c.value.n);
-    }
+    const { p, n } = totals(current, e.replica);
     if (e.value.p < p || e.value.n < n) {
       throw new ValidationError(
         'counter-decrease',
@@ -73,19 +68,60 @@ export function checkCounterDelta(
       );
     }
   }
+  for (const gone of removed) {
+    const kept = current.filter((e) => e.replica === gone.replica && !removed.has(e));
+    const added = delta.filter((e) => e.replica === gone.replica && !check.seen(e.replica, e.seq));
+    const after = totals([...kept, ...added], gone.replica);
+    if (after.p < gone.value.p || after.n < gone.value.n) {
+      throw new ValidationError(
+        'counter-decrease',
+        `the delta drops the counter entry of replica ${gone.replica} without one as high`,
+      );
+    }
+  }
+}
+
+/** A replica's totals: the greatest `p` and `n` among its entries. */
+function totals(entries: DotFun<CounterEntry>, replica: ReplicaId): CounterEntry {
+  let p = 0;
+  let n = 0;
+  for (const e of entries) {
+    if (e.replica !== replica) continue;
+    p = Math.max(p, e.value.p);
+    n = Math.max(n, e.value.n);
+  }
+  return { p, n };
 }
 
 /**
- * A register changes only by a write: one new entry, which replaces what its writer had seen.
- * A delta with no entry would clear the register (a state no write produces), and one with
- * several would invent concurrent writes of one writer: both are refused (`register-write`).
+ * A register changes only by a write: a delta carries exactly one entry, the write (new, or
+ * delivered again), which replaces what its writer had seen. Otherwise it is refused
+ * (`register-write`): a delta with no entry would clear the register, one with several would
+ * invent concurrent writes of one writer. A write delivered late cannot clear it either: the
+ * write that superseded it is still there, or its own successor is. Only a register that is the
+ * value of a map key may become empty, since removing the key is the map's own operation.
  */
-export function checkRegisterWrite<V>(delta: DotFun<V>, check: DeltaCheck): void {
-  if (delta.length !== 1 || check.seen(delta[0]!.replica, delta[0]!.seq)) {
+export function checkRegisterWrite<V>(
+  kind: DotStoreKind<DotFun<V>>,
+  current: DotFun<V>,
+  delta: DotFun<V>,
+  check: DeltaCheck,
+): void {
+  if (delta.length !== 1) {
     throw new ValidationError(
       'register-write',
-      `a register delta carries exactly one new write, not ${delta.length === 1 ? 'a known one' : delta.length}`,
+      `a register delta carries exactly one write, not ${delta.length}`,
     );
+  }
+  const [write] = delta;
+  if (check.removable || current.length === 0 || !check.seen(write!.replica, write!.seq)) return;
+  let removed = 0;
+  kind.someRemoved(current, delta, check.context, () => {
+    removed++;
+    return false;
+  });
+  if (removed === current.length) {
+    throw new ValidationError('register-write', 'a known write may not clear the register');
   }
 }
 

@@ -22,13 +22,14 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
   readonly kind = dotMapKind(this.registers);
 
   override checkDelta(
-    _current: DotMap<DotFun<LwwEntry>>,
+    current: DotMap<DotFun<LwwEntry>>,
     delta: DotMap<DotFun<LwwEntry>>,
     check: DeltaCheck,
   ): void {
     // A key the delta leaves out may be removed (map semantics); a key it holds is written.
-    for (const entries of delta.entries.values()) {
-      checkRegisterWrite(entries, check);
+    const underKey = { ...check, removable: true };
+    for (const [key, entries] of delta.entries) {
+      checkRegisterWrite(this.registers, current.entries.get(key) ?? [], entries, underKey);
       checkTimestamps(entries, check);
     }
   }

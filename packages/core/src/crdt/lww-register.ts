@@ -19,12 +19,8 @@ export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefine
   readonly name = 'lww-register';
   readonly kind = dotFunKind(lwwValues);
 
-  override checkDelta(
-    _current: DotFun<LwwEntry>,
-    delta: DotFun<LwwEntry>,
-    check: DeltaCheck,
-  ): void {
-    checkRegisterWrite(delta, check);
+  override checkDelta(current: DotFun<LwwEntry>, delta: DotFun<LwwEntry>, check: DeltaCheck): void {
+    checkRegisterWrite(this.kind, current, delta, check);
     checkTimestamps(delta, check);
   }
 

@@ -19,8 +19,8 @@ export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
   readonly name = 'mv-register';
   readonly kind = dotFunKind(plainValues);
 
-  override checkDelta(_current: DotFun<Value>, delta: DotFun<Value>, check: DeltaCheck): void {
-    checkRegisterWrite(delta, check);
+  override checkDelta(current: DotFun<Value>, delta: DotFun<Value>, check: DeltaCheck): void {
+    checkRegisterWrite(this.kind, current, delta, check);
   }
 
   /** The concurrent values, in a deterministic order (by writer, then sequence). */

@@ -39,8 +39,9 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
    */
   override checkDelta(current: DotMap<S>, delta: DotMap<S>, check: DeltaCheck): void {
     const none = this.valueType.kind.empty();
+    const underKey = { ...check, removable: true };
     for (const [key, nested] of delta.entries) {
-      this.valueType.checkDelta(current.entries.get(key) ?? none, nested, check);
+      this.valueType.checkDelta(current.entries.get(key) ?? none, nested, underKey);
     }
   }
 

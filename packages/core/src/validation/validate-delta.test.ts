@@ -5,6 +5,7 @@ import { GCounter, PNCounter } from '../crdt/counter.js';
 import type { CrdtState, CrdtType } from '../crdt/crdt-type.js';
 import { LWWMap } from '../crdt/lww-map.js';
 import { LWWRegister } from '../crdt/lww-register.js';
+import { MVRegister } from '../crdt/mv-register.js';
 import { orMap } from '../crdt/or-map.js';
 import { AWSet } from '../crdt/sets.js';
 import { DecodeError, ValidationError, type ValidationRule } from '../errors.js';
@@ -596,39 +597,54 @@ describe('validateDelta against a hostile writer', () => {
     expect(ruleOf(() => map.accept(ALICE, AWSet.encode(moved)))).toBe('dot-conflict');
   });
 
-  it('stale-delta: a replay whose context was widened to remove what its original could not', () => {
+  it('a write delivered after the newer write that covered its dot still brings its removals', () => {
+    const run = <S>(relay: Relay<S>, deltas: Uint8Array[]) =>
+      deltas.map((d) => relay.accept(ALICE, d));
+    // Alice writes a, b (replacing a), c (replacing b); the relay gets a, c, then b late.
+    const mv = new Relay(MVRegister);
+    const alice = new Client(MVRegister, ALICE);
+    const [a, b, c] = ['a', 'b', 'c'].map((v) => alice.do((s, me) => MVRegister.set(s, me, v)));
+    expect(run(mv, [a!, c!, b!])).toEqual(['write', 'write', 'write']);
+    expect(MVRegister.value(mv.state)).toEqual(['c']);
+    // Once everything is in, the same bytes again are replays.
+    expect(run(mv, [a!, b!, c!])).toEqual(['replay', 'replay', 'replay']);
+    // The same for a counter: the late delta removes the entry it replaced.
+    const counter = new Relay(GCounter);
+    const clicks = new Client(GCounter, ALICE);
+    const [one, two, three] = [1, 2, 3].map(() => clicks.do((s, me) => GCounter.increment(s, me)));
+    expect(run(counter, [one!, three!, two!])).toEqual(['write', 'write', 'write']);
+    expect(GCounter.value(counter.state)).toBe(3);
+    expect(counter.state.store).toHaveLength(1);
+  });
+
+  it('register-write: a known write delivered again may not clear a register', () => {
+    const relay = new Relay(LWWRegister);
+    const mallory = new Client(LWWRegister, MALLORY);
+    const bob = new Client(LWWRegister, BOB);
+    const old = mallory.do((s, c) => LWWRegister.set(s, c.clock, 'old'));
+    relay.accept(MALLORY, old);
+    bob.pull(relay.state);
+    relay.accept(
+      BOB,
+      bob.do((s, c) => LWWRegister.set(s, c.clock, 'bob')),
+    );
+    // Mallory's superseded write, its context widened to cover Bob's.
+    const widened = LWWRegister.decode(old);
+    widened.context.add(BOB, 1);
+    expect(ruleOf(() => relay.accept(MALLORY, LWWRegister.encode(widened)))).toBe('register-write');
+    expect(LWWRegister.value(relay.state)).toBe('bob');
+  });
+
+  it('unattributed: a delta with no dot of its writer', () => {
     const relay = new Relay(AWSet);
-    const alice = new Client(AWSet, ALICE);
     const bob = new Client(AWSet, BOB);
-    const add = alice.do((s, c) => AWSet.add(s, c, 'a'));
-    relay.accept(ALICE, add);
     relay.accept(
       BOB,
       bob.do((s, c) => AWSet.add(s, c, 'b')),
     );
-    const widened = AWSet.decode(add);
-    widened.context.add(BOB, 1);
-    expect(ruleOf(() => relay.accept(ALICE, AWSet.encode(widened)))).toBe('stale-delta');
-    // The plain replay is fine, and known for what it is: nothing to store or send on.
-    expect(relay.accept(ALICE, add)).toBe('replay');
-    expect(AWSet.value(relay.state)).toEqual(new Set(['a', 'b']));
-  });
-
-  it('mixed-writers: new writes of two replicas in one delta', () => {
-    const relay = new Relay(AWSet);
-    const both = forge(
-      AWSet,
-      AWSet.join(
-        AWSet.add(AWSet.empty(), { replica: ALICE }, 'x'),
-        AWSet.add(AWSet.empty(), { replica: BOB }, 'y'),
-      ).store,
-      [
-        [ALICE, 1],
-        [BOB, 1],
-      ],
-    );
-    expect(ruleOf(() => relay.accept(ALICE, both, { replicas: new Set([ALICE, BOB]) }))).toBe(
-      'mixed-writers',
-    );
+    // Bob's element removed by a context that names Bob's dot alone.
+    const anonymous = forge(AWSet, AWSet.empty().store, [[BOB, 1]]);
+    expect(ruleOf(() => relay.accept(MALLORY, anonymous))).toBe('unattributed');
+    expect(AWSet.value(relay.state)).toEqual(new Set(['b']));
   });
 });

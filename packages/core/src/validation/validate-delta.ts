@@ -21,8 +21,9 @@ export interface ValidationRules {
 export const DEFAULT_MAX_COUNTER_STEP = 2 ** 32;
 
 /**
- * What an admitted delta is: a `write` brings new dots of its writer; a `replay` brings none
- * (a retransmission), so merging it changes nothing and it need not be stored or sent on.
+ * What an admitted delta is: a `replay` (a retransmission) brings no dot the receiver lacks and
+ * removes nothing, so merging it changes nothing and it need not be stored or sent on; any other
+ * is a `write`.
  */
 export type Admitted = 'write' | 'replay';
 
@@ -37,9 +38,7 @@ export type Admitted = 'write' | 'replay';
  * - `unknown-context`: the context claims dots of another replica that the receiver has never
  *   seen (it would erase that replica's future writes);
  * - `dot-conflict`: a dot the receiver holds arrives with other content (dots are unique);
- * - `stale-delta`: the delta brings no new dot (a replay) yet would remove entries. A genuine
- *   replay removes nothing: a receiver that has seen a write's dot has merged its whole context;
- * - `mixed-writers`: its new dots are of more than one replica (a write is one replica's);
+ * - `unattributed`: no dot of the delta is the writer's, so nothing would tell who made it;
  * - then the type's own rule ({@link CrdtType.checkDelta}): `foreign-removal`, `counter-decrease`,
  *   `counter-increment` for counters, `register-write` for registers, `clock-drift` for LWW.
  *
@@ -65,8 +64,10 @@ export function validateDelta<S>(
       );
     }
   });
-  let writers = 0;
+  let fresh = false;
+  let attributed = false;
   for (const replica of delta.context.replicas()) {
+    if (own.has(replica)) attributed = true;
     if (rangesInclude(current.context.rangesOf(replica), delta.context.rangesOf(replica))) continue;
     if (!own.has(replica)) {
       throw new ValidationError(
@@ -74,7 +75,13 @@ export function validateDelta<S>(
         `the delta claims to have seen events of replica ${replica} that this document has not`,
       );
     }
-    writers++;
+    fresh = true;
+  }
+  if (!attributed) {
+    throw new ValidationError(
+      'unattributed',
+      'the delta carries no dot of the replicas this connection writes as',
+    );
   }
   const conflict = type.kind.findConflict(current.store, delta.store);
   if (conflict !== undefined) {
@@ -83,15 +90,6 @@ export function validateDelta<S>(
       `dot ${conflict.replica}:${conflict.seq} is known here with other content`,
     );
   }
-  if (writers === 0) {
-    if (type.kind.someRemoved(current.store, delta.store, delta.context, () => true)) {
-      throw new ValidationError('stale-delta', 'the delta brings no new write but removes entries');
-    }
-    return 'replay';
-  }
-  if (writers > 1) {
-    throw new ValidationError('mixed-writers', 'the delta holds new writes of several replicas');
-  }
   type.checkDelta(current.store, delta.store, {
     writer: own,
     context: delta.context,
@@ -99,7 +97,12 @@ export function validateDelta<S>(
     maxCounterStep: rules.maxCounterStep ?? DEFAULT_MAX_COUNTER_STEP,
     latestWall: (rules.now ?? Date.now)() + (rules.maxDriftMs ?? HLC_MAX_FUTURE_DRIFT_MS),
   });
-  return 'write';
+  if (fresh) return 'write';
+  // A delta of known dots can still remove entries: delivered after a newer write that covered
+  // its dot, it brings the removals that newer write did not repeat.
+  return type.kind.someRemoved(current.store, delta.store, delta.context, () => true)
+    ? 'write'
+    : 'replay';
 }
 
 /**
