@@ -16,7 +16,6 @@ import {
   type LwwEntry,
   type Message,
   MVRegister,
-  newReplicaId,
   orMap,
   PNCounter,
   type ReplicaId,
@@ -363,37 +362,32 @@ describe('a hostile writer against a real relay process', () => {
     expect(await valuesSentTo(watcher, alice, doc)).not.toContain('light');
   });
 
-  it('a replay that brings no new dot but removes entries is refused (stale-delta)', async () => {
+  it('a delta with no dot of its writer is refused (unattributed)', async () => {
     const doc = 'tags';
-    const alice = await subscribed(url, 'alice', doc, AWSet);
-    await alice.write(doc, (s, me) => AWSet.add(s, me, 'a'));
     const bob = await subscribed(url, 'bob', doc, AWSet);
     await bob.write(doc, (s, me) => AWSet.add(s, me, 'b'));
+    const alice = await connect(url, 'alice');
 
-    // Only dots the relay has seen, no store: it would remove both elements, with no write.
-    const replay = AWSet.encode({
-      context: ctx([alice.replica, 1], [bob.replica, 1]),
-      store: dotMap([]),
-    });
-    await expectRefused(alice, doc, replay, 'stale-delta');
-    const kept = (await relayState(url, doc, AWSet)).value as Set<string>;
-    expect([...kept].sort()).toEqual(['a', 'b']);
+    // Bob's element removed by a context that names Bob's dot alone: nothing says who did it.
+    const anonymous = AWSet.encode({ context: ctx([bob.replica, 1]), store: dotMap([]) });
+    await expectRefused(alice, doc, anonymous, 'unattributed');
+    expect((await relayState(url, doc, AWSet)).value).toEqual(new Set(['b']));
   });
 
-  it('one delta with new dots of two replicas is refused (mixed-writers)', async () => {
-    const doc = 'wishlist';
-    const [first, second] = [newReplicaId(), newReplicaId()];
-    // Both replica ids are alice's, bound to this one connection.
-    const alice = await connect(url, 'alice', { replica: first, replicas: [first, second] });
-    const both = AWSet.encode({
-      context: ctx([first, 1], [second, 1]),
-      store: dotMap([
-        ['x', [entry<true>(first, 1, true)]],
-        ['y', [entry<true>(second, 1, true)]],
-      ]),
+  it('a known write re-sent to clear a register is refused (register-write)', async () => {
+    const doc = 'headline';
+    const alice = await subscribed(url, 'alice', doc, MVRegister);
+    await alice.write(doc, (s, me) => MVRegister.set(s, me, 'first'));
+    const bob = await subscribed(url, 'bob', doc, MVRegister);
+    await bob.write(doc, (s, me) => MVRegister.set(s, me, 'second'));
+
+    // Alice's superseded write, its context widened to cover Bob's live one.
+    const widened = MVRegister.encode({
+      context: ctx([alice.replica, 1], [bob.replica, 1]),
+      store: [entry(alice.replica, 1, 'first')],
     });
-    await expectRefused(alice, doc, both, 'mixed-writers');
-    expect((await relayState(url, doc, AWSet)).value).toEqual(new Set());
+    await expectRefused(alice, doc, widened, 'register-write');
+    expect((await relayState(url, doc, MVRegister)).value).toEqual(['second']);
   });
 
   it('a new dot under another user’s replica id is refused (foreign-dot)', async () => {
