@@ -1,5 +1,7 @@
+export * from './causal/causal-buffer.js';
 export * from './causal/causal-context.js';
 export * from './causal/dot.js';
+export * from './causal/readiness.js';
 export * from './causal/replica-id.js';
 export * from './causal/version-vector.js';
 export * from './clock/hybrid-logical-clock.js';
@@ -8,9 +10,9 @@ export * from './codec/byte-reader.js';
 export * from './codec/byte-writer.js';
 export * from './codec/limits.js';
 export * from './codec/value.js';
+export type { DeltaCheck } from './crdt/admission.js';
 export * from './crdt/counter.js';
 export * from './crdt/crdt-type.js';
-export type { DeltaCheck } from './crdt/admission.js';
 export type { DotEntry, DotFun } from './crdt/dot-fun.js';
 export type { DotMap } from './crdt/dot-map.js';
 export type { DotStoreKind, EntryValueKind } from './crdt/dot-store.js';
