@@ -20,6 +20,7 @@ import {
   type Welcome,
 } from '@helios/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
+import { CausalGate, HOLD_MAX_MS, type Incoming } from './causal-gate.js';
 import { ClientDocument } from './client-document.js';
 import { ClientError } from './client-error.js';
 import {
@@ -105,6 +106,8 @@ export class HeliosClient implements Writer {
   readonly #connection: RelayConnection;
   readonly #channel: BroadcastChannel | undefined;
   readonly #early = new Map<string, Uint8Array[]>();
+  /** Per document: deltas held until causally ready, and whether its sync reply came. */
+  readonly #gates = new Map<string, CausalGate>();
   #persistence!: ClientPersistence;
   #slot: ReplicaSlot | undefined;
   /** Replica ids announced to relays: ours first, then the profile's other slots. */
@@ -316,7 +319,11 @@ export class HeliosClient implements Writer {
         lastError: { code: 'load-failed', message: (err as Error).message, doc: doc.id },
       });
     }
-    for (const delta of this.#early.get(doc.id) ?? []) this.#mergeQuietly(doc, delta);
+    // Other tabs' writes that came while loading: they wait for what they replace like any other.
+    for (const bytes of this.#early.get(doc.id) ?? []) {
+      const delta = this.#decode(doc, bytes);
+      if (delta) this.#offer(doc, { delta, bytes, fromRelay: false });
+    }
     this.#early.delete(doc.id);
     doc.finishLoading();
     this.#subscribe([doc]);
@@ -514,6 +521,8 @@ export class HeliosClient implements Writer {
       this.#setStatus({ lastError: null });
     }
     this.#retryDelay = RETRY_MIN_MS;
+    // A new connection: its deltas are in causal order only after each document's sync reply.
+    for (const gate of this.#gates.values()) gate.synced = false;
     this.#subscribe([...this.#docs.values()].map((o) => o.doc).filter((d) => d.isLoaded));
     this.#push([...this.#outbox.values()]);
   }
@@ -536,11 +545,20 @@ export class HeliosClient implements Writer {
       case 'delta': {
         const open = this.#docs.get(message.doc);
         if (!open?.doc.isLoaded) return;
-        // A relay sends our own writes, and those of this profile's other tabs (which stored
-        // them in this database before sharing them), back to us: those are not stored again.
-        if (this.#mergeQuietly(open.doc, message.delta)) {
-          this.#enqueue({ doc: message.doc, delta: message.delta, receipt: undefined });
+        const doc = open.doc;
+        const delta = this.#decode(doc, message.delta);
+        if (!delta) return;
+        const incoming: Incoming = { delta, bytes: message.delta, fromRelay: true };
+        const gate = this.#gateOf(doc);
+        if (message.kind === 'delta' && !gate.synced) {
+          // Before this connection's sync reply the relay's deltas may race it: held if early.
+          this.#offer(doc, incoming);
+          return;
         }
+        // A sync reply is a state; the relay's deltas after it come in causal order (CausalGate).
+        this.#mergeIncoming(doc, incoming);
+        if (message.kind === 'sync') gate.synced = true;
+        this.#releaseHeld(doc, message.kind === 'sync' ? undefined : delta);
         return;
       }
       case 'ack':
@@ -643,36 +661,146 @@ export class HeliosClient implements Writer {
     }, SETTLE_WITHIN_MS);
   }
 
-  /**
-   * Merges encoded bytes into a document. Returns whether they are worth storing: they brought a
-   * dot the document had not seen, or changed its store. Dots alone do not tell: delivered out of
-   * order, a delta can leave an entry whose removal the context has already seen, and a later
-   * delta of known dots (a relay's sync reply, typically) removes it. False for a relay's copy of
-   * our own or another tab's write, an empty sync reply, and unreadable bytes.
-   */
-  #mergeQuietly(doc: ClientDocument<unknown, unknown>, bytes: Uint8Array): boolean {
+  /** Decodes a delta for `doc`; undecodable bytes are reported and give undefined. */
+  #decode(
+    doc: ClientDocument<unknown, unknown>,
+    bytes: Uint8Array,
+  ): CrdtState<unknown> | undefined {
     try {
-      const delta = doc.type.decode(bytes);
-      const known = doc.state.context.includes(delta.context);
-      return doc.apply(delta) || !known;
+      return doc.type.decode(bytes);
     } catch (err) {
       const code = err instanceof DecodeError ? `decode/${err.code}` : 'merge-failed';
       this.#setStatus({ lastError: { code, message: (err as Error).message, doc: doc.id } });
+      return undefined;
+    }
+  }
+
+  /**
+   * Merges a delta into a document. Returns whether it is worth storing: it brought a dot the
+   * document had not seen, or changed its store. Dots alone do not tell: a delta of known dots
+   * can still remove an entry (a relay's sync reply after the relay took in deltas out of
+   * order, typically). False for a relay's copy of our own or another tab's write, and for an
+   * empty sync reply.
+   */
+  #mergeQuietly(doc: ClientDocument<unknown, unknown>, delta: CrdtState<unknown>): boolean {
+    try {
+      const known = doc.state.context.includes(delta.context);
+      return doc.apply(delta) || !known;
+    } catch (err) {
+      this.#setStatus({
+        lastError: { code: 'merge-failed', message: (err as Error).message, doc: doc.id },
+      });
       return false;
     }
   }
 
-  #fromOtherTab(id: string, delta: Uint8Array): void {
+  /**
+   * Merges a delta that may be merged now. A relay sends our own writes, and those of this
+   * profile's other tabs (which stored them in this database before sharing them), back to us:
+   * those are not stored again, and neither are other tabs' writes.
+   */
+  #mergeIncoming(doc: ClientDocument<unknown, unknown>, incoming: Incoming): void {
+    if (this.#mergeQuietly(doc, incoming.delta) && incoming.fromRelay) {
+      this.#enqueue({ doc: doc.id, delta: incoming.bytes, receipt: undefined });
+    }
+  }
+
+  #gateOf(doc: ClientDocument<unknown, unknown>): CausalGate {
+    let gate = this.#gates.get(doc.id);
+    if (gate === undefined) {
+      gate = new CausalGate(() => doc.state.context);
+      this.#gates.set(doc.id, gate);
+    }
+    return gate;
+  }
+
+  /**
+   * A delta that may arrive before a write it replaces: merged if it is causally ready (with the
+   * held deltas it makes ready), else held until it is, or until a repair covers it.
+   */
+  #offer(doc: ClientDocument<unknown, unknown>, incoming: Incoming): void {
+    const gate = this.#gateOf(doc);
+    const { ready, overflow } = gate.buffer.add(incoming, Date.now());
+    for (const r of ready) this.#mergeIncoming(doc, r);
+    if (overflow) {
+      // Too much is waiting: what is held (and this one) comes back with the repair.
+      gate.buffer.clear();
+      void this.#repair(doc, gate, true);
+    }
+    this.#watchHeld(doc, gate);
+  }
+
+  /** Merges the held deltas that what was just merged (`grown`; a whole state: all) made ready. */
+  #releaseHeld(doc: ClientDocument<unknown, unknown>, grown: CrdtState<unknown> | undefined): void {
+    const gate = this.#gates.get(doc.id);
+    if (!gate || gate.buffer.size === 0) return;
+    for (const r of gate.buffer.release(grown?.context)) this.#mergeIncoming(doc, r);
+    this.#watchHeld(doc, gate);
+  }
+
+  /** Repairs the document when its oldest held delta has waited too long. */
+  #watchHeld(doc: ClientDocument<unknown, unknown>, gate: CausalGate): void {
+    if (gate.buffer.size === 0 || this.#closed) {
+      gate.settle();
+      return;
+    }
+    if (gate.timer !== undefined) return;
+    const since = gate.buffer.heldSince ?? Date.now();
+    gate.timer = setTimeout(
+      () => {
+        gate.timer = undefined;
+        if (gate.buffer.size === 0 || this.#closed) {
+          gate.settle();
+          return;
+        }
+        if (Date.now() - (gate.buffer.heldSince ?? Date.now()) < gate.delay) {
+          this.#watchHeld(doc, gate); // what waited was released; a newer one waits now
+          return;
+        }
+        gate.delay = Math.min(HOLD_MAX_MS, gate.delay * 2);
+        void this.#repair(doc, gate).finally(() => this.#watchHeld(doc, gate));
+      },
+      Math.max(0, since + gate.delay - Date.now()),
+    );
+  }
+
+  /**
+   * Brings a document whatever its held deltas wait for, as whole states: what this profile's
+   * tabs stored (another tab's write waits for what that tab had merged, which it stored
+   * first), then, when connected, a new sync reply from the relay. Each releases what it covers.
+   * After an overflow (`dropped`), the relay's reply also brings back what was dropped.
+   */
+  async #repair(
+    doc: ClientDocument<unknown, unknown>,
+    gate: CausalGate,
+    dropped = false,
+  ): Promise<void> {
+    try {
+      const stored = await this.#persistence.load(doc.id);
+      const state = stored.snapshot ? doc.type.decode(stored.snapshot) : doc.type.empty();
+      for (const delta of stored.deltas) doc.type.merge(state, doc.type.decode(delta));
+      if (this.#closed) return;
+      this.#mergeQuietly(doc, state);
+      this.#releaseHeld(doc, undefined);
+    } catch {
+      // Storage is not readable: the relay's reply below still repairs.
+    }
+    // Not connected: the next connection subscribes anyway.
+    if ((dropped || gate.buffer.size > 0) && this.#connection.connected) this.#subscribe([doc]);
+  }
+
+  #fromOtherTab(id: string, bytes: Uint8Array): void {
     const open = this.#docs.get(id);
     if (!open) return;
     if (!open.doc.isLoaded) {
       // Loading may have read storage before the other tab committed: apply after loading.
       const early = this.#early.get(id) ?? [];
-      early.push(delta);
+      early.push(bytes);
       this.#early.set(id, early);
       return;
     }
-    this.#mergeQuietly(open.doc, delta);
+    const delta = this.#decode(open.doc, bytes);
+    if (delta) this.#offer(open.doc, { delta, bytes, fromRelay: false });
   }
 
   // ─── status, flushing, shutdown ──────────────────────────────────────────────────────────
@@ -725,6 +853,7 @@ export class HeliosClient implements Writer {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#settleTimer);
+    for (const gate of this.#gates.values()) gate.settle();
     this.#connection.close();
     this.#channel?.close();
     this.#slot?.release();
