@@ -1,5 +1,8 @@
 import {
+  CausalContext,
+  causalReadiness,
   decodeMessage,
+  decodeState,
   type FeedEntry,
   type FeedState,
   type Message,
@@ -8,7 +11,7 @@ import {
 import { io, type Socket } from 'socket.io-client';
 import { LinkDelay } from './link-delay.js';
 import type { PeerConfig } from './options.js';
-import type { RelayNode } from './relay-node.js';
+import type { PeerWait, RelayNode } from './relay-node.js';
 import type { RelayStore } from './store/relay-store.js';
 import { asBytes, EVENT, send, socketParser } from './wire.js';
 
@@ -22,6 +25,13 @@ import { asBytes, EVENT, send, socketParser } from './wire.js';
  * store was lost restarts its seqs at 1, and a cursor into its old feed would skip its new
  * writes. A peer whose feed no longer reaches back to the cursor answers with a backfill: pages
  * of document states, merged like batches, the last one committed with the cursor it reaches.
+ *
+ * Feed entries are merged in causal order (docs/architecture.md §2.1): an entry that names a
+ * write this relay has not merged yet (one another region's feed brings) is held back, with the
+ * entries after it of the same document; the rest of the feed goes on. Held entries are merged
+ * once what they name has arrived (checked every {@link WAIT_POLL_MS}), or after
+ * {@link WAIT_MAX_MS} anyway. The durable cursor, and the acknowledgement, stop before the first
+ * held entry: a restart asks for it again, and the peer keeps it in its feed.
  */
 export class PeerLink {
   readonly region: string;
@@ -41,6 +51,15 @@ export class PeerLink {
   /** Bumped when a batch fails: batches received before then are dropped. */
   #generation = 0;
   #closed = false;
+  /** Highest feed seq taken from a batch so far: merged, skipped or held. */
+  #processed = 0;
+  /** Highest position acknowledged to the peer on this connection. */
+  #acked = 0;
+  /** Feed entries held back until they are causally ready, in feed order. */
+  #held: Held[] = [];
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Feed batches received and queued on the chain, not merged yet (see {@link #ahead}). */
+  #queued: FeedEntry[][] = [];
 
   constructor(node: RelayNode, config: PeerConfig, store: RelayStore, token: string | undefined) {
     this.#node = node;
@@ -101,6 +120,7 @@ export class PeerLink {
       // What was received on the previous connection and is still queued is dropped: the new
       // request reads the durable cursor once the queue is idle, and the peer sends it again.
       this.#generation++;
+      this.#reset();
       this.#cursor = cursorName(this.region, message.epoch);
       this.#chain = this.#chain.then(() => this.#request());
     } else if (message.kind === 'feed-batch') {
@@ -108,6 +128,7 @@ export class PeerLink {
       if (fresh.length === 0) return;
       this.#received = fresh[fresh.length - 1]!.seq;
       const generation = this.#generation;
+      this.#queued.push(fresh);
       this.#chain = this.#chain.then(() => this.#merge(fresh, generation));
     } else if (message.kind === 'feed-state') {
       const generation = this.#generation;
@@ -120,12 +141,182 @@ export class PeerLink {
     const after = await this.#store.getCursor(this.#cursor);
     this.#received = after;
     this.#after = after;
+    this.#processed = this.#acked = after;
     this.#send({ kind: 'feed-request', after });
   }
 
+  /** Forgets what this connection received and held: the feed is asked for again. */
+  #reset(): void {
+    this.#queued = [];
+    this.#held = [];
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
   async #merge(entries: FeedEntry[], generation: number): Promise<void> {
-    const upTo = entries[entries.length - 1]!.seq;
-    await this.#commit(entries, upTo, generation, { kind: 'feed-ack', upTo });
+    const queued = this.#queued.indexOf(entries);
+    if (queued >= 0) this.#queued.splice(queued, 1);
+    await this.#apply(entries, entries[entries.length - 1]!.seq, generation);
+  }
+
+  /**
+   * Merges feed entries (a new batch, or held ones again) up to feed position `upTo`, holding
+   * back those not causally ready, commits with the cursor before the first entry still held,
+   * and acknowledges that position.
+   */
+  async #apply(entries: readonly FeedEntry[], upTo: number, generation: number): Promise<void> {
+    if (generation !== this.#generation) return;
+    const taking = new Set(entries);
+    const others = this.#held.filter((h) => !taking.has(h.entry));
+    const before = new Map(this.#held.map((h) => [h.entry.seq, h]));
+    const processed = Math.max(this.#processed, upTo);
+    const cursorUpTo = others.length > 0 ? others[0]!.entry.seq - 1 : processed;
+    try {
+      const waits = await this.#node.applyFromPeer(
+        this.region,
+        entries,
+        { peer: this.#cursor, upTo: cursorUpTo },
+        {
+          holding: new Set(others.map((h) => h.entry.doc)),
+          force: new Set(this.#held.filter((h) => h.force).map((h) => h.entry.seq)),
+        },
+      );
+      if (generation !== this.#generation) return;
+      const bySeq = new Map(entries.map((e) => [e.seq, e]));
+      const now = this.#node.now();
+      const held = waits.map(
+        (wait): Held => ({
+          entry: bySeq.get(wait.seq)!,
+          wait,
+          since: before.get(wait.seq)?.since ?? now,
+          force: false,
+        }),
+      );
+      const fresh = held.filter((h) => !before.has(h.entry.seq));
+      if (fresh.length > 0) {
+        this.#node.logger.debug(
+          {
+            peer: this.region,
+            held: fresh.map((h) => ({
+              doc: h.wait.doc,
+              seq: h.wait.seq,
+              waitsFor: `${h.wait.unseen}`,
+            })),
+          },
+          'peer entries name writes not merged yet; held back',
+        );
+      }
+      this.#held = [...others, ...held].sort((a, b) => a.entry.seq - b.entry.seq);
+      this.#processed = processed;
+      const ack = this.#held.length > 0 ? this.#held[0]!.entry.seq - 1 : processed;
+      if (ack > this.#acked) {
+        this.#acked = ack;
+        this.#send({ kind: 'feed-ack', upTo: ack });
+      }
+      this.#retrySoon(generation);
+    } catch (err) {
+      this.#failed(err);
+    }
+  }
+
+  /** While entries are held, checks every {@link WAIT_POLL_MS} whether some can be merged. */
+  #retrySoon(generation: number): void {
+    if (this.#held.length === 0 || this.#retryTimer !== undefined || this.#closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#chain = this.#chain.then(() => this.#retry(generation));
+    }, WAIT_POLL_MS);
+  }
+
+  /**
+   * Merges the held entries again if the first held entry of some document can go now: what it
+   * names has arrived (on another link), comes later in this same feed (see {@link #ahead}), or
+   * it waited {@link WAIT_MAX_MS} and goes anyway. Its document's later entries follow it. None
+   * waits on itself: what an entry names was committed in another region before its origin
+   * committed it (docs/architecture.md §2.1), so every wait is for older commits, which the
+   * other links bring.
+   */
+  async #retry(generation: number): Promise<void> {
+    if (generation !== this.#generation || this.#closed || this.#held.length === 0) return;
+    const now = this.#node.now();
+    const decided = new Set<string>();
+    let any = false;
+    for (const [i, h] of this.#held.entries()) {
+      if (decided.has(h.entry.doc)) continue;
+      decided.add(h.entry.doc);
+      const doc = this.#node.docs.peek(h.entry.doc);
+      // Not in memory any more (evicted): merging it again reloads the document, checks again.
+      if (
+        doc === undefined ||
+        causalReadiness(h.wait.context, doc.state.context, 'one-writer').ready
+      ) {
+        any = true;
+        continue;
+      }
+      const ahead = this.#ahead(
+        h.entry.doc,
+        this.#held.slice(i + 1).map((l) => l.entry),
+      );
+      if (causalReadiness(h.wait.context, doc.state.context, 'one-writer', ahead).ready) {
+        // What it names comes later in this feed: its origin did not have it either.
+        h.force = any = true;
+      } else if (now - h.since >= WAIT_MAX_MS) {
+        // What it names has not come (a region cut off from this one but not from the origin,
+        // or a write refused or never pushed where it was made): merged, it may show a value
+        // next to one its writer had replaced, until the rest arrives. Replication goes on.
+        h.force = any = true;
+        this.#node.logger.warn(
+          {
+            peer: this.region,
+            doc: h.entry.doc,
+            seq: h.entry.seq,
+            waitsFor: h.wait.unseen.toString(),
+          },
+          `peer entry waited ${WAIT_MAX_MS} ms for writes it names; merged without them`,
+        );
+      }
+    }
+    if (any)
+      await this.#apply(
+        this.#held.map((h) => h.entry),
+        this.#processed,
+        generation,
+      );
+    else this.#retrySoon(generation);
+  }
+
+  /**
+   * The writes that later entries of this feed bring to `doc` (`later`, then the batches
+   * received behind): their origin committed them later, so it had not seen them when it
+   * committed the waiting entry. That happens when two tabs of one browser profile (two
+   * replicas, one connection each) push a write and one that replaces it in the other order.
+   * Waiting for a later entry of the same feed would wait for nothing.
+   */
+  #ahead(doc: string, later: readonly PeerEntry[]): CausalContext {
+    const ahead = new CausalContext();
+    for (const batch of [later, ...this.#queued]) {
+      for (const e of batch) {
+        if (e.doc !== doc) continue;
+        try {
+          const { type, state } = decodeState(e.delta, this.#node.decodeLimits);
+          ahead.join(type.liveDots(state));
+        } catch {
+          // undecodable: skipped when its turn comes
+        }
+      }
+    }
+    return ahead;
+  }
+
+  /** A batch failed: the batches queued behind it are dropped, the feed asked for again. */
+  #failed(err: unknown): void {
+    this.#node.logger.error(
+      { err, peer: this.region },
+      'merging a peer batch failed; re-requesting',
+    );
+    this.#generation++;
+    this.#reset();
+    this.#chain = this.#chain.then(() => this.#request());
   }
 
   /**
@@ -143,15 +334,15 @@ export class PeerLink {
       kind: 'feed-request',
       after: page.upTo,
     });
-    if (done) this.#received = this.#after = page.upTo;
+    if (done) this.#received = this.#after = this.#processed = this.#acked = page.upTo;
   }
 
   /**
-   * Merges and commits, with the cursor at `upTo` if given, then sends `then`. Resolves whether
-   * it committed: not when the batch is stale or failed.
+   * Merges and commits a backfill page, with the cursor at `upTo` if given, then sends `then`.
+   * Resolves whether it committed: not when the page is stale or failed.
    */
   async #commit(
-    entries: readonly { doc: string; delta: Uint8Array }[],
+    entries: readonly PeerEntry[],
     upTo: number | undefined,
     generation: number,
     then: Message,
@@ -170,12 +361,7 @@ export class PeerLink {
       this.#send(then);
       return true;
     } catch (err) {
-      this.#node.logger.error(
-        { err, peer: this.region },
-        'merging a peer batch failed; re-requesting',
-      );
-      this.#generation++;
-      this.#chain = this.#chain.then(() => this.#request());
+      this.#failed(err);
       return false;
     }
   }
@@ -188,10 +374,34 @@ export class PeerLink {
 
   close(): void {
     this.#closed = true;
+    this.#reset();
     this.#delay.clear();
     this.#socket?.close();
   }
 }
+
+/** A feed entry, or a backfill page's document state (no seq). */
+type PeerEntry = { readonly doc: string; readonly delta: Uint8Array; readonly seq?: number };
+
+/** A feed entry held back until it is causally ready. */
+interface Held {
+  readonly entry: FeedEntry;
+  readonly wait: PeerWait;
+  /** When it was first held (the link's clock). */
+  readonly since: number;
+  /** Merge it whatever it waits for (see {@link PeerLink.#retry}). */
+  force: boolean;
+}
+
+/** How often a link whose feed waits checks whether what the waiting entry names has arrived. */
+const WAIT_POLL_MS = 50;
+/**
+ * How long a feed entry waits for the writes it names before it is merged anyway: longer than
+ * replication between regions takes, short enough that a document whose entry names a write
+ * that never comes (refused where it was made, or from a region cut off from this one but not
+ * from the origin) is not held up for long.
+ */
+const WAIT_MAX_MS = 5_000;
 
 /**
  * The name of the store cursor into a peer's feed: per region and the epoch of its store, so a

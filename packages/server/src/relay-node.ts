@@ -11,6 +11,7 @@ import {
   type AnyCrdtType,
   assertReplicaId,
   type CausalContext,
+  causalReadiness,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
   type DocumentId,
@@ -18,6 +19,7 @@ import {
   type HelloAuth,
   PROTOCOL_VERSION,
   type ReplicaId,
+  unseenDots,
 } from '@helios/core';
 import { type Logger, pino } from 'pino';
 import { Server, type Socket } from 'socket.io';
@@ -438,14 +440,23 @@ export class RelayNode {
   /**
    * Merges deltas (a feed batch, or a backfill page of whole states) from the region `peer`,
    * durably with the cursor that records them, if any: a backfill page but the last has none.
+   *
+   * A feed batch's entries are operations (one client push each, `ops`), merged only once they
+   * are causally ready (docs/architecture.md §2.1). One that is not is held back, with every
+   * later entry of its document (and of the documents in `ops.holding`), and returned; the
+   * others are merged. The cursor then stops before the first held entry, so a restart asks for
+   * it again. Entries whose seq is in `ops.force` are merged whatever they wait for.
    */
   async applyFromPeer(
     peer: string,
-    entries: readonly Pick<StoredChange, 'doc' | 'delta'>[],
+    entries: readonly (Pick<StoredChange, 'doc' | 'delta'> & { readonly seq?: number })[],
     cursor: { readonly peer: string; readonly upTo: number } | undefined,
-  ): Promise<void> {
+    ops?: { readonly holding: ReadonlySet<DocumentId>; readonly force: ReadonlySet<number> },
+  ): Promise<PeerWait[]> {
     const changes: NewChange[] = [];
     const decoded: AnyCrdtState[] = [];
+    const held: PeerWait[] = [];
+    const holding = new Set(ops?.holding);
     for (const entry of entries) {
       let type: AnyCrdtType;
       let state: AnyCrdtState;
@@ -472,11 +483,31 @@ export class RelayNode {
         );
         continue;
       }
+      if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
+        const seq = entry.seq ?? 0;
+        const wait = holding.has(entry.doc)
+          ? {
+              doc: entry.doc,
+              seq,
+              context: state.context,
+              unseen: unseenDots(state.context, doc.state.context),
+            }
+          : await this.#unready(doc, entry.doc, seq, state.context);
+        if (wait !== undefined) {
+          held.push(wait);
+          holding.add(entry.doc);
+          continue;
+        }
+      }
       this.#merge(doc, state);
       changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
       decoded.push(state);
     }
-    if (changes.length === 0 && cursor === undefined) return;
+    if (held.length > 0 && cursor !== undefined) {
+      // The cursor stops before the first held entry, so a restart loses nothing.
+      cursor = { ...cursor, upTo: Math.min(cursor.upTo, held[0]!.seq - 1) };
+    }
+    if (changes.length === 0 && cursor === undefined) return held;
     let seqs: number[];
     try {
       seqs = await this.#commits.commit({
@@ -493,6 +524,24 @@ export class RelayNode {
       this.metrics.deltasMerged.inc({ type: doc?.type.name ?? 'unknown', origin: peer });
       if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], [decoded[i]!], undefined);
     });
+    return held;
+  }
+
+  /**
+   * Why a peer's operation cannot be merged into `doc` yet, or undefined if it can: it names
+   * writes of other replicas this relay has not merged (`one-writer` readiness). With several
+   * nodes, another node may have merged them: the document is refreshed before it waits.
+   */
+  async #unready(
+    doc: RelayDocument,
+    id: DocumentId,
+    seq: number,
+    context: CausalContext,
+  ): Promise<PeerWait | undefined> {
+    if (causalReadiness(context, doc.state.context, 'one-writer').ready) return undefined;
+    await this.refresh(doc);
+    const { ready, unseen } = causalReadiness(context, doc.state.context, 'one-writer');
+    return ready ? undefined : { doc: id, seq, context, unseen };
   }
 
   #merge(doc: RelayDocument, delta: AnyCrdtState): void {
@@ -824,6 +873,17 @@ export class RelayNode {
 
   /** The protocol event name, for sessions and links. */
   static readonly EVENT = EVENT;
+}
+
+/** A peer's operation that {@link RelayNode.applyFromPeer} held back. */
+export interface PeerWait {
+  readonly doc: DocumentId;
+  /** Its position in the peer's feed. */
+  readonly seq: number;
+  /** Its delta's context. */
+  readonly context: CausalContext;
+  /** The dots of that context this relay had not merged when it held it back. */
+  readonly unseen: CausalContext;
 }
 
 export type { ReplicaId };
