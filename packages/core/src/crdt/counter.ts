@@ -1,7 +1,8 @@
+import type { ReplicaId } from '../causal/replica-id.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkCounterDelta, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
-import { type DotFun, dotFunKind } from './dot-fun.js';
+import { type DotEntry, type DotFun, dotFunKind } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
@@ -15,18 +16,30 @@ function assertAmount(amount: number): void {
 }
 
 /**
+ * Each replica's current entry: its latest, the one with the greatest seq. A state can hold two
+ * entries of one replica for a while: a delta delivered late (after a newer one from the same
+ * replica) brings back an older entry until anti-entropy removes it. The latest entry is the
+ * replica's contribution, whatever arrived since: its totals are the greatest, unless the older
+ * one belongs to a cart line that was removed and added again since (then the latest counts from
+ * zero, and the older one is a superseded value that must not show).
+ */
+function latestByReplica(store: DotFun<CounterEntry>): Map<ReplicaId, DotEntry<CounterEntry>> {
+  const latest = new Map<ReplicaId, DotEntry<CounterEntry>>();
+  for (const e of store) {
+    const seen = latest.get(e.replica);
+    if (seen === undefined || e.seq > seen.seq) latest.set(e.replica, e);
+  }
+  return latest;
+}
+
+/**
  * Both counters keep one entry per replica: its running totals, tagged with the dot of its
- * latest change. A change replaces the replica's previous entry, so the state is one entry per
+ * latest change. A change replaces the replica's previous entries, so the state is one entry per
  * replica that ever wrote, whatever the history.
  */
 function bump(state: CounterState, actor: Actor, dp: number, dn: number): CounterState {
   const own = state.store.filter((e) => e.replica === actor.replica);
-  let p = 0;
-  let n = 0;
-  for (const e of own) {
-    p = Math.max(p, e.value.p);
-    n = Math.max(n, e.value.n);
-  }
+  const { p, n } = latestByReplica(own).get(actor.replica)?.value ?? { p: 0, n: 0 };
   if (p + dp > Number.MAX_SAFE_INTEGER || n + dn > Number.MAX_SAFE_INTEGER) {
     throw new InvalidArgumentError('counter would exceed Number.MAX_SAFE_INTEGER');
   }
@@ -37,20 +50,10 @@ function bump(state: CounterState, actor: Actor, dp: number, dn: number): Counte
   };
 }
 
-/**
- * A replica's totals only grow, and a delta delivered late (after a newer one from the same
- * replica) brings back an older entry that stays until anti-entropy removes it. Counting each
- * replica's greatest totals, not every entry, keeps such a state from counting updates twice.
- */
+/** The sum of every replica's latest entry. */
 function sum(state: CounterState): number {
-  const p = new Map<string, number>();
-  const n = new Map<string, number>();
-  for (const e of state.store) {
-    p.set(e.replica, Math.max(p.get(e.replica) ?? 0, e.value.p));
-    n.set(e.replica, Math.max(n.get(e.replica) ?? 0, e.value.n));
-  }
   let total = 0;
-  for (const [replica, inc] of p) total += inc - n.get(replica)!;
+  for (const e of latestByReplica(state.store).values()) total += e.value.p - e.value.n;
   return total;
 }
 

@@ -35,6 +35,8 @@ import {
   setMapCase,
   type TypeCase,
 } from '../test-support/arbitraries.js';
+import { PNCounter } from './counter.js';
+import { orMap } from './or-map.js';
 import { ORSet, type SetState } from './sets.js';
 
 const RUNS = 200;
@@ -355,6 +357,27 @@ describe('OR-Maps', () => {
       (visible, run) => counterMapSpec(visible, run.ops),
       (a, b) => sameMap(a, b, (x, y) => x === y),
     );
+  });
+
+  it('OR-Map<PN-Counter>: a line removed and added again never shows its old total again', () => {
+    const Cart = orMap(PNCounter);
+    const [alice, bob] = [{ replica: 'alice' }, { replica: 'bob' }];
+    const atAlice = Cart.empty();
+    const five = Cart.update(atAlice, 'sku', (line) => PNCounter.increment(line, alice, 5));
+    Cart.merge(atAlice, five);
+    const atBob = Cart.clone(atAlice);
+    const removal = Cart.remove(atBob, bob, 'sku');
+    Cart.merge(atBob, removal);
+    Cart.merge(atAlice, removal);
+    const one = Cart.update(atAlice, 'sku', (line) => PNCounter.increment(line, alice, 1));
+    // A reader that holds the 5 gets the re-add before the removal: 1, never 5 (or 6) after it.
+    const reader = Cart.empty();
+    Cart.merge(reader, five);
+    expect(Cart.value(reader).get('sku')).toBe(5);
+    Cart.merge(reader, one);
+    expect(Cart.value(reader).get('sku')).toBe(1);
+    Cart.merge(reader, removal);
+    expect(Cart.value(reader).get('sku')).toBe(1);
   });
 
   it('OR-Map<PN-Counter>: key presence alone, as the plain observed-remove rule', () => {

@@ -128,9 +128,9 @@ function honestIncrement(
   by: number,
 ): CrdtState<unknown> {
   if (type instanceof ORMapType) {
-    return type.update(state, KEYS[0]!, (nested) =>
+    return type.update(state as CrdtState<DotMap<unknown>>, KEYS[0]!, (nested) =>
       honestIncrement(type.valueType, nested, replica, by),
-    );
+    ) as CrdtState<unknown>;
   }
   return (type as typeof GCounter).increment(state as never, { replica }, by);
 }
