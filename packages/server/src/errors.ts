@@ -11,6 +11,10 @@ export type RelayErrorCode =
   | 'unknown-document'
   | 'too-large'
   | 'wrong-role'
-  | 'unavailable';
+  | 'unavailable'
+  /** The user already has `maxConnectionsPerUser` connections open on this relay node. */
+  | 'too-many-connections'
+  /** The user claimed `maxReplicaClaimsPerMinute` new replica ids within the last minute. */
+  | 'too-many-replicas';
 
 export class RelayError extends HeliosError<RelayErrorCode> {}

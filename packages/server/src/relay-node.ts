@@ -36,6 +36,7 @@ import { CommitQueue } from './commit-queue.js';
 import { conflictsAfterMerge } from './conflicts.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
+import { FairScheduler } from './fair-scheduler.js';
 import { FanOut } from './fan-out.js';
 import { FeedStream } from './feed-stream.js';
 import { RelayMetrics } from './metrics.js';
@@ -45,6 +46,7 @@ import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { NewChange, StoredChange } from './store/relay-store.js';
+import { UserLimits, type UserSlot } from './user-limits.js';
 import { EVENT, roomOf, send, socketParser } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -63,6 +65,21 @@ function sameSecret(given: unknown, expected: string): boolean {
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * Milliseconds of each turn of the event loop that backlogged client work may take (the rest is
+ * for I/O: handshakes, other clients' frames, commits). See {@link FairScheduler}.
+ */
+const SCHEDULER_SLICE_MS = 2;
+/**
+ * Backlogged client work (of connections that keep more queued than they are served) waits
+ * while the event loop has been busy this share of the time lately: the rest keeps the relay
+ * responsive for everyone else. It still runs every {@link BACKLOG_MAX_REST_MS} at least.
+ */
+const BACKLOG_SHARE = 0.6;
+const BACKLOG_MAX_REST_MS = 50;
+/** Backlogged client work waits while this many deltas wait for the group commit. */
+const BACKLOG_COMMIT_UNITS = 200;
 
 /** Cross-node messages (Redis adapter `serverSideEmit`) when a region runs several nodes. */
 const NODE_CHANGES = 'helios:changes';
@@ -98,6 +115,10 @@ export class RelayNode {
   readonly decodeLimits: DecodeLimits;
   readonly now: () => number;
   readonly docs: DocumentCache;
+  /** Per-user connection and replica caps and budgets. */
+  readonly users: UserLimits;
+  /** Whose queued client work runs next (see {@link FairScheduler}). */
+  readonly scheduler: FairScheduler;
   readonly io: Server;
   readonly http: HttpServer;
   readonly #options: RelayOptions;
@@ -139,6 +160,13 @@ export class RelayNode {
     };
     this.now = options.now ?? Date.now;
     this.docs = new DocumentCache(options.store, this.decodeLimits, options.maxCachedDocuments);
+    this.users = new UserLimits(this.limits, this.now);
+    this.scheduler = new FairScheduler({
+      sliceMs: SCHEDULER_SLICE_MS,
+      share: BACKLOG_SHARE,
+      maxRestMs: BACKLOG_MAX_REST_MS,
+      busy: () => this.#commits.backlog >= BACKLOG_COMMIT_UNITS,
+    });
     this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, (s, n) => {
       this.metrics.commitSeconds.observe(s);
       this.metrics.commitBatchSize.observe(n);
@@ -287,19 +315,37 @@ export class RelayNode {
           'replica ids are non-empty strings of up to 64 characters',
         );
       }
-      // Bindings never change once made: remember them, so a reconnect costs no durable write.
-      let owner = this.#replicaOwners.get(replica);
-      if (owner === undefined) {
-        owner = await this.#options.store.claimReplica(replica, user.id);
-        if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
-        this.#replicaOwners.set(replica, owner);
-      }
-      if (owner !== user.id) {
-        throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
-      }
     }
+    // The user's caps: connections, and replica ids not known bound here (each a durable claim).
+    const unknown = new Set(replicas.filter((r) => !this.#replicaOwners.has(r)));
+    const slot = this.users.connect(this.#userKey(user, socket), unknown.size);
+    try {
+      for (const replica of replicas) {
+        // Bindings never change once made: remember them, so a reconnect costs no durable write.
+        let owner = this.#replicaOwners.get(replica);
+        if (owner === undefined) {
+          owner = await this.#options.store.claimReplica(replica, user.id);
+          if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
+          this.#replicaOwners.set(replica, owner);
+        }
+        if (owner !== user.id) {
+          throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
+        }
+      }
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+    // Held until the connection closes, even if it closes before it is established.
+    socket.conn.once('close', slot.release);
+    socket.data.slot = slot;
     socket.data.user = user;
     socket.data.replicas = new Set(replicas);
+  }
+
+  /** Whose limits a connection counts against: its user's, or its own in anonymous mode. */
+  #userKey(user: RelayUser, socket: Socket): string {
+    return this.#authenticate === anonymousAuthenticate ? `socket:${socket.id}` : user.id;
   }
 
   #connected(socket: Socket): void {
@@ -325,11 +371,15 @@ export class RelayNode {
       return;
     }
     this.metrics.connections.inc();
+    const slot = socket.data.slot as UserSlot;
+    socket.conn.off('close', slot.release);
+    socket.once('disconnect', slot.release);
     new ClientSession(
       this,
       socket,
       socket.data.user as RelayUser,
       socket.data.replicas as Set<ReplicaId>,
+      slot,
     );
   }
 
