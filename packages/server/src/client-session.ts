@@ -103,7 +103,8 @@ export class ClientSession implements Worker {
     this.#gate.attach({
       charge: (bytes) => this.#spending.frame(bytes),
       throttled: (ms) => this.#throttled(ms),
-      maxHeldBytes: limits.maxQueuedBytes,
+      // Room for a whole chunk of small frames and a frame of the largest size.
+      maxHeldBytes: limits.maxQueuedBytes + limits.maxMessageBytes,
       dropped: () => this.#refuse('rate-limited', 'too many messages: one was dropped'),
     });
     socket.on(EVENT, (payload: unknown) => this.#receive(payload));

@@ -37,10 +37,10 @@ interface Request {
  * one that writes now and then arrives with a tag at the clock: it goes ahead of every backlog
  * and is served as if nobody else were there. Backlogged connections share what is left evenly.
  *
- * Backlogged units run for at most `sliceMs` of each turn of the event loop, only while the
- * event loop has been busy less than `share` of the time lately (whatever kept it busy: this
- * work, commits, I/O, garbage collection), and only while `busy()` is false (the node's group
- * commit is not behind). So backlog never piles up in front of the store, and the rest of the
+ * Backlogged units run for at most `sliceMs` of each turn of the event loop, for at most `share`
+ * of the time themselves, only while the event loop has been busy less than `share` of the time
+ * lately (whatever kept it busy: this work, commits, I/O, garbage collection), and only while
+ * `busy()` is false (the node's group commit is not behind). So backlog never piles up in front of the store, and the rest of the
  * time belongs to everyone else: handshakes, other connections' frames, commits, acks. It still
  * gets a slice every `maxRestMs` at least, so it cannot starve. The unit of a connection that
  * was idle runs at once, whatever the slice, the load and the store. A unit that waits on I/O (a store read, an authorize hook) does not hold up the others:
@@ -77,6 +77,8 @@ export class FairScheduler {
   #scheduled = false;
   /** When a backlogged unit last ran (performance.now). */
   #lastBacklog = 0;
+  /** Backlogged units rest until then (performance.now): their own share of the time is used. */
+  #restUntil = 0;
 
   constructor(options: FairSchedulerOptions) {
     this.#options = options;
@@ -142,7 +144,7 @@ export class FairScheduler {
   #backlogWaits(started: number, now: number, ran: boolean): 'slice' | 'rest' | undefined {
     const o = this.#options;
     if (ran && now - started >= o.sliceMs) return 'slice';
-    if (o.busy()) return 'rest';
+    if (o.busy() || now < this.#restUntil) return 'rest';
     if (now - this.#lastBacklog < o.maxRestMs && this.#load.utilization() >= o.share) {
       return 'rest';
     }
@@ -160,6 +162,7 @@ export class FairScheduler {
     );
     let rest = false;
     let ran = false;
+    let spent = 0;
     for (;;) {
       let request = this.#nextLight();
       if (request === undefined) {
@@ -177,15 +180,22 @@ export class FairScheduler {
         ran = true;
       }
       this.#waiting.delete(request.worker);
+      const at = performance.now();
       const turn = request.worker.turn(request.light);
       this.#finish.set(request.worker, request.start + Math.max(1, turn.cost));
       // Most units finish within this turn of the event loop (their awaits resolve at once);
       // one that waits on I/O finishes later, on its own.
       await Promise.race([turn.done, loopTurned]);
+      if (!request.light) spent += performance.now() - at;
       if (turned) break;
     }
+    // Backlog's own time counts at once (the load gauge sees its consequences a little later).
+    const now = performance.now();
+    if (spent > 0) this.#restUntil = now + spent * (1 / this.#options.share - 1);
     this.#scheduled = false;
     // Resting (the loop is busy, or the store behind): look again in a millisecond, not at once.
-    if (this.#waiting.size > 0) this.#schedule(rest ? 1 : 0);
+    if (this.#waiting.size > 0) {
+      this.#schedule(rest ? Math.max(1, Math.ceil(this.#restUntil - now)) : 0);
+    }
   }
 }

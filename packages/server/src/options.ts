@@ -52,13 +52,14 @@ export interface ConnectionLimits extends RelayLimits {
   readonly maxReplicaClaimsPerMinute: number;
   /**
    * Per connection: frames received and not yet handled. Beyond it the relay stops reading the
-   * connection until half of them are handled. Default 64.
+   * connection until half of them are handled. Default 8.
    */
   readonly maxQueuedMessages: number;
   /**
-   * Per connection: bytes of those frames; the same as `maxQueuedMessages`. It also bounds the
-   * frames already read when reading stops (a few, over WebSocket; long-polling cannot be
-   * stopped): past it a frame is dropped, counted as `rate-limited`. Default 2 MiB.
+   * Per connection: bytes of those frames; the same as `maxQueuedMessages`. With room for one
+   * frame of `maxMessageBytes` on top, it also bounds the frames already read when reading
+   * stops (a few, over WebSocket; long-polling cannot be stopped): past that a frame is
+   * dropped, counted as `rate-limited`. Default 64 KiB.
    */
   readonly maxQueuedBytes: number;
   /**
@@ -139,8 +140,8 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   maxUserBytesPerSecond: 2 * 1024 * 1024,
   maxConnectionsPerUser: 32,
   maxReplicaClaimsPerMinute: 120,
-  maxQueuedMessages: 64,
-  maxQueuedBytes: 2 * 1024 * 1024,
+  maxQueuedMessages: 8,
+  maxQueuedBytes: 64 * 1024,
   overBudgetCloseMs: 5_000,
   maxSubscriptions: 10_000,
   maxCounterStep: 2 ** 32,

@@ -76,8 +76,8 @@ const SCHEDULER_SLICE_MS = 2;
  * while the event loop has been busy this share of the time lately: the rest keeps the relay
  * responsive for everyone else. It still runs every {@link BACKLOG_MAX_REST_MS} at least.
  */
-const BACKLOG_SHARE = 0.6;
-const BACKLOG_MAX_REST_MS = 50;
+const BACKLOG_SHARE = 0.35;
+const BACKLOG_MAX_REST_MS = 100;
 /** Backlogged client work waits while this many deltas wait for the group commit. */
 const BACKLOG_COMMIT_UNITS = 200;
 
