@@ -307,7 +307,7 @@ const pct = (/** @type {number} */ x) => `${Math.round(x * 100)}%`;
  * The relay's Prometheus metrics as `name{labels}` → value (its own /metrics endpoint).
  * @param {string} url
  */
-async function scrape(url) {
+export async function scrape(url) {
   // A fresh connection each time: a kept-alive one may be closed by the relay's idle timeout
   // just as it is reused (ECONNRESET), which its stalled event loop makes likely.
   const get = () =>
@@ -340,7 +340,7 @@ async function scrape(url) {
  * @param {Map<string, number>} b at its end
  * @param {number} seconds
  */
-function relayInternals(a, b, seconds) {
+export function relayInternals(a, b, seconds) {
   const d = (/** @type {string} */ k) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
   const commits = d('helios_commit_seconds_count');
   return {
@@ -356,7 +356,7 @@ function relayInternals(a, b, seconds) {
 }
 
 /** @param {ReturnType<typeof relayInternals> | undefined} r */
-function describeInternals(r) {
+export function describeInternals(r) {
   if (r === undefined) return '';
   return (
     `; relay: ${Math.round(r.commitsPerSec)} commits/s of ${Math.round(r.meanBatch)} deltas ` +
@@ -367,7 +367,7 @@ function describeInternals(r) {
 }
 
 /** The 10-second CPU pressure of the machine (share of time some task waited for a CPU). */
-function cpuPressure() {
+export function cpuPressure() {
   try {
     const text = readFileSync('/proc/pressure/cpu', 'utf8');
     const m = /some avg10=([\d.]+)/.exec(text);

@@ -10,6 +10,7 @@ const SUITES = {
   core: async () => (await import('./core.mjs')).runCore,
   relay: async () => (await import('./relay.mjs')).runRelay,
   client: async () => (await import('./client.mjs')).runClient,
+  flood: async () => (await import('./flood.mjs')).runFlood,
   ...(await import('./mr/suites.mjs')).SUITES,
 };
 
@@ -31,7 +32,11 @@ if (typeof globalThis.gc !== 'function') {
   console.error('note: run with --expose-gc (as `npm run bench` does) to collect between sections');
 }
 
-/** @type {(opts: { quick: boolean, log: (s: string) => void, only?: string[] }) => import('./core.mjs').Result[]} */
+/**
+ * A suite returns its result rows, or the rows with the configuration they were taken with.
+ * @type {(opts: { quick: boolean, log: (s: string) => void, only?: string[] }) =>
+ *   Promise<import('./core.mjs').Result[] | { results: import('./core.mjs').Result[], config: unknown }>}
+ */
 let run;
 try {
   run = await SUITES[/** @type {keyof typeof SUITES} */ (suite)]();
@@ -48,7 +53,8 @@ const started = performance.now();
 const log = (/** @type {string} */ s) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${s}`);
 log(`${suite}${quick ? ' (quick)' : ''} on node ${process.version}`);
-const results = await run(only === undefined ? { quick, log } : { quick, log, only });
+const out = await run(only === undefined ? { quick, log } : { quick, log, only });
+const results = Array.isArray(out) ? out : out.results;
 const report = {
   // The load after the run includes the benchmark's own busy core.
   machine: { ...machine, loadAverage1mAfter: loadAverage() },
@@ -56,6 +62,7 @@ const report = {
   mode: quick ? 'quick' : 'full',
   ...(only === undefined ? {} : { only }),
   durationS: Math.round((performance.now() - started) / 100) / 10,
+  ...(Array.isArray(out) ? {} : { config: out.config }),
   results,
 };
 // A quick run is a smoke test: it must not overwrite the reference figures of a full run.
