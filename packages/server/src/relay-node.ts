@@ -618,12 +618,17 @@ export class RelayNode {
     deltas: readonly AnyCrdtState[],
     originSocket: string | undefined,
   ): void {
+    // Nobody to send it to (a single node, no socket in the document's room): skip the fan-out's
+    // joining and encoding, which a flood of writes to a document of one's own would otherwise
+    // pay per commit. A socket that joins later reads the state after joining (its sync).
+    const fanOut =
+      this.#shared || (this.io.sockets.adapter.rooms.get(roomOf(doc.id))?.size ?? 0) > 0;
     changes.forEach((change, i) => {
       // With several nodes, seqs are shared: another node may hold a lower seq this one has not
       // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
       if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
-      this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
+      if (fanOut) this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
     });
     if (this.#shared) {
       const wire: NodeChange[] = changes.map((c) => ({
