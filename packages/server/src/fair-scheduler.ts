@@ -38,9 +38,9 @@ interface Request {
  * and is served as if nobody else were there. Backlogged connections share what is left evenly.
  *
  * Backlogged units run for at most `sliceMs` of each turn of the event loop, for at most `share`
- * of the time themselves, only while the event loop has been busy less than `share` of the time
- * lately (whatever kept it busy: this work, commits, I/O, garbage collection), and only while
- * `busy()` is false (the node's group commit is not behind). So backlog never piles up in front of the store, and the rest of the
+ * of the time themselves, only while the event loop has been busy less than `maxLoad` of the
+ * time lately (whatever kept it busy: this work, commits, I/O, garbage collection), and only
+ * while `busy()` is false (the node's group commit is not behind). So backlog never piles up in front of the store, and the rest of the
  * time belongs to everyone else: handshakes, other connections' frames, commits, acks. It still
  * gets a slice every `maxRestMs` at least, so it cannot starve. The unit of a connection that
  * was idle runs at once, whatever the slice, the load and the store. A unit that waits on I/O (a store read, an authorize hook) does not hold up the others:
@@ -49,8 +49,10 @@ interface Request {
 export interface FairSchedulerOptions {
   /** Longest stretch of backlogged units in one turn of the event loop (ms). */
   readonly sliceMs: number;
-  /** Backlogged units wait while the event loop has been busy this share of the time (0–1]. */
+  /** Largest share of the time backlogged units may take themselves (0–1]. */
   readonly share: number;
+  /** Backlogged units wait while the event loop has been busy this share of the time (0–1]. */
+  readonly maxLoad: number;
   /** Backlogged units get a slice at least this often, however busy the event loop (ms). */
   readonly maxRestMs: number;
   /** Whether the store is behind: backlogged units then wait. */
@@ -145,7 +147,7 @@ export class FairScheduler {
     const o = this.#options;
     if (ran && now - started >= o.sliceMs) return 'slice';
     if (o.busy() || now < this.#restUntil) return 'rest';
-    if (now - this.#lastBacklog < o.maxRestMs && this.#load.utilization() >= o.share) {
+    if (now - this.#lastBacklog < o.maxRestMs && this.#load.utilization() >= o.maxLoad) {
       return 'rest';
     }
     return undefined;

@@ -70,13 +70,15 @@ function sameSecret(given: unknown, expected: string): boolean {
  * Milliseconds of each turn of the event loop that backlogged client work may take (the rest is
  * for I/O: handshakes, other clients' frames, commits). See {@link FairScheduler}.
  */
-const SCHEDULER_SLICE_MS = 2;
+const SCHEDULER_SLICE_MS = 1;
 /**
- * Backlogged client work (of connections that keep more queued than they are served) waits
- * while the event loop has been busy this share of the time lately: the rest keeps the relay
- * responsive for everyone else. It still runs every {@link BACKLOG_MAX_REST_MS} at least.
+ * Backlogged client work (of connections that keep more queued than they are served) takes at
+ * most this share of the time itself, and waits while the event loop has been busy
+ * {@link BACKLOG_MAX_LOAD} of the time lately: the rest keeps the relay responsive for everyone
+ * else. It still runs every {@link BACKLOG_MAX_REST_MS} at least.
  */
-const BACKLOG_SHARE = 0.35;
+const BACKLOG_SHARE = 0.25;
+const BACKLOG_MAX_LOAD = 0.25;
 const BACKLOG_MAX_REST_MS = 100;
 /** Backlogged client work waits while this many deltas wait for the group commit. */
 const BACKLOG_COMMIT_UNITS = 200;
@@ -164,6 +166,7 @@ export class RelayNode {
     this.scheduler = new FairScheduler({
       sliceMs: SCHEDULER_SLICE_MS,
       share: BACKLOG_SHARE,
+      maxLoad: BACKLOG_MAX_LOAD,
       maxRestMs: BACKLOG_MAX_REST_MS,
       busy: () => this.#commits.backlog >= BACKLOG_COMMIT_UNITS,
     });
