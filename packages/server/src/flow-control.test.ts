@@ -177,7 +177,13 @@ describe('FairScheduler', () => {
 
   it('serves backlogged connections evenly by entries, a light one before all of them', async () => {
     // A tiny slice: one backlogged unit per turn of the event loop.
-    const s = new FairScheduler({ sliceMs: 0.001, share: 1, maxLoad: 1, maxRestMs: 50, busy: () => false });
+    const s = new FairScheduler({
+      sliceMs: 0.001,
+      share: 1,
+      maxLoad: 1,
+      maxRestMs: 50,
+      busy: () => false,
+    });
     const order: string[] = [];
     const light = worker('o', 1, 1, order, s);
     const a = worker('a', 6, 100, order, s);
@@ -191,7 +197,13 @@ describe('FairScheduler', () => {
   });
 
   it('serves a connection with cheaper units more often', async () => {
-    const s = new FairScheduler({ sliceMs: 100, share: 1, maxLoad: 1, maxRestMs: 50, busy: () => false });
+    const s = new FairScheduler({
+      sliceMs: 100,
+      share: 1,
+      maxLoad: 1,
+      maxRestMs: 50,
+      busy: () => false,
+    });
     const order: string[] = [];
     s.request(worker('big', 3, 100, order, s), false);
     s.request(worker('small', 30, 10, order, s), false);
@@ -203,7 +215,13 @@ describe('FairScheduler', () => {
 
   it('holds backlog while the store is behind, but not a light unit', async () => {
     let behind = true;
-    const s = new FairScheduler({ sliceMs: 100, share: 1, maxLoad: 1, maxRestMs: 50, busy: () => behind });
+    const s = new FairScheduler({
+      sliceMs: 100,
+      share: 1,
+      maxLoad: 1,
+      maxRestMs: 50,
+      busy: () => behind,
+    });
     const order: string[] = [];
     s.request(worker('flood', 3, 50, order, s), false);
     s.request(worker('o', 1, 1, order, s), true);
