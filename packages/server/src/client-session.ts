@@ -36,6 +36,8 @@ const REPLIES_PER_SECOND = 10;
  */
 const LIGHT_MESSAGES = 4;
 const LIGHT_BYTES = 4 * 1024;
+/** A connection with more than this many bytes queued has a pile of work: it is heavy at once. */
+const BULK_BYTES = LIGHT_BYTES;
 /** A break this long (ms) ends a stretch over budget (see {@link OverBudgetClock}). */
 const OVER_BUDGET_GRACE_MS = 1_000;
 
@@ -141,20 +143,20 @@ export class ClientSession implements Worker {
   /**
    * Light: it was idle or has little queued, is read freely and was not over budget lately. A
    * client that writes now and then is light; one that sends more than it is served is not.
+   * Bulk: it has a pile of bytes queued.
    */
-  #light(idle: boolean): boolean {
-    return (
-      (idle || (this.#inbox.length <= LIGHT_MESSAGES && this.#inbox.bytes <= LIGHT_BYTES)) &&
-      !this.#gate.paused &&
-      this.#overBudget.overForMs() === 0
-    );
+  #kind(idle: boolean): 'light' | 'bulk' | 'backlog' {
+    const inbox = this.#inbox;
+    if (inbox.bytes > BULK_BYTES) return 'bulk';
+    const little = idle || (inbox.length <= LIGHT_MESSAGES && inbox.bytes <= LIGHT_BYTES);
+    return little && !this.#gate.paused && this.#overBudget.overForMs() === 0 ? 'light' : 'backlog';
   }
 
   /** The next unit may run once the entry budgets are out of debt: ask for a turn then. */
   #ready(idle = false): void {
     const wait = this.#spending.entriesWait();
     if (wait === 0) {
-      this.#node.scheduler.request(this, this.#light(idle));
+      this.#node.scheduler.request(this, this.#kind(idle));
       return;
     }
     this.#throttled(wait);

@@ -15,71 +15,91 @@ export interface Worker {
   turn(light: boolean): Turn;
 }
 
+/** Which lane a request waits in: see {@link FairScheduler}. */
+type Lane = 'light' | 'backlog' | 'heavy';
+
 interface Request {
   readonly worker: Worker;
+  readonly lane: Lane;
   /** Virtual time at which the unit may start (start-time fair queueing). */
   readonly start: number;
   /** Where the worker's previous unit ended: among equal starts, the one served least goes first. */
   readonly prior: number;
   /** Arrival order, to break the remaining ties. */
   readonly seq: number;
-  /** The unit of a connection that was idle and within its budget: it runs at once. */
-  readonly light: boolean;
   cancelled: boolean;
+}
+
+/** Entries a worker was served lately: a count that decays by half every second. */
+interface Served {
+  entries: number;
+  at: number;
+  /** Heavy until its rate falls to a quarter of the threshold (no flapping at the threshold). */
+  heavy: boolean;
+}
+
+export interface FairSchedulerOptions {
+  /** Longest stretch of backlogged units in one turn of the event loop (ms). */
+  readonly sliceMs: number;
+  /** A connection served more entries than this in about the last second is heavy. */
+  readonly heavyEntriesPerSecond: number;
+  /** Largest share of the time heavy connections' units may take themselves (0–1]. */
+  readonly share: number;
+  /** Heavy connections' units wait while the event loop has been this busy lately (0–1]. */
+  readonly maxLoad: number;
+  /** Heavy connections' units still get a slice at least this often (ms). */
+  readonly maxRestMs: number;
+  /** Whether the store is behind: backlogged units then wait. */
+  readonly busy: () => boolean;
+}
+
+function byTag(a: Request, b: Request): boolean {
+  if (a.start !== b.start) return a.start < b.start;
+  if (a.prior !== b.prior) return a.prior < b.prior;
+  return a.seq < b.seq;
 }
 
 /**
  * Decides whose queued work the relay handles next, so that no connection can make the others
  * wait behind it. Start-time fair queueing over the entries handled: each connection's units
  * are tagged with a virtual start time, the later of the scheduler's virtual clock and the end
- * of that connection's previous unit, and the unit with the earliest tag goes next. A connection
- * that keeps work queued (a flood) has its tags run ahead of the clock with every unit, while
- * one that writes now and then arrives with a tag at the clock: it goes ahead of every backlog
- * and is served as if nobody else were there. Backlogged connections share what is left evenly.
+ * of that connection's previous unit, and the unit with the earliest tag goes next, so every
+ * connection with work queued gets an even share. Requests wait in three lanes:
  *
- * Backlogged units run for at most `sliceMs` of each turn of the event loop, for at most `share`
- * of the time themselves, only while the event loop has been busy less than `maxLoad` of the
- * time lately (whatever kept it busy: this work, commits, I/O, garbage collection), and only
- * while `busy()` is false (the node's group commit is not behind). So backlog never piles up in front of the store, and the rest of the
- * time belongs to everyone else: handshakes, other connections' frames, commits, acks. It still
- * gets a slice every `maxRestMs` at least, so it cannot starve. The unit of a connection that
- * was idle runs at once, whatever the slice, the load and the store. A unit that waits on I/O (a store read, an authorize hook) does not hold up the others:
- * the scheduler moves on once the event loop has turned.
+ * - **light**: a connection that was idle and within its budget. Its (small) unit runs at the next
+ *   turn of the event loop, before everything else: a client that writes now and then is served
+ *   as if nobody else were there.
+ * - **backlog**: a connection with work queued. Its units run for at most `sliceMs` of each turn
+ *   of the event loop, and not while `busy()` (the group commit is behind), so backlog never
+ *   piles up in front of the store and the rest of each turn belongs to I/O: handshakes, other
+ *   connections' frames, commits, acks.
+ * - **heavy**: a backlogged connection with a pile of work queued (`bulk`), or served more than
+ *   `heavyEntriesPerSecond` lately (a flood, a bulk upload; it stays heavy until its rate falls
+ *   below a quarter of that). Besides the above, its units take at most `share` of the time themselves, and
+ *   wait while the event loop has been busy `maxLoad` of the time lately (whatever kept it busy:
+ *   this work, the commits, snapshots and garbage it causes, I/O), except that they get a slice
+ *   every `maxRestMs` at least. So a flood costs everyone else little latency, while many
+ *   ordinary clients that fall behind together are still served as fast as the relay can.
+ *
+ * A unit that waits on I/O (a store read, an authorize hook) does not hold up the others: the
+ * scheduler moves on once the event loop has turned.
  */
-export interface FairSchedulerOptions {
-  /** Longest stretch of backlogged units in one turn of the event loop (ms). */
-  readonly sliceMs: number;
-  /** Largest share of the time backlogged units may take themselves (0–1]. */
-  readonly share: number;
-  /** Backlogged units wait while the event loop has been busy this share of the time (0–1]. */
-  readonly maxLoad: number;
-  /** Backlogged units get a slice at least this often, however busy the event loop (ms). */
-  readonly maxRestMs: number;
-  /** Whether the store is behind: backlogged units then wait. */
-  readonly busy: () => boolean;
-}
-
 export class FairScheduler {
   readonly #options: FairSchedulerOptions;
   readonly #load = new LoadGauge(100);
-  readonly #queue = new MinHeap<Request>((a, b) =>
-    a.start !== b.start
-      ? a.start < b.start
-      : a.prior !== b.prior
-        ? a.prior < b.prior
-        : a.seq < b.seq,
-  );
-  /** Light requests, first come first served, before any backlog. */
   readonly #light: Request[] = [];
+  readonly #backlog = new MinHeap<Request>(byTag);
+  readonly #heavy = new MinHeap<Request>(byTag);
   readonly #waiting = new Map<Worker, Request>();
   /** Where each connection's last unit ended, in virtual time. */
   readonly #finish = new WeakMap<Worker, number>();
+  readonly #served = new WeakMap<Worker, Served>();
   #clock = 0;
   #seq = 0;
   #scheduled = false;
-  /** When a backlogged unit last ran (performance.now). */
-  #lastBacklog = 0;
-  /** Backlogged units rest until then (performance.now): their own share of the time is used. */
+  /** When a heavy unit last ran (performance.now). */
+  #lastHeavy = 0;
+  /** Heavy units rest until then (performance.now): their own share of the time is used. */
   #restUntil = 0;
 
   constructor(options: FairSchedulerOptions) {
@@ -92,18 +112,26 @@ export class FairScheduler {
   }
 
   /**
-   * `worker` has a unit ready: give it a turn when its tag comes up. `light`: its connection was
-   * idle and within its budget (nothing queued, not slowed down lately), so the unit runs at once,
-   * even when backlogged units must wait.
+   * `worker` has a unit ready: give it a turn when its tag comes up. `kind`: `light` if its
+   * connection was idle and within its budget (nothing queued, not slowed down lately): the unit
+   * runs at once; `bulk` if it has a pile of work queued: it is heavy whatever it was served.
    */
-  request(worker: Worker, light: boolean): void {
+  request(worker: Worker, kind: 'light' | 'bulk' | 'backlog'): void {
     if (this.#waiting.has(worker)) return;
     const prior = this.#finish.get(worker) ?? 0;
-    const start = Math.max(this.#clock, prior);
-    const request: Request = { worker, start, prior, seq: this.#seq++, light, cancelled: false };
+    const lane: Lane =
+      kind === 'light' ? 'light' : this.#isHeavy(worker, kind === 'bulk') ? 'heavy' : 'backlog';
+    const request: Request = {
+      worker,
+      lane,
+      start: Math.max(this.#clock, prior),
+      prior,
+      seq: this.#seq++,
+      cancelled: false,
+    };
     this.#waiting.set(worker, request);
-    if (light) this.#light.push(request);
-    else this.#queue.push(request);
+    if (lane === 'light') this.#light.push(request);
+    else (lane === 'heavy' ? this.#heavy : this.#backlog).push(request);
     this.#schedule();
   }
 
@@ -115,6 +143,31 @@ export class FairScheduler {
     this.#waiting.delete(worker);
   }
 
+  /** Entries served to `worker` lately, decayed to now. */
+  #recent(worker: Worker, now: number): Served {
+    let served = this.#served.get(worker);
+    if (served === undefined) {
+      served = { entries: 0, at: now, heavy: false };
+      this.#served.set(worker, served);
+    }
+    served.entries *= 0.5 ** ((now - served.at) / 1000);
+    served.at = now;
+    return served;
+  }
+
+  #isHeavy(worker: Worker, bulk: boolean): boolean {
+    const served = this.#recent(worker, performance.now());
+    if (bulk) {
+      served.heavy = true;
+      return true;
+    }
+    // A count halving every second holds about 1.44 s worth of a steady rate.
+    const perSecond = served.entries / 1.44;
+    const threshold = this.#options.heavyEntriesPerSecond;
+    served.heavy = served.heavy ? perSecond > threshold / 4 : perSecond > threshold;
+    return served.heavy;
+  }
+
   #schedule(delayMs = 0): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -122,35 +175,43 @@ export class FairScheduler {
     else setImmediate(() => void this.#run());
   }
 
-  /** The next backlogged request still wanted, left in the queue. */
-  #peek(): Request | undefined {
+  /** The first request still wanted in `lane`, left in it. */
+  #peek(lane: MinHeap<Request> | Request[]): Request | undefined {
     for (;;) {
-      const request = this.#queue.peek();
+      const request = Array.isArray(lane) ? lane[0] : lane.peek();
       if (request === undefined || !request.cancelled) return request;
-      this.#queue.pop();
+      if (Array.isArray(lane)) lane.shift();
+      else lane.pop();
     }
   }
 
-  /** The next light request still wanted, taken out. */
-  #nextLight(): Request | undefined {
-    for (;;) {
-      const request = this.#light.shift();
-      if (request === undefined || !request.cancelled) return request;
-    }
+  /** Whether heavy units must rest now: their own share is used, or the loop has been busy. */
+  #heavyRests(now: number): boolean {
+    const o = this.#options;
+    if (now < this.#restUntil) return true;
+    return now - this.#lastHeavy < o.maxRestMs && this.#load.utilization() >= o.maxLoad;
   }
 
   /**
-   * Why backlogged units must wait now, if they must: this turn's slice is used (`ran`: one has
-   * run in it already), or a pause is due.
+   * The next request to run now, taken out of its lane, or why none may: `rest` when backlog
+   * waits for the store or heavy units rest (look again soon), `done` otherwise.
    */
-  #backlogWaits(started: number, now: number, ran: boolean): 'slice' | 'rest' | undefined {
-    const o = this.#options;
-    if (ran && now - started >= o.sliceMs) return 'slice';
-    if (o.busy() || now < this.#restUntil) return 'rest';
-    if (now - this.#lastBacklog < o.maxRestMs && this.#load.utilization() >= o.maxLoad) {
-      return 'rest';
+  #next(started: number, ran: boolean): Request | 'rest' | 'done' {
+    const light = this.#peek(this.#light);
+    if (light !== undefined) return this.#light.shift()!;
+    const backlog = this.#peek(this.#backlog);
+    const heavy = this.#peek(this.#heavy);
+    if (backlog === undefined && heavy === undefined) return 'done';
+    const now = performance.now();
+    if (ran && now - started >= this.#options.sliceMs) return 'done';
+    if (this.#options.busy()) return 'rest';
+    const heavyMay = heavy !== undefined && !this.#heavyRests(now);
+    if (backlog !== undefined && (!heavyMay || byTag(backlog, heavy))) return this.#backlog.pop()!;
+    if (heavyMay) {
+      this.#lastHeavy = now;
+      return this.#heavy.pop()!;
     }
-    return undefined;
+    return 'rest';
   }
 
   async #run(): Promise<void> {
@@ -162,42 +223,37 @@ export class FairScheduler {
         resolve();
       }),
     );
-    let rest = false;
     let ran = false;
-    let spent = 0;
+    let rest = false;
+    let heavySpent = 0;
     for (;;) {
-      let request = this.#nextLight();
-      if (request === undefined) {
-        request = this.#peek();
-        if (request === undefined) break;
-        const now = performance.now();
-        const wait = this.#backlogWaits(started, now, ran);
-        if (wait !== undefined) {
-          rest = wait === 'rest';
-          break;
-        }
-        this.#queue.pop();
-        this.#lastBacklog = now;
+      const request = this.#next(started, ran);
+      if (request === 'rest' || request === 'done') {
+        rest = request === 'rest';
+        break;
+      }
+      this.#waiting.delete(request.worker);
+      if (request.lane !== 'light') {
         this.#clock = request.start;
         ran = true;
       }
-      this.#waiting.delete(request.worker);
       const at = performance.now();
-      const turn = request.worker.turn(request.light);
-      this.#finish.set(request.worker, request.start + Math.max(1, turn.cost));
+      const turn = request.worker.turn(request.lane === 'light');
+      const cost = Math.max(1, turn.cost);
+      this.#finish.set(request.worker, request.start + cost);
+      this.#recent(request.worker, at).entries += cost;
       // Most units finish within this turn of the event loop (their awaits resolve at once);
       // one that waits on I/O finishes later, on its own.
       await Promise.race([turn.done, loopTurned]);
-      if (!request.light) spent += performance.now() - at;
+      if (request.lane === 'heavy') heavySpent += performance.now() - at;
       if (turned) break;
     }
-    // Backlog's own time counts at once (the load gauge sees its consequences a little later).
     const now = performance.now();
-    if (spent > 0) this.#restUntil = now + spent * (1 / this.#options.share - 1);
+    // Heavy units' own time counts at once (the load gauge sees what they cause a little later).
+    if (heavySpent > 0) this.#restUntil = now + heavySpent * (1 / this.#options.share - 1);
     this.#scheduled = false;
-    // Resting (the loop is busy, or the store behind): look again in a millisecond, not at once.
-    if (this.#waiting.size > 0) {
-      this.#schedule(rest ? Math.max(1, Math.ceil(this.#restUntil - now)) : 0);
-    }
+    if (this.#waiting.size === 0) return;
+    // Resting (the store is behind, or heavy units' share is used): look again a little later.
+    this.#schedule(rest ? Math.max(1, Math.ceil(this.#restUntil - now)) : 0);
   }
 }

@@ -160,7 +160,7 @@ describe('FairScheduler', () => {
         return {
           cost,
           done: Promise.resolve().then(() => {
-            if (done < units) s.request(w, false);
+            if (done < units) s.request(w, 'backlog');
           }),
         };
       },
@@ -179,6 +179,7 @@ describe('FairScheduler', () => {
     // A tiny slice: one backlogged unit per turn of the event loop.
     const s = new FairScheduler({
       sliceMs: 0.001,
+      heavyEntriesPerSecond: 1e9,
       share: 1,
       maxLoad: 1,
       maxRestMs: 50,
@@ -188,10 +189,10 @@ describe('FairScheduler', () => {
     const light = worker('o', 1, 1, order, s);
     const a = worker('a', 6, 100, order, s);
     const b = worker('b', 6, 100, order, s, (n) => {
-      if (n === 2) s.request(light, true); // a write arrives while a and b have backlog
+      if (n === 2) s.request(light, 'light'); // a write arrives while a and b have backlog
     });
-    s.request(a, false);
-    s.request(b, false);
+    s.request(a, 'backlog');
+    s.request(b, 'backlog');
     await settle(order, 13);
     expect(order).toEqual(['a', 'b', 'a', 'b', 'o', 'a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
   });
@@ -199,14 +200,15 @@ describe('FairScheduler', () => {
   it('serves a connection with cheaper units more often', async () => {
     const s = new FairScheduler({
       sliceMs: 100,
+      heavyEntriesPerSecond: 1e9,
       share: 1,
       maxLoad: 1,
       maxRestMs: 50,
       busy: () => false,
     });
     const order: string[] = [];
-    s.request(worker('big', 3, 100, order, s), false);
-    s.request(worker('small', 30, 10, order, s), false);
+    s.request(worker('big', 3, 100, order, s), 'backlog');
+    s.request(worker('small', 30, 10, order, s), 'backlog');
     await settle(order, 33);
     // By entries, 'small' gets ten turns for each of 'big''s.
     const firstBig = order.indexOf('big', 1);
@@ -217,20 +219,62 @@ describe('FairScheduler', () => {
     let behind = true;
     const s = new FairScheduler({
       sliceMs: 100,
+      heavyEntriesPerSecond: 1e9,
       share: 1,
       maxLoad: 1,
       maxRestMs: 50,
       busy: () => behind,
     });
     const order: string[] = [];
-    s.request(worker('flood', 3, 50, order, s), false);
-    s.request(worker('o', 1, 1, order, s), true);
+    s.request(worker('flood', 3, 50, order, s), 'backlog');
+    s.request(worker('o', 1, 1, order, s), 'light');
     await settle(order, 1);
     await new Promise((r) => setTimeout(r, 30));
     expect(order).toEqual(['o']);
     behind = false;
     await settle(order, 4);
     expect(order).toEqual(['o', 'flood', 'flood', 'flood']);
+  });
+});
+
+describe('FairScheduler lanes', () => {
+  it('rests a heavy connection while the loop is busy, but not one that only fell behind', async () => {
+    // maxLoad 0: the loop always counts as busy, so heavy units run only every maxRestMs.
+    const s = new FairScheduler({
+      sliceMs: 0.001,
+      heavyEntriesPerSecond: 1e9,
+      share: 1,
+      maxLoad: 0,
+      maxRestMs: 200,
+      busy: () => false,
+    });
+    const order: string[] = [];
+    /** A worker with `units` units of `cost`, asking again as `kind` after each. */
+    const worker = (name: string, units: number, cost: number, kind: 'bulk' | 'backlog') => {
+      let left = units;
+      const w: Worker = {
+        turn(): Turn {
+          order.push(name);
+          left--;
+          const done = Promise.resolve().then(() => {
+            if (left > 0) s.request(w, kind);
+          });
+          return { cost, done };
+        },
+      };
+      return w;
+    };
+    s.request(worker('bulk', 3, 50, 'bulk'), 'bulk');
+    s.request(worker('behind', 50, 1, 'backlog'), 'backlog');
+    const deadline = Date.now() + 5_000;
+    while (order.length < 53 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // All of the connection that fell behind was served before the bulk one's last slices (one
+    // per maxRestMs), and the bulk one was not starved either.
+    expect(order.length).toBe(53);
+    expect(order.lastIndexOf('behind')).toBeLessThan(order.lastIndexOf('bulk'));
+    expect(order.slice(0, 51).filter((n) => n === 'bulk').length).toBeLessThanOrEqual(1);
   });
 });
 

@@ -67,19 +67,19 @@ function sameSecret(given: unknown, expected: string): boolean {
 }
 
 /**
- * Milliseconds of each turn of the event loop that backlogged client work may take (the rest is
- * for I/O: handshakes, other clients' frames, commits). See {@link FairScheduler}.
+ * How the relay shares its time among connections with work queued (see {@link FairScheduler}):
+ * backlogged work runs at most 1 ms per turn of the event loop, and not while 200 deltas wait for
+ * the group commit. A connection served more than 100 entries a second lately is heavy: its work
+ * takes at most a quarter of the time itself, and waits while the event loop has been busy a
+ * quarter of the time lately, except for a slice every 100 ms.
  */
-const SCHEDULER_SLICE_MS = 1;
-/**
- * Backlogged client work (of connections that keep more queued than they are served) takes at
- * most this share of the time itself, and waits while the event loop has been busy
- * {@link BACKLOG_MAX_LOAD} of the time lately: the rest keeps the relay responsive for everyone
- * else. It still runs every {@link BACKLOG_MAX_REST_MS} at least.
- */
-const BACKLOG_SHARE = 0.25;
-const BACKLOG_MAX_LOAD = 0.25;
-const BACKLOG_MAX_REST_MS = 100;
+const SCHEDULING = {
+  sliceMs: 1,
+  heavyEntriesPerSecond: 100,
+  share: 0.25,
+  maxLoad: 0.25,
+  maxRestMs: 100,
+} as const;
 /** Backlogged client work waits while this many deltas wait for the group commit. */
 const BACKLOG_COMMIT_UNITS = 200;
 
@@ -164,10 +164,7 @@ export class RelayNode {
     this.docs = new DocumentCache(options.store, this.decodeLimits, options.maxCachedDocuments);
     this.users = new UserLimits(this.limits, this.now);
     this.scheduler = new FairScheduler({
-      sliceMs: SCHEDULER_SLICE_MS,
-      share: BACKLOG_SHARE,
-      maxLoad: BACKLOG_MAX_LOAD,
-      maxRestMs: BACKLOG_MAX_REST_MS,
+      ...SCHEDULING,
       busy: () => this.#commits.backlog >= BACKLOG_COMMIT_UNITS,
     });
     this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, (s, n) => {
