@@ -69,9 +69,10 @@ function sameSecret(given: unknown, expected: string): boolean {
 /**
  * How the relay shares its time among connections with work queued (see {@link FairScheduler}):
  * backlogged work runs at most 1 ms per turn of the event loop, and not while 200 deltas wait for
- * the group commit. A connection served more than 100 entries a second lately is heavy: its work
- * takes at most a quarter of the time itself, and waits while the event loop has been busy a
- * quarter of the time lately, except for a slice every 100 ms.
+ * the group commit. A connection with more than 4 KiB queued (see ClientSession) or served more
+ * than 100 entries a second lately is heavy: its work takes at most a quarter of the time itself,
+ * and waits while the event loop has been busy a quarter of the time lately, except for a slice
+ * every 100 ms.
  */
 const SCHEDULING = {
   sliceMs: 1,
