@@ -142,12 +142,12 @@ export class ClientSession implements Worker {
 
   /**
    * Light: it was idle or has little queued, is read freely and was not over budget lately. A
-   * client that writes now and then is light; one that sends more than it is served is not.
-   * Bulk: it has a pile of bytes queued.
+   * client that writes now and then is light (whatever the size of its write); one that sends
+   * more than it is served is not. Bulk: more than one message's worth of bytes piled up.
    */
   #kind(idle: boolean): 'light' | 'bulk' | 'backlog' {
     const inbox = this.#inbox;
-    if (inbox.bytes > BULK_BYTES) return 'bulk';
+    if (!idle && inbox.bytes > BULK_BYTES) return 'bulk';
     const little = idle || (inbox.length <= LIGHT_MESSAGES && inbox.bytes <= LIGHT_BYTES);
     return little && !this.#gate.paused && this.#overBudget.overForMs() === 0 ? 'light' : 'backlog';
   }
