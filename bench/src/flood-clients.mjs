@@ -314,16 +314,9 @@ export class Flooder {
     this.#pump();
   }
 
-  /**
-   * Stops flooding and drops the connection as a killed process would: the TCP socket is
-   * destroyed at once, with whatever it had not sent yet (a graceful close would first wait for
-   * the megabytes still buffered to reach the relay).
-   */
   close() {
     this.flooding = false;
     this.closed = true;
-    const socket = /** @type {any} */ (this.socket);
-    socket?.io?.engine?.transport?.ws?.terminate?.();
     this.socket?.close();
   }
 }

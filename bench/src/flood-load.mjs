@@ -5,8 +5,7 @@
  * Messages from the parent: `{ type: 'init', url, secret, first, count, entries, pool }` (answers
  * `{ type: 'ready' }` once every connection is welcomed), `{ type: 'flood', n }` (the first `n`
  * connections start flooding), `{ type: 'stop' }` (every connection stops and closes; answers
- * `{ type: 'stopped', stats }`; their sockets are destroyed, as if the process were killed). The
- * process exits when the parent goes away.
+ * `{ type: 'stopped', stats }`). The process exits when the parent goes away.
  */
 import { Flooder, jwtFor } from './flood-clients.mjs';
 

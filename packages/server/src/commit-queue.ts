@@ -22,8 +22,6 @@ export class CommitQueue {
   readonly #maxChanges: number;
   readonly #observe: (seconds: number, changes: number) => void;
   #queue: Pending[] = [];
-  /** Units of the batch being committed. */
-  #inFlight = 0;
   #running: Promise<void> | undefined;
 
   constructor(
@@ -42,11 +40,6 @@ export class CommitQueue {
       this.#queue.push({ unit, resolve, reject });
       this.#running ??= this.#drain();
     });
-  }
-
-  /** Units queued or being committed: how far behind the store is. */
-  get backlog(): number {
-    return this.#queue.length + this.#inFlight;
   }
 
   /** Resolves when everything queued so far is committed (or failed). */
@@ -73,7 +66,6 @@ export class CommitQueue {
       }
       const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
       const started = performance.now();
-      this.#inFlight = batch.length;
       try {
         // A batch of barriers alone (see RelayNode.confirmReplay) has nothing to write.
         const empty = changes.length === 0 && cursors.length === 0;
@@ -87,7 +79,6 @@ export class CommitQueue {
       } catch (err) {
         for (const p of batch) p.reject(err);
       }
-      this.#inFlight = 0;
     }
     this.#running = undefined;
   }

@@ -11,10 +11,6 @@ export type RelayErrorCode =
   | 'unknown-document'
   | 'too-large'
   | 'wrong-role'
-  | 'unavailable'
-  /** The user already has `maxConnectionsPerUser` connections open on this relay node. */
-  | 'too-many-connections'
-  /** The user claimed `maxReplicaClaimsPerMinute` new replica ids within the last minute. */
-  | 'too-many-replicas';
+  | 'unavailable';
 
 export class RelayError extends HeliosError<RelayErrorCode> {}

@@ -13,60 +13,10 @@ export interface PeerConfig {
   readonly latencyMs?: number;
 }
 
-/**
- * What one connection, and one user over all of its connections, may make the relay do. The
- * `…PerSecond` budgets are token buckets with a burst of twice the rate. A client that outruns
- * a budget is slowed down, not refused: the relay stops reading its socket until the budget has
- * refilled (TCP then holds the client back). One that stays over budget for `overBudgetCloseMs`
- * is sent an `error` `rate-limited` and disconnected. See docs/protocol.md §5.4.
- *
- * With `anonymous: true` every connection counts as a user of its own for the per-user limits
- * (all of them share the user id `anonymous`).
- */
+/** Per-connection limits beyond those announced to clients. */
 export interface ConnectionLimits extends RelayLimits {
-  /**
-   * Per connection: push entries, and documents named in `subscribe` and `unsubscribe`
-   * messages, per second. Announced in `welcome` (as `maxDeltasPerSecond`). Default 5,000.
-   */
-  readonly maxDeltasPerSecond: number;
-  /** Per connection: frames per second, of any event and payload. Default 2,000. */
+  /** Protocol messages per second a connection may send (burst: twice that). */
   readonly maxMessagesPerSecond: number;
-  /** Per connection: bytes of those frames per second. Default 1 MiB. */
-  readonly maxBytesPerSecond: number;
-  /** Per user, over all of its connections: entries per second. Default 10,000. */
-  readonly maxUserDeltasPerSecond: number;
-  /** Per user: frames per second. Default 4,000. */
-  readonly maxUserMessagesPerSecond: number;
-  /** Per user: bytes per second. Default 2 MiB. */
-  readonly maxUserBytesPerSecond: number;
-  /**
-   * Per user: open connections on one relay node. Further handshakes are refused with
-   * `too-many-connections`. Default 32.
-   */
-  readonly maxConnectionsPerUser: number;
-  /**
-   * Per user: replica ids the node has not seen bound yet that its handshakes may claim per
-   * minute (the burst is as many). Further handshakes are refused with `too-many-replicas`.
-   * Default 120.
-   */
-  readonly maxReplicaClaimsPerMinute: number;
-  /**
-   * Per connection: frames received and not yet handled. Beyond it the relay stops reading the
-   * connection until half of them are handled. Default 8.
-   */
-  readonly maxQueuedMessages: number;
-  /**
-   * Per connection: bytes of those frames; the same as `maxQueuedMessages`. With room for one
-   * frame of `maxMessageBytes` on top, it also bounds the frames already read when reading
-   * stops (a few, over WebSocket; long-polling cannot be stopped): past that a frame is
-   * dropped, counted as `rate-limited`. Default 64 KiB.
-   */
-  readonly maxQueuedBytes: number;
-  /**
-   * How long a connection may stay over its budget (or its user's) without a break of a second
-   * before it is sent `rate-limited` and closed (ms). Default 5,000.
-   */
-  readonly overBudgetCloseMs: number;
   /** Documents one connection may subscribe to. */
   readonly maxSubscriptions: number;
   /** Largest counter step one delta may carry. */
@@ -104,7 +54,6 @@ export interface RelayOptions {
   readonly openAccess?: boolean;
   /** Origins allowed to connect from browsers (CORS). Default: none, i.e. same origin only. */
   readonly corsOrigins?: readonly string[] | '*';
-  /** Per-connection and per-user limits; each one left out keeps its {@link DEFAULT_LIMITS} value. */
   readonly limits?: Partial<ConnectionLimits>;
   readonly decodeLimits?: Partial<DecodeLimits>;
   /** Redis URL for the Socket.IO adapter when several relay nodes serve one region. */
@@ -128,21 +77,11 @@ export interface RelayOptions {
   readonly now?: () => number;
 }
 
-/** The default {@link ConnectionLimits}. */
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxMessageBytes: 1024 * 1024,
   maxDeltasPerSecond: 5_000,
   maxDriftMs: 60_000,
   maxMessagesPerSecond: 2_000,
-  maxBytesPerSecond: 1024 * 1024,
-  maxUserDeltasPerSecond: 10_000,
-  maxUserMessagesPerSecond: 4_000,
-  maxUserBytesPerSecond: 2 * 1024 * 1024,
-  maxConnectionsPerUser: 32,
-  maxReplicaClaimsPerMinute: 120,
-  maxQueuedMessages: 8,
-  maxQueuedBytes: 64 * 1024,
-  overBudgetCloseMs: 5_000,
   maxSubscriptions: 10_000,
   maxCounterStep: 2 ** 32,
 };

@@ -36,7 +36,6 @@ import { CommitQueue } from './commit-queue.js';
 import { conflictsAfterMerge } from './conflicts.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
-import { FairScheduler } from './fair-scheduler.js';
 import { FanOut } from './fan-out.js';
 import { FeedStream } from './feed-stream.js';
 import { RelayMetrics } from './metrics.js';
@@ -46,7 +45,6 @@ import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { NewChange, StoredChange } from './store/relay-store.js';
-import { UserLimits, type UserSlot } from './user-limits.js';
 import { EVENT, roomOf, send, socketParser } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -65,24 +63,6 @@ function sameSecret(given: unknown, expected: string): boolean {
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
-
-/**
- * How the relay shares its time among connections with work queued (see {@link FairScheduler}):
- * backlogged work runs at most 1 ms per turn of the event loop, and not while 200 deltas wait for
- * the group commit. A connection with more than 4 KiB queued (see ClientSession) or served more
- * than 100 entries a second lately is heavy: its work takes at most a quarter of the time itself,
- * and waits while the event loop has been busy a quarter of the time lately, except for a slice
- * every 100 ms.
- */
-const SCHEDULING = {
-  sliceMs: 1,
-  heavyEntriesPerSecond: 100,
-  share: 0.25,
-  maxLoad: 0.25,
-  maxRestMs: 100,
-} as const;
-/** Backlogged client work waits while this many deltas wait for the group commit. */
-const BACKLOG_COMMIT_UNITS = 200;
 
 /** Cross-node messages (Redis adapter `serverSideEmit`) when a region runs several nodes. */
 const NODE_CHANGES = 'helios:changes';
@@ -118,10 +98,6 @@ export class RelayNode {
   readonly decodeLimits: DecodeLimits;
   readonly now: () => number;
   readonly docs: DocumentCache;
-  /** Per-user connection and replica caps and budgets. */
-  readonly users: UserLimits;
-  /** Whose queued client work runs next (see {@link FairScheduler}). */
-  readonly scheduler: FairScheduler;
   readonly io: Server;
   readonly http: HttpServer;
   readonly #options: RelayOptions;
@@ -163,11 +139,6 @@ export class RelayNode {
     };
     this.now = options.now ?? Date.now;
     this.docs = new DocumentCache(options.store, this.decodeLimits, options.maxCachedDocuments);
-    this.users = new UserLimits(this.limits, this.now);
-    this.scheduler = new FairScheduler({
-      ...SCHEDULING,
-      busy: () => this.#commits.backlog >= BACKLOG_COMMIT_UNITS,
-    });
     this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, (s, n) => {
       this.metrics.commitSeconds.observe(s);
       this.metrics.commitBatchSize.observe(n);
@@ -316,37 +287,19 @@ export class RelayNode {
           'replica ids are non-empty strings of up to 64 characters',
         );
       }
-    }
-    // The user's caps: connections, and replica ids not known bound here (each a durable claim).
-    const unknown = new Set(replicas.filter((r) => !this.#replicaOwners.has(r)));
-    const slot = this.users.connect(this.#userKey(user, socket), unknown.size);
-    try {
-      for (const replica of replicas) {
-        // Bindings never change once made: remember them, so a reconnect costs no durable write.
-        let owner = this.#replicaOwners.get(replica);
-        if (owner === undefined) {
-          owner = await this.#options.store.claimReplica(replica, user.id);
-          if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
-          this.#replicaOwners.set(replica, owner);
-        }
-        if (owner !== user.id) {
-          throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
-        }
+      // Bindings never change once made: remember them, so a reconnect costs no durable write.
+      let owner = this.#replicaOwners.get(replica);
+      if (owner === undefined) {
+        owner = await this.#options.store.claimReplica(replica, user.id);
+        if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
+        this.#replicaOwners.set(replica, owner);
       }
-    } catch (err) {
-      slot.release();
-      throw err;
+      if (owner !== user.id) {
+        throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
+      }
     }
-    // Held until the connection closes, even if it closes before it is established.
-    socket.conn.once('close', slot.release);
-    socket.data.slot = slot;
     socket.data.user = user;
     socket.data.replicas = new Set(replicas);
-  }
-
-  /** Whose limits a connection counts against: its user's, or its own in anonymous mode. */
-  #userKey(user: RelayUser, socket: Socket): string {
-    return this.#authenticate === anonymousAuthenticate ? `socket:${socket.id}` : user.id;
   }
 
   #connected(socket: Socket): void {
@@ -372,15 +325,11 @@ export class RelayNode {
       return;
     }
     this.metrics.connections.inc();
-    const slot = socket.data.slot as UserSlot;
-    socket.conn.off('close', slot.release);
-    socket.once('disconnect', slot.release);
     new ClientSession(
       this,
       socket,
       socket.data.user as RelayUser,
       socket.data.replicas as Set<ReplicaId>,
-      slot,
     );
   }
 
@@ -619,17 +568,12 @@ export class RelayNode {
     deltas: readonly AnyCrdtState[],
     originSocket: string | undefined,
   ): void {
-    // Nobody to send it to (a single node, no socket in the document's room): skip the fan-out's
-    // joining and encoding, which a flood of writes to a document of one's own would otherwise
-    // pay per commit. A socket that joins later reads the state after joining (its sync).
-    const fanOut =
-      this.#shared || (this.io.sockets.adapter.rooms.get(roomOf(doc.id))?.size ?? 0) > 0;
     changes.forEach((change, i) => {
       // With several nodes, seqs are shared: another node may hold a lower seq this one has not
       // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
       if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
-      if (fanOut) this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
+      this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
     });
     if (this.#shared) {
       const wire: NodeChange[] = changes.map((c) => ({

@@ -199,14 +199,11 @@ describe('relay: bad input', () => {
   });
 
   it('rate-limits floods without disturbing other clients', async () => {
-    const { url } = await startRelay({
-      limits: { maxMessagesPerSecond: 50, overBudgetCloseMs: 1_000 },
-    });
+    const { url } = await startRelay({ limits: { maxMessagesPerSecond: 50 } });
     const flooder = await client(url);
     const calm = await client(url);
     await calm.subscribe('n', GCounter);
     for (let i = 0; i < 2_000; i++) flooder.send({ kind: 'unsubscribe', docs: ['x'] });
-    // The flooder is read no faster than its budget and, still over it after a second, closed.
     await eventually(() => flooder.errors.some((e) => e.code === 'rate-limited'), 'flood refused');
     // Refusals are rate-limited too: a flood of 2,000 messages gets a handful of answers.
     expect(flooder.errors.length).toBeLessThan(50);
