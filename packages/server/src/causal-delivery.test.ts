@@ -6,12 +6,11 @@ import {
   newReplicaId,
   type Value,
 } from '@helios/core';
-import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
-import { freePort } from './test-support/free-port.js';
+import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 const open: { close(): unknown }[] = [];
@@ -32,18 +31,7 @@ const FORCED = 'merged without them';
 
 /** Three peered relays; `links.get('sa->eu')` is the proxy sa pulls eu's feed through. */
 async function startMesh() {
-  const ports = new Map<Region, number>();
-  for (const region of REGIONS) ports.set(region, await freePort());
-  const links = new Map<string, TcpProxy>();
-  for (const from of REGIONS) {
-    for (const to of REGIONS) {
-      if (from === to) continue;
-      const proxy = new TcpProxy(ports.get(to)!);
-      open.push(proxy);
-      await proxy.listen();
-      links.set(`${from}->${to}`, proxy);
-    }
-  }
+  const { ports, links } = await meshLinks(REGIONS, (proxy) => open.push(proxy));
   const urls = new Map<Region, string>();
   for (const region of REGIONS) {
     const relay: Relay = createRelay({

@@ -21,10 +21,9 @@ import {
   type ReplicaId,
   type SyncReply,
 } from '@helios/core';
-import { TcpProxy } from '@helios/test-kit';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
+import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 import { RelayProcess } from './test-support/relay-process.js';
 import { tempDir } from './test-support/temp-dir.js';
@@ -479,18 +478,7 @@ describe('a hostile writer across three peered regions', () => {
 
   /** Three relay processes in a full mesh, each pulling each peer's feed through its own proxy. */
   async function startMesh() {
-    const ports = new Map<Region, number>();
-    for (const region of REGIONS) ports.set(region, await freePort());
-    const proxies = new Map<string, TcpProxy>();
-    for (const from of REGIONS) {
-      for (const to of REGIONS) {
-        if (from === to) continue;
-        const proxy = new TcpProxy(ports.get(to)!);
-        open.push(proxy);
-        await proxy.listen();
-        proxies.set(`${from}->${to}`, proxy);
-      }
-    }
+    const { ports, links: proxies } = await meshLinks(REGIONS, (proxy) => open.push(proxy));
     const urls = new Map<Region, string>();
     await Promise.all(
       REGIONS.map(async (region) => {

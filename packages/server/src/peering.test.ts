@@ -1,10 +1,9 @@
 import { AWSet, GCounter, type Message } from '@helios/core';
-import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
-import { freePort } from './test-support/free-port.js';
+import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 const open: { close(): unknown }[] = [];
@@ -18,19 +17,7 @@ type Region = (typeof REGIONS)[number];
 /** Three relays, each pulling the others' feeds through its own proxy per link. */
 async function startMesh(latencyMs = 0) {
   // Peers are fixed at creation, so proxies are created first, pointed at ports picked up front.
-  const ports = new Map<Region, number>();
-  for (const region of REGIONS) ports.set(region, await freePort());
-  const proxies = new Map<string, TcpProxy>();
-  const peerUrl = new Map<string, string>();
-  for (const from of REGIONS) {
-    for (const to of REGIONS) {
-      if (from === to) continue;
-      const proxy = new TcpProxy(ports.get(to)!);
-      open.push(proxy);
-      proxies.set(`${from}->${to}`, proxy);
-      peerUrl.set(`${from}->${to}`, await proxy.listen());
-    }
-  }
+  const { ports, links: proxies } = await meshLinks(REGIONS, (proxy) => open.push(proxy));
   const relays = new Map<Region, { relay: Relay; url: string }>();
   for (const region of REGIONS) {
     const relay = createRelay({
@@ -40,7 +27,7 @@ async function startMesh(latencyMs = 0) {
       logger: pino({ level: 'silent' }),
       peers: REGIONS.filter((r) => r !== region).map((r) => ({
         region: r,
-        url: peerUrl.get(`${region}->${r}`)!,
+        url: proxies.get(`${region}->${r}`)!.url,
         latencyMs,
       })),
     });
