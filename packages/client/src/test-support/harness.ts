@@ -32,15 +32,23 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * front and that restart on the same port. It is taken below the ephemeral range (Linux:
  * 32768–60999), where the OS never hands out ports on its own: a relay's port, free while it
  * is down, cannot meanwhile become the local port of some outgoing connection or of a
- * `listen(0)`.
+ * `listen(0)`. Test files run in parallel workers, and one worker's stopped relay leaves its port
+ * free until it restarts: each worker picks from a range of its own, so no other worker can take
+ * that port meanwhile.
  */
 export async function freePort(): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1);
+  const base = 20_000 + ((Math.max(1, worker) - 1) % PORT_RANGES) * PORTS_PER_WORKER;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const port = base + Math.floor(Math.random() * PORTS_PER_WORKER);
     if (await canListen(port)) return port;
   }
-  throw new Error('no free loopback port found between 20000 and 32000');
+  throw new Error(`no free loopback port found between ${base} and ${base + PORTS_PER_WORKER}`);
 }
+
+/** 12 ranges of 1,000 ports between 20000 and 32000, one per parallel test worker. */
+const PORT_RANGES = 12;
+const PORTS_PER_WORKER = 1_000;
 
 async function canListen(port: number): Promise<boolean> {
   const server = createServer();
