@@ -41,11 +41,16 @@ export async function freePort(): Promise<number> {
   const base = 20_000 + ((Math.max(1, worker) - 1) % PORT_RANGES) * PORTS_PER_WORKER;
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = base + Math.floor(Math.random() * PORTS_PER_WORKER);
-    if (await canListen(port)) return port;
+    // A port handed out before may be a relay's that is down, or one not listening yet.
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error(`no free loopback port found between ${base} and ${base + PORTS_PER_WORKER}`);
 }
 
+/** Ports this worker has handed out: never twice, so two relays cannot be given one port. */
+const handedOut = new Set<number>();
 /** 12 ranges of 1,000 ports between 20000 and 32000, one per parallel test worker. */
 const PORT_RANGES = 12;
 const PORTS_PER_WORKER = 1_000;
