@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { PeerConfig } from './options.js';
+import { type ConnectionLimits, DEFAULT_LIMITS, type PeerConfig } from './options.js';
 
 export const USAGE = `helios-relay — a Helios regional relay
 
@@ -32,6 +32,9 @@ Options (each also read from the environment variable in brackets):
                            read and write every document (required then, except
                            with --anonymous)                             [HELIOS_OPEN_ACCESS=1]
   --cors <origins>         comma-separated origins allowed, or *         [HELIOS_CORS_ORIGINS]
+  --limit <name>=<n>       one of the connection and user limits, e.g.
+                           maxConnectionsPerUser=8; repeat per limit (names and defaults
+                           in docs/production.md#limits)      [HELIOS_LIMITS, comma-separated]
   --log-level <level>      pino level (info)                             [HELIOS_LOG_LEVEL]
   --help                   this text
 
@@ -58,6 +61,8 @@ export interface CliSettings {
   /** Every authenticated user may read and write every document (no authorize hook). */
   readonly openAccess: boolean;
   readonly cors: readonly string[] | '*' | undefined;
+  /** Limits given with `--limit`; the others keep their defaults. */
+  readonly limits: Partial<ConnectionLimits>;
   readonly logLevel: string;
 }
 
@@ -70,6 +75,26 @@ function pairs(values: readonly string[], what: string): [string, string][] {
     if (at <= 0) throw new CliError(`${what} must look like <region>=<value>, got "${v}"`);
     return [v.slice(0, at), v.slice(at + 1)];
   });
+}
+
+/** `--limit name=value` arguments: names of {@link ConnectionLimits}, positive numbers. */
+export function parseLimits(args: readonly string[]): Partial<ConnectionLimits> {
+  const limits: Record<string, number> = {};
+  for (const arg of args) {
+    const at = arg.indexOf('=');
+    const name = at > 0 ? arg.slice(0, at) : arg;
+    if (at <= 0 || !Object.hasOwn(DEFAULT_LIMITS, name)) {
+      throw new CliError(
+        `--limit must look like <name>=<number> with one of ${Object.keys(DEFAULT_LIMITS).join(', ')}; got "${arg}"`,
+      );
+    }
+    const value = Number(arg.slice(at + 1));
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new CliError(`--limit ${name} must be a positive number, got "${arg.slice(at + 1)}"`);
+    }
+    limits[name] = value;
+  }
+  return limits as Partial<ConnectionLimits>;
 }
 
 /** One-way delays per peer region from a regions.json with p50 round-trip times. */
@@ -117,6 +142,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         hooks: { type: 'string' },
         'open-access': { type: 'boolean' },
         cors: { type: 'string' },
+        limit: { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -162,6 +188,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     hooks: values.hooks ?? env.HELIOS_HOOKS,
     openAccess: values['open-access'] ?? env.HELIOS_OPEN_ACCESS === '1',
     cors: cors === undefined ? undefined : cors === '*' ? '*' : cors.split(',').filter(Boolean),
+    limits: parseLimits(
+      values.limit ?? (env.HELIOS_LIMITS ? env.HELIOS_LIMITS.split(',').filter(Boolean) : []),
+    ),
     logLevel: values['log-level'] ?? env.HELIOS_LOG_LEVEL ?? 'info',
   };
 }

@@ -255,6 +255,23 @@ describe('helios-relay command line', () => {
     ]);
   });
 
+  it('--limit sets connection and user limits by name; HELIOS_LIMITS too; bad ones are usage errors', () => {
+    const flags = ['--limit', 'maxConnectionsPerUser=8', '--limit', 'maxBytesPerSecond=65536'];
+    expect(parseCli(['--region', 'x', ...flags], {}).limits).toEqual({
+      maxConnectionsPerUser: 8,
+      maxBytesPerSecond: 65536,
+    });
+    const env = {
+      HELIOS_REGION: 'x',
+      HELIOS_LIMITS: 'overBudgetCloseMs=2000,maxDeltasPerSecond=100',
+    };
+    expect(parseCli([], env).limits).toEqual({ overBudgetCloseMs: 2000, maxDeltasPerSecond: 100 });
+    expect(parseCli(['--region', 'x'], {}).limits).toEqual({});
+    for (const bad of ['maxConnectionsPerUser', 'noSuchLimit=3', 'maxDeltasPerSecond=0', 'x=y']) {
+      expect(() => parseCli(['--region', 'x', '--limit', bad], {})).toThrow(CliError);
+    }
+  });
+
   it('SIGTERM with pushes queued exits 0, and every acked push is on disk after a restart', async () => {
     const args = ['--region', 'us-east-1', '--port', '0', '--db', join(dir.path, 'sigterm.sqlite')];
     const relay = await startRelay([...args, '--anonymous']);

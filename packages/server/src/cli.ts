@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     anonymous: settings.anonymous,
     ...hooks,
     ...(settings.openAccess ? { openAccess: true } : {}),
+    ...(Object.keys(settings.limits).length > 0 ? { limits: settings.limits } : {}),
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
     ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
     ...(settings.deployment !== undefined ? { deployment: settings.deployment } : {}),

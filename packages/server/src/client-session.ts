@@ -13,61 +13,299 @@ import {
 } from '@helios/core';
 import type { Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
+import { Budget, type Cost } from './budget.js';
+import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
-import { TokenBucket } from './rate-limiter.js';
+import { ReadGate } from './read-gate.js';
 import type { RelayNode } from './relay-node.js';
+import { ReplyCap } from './reply-cap.js';
+import type { UserSlot } from './user-limits.js';
 import { asBytes, EVENT, roomOf, send } from './wire.js';
 
+/** Push entries validated and merged in one slice; other connections' work may run between. */
+const SLICE_ENTRIES = 200;
+/** Subscriptions (each a state diff to encode) answered in one slice. */
+const SLICE_DOCS = 8;
+/** Time without being over budget after which a connection has caught up (ms). */
+const CAUGHT_UP_MS = 1_000;
+/** Replies a second to frames refused whole (`rate-limited`, not binary, undecodable). */
+const MAX_FRAME_REPLIES = 10;
 /**
- * One client connection: decodes its messages, checks each against the user's rights and the
- * connection's limits, and hands valid deltas to the node. Messages of one connection are
- * handled strictly in order, so a client's deltas are validated in the order it wrote them.
+ * Entries a connection may have sent within about the last second and still count as an
+ * ordinary client, not a bulk writer: a hundred times what a busy user writes by hand.
+ */
+const BULK_ENTRIES = 500;
+/** Bytes queued beyond which a connection counts as a bulk writer at once (a flood starting). */
+const BULK_QUEUED_BYTES = 16 * 1024;
+
+type PushEntry = Push['entries'][number];
+
+/** A push entry merged, and its commit. */
+interface Written {
+  readonly entry: PushEntry;
+  readonly durable: Promise<number>;
+}
+
+/** A message being worked through, a slice at a time. */
+type Work =
+  | { readonly kind: 'push'; readonly items: Push['entries']; next: number }
+  | { readonly kind: 'subscribe'; readonly items: Subscribe['docs']; next: number };
+
+/** Where a refusal points: the push entry and the document it concerns. */
+interface Where {
+  readonly push?: number;
+  readonly doc?: string;
+}
+
+/**
+ * One client connection. Its frames are charged to its budget and its user's as they arrive,
+ * queued, and worked through a slice at a time, strictly in order: a client's deltas are
+ * validated in the order it wrote them. A connection that outruns its budget waits until it is
+ * paid back (the relay stops reading it meanwhile, and TCP holds the client back); so does a
+ * bulk writer whose queue is full. One that stays over budget for `overBudgetCloseMs` is closed
+ * with `rate-limited`. Refusals of whole frames are answered at most 10 times a second.
  */
 export class ClientSession {
   readonly #node: RelayNode;
   readonly #socket: Socket;
   readonly #user: RelayUser;
   readonly #replicas: ReadonlySet<ReplicaId>;
-  readonly #messages: TokenBucket;
-  readonly #deltas: TokenBucket;
+  readonly #slot: UserSlot;
+  readonly #budget: Budget;
+  readonly #gate: ReadGate;
+  readonly #replies: ReplyCap;
   readonly #subscribed = new Set<string>();
-  #queue: Promise<void> = Promise.resolve();
-  #refusedMessages = 0;
-  #refusedSince = 0;
+  /** Frames received and not yet decoded, oldest first. */
+  readonly #inbox: Uint8Array[] = [];
+  #inboxBytes = 0;
+  #current: Work | undefined;
+  /** The queue is being worked through. */
+  #pumping = false;
+  /** Since when the connection has been over budget without catching up (ms), if it is. */
+  #overSince: number | undefined;
+  /** When it was last seen over budget (ms). */
+  #overAt = Number.NEGATIVE_INFINITY;
+  #debtTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  /** Entries taken on lately, decaying by e every second, and when that was last brought up to date. */
+  #recent = 0;
+  #recentAt = 0;
 
-  constructor(node: RelayNode, socket: Socket, user: RelayUser, replicas: ReadonlySet<ReplicaId>) {
+  constructor(
+    node: RelayNode,
+    socket: Socket,
+    user: RelayUser,
+    replicas: ReadonlySet<ReplicaId>,
+    slot: UserSlot,
+  ) {
     this.#node = node;
     this.#socket = socket;
     this.#user = user;
     this.#replicas = replicas;
-    const { maxMessagesPerSecond, maxDeltasPerSecond } = node.limits;
-    this.#messages = new TokenBucket(maxMessagesPerSecond, maxMessagesPerSecond * 2, node.now);
-    this.#deltas = new TokenBucket(maxDeltasPerSecond, maxDeltasPerSecond * 2, node.now);
+    this.#slot = slot;
+    const limits = node.limits;
+    this.#budget = new Budget(
+      {
+        framesPerSecond: limits.maxMessagesPerSecond,
+        bytesPerSecond: limits.maxBytesPerSecond,
+        entriesPerSecond: limits.maxDeltasPerSecond,
+      },
+      node.now,
+    );
+    this.#gate = new ReadGate(socket);
+    this.#replies = new ReplyCap(MAX_FRAME_REPLIES, node.now);
+    // Every frame is charged, whatever its event or payload: work the relay does not want
+    // still costs it the parsing.
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type !== 'message' || this.#closed) return;
+      const data = packet.data;
+      const bytes = typeof data === 'string' ? data.length : ((data as Uint8Array)?.length ?? 0);
+      // Protocol frames are looked at by #receive; any other frame only if it overdrew.
+      if (this.#charge({ frames: 1, bytes })) this.#update();
+    });
     socket.on(EVENT, (payload: unknown) => this.#receive(payload));
     socket.on('disconnect', () => this.#close());
   }
 
-  #receive(payload: unknown): void {
-    if (!this.#messages.take()) {
-      // A flood: answer at most a few refusals a second, so the flood cannot make us talk.
-      const now = this.#node.now();
-      if (now - this.#refusedSince > 1_000) {
-        this.#refusedSince = now;
-        this.#refusedMessages = 0;
+  /** Whether it has work that may be done now (queued, and the budget not in debt). */
+  get #ready(): boolean {
+    return (
+      !this.#closed &&
+      (this.#current !== undefined || this.#inbox.length > 0) &&
+      this.#debtMs() === 0
+    );
+  }
+
+  /** A bulk writer: more queued than an ordinary client ever has, or much sent lately. */
+  get #bulk(): boolean {
+    return this.#inboxBytes > BULK_QUEUED_BYTES || this.#recentEntries() > BULK_ENTRIES;
+  }
+
+  #recentEntries(added = 0): number {
+    const now = this.#node.now();
+    this.#recent = this.#recent * Math.exp((this.#recentAt - now) / 1000) + added;
+    this.#recentAt = now;
+    return this.#recent;
+  }
+
+  /**
+   * Works through the queue in order, a slice at a time, while the budget allows. Each slice is
+   * at least one microtask of its own, so the work of all connections interleaves.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      // The first slice after the connection was idle goes at once: an ordinary client's write
+      // is never queued behind others' backlogs. Later slices take turns (see LoopShare).
+      let first = true;
+      while (this.#ready) {
+        const later = first ? undefined : this.#node.loopShare.turn();
+        if (later !== undefined) {
+          await later;
+          continue; // the budget or the queue may have changed meanwhile
+        }
+        first = false;
+        await this.#slice();
+        this.#update();
       }
-      if (++this.#refusedMessages <= 10) this.#refuse('rate-limited', 'too many messages');
-      this.#node.metrics.refused.inc({ code: 'rate-limited' });
-      return;
+    } finally {
+      this.#pumping = false;
     }
+  }
+
+  #receive(payload: unknown): void {
+    if (this.#closed) return;
     const bytes = asBytes(payload);
     if (bytes === undefined) {
-      this.#refuse('decode/bad-tag', 'messages are binary protocol frames');
+      this.#refuseFrame('decode/bad-tag', 'messages are binary protocol frames');
       return;
     }
     this.#node.metrics.bytesIn.inc(bytes.length);
+    const limits = this.#node.limits;
+    // Reading stops at maxQueuedBytes; what was read already (a WebSocket's last chunk, or
+    // long-polling, which cannot be stopped) gets room for one more frame, and no more.
+    if (this.#inboxBytes + bytes.length > limits.maxQueuedBytes + limits.maxMessageBytes) {
+      this.#refuseFrame(
+        'rate-limited',
+        'too many frames queued: wait for acks before sending more',
+      );
+      return;
+    }
+    this.#inbox.push(bytes);
+    this.#inboxBytes += bytes.length;
+    this.#update();
+  }
+
+  /** Charges the connection's budget and its user's; whether either is in debt now. */
+  #charge(cost: Cost): boolean {
+    if (cost.entries) this.#recentEntries(cost.entries);
+    const own = this.#budget.charge(cost);
+    return this.#slot.budget.charge(cost) || own;
+  }
+
+  /** How long until the connection's budget and its user's are out of debt (ms). */
+  #debtMs(): number {
+    return Math.max(this.#budget.msUntilPaid(), this.#slot.budget.msUntilPaid());
+  }
+
+  /**
+   * After anything that changes the queue or the budget: closes the connection if it has been
+   * over budget too long, stops or restarts reading, and works through the queue.
+   *
+   * Over budget means in debt, or a bulk writer whose queue is full: it sends faster than the
+   * relay gives it time. It has caught up only after a second without either, so a flood that
+   * pays its debt back and overdraws again at once is closed too.
+   */
+  #update(): void {
+    if (this.#closed) return;
+    const limits = this.#node.limits;
+    const debt = this.#debtMs();
+    const full =
+      this.#inbox.length >= limits.maxQueuedMessages || this.#inboxBytes >= limits.maxQueuedBytes;
+    // Only a bulk writer's reading is stopped for a full queue: an ordinary client's frames are
+    // small, and stopping it would also leave its heartbeat replies unread (an overloaded relay
+    // would then drop its honest clients for ping timeouts).
+    const stop = full && this.#bulk;
+    const now = this.#node.now();
+    if (debt > 0 || stop) {
+      this.#overAt = now;
+      this.#overSince ??= now;
+      if (now - this.#overSince >= limits.overBudgetCloseMs) {
+        this.#closeOverBudget();
+        return;
+      }
+    } else if (now - this.#overAt >= CAUGHT_UP_MS) {
+      this.#overSince = undefined;
+    }
+    if (debt > 0) {
+      this.#gate.set(false);
+      this.#debtTimer ??= setTimeout(() => {
+        this.#debtTimer = undefined;
+        this.#update();
+      }, debt);
+      return;
+    }
+    // Hysteresis: reading restarts once half of the queue is worked off.
+    const drained =
+      this.#inbox.length <= limits.maxQueuedMessages / 2 &&
+      this.#inboxBytes <= limits.maxQueuedBytes / 2;
+    if (stop) this.#gate.set(false);
+    else if (drained || !this.#bulk) this.#gate.set(true);
+    if (this.#ready) void this.#pump();
+  }
+
+  /**
+   * One slice of the current message; takes the next frame when there is none. It awaits only
+   * real promises (a hook, a store read), so a slice of cached documents costs one microtask.
+   */
+  async #slice(): Promise<void> {
+    try {
+      if (this.#current === undefined) {
+        const frame = this.#inbox.shift();
+        if (frame === undefined) return;
+        this.#inboxBytes -= frame.length;
+        this.#current = this.#start(frame);
+        // Entries just charged may have overdrawn the budget: they wait until it is paid back.
+        if (this.#current === undefined || this.#debtMs() > 0) return;
+      }
+      const work = this.#current;
+      if (work.kind === 'push') {
+        const end = Math.min(work.items.length, work.next + SLICE_ENTRIES);
+        const written: Written[] = [];
+        for (; work.next < end; work.next++) {
+          const entry = work.items[work.next]!;
+          try {
+            let doc = this.#documentToWrite(entry);
+            if (doc instanceof Promise) doc = await doc;
+            written.push({ entry, durable: this.#write(doc, entry) });
+          } catch (err) {
+            this.#refuseError(err, { push: entry.id, doc: entry.doc });
+          }
+        }
+        this.#ackWhenDurable(written);
+      } else {
+        const end = Math.min(work.items.length, work.next + SLICE_DOCS);
+        for (; work.next < end; work.next++) {
+          const sub = work.items[work.next]!;
+          try {
+            await this.#subscribe(sub);
+          } catch (err) {
+            this.#refuseError(err, { doc: sub.doc });
+          }
+        }
+      }
+      if (work.next >= work.items.length) this.#current = undefined;
+    } catch (err) {
+      this.#refuseError(err);
+    }
+  }
+
+  /** Decodes a frame and charges its entries; the work it asks for, if any is left to do. */
+  #start(frame: Uint8Array): Work | undefined {
     let message: ClientToRelay;
     try {
-      const decoded = decodeMessage(bytes, this.#node.decodeLimits);
+      const decoded = decodeMessage(frame, this.#node.decodeLimits);
       if (
         decoded.kind !== 'push' &&
         decoded.kind !== 'subscribe' &&
@@ -77,64 +315,50 @@ export class ClientSession {
       }
       message = decoded;
     } catch (err) {
-      this.#refuseError(err);
-      return;
+      this.#refuseError(err, {}, true);
+      return undefined;
     }
-    this.#queue = this.#queue
-      .then(() => this.#handle(message))
-      .catch((err) => this.#refuseError(err));
-  }
-
-  async #handle(message: ClientToRelay): Promise<void> {
     switch (message.kind) {
-      case 'subscribe':
-        return this.#subscribe(message);
       case 'unsubscribe':
+        this.#charge({ entries: message.docs.length });
         for (const doc of message.docs) this.#leave(doc);
-        return;
+        return undefined;
+      case 'subscribe':
+        this.#charge({ entries: message.docs.length });
+        return { kind: 'subscribe', items: message.docs, next: 0 };
       case 'push':
-        return this.#push(message);
+        this.#charge({ entries: message.entries.length });
+        return { kind: 'push', items: message.entries, next: 0 };
     }
   }
 
-  async #subscribe(message: Subscribe): Promise<void> {
-    for (const sub of message.docs) {
-      try {
-        if (
-          !this.#subscribed.has(sub.doc) &&
-          this.#subscribed.size >= this.#node.limits.maxSubscriptions
-        ) {
-          throw new RelayError(
-            'too-large',
-            `at most ${this.#node.limits.maxSubscriptions} subscriptions`,
-          );
-        }
-        if (!(await this.#node.authorize(this.#user, sub.doc, 'read'))) {
-          throw new RelayError('forbidden', `no read access to ${sub.doc}`);
-        }
-        const { type } = decodeState(sub.type, this.#node.decodeLimits);
-        const doc = await this.#node.documentFor(sub.doc, type);
-        if (doc.type !== type) {
-          throw new ValidationError(
-            'type-mismatch',
-            `${sub.doc} is a ${doc.type.name}, not a ${type.name}`,
-          );
-        }
-        if (!this.#subscribed.has(sub.doc)) {
-          this.#subscribed.add(sub.doc);
-          doc.subscribers++;
-          // Join before reading: a delta committed meanwhile then arrives twice, never zero times.
-          await this.#socket.join(roomOf(sub.doc));
-        }
-        await this.#node.refresh(doc);
-        const delta = doc.type.encode(doc.type.deltaSince(doc.state, sub.digest));
-        this.#send({ kind: 'sync', doc: sub.doc, delta });
-        if (!doc.replicated.isEmpty)
-          this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
-      } catch (err) {
-        this.#refuseError(err, { doc: sub.doc });
-      }
+  async #subscribe(sub: Subscribe['docs'][number]): Promise<void> {
+    const node = this.#node;
+    if (!this.#subscribed.has(sub.doc) && this.#subscribed.size >= node.limits.maxSubscriptions) {
+      throw new RelayError('too-large', `at most ${node.limits.maxSubscriptions} subscriptions`);
     }
+    if (!(await node.authorize(this.#user, sub.doc, 'read'))) {
+      throw new RelayError('forbidden', `no read access to ${sub.doc}`);
+    }
+    const { type } = decodeState(sub.type, node.decodeLimits);
+    const doc = await node.documentFor(sub.doc, type);
+    if (doc.type !== type) {
+      throw new ValidationError(
+        'type-mismatch',
+        `${sub.doc} is a ${doc.type.name}, not a ${type.name}`,
+      );
+    }
+    if (!this.#subscribed.has(sub.doc)) {
+      this.#subscribed.add(sub.doc);
+      doc.subscribers++;
+      // Join before reading: a delta committed meanwhile then arrives twice, never zero times.
+      await this.#socket.join(roomOf(sub.doc));
+    }
+    await node.refresh(doc);
+    const delta = doc.type.encode(doc.type.deltaSince(doc.state, sub.digest));
+    this.#send({ kind: 'sync', doc: sub.doc, delta });
+    if (!doc.replicated.isEmpty)
+      this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
   }
 
   #leave(doc: string): void {
@@ -144,51 +368,54 @@ export class ClientSession {
     if (cached) cached.subscribers--;
   }
 
-  async #push(message: Push): Promise<void> {
-    const commits: Promise<number | undefined>[] = [];
-    const ids: number[] = [];
-    for (const entry of message.entries) {
-      try {
-        if (!this.#deltas.take()) {
-          throw new RelayError(
-            'rate-limited',
-            `more than ${this.#node.limits.maxDeltasPerSecond} deltas per second`,
-          );
-        }
-        if (!(await this.#node.authorize(this.#user, entry.doc, 'write'))) {
-          throw new RelayError('forbidden', `no write access to ${entry.doc}`);
-        }
-        const doc = await this.#node.documentFor(
-          entry.doc,
-          typeOfEncoded(entry.delta, this.#node.decodeLimits),
-        );
-        const delta = decodeDeltaOf(doc.type, entry.delta, this.#node.decodeLimits);
-        const admitted = validateDelta(doc.type, doc.state, delta, {
-          replicas: this.#replicas,
-          maxCounterStep: this.#node.limits.maxCounterStep,
-          maxDriftMs: this.#node.limits.maxDriftMs,
-          now: this.#node.now,
-        });
-        const durable =
-          admitted === 'write'
-            ? this.#node.applyLocal(doc, entry.delta, delta, this.#socket.id)
-            : this.#node.confirmReplay(doc).then(() => 0);
-        ids.push(entry.id);
-        commits.push(
-          durable.catch((err) => {
-            this.#refuseError(err, { push: entry.id, doc: entry.doc });
-            return undefined;
-          }),
-        );
-      } catch (err) {
-        this.#refuseError(err, { push: entry.id, doc: entry.doc });
-      }
-    }
-    if (commits.length === 0) return;
-    // Don't hold the connection's queue while the group commit runs: later messages may be
-    // validated meanwhile (they see this push's deltas, merged before commit).
-    void Promise.all(commits).then((seqs) => {
-      const acked = ids.filter((_, i) => seqs[i] !== undefined);
+  /** The document a push entry writes to, once the user may write it. */
+  #documentToWrite(entry: PushEntry): RelayDocument | Promise<RelayDocument> {
+    const allowed = this.#node.authorize(this.#user, entry.doc, 'write');
+    if (typeof allowed !== 'boolean') return allowed.then((ok) => this.#documentIf(ok, entry));
+    return this.#documentIf(allowed, entry);
+  }
+
+  #documentIf(allowed: boolean, entry: PushEntry): RelayDocument | Promise<RelayDocument> {
+    if (!allowed) throw new RelayError('forbidden', `no write access to ${entry.doc}`);
+    const node = this.#node;
+    return (
+      node.docs.hit(entry.doc) ??
+      node.documentFor(entry.doc, typeOfEncoded(entry.delta, node.decodeLimits))
+    );
+  }
+
+  /** Validates and merges one push entry; the promise resolves once it is durable. */
+  #write(doc: RelayDocument, entry: PushEntry): Promise<number> {
+    const node = this.#node;
+    const delta = decodeDeltaOf(doc.type, entry.delta, node.decodeLimits);
+    const admitted = validateDelta(doc.type, doc.state, delta, {
+      replicas: this.#replicas,
+      maxCounterStep: node.limits.maxCounterStep,
+      maxDriftMs: node.limits.maxDriftMs,
+      now: node.now,
+    });
+    return admitted === 'write'
+      ? node.applyLocal(doc, entry.delta, delta, this.#socket.id)
+      : node.confirmReplay(doc).then(() => 0);
+  }
+
+  /**
+   * One ack for the entries of a slice that become durable, after the group commit; the
+   * connection's next slice does not wait for it (it sees these deltas, merged before).
+   */
+  #ackWhenDurable(written: readonly Written[]): void {
+    if (written.length === 0) return;
+    const outcomes = written.map(({ entry, durable }) =>
+      durable.then(
+        () => entry.id,
+        (err: unknown) => {
+          this.#refuseError(err, { push: entry.id, doc: entry.doc });
+          return undefined;
+        },
+      ),
+    );
+    void Promise.all(outcomes).then((ids) => {
+      const acked = ids.filter((id) => id !== undefined);
       if (acked.length > 0 && this.#socket.connected) this.#send({ kind: 'ack', ids: acked });
     });
   }
@@ -197,22 +424,54 @@ export class ClientSession {
     this.#node.metrics.bytesOut.inc(send(this.#socket, message));
   }
 
-  #refuse(code: string, text: string, where: { push?: number; doc?: string } = {}): void {
+  #refuse(code: string, text: string, where: Where = {}): void {
     this.#node.metrics.refused.inc({ code });
     this.#send({ kind: 'error', code, message: text, ...where });
   }
 
-  #refuseError(err: unknown, where: { push?: number; doc?: string } = {}): void {
-    if (err instanceof DecodeError) this.#refuse(`decode/${err.code}`, err.message, where);
-    else if (err instanceof ValidationError) this.#refuse(err.rule, err.message, where);
-    else if (err instanceof RelayError) this.#refuse(err.code, err.message, where);
-    else {
+  /** Refuses a whole frame: counted always, answered at most {@link MAX_FRAME_REPLIES} a second. */
+  #refuseFrame(code: string, text: string): void {
+    if (this.#replies.allow()) this.#refuse(code, text);
+    else this.#node.metrics.refused.inc({ code });
+  }
+
+  #refuseError(err: unknown, where: Where = {}, wholeFrame = false): void {
+    const [code, text] =
+      err instanceof DecodeError
+        ? [`decode/${err.code}`, err.message]
+        : err instanceof ValidationError
+          ? [err.rule, err.message]
+          : err instanceof RelayError
+            ? [err.code, err.message]
+            : [undefined, 'the relay could not handle this message'];
+    if (code === undefined) {
       this.#node.logger.error({ err }, 'unexpected error while handling a client message');
-      this.#refuse('internal', 'the relay could not handle this message', where);
     }
+    if (wholeFrame) this.#refuseFrame(code ?? 'internal', text);
+    else this.#refuse(code ?? 'internal', text, where);
+  }
+
+  #closeOverBudget(): void {
+    const seconds = this.#node.limits.overBudgetCloseMs / 1000;
+    this.#refuse(
+      'rate-limited',
+      `over the relay's budget for ${seconds} s: closing the connection`,
+    );
+    this.#node.metrics.closedOverBudget.inc();
+    this.#close();
+    // After the error has been written (engine.io flushes its buffer before closing).
+    setImmediate(() => this.#socket.disconnect(true));
   }
 
   #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#debtTimer);
+    this.#inbox.length = 0;
+    this.#inboxBytes = 0;
+    this.#current = undefined;
+    this.#gate.set(true);
+    this.#slot.release();
     for (const doc of [...this.#subscribed]) this.#leave(doc);
     this.#node.metrics.connections.dec();
   }

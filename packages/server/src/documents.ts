@@ -53,15 +53,21 @@ export class DocumentCache {
     return this.#docs.get(id);
   }
 
-  /** Loads a document; `undefined` if it was never committed and is not being created. */
-  async get(id: DocumentId): Promise<RelayDocument | undefined> {
+  /** The document if it is in memory, marked as the most recently used; no store read. */
+  hit(id: DocumentId): RelayDocument | undefined {
     const doc = this.#docs.get(id);
     if (doc !== undefined) {
       // Map order is insertion order: re-inserting makes it the most recently used.
       this.#docs.delete(id);
       this.#docs.set(id, doc);
-      return doc;
     }
+    return doc;
+  }
+
+  /** Loads a document; `undefined` if it was never committed and is not being created. */
+  async get(id: DocumentId): Promise<RelayDocument | undefined> {
+    const doc = this.hit(id);
+    if (doc !== undefined) return doc;
     let pending = this.#loading.get(id);
     if (pending === undefined) {
       pending = this.#load(id).finally(() => this.#loading.delete(id));

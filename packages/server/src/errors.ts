@@ -8,6 +8,8 @@ export type RelayErrorCode =
   | 'replica-owned'
   | 'bad-hello'
   | 'rate-limited'
+  | 'too-many-connections'
+  | 'too-many-replicas'
   | 'unknown-document'
   | 'too-large'
   | 'wrong-role'

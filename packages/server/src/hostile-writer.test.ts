@@ -562,3 +562,54 @@ describe('a hostile writer across three peered regions', () => {
     }
   });
 });
+
+describe('a flooding writer against a real relay process', () => {
+  let url: string;
+  beforeAll(async () => {
+    const relay = await startRelay('us-west-2', [
+      '--limit',
+      'maxMessagesPerSecond=50',
+      '--limit',
+      'overBudgetCloseMs=1000',
+      '--limit',
+      'maxConnectionsPerUser=3',
+    ]);
+    url = relay.url;
+  });
+
+  it('a connection flooding frames of any kind is slowed down, then closed with rate-limited; another user is served meanwhile', async () => {
+    const calm = await subscribed(url, 'alice', 'likes', GCounter);
+    const flooder = await connect(url, 'mallory');
+    const closed = new Promise<void>((r) => flooder.socket.once('disconnect', () => r()));
+    let open = true;
+    void closed.then(() => {
+      open = false;
+    });
+    const deadline = Date.now() + 15_000;
+    let sent = 0;
+    while (open && Date.now() < deadline) {
+      for (let i = 0; i < 50; i++, sent++) {
+        // Protocol frames, text events and non-binary payloads all count.
+        if (i % 3 === 0) flooder.send({ kind: 'unsubscribe', docs: ['x'] });
+        else if (i % 3 === 1) flooder.socket.emit('chat', 'spam');
+        else flooder.socket.emit('h', 'not binary');
+      }
+      if (sent === 300) await calm.write('likes', (s, me) => GCounter.increment(s, me));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(open).toBe(false);
+    expect(calm.value('likes')).toBe(1);
+    const refusals = flooder.errors.filter((e) => e.code === 'rate-limited');
+    expect(refusals.at(-1)?.message).toMatch(/closing/);
+    // Thousands of bad frames, and the answers to them stay few: at most 10 a second.
+    expect(flooder.errors.length).toBeLessThan(40);
+  });
+
+  it('one user cannot open more than maxConnectionsPerUser connections (too-many-connections)', async () => {
+    for (let i = 0; i < 3; i++) await connect(url, 'trudy');
+    await expect(connect(url, 'trudy')).rejects.toMatchObject({
+      data: { code: 'too-many-connections' },
+    });
+    await connect(url, 'victor'); // others are not affected
+  });
+});

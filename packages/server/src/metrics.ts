@@ -15,6 +15,7 @@ export class RelayMetrics {
   readonly conflicts: Counter<'type'>;
   readonly refused: Counter<'code'>;
   readonly dotConflicts: Counter<'peer'>;
+  readonly closedOverBudget: Counter;
 
   constructor(labels: { region: string }) {
     this.registry.setDefaultLabels(labels);
@@ -88,6 +89,11 @@ export class RelayMetrics {
       name: 'helios_dot_conflicts_total',
       help: 'Deltas from a peer region skipped because a dot held here came with other content',
       labelNames: ['peer'],
+      registers,
+    });
+    this.closedOverBudget = new Counter({
+      name: 'helios_closed_over_budget_total',
+      help: 'Client connections closed for staying over their budget (rate-limited)',
       registers,
     });
   }

@@ -13,13 +13,61 @@ export interface PeerConfig {
   readonly latencyMs?: number;
 }
 
-/** Per-connection limits beyond those announced to clients. */
+/**
+ * What one connection, and one user over all of its connections, may make the relay do. The
+ * `…PerSecond` limits are budgets (token buckets holding two seconds' worth). A client that
+ * outruns a budget is slowed down, not refused: the relay stops reading its connection and
+ * handling its messages until the budget is paid back (TCP then holds the client back). One
+ * that stays over budget for `overBudgetCloseMs` is sent an `error` `rate-limited` and
+ * disconnected. In anonymous mode each connection counts as a user of its own. See
+ * docs/protocol.md §5.4.
+ */
 export interface ConnectionLimits extends RelayLimits {
-  /** Protocol messages per second a connection may send (burst: twice that). */
+  /**
+   * Per connection: push entries, and documents named in `subscribe` and `unsubscribe`
+   * messages, per second. Announced in `welcome`. Default 5,000.
+   */
+  readonly maxDeltasPerSecond: number;
+  /** Per connection: frames per second, of any event and payload. Default 2,000. */
   readonly maxMessagesPerSecond: number;
-  /** Documents one connection may subscribe to. */
+  /** Per connection: bytes of those frames per second. Default 4 MiB. */
+  readonly maxBytesPerSecond: number;
+  /** Per user, over all of its connections on this node: entries per second. Default 10,000. */
+  readonly maxUserDeltasPerSecond: number;
+  /** Per user: frames per second. Default 4,000. */
+  readonly maxUserMessagesPerSecond: number;
+  /** Per user: bytes per second. Default 8 MiB. */
+  readonly maxUserBytesPerSecond: number;
+  /**
+   * Per user: open connections on one relay node; further handshakes are refused with
+   * `too-many-connections`. Default 64.
+   */
+  readonly maxConnectionsPerUser: number;
+  /**
+   * Per user: replica ids not bound yet that its handshakes may claim per minute; further
+   * handshakes are refused with `too-many-replicas`. Default 120.
+   */
+  readonly maxReplicaClaimsPerMinute: number;
+  /**
+   * Per connection: frames received and not handled yet. There the relay stops reading the
+   * connection until half of them are handled. Default 64.
+   */
+  readonly maxQueuedMessages: number;
+  /**
+   * Per connection: bytes of those frames; the same as `maxQueuedMessages`. Frames read while
+   * reading stops (the rest of a WebSocket chunk; long-polling, which cannot be stopped) get room
+   * for one more frame of `maxMessageBytes`; past that a frame is dropped with `rate-limited`.
+   * Default 1 MiB.
+   */
+  readonly maxQueuedBytes: number;
+  /**
+   * How long a connection may stay over its budget, or its user's, without once catching up
+   * before it is sent `rate-limited` and closed (ms). Default 5,000.
+   */
+  readonly overBudgetCloseMs: number;
+  /** Per connection: documents it may subscribe to. Default 10,000. */
   readonly maxSubscriptions: number;
-  /** Largest counter step one delta may carry. */
+  /** Largest counter step one delta may carry. Default 2^32. */
   readonly maxCounterStep: number;
 }
 
@@ -54,6 +102,7 @@ export interface RelayOptions {
   readonly openAccess?: boolean;
   /** Origins allowed to connect from browsers (CORS). Default: none, i.e. same origin only. */
   readonly corsOrigins?: readonly string[] | '*';
+  /** Per-connection and per-user limits; each one left out keeps its {@link DEFAULT_LIMITS} value. */
   readonly limits?: Partial<ConnectionLimits>;
   readonly decodeLimits?: Partial<DecodeLimits>;
   /** Redis URL for the Socket.IO adapter when several relay nodes serve one region. */
@@ -77,11 +126,21 @@ export interface RelayOptions {
   readonly now?: () => number;
 }
 
+/** The default {@link ConnectionLimits}. */
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxMessageBytes: 1024 * 1024,
   maxDeltasPerSecond: 5_000,
   maxDriftMs: 60_000,
   maxMessagesPerSecond: 2_000,
+  maxBytesPerSecond: 4 * 1024 * 1024,
+  maxUserDeltasPerSecond: 10_000,
+  maxUserMessagesPerSecond: 4_000,
+  maxUserBytesPerSecond: 8 * 1024 * 1024,
+  maxConnectionsPerUser: 64,
+  maxReplicaClaimsPerMinute: 120,
+  maxQueuedMessages: 64,
+  maxQueuedBytes: 1024 * 1024,
+  overBudgetCloseMs: 5_000,
   maxSubscriptions: 10_000,
   maxCounterStep: 2 ** 32,
 };

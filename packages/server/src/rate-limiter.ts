@@ -1,6 +1,8 @@
 /**
- * Token bucket: `ratePerSecond` tokens refill continuously up to `burst`. One per connection
- * bounds how fast a client can make the relay work, without penalising short bursts.
+ * Token bucket that may go into debt: `ratePerSecond` tokens refill continuously up to `burst`,
+ * and spending more than is there leaves the level below zero until the refill has paid it
+ * back. Spending always succeeds, so a budget built on it slows its owner down instead of
+ * refusing work it has already read.
  */
 export class TokenBucket {
   readonly #rate: number;
@@ -10,6 +12,9 @@ export class TokenBucket {
   #last: number;
 
   constructor(ratePerSecond: number, burst: number, now: () => number = Date.now) {
+    if (!(ratePerSecond > 0) || !(burst > 0)) {
+      throw new RangeError('a token bucket needs a positive rate and burst');
+    }
     this.#rate = ratePerSecond;
     this.#burst = burst;
     this.#now = now;
@@ -17,13 +22,23 @@ export class TokenBucket {
     this.#last = now();
   }
 
-  /** Takes `n` tokens if available. */
-  take(n = 1): boolean {
+  /** Tokens there now: negative while in debt. */
+  get level(): number {
     const t = this.#now();
     this.#tokens = Math.min(this.#burst, this.#tokens + ((t - this.#last) / 1000) * this.#rate);
     this.#last = t;
-    if (this.#tokens < n) return false;
-    this.#tokens -= n;
-    return true;
+    return this.#tokens;
+  }
+
+  /** Spends `n` tokens, going into debt if there are fewer; whether it is in debt now. */
+  spend(n: number): boolean {
+    this.#tokens = this.level - n;
+    return this.#tokens < 0;
+  }
+
+  /** Milliseconds until the level is back at `level` (capped at the burst); 0 if it is. */
+  msUntil(level: number): number {
+    const missing = Math.min(level, this.#burst) - this.level;
+    return missing <= 0 ? 0 : Math.ceil((missing / this.#rate) * 1000);
   }
 }

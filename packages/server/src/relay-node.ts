@@ -38,6 +38,7 @@ import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import { FanOut } from './fan-out.js';
 import { FeedStream } from './feed-stream.js';
+import { LoopShare } from './loop-share.js';
 import { RelayMetrics } from './metrics.js';
 import { NodeLiveness } from './node-liveness.js';
 import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
@@ -45,6 +46,7 @@ import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
 import type { NewChange, StoredChange } from './store/relay-store.js';
+import { UserLimits, type UserSlot } from './user-limits.js';
 import { EVENT, roomOf, send, socketParser } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -86,6 +88,12 @@ interface NodeChange {
 }
 
 /**
+ * Connections' work in one turn of the event loop before it reads its sockets again (ms): long
+ * enough for large group commits under load, short enough that a new frame waits little.
+ */
+const WORK_TURN_MS = 15;
+
+/**
  * One relay node: the Socket.IO server, the documents it holds, the group-commit queue, and
  * the links to the other regions. Sessions and peer links call back into it.
  */
@@ -98,12 +106,15 @@ export class RelayNode {
   readonly decodeLimits: DecodeLimits;
   readonly now: () => number;
   readonly docs: DocumentCache;
+  /** How the connections' work shares the event loop (see {@link LoopShare}). */
+  readonly loopShare = new LoopShare(WORK_TURN_MS);
   readonly io: Server;
   readonly http: HttpServer;
   readonly #options: RelayOptions;
   readonly #authenticate: Authenticate;
   readonly #authorize: Authorize;
   readonly #commits: CommitQueue;
+  readonly #users: UserLimits;
   readonly #feeds = new Set<FeedStream>();
   readonly #links: PeerLink[] = [];
   readonly #peerAcks = new Map<string, number>();
@@ -143,6 +154,7 @@ export class RelayNode {
       this.metrics.commitSeconds.observe(s);
       this.metrics.commitBatchSize.observe(n);
     });
+    this.#users = new UserLimits(this.limits, this.now);
     this.#authenticate = this.#chooseAuthentication(options);
     // Authenticated users get only the access `authorize` grants, or every access if the operator
     // says so explicitly. Anonymous mode is open by definition (and has warned already).
@@ -287,19 +299,34 @@ export class RelayNode {
           'replica ids are non-empty strings of up to 64 characters',
         );
       }
-      // Bindings never change once made: remember them, so a reconnect costs no durable write.
-      let owner = this.#replicaOwners.get(replica);
-      if (owner === undefined) {
-        owner = await this.#options.store.claimReplica(replica, user.id);
-        if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
-        this.#replicaOwners.set(replica, owner);
+    }
+    // In anonymous mode everyone is the user `anonymous`: each connection counts as its own.
+    const limitsOf =
+      this.#authenticate === anonymousAuthenticate ? `${user.id}:${socket.id}` : user.id;
+    const unclaimed = replicas.filter((r) => !this.#replicaOwners.has(r)).length;
+    const slot = this.#users.connect(limitsOf, unclaimed);
+    // Also when the connection closes before it is set up (Socket.IO then emits no connection).
+    socket.conn.once('close', () => slot.release());
+    try {
+      for (const replica of replicas) {
+        // Bindings never change once made: remember them, so a reconnect costs no durable write.
+        let owner = this.#replicaOwners.get(replica);
+        if (owner === undefined) {
+          owner = await this.#options.store.claimReplica(replica, user.id);
+          if (this.#replicaOwners.size >= 100_000) this.#replicaOwners.clear(); // bound the memory
+          this.#replicaOwners.set(replica, owner);
+        }
+        if (owner !== user.id) {
+          throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
+        }
       }
-      if (owner !== user.id) {
-        throw new RelayError('replica-owned', `replica ${replica} belongs to another user`);
-      }
+    } catch (err) {
+      slot.release();
+      throw err;
     }
     socket.data.user = user;
     socket.data.replicas = new Set(replicas);
+    socket.data.slot = slot;
   }
 
   #connected(socket: Socket): void {
@@ -330,6 +357,7 @@ export class RelayNode {
       socket,
       socket.data.user as RelayUser,
       socket.data.replicas as Set<ReplicaId>,
+      socket.data.slot as UserSlot,
     );
   }
 
@@ -568,12 +596,13 @@ export class RelayNode {
     deltas: readonly AnyCrdtState[],
     originSocket: string | undefined,
   ): void {
+    const fanOut = this.#shared || this.#hasReaders(doc.id, originSocket);
     changes.forEach((change, i) => {
       // With several nodes, seqs are shared: another node may hold a lower seq this one has not
       // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
       if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
-      this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
+      if (fanOut) this.#fanOut.add(doc, change.delta, deltas[i]!, originSocket);
     });
     if (this.#shared) {
       const wire: NodeChange[] = changes.map((c) => ({
@@ -589,6 +618,18 @@ export class RelayNode {
     const own = changes.filter((c) => c.origin === this.region);
     if (own.length > 0) this.#feedChanged(Math.max(...own.map((c) => c.seq)));
     this.#maybeSnapshot(doc);
+  }
+
+  /**
+   * Whether a socket on this node other than `writer` is subscribed to `doc`. When none is (a
+   * single node), the fan-out's joining and encoding is skipped: a flood of writes to a document
+   * of one's own would otherwise pay it per commit. A socket that joins later reads the state
+   * after joining (its sync).
+   */
+  #hasReaders(doc: DocumentId, writer: string | undefined): boolean {
+    const room = this.io.sockets.adapter.rooms.get(roomOf(doc));
+    if (room === undefined || room.size === 0) return false;
+    return room.size > 1 || writer === undefined || !room.has(writer);
   }
 
   #feedChanged(upTo: number): void {

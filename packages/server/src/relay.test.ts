@@ -198,19 +198,6 @@ describe('relay: bad input', () => {
     });
   });
 
-  it('rate-limits floods without disturbing other clients', async () => {
-    const { url } = await startRelay({ limits: { maxMessagesPerSecond: 50 } });
-    const flooder = await client(url);
-    const calm = await client(url);
-    await calm.subscribe('n', GCounter);
-    for (let i = 0; i < 2_000; i++) flooder.send({ kind: 'unsubscribe', docs: ['x'] });
-    await eventually(() => flooder.errors.some((e) => e.code === 'rate-limited'), 'flood refused');
-    // Refusals are rate-limited too: a flood of 2,000 messages gets a handful of answers.
-    expect(flooder.errors.length).toBeLessThan(50);
-    await calm.write('n', (s, me) => GCounter.increment(s, me));
-    expect(calm.value('n')).toBe(1);
-  });
-
   it('checks authorization on every message, not only at connect', async () => {
     const { url } = await startRelay({
       authorize: (_user, doc, access) => !(doc === 'secret' && access === 'write'),
