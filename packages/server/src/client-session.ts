@@ -156,9 +156,10 @@ export class ClientSession {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      // The first slice after the connection was idle goes at once: an ordinary client's write
-      // is never queued behind others' backlogs. Later slices take turns (see LoopShare).
-      let first = true;
+      // An ordinary client's first slice after it was idle goes at once: its write is never
+      // queued behind others' backlogs. Later slices, and a bulk writer's, take turns (see
+      // LoopShare).
+      let first = !this.#bulk;
       while (this.#ready) {
         const later = first ? undefined : this.#node.loopShare.turn();
         if (later !== undefined) {
@@ -226,7 +227,10 @@ export class ClientSession {
     // Only a bulk writer's reading is stopped for a full queue: an ordinary client's frames are
     // small, and stopping it would also leave its heartbeat replies unread (an overloaded relay
     // would then drop its honest clients for ping timeouts).
-    const stop = full && this.#bulk;
+    // A bulk writer is not read either while the relay is behind and it has work queued: what
+    // it sends could not be handled soon anyway, and reading it is work too.
+    const stop =
+      this.#bulk && (full || (this.#inbox.length > 0 && this.#node.loopShare.behind));
     const now = this.#node.now();
     if (debt > 0 || stop) {
       this.#overAt = now;

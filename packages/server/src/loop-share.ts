@@ -16,6 +16,11 @@ export class LoopShare {
     this.#turnMs = turnMs;
   }
 
+  /** Whether work is waiting for the next turn: the relay is behind. */
+  get behind(): boolean {
+    return this.#next !== undefined;
+  }
+
   /** `undefined` while this turn has time left; otherwise the next turn. */
   turn(): Promise<void> | undefined {
     if (this.#next !== undefined) return this.#next;
