@@ -62,7 +62,7 @@ interface Where {
  * queued, and worked through a slice at a time, strictly in order: a client's deltas are
  * validated in the order it wrote them. A connection that outruns its budget waits until it is
  * paid back (the relay stops reading it meanwhile, and TCP holds the client back); so does a
- * bulk writer whose queue is full. One that stays over budget for `overBudgetCloseMs` is closed
+ * bulk writer whose queue is full, or that has work queued while the relay is behind. One that stays over budget for `overBudgetCloseMs` is closed
  * with `rate-limited`. Refusals of whole frames are answered at most 10 times a second.
  */
 export class ClientSession {
@@ -214,8 +214,8 @@ export class ClientSession {
    * After anything that changes the queue or the budget: closes the connection if it has been
    * over budget too long, stops or restarts reading, and works through the queue.
    *
-   * Over budget means in debt, or a bulk writer whose queue is full: it sends faster than the
-   * relay gives it time. It has caught up only after a second without either, so a flood that
+   * Over budget means in debt, or a bulk writer not read (its queue full, or the relay behind):
+   * it sends faster than the relay gives it time. It has caught up only after a second without either, so a flood that
    * pays its debt back and overdraws again at once is closed too.
    */
   #update(): void {
@@ -229,8 +229,7 @@ export class ClientSession {
     // would then drop its honest clients for ping timeouts).
     // A bulk writer is not read either while the relay is behind and it has work queued: what
     // it sends could not be handled soon anyway, and reading it is work too.
-    const stop =
-      this.#bulk && (full || (this.#inbox.length > 0 && this.#node.loopShare.behind));
+    const stop = this.#bulk && (full || (this.#inbox.length > 0 && this.#node.loopShare.behind));
     const now = this.#node.now();
     if (debt > 0 || stop) {
       this.#overAt = now;

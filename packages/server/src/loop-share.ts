@@ -4,8 +4,8 @@
  * socket again: without a bound, twenty busy connections keep every other client, handshake and
  * timer waiting until all of their queues are empty. Work asks {@link turn} before each slice;
  * after `turnMs` of work in one turn of the loop, the answer is a promise that resolves in the
- * next turn, after the loop has read its sockets: new clients' first slices, which do not ask,
- * then go first.
+ * next turn, after the loop has read its sockets: ordinary clients' first slices, which do not
+ * ask, then go first.
  */
 export class LoopShare {
   readonly #turnMs: number;

@@ -10,8 +10,8 @@ interface Pausable {
  * Stops reading a connection's WebSocket while its queued work is over bounds, so TCP holds the
  * sender back instead of the relay buffering whatever it sends. Long-polling cannot be stopped:
  * there the frames already read are bounded by the session instead (it drops past a hard limit).
- * A stopped connection still gets its heartbeats answered late at worst: the session stops
- * reading only while it has work queued, which the scheduler always gets to.
+ * A stopped connection's heartbeat replies wait unread too, so the session stops only bulk
+ * writers and connections in debt, for less than the heartbeat timeout before it closes them.
  */
 export class ReadGate {
   readonly #socket: Socket;
