@@ -49,8 +49,9 @@ export interface ConnectionLimits extends RelayLimits {
    */
   readonly maxReplicaClaimsPerMinute: number;
   /**
-   * Per connection: frames received and not handled yet. There the relay stops reading the
-   * connection until half of them are handled. Default 64.
+   * Per connection: frames received and not handled yet. There the relay stops reading a bulk
+   * writer's connection (over 16 KiB queued, or over 500 entries within about a second) until
+   * half of them are handled; an ordinary client's is always read. Default 64.
    */
   readonly maxQueuedMessages: number;
   /**
@@ -61,8 +62,8 @@ export interface ConnectionLimits extends RelayLimits {
    */
   readonly maxQueuedBytes: number;
   /**
-   * How long a connection may stay over its budget, or its user's, without once catching up
-   * before it is sent `rate-limited` and closed (ms). Default 5,000.
+   * How long a connection may stay over its budget or its user's (or, as a bulk writer, unread)
+   * without a second's break before it is sent `rate-limited` and closed (ms). Default 5,000.
    */
   readonly overBudgetCloseMs: number;
   /** Per connection: documents it may subscribe to. Default 10,000. */
