@@ -106,6 +106,29 @@ async function floodUntilClosed(c: ProtocolClient, frame: () => void, ms: number
 }
 
 describe('flow control', () => {
+  it('createRelay refuses a limit that is not a positive number, naming it', () => {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() =>
+        createRelay({
+          region: 'us-east-1',
+          store: new MemoryStore({ region: 'us-east-1' }),
+          anonymous: true,
+          logger: pino({ level: 'silent' }),
+          limits: { maxBytesPerSecond: bad },
+        }),
+      ).toThrow(/limits\.maxBytesPerSecond must be a positive number/);
+    }
+    expect(() =>
+      createRelay({
+        region: 'us-east-1',
+        store: new MemoryStore({ region: 'us-east-1' }),
+        anonymous: true,
+        logger: pino({ level: 'silent' }),
+        limits: { maxDeltasPerSecond: 2.5 },
+      }),
+    ).toThrow(/limits\.maxDeltasPerSecond must be a positive integer/);
+  });
+
   it('a client over its delta budget is slowed down, not refused: every push is acked', async () => {
     const url = await startRelay({ limits: { maxDeltasPerSecond: 200 } });
     const c = await client(url);

@@ -103,7 +103,11 @@ export interface RelayOptions {
   readonly openAccess?: boolean;
   /** Origins allowed to connect from browsers (CORS). Default: none, i.e. same origin only. */
   readonly corsOrigins?: readonly string[] | '*';
-  /** Per-connection and per-user limits; each one left out keeps its {@link DEFAULT_LIMITS} value. */
+  /**
+   * Per-connection and per-user limits; each one left out keeps its {@link DEFAULT_LIMITS} value.
+   * Each must be a finite positive number, and the three announced in `welcome` integers
+   * (`createRelay` throws a `RangeError` otherwise).
+   */
   readonly limits?: Partial<ConnectionLimits>;
   readonly decodeLimits?: Partial<DecodeLimits>;
   /** Redis URL for the Socket.IO adapter when several relay nodes serve one region. */

@@ -143,6 +143,16 @@ export class RelayNode {
     this.logger = options.logger ?? pino({ name: 'helios-relay', base: { region: this.region } });
     this.metrics = new RelayMetrics({ region: this.region });
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    for (const [name, value] of Object.entries(this.limits)) {
+      // The limits announced in `welcome` travel as unsigned integers.
+      const integer =
+        name === 'maxMessageBytes' || name === 'maxDeltasPerSecond' || name === 'maxDriftMs';
+      if (!(Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)))) {
+        throw new RangeError(
+          `limits.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`,
+        );
+      }
+    }
     this.decodeLimits = {
       ...DEFAULT_DECODE_LIMITS,
       maxBytes: this.limits.maxMessageBytes,
