@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type ConnectionLimits, DEFAULT_LIMITS, type PeerConfig } from './options.js';
+import {
+  type ConnectionLimits,
+  DEFAULT_LIMITS,
+  type PeerConfig,
+  resolveLimits,
+} from './options.js';
 
 export const USAGE = `helios-relay — a Helios regional relay
 
@@ -88,11 +93,13 @@ export function parseLimits(args: readonly string[]): Partial<ConnectionLimits> 
         `--limit must look like <name>=<number> with one of ${Object.keys(DEFAULT_LIMITS).join(', ')}; got "${arg}"`,
       );
     }
-    const value = Number(arg.slice(at + 1));
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new CliError(`--limit ${name} must be a positive number, got "${arg.slice(at + 1)}"`);
-    }
-    limits[name] = value;
+    limits[name] = Number(arg.slice(at + 1));
+  }
+  try {
+    // The relay's own rules, checked here so that a bad value is a usage error.
+    resolveLimits(limits);
+  } catch (err) {
+    throw new CliError(`--${(err as Error).message.replace(/^limits\./, 'limit ')}`);
   }
   return limits as Partial<ConnectionLimits>;
 }

@@ -13,10 +13,10 @@ import {
 } from '@helios/core';
 import type { Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
-import { Budget, type Cost } from './budget.js';
+import { ConnectionFlow } from './connection-flow.js';
 import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
-import { ReadGate } from './read-gate.js';
+import { FrameQueue } from './frame-queue.js';
 import type { RelayNode } from './relay-node.js';
 import { ReplyCap } from './reply-cap.js';
 import type { UserSlot } from './user-limits.js';
@@ -26,17 +26,8 @@ import { asBytes, EVENT, roomOf, send } from './wire.js';
 const SLICE_ENTRIES = 200;
 /** Subscriptions (each a state diff to encode) answered in one slice. */
 const SLICE_DOCS = 8;
-/** Time without being over budget after which a connection has caught up (ms). */
-const CAUGHT_UP_MS = 1_000;
 /** Replies a second to frames refused whole (`rate-limited`, not binary, undecodable). */
 const MAX_FRAME_REPLIES = 10;
-/**
- * Entries a connection may have sent within about the last second and still count as an
- * ordinary client, not a bulk writer: a hundred times what a busy user writes by hand.
- */
-const BULK_ENTRIES = 500;
-/** Bytes queued beyond which a connection counts as a bulk writer at once (a flood starting). */
-const BULK_QUEUED_BYTES = 16 * 1024;
 
 type PushEntry = Push['entries'][number];
 
@@ -60,10 +51,10 @@ interface Where {
 /**
  * One client connection. Its frames are charged to its budget and its user's as they arrive,
  * queued, and worked through a slice at a time, strictly in order: a client's deltas are
- * validated in the order it wrote them. A connection that outruns its budget waits until it is
- * paid back (the relay stops reading it meanwhile, and TCP holds the client back); so does a
- * bulk writer whose queue is full, or that has work queued while the relay is behind. One that stays over budget for `overBudgetCloseMs` is closed
- * with `rate-limited`. Refusals of whole frames are answered at most 10 times a second.
+ * validated in the order it wrote them. Its {@link ConnectionFlow} says when it must wait (the
+ * relay stops reading it meanwhile, and TCP holds the client back) and when it has been over
+ * budget so long that it is closed with `rate-limited`. Refusals of whole frames are answered
+ * at most 10 times a second.
  */
 export class ClientSession {
   readonly #node: RelayNode;
@@ -71,25 +62,16 @@ export class ClientSession {
   readonly #user: RelayUser;
   readonly #replicas: ReadonlySet<ReplicaId>;
   readonly #slot: UserSlot;
-  readonly #budget: Budget;
-  readonly #gate: ReadGate;
+  readonly #flow: ConnectionFlow;
   readonly #replies: ReplyCap;
   readonly #subscribed = new Set<string>();
-  /** Frames received and not yet decoded, oldest first. */
-  readonly #inbox: Uint8Array[] = [];
-  #inboxBytes = 0;
+  /** Frames received and not yet decoded. */
+  readonly #inbox = new FrameQueue();
   #current: Work | undefined;
   /** The queue is being worked through. */
   #pumping = false;
-  /** Since when the connection has been over budget without catching up (ms), if it is. */
-  #overSince: number | undefined;
-  /** When it was last seen over budget (ms). */
-  #overAt = Number.NEGATIVE_INFINITY;
   #debtTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  /** Entries taken on lately, decaying by e every second, and when that was last brought up to date. */
-  #recent = 0;
-  #recentAt = 0;
 
   constructor(
     node: RelayNode,
@@ -103,16 +85,7 @@ export class ClientSession {
     this.#user = user;
     this.#replicas = replicas;
     this.#slot = slot;
-    const limits = node.limits;
-    this.#budget = new Budget(
-      {
-        framesPerSecond: limits.maxMessagesPerSecond,
-        bytesPerSecond: limits.maxBytesPerSecond,
-        entriesPerSecond: limits.maxDeltasPerSecond,
-      },
-      node.now,
-    );
-    this.#gate = new ReadGate(socket);
+    this.#flow = new ConnectionFlow(node.limits, node.now, socket, slot.budget);
     this.#replies = new ReplyCap(MAX_FRAME_REPLIES, node.now);
     // Every frame is charged, whatever its event or payload: work the relay does not want
     // still costs it the parsing.
@@ -121,7 +94,7 @@ export class ClientSession {
       const data = packet.data;
       const bytes = typeof data === 'string' ? data.length : ((data as Uint8Array)?.length ?? 0);
       // Protocol frames are looked at by #receive; any other frame only if it overdrew.
-      if (this.#charge({ frames: 1, bytes })) this.#update();
+      if (this.#flow.charge({ frames: 1, bytes })) this.#update();
     });
     socket.on(EVENT, (payload: unknown) => this.#receive(payload));
     socket.on('disconnect', () => this.#close());
@@ -131,21 +104,9 @@ export class ClientSession {
   get #ready(): boolean {
     return (
       !this.#closed &&
-      (this.#current !== undefined || this.#inbox.length > 0) &&
-      this.#debtMs() === 0
+      (this.#current !== undefined || this.#inbox.frames > 0) &&
+      this.#flow.debtMs() === 0
     );
-  }
-
-  /** A bulk writer: more queued than an ordinary client ever has, or much sent lately. */
-  get #bulk(): boolean {
-    return this.#inboxBytes > BULK_QUEUED_BYTES || this.#recentEntries() > BULK_ENTRIES;
-  }
-
-  #recentEntries(added = 0): number {
-    const now = this.#node.now();
-    this.#recent = this.#recent * Math.exp((this.#recentAt - now) / 1000) + added;
-    this.#recentAt = now;
-    return this.#recent;
   }
 
   /**
@@ -159,7 +120,7 @@ export class ClientSession {
       // An ordinary client's first slice after it was idle goes at once: its write is never
       // queued behind others' backlogs. Later slices, and a bulk writer's, take turns (see
       // LoopShare).
-      let first = !this.#bulk;
+      let first = !this.#flow.bulk(this.#inbox.bytes);
       while (this.#ready) {
         const later = first ? undefined : this.#node.loopShare.turn();
         if (later !== undefined) {
@@ -186,7 +147,7 @@ export class ClientSession {
     const limits = this.#node.limits;
     // Reading stops at maxQueuedBytes; what was read already (a WebSocket's last chunk, or
     // long-polling, which cannot be stopped) gets room for one more frame, and no more.
-    if (this.#inboxBytes + bytes.length > limits.maxQueuedBytes + limits.maxMessageBytes) {
+    if (this.#inbox.bytes + bytes.length > limits.maxQueuedBytes + limits.maxMessageBytes) {
       this.#refuseFrame(
         'rate-limited',
         'too many frames queued: wait for acks before sending more',
@@ -194,67 +155,27 @@ export class ClientSession {
       return;
     }
     this.#inbox.push(bytes);
-    this.#inboxBytes += bytes.length;
     this.#update();
-  }
-
-  /** Charges the connection's budget and its user's; whether either is in debt now. */
-  #charge(cost: Cost): boolean {
-    if (cost.entries) this.#recentEntries(cost.entries);
-    const own = this.#budget.charge(cost);
-    return this.#slot.budget.charge(cost) || own;
-  }
-
-  /** How long until the connection's budget and its user's are out of debt (ms). */
-  #debtMs(): number {
-    return Math.max(this.#budget.msUntilPaid(), this.#slot.budget.msUntilPaid());
   }
 
   /**
    * After anything that changes the queue or the budget: closes the connection if it has been
-   * over budget too long, stops or restarts reading, and works through the queue.
-   *
-   * Over budget means in debt, or a bulk writer not read (its queue full, or the relay behind):
-   * it sends faster than the relay gives it time. It has caught up only after a second without either, so a flood that
-   * pays its debt back and overdraws again at once is closed too.
+   * over budget too long, waits out a debt, or works through the queue.
    */
   #update(): void {
     if (this.#closed) return;
-    const limits = this.#node.limits;
-    const debt = this.#debtMs();
-    const full =
-      this.#inbox.length >= limits.maxQueuedMessages || this.#inboxBytes >= limits.maxQueuedBytes;
-    // Only a bulk writer's reading is stopped for a full queue: an ordinary client's frames are
-    // small, and stopping it would also leave its heartbeat replies unread (an overloaded relay
-    // would then drop its honest clients for ping timeouts).
-    // A bulk writer is not read either while the relay is behind and it has work queued: what
-    // it sends could not be handled soon anyway, and reading it is work too.
-    const stop = this.#bulk && (full || (this.#inbox.length > 0 && this.#node.loopShare.behind));
-    const now = this.#node.now();
-    if (debt > 0 || stop) {
-      this.#overAt = now;
-      this.#overSince ??= now;
-      if (now - this.#overSince >= limits.overBudgetCloseMs) {
-        this.#closeOverBudget();
-        return;
-      }
-    } else if (now - this.#overAt >= CAUGHT_UP_MS) {
-      this.#overSince = undefined;
+    const debt = this.#flow.assess(this.#inbox, this.#node.loopShare.behind);
+    if (debt === 'close') {
+      this.#closeOverBudget();
+      return;
     }
     if (debt > 0) {
-      this.#gate.set(false);
       this.#debtTimer ??= setTimeout(() => {
         this.#debtTimer = undefined;
         this.#update();
       }, debt);
       return;
     }
-    // Hysteresis: reading restarts once half of the queue is worked off.
-    const drained =
-      this.#inbox.length <= limits.maxQueuedMessages / 2 &&
-      this.#inboxBytes <= limits.maxQueuedBytes / 2;
-    if (stop) this.#gate.set(false);
-    else if (drained || !this.#bulk) this.#gate.set(true);
     if (this.#ready) void this.#pump();
   }
 
@@ -267,10 +188,9 @@ export class ClientSession {
       if (this.#current === undefined) {
         const frame = this.#inbox.shift();
         if (frame === undefined) return;
-        this.#inboxBytes -= frame.length;
         this.#current = this.#start(frame);
         // Entries just charged may have overdrawn the budget: they wait until it is paid back.
-        if (this.#current === undefined || this.#debtMs() > 0) return;
+        if (this.#current === undefined || this.#flow.debtMs() > 0) return;
       }
       const work = this.#current;
       if (work.kind === 'push') {
@@ -323,14 +243,14 @@ export class ClientSession {
     }
     switch (message.kind) {
       case 'unsubscribe':
-        this.#charge({ entries: message.docs.length });
+        this.#flow.charge({ entries: message.docs.length });
         for (const doc of message.docs) this.#leave(doc);
         return undefined;
       case 'subscribe':
-        this.#charge({ entries: message.docs.length });
+        this.#flow.charge({ entries: message.docs.length });
         return { kind: 'subscribe', items: message.docs, next: 0 };
       case 'push':
-        this.#charge({ entries: message.entries.length });
+        this.#flow.charge({ entries: message.entries.length });
         return { kind: 'push', items: message.entries, next: 0 };
     }
   }
@@ -470,10 +390,9 @@ export class ClientSession {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#debtTimer);
-    this.#inbox.length = 0;
-    this.#inboxBytes = 0;
+    this.#inbox.clear();
     this.#current = undefined;
-    this.#gate.set(true);
+    this.#flow.release();
     this.#slot.release();
     for (const doc of [...this.#subscribed]) this.#leave(doc);
     this.#node.metrics.connections.dec();

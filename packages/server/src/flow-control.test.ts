@@ -24,14 +24,21 @@ afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
-async function startRelay(options: Partial<Parameters<typeof createRelay>[0]> = {}) {
-  const relay = createRelay({
+type RelayOptions = Parameters<typeof createRelay>[0];
+
+/** An anonymous relay of us-east-1 on a memory store, with `options` on top. */
+function relayOptions(options: Partial<RelayOptions> = {}): RelayOptions {
+  return {
     region: 'us-east-1',
     store: new MemoryStore({ region: 'us-east-1' }),
     anonymous: true,
     logger: pino({ level: 'silent' }),
     ...options,
-  });
+  };
+}
+
+async function startRelay(options: Partial<RelayOptions> = {}) {
+  const relay = createRelay(relayOptions(options));
   open.push(relay);
   return (await relay.listen(0)).url;
 }
@@ -108,25 +115,13 @@ async function floodUntilClosed(c: ProtocolClient, frame: () => void, ms: number
 describe('flow control', () => {
   it('createRelay refuses a limit that is not a positive number, naming it', () => {
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() =>
-        createRelay({
-          region: 'us-east-1',
-          store: new MemoryStore({ region: 'us-east-1' }),
-          anonymous: true,
-          logger: pino({ level: 'silent' }),
-          limits: { maxBytesPerSecond: bad },
-        }),
-      ).toThrow(/limits\.maxBytesPerSecond must be a positive number/);
+      expect(() => createRelay(relayOptions({ limits: { maxBytesPerSecond: bad } }))).toThrow(
+        /limits\.maxBytesPerSecond must be a positive number/,
+      );
     }
-    expect(() =>
-      createRelay({
-        region: 'us-east-1',
-        store: new MemoryStore({ region: 'us-east-1' }),
-        anonymous: true,
-        logger: pino({ level: 'silent' }),
-        limits: { maxDeltasPerSecond: 2.5 },
-      }),
-    ).toThrow(/limits\.maxDeltasPerSecond must be a positive integer/);
+    expect(() => createRelay(relayOptions({ limits: { maxDeltasPerSecond: 2.5 } }))).toThrow(
+      /limits\.maxDeltasPerSecond must be a positive integer/,
+    );
   });
 
   it('a client over its delta budget is slowed down, not refused: every push is acked', async () => {

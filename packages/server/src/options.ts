@@ -149,3 +149,19 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   maxSubscriptions: 10_000,
   maxCounterStep: 2 ** 32,
 };
+
+/** The limits of a relay: `given` over {@link DEFAULT_LIMITS}. Throws a `RangeError` naming a bad one. */
+export function resolveLimits(given: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  const limits = { ...DEFAULT_LIMITS, ...given };
+  for (const [name, value] of Object.entries(limits)) {
+    // The limits announced in `welcome` travel as unsigned integers.
+    const integer =
+      name === 'maxMessageBytes' || name === 'maxDeltasPerSecond' || name === 'maxDriftMs';
+    if (!(Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)))) {
+      throw new RangeError(
+        `limits.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`,
+      );
+    }
+  }
+  return limits;
+}

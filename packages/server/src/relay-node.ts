@@ -41,7 +41,7 @@ import { FeedStream } from './feed-stream.js';
 import { LoopShare } from './loop-share.js';
 import { RelayMetrics } from './metrics.js';
 import { NodeLiveness } from './node-liveness.js';
-import { type ConnectionLimits, DEFAULT_LIMITS, type RelayOptions } from './options.js';
+import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
@@ -142,17 +142,7 @@ export class RelayNode {
     this.relayId = options.relayId ?? `${options.region}-${randomBytes(4).toString('hex')}`;
     this.logger = options.logger ?? pino({ name: 'helios-relay', base: { region: this.region } });
     this.metrics = new RelayMetrics({ region: this.region });
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    for (const [name, value] of Object.entries(this.limits)) {
-      // The limits announced in `welcome` travel as unsigned integers.
-      const integer =
-        name === 'maxMessageBytes' || name === 'maxDeltasPerSecond' || name === 'maxDriftMs';
-      if (!(Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value)))) {
-        throw new RangeError(
-          `limits.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`,
-        );
-      }
-    }
+    this.limits = resolveLimits(options.limits);
     this.decodeLimits = {
       ...DEFAULT_DECODE_LIMITS,
       maxBytes: this.limits.maxMessageBytes,
