@@ -70,6 +70,8 @@ export class ClientSession {
   #current: Work | undefined;
   /** The queue is being worked through. */
   #pumping = false;
+  /** Whether the slice being worked on is a bulk writer's (see ConnectionFlow). */
+  #bulk = false;
   #debtTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -118,11 +120,18 @@ export class ClientSession {
     this.#pumping = true;
     try {
       // An ordinary client's first slice after it was idle goes at once: its write is never
-      // queued behind others' backlogs. Later slices, and a bulk writer's, take turns (see
-      // LoopShare).
-      let first = !this.#flow.bulk(this.#inbox.bytes);
+      // queued behind others' backlogs. Its later slices take turns (see LoopShare); a bulk
+      // writer's also wait for room in the bulk commit lane, so what it has merged and not
+      // committed stays bounded, and its deltas commit there.
+      let first = true;
       while (this.#ready) {
-        const later = first ? undefined : this.#node.loopShare.turn();
+        this.#bulk = this.#flow.bulk(this.#inbox.bytes);
+        const node = this.#node;
+        const later = this.#bulk
+          ? node.bulkTurn(this)
+          : first
+            ? undefined
+            : node.loopShare.turn(this, 'interactive');
         if (later !== undefined) {
           await later;
           continue; // the budget or the queue may have changed meanwhile
@@ -164,7 +173,7 @@ export class ClientSession {
    */
   #update(): void {
     if (this.#closed) return;
-    const debt = this.#flow.assess(this.#inbox, this.#node.loopShare.behind);
+    const debt = this.#flow.assess(this.#inbox, this.#node.behind);
     if (debt === 'close') {
       this.#closeOverBudget();
       return;
@@ -318,7 +327,13 @@ export class ClientSession {
       now: node.now,
     });
     return admitted === 'write'
-      ? node.applyLocal(doc, entry.delta, delta, this.#socket.id)
+      ? node.applyLocal(
+          doc,
+          entry.delta,
+          delta,
+          this.#socket.id,
+          this.#bulk ? 'bulk' : 'interactive',
+        )
       : node.confirmReplay(doc).then(() => 0);
   }
 

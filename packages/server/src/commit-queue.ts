@@ -6,23 +6,61 @@ export interface CommitUnit {
   readonly cursor?: { readonly peer: string; readonly upTo: number };
 }
 
+/**
+ * Which line a unit waits in. `interactive`: a person's write (an ordinary client's push),
+ * whose ack someone is waiting for. `bulk`: a bulk writer's pushes and peer batches, which
+ * count in throughput, not in the latency of one write.
+ */
+export type CommitLane = 'interactive' | 'bulk';
+
 interface Pending {
   readonly unit: CommitUnit;
   readonly resolve: (seqs: number[]) => void;
   readonly reject: (err: unknown) => void;
 }
 
+/** One lane's queue, and the promise of its newest unit (resolved once it is committed). */
+class Lane {
+  readonly queue: Pending[] = [];
+  /** Changes queued and not yet taken into a commit. */
+  changes = 0;
+  last: Promise<unknown> = Promise.resolve();
+
+  take(max: number): Pending[] {
+    const batch: Pending[] = [];
+    let size = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || size < max)) {
+      const next = this.queue.shift()!;
+      batch.push(next);
+      size += next.unit.changes.length;
+    }
+    this.changes -= size;
+    return batch;
+  }
+}
+
 /**
- * Group commit: units queued while a commit is in flight are written together by the next one,
- * so a busy relay pays one durable write for many deltas while every ack still follows the
- * commit of its delta. Units commit in the order they were queued.
+ * Group commit in two lanes: units queued while a commit is in flight are written together by
+ * a later one, so a busy relay pays one durable write for many deltas while every ack still
+ * follows the commit of its delta.
+ *
+ * Units of one lane commit in the order they were queued. The lanes take turns: while a bulk
+ * backlog is written batch after batch, an interactive unit waits for one bulk batch at most,
+ * and its own commit holds only interactive units, so it is small and quick. Reordering across
+ * lanes is safe: a unit is queued after its delta was merged in memory, and no client or peer
+ * can have seen a delta before its commit (fan-out and feed follow it), so no unit depends on
+ * one queued in the other lane.
  */
 export class CommitQueue {
   readonly #store: RelayStore;
   readonly #maxChanges: number;
   readonly #observe: (seconds: number, changes: number) => void;
-  #queue: Pending[] = [];
+  readonly #interactive = new Lane();
+  readonly #bulk = new Lane();
+  /** The lane that had the last commit; the other goes next when both have units. */
+  #lastLane: Lane = this.#bulk;
   #running: Promise<void> | undefined;
+  #roomWaiters: (() => void)[] = [];
 
   constructor(
     store: RelayStore,
@@ -35,11 +73,39 @@ export class CommitQueue {
   }
 
   /** Queues a unit; resolves with the seqs of its changes once they are durable. */
-  commit(unit: CommitUnit): Promise<number[]> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ unit, resolve, reject });
+  commit(unit: CommitUnit, lane: CommitLane = 'interactive'): Promise<number[]> {
+    const queue = lane === 'bulk' ? this.#bulk : this.#interactive;
+    const done = new Promise<number[]>((resolve, reject) => {
+      queue.queue.push({ unit, resolve, reject });
+      queue.changes += unit.changes.length;
       this.#running ??= this.#drain();
     });
+    queue.last = done.catch(() => {});
+    return done;
+  }
+
+  /**
+   * Resolves once every unit queued so far, in either lane, is committed or failed: what a
+   * replayed delta's ack waits for (one of those units may hold its dots).
+   */
+  async barrier(): Promise<void> {
+    await Promise.all([this.#interactive.last, this.#bulk.last]);
+  }
+
+  /** Whether the bulk lane has a whole batch waiting behind the one being written. */
+  get bulkFull(): boolean {
+    return this.#bulk.changes >= this.#maxChanges;
+  }
+
+  /**
+   * `undefined` while the bulk lane has room: less than a batch waiting behind the one being
+   * written. Otherwise a promise that resolves when it has. Bulk writers wait for it before
+   * merging more, so their backlog (memory ahead of the store, and unacked deltas) stays
+   * bounded and an interactive commit never waits behind more than one batch.
+   */
+  room(): Promise<void> | undefined {
+    if (!this.bulkFull) return undefined;
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   /** Resolves when everything queued so far is committed (or failed). */
@@ -48,38 +114,53 @@ export class CommitQueue {
   }
 
   async #drain(): Promise<void> {
-    // Let the current tick's pushes join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.#queue.length > 0) {
-      const batch: Pending[] = [];
-      let size = 0;
-      while (this.#queue.length > 0 && (batch.length === 0 || size < this.#maxChanges)) {
-        const next = this.#queue.shift()!;
-        batch.push(next);
-        size += next.unit.changes.length;
-      }
-      const changes: NewChange[] = [];
-      const cursors: { peer: string; upTo: number }[] = [];
-      for (const p of batch) {
-        changes.push(...p.unit.changes);
-        if (p.unit.cursor) cursors.push(p.unit.cursor);
-      }
-      const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
-      const started = performance.now();
-      try {
-        // A batch of barriers alone (see RelayNode.confirmReplay) has nothing to write.
-        const empty = changes.length === 0 && cursors.length === 0;
-        const seqs = empty ? [] : await this.#store.commit(payload);
-        this.#observe((performance.now() - started) / 1000, changes.length);
-        let at = 0;
-        for (const p of batch) {
-          p.resolve(seqs.slice(at, at + p.unit.changes.length));
-          at += p.unit.changes.length;
-        }
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
+    for (;;) {
+      // Each commit waits for the next turn of the loop: the current tick's pushes join it,
+      // and a store that commits synchronously does not hold the sockets unread through many.
+      await new Promise<void>((r) => setImmediate(r));
+      const lane = this.#nextLane();
+      if (lane === undefined) break;
+      this.#lastLane = lane;
+      const batch = lane.take(this.#maxChanges);
+      this.#wakeRoomWaiters();
+      await this.#write(batch);
     }
     this.#running = undefined;
+  }
+
+  #nextLane(): Lane | undefined {
+    const interactive = this.#interactive.queue.length > 0;
+    const bulk = this.#bulk.queue.length > 0;
+    if (interactive && bulk) return this.#lastLane === this.#bulk ? this.#interactive : this.#bulk;
+    return interactive ? this.#interactive : bulk ? this.#bulk : undefined;
+  }
+
+  #wakeRoomWaiters(): void {
+    if (this.bulkFull || this.#roomWaiters.length === 0) return;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async #write(batch: readonly Pending[]): Promise<void> {
+    const changes: NewChange[] = [];
+    const cursors: { peer: string; upTo: number }[] = [];
+    for (const p of batch) {
+      changes.push(...p.unit.changes);
+      if (p.unit.cursor) cursors.push(p.unit.cursor);
+    }
+    const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
+    const started = performance.now();
+    try {
+      const seqs = await this.#store.commit(payload);
+      this.#observe((performance.now() - started) / 1000, changes.length);
+      let at = 0;
+      for (const p of batch) {
+        p.resolve(seqs.slice(at, at + p.unit.changes.length));
+        at += p.unit.changes.length;
+      }
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
   }
 }

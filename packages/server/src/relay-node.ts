@@ -32,7 +32,7 @@ import {
   type RelayUser,
 } from './auth.js';
 import { ClientSession } from './client-session.js';
-import { CommitQueue } from './commit-queue.js';
+import { type CommitLane, CommitQueue } from './commit-queue.js';
 import { conflictsAfterMerge } from './conflicts.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
@@ -415,20 +415,35 @@ export class RelayNode {
     doc.lastSeq = Math.max(doc.lastSeq, last);
   }
 
+  /** Whether bulk work should wait: the loop's turn is used up, or the bulk commits are behind. */
+  get behind(): boolean {
+    return this.loopShare.behind || this.#commits.bulkFull;
+  }
+
+  /**
+   * When a bulk writer may take its next slice: `undefined` now, otherwise a promise of the
+   * next turn of the loop or of room in the bulk commit lane.
+   */
+  bulkTurn(who: object): Promise<void> | undefined {
+    return this.loopShare.turn(who, 'bulk') ?? this.#commits.room();
+  }
+
   /**
    * The merge path of a validated client delta: join into the document (at once, so the
    * connection's next delta is validated against it), durable commit, then ack (by the
-   * caller), fan-out to the document's subscribers and to the peer regions.
+   * caller), fan-out to the document's subscribers and to the peer regions. `lane`: a bulk
+   * writer's deltas commit in the bulk lane (see {@link CommitQueue}).
    */
   applyLocal(
     doc: RelayDocument,
     bytes: Uint8Array,
     delta: AnyCrdtState,
     originSocket: string,
+    lane: CommitLane,
   ): Promise<number> {
     this.#merge(doc, delta);
     return this.#commits
-      .commit({ changes: [{ doc: doc.id, delta: bytes, origin: this.region }] })
+      .commit({ changes: [{ doc: doc.id, delta: bytes, origin: this.region }] }, lane)
       .then(
         ([seq]) => {
           this.metrics.deltasMerged.inc({ type: doc.type.name, origin: this.region });
@@ -458,7 +473,7 @@ export class RelayNode {
    * for a superseded dot (whose content no receiver can check any more) reaches no one.
    */
   async confirmReplay(doc: RelayDocument): Promise<void> {
-    await this.#commits.commit({ changes: [] });
+    await this.#commits.barrier();
     // A failed commit evicts its documents: then the dots may not be durable after all.
     if (this.docs.peek(doc.id) !== doc) {
       throw new RelayError('unavailable', 'the relay could not confirm this delta; retry');
@@ -538,10 +553,10 @@ export class RelayNode {
     if (changes.length === 0 && cursor === undefined) return held;
     let seqs: number[];
     try {
-      seqs = await this.#commits.commit({
-        changes,
-        ...(cursor !== undefined ? { cursor } : {}),
-      });
+      seqs = await this.#commits.commit(
+        { changes, ...(cursor !== undefined ? { cursor } : {}) },
+        'bulk',
+      );
     } catch (err) {
       // Memory may now hold deltas the store does not: forget those documents, reload later.
       for (const change of changes) this.docs.evict(change.doc);

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { CommitQueue, type CommitUnit } from './commit-queue.js';
+import { MemoryStore } from './store/memory-store.js';
+import type { CommitBatch } from './store/relay-store.js';
+
+/** A memory store whose commits wait until the test lets them through, one at a time. */
+class GatedStore extends MemoryStore {
+  readonly batches: string[][] = [];
+  #open: (() => void)[] = [];
+
+  constructor() {
+    super({ region: 'us-east-1' });
+  }
+
+  override async commit(batch: CommitBatch): Promise<number[]> {
+    this.batches.push(batch.changes.map((c) => c.doc));
+    await new Promise<void>((resolve) => this.#open.push(resolve));
+    return super.commit(batch);
+  }
+
+  /** Lets the commit in flight finish, once one has started. */
+  async next(): Promise<void> {
+    while (this.#open.length === 0) await new Promise((r) => setImmediate(r));
+    this.#open.shift()!();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const unit = (...docs: string[]): CommitUnit => ({
+  changes: docs.map((doc) => ({ doc, delta: new Uint8Array([1]), origin: 'us-east-1' })),
+});
+
+describe('CommitQueue', () => {
+  it('commits an interactive unit after at most one bulk batch, in a batch of its own', async () => {
+    const store = new GatedStore();
+    const queue = new CommitQueue(store, 2);
+    const bulk = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'].map((d) => queue.commit(unit(d), 'bulk'));
+    await new Promise((r) => setImmediate(r)); // the first bulk batch is being written
+    const mine = queue.commit(unit('me'), 'interactive');
+    for (let i = 0; i < 4; i++) await store.next();
+    await Promise.all([...bulk, mine]);
+    expect(store.batches).toEqual([['b1', 'b2'], ['me'], ['b3', 'b4'], ['b5', 'b6']]);
+  });
+
+  it('keeps the order of each lane, and seqs follow the commits', async () => {
+    const queue = new CommitQueue(new MemoryStore({ region: 'us-east-1' }), 3);
+    const results = await Promise.all([
+      queue.commit(unit('b1', 'b2'), 'bulk'),
+      queue.commit(unit('i1'), 'interactive'),
+      queue.commit(unit('b3'), 'bulk'),
+      queue.commit(unit('i2'), 'interactive'),
+    ]);
+    const [b12, i1, b3, i2] = results;
+    expect(b12![0]! < b12![1]! && b12![1]! < b3![0]!).toBe(true);
+    expect(i1![0]! < i2![0]!).toBe(true);
+  });
+
+  it('a barrier waits for what either lane has queued before it', async () => {
+    const store = new GatedStore();
+    const queue = new CommitQueue(store, 10);
+    const done: string[] = [];
+    void queue.commit(unit('b'), 'bulk').then(() => done.push('bulk'));
+    void queue.commit(unit('i'), 'interactive').then(() => done.push('interactive'));
+    const barrier = queue.barrier().then(() => done.push('barrier'));
+    await store.next();
+    expect(done).not.toContain('barrier');
+    await store.next();
+    await barrier;
+    expect(done).toEqual(['interactive', 'bulk', 'barrier']);
+  });
+
+  it('has no room for bulk work while a whole batch waits, and makes room as it commits', async () => {
+    const store = new GatedStore();
+    const queue = new CommitQueue(store, 2);
+    expect(queue.room()).toBeUndefined();
+    void queue.commit(unit('b1', 'b2'), 'bulk');
+    await new Promise((r) => setImmediate(r)); // taken into the first commit
+    expect(queue.room()).toBeUndefined();
+    void queue.commit(unit('b3', 'b4'), 'bulk');
+    expect(queue.bulkFull).toBe(true);
+    let roomy = false;
+    void queue.room()!.then(() => {
+      roomy = true;
+    });
+    // Interactive units never wait for room.
+    void queue.commit(unit('i'), 'interactive');
+    expect(queue.bulkFull).toBe(true);
+    await store.next(); // b1 b2 done; `i` goes next, b3 b4 still wait
+    expect(roomy).toBe(false);
+    await store.next(); // `i` done
+    while (store.batches.length < 3) await new Promise((r) => setImmediate(r));
+    expect(store.batches[2]).toEqual(['b3', 'b4']);
+    await Promise.resolve();
+    expect(roomy).toBe(true); // b3 b4 are being written: nothing waits behind them
+    await store.next();
+    await queue.flush();
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { LoopShare, type WorkLane } from './loop-share.js';
+
+/**
+ * A worker asking for its slices the way ClientSession's pump does: a turn before each slice,
+ * each slice costing 5 ms of the share's clock. A slice here runs synchronously (as one of
+ * cached documents nearly does), so a worker asks again before the others it was woken with.
+ * Slices are recorded by name, in order.
+ */
+function worker(
+  share: LoopShare,
+  clock: { ms: number },
+  order: string[],
+  w: { name: string; lane: WorkLane; slices: number },
+): Promise<void> {
+  const who = {};
+  return (async () => {
+    for (let done = 0; done < w.slices; ) {
+      const later = share.turn(who, w.lane);
+      if (later !== undefined) {
+        await later;
+        continue;
+      }
+      order.push(w.name);
+      clock.ms += 5;
+      done++;
+    }
+  })();
+}
+
+describe('LoopShare', () => {
+  it('lets work run at once while the turn has time left', () => {
+    const clock = { ms: 0 };
+    const share = new LoopShare(10, () => clock.ms);
+    expect(share.turn({}, 'bulk')).toBeUndefined();
+    clock.ms = 9;
+    expect(share.turn({}, 'interactive')).toBeUndefined();
+    clock.ms = 10;
+    expect(share.turn({}, 'interactive')).toBeInstanceOf(Promise);
+    expect(share.behind).toBe(true);
+  });
+
+  it('goes round: work that had no slice in a turn goes first in the next one', async () => {
+    // Room for two 5 ms slices a turn; five bulk writers want three each.
+    const clock = { ms: 0 };
+    const share = new LoopShare(10, () => clock.ms);
+    const order: string[] = [];
+    await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((name) =>
+        worker(share, clock, order, { name, lane: 'bulk', slices: 3 }),
+      ),
+    );
+    // Woken in the order they asked, `a` (asking again first) would keep every turn until done.
+    expect(order.join('')).toBe('aabbccddeeabcde');
+  });
+
+  it("puts an ordinary client's slices before the bulk writers' in each turn", async () => {
+    const clock = { ms: 0 };
+    const share = new LoopShare(10, () => clock.ms);
+    const order: string[] = [];
+    const bulk = ['a', 'b', 'c', 'd'].map((name) =>
+      worker(share, clock, order, { name, lane: 'bulk', slices: 4 }),
+    );
+    await new Promise((r) => setImmediate(r)); // a turn or so of bulk work first
+    const mine = worker(share, clock, order, { name: 'M', lane: 'interactive', slices: 3 });
+    await Promise.all([...bulk, mine]);
+    // It asks while `bb` has the second turn, and has the first slices of the next two.
+    expect(order.join('')).toBe('aabbMMMcddaabbccddc');
+  });
+});
