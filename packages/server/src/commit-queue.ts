@@ -114,10 +114,9 @@ export class CommitQueue {
   }
 
   async #drain(): Promise<void> {
+    // Let the current tick's pushes join the first batch.
+    await new Promise<void>((r) => setImmediate(r));
     for (;;) {
-      // Each commit waits for the next turn of the loop: the current tick's pushes join it,
-      // and a store that commits synchronously does not hold the sockets unread through many.
-      await new Promise<void>((r) => setImmediate(r));
       const lane = this.#nextLane();
       if (lane === undefined) break;
       this.#lastLane = lane;
