@@ -78,7 +78,9 @@ export class DocumentCache {
 
   /** The document, created empty with `type` if the store has none. */
   async getOrCreate(id: DocumentId, type: AnyCrdtType): Promise<RelayDocument> {
-    const existing = await this.get(id);
+    // Another caller waiting on the same load may have created it first: there must be one
+    // object per document, or what is merged into the other one is lost from memory.
+    const existing = (await this.get(id)) ?? this.#docs.get(id);
     if (existing !== undefined) return existing;
     const doc: RelayDocument = {
       id,

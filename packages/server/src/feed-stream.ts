@@ -10,7 +10,10 @@ import type { RelayNode } from './relay-node.js';
 import type { RelayStore } from './store/relay-store.js';
 import { asBytes, EVENT, send } from './wire.js';
 
-/** Entries sent per batch, and unacknowledged entries allowed in flight per peer. */
+/**
+ * Entries sent per batch, and unacknowledged entries allowed in flight per peer. A batch's
+ * bytes are bounded too (see #batchOf).
+ */
 const BATCH = 500;
 const WINDOW = 5_000;
 /** Documents read per backfill page; the page's bytes are bounded too (see #page). */
@@ -205,6 +208,25 @@ export class FeedStream {
     });
   }
 
+  /**
+   * The first changes that fit in half a message (the other half is headroom for a peer
+   * configured with smaller messages than this relay, as for pages), at least one. A peer
+   * cannot decode a larger message: it would drop the batch and ask again, for ever.
+   */
+  #batchOf(changes: readonly FeedEntry[]): FeedEntry[] {
+    const budget = this.#node.limits.maxMessageBytes / 2;
+    const entries: FeedEntry[] = [];
+    let bytes = 0;
+    for (const { seq, doc, delta } of changes) {
+      // An entry's framing: a seq and two lengths, 10 bytes at most each.
+      const size = delta.length + doc.length * 3 + 30;
+      if (entries.length > 0 && bytes + size > budget) break;
+      entries.push({ seq, doc, delta });
+      bytes += size;
+    }
+    return entries;
+  }
+
   async #fill(): Promise<void> {
     try {
       for (;;) {
@@ -213,7 +235,7 @@ export class FeedStream {
         const from = this.#sent;
         const changes = await this.#store.readFeed(from, Math.min(BATCH, WINDOW - inFlight));
         if (changes.length === 0 || this.#sent !== from) return;
-        const entries: FeedEntry[] = changes.map(({ seq, doc, delta }) => ({ seq, doc, delta }));
+        const entries = this.#batchOf(changes);
         const last = entries[entries.length - 1]!.seq;
         this.#sent = last;
         this.#inFlight.push({ seq: last, count: entries.length, at: this.#node.now() });

@@ -107,7 +107,9 @@ export class PeerLink {
     try {
       message = decodeMessage(bytes, this.#node.decodeLimits);
     } catch (err) {
-      this.#node.logger.warn({ err, peer: this.region }, 'undecodable message from a peer');
+      // Skipping it would leave a gap in the feed that the next batch's ack papers over: drop
+      // what is queued and ask for the feed again from the durable cursor.
+      this.#failed(err);
       return;
     }
     if (message.kind === 'welcome') {

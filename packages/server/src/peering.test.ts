@@ -1,7 +1,7 @@
 import { AWSet, GCounter, type Message } from '@helios/core';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from './relay.js';
+import { createRelay, type Relay, type RelayOptions } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
 import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
@@ -15,7 +15,7 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'sa-east-1'] as const;
 type Region = (typeof REGIONS)[number];
 
 /** Three relays, each pulling the others' feeds through its own proxy per link. */
-async function startMesh(latencyMs = 0) {
+async function startMesh(latencyMs = 0, limits?: RelayOptions['limits']) {
   // Peers are fixed at creation, so proxies are created first, pointed at ports picked up front.
   const { ports, links: proxies } = await meshLinks(REGIONS, (proxy) => open.push(proxy));
   const relays = new Map<Region, { relay: Relay; url: string }>();
@@ -25,6 +25,7 @@ async function startMesh(latencyMs = 0) {
       store: new MemoryStore({ region }),
       anonymous: true,
       logger: pino({ level: 'silent' }),
+      ...(limits !== undefined ? { limits } : {}),
       peers: REGIONS.filter((r) => r !== region).map((r) => ({
         region: r,
         url: proxies.get(`${region}->${r}`)!.url,
@@ -55,6 +56,26 @@ async function clientOf(url: string): Promise<ProtocolClient> {
 }
 
 describe('relay peering', () => {
+  it('sends a feed that built up while a link was down in batches the peer can decode', async () => {
+    // Small messages: 60 writes of ~150 bytes are far more than one message.
+    const { relays, partition } = await startMesh(0, { maxMessageBytes: 4096 });
+    partition('us-east-1', true);
+    const writer = await clientOf(relays.get('us-east-1')!.url);
+    await writer.subscribe('tags', AWSet);
+    const items = Array.from(
+      { length: 60 },
+      (_, i) => `${String(i).padStart(3, '0')}${'x'.repeat(120)}`,
+    );
+    for (const item of items) await writer.write('tags', (s, me) => AWSet.add(s, me, item));
+    const reader = await clientOf(relays.get('eu-west-1')!.url);
+    await reader.subscribe('tags', AWSet);
+    partition('us-east-1', false);
+    await eventually(
+      () => (reader.value('tags') as Set<string>).size === items.length,
+      'eu-west-1 has every write',
+    );
+  });
+
   it('replicates a write to every region and reports it replicated everywhere', async () => {
     const { relays } = await startMesh(5);
     const writer = await clientOf(relays.get('us-east-1')!.url);

@@ -1,0 +1,24 @@
+import { GCounter } from '@helios/core';
+import { describe, expect, it } from 'vitest';
+import { DocumentCache } from './documents.js';
+import { MemoryStore } from './store/memory-store.js';
+
+/** A store whose reads take a turn of the event loop, as a worker's or a database's do. */
+class SlowStore extends MemoryStore {
+  override async load(doc: string) {
+    await new Promise((r) => setImmediate(r));
+    return super.load(doc);
+  }
+}
+
+describe('DocumentCache', () => {
+  it('creates one object for a new document asked for twice at once', async () => {
+    const cache = new DocumentCache(new SlowStore({ region: 'eu' }), {});
+    const [a, b] = await Promise.all([
+      cache.getOrCreate('likes', GCounter),
+      cache.getOrCreate('likes', GCounter),
+    ]);
+    expect(a).toBe(b);
+    expect(cache.peek('likes')).toBe(a);
+  });
+});
