@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { describeRelayStoreConformance } from '../test-support/store-conformance.js';
 import { tempDir } from '../test-support/temp-dir.js';
-import { StoreError } from './errors.js';
+import { StoreClosedError, StoreError } from './errors.js';
 import { SqliteStore } from './sqlite-store.js';
 
 describeRelayStoreConformance(
@@ -48,6 +48,43 @@ describe('SqliteStore', () => {
     } finally {
       await dir.remove();
     }
+  });
+
+  it('writes on a thread of its own: the event loop runs while a commit is written', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });
+    try {
+      const changes = Array.from({ length: 20_000 }, (_, i) => ({
+        doc: `doc-${i % 100}`,
+        origin: 'eu',
+        delta: new Uint8Array(64),
+      }));
+      const turns: string[] = [];
+      const committed = store.commit({ changes }).then(() => turns.push('committed'));
+      // On the loop's thread (better-sqlite3 is synchronous), the whole commit would be over
+      // before this callback could run.
+      setImmediate(() => turns.push('loop ran'));
+      await committed;
+      expect(turns).toEqual(['loop ran', 'committed']);
+      expect(await store.countChanges()).toBe(20_000);
+    } finally {
+      await store.close();
+      await dir.remove();
+    }
+  });
+
+  it('fails calls after close with StoreClosedError, and close twice is fine', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });
+    const pending = store.commit({
+      changes: [{ doc: 'a', origin: 'eu', delta: Uint8Array.of(1) }],
+    });
+    await store.close();
+    // A call made before close is answered first.
+    expect(await pending).toEqual([1]);
+    await expect(store.lastSeq('a')).rejects.toBeInstanceOf(StoreClosedError);
+    await store.close();
+    await dir.remove();
   });
 
   it('gets a new epoch, keeping its data, once the epoch row is deleted (docs/production.md)', async () => {

@@ -1,117 +1,56 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { DocumentId } from '@helios/core';
-import Database from 'better-sqlite3';
-import { StoreClosedError, StoreError } from './errors.js';
-import {
-  checkBatch,
-  checkName,
-  checkNotAhead,
-  checkSeq,
-  highestCursors,
-  ownBytes,
-} from './internal.js';
+import { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
+import { checkName } from './internal.js';
 import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
+import type { SqliteStoreOptions } from './sqlite-engine.js';
+import type { EngineArgs, EngineCall, EngineMethod, EngineReply } from './sqlite-protocol.js';
 
-/** Options of {@link SqliteStore.open}. */
-export interface SqliteStoreOptions {
-  /** The database file; its folder is created if missing. */
-  readonly path: string;
-  /** The relay's region: changes of this origin form its feed. */
-  readonly region: string;
-  /**
-   * `full` (default) syncs the WAL on every commit, so a resolved commit survives a power loss;
-   * `normal` survives a process crash only, for a faster commit.
-   */
-  readonly synchronous?: 'full' | 'normal';
-  /** How long to wait for a lock held by another connection to the same file (default 5000). */
-  readonly busyTimeoutMs?: number;
-}
+export type { SqliteStoreOptions } from './sqlite-engine.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
--- AUTOINCREMENT: a seq is never reused, even after the newest changes were snapshotted away.
-CREATE TABLE IF NOT EXISTS changes (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  doc TEXT NOT NULL,
-  origin TEXT NOT NULL,
-  delta BLOB NOT NULL
+/**
+ * The worker's module. Loaded from the TypeScript sources (by the test runner), this module
+ * starts the compiled worker instead: a worker thread cannot load TypeScript, and the
+ * package's `test` script builds before it tests.
+ */
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? '../../dist/store/sqlite-worker.js' : './sqlite-worker.js',
+  import.meta.url,
 );
-CREATE INDEX IF NOT EXISTS changes_doc_seq ON changes (doc, seq);
-CREATE INDEX IF NOT EXISTS changes_origin_seq ON changes (origin, seq);
--- The last seq per document outlives the changes a snapshot deletes.
-CREATE TABLE IF NOT EXISTS docs (doc TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (doc TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors (peer TEXT PRIMARY KEY, up_to INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS released (region TEXT PRIMARY KEY, up_to INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS replicas (replica TEXT PRIMARY KEY, user_id TEXT NOT NULL) WITHOUT ROWID;
-`;
 
-interface ChangeRow {
-  seq: number;
-  doc: string;
-  origin: string;
-  delta: Uint8Array;
+interface Waiting {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
 }
 
 /**
- * The embedded {@link RelayStore}: one SQLite file per relay, in WAL mode so reads do not block
- * the commit. better-sqlite3 is synchronous, so calls run one at a time in call order and a
- * commit is one prepared-statement loop inside one transaction (a single fsync per batch with
- * `synchronous = FULL`). The event loop is blocked while a batch is written; the relay's group
- * commit keeps batches, and so the pauses, bounded.
+ * The embedded {@link RelayStore}: one SQLite file per relay, written by a worker thread of its
+ * own. better-sqlite3 is synchronous: on the relay's thread every commit, with its fsync, would
+ * stop the event loop (and every other client) until it is done. The worker does the calls
+ * one at a time, in call order, so `commit`s apply in call order as the interface requires.
  */
 export class SqliteStore implements RelayStore {
   readonly region: string;
-  readonly epoch: string;
-  readonly #db: Database.Database;
-  readonly #stmt: ReturnType<typeof prepare>;
-  readonly #commitTx: (batch: CommitBatch) => number[];
-  readonly #loadTx: (doc: DocumentId) => StoredDocument | undefined;
-  readonly #snapshotTx: (doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => void;
-  readonly #releaseTx: (upTo: number) => void;
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, Waiting>();
+  #epoch = '';
+  #nextId = 1;
   #closed = false;
+  /** Why the worker stopped, when it stopped without being closed. */
+  #failure: Error | undefined;
 
-  private constructor(db: Database.Database, region: string, epoch: string) {
-    this.#db = db;
+  private constructor(worker: Worker, region: string) {
+    this.#worker = worker;
     this.region = region;
-    this.epoch = epoch;
-    const stmt = prepare(db);
-    this.#stmt = stmt;
-    this.#commitTx = db.transaction((batch: CommitBatch) => {
-      const seqs: number[] = [];
-      const lastByDoc = new Map<DocumentId, number>();
-      for (const { doc, origin, delta } of batch.changes) {
-        const seq = Number(stmt.insertChange.run(doc, origin, delta).lastInsertRowid);
-        seqs.push(seq);
-        lastByDoc.set(doc, seq);
-      }
-      for (const [doc, seq] of lastByDoc) stmt.upsertDoc.run(doc, seq);
-      for (const [peer, upTo] of highestCursors(batch)) stmt.upsertCursor.run(peer, upTo);
-      return seqs;
-    }).immediate;
-    this.#loadTx = db.transaction((doc: DocumentId) => {
-      const snap = stmt.getSnapshot.get(doc) as { seq: number; state: Uint8Array } | undefined;
-      const snapshotSeq = snap?.seq ?? 0;
-      const rows = stmt.docChanges.all(doc, snapshotSeq) as ChangeRow[];
-      if (snap === undefined && rows.length === 0) return undefined;
-      return {
-        snapshot: snap === undefined ? null : ownBytes(snap.state),
-        snapshotSeq,
-        changes: rows.map(toChange),
-      };
-    }).deferred;
-    this.#snapshotTx = db.transaction((doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => {
-      checkNotAhead('upToSeq', upToSeq, this.#head());
-      stmt.upsertSnapshot.run(doc, upToSeq, snapshot);
-      stmt.deleteCovered.run(doc, upToSeq, region, region);
-    }).immediate;
-    this.#releaseTx = db.transaction((upTo: number) => {
-      checkNotAhead('upTo', upTo, this.#head());
-      stmt.upsertReleased.run(region, upTo);
-      stmt.deleteReleased.run(region, region);
-    }).immediate;
+    worker.on('message', (message: EngineReply) => this.#settle(message));
+    worker.on('error', (err: Error) => this.#stop(err));
+    worker.on('exit', (code) => this.#stop(new Error(`it exited with code ${code}`)));
+  }
+
+  get epoch(): string {
+    return this.#epoch;
   }
 
   /**
@@ -121,173 +60,113 @@ export class SqliteStore implements RelayStore {
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     checkName('region', options.region);
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    const db = new Database(options.path);
+    const store = new SqliteStore(
+      new Worker(WORKER_URL, { workerData: { ...options } }),
+      options.region,
+    );
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      db.exec(SCHEMA);
-      const meta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
-      const [stored, epoch] = db
-        .transaction(() => {
-          const init = db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)`);
-          init.run('region', options.region);
-          init.run('epoch', randomBytes(8).toString('hex'));
-          db.prepare(`INSERT OR IGNORE INTO released (region, up_to) VALUES (?, 0)`).run(
-            options.region,
-          );
-          return ['region', 'epoch'].map((key) => (meta.get(key) as { value: string }).value);
-        })
-        .immediate() as [string, string];
-      if (stored !== options.region) {
-        throw new StoreError(
-          'region-mismatch',
-          `${options.path} holds the store of region "${stored}", not "${options.region}"`,
-        );
-      }
-      return new SqliteStore(db, options.region, epoch);
-    } catch (error) {
-      db.close();
-      throw error;
+      store.#epoch = (await store.#call('open', [])) as string;
+      return store;
+    } catch (err) {
+      store.#closed = true;
+      await store.#worker.terminate();
+      throw err;
     }
   }
 
-  async load(doc: DocumentId): Promise<StoredDocument | undefined> {
-    this.#open();
-    return this.#loadTx(doc);
+  load(doc: DocumentId): Promise<StoredDocument | undefined> {
+    return this.#call('load', [doc]) as Promise<StoredDocument | undefined>;
   }
 
-  async commit(batch: CommitBatch): Promise<number[]> {
-    this.#open();
-    checkBatch(batch);
-    if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
-    return this.#commitTx(batch);
+  commit(batch: CommitBatch): Promise<number[]> {
+    return this.#call('commit', [batch]) as Promise<number[]>;
   }
 
-  async saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void> {
-    this.#open();
-    checkSeq('upToSeq', upToSeq);
-    this.#snapshotTx(doc, snapshot, upToSeq);
+  saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void> {
+    return this.#call('saveSnapshot', [doc, snapshot, upToSeq]) as Promise<void>;
   }
 
-  async readFeed(after: number, limit: number): Promise<StoredChange[]> {
-    this.#open();
-    checkSeq('after', after);
-    checkSeq('limit', limit);
-    const rows = this.#stmt.feed.all(this.region, after, limit) as ChangeRow[];
-    return rows.map(toChange);
+  readFeed(after: number, limit: number): Promise<StoredChange[]> {
+    return this.#call('readFeed', [after, limit]) as Promise<StoredChange[]>;
   }
 
-  async feedStart(): Promise<number> {
-    this.#open();
-    return (this.#stmt.released.get(this.region) as { up_to: number }).up_to;
+  feedStart(): Promise<number> {
+    return this.#call('feedStart', []) as Promise<number>;
   }
 
-  async documents(after: DocumentId, limit: number): Promise<DocumentId[]> {
-    this.#open();
-    checkSeq('limit', limit);
-    const rows = this.#stmt.documents.all(after, limit) as { doc: string }[];
-    return rows.map((row) => row.doc);
+  documents(after: DocumentId, limit: number): Promise<DocumentId[]> {
+    return this.#call('documents', [after, limit]) as Promise<DocumentId[]>;
   }
 
-  async getCursor(peer: string): Promise<number> {
-    this.#open();
-    const row = this.#stmt.getCursor.get(peer) as { up_to: number } | undefined;
-    return row?.up_to ?? 0;
+  getCursor(peer: string): Promise<number> {
+    return this.#call('getCursor', [peer]) as Promise<number>;
   }
 
-  async release(upTo: number): Promise<void> {
-    this.#open();
-    checkSeq('upTo', upTo);
-    this.#releaseTx(upTo);
+  release(upTo: number): Promise<void> {
+    return this.#call('release', [upTo]) as Promise<void>;
   }
 
-  async claimReplica(replica: string, user: string): Promise<string> {
-    this.#open();
-    checkName('replica', replica);
-    checkName('user', user);
-    this.#stmt.claimReplica.run(replica, user);
-    return (this.#stmt.replicaOwner.get(replica) as { user_id: string }).user_id;
+  claimReplica(replica: string, user: string): Promise<string> {
+    return this.#call('claimReplica', [replica, user]) as Promise<string>;
   }
 
-  async lastSeq(doc: DocumentId): Promise<number> {
-    this.#open();
-    const row = this.#stmt.lastSeq.get(doc) as { last_seq: number } | undefined;
-    return row?.last_seq ?? 0;
+  lastSeq(doc: DocumentId): Promise<number> {
+    return this.#call('lastSeq', [doc]) as Promise<number>;
   }
 
   /** Number of retained changes (feed changes kept for peers included), for metrics and tests. */
-  async countChanges(): Promise<number> {
-    this.#open();
-    return (this.#stmt.countChanges.get() as { n: number }).n;
+  countChanges(): Promise<number> {
+    return this.#call('countChanges', []) as Promise<number>;
   }
 
+  /** Finishes the calls made before, closes the file and stops the worker. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    const closing = this.#call('close', []);
     this.#closed = true;
-    this.#db.close();
+    try {
+      await closing;
+    } finally {
+      await this.#worker.terminate();
+    }
   }
 
-  /** The highest seq ever assigned (AUTOINCREMENT keeps it in sqlite_sequence). */
-  #head(): number {
-    return (this.#stmt.head.get() as { seq: number } | undefined)?.seq ?? 0;
+  #call<M extends EngineMethod>(method: M, args: EngineArgs<M>): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new StoreClosedError('SqliteStore'));
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      // A call in flight keeps the process alive, an idle store does not.
+      if (this.#waiting.size === 1) this.#worker.ref();
+      const call: EngineCall = { id, method, args };
+      this.#worker.postMessage(call);
+    });
   }
 
-  #open(): void {
-    if (this.#closed) throw new StoreClosedError('SqliteStore');
+  #settle(message: EngineReply): void {
+    const waiting = this.#waiting.get(message.id);
+    if (waiting === undefined) return;
+    this.#waiting.delete(message.id);
+    if (this.#waiting.size === 0) this.#worker.unref();
+    if (message.error === undefined) waiting.resolve(message.value);
+    else waiting.reject(toError(message.error));
+  }
+
+  /** The worker died (a native crash, an out-of-memory): every call fails from now on. */
+  #stop(err: Error): void {
+    this.#failure ??= new Error(`the SQLite worker stopped: ${err.message}`, { cause: err });
+    for (const waiting of this.#waiting.values()) waiting.reject(this.#failure);
+    this.#waiting.clear();
   }
 }
 
-function prepare(db: Database.Database) {
-  return {
-    insertChange: db.prepare('INSERT INTO changes (doc, origin, delta) VALUES (?, ?, ?)'),
-    upsertDoc: db.prepare(
-      `INSERT INTO docs (doc, last_seq) VALUES (?, ?)
-       ON CONFLICT (doc) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
-    ),
-    upsertCursor: db.prepare(
-      `INSERT INTO cursors (peer, up_to) VALUES (?, ?)
-       ON CONFLICT (peer) DO UPDATE SET up_to = max(up_to, excluded.up_to)`,
-    ),
-    getSnapshot: db.prepare('SELECT seq, state FROM snapshots WHERE doc = ?'),
-    docChanges: db.prepare(
-      'SELECT seq, doc, origin, delta FROM changes WHERE doc = ? AND seq > ? ORDER BY seq',
-    ),
-    // A snapshot older than the stored one must not replace it: the changes between are gone.
-    upsertSnapshot: db.prepare(
-      `INSERT INTO snapshots (doc, seq, state) VALUES (?, ?, ?)
-       ON CONFLICT (doc) DO UPDATE SET seq = excluded.seq, state = excluded.state
-       WHERE excluded.seq >= snapshots.seq`,
-    ),
-    deleteCovered: db.prepare(
-      `DELETE FROM changes WHERE doc = ? AND seq <= ?
-       AND (origin <> ? OR seq <= (SELECT up_to FROM released WHERE region = ?))`,
-    ),
-    upsertReleased: db.prepare(
-      `INSERT INTO released (region, up_to) VALUES (?, ?)
-       ON CONFLICT (region) DO UPDATE SET up_to = max(up_to, excluded.up_to)`,
-    ),
-    deleteReleased: db.prepare(
-      `DELETE FROM changes WHERE origin = ?
-       AND seq <= (SELECT up_to FROM released WHERE region = ?)
-       AND seq <= (SELECT s.seq FROM snapshots s WHERE s.doc = changes.doc)`,
-    ),
-    feed: db.prepare(
-      'SELECT seq, doc, origin, delta FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?',
-    ),
-    getCursor: db.prepare('SELECT up_to FROM cursors WHERE peer = ?'),
-    released: db.prepare('SELECT up_to FROM released WHERE region = ?'),
-    documents: db.prepare('SELECT doc FROM docs WHERE doc > ? ORDER BY doc LIMIT ?'),
-    claimReplica: db.prepare(
-      'INSERT INTO replicas (replica, user_id) VALUES (?, ?) ON CONFLICT (replica) DO NOTHING',
-    ),
-    replicaOwner: db.prepare('SELECT user_id FROM replicas WHERE replica = ?'),
-    lastSeq: db.prepare('SELECT last_seq FROM docs WHERE doc = ?'),
-    countChanges: db.prepare('SELECT count(*) AS n FROM changes'),
-    head: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'changes'`),
-  };
-}
-
-function toChange(row: ChangeRow): StoredChange {
-  return { seq: row.seq, doc: row.doc, origin: row.origin, delta: ownBytes(row.delta) };
+/** An error thrown in the worker, thrown again here: a StoreError keeps its class and code. */
+function toError(error: { message: string; stack?: string; code?: string }): Error {
+  const err =
+    error.code !== undefined
+      ? new StoreError(error.code as StoreErrorCode, error.message)
+      : new Error(error.message);
+  if (error.stack !== undefined) err.stack = error.stack;
+  return err;
 }

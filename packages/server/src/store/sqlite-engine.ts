@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DocumentId } from '@helios/core';
+import Database from 'better-sqlite3';
+import { StoreClosedError, StoreError } from './errors.js';
+import {
+  checkBatch,
+  checkName,
+  checkNotAhead,
+  checkSeq,
+  highestCursors,
+  ownBytes,
+} from './internal.js';
+import type { CommitBatch, StoredChange, StoredDocument } from './relay-store.js';
+
+/** Options of `SqliteStore.open`. */
+export interface SqliteStoreOptions {
+  /** The database file; its folder is created if missing. */
+  readonly path: string;
+  /** The relay's region: changes of this origin form its feed. */
+  readonly region: string;
+  /**
+   * `full` (default) syncs the WAL on every commit, so a resolved commit survives a power loss;
+   * `normal` survives a process crash only, for a faster commit.
+   */
+  readonly synchronous?: 'full' | 'normal';
+  /** How long to wait for a lock held by another connection to the same file (default 5000). */
+  readonly busyTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- AUTOINCREMENT: a seq is never reused, even after the newest changes were snapshotted away.
+CREATE TABLE IF NOT EXISTS changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  doc TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  delta BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_doc_seq ON changes (doc, seq);
+CREATE INDEX IF NOT EXISTS changes_origin_seq ON changes (origin, seq);
+-- The last seq per document outlives the changes a snapshot deletes.
+CREATE TABLE IF NOT EXISTS docs (doc TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (doc TEXT PRIMARY KEY, seq INTEGER NOT NULL, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (peer TEXT PRIMARY KEY, up_to INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS released (region TEXT PRIMARY KEY, up_to INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS replicas (replica TEXT PRIMARY KEY, user_id TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+interface ChangeRow {
+  seq: number;
+  doc: string;
+  origin: string;
+  delta: Uint8Array;
+}
+
+/**
+ * The SQLite file behind `SqliteStore`, driven synchronously: better-sqlite3 runs each call
+ * to the end on the calling thread, so the store runs this in a worker thread of its own (see
+ * `sqlite-worker.ts`). One file per relay, in WAL mode so reads do not block the commit; a
+ * commit is one prepared-statement loop inside one transaction (a single fsync per batch with
+ * `synchronous = FULL`). Methods mirror {@link RelayStore}'s, without the promises.
+ */
+export class SqliteEngine {
+  readonly region: string;
+  readonly epoch: string;
+  readonly #db: Database.Database;
+  readonly #stmt: ReturnType<typeof prepare>;
+  readonly #commitTx: (batch: CommitBatch) => number[];
+  readonly #loadTx: (doc: DocumentId) => StoredDocument | undefined;
+  readonly #snapshotTx: (doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => void;
+  readonly #releaseTx: (upTo: number) => void;
+  #closed = false;
+
+  private constructor(db: Database.Database, region: string, epoch: string) {
+    this.#db = db;
+    this.region = region;
+    this.epoch = epoch;
+    const stmt = prepare(db);
+    this.#stmt = stmt;
+    this.#commitTx = db.transaction((batch: CommitBatch) => {
+      const seqs: number[] = [];
+      const lastByDoc = new Map<DocumentId, number>();
+      for (const { doc, origin, delta } of batch.changes) {
+        const seq = Number(stmt.insertChange.run(doc, origin, delta).lastInsertRowid);
+        seqs.push(seq);
+        lastByDoc.set(doc, seq);
+      }
+      for (const [doc, seq] of lastByDoc) stmt.upsertDoc.run(doc, seq);
+      for (const [peer, upTo] of highestCursors(batch)) stmt.upsertCursor.run(peer, upTo);
+      return seqs;
+    }).immediate;
+    this.#loadTx = db.transaction((doc: DocumentId) => {
+      const snap = stmt.getSnapshot.get(doc) as { seq: number; state: Uint8Array } | undefined;
+      const snapshotSeq = snap?.seq ?? 0;
+      const rows = stmt.docChanges.all(doc, snapshotSeq) as ChangeRow[];
+      if (snap === undefined && rows.length === 0) return undefined;
+      return {
+        snapshot: snap === undefined ? null : ownBytes(snap.state),
+        snapshotSeq,
+        changes: rows.map(toChange),
+      };
+    }).deferred;
+    this.#snapshotTx = db.transaction((doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => {
+      checkNotAhead('upToSeq', upToSeq, this.#head());
+      stmt.upsertSnapshot.run(doc, upToSeq, snapshot);
+      stmt.deleteCovered.run(doc, upToSeq, region, region);
+    }).immediate;
+    this.#releaseTx = db.transaction((upTo: number) => {
+      checkNotAhead('upTo', upTo, this.#head());
+      stmt.upsertReleased.run(region, upTo);
+      stmt.deleteReleased.run(region, region);
+    }).immediate;
+  }
+
+  /**
+   * Opens (creating if absent) the store at `path`. Refuses a file written for another region:
+   * its feed would be read as this region's.
+   */
+  static open(options: SqliteStoreOptions): SqliteEngine {
+    checkName('region', options.region);
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const db = new Database(options.path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      db.exec(SCHEMA);
+      const meta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
+      const [stored, epoch] = db
+        .transaction(() => {
+          const init = db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)`);
+          init.run('region', options.region);
+          init.run('epoch', randomBytes(8).toString('hex'));
+          db.prepare(`INSERT OR IGNORE INTO released (region, up_to) VALUES (?, 0)`).run(
+            options.region,
+          );
+          return ['region', 'epoch'].map((key) => (meta.get(key) as { value: string }).value);
+        })
+        .immediate() as [string, string];
+      if (stored !== options.region) {
+        throw new StoreError(
+          'region-mismatch',
+          `${options.path} holds the store of region "${stored}", not "${options.region}"`,
+        );
+      }
+      return new SqliteEngine(db, options.region, epoch);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  load(doc: DocumentId): StoredDocument | undefined {
+    this.#open();
+    return this.#loadTx(doc);
+  }
+
+  commit(batch: CommitBatch): number[] {
+    this.#open();
+    checkBatch(batch);
+    if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
+    return this.#commitTx(batch);
+  }
+
+  saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): void {
+    this.#open();
+    checkSeq('upToSeq', upToSeq);
+    this.#snapshotTx(doc, snapshot, upToSeq);
+  }
+
+  readFeed(after: number, limit: number): StoredChange[] {
+    this.#open();
+    checkSeq('after', after);
+    checkSeq('limit', limit);
+    const rows = this.#stmt.feed.all(this.region, after, limit) as ChangeRow[];
+    return rows.map(toChange);
+  }
+
+  feedStart(): number {
+    this.#open();
+    return (this.#stmt.released.get(this.region) as { up_to: number }).up_to;
+  }
+
+  documents(after: DocumentId, limit: number): DocumentId[] {
+    this.#open();
+    checkSeq('limit', limit);
+    const rows = this.#stmt.documents.all(after, limit) as { doc: string }[];
+    return rows.map((row) => row.doc);
+  }
+
+  getCursor(peer: string): number {
+    this.#open();
+    const row = this.#stmt.getCursor.get(peer) as { up_to: number } | undefined;
+    return row?.up_to ?? 0;
+  }
+
+  release(upTo: number): void {
+    this.#open();
+    checkSeq('upTo', upTo);
+    this.#releaseTx(upTo);
+  }
+
+  claimReplica(replica: string, user: string): string {
+    this.#open();
+    checkName('replica', replica);
+    checkName('user', user);
+    this.#stmt.claimReplica.run(replica, user);
+    return (this.#stmt.replicaOwner.get(replica) as { user_id: string }).user_id;
+  }
+
+  lastSeq(doc: DocumentId): number {
+    this.#open();
+    const row = this.#stmt.lastSeq.get(doc) as { last_seq: number } | undefined;
+    return row?.last_seq ?? 0;
+  }
+
+  /** Number of retained changes (feed changes kept for peers included), for metrics and tests. */
+  countChanges(): number {
+    this.#open();
+    return (this.#stmt.countChanges.get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** The highest seq ever assigned (AUTOINCREMENT keeps it in sqlite_sequence). */
+  #head(): number {
+    return (this.#stmt.head.get() as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreClosedError('SqliteStore');
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    insertChange: db.prepare('INSERT INTO changes (doc, origin, delta) VALUES (?, ?, ?)'),
+    upsertDoc: db.prepare(
+      `INSERT INTO docs (doc, last_seq) VALUES (?, ?)
+       ON CONFLICT (doc) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`,
+    ),
+    upsertCursor: db.prepare(
+      `INSERT INTO cursors (peer, up_to) VALUES (?, ?)
+       ON CONFLICT (peer) DO UPDATE SET up_to = max(up_to, excluded.up_to)`,
+    ),
+    getSnapshot: db.prepare('SELECT seq, state FROM snapshots WHERE doc = ?'),
+    docChanges: db.prepare(
+      'SELECT seq, doc, origin, delta FROM changes WHERE doc = ? AND seq > ? ORDER BY seq',
+    ),
+    // A snapshot older than the stored one must not replace it: the changes between are gone.
+    upsertSnapshot: db.prepare(
+      `INSERT INTO snapshots (doc, seq, state) VALUES (?, ?, ?)
+       ON CONFLICT (doc) DO UPDATE SET seq = excluded.seq, state = excluded.state
+       WHERE excluded.seq >= snapshots.seq`,
+    ),
+    deleteCovered: db.prepare(
+      `DELETE FROM changes WHERE doc = ? AND seq <= ?
+       AND (origin <> ? OR seq <= (SELECT up_to FROM released WHERE region = ?))`,
+    ),
+    upsertReleased: db.prepare(
+      `INSERT INTO released (region, up_to) VALUES (?, ?)
+       ON CONFLICT (region) DO UPDATE SET up_to = max(up_to, excluded.up_to)`,
+    ),
+    deleteReleased: db.prepare(
+      `DELETE FROM changes WHERE origin = ?
+       AND seq <= (SELECT up_to FROM released WHERE region = ?)
+       AND seq <= (SELECT s.seq FROM snapshots s WHERE s.doc = changes.doc)`,
+    ),
+    feed: db.prepare(
+      'SELECT seq, doc, origin, delta FROM changes WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    getCursor: db.prepare('SELECT up_to FROM cursors WHERE peer = ?'),
+    released: db.prepare('SELECT up_to FROM released WHERE region = ?'),
+    documents: db.prepare('SELECT doc FROM docs WHERE doc > ? ORDER BY doc LIMIT ?'),
+    claimReplica: db.prepare(
+      'INSERT INTO replicas (replica, user_id) VALUES (?, ?) ON CONFLICT (replica) DO NOTHING',
+    ),
+    replicaOwner: db.prepare('SELECT user_id FROM replicas WHERE replica = ?'),
+    lastSeq: db.prepare('SELECT last_seq FROM docs WHERE doc = ?'),
+    countChanges: db.prepare('SELECT count(*) AS n FROM changes'),
+    head: db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'changes'`),
+  };
+}
+
+function toChange(row: ChangeRow): StoredChange {
+  return { seq: row.seq, doc: row.doc, origin: row.origin, delta: ownBytes(row.delta) };
+}
