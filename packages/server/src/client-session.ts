@@ -26,6 +26,8 @@ import { asBytes, EVENT, roomOf, send } from './wire.js';
 const SLICE_ENTRIES = 200;
 /** Subscriptions (each a state diff to encode) answered in one slice. */
 const SLICE_DOCS = 8;
+/** Frames queued up to which an idle ordinary client's first slice goes at once (bytes). */
+const IMMEDIATE_BYTES = 2 * 1024;
 /** Replies a second to frames refused whole (`rate-limited`, not binary, undecodable). */
 const MAX_FRAME_REPLIES = 10;
 
@@ -119,11 +121,11 @@ export class ClientSession {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      // An ordinary client's first slice after it was idle goes at once: its write is never
-      // queued behind others' backlogs. Its later slices take turns (see LoopShare); a bulk
+      // An ordinary client's first slice after it was idle, if small (a person's write), goes
+      // at once: it is never queued behind others' backlogs. Its later slices take turns (see LoopShare); a bulk
       // writer's also wait for room in the bulk commit lane, so what it has merged and not
       // committed stays bounded, and its deltas commit there.
-      let first = true;
+      let first = this.#inbox.bytes <= IMMEDIATE_BYTES;
       while (this.#ready) {
         this.#bulk = this.#flow.bulk(this.#inbox.bytes);
         const node = this.#node;
@@ -198,6 +200,8 @@ export class ClientSession {
         const frame = this.#inbox.shift();
         if (frame === undefined) return;
         this.#current = this.#start(frame);
+        // Its entries are known now: a frame of many is a bulk writer's work, whatever came before.
+        this.#bulk = this.#flow.bulk(this.#inbox.bytes);
         // Entries just charged may have overdrawn the budget: they wait until it is paid back.
         if (this.#current === undefined || this.#flow.debtMs() > 0) return;
       }

@@ -95,4 +95,34 @@ describe('CommitQueue', () => {
     await store.next();
     await queue.flush();
   });
+
+  it('sizes bulk batches to what the store commits in about 8 ms', async () => {
+    const clock = { ms: 0 };
+    let msPerChange = 0.01;
+    const sizes: number[] = [];
+    const store = new (class extends MemoryStore {
+      override async commit(batch: CommitBatch): Promise<number[]> {
+        sizes.push(batch.changes.length);
+        clock.ms += 1 + batch.changes.length * msPerChange; // an fsync, then per change
+        return super.commit(batch);
+      }
+    })({ region: 'us-east-1' });
+    const queue = new CommitQueue(store, 5000, undefined, () => clock.ms);
+    const backlog = (n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => queue.commit(unit(`d${i}`), 'bulk')));
+    await backlog(20_000);
+    // Fast commits: batches grow from a first guess of 256 to ~700 (1 + 700 × 0.01 ≈ 8 ms).
+    expect(sizes[0]).toBe(256);
+    expect(sizes.at(-2)).toBeGreaterThan(600);
+    expect(sizes.at(-2)).toBeLessThan(800);
+    // Slow commits (a busy disk): they shrink, down to 64 changes at least.
+    sizes.length = 0;
+    msPerChange = 1;
+    await backlog(2_000);
+    expect(sizes.at(-2)).toBe(64);
+    // The interactive lane is not sized: it takes what is queued, up to maxCommitBatch.
+    sizes.length = 0;
+    await Promise.all(Array.from({ length: 300 }, (_, i) => queue.commit(unit(`i${i}`))));
+    expect(sizes).toEqual([300]);
+  });
 });

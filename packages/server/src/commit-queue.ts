@@ -13,6 +13,14 @@ export interface CommitUnit {
  */
 export type CommitLane = 'interactive' | 'bulk';
 
+/**
+ * How long a bulk commit should take (ms): an interactive unit waits for one at most. Bulk
+ * batches are sized to it from the commits measured so far.
+ */
+const BULK_COMMIT_MS = 8;
+/** The fewest changes a bulk batch is given, however slow commits are. */
+const MIN_BULK_BATCH = 64;
+
 interface Pending {
   readonly unit: CommitUnit;
   readonly resolve: (seqs: number[]) => void;
@@ -46,7 +54,9 @@ class Lane {
  *
  * Units of one lane commit in the order they were queued. The lanes take turns: while a bulk
  * backlog is written batch after batch, an interactive unit waits for one bulk batch at most,
- * and its own commit holds only interactive units, so it is small and quick. Reordering across
+ * and its own commit holds only interactive units, so it is small and quick. Bulk batches are
+ * sized by load, to what the store commits in about 8 ms (at least 64 changes, at most
+ * `maxChanges`), so that wait stays short whatever the store's speed. Reordering across
  * lanes is safe: a unit is queued after its delta was merged in memory, and no client or peer
  * can have seen a delta before its commit (fan-out and feed follow it), so no unit depends on
  * one queued in the other lane.
@@ -55,21 +65,31 @@ export class CommitQueue {
   readonly #store: RelayStore;
   readonly #maxChanges: number;
   readonly #observe: (seconds: number, changes: number) => void;
+  readonly #now: () => number;
   readonly #interactive = new Lane();
   readonly #bulk = new Lane();
   /** The lane that had the last commit; the other goes next when both have units. */
   #lastLane: Lane = this.#bulk;
   #running: Promise<void> | undefined;
   #roomWaiters: (() => void)[] = [];
+  /** Changes a bulk batch takes: what commits in about {@link BULK_COMMIT_MS}. */
+  #bulkBatch: number;
+  /** Recent commit time per change (ms), a moving average; undefined before the first. */
+  #msPerChange: number | undefined;
 
+  /** `now`: a monotonic clock in ms that times the commits (a test's own, for one). */
   constructor(
     store: RelayStore,
     maxChanges: number,
     observe: (seconds: number, changes: number) => void = () => {},
+    now: () => number = () => performance.now(),
   ) {
     this.#store = store;
     this.#maxChanges = maxChanges;
     this.#observe = observe;
+    this.#now = now;
+    // Until a commit was measured: a modest guess.
+    this.#bulkBatch = Math.min(maxChanges, 4 * MIN_BULK_BATCH);
   }
 
   /** Queues a unit; resolves with the seqs of its changes once they are durable. */
@@ -94,7 +114,7 @@ export class CommitQueue {
 
   /** Whether the bulk lane has a whole batch waiting behind the one being written. */
   get bulkFull(): boolean {
-    return this.#bulk.changes >= this.#maxChanges;
+    return this.#bulk.changes >= this.#bulkBatch;
   }
 
   /**
@@ -120,9 +140,10 @@ export class CommitQueue {
       const lane = this.#nextLane();
       if (lane === undefined) break;
       this.#lastLane = lane;
-      const batch = lane.take(this.#maxChanges);
+      const bulk = lane === this.#bulk;
+      const batch = lane.take(bulk ? this.#bulkBatch : this.#maxChanges);
       this.#wakeRoomWaiters();
-      await this.#write(batch);
+      await this.#write(batch, bulk);
     }
     this.#running = undefined;
   }
@@ -141,7 +162,17 @@ export class CommitQueue {
     for (const wake of waiters) wake();
   }
 
-  async #write(batch: readonly Pending[]): Promise<void> {
+  /** Sizes bulk batches to commit in about {@link BULK_COMMIT_MS}, after a commit of `n`. */
+  #measured(ms: number, n: number): void {
+    if (n === 0) return;
+    const perChange = ms / n;
+    this.#msPerChange =
+      this.#msPerChange === undefined ? perChange : 0.7 * this.#msPerChange + 0.3 * perChange;
+    const fit = Math.floor(BULK_COMMIT_MS / this.#msPerChange);
+    this.#bulkBatch = Math.min(this.#maxChanges, Math.max(MIN_BULK_BATCH, fit));
+  }
+
+  async #write(batch: readonly Pending[], bulk: boolean): Promise<void> {
     const changes: NewChange[] = [];
     const cursors: { peer: string; upTo: number }[] = [];
     for (const p of batch) {
@@ -149,10 +180,12 @@ export class CommitQueue {
       if (p.unit.cursor) cursors.push(p.unit.cursor);
     }
     const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
-    const started = performance.now();
+    const started = this.#now();
     try {
       const seqs = await this.#store.commit(payload);
-      this.#observe((performance.now() - started) / 1000, changes.length);
+      const ms = this.#now() - started;
+      if (bulk) this.#measured(ms, changes.length);
+      this.#observe(ms / 1000, changes.length);
       let at = 0;
       for (const p of batch) {
         p.resolve(seqs.slice(at, at + p.unit.changes.length));

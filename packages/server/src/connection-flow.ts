@@ -12,6 +12,8 @@ const CAUGHT_UP_MS = 1_000;
 const BULK_ENTRIES = 500;
 /** Bytes queued beyond which a connection counts as a bulk writer at once (a flood starting). */
 const BULK_QUEUED_BYTES = 16 * 1024;
+/** Entries in one frame beyond which its work is a bulk writer's: more than a person writes at once. */
+const BULK_FRAME_ENTRIES = 64;
 
 /** A connection's queue of frames not handled yet. */
 export interface Queued {
@@ -25,8 +27,8 @@ export interface Queued {
  * docs/protocol.md §5.4.
  *
  * - A budget in debt stops reading and handling until it is paid back.
- * - A bulk writer (more than 16 KiB queued, or more than 500 entries within about a second) is
- *   not read while its queue is full, nor while it has frames queued and the relay is behind.
+ * - A bulk writer (more than 16 KiB queued, more than 500 entries within about a second, or a
+ *   frame of more than 64 entries) is not read while its queue is full, nor while it has frames queued and the relay is behind.
  *   An ordinary client is always read: a stopped socket also leaves its heartbeat replies
  *   unread, and an overloaded relay would then drop its honest clients for ping timeouts.
  * - Over budget (in debt, or a bulk writer not read) for `overBudgetCloseMs` without a second's
@@ -46,6 +48,8 @@ export class ConnectionFlow {
   /** Entries taken on lately, decaying by e every second, and when that was brought up to date. */
   #recent = 0;
   #recentAt = 0;
+  /** Entries of the last frame charged (the one being worked on). */
+  #frameEntries = 0;
 
   constructor(limits: ConnectionLimits, now: () => number, socket: Socket, userBudget: Budget) {
     this.#limits = limits;
@@ -64,7 +68,10 @@ export class ConnectionFlow {
 
   /** Charges the connection's budget and its user's; whether either is in debt now. */
   charge(cost: Cost): boolean {
-    if (cost.entries) this.#recentEntries(cost.entries);
+    if (cost.entries) {
+      this.#recentEntries(cost.entries);
+      this.#frameEntries = cost.entries;
+    }
     const own = this.#budget.charge(cost);
     return this.#userBudget.charge(cost) || own;
   }
@@ -74,9 +81,16 @@ export class ConnectionFlow {
     return Math.max(this.#budget.msUntilPaid(), this.#userBudget.msUntilPaid());
   }
 
-  /** A bulk writer: more queued than an ordinary client ever has, or much sent lately. */
+  /**
+   * A bulk writer: more queued than an ordinary client ever has, much sent lately, or a frame
+   * (the one being worked on) of more entries than a person writes at once.
+   */
   bulk(queuedBytes: number): boolean {
-    return queuedBytes > BULK_QUEUED_BYTES || this.#recentEntries() > BULK_ENTRIES;
+    return (
+      queuedBytes > BULK_QUEUED_BYTES ||
+      this.#frameEntries > BULK_FRAME_ENTRIES ||
+      this.#recentEntries() > BULK_ENTRIES
+    );
   }
 
   /**

@@ -50,7 +50,8 @@ export interface ConnectionLimits extends RelayLimits {
   readonly maxReplicaClaimsPerMinute: number;
   /**
    * Per connection: frames received and not handled yet. There the relay stops reading a bulk
-   * writer's connection (over 16 KiB queued, or over 500 entries within about a second) until
+   * writer's connection (over 16 KiB queued, over 500 entries within about a second, or a frame
+   * of over 64 entries) until
    * half of them are handled; an ordinary client's is always read. Default 64.
    */
   readonly maxQueuedMessages: number;

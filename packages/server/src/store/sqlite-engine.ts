@@ -71,6 +71,7 @@ export class SqliteEngine {
   readonly #loadTx: (doc: DocumentId) => StoredDocument | undefined;
   readonly #snapshotTx: (doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => void;
   readonly #releaseTx: (upTo: number) => void;
+  readonly #compactTx: (after: number, limit: number) => number | undefined;
   #closed = false;
 
   private constructor(db: Database.Database, region: string, epoch: string) {
@@ -110,7 +111,15 @@ export class SqliteEngine {
     this.#releaseTx = db.transaction((upTo: number) => {
       checkNotAhead('upTo', upTo, this.#head());
       stmt.upsertReleased.run(region, upTo);
-      stmt.deleteReleased.run(region, region);
+    }).immediate;
+    this.#compactTx = db.transaction((after: number, limit: number) => {
+      const released = (stmt.released.get(region) as { up_to: number }).up_to;
+      const last = stmt.nthReleased.get(region, after, released, limit - 1) as
+        | { seq: number }
+        | undefined;
+      const upTo = last?.seq ?? released;
+      stmt.deleteReleased.run(region, after, upTo);
+      return last === undefined ? undefined : upTo;
     }).immediate;
   }
 
@@ -196,10 +205,24 @@ export class SqliteEngine {
     return row?.up_to ?? 0;
   }
 
+  /** Records the release; the changes it frees go in {@link compactFeed}'s steps. */
   release(upTo: number): void {
     this.#open();
     checkSeq('upTo', upTo);
     this.#releaseTx(upTo);
+  }
+
+  /**
+   * One step of dropping released feed changes that a snapshot covers: looks at the next
+   * `limit` released changes after seq `after`. Returns where the next step starts, or
+   * `undefined` once every released change was looked at. Steps keep each transaction short,
+   * so commits waiting behind one do not wait long.
+   */
+  compactFeed(after: number, limit: number): number | undefined {
+    this.#open();
+    checkSeq('after', after);
+    checkSeq('limit', limit);
+    return this.#compactTx(after, Math.max(1, limit));
   }
 
   claimReplica(replica: string, user: string): string {
@@ -267,9 +290,12 @@ function prepare(db: Database.Database) {
       `INSERT INTO released (region, up_to) VALUES (?, ?)
        ON CONFLICT (region) DO UPDATE SET up_to = max(up_to, excluded.up_to)`,
     ),
+    nthReleased: db.prepare(
+      `SELECT seq FROM changes WHERE origin = ? AND seq > ? AND seq <= ?
+       ORDER BY seq LIMIT 1 OFFSET ?`,
+    ),
     deleteReleased: db.prepare(
-      `DELETE FROM changes WHERE origin = ?
-       AND seq <= (SELECT up_to FROM released WHERE region = ?)
+      `DELETE FROM changes WHERE origin = ? AND seq > ? AND seq <= ?
        AND seq <= (SELECT s.seq FROM snapshots s WHERE s.doc = changes.doc)`,
     ),
     feed: db.prepare(

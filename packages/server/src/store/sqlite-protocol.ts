@@ -11,6 +11,7 @@ export type EngineMethod =
   | 'documents'
   | 'getCursor'
   | 'release'
+  | 'compactFeed'
   | 'claimReplica'
   | 'lastSeq'
   | 'countChanges'

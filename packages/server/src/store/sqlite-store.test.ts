@@ -73,6 +73,34 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('drops released changes in steps, keeping those no snapshot covers yet', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });
+    try {
+      // 2,500 feed changes, alternating between two documents: more than two steps' worth.
+      const changes = Array.from({ length: 2_500 }, (_, i) => ({
+        doc: i % 2 === 0 ? 'a' : 'b',
+        origin: 'eu',
+        delta: Uint8Array.of(i & 255),
+      }));
+      const seqs = await store.commit({ changes });
+      // `a` has a snapshot up to the 2,001st change; `b` up to its 1,000th.
+      await store.saveSnapshot('a', Uint8Array.of(1), seqs[2_000]!);
+      await store.saveSnapshot('b', Uint8Array.of(2), seqs[1_999]!);
+      await store.release(seqs.at(-1)!);
+      expect(await store.feedStart()).toBe(seqs.at(-1));
+      const kept = (await store.readFeed(0, 10_000)).map((c) => c.seq);
+      const expected = seqs.filter((seq, i) =>
+        i % 2 === 0 ? seq > seqs[2_000]! : seq > seqs[1_999]!,
+      );
+      expect(kept).toEqual(expected);
+      expect(await store.countChanges()).toBe(expected.length);
+    } finally {
+      await store.close();
+      await dir.remove();
+    }
+  });
+
   it('fails calls after close with StoreClosedError, and close twice is fine', async () => {
     const dir = await tempDir('helios-sqlite-');
     const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });

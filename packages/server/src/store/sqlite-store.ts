@@ -20,6 +20,9 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
+/** Released feed changes looked at per step of a release. */
+const COMPACT_STEP = 1000;
+
 interface Waiting {
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
@@ -102,8 +105,16 @@ export class SqliteStore implements RelayStore {
     return this.#call('getCursor', [peer]) as Promise<number>;
   }
 
-  release(upTo: number): Promise<void> {
-    return this.#call('release', [upTo]) as Promise<void>;
+  /**
+   * Records the release, then drops the changes it frees in steps of {@link COMPACT_STEP}: the
+   * worker answers other calls (commits above all) between the steps.
+   */
+  async release(upTo: number): Promise<void> {
+    await this.#call('release', [upTo]);
+    let after: number | undefined = 0;
+    while (after !== undefined) {
+      after = (await this.#call('compactFeed', [after, COMPACT_STEP])) as number | undefined;
+    }
   }
 
   claimReplica(replica: string, user: string): Promise<string> {
