@@ -33,6 +33,8 @@ class Lane {
   /** Changes queued and not yet taken into a commit. */
   changes = 0;
   last: Promise<unknown> = Promise.resolve();
+  /** Its commits being written, one after the other, while it has units. */
+  running: Promise<void> | undefined;
 
   take(max: number): Pending[] {
     const batch: Pending[] = [];
@@ -52,9 +54,10 @@ class Lane {
  * a later one, so a busy relay pays one durable write for many deltas while every ack still
  * follows the commit of its delta.
  *
- * Units of one lane commit in the order they were queued. The lanes take turns: while a bulk
- * backlog is written batch after batch, an interactive unit waits for one bulk batch at most,
- * and its own commit holds only interactive units, so it is small and quick. Bulk batches are
+ * Units of one lane commit in the order they were queued, one commit in flight per lane. The
+ * lanes do not wait for each other: an interactive unit's commit is handed to the store at once,
+ * and the store (which applies commits in call order) writes it right after the bulk batch in
+ * flight, if any; it holds only interactive units, so it is small and quick. Bulk batches are
  * sized by load, to what the store commits in about 8 ms (at least 64 changes, at most
  * `maxChanges`), so that wait stays short whatever the store's speed. Reordering across
  * lanes is safe: a unit is queued after its delta was merged in memory, and no client or peer
@@ -68,9 +71,6 @@ export class CommitQueue {
   readonly #now: () => number;
   readonly #interactive = new Lane();
   readonly #bulk = new Lane();
-  /** The lane that had the last commit; the other goes next when both have units. */
-  #lastLane: Lane = this.#bulk;
-  #running: Promise<void> | undefined;
   #roomWaiters: (() => void)[] = [];
   /** Changes a bulk batch takes: what commits in about {@link BULK_COMMIT_MS}. */
   #bulkBatch: number;
@@ -98,7 +98,7 @@ export class CommitQueue {
     const done = new Promise<number[]>((resolve, reject) => {
       queue.queue.push({ unit, resolve, reject });
       queue.changes += unit.changes.length;
-      this.#running ??= this.#drain();
+      queue.running ??= this.#drain(queue);
     });
     queue.last = done.catch(() => {});
     return done;
@@ -130,29 +130,23 @@ export class CommitQueue {
 
   /** Resolves when everything queued so far is committed (or failed). */
   async flush(): Promise<void> {
-    while (this.#running) await this.#running;
+    for (const lane of [this.#interactive, this.#bulk]) {
+      while (lane.running) await lane.running;
+    }
   }
 
-  async #drain(): Promise<void> {
-    // Let the current tick's pushes join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
-    for (;;) {
-      const lane = this.#nextLane();
-      if (lane === undefined) break;
-      this.#lastLane = lane;
-      const bulk = lane === this.#bulk;
+  async #drain(lane: Lane): Promise<void> {
+    const bulk = lane === this.#bulk;
+    // A bulk batch takes everything pushed in this turn of the loop. An interactive unit goes to
+    // the store at once, so that it is behind the bulk batch in flight and no other; what is
+    // pushed while it is written goes in the next one.
+    if (bulk) await new Promise<void>((r) => setImmediate(r));
+    while (lane.queue.length > 0) {
       const batch = lane.take(bulk ? this.#bulkBatch : this.#maxChanges);
-      this.#wakeRoomWaiters();
+      if (bulk) this.#wakeRoomWaiters();
       await this.#write(batch, bulk);
     }
-    this.#running = undefined;
-  }
-
-  #nextLane(): Lane | undefined {
-    const interactive = this.#interactive.queue.length > 0;
-    const bulk = this.#bulk.queue.length > 0;
-    if (interactive && bulk) return this.#lastLane === this.#bulk ? this.#interactive : this.#bulk;
-    return interactive ? this.#interactive : bulk ? this.#bulk : undefined;
+    lane.running = undefined;
   }
 
   #wakeRoomWaiters(): void {
