@@ -122,9 +122,9 @@ export class ClientSession {
     this.#pumping = true;
     try {
       // An ordinary client's first slice after it was idle, if small (a person's write), goes
-      // at once: it is never queued behind others' backlogs. Its later slices take turns (see LoopShare); a bulk
-      // writer's also wait for room in the bulk commit lane, so what it has merged and not
-      // committed stays bounded, and its deltas commit there.
+      // at once: it is never queued behind others' backlogs. Its later slices take turns (see
+      // LoopShare); a bulk writer's also wait for room in the bulk commit lane, so what it has
+      // merged and not committed stays bounded, and its deltas commit there.
       let first = this.#inbox.bytes <= IMMEDIATE_BYTES;
       while (this.#ready) {
         this.#bulk = this.#flow.bulk(this.#inbox.bytes);
