@@ -1,4 +1,4 @@
-import { GCounter } from '@helios/core';
+import { DEFAULT_DECODE_LIMITS, GCounter } from '@helios/core';
 import { describe, expect, it } from 'vitest';
 import { DocumentCache } from './documents.js';
 import { MemoryStore } from './store/memory-store.js';
@@ -13,7 +13,7 @@ class SlowStore extends MemoryStore {
 
 describe('DocumentCache', () => {
   it('creates one object for a new document asked for twice at once', async () => {
-    const cache = new DocumentCache(new SlowStore({ region: 'eu' }), {});
+    const cache = new DocumentCache(new SlowStore({ region: 'eu' }), DEFAULT_DECODE_LIMITS);
     const [a, b] = await Promise.all([
       cache.getOrCreate('likes', GCounter),
       cache.getOrCreate('likes', GCounter),

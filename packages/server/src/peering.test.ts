@@ -1,7 +1,8 @@
 import { AWSet, GCounter, type Message } from '@helios/core';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay, type RelayOptions } from './relay.js';
+import type { RelayOptions } from './options.js';
+import { createRelay, type Relay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
 import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
