@@ -50,11 +50,20 @@ async function subscriber(url: string, doc: string): Promise<ProtocolClient> {
 }
 
 /** The adapter's request channels (subscribed by name, not pattern) under `key`. */
+/**
+ * The request channels subscribed under `key`, once there are any (for at most 5 s): the
+ * adapter subscribes without being awaited, so a relay may be listening a moment before.
+ */
 async function requestChannels(key: string): Promise<string[]> {
   const redis = createClient({ url: TEST_REDIS_URL });
   await redis.connect();
   try {
-    return (await redis.pubSubChannels(`${key}-request*`)).sort();
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const channels = (await redis.pubSubChannels(`${key}-request*`)).sort();
+      if (channels.length > 0 || Date.now() > deadline) return channels;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   } finally {
     await redis.close();
   }

@@ -188,8 +188,11 @@ export class RelayNode {
       ? redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region)
       : undefined;
     this.#peerRegions = (options.peers ?? []).map((p) => p.region);
+    // Each node sends deltas to its own sockets only: with several nodes, the others hear of a
+    // commit in one NODE_CHANGES notice, merge it and fan it out themselves, so a node's memory
+    // and its subscribers gain a delta together (or, the notice lost, catch up together).
     this.#fanOut = new FanOut((doc, delta, except) => {
-      const room = this.io.to(roomOf(doc.id));
+      const room = this.io.local.to(roomOf(doc.id));
       const target = except ? room.except(except) : room;
       this.metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta }));
     });
@@ -595,12 +598,16 @@ export class RelayNode {
     if (conflicts > 0) this.metrics.conflicts.inc({ type: doc.type.name }, conflicts);
   }
 
-  #mergeBytes(doc: RelayDocument, bytes: Uint8Array): void {
+  /** Merges an encoded change into `doc`; returns it decoded, or undefined if it was not. */
+  #mergeBytes(doc: RelayDocument, bytes: Uint8Array): AnyCrdtState | undefined {
     try {
       const { type, state } = decodeState(bytes, this.decodeLimits);
-      if (type === doc.type) doc.type.merge(doc.state, state);
+      if (type !== doc.type) return undefined;
+      doc.type.merge(doc.state, state);
+      return state;
     } catch (err) {
       this.logger.error({ err, doc: doc.id }, 'undecodable stored change; skipped');
+      return undefined;
     }
   }
 
@@ -866,7 +873,9 @@ export class RelayNode {
         // Merging is idempotent, and messages of two nodes arrive in any order relative to
         // this node's own commits: merge every one, and leave `lastSeq` to the store reads.
         if (doc === undefined || change.seq <= doc.lastSeq) continue;
-        this.#mergeBytes(doc, new Uint8Array(Buffer.from(change.delta, 'base64')));
+        const bytes = new Uint8Array(Buffer.from(change.delta, 'base64'));
+        const delta = this.#mergeBytes(doc, bytes);
+        if (delta !== undefined) this.#fanOut.add(doc, bytes, delta, undefined);
       }
       if (changes.some((c) => c.origin === this.region))
         for (const feed of this.#feeds) feed.pump();
