@@ -29,8 +29,10 @@ export interface DeltaCheck {
  * A counter entry is its owner's alone, and only grows. A delta may not remove another
  * replica's entry (`foreign-removal`); it may remove entries of its writer only if what remains
  * of that replica, with the delta's new entries, still reaches the totals it had
- * (`counter-decrease`): a newer entry replaces older ones, and an older delta delivered after a
- * newer one (it removes the entry the newer one already replaced) passes. A new entry may not be
+ * (`counter-decrease`): a newer entry replaces older ones, an older delta delivered after a
+ * newer one (it removes the entry the newer one already replaced) passes, and so does a write
+ * the receiver has seen, delivered again, which removes what it replaced then (in a map, a
+ * removal of the key may have taken that write here and left the older entry). A new entry may not be
  * below the replica's totals (`counter-decrease`) nor more than `maxCounterStep` above them
  * (`counter-increment`). Entries the receiver has seen are no-ops in a merge, so only new ones
  * are compared.
@@ -69,6 +71,13 @@ export function checkCounterDelta(
     }
   }
   for (const gone of removed) {
+    // A newer write of the replica that the receiver has seen already replaced this entry in
+    // its writer's history: the delta is that write, delivered again or late (after a map
+    // removal took it here but not the older entry). Its removals are the ones it made then.
+    const replacedBefore = delta.some(
+      (e) => e.replica === gone.replica && e.seq > gone.seq && check.seen(e.replica, e.seq),
+    );
+    if (replacedBefore) continue;
     const kept = current.filter((e) => e.replica === gone.replica && !removed.has(e));
     const added = delta.filter((e) => e.replica === gone.replica && !check.seen(e.replica, e.seq));
     const after = totals([...kept, ...added], gone.replica);

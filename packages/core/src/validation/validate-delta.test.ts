@@ -617,6 +617,26 @@ describe('validateDelta against a hostile writer', () => {
     expect(counter.state.store).toHaveLength(1);
   });
 
+  it('a cart line write delivered again after a removal took it (but not the entry it replaced)', () => {
+    const Cart = orMap(PNCounter);
+    const relay = new Relay(Cart);
+    const alice = new Client(Cart, ALICE);
+    const bob = new Client(Cart, BOB);
+    const first = alice.do((s, me) => Cart.update(s, 'sku', (l) => PNCounter.increment(l, me, 3)));
+    relay.accept(ALICE, first);
+    // Alice's next increment replaces her first entry. Another region has it; this relay not yet.
+    const second = alice.do((s, me) => Cart.update(s, 'sku', (l) => PNCounter.increment(l, me, 1)));
+    bob.pull(alice.state);
+    // Bob, in that region, removes the line as he saw it (Alice's second entry only); the relay
+    // merges his removal first, from its peer.
+    const removal = bob.do((s, me) => Cart.remove(s, me, 'sku'));
+    Cart.merge(relay.state, decodeDeltaOf(Cart, removal));
+    // Alice's outbox sends her second write again: its dot is known, the entry it replaced is
+    // still here. It is admitted and takes that entry, as it did where it was first merged.
+    expect(ruleOf(() => relay.accept(ALICE, second))).toBe('accepted');
+    expect(Cart.value(relay.state).get('sku')).toBeUndefined();
+  });
+
   it('register-write: a known write delivered again may not clear a register', () => {
     const relay = new Relay(LWWRegister);
     const mallory = new Client(LWWRegister, MALLORY);
