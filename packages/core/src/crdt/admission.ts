@@ -31,7 +31,7 @@ export interface DeltaCheck {
  * of that replica, with the delta's new entries, still reaches the totals it had
  * (`counter-decrease`): a newer entry replaces older ones, an older delta delivered after a
  * newer one (it removes the entry the newer one already replaced) passes, and so does a write
- * the receiver has seen, delivered again, which removes what it replaced then (in a map, a
+ * the receiver has seen, delivered again under a map key, which removes what it replaced then (a
  * removal of the key may have taken that write here and left the older entry). A new entry may not be
  * below the replica's totals (`counter-decrease`) nor more than `maxCounterStep` above them
  * (`counter-increment`). Entries the receiver has seen are no-ops in a merge, so only new ones
@@ -71,12 +71,18 @@ export function checkCounterDelta(
     }
   }
   for (const gone of removed) {
-    // A newer write of the replica that the receiver has seen already replaced this entry in
-    // its writer's history: the delta is that write, delivered again or late (after a map
-    // removal took it here but not the older entry). Its removals are the ones it made then.
-    const replacedBefore = delta.some(
-      (e) => e.replica === gone.replica && e.seq > gone.seq && check.seen(e.replica, e.seq),
-    );
+    // Under a map key, a newer write of the replica that the receiver has seen may have
+    // replaced this entry in its writer's history and then been taken here by a removal of the
+    // key that did not cover this older entry: the delta is that write, delivered again or
+    // late, and its removals are the ones it made then. Removing the key may take any entry
+    // under it, so this grants the writer nothing. A top-level counter has no removal: there a
+    // seen newer write (or its successor) is still held and counts in `kept` below, and a dot
+    // the receiver knows only from a context proves nothing.
+    const replacedBefore =
+      check.removable === true &&
+      delta.some(
+        (e) => e.replica === gone.replica && e.seq > gone.seq && check.seen(e.replica, e.seq),
+      );
     if (replacedBefore) continue;
     const kept = current.filter((e) => e.replica === gone.replica && !removed.has(e));
     const added = delta.filter((e) => e.replica === gone.replica && !check.seen(e.replica, e.seq));

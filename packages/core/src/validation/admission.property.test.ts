@@ -14,9 +14,10 @@ import { validateDelta } from './validate-delta.js';
 /**
  * The counter law of admission: whatever one writer sends, in any number of deltas, no admitted
  * delta lowers a counter entry, neither another replica's nor the writer's own. A counter nested
- * in an OR-Map keeps the rule under a key the delta writes; a delta that leaves the key out is a
- * removal of that line as its writer saw it (the map's semantics) and may take the entries it
- * covers: that is what a device does that removes a line while another raises it.
+ * in an OR-Map keeps the rule for other replicas under a key the delta writes; a delta that
+ * leaves the key out is a removal of that line as its writer saw it (the map's semantics) and
+ * may take the entries it covers: that is what a device does that removes a line while another
+ * raises it. So under a key the writer's own entries are its to remove either way.
  */
 const ALICE: ReplicaId = 'alice';
 const BOB: ReplicaId = 'bob';
@@ -173,10 +174,14 @@ describe('admission: no admitted delta lowers a counter entry', () => {
               // semantics): it may take any entries under it, even some of one replica's.
               if (path !== '' && (now === undefined || !written.has(path))) continue;
               for (const [replica, { p, n }] of totals) {
-                const t = now?.get(replica);
-                expect(t, `${path || 'the counter'} lost the entry of ${replica}`).toBeDefined();
-                expect(t!.p, `${path} ${replica} p`).toBeGreaterThanOrEqual(p);
-                expect(t!.n, `${path} ${replica} n`).toBeGreaterThanOrEqual(n);
+                // Under a key it writes, the writer's own entries are also its to remove, as a
+                // removal of the key could: a write of its delivered again may take what it
+                // replaced where a removal took the write itself (see checkCounterDelta).
+                if (path !== '' && replica === MALLORY) continue;
+                // An entry of (+0, -0) counts nothing: losing it changes no value.
+                const t = now?.get(replica) ?? { p: 0, n: 0 };
+                expect(t.p, `${path || 'the counter'}: ${replica}'s p`).toBeGreaterThanOrEqual(p);
+                expect(t.n, `${path || 'the counter'}: ${replica}'s n`).toBeGreaterThanOrEqual(n);
               }
             }
           }

@@ -637,6 +637,30 @@ describe('validateDelta against a hostile writer', () => {
     expect(Cart.value(relay.state).get('sku')).toBeUndefined();
   });
 
+  it('counter-decrease: a top-level counter entry is not dropped by a "known" write that was never held', () => {
+    // The writer first claims a dot it never sends (a context is the writer's to fill), then
+    // sends an entry with that dot as if delivered again, removing its held entry. Outside a
+    // map there is no removal that could have taken the newer write, so it proves nothing.
+    const relay = new Relay(PNCounter);
+    const held = [{ replica: ALICE, seq: 1, value: { p: 40, n: 2 } }];
+    relay.accept(ALICE, forge(PNCounter, held, [[ALICE, 1]]));
+    const claim = forge(PNCounter, held, [
+      [ALICE, 1],
+      [ALICE, 2],
+    ]);
+    expect(ruleOf(() => relay.accept(ALICE, claim))).toBe('accepted');
+    const drop = forge(
+      PNCounter,
+      [{ replica: ALICE, seq: 2, value: { p: 0, n: 0 } }],
+      [
+        [ALICE, 1],
+        [ALICE, 2],
+      ],
+    );
+    expect(ruleOf(() => relay.accept(ALICE, drop))).toBe('counter-decrease');
+    expect(PNCounter.value(relay.state)).toBe(38);
+  });
+
   it('register-write: a known write delivered again may not clear a register', () => {
     const relay = new Relay(LWWRegister);
     const mallory = new Client(LWWRegister, MALLORY);
