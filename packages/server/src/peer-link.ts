@@ -58,6 +58,8 @@ export class PeerLink {
   /** Feed entries held back until they are causally ready, in feed order. */
   #held: Held[] = [];
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while a failed cursor read waits to be tried again (see {@link #request}). */
+  #requestTimer: ReturnType<typeof setTimeout> | undefined;
   /** Feed batches received and queued on the chain, not merged yet (see {@link #ahead}). */
   #queued: FeedEntry[][] = [];
 
@@ -124,23 +126,54 @@ export class PeerLink {
       this.#generation++;
       this.#reset();
       this.#cursor = cursorName(this.region, message.epoch);
-      this.#chain = this.#chain.then(() => this.#request());
+      this.#then(() => this.#request());
     } else if (message.kind === 'feed-batch') {
       const fresh = message.entries.filter((e) => e.seq > this.#received);
       if (fresh.length === 0) return;
       this.#received = fresh[fresh.length - 1]!.seq;
       const generation = this.#generation;
       this.#queued.push(fresh);
-      this.#chain = this.#chain.then(() => this.#merge(fresh, generation));
+      this.#then(() => this.#merge(fresh, generation));
     } else if (message.kind === 'feed-state') {
       const generation = this.#generation;
-      this.#chain = this.#chain.then(() => this.#mergePage(message, generation));
+      this.#then(() => this.#mergePage(message, generation));
     }
+  }
+
+  /**
+   * Queues `step` behind the link's earlier steps. Once the link is closed nothing more runs,
+   * and a step that fails then (its store closed under it) is of no interest: the link is gone.
+   * Steps handle their own failures while open; one that escapes them is logged, never left as
+   * an unhandled rejection, which would take the process down.
+   */
+  #then(step: () => Promise<void>): void {
+    this.#chain = this.#chain
+      .then(() => (this.#closed ? undefined : step()))
+      .catch((err: unknown) => {
+        if (!this.#closed)
+          this.#node.logger.error({ err, peer: this.region }, 'peer link step failed');
+      });
   }
 
   async #request(): Promise<void> {
     // Everything queued before is merged (or failed): the durable cursor is exact.
-    const after = await this.#store.getCursor(this.#cursor);
+    let after: number;
+    try {
+      after = await this.#store.getCursor(this.#cursor);
+    } catch (err) {
+      if (this.#closed) return;
+      // Without a cursor the feed cannot be asked for; a store that failed once (a dropped
+      // database connection) may answer the next time.
+      this.#node.logger.error(
+        { err, peer: this.region },
+        'reading the peer cursor failed; retrying',
+      );
+      this.#requestTimer = setTimeout(() => {
+        this.#requestTimer = undefined;
+        this.#then(() => this.#request());
+      }, REQUEST_RETRY_MS);
+      return;
+    }
     this.#received = after;
     this.#after = after;
     this.#processed = this.#acked = after;
@@ -153,6 +186,8 @@ export class PeerLink {
     this.#held = [];
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    clearTimeout(this.#requestTimer);
+    this.#requestTimer = undefined;
   }
 
   async #merge(entries: FeedEntry[], generation: number): Promise<void> {
@@ -226,7 +261,7 @@ export class PeerLink {
     if (this.#held.length === 0 || this.#retryTimer !== undefined || this.#closed) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      this.#chain = this.#chain.then(() => this.#retry(generation));
+      this.#then(() => this.#retry(generation));
     }, WAIT_POLL_MS);
   }
 
@@ -312,13 +347,14 @@ export class PeerLink {
 
   /** A batch failed: the batches queued behind it are dropped, the feed asked for again. */
   #failed(err: unknown): void {
+    if (this.#closed) return; // the store closed under a commit: nothing to ask for any more
     this.#node.logger.error(
       { err, peer: this.region },
       'merging a peer batch failed; re-requesting',
     );
     this.#generation++;
     this.#reset();
-    this.#chain = this.#chain.then(() => this.#request());
+    this.#then(() => this.#request());
   }
 
   /**
@@ -394,6 +430,9 @@ interface Held {
   /** Merge it whatever it waits for (see {@link PeerLink.#retry}). */
   force: boolean;
 }
+
+/** How long a link waits before it reads its cursor again after the store failed to answer. */
+const REQUEST_RETRY_MS = 500;
 
 /** How often a link whose feed waits checks whether what the waiting entry names has arrived. */
 const WAIT_POLL_MS = 50;

@@ -3,7 +3,9 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from './options.js';
 import { createRelay, type Relay } from './relay.js';
+import { StoreClosedError } from './store/errors.js';
 import { MemoryStore } from './store/memory-store.js';
+import { freePort } from './test-support/free-port.js';
 import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
@@ -75,6 +77,82 @@ describe('relay peering', () => {
       () => (reader.value('tags') as Set<string>).size === items.length,
       'eu-west-1 has every write',
     );
+  });
+
+  it('a cursor the store fails to read is read again', async () => {
+    // us-east-1's store fails its first cursor reads, as a database whose connection dropped.
+    let failures = 2;
+    class FlakyStore extends MemoryStore {
+      override async getCursor(peer: string): Promise<number> {
+        if (failures > 0) {
+          failures--;
+          throw new Error('connection to the database lost');
+        }
+        return super.getCursor(peer);
+      }
+    }
+    const [east, west] = await Promise.all([freePort(), freePort()]);
+    const relayOf = (region: Region, port: number, peer: Region, peerPort: number) => {
+      const relay = createRelay({
+        region,
+        store: region === 'us-east-1' ? new FlakyStore({ region }) : new MemoryStore({ region }),
+        anonymous: true,
+        logger: pino({ level: 'silent' }),
+        peers: [{ region: peer, url: `http://127.0.0.1:${peerPort}` }],
+      });
+      open.push(relay);
+      return relay.listen(port);
+    };
+    const { url: eastUrl } = await relayOf('us-east-1', east, 'eu-west-1', west);
+    const { url: westUrl } = await relayOf('eu-west-1', west, 'us-east-1', east);
+    const writer = await clientOf(westUrl);
+    await writer.subscribe('views', GCounter);
+    await writer.write('views', (s, me) => GCounter.increment(s, me, 4));
+    const reader = await clientOf(eastUrl);
+    await reader.subscribe('views', GCounter);
+    await eventually(() => reader.value('views') === 4, 'us-east-1 has the write');
+    expect(failures).toBe(0);
+  });
+
+  it('a relay closed while a link reads its cursor leaves no failure behind', async () => {
+    // The cursor read is answered only after the relay closed, with the store's closed error:
+    // the link must drop it (an unhandled rejection fails this test run).
+    let called!: () => void;
+    const reading = new Promise<void>((r) => {
+      called = r;
+    });
+    let fail!: (err: Error) => void;
+    class SlowStore extends MemoryStore {
+      override getCursor(): Promise<number> {
+        called();
+        return new Promise((_, reject) => {
+          fail = reject;
+        });
+      }
+    }
+    const peer = createRelay({
+      region: 'eu-west-1',
+      store: new MemoryStore({ region: 'eu-west-1' }),
+      anonymous: true,
+      logger: pino({ level: 'silent' }),
+    });
+    open.push(peer);
+    const { url } = await peer.listen(0);
+    const errors: unknown[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => errors.push(line) });
+    const relay = createRelay({
+      region: 'us-east-1',
+      store: new SlowStore({ region: 'us-east-1' }),
+      anonymous: true,
+      logger,
+      peers: [{ region: 'eu-west-1', url }],
+    });
+    await relay.listen(0);
+    await reading;
+    await relay.close();
+    fail(new StoreClosedError('SlowStore'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors).toEqual([]);
   });
 
   it('replicates a write to every region and reports it replicated everywhere', async () => {
