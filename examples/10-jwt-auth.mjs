@@ -41,7 +41,7 @@ console.log(`alice wrote notes:alice (${alice.status.connection})`);
 try {
   await alice.counter('notes:bob').increment().wait('relay');
 } catch (err) {
-  console.log(`notes:bob refused: ${err.code} (${alice.status.lastError.code})`);
+  console.log(`notes:bob refused: ${err.code} (${err.relayCode})`);
 }
 
 // A token signed with another key never gets a connection; the relay's refusal shows on the

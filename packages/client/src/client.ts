@@ -22,7 +22,7 @@ import {
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { CausalGate, HOLD_MAX_MS, type Incoming } from './causal-gate.js';
 import { ClientDocument } from './client-document.js';
-import { ClientError } from './client-error.js';
+import { ClientError, RefusedWriteError } from './client-error.js';
 import {
   AWSetHandle,
   CounterHandle,
@@ -595,12 +595,7 @@ export class HeliosClient implements Writer {
         const item = this.#outbox.get(message.push);
         if (!item) return;
         this.#outbox.delete(message.push);
-        item.receipt?.fail(
-          new ClientError(
-            'refused',
-            `the relay refused the write: ${message.code}: ${message.message}`,
-          ),
-        );
+        item.receipt?.fail(new RefusedWriteError(message.code, item.doc, message.message));
         this.#settle([message.push]);
         this.#publishPending();
         return;

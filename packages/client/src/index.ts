@@ -1,5 +1,5 @@
 export { createClient, HeliosClient } from './client.js';
-export { ClientError, type ClientErrorCode } from './client-error.js';
+export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
 export {
   AWSetHandle,
   CounterHandle,

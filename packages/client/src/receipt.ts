@@ -44,7 +44,10 @@ export class Receipt {
     return new Promise((resolve, reject) => this.#waiters.push({ level, resolve, reject }));
   }
 
-  /** Calls `listener` on every level change; returns the unsubscribe function. */
+  /**
+   * Calls `listener` on every level change, and once when the write fails (then `error` is set
+   * and the level stays where it was); returns the unsubscribe function.
+   */
   subscribe(listener: (level: DurabilityLevel) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -66,7 +69,9 @@ export class Receipt {
 
   /** @internal The write cannot become durable at `level` or beyond. */
   fail(error: Error): void {
+    if (this.#error) return;
     this.#error = error;
     for (const w of this.#waiters.splice(0)) w.reject(error);
+    for (const l of this.#listeners) l(this.#level);
   }
 }

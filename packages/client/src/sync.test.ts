@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { AWSet, decodeState, PNCounter } from '@helios/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClientError } from './client-error.js';
+import { ClientError, RefusedWriteError } from './client-error.js';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
 import { WireTap } from './test-support/wire-tap.js';
 
@@ -351,8 +351,10 @@ describe('receipts', () => {
       () => undefined,
       (err: unknown) => err,
     );
-    expect(error).toBeInstanceOf(ClientError);
-    expect((error as ClientError).code).toBe('refused');
+    expect(error).toBeInstanceOf(RefusedWriteError);
+    expect((error as RefusedWriteError).code).toBe('refused');
+    expect((error as RefusedWriteError).relayCode).toBe('counter-increment');
+    expect((error as RefusedWriteError).doc).toBe('big');
     expect(refused.error).toBe(error);
     expect(refused.level).toBe('local');
     await until(() => c.status.pendingTotal === 0, 'the refused write left the outbox');

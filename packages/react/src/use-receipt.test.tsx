@@ -1,4 +1,4 @@
-import type { DurabilityLevel, Receipt } from '@helios/client';
+import { type DurabilityLevel, type Receipt, RefusedWriteError } from '@helios/client';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,20 @@ describe('useReceipt', () => {
     expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
     expect(ranks.at(-1)).toBeGreaterThanOrEqual(ORDER.indexOf('relay'));
     expect(lastReceipt!.level).toBe(screen.getByRole('button').textContent);
+  });
+
+  it("shows 'failed' when the relay refuses the write, with the relay's reason", async () => {
+    // The relay takes at most 100 per counter step: a +1000 is refused for good.
+    const url = await startRelay('us-east-1', { maxCounterStep: 100 });
+    const client = testClient([url]);
+    await client.counter('big').loaded;
+    await until(() => client.status.connection === 'online', 'online');
+    const receipt = client.counter('big').increment(1000);
+    render(<Level receipt={receipt} />);
+    await waitFor(() => expect(screen.getByText('failed')).toBeTruthy(), { timeout: 10_000 });
+    expect(receipt.error).toBeInstanceOf(RefusedWriteError);
+    expect((receipt.error as RefusedWriteError).relayCode).toBe('counter-increment');
+    expect(client.counter('big').value).toBe(1000); // it stays applied locally
   });
 
   it('unsubscribes from the old receipt when given a new one, and on unmount', async () => {

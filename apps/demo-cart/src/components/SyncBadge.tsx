@@ -6,6 +6,7 @@ const LEVEL_TEXT = {
   local: 'saved locally',
   relay: 'synced to region',
   global: 'replicated to all regions',
+  failed: 'not saved',
 } as const;
 
 export function SyncBadge() {

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { type ClientOptions, createClient, type HeliosClient } from '@helios/client';
-import { createRelay, MemoryStore } from '@helios/server';
+import { createRelay, MemoryStore, type RelayOptions } from '@helios/server';
 import { cleanup } from '@testing-library/react';
 import { pino } from 'pino';
 import { afterEach, vi } from 'vitest';
@@ -18,12 +18,16 @@ let dbCounter = 0;
 export const freshDb = (): string => `react-test-${process.pid}-${++dbCounter}`;
 
 /** Starts a relay on a free port (closed after the test) and returns its URL. */
-export async function startRelay(region = 'us-east-1'): Promise<string> {
+export async function startRelay(
+  region = 'us-east-1',
+  limits: RelayOptions['limits'] = {},
+): Promise<string> {
   const relay = createRelay({
     region,
     store: new MemoryStore({ region }),
     anonymous: true,
     logger: pino({ level: 'silent' }),
+    limits,
   });
   open.push(relay);
   return (await relay.listen(0)).url;
