@@ -199,11 +199,15 @@ export class ClientSession {
       if (this.#current === undefined) {
         const frame = this.#inbox.shift();
         if (frame === undefined) return;
+        const wasBulk = this.#bulk;
         this.#current = this.#start(frame);
-        // Its entries are known now: a frame of many is a bulk writer's work, whatever came before.
+        // Its entries are known now: a frame of many is a bulk writer's work, whatever came
+        // before. One that makes the connection a bulk writer waits for a bulk turn (a new
+        // flooder's first frame would otherwise take an ordinary client's turn), and entries
+        // just charged may have overdrawn the budget: they wait until it is paid back.
         this.#bulk = this.#flow.bulk(this.#inbox.bytes);
-        // Entries just charged may have overdrawn the budget: they wait until it is paid back.
         if (this.#current === undefined || this.#flow.debtMs() > 0) return;
+        if (this.#bulk && !wasBulk) return;
       }
       const work = this.#current;
       if (work.kind === 'push') {

@@ -7,7 +7,8 @@ import {
   type PushEntry,
 } from '@helios/core';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LoopShare } from './loop-share.js';
 import { createRelay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
@@ -21,6 +22,7 @@ import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
@@ -205,6 +207,17 @@ describe('flow control', () => {
       .write('light', (s, me) => GCounter.increment(s, me))
       .then(() => performance.now());
     expect(await lightAcked).toBeLessThan(await bulkDone);
+  });
+
+  it("a new connection's first frame of many entries waits for a bulk turn, not an ordinary client's", async () => {
+    // A flooder that just connected is not a bulk writer until its first frame is decoded; that
+    // frame's entries must still go in a bulk writer's turn, or twenty new flooders would each
+    // take a whole turn in the ordinary clients' lane.
+    const url = await startRelay();
+    const c = await client(url);
+    const turns = vi.spyOn(LoopShare.prototype, 'turn');
+    await pushIncrements(c, 'bulk', 1, 200);
+    expect(turns.mock.calls.map(([, lane]) => lane)).toContain('bulk');
   });
 
   it('keeps a connection reading and answering while the relay works through its backlog', async () => {
