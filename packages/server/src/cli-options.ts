@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { HeliosError } from '@helios/core';
 import {
   type ConnectionLimits,
   DEFAULT_LIMITS,
@@ -71,8 +72,12 @@ export interface CliSettings {
   readonly logLevel: string;
 }
 
-/** Thrown for unusable settings; the CLI prints it with the usage. */
-export class CliError extends Error {}
+/** Thrown for unusable settings (code `usage`); the CLI prints it with the usage and exits 2. */
+export class CliError extends HeliosError<'usage'> {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 function pairs(values: readonly string[], what: string): [string, string][] {
   return values.map((v) => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AWSet, HybridLogicalClock, LWWMap, newReplicaId } from '@helios/core';
+import { AWSet, HeliosError, HybridLogicalClock, LWWMap, newReplicaId } from '@helios/core';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CliError, oneWayFromRttFile, parseCli } from './cli-options.js';
@@ -120,6 +120,15 @@ describe('helios-relay command line', () => {
     expect(badPort.status).toBe(2);
     expect(badPort.stderr).toMatch(/bad port 70000/);
     expect(() => parseCli(['--peer', 'no-equals-sign'], { HELIOS_REGION: 'x' })).toThrow(CliError);
+    const err = (() => {
+      try {
+        parseCli(['--peer', 'no-equals-sign'], { HELIOS_REGION: 'x' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(HeliosError);
+    expect((err as CliError).code).toBe('usage');
   });
 
   it('takes every setting from HELIOS_* environment variables', async () => {

@@ -1,3 +1,6 @@
+import { HeliosError } from '@helios/core';
+import type { StorageProblem } from '../status.js';
+
 /** A document as stored locally: its newest snapshot and the deltas after it. */
 export interface StoredDocument {
   readonly snapshot: Uint8Array | null;
@@ -66,17 +69,13 @@ export interface ClientPersistence {
   close(): void;
 }
 
-/** Thrown by persistence operations; `problem` says what went wrong for the status. */
-export class PersistenceError extends Error {
-  readonly problem: import('../status.js').StorageProblem;
-
-  constructor(
-    problem: import('../status.js').StorageProblem,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'PersistenceError';
-    this.problem = problem;
+/**
+ * Thrown by persistence operations; its code (also `problem`) says what went wrong, as the
+ * status reports it (`status.storage.problem`).
+ */
+export class PersistenceError extends HeliosError<StorageProblem> {
+  /** The same as `code`: the storage problem this error reports. */
+  get problem(): StorageProblem {
+    return this.code;
   }
 }
