@@ -1,34 +1,49 @@
 #!/usr/bin/env node
 // `npm start`: five regional relays on localhost (SQLite under ./data, fully peered, with the
 // real inter-region latencies injected on the peer links) and the shopping-cart demo.
+// A relay that exits is restarted (see supervisor.mjs); Ctrl-C stops everything.
 //   --no-latency       peer links without injected delay
-//   --port <n>         port of the demo page (default 4100); relays use 4101–4105
+//   --port <n>         port of the demo page (default 4000)
+//   --relay-port <n>   port of the first relay (default 4101; the five use n … n+4)
 //   --data <dir>       where the SQLite files live (default ./data)
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { oneWayMs, REGIONS } from './regions.mjs';
-import { startRelays, stopRelays } from './relays.mjs';
+import { startRelays } from './relays.mjs';
 import { serveStatic } from './static-server.mjs';
+import { supervise } from './supervisor.mjs';
 
 const { values } = parseArgs({
   options: {
     'no-latency': { type: 'boolean', default: false },
-    port: { type: 'string', default: '4100' },
+    port: { type: 'string', default: '4000' },
+    'relay-port': { type: 'string', default: '4101' },
     data: { type: 'string', default: 'data' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: npm start -- [--no-latency] [--port 4100] [--data ./data]');
+  console.log(
+    'usage: npm start -- [--no-latency] [--port 4000] [--relay-port 4101] [--data ./data]',
+  );
   process.exit(0);
 }
 
 const dataDir = resolve(values.data);
 mkdirSync(dataDir, { recursive: true });
 const latency = !values['no-latency'];
-const relays = await startRelays({ dataDir, latency });
+const basePort = Number(values['relay-port']);
+const relayOptions = { dataDir, latency, basePort };
+const relays = await startRelays(relayOptions);
+const supervised = relays.map((relay) =>
+  supervise({
+    relay,
+    start: async () => (await startRelays({ ...relayOptions, only: [relay.region] }))[0],
+    log: (line) => console.log(line),
+  }),
+);
 const root = fileURLToPath(new URL('../dist', import.meta.url));
 const port = Number(values.port);
 const server = await serveStatic({
@@ -57,7 +72,7 @@ async function stop() {
   stopping = true;
   console.log('\nstopping…');
   server.close();
-  await stopRelays(relays);
+  await Promise.all(supervised.map((s) => s.stop()));
   process.exit(0);
 }
 process.on('SIGINT', stop);
