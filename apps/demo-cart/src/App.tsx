@@ -2,6 +2,7 @@ import { createClient, type HeliosClient } from '@helios/client';
 import { HeliosProvider, useSyncStatus } from '@helios/react';
 import { useEffect, useState } from 'react';
 import { CartPanel } from './components/CartPanel.js';
+import { CartSummaryBar } from './components/CartSummaryBar.js';
 import { Catalog } from './components/Catalog.js';
 import { GiftNote } from './components/GiftNote.js';
 import { SyncBadge } from './components/SyncBadge.js';
@@ -135,6 +136,7 @@ function Shell(props: {
         Every change is applied instantly, saved in this browser, and synced through the nearest
         region to all five. Try two windows on different regions, or go offline and edit both.
       </footer>
+      <CartSummaryBar />
     </div>
   );
 }
