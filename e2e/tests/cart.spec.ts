@@ -23,8 +23,10 @@ test('two tabs of one browser: edits in one appear in the other, offline too', a
   await b.setOffline(true);
   await b.increment('beans-ethiopia');
   await expect(a.qty('beans-ethiopia')).toHaveText('2');
-  await a.page.getByTestId('wish-mug-stoneware').click();
+  await a.page.getByRole('button', { name: 'Wishlist Stoneware Mug' }).click();
   await expect(b.page.getByTestId('wished-mug-stoneware')).toBeVisible();
+  await b.page.getByRole('button', { name: 'Remove Stoneware Mug from wishlist' }).click();
+  await expect(a.page.getByTestId('wished-mug-stoneware')).toHaveCount(0);
   await context.close();
 });
 

@@ -76,3 +76,33 @@ test('beside the products the cart needs no bar, and its empty state points left
   expect(await arrow(shop.page)).toBe('"←"');
   await context.close();
 });
+
+test('icon buttons and fields have names that say what they act on', async ({ browser }) => {
+  const context = await browser.newContext();
+  const { page } = await Shop.open(context, cluster.url('us-west-2'));
+  const mug = page.getByRole('button', { name: 'Wishlist Stoneware Mug' });
+  await expect(mug).toHaveAttribute('aria-pressed', 'false');
+  await mug.click();
+  await expect(mug).toHaveAttribute('aria-pressed', 'true');
+  const wishlist = page.getByRole('region', { name: 'Wishlist' });
+  await expect(
+    wishlist.getByRole('button', { name: 'Remove Stoneware Mug from wishlist' }),
+  ).toBeVisible();
+
+  await page.getByTestId('add-kettle-gooseneck').click();
+  const cart = page.getByRole('region', { name: 'Cart' });
+  for (const name of [
+    'One more Gooseneck Kettle',
+    'One less Gooseneck Kettle',
+    'Remove Gooseneck Kettle from cart',
+  ]) {
+    await expect(cart.getByRole('button', { name })).toBeVisible();
+  }
+  await expect(page.getByRole('textbox', { name: 'Gift note' })).toBeVisible();
+  await expect(
+    page.getByRole('article', { name: 'Gooseneck Kettle' }).getByRole('button', {
+      name: 'In cart · 1',
+    }),
+  ).toHaveAccessibleDescription('Gooseneck Kettle');
+  await context.close();
+});

@@ -56,7 +56,7 @@ export function CartPanel() {
             <button
               type="button"
               className="remove"
-              aria-label={`Remove ${product.name}`}
+              aria-label={`Remove ${product.name} from cart`}
               data-testid={`remove-${sku}`}
               onClick={() => track(cart.remove(sku))}
             >
