@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { oneWayMs, REGIONS } from './regions.mjs';
+import { oneWayMs, REGIONS, relayPort } from './regions.mjs';
 import { startRelays } from './relays.mjs';
 import { serveStatic } from './static-server.mjs';
 import { supervise } from './supervisor.mjs';
@@ -36,7 +36,27 @@ mkdirSync(dataDir, { recursive: true });
 const latency = !values['no-latency'];
 const basePort = Number(values['relay-port']);
 const relayOptions = { dataDir, latency, basePort };
-const relays = await startRelays(relayOptions);
+const root = fileURLToPath(new URL('../dist', import.meta.url));
+const port = Number(values.port);
+
+// The page first: a taken port then stops the demo before any relay has started.
+const server = await serveStatic({
+  root,
+  port,
+  config: {
+    regions: REGIONS.map((region) => ({
+      region,
+      url: `http://127.0.0.1:${relayPort(region, basePort)}`,
+    })),
+  },
+}).catch((err) => fail(err, `port ${port} is taken: pick another with --port`));
+const relays = await startRelays(relayOptions).catch((err) => {
+  server.close();
+  return fail(
+    err,
+    `a relay port (${basePort}–${basePort + 4}) is taken: pick others with --relay-port`,
+  );
+});
 const supervised = relays.map((relay) =>
   supervise({
     relay,
@@ -44,13 +64,6 @@ const supervised = relays.map((relay) =>
     log: (line) => console.log(line),
   }),
 );
-const root = fileURLToPath(new URL('../dist', import.meta.url));
-const port = Number(values.port);
-const server = await serveStatic({
-  root,
-  port,
-  config: { regions: relays.map(({ region, url }) => ({ region, url })) },
-});
 
 console.log('\nHelios demo — five regions, multi-master\n');
 for (const { region, url } of relays) console.log(`  relay ${region.padEnd(15)} ${url}`);
@@ -77,3 +90,10 @@ async function stop() {
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+/** Exits with a start-up error; `portTaken` explains it when an address was in use. */
+function fail(err, portTaken) {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`npm start: ${/EADDRINUSE/.test(message) ? portTaken : message}`);
+  process.exit(1);
+}
