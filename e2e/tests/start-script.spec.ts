@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +80,28 @@ test('the start script restarts a relay that dies, with a growing delay, and sto
       script.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a taken page port stops the script with a message naming --port, before any relay starts', async () => {
+  const squatter = createServer().listen(SHOP_PORT, '127.0.0.1');
+  await once(squatter, 'listening');
+  const dataDir = mkdtempSync(join(tmpdir(), 'helios-e2e-start-'));
+  try {
+    const script = spawn(
+      process.execPath,
+      [START, '--port', String(SHOP_PORT), '--relay-port', String(RELAY_PORT), '--data', dataDir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    script.stderr!.on('data', (chunk) => (stderr += chunk));
+    const [code] = await once(script, 'exit');
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(`npm start: port ${SHOP_PORT} is taken: pick another with --port`);
+    expect(await healthyRegion(RELAY_PORT)).toBeUndefined();
+  } finally {
+    squatter.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
