@@ -23,8 +23,10 @@ test('two tabs of one browser: edits in one appear in the other, offline too', a
   await b.setOffline(true);
   await b.increment('beans-ethiopia');
   await expect(a.qty('beans-ethiopia')).toHaveText('2');
-  await a.page.getByTestId('wish-mug-stoneware').click();
+  await a.page.getByRole('button', { name: 'Wishlist Stoneware Mug' }).click();
   await expect(b.page.getByTestId('wished-mug-stoneware')).toBeVisible();
+  await b.page.getByRole('button', { name: 'Remove Stoneware Mug from wishlist' }).click();
+  await expect(a.page.getByTestId('wished-mug-stoneware')).toHaveCount(0);
   await context.close();
 });
 
@@ -98,16 +100,22 @@ test('gift note edited offline on two devices shows both versions, and resolves 
   await ctxB.close();
 });
 
-test('a reload keeps unsynced writes and syncs them later', async ({ browser }) => {
+test('a reload keeps unsynced writes and the offline toggle, and syncs once back online', async ({
+  browser,
+}) => {
   const context = await browser.newContext();
   const a = await Shop.open(context, cluster.url('ap-southeast-1'));
   await a.setOffline(true);
   await a.add('press-french');
   await a.increment('press-french');
-  await expect(a.page.getByTestId('pending')).not.toHaveText('0 pending');
+  await expect(a.page.getByTestId('pending')).toHaveText('2 pending');
   await a.page.reload();
-  // After the reload the tab is online again (the toggle is not persisted): the outbox drains.
+  // Still offline after the reload: the writes are there, still waiting.
   await expect(a.qty('press-french')).toHaveText('2');
+  await expect(a.page.getByTestId('offline-toggle')).toBeChecked();
+  await expect(a.page.getByTestId('connection')).toHaveText('offline');
+  await expect(a.page.getByTestId('pending')).toHaveText('2 pending');
+  await a.setOffline(false);
   await a.synced();
 
   const other = await browser.newContext();

@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The demo's own scripts: the e2e suite runs exactly what `npm start` runs.
-import { REGIONS } from '../../apps/demo-cart/scripts/regions.mjs';
+import { REGIONS, relayPort } from '../../apps/demo-cart/scripts/regions.mjs';
 import { startRelays, stopRelays } from '../../apps/demo-cart/scripts/relays.mjs';
 import { serveStatic } from '../../apps/demo-cart/scripts/static-server.mjs';
 
 type RunningRelay = Awaited<ReturnType<typeof startRelays>>[number];
 
-/** Five relays (real latencies injected) and the built demo, on ports of their own. */
+/**
+ * Five relays (real latencies injected) and the built demo, on ports of their own. `running`
+ * starts only some of the relays: the demo still lists all five, the others are down until
+ * {@link Cluster.restart}.
+ */
 export class Cluster {
   readonly shopUrl: string;
   readonly #dataDir: string;
@@ -32,13 +36,26 @@ export class Cluster {
     this.#server = server;
   }
 
-  static async start(basePort = 4301, shopPort = 4300): Promise<Cluster> {
+  static async start({
+    basePort = 4301,
+    shopPort = 4300,
+    running = REGIONS,
+  }: {
+    basePort?: number;
+    shopPort?: number;
+    running?: readonly string[];
+  } = {}): Promise<Cluster> {
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-e2e-'));
-    const relays = await startRelays({ dataDir, basePort });
+    const relays = await startRelays({ dataDir, basePort, only: [...running] });
     const server = await serveStatic({
       root: fileURLToPath(new URL('../../apps/demo-cart/dist', import.meta.url)),
       port: shopPort,
-      config: { regions: relays.map(({ region, url }) => ({ region, url })) },
+      config: {
+        regions: REGIONS.map((region) => ({
+          region,
+          url: `http://127.0.0.1:${relayPort(region, basePort)}`,
+        })),
+      },
     });
     return new Cluster(`http://127.0.0.1:${shopPort}`, dataDir, basePort, relays, server as Server);
   }
@@ -57,7 +74,7 @@ export class Cluster {
     });
   }
 
-  /** Restarts a killed relay on the same database. */
+  /** Restarts a killed relay on the same database (or starts one not `running` yet). */
   async restart(region: string): Promise<void> {
     const all = await startRelays({
       dataDir: this.#dataDir,

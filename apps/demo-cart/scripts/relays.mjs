@@ -38,7 +38,7 @@ export function relayArgs({ region, host, port, db, peers, latency }) {
  * @typedef {{ region: string, url: string, child: import('node:child_process').ChildProcess }} RunningRelay
  * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, only?: string[], log?: (line: string) => void }} options
  *   `only` starts a subset (e.g. to restart one relay); its peers are still all five regions.
- * @returns {Promise<RunningRelay[]>}
+ * @returns {Promise<RunningRelay[]>} rejects if any relay fails to start, once the others are stopped
  */
 export async function startRelays({
   dataDir,
@@ -49,7 +49,15 @@ export async function startRelays({
   log = () => {},
 }) {
   const url = (region) => `http://${host}:${relayPort(region, basePort)}`;
-  return Promise.all(only.map((region) => startRelay(region)));
+  const results = await Promise.allSettled(only.map((region) => startRelay(region)));
+  const started = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    // The relays that did start would outlive the caller, holding their ports.
+    await stopRelays(started);
+    throw failed.reason;
+  }
+  return started;
 
   function startRelay(region) {
     const args = relayArgs({

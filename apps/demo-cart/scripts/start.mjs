@@ -1,41 +1,69 @@
 #!/usr/bin/env node
 // `npm start`: five regional relays on localhost (SQLite under ./data, fully peered, with the
 // real inter-region latencies injected on the peer links) and the shopping-cart demo.
+// A relay that exits is restarted (see supervisor.mjs); Ctrl-C stops everything.
 //   --no-latency       peer links without injected delay
-//   --port <n>         port of the demo page (default 4100); relays use 4101–4105
+//   --port <n>         port of the demo page (default 4000)
+//   --relay-port <n>   port of the first relay (default 4101; the five use n … n+4)
 //   --data <dir>       where the SQLite files live (default ./data)
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { oneWayMs, REGIONS } from './regions.mjs';
-import { startRelays, stopRelays } from './relays.mjs';
+import { oneWayMs, REGIONS, relayPort } from './regions.mjs';
+import { startRelays } from './relays.mjs';
 import { serveStatic } from './static-server.mjs';
+import { supervise } from './supervisor.mjs';
 
 const { values } = parseArgs({
   options: {
     'no-latency': { type: 'boolean', default: false },
-    port: { type: 'string', default: '4100' },
+    port: { type: 'string', default: '4000' },
+    'relay-port': { type: 'string', default: '4101' },
     data: { type: 'string', default: 'data' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: npm start -- [--no-latency] [--port 4100] [--data ./data]');
+  console.log(
+    'usage: npm start -- [--no-latency] [--port 4000] [--relay-port 4101] [--data ./data]',
+  );
   process.exit(0);
 }
 
 const dataDir = resolve(values.data);
 mkdirSync(dataDir, { recursive: true });
 const latency = !values['no-latency'];
-const relays = await startRelays({ dataDir, latency });
+const basePort = Number(values['relay-port']);
+const relayOptions = { dataDir, latency, basePort };
 const root = fileURLToPath(new URL('../dist', import.meta.url));
 const port = Number(values.port);
+
+// The page first: a taken port then stops the demo before any relay has started.
 const server = await serveStatic({
   root,
   port,
-  config: { regions: relays.map(({ region, url }) => ({ region, url })) },
+  config: {
+    regions: REGIONS.map((region) => ({
+      region,
+      url: `http://127.0.0.1:${relayPort(region, basePort)}`,
+    })),
+  },
+}).catch((err) => fail(err, `port ${port} is taken: pick another with --port`));
+const relays = await startRelays(relayOptions).catch((err) => {
+  server.close();
+  return fail(
+    err,
+    `a relay port (${basePort}–${basePort + 4}) is taken: pick others with --relay-port`,
+  );
 });
+const supervised = relays.map((relay) =>
+  supervise({
+    relay,
+    start: async () => (await startRelays({ ...relayOptions, only: [relay.region] }))[0],
+    log: (line) => console.log(line),
+  }),
+);
 
 console.log('\nHelios demo — five regions, multi-master\n');
 for (const { region, url } of relays) console.log(`  relay ${region.padEnd(15)} ${url}`);
@@ -57,8 +85,15 @@ async function stop() {
   stopping = true;
   console.log('\nstopping…');
   server.close();
-  await stopRelays(relays);
+  await Promise.all(supervised.map((s) => s.stop()));
   process.exit(0);
 }
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+/** Exits with a start-up error; `portTaken` explains it when an address was in use. */
+function fail(err, portTaken) {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`npm start: ${/EADDRINUSE/.test(message) ? portTaken : message}`);
+  process.exit(1);
+}

@@ -2,33 +2,41 @@ import { createClient, type HeliosClient } from '@helios/client';
 import { HeliosProvider, useSyncStatus } from '@helios/react';
 import { useEffect, useState } from 'react';
 import { CartPanel } from './components/CartPanel.js';
+import { CartSummaryBar } from './components/CartSummaryBar.js';
 import { Catalog } from './components/Catalog.js';
 import { GiftNote } from './components/GiftNote.js';
 import { SyncBadge } from './components/SyncBadge.js';
+import { UnknownRegion } from './components/UnknownRegion.js';
 import { WishlistPanel } from './components/WishlistPanel.js';
 import { LastWriteProvider } from './last-write.js';
-
-export interface RegionConfig {
-  readonly region: string;
-  readonly url: string;
-}
-
-/** Relays with the chosen region first: the client fails over to the others in this order. */
-function relayOrder(regions: readonly RegionConfig[], home: string): string[] {
-  const first = regions.find((r) => r.region === home) ?? regions[0]!;
-  return [first.url, ...regions.filter((r) => r !== first).map((r) => r.url)];
-}
+import { storedOffline, storedRegion, storeOffline, storeRegion } from './preferences.js';
+import { chooseRegion, type RegionConfig, relayOrder } from './regions.js';
+import { useUnreachable } from './use-unreachable.js';
 
 export function App({ regions }: { regions: readonly RegionConfig[] }) {
-  const initial =
-    new URLSearchParams(location.search).get('region') ??
-    localStorage.getItem('helios-demo-region') ??
-    regions[0]!.region;
-  const [region, setRegion] = useState(initial);
+  const [choice] = useState(() =>
+    chooseRegion(regions, new URLSearchParams(location.search).get('region'), storedRegion()),
+  );
+  if (choice.kind === 'unknown') return <UnknownRegion region={choice.region} regions={regions} />;
+  return <Shop regions={regions} initialRegion={choice.region} />;
+}
+
+function Shop({
+  regions,
+  initialRegion,
+}: {
+  regions: readonly RegionConfig[];
+  initialRegion: string;
+}) {
+  const [region, setRegion] = useState(initialRegion);
   const [client, setClient] = useState<HeliosClient>();
 
   useEffect(() => {
-    const c = createClient({ relays: relayOrder(regions, region), dbName: 'helios-demo' });
+    const c = createClient({
+      relays: relayOrder(regions, region),
+      dbName: 'helios-demo',
+      offline: storedOffline(),
+    });
     setClient(c);
     return () => void c.close();
   }, [regions, region]);
@@ -42,7 +50,11 @@ export function App({ regions }: { regions: readonly RegionConfig[] }) {
           regions={regions}
           region={region}
           onRegion={(r) => {
-            localStorage.setItem('helios-demo-region', r);
+            storeRegion(r);
+            // The address names the region too, so that a reload keeps the one chosen here.
+            const url = new URL(location.href);
+            url.searchParams.set('region', r);
+            history.replaceState(null, '', url);
             setRegion(r);
           }}
         />
@@ -58,12 +70,14 @@ function Shell(props: {
   onRegion: (region: string) => void;
 }) {
   const status = useSyncStatus();
-  const [offline, setOffline] = useState(false);
+  const unreachable = useUnreachable();
   return (
     <div className="page">
       <header>
         <div className="brand">
-          <span className="logo">☀</span>
+          <span className="logo" aria-hidden="true">
+            ☀
+          </span>
           <div>
             <h1>Helios Coffee Co.</h1>
             <p>Beans and brewing gear · your cart follows you across tabs, devices and regions</p>
@@ -87,10 +101,10 @@ function Shell(props: {
           <label className="toggle">
             <input
               type="checkbox"
-              checked={offline}
+              checked={status.connection === 'offline'}
               data-testid="offline-toggle"
               onChange={(e) => {
-                setOffline(e.target.checked);
+                storeOffline(e.target.checked);
                 props.client.setOnline(!e.target.checked);
               }}
             />
@@ -98,7 +112,13 @@ function Shell(props: {
           </label>
         </div>
       </header>
-      <SyncBadge />
+      <SyncBadge unreachable={unreachable} />
+      {unreachable && (
+        <p className="notice alert" data-testid="unreachable-notice">
+          No region is reachable. Your changes are saved in this browser and will sync when a region
+          answers again; the tab keeps trying.
+        </p>
+      )}
       {status.region && status.region !== props.region && status.connection === 'online' && (
         <p className="notice" data-testid="failover-notice">
           {props.region} is unreachable: this tab is using {status.region} until it is back.
@@ -116,6 +136,7 @@ function Shell(props: {
         Every change is applied instantly, saved in this browser, and synced through the nearest
         region to all five. Try two windows on different regions, or go offline and edit both.
       </footer>
+      <CartSummaryBar />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App, type RegionConfig } from './App.js';
+import { App } from './App.js';
+import type { RegionConfig } from './regions.js';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);

@@ -1,20 +1,16 @@
 import { PNCounter } from '@helios/core';
-import { useCrdtMap } from '@helios/react';
-import { formatPrice, PRODUCTS } from '../catalog.js';
-import { DOCS } from '../documents.js';
+import { formatPrice } from '../catalog.js';
 import { useLastWrite } from '../last-write.js';
+import { useCart } from '../use-cart.js';
+
+/** The element the phone layout's summary bar scrolls to. */
+export const CART_ID = 'cart';
 
 export function CartPanel() {
-  const cart = useCrdtMap(DOCS.cart, PNCounter);
+  const { cart, lines, items, total } = useCart();
   const { track } = useLastWrite();
-  const lines = [...cart.value]
-    .map(([sku, qty]) => ({ sku: String(sku), qty, product: PRODUCTS.get(String(sku)) }))
-    .filter((l) => l.product !== undefined)
-    .sort((a, b) => a.product!.name.localeCompare(b.product!.name));
-  const total = lines.reduce((sum, l) => sum + Math.max(0, l.qty) * l.product!.price, 0);
-  const items = lines.reduce((n, l) => n + Math.max(0, l.qty), 0);
   return (
-    <section className="panel cart" aria-label="Cart" data-testid="cart">
+    <section id={CART_ID} className="panel cart" aria-label="Cart" data-testid="cart" tabIndex={-1}>
       <h2>
         Cart{' '}
         <span className="count" data-testid="cart-count">
@@ -22,16 +18,20 @@ export function CartPanel() {
         </span>
       </h2>
       {lines.length === 0 && (
-        <p className="empty">Your cart is empty. The beans are over there →</p>
+        <p className="empty" data-testid="cart-empty">
+          Your cart is empty. The beans are over there{' '}
+          {/* ← beside the products, ↑ below them on a phone: the arrow is the stylesheet's. */}
+          <span className="toward-products" aria-hidden="true" data-testid="toward-products" />
+        </p>
       )}
       <ul>
         {lines.map(({ sku, qty, product }) => (
           <li key={sku} data-testid={`line-${sku}`}>
-            <span className="name">{product!.name}</span>
+            <span className="name">{product.name}</span>
             <span className="qty">
               <button
                 type="button"
-                aria-label={`One less ${product!.name}`}
+                aria-label={`One less ${product.name}`}
                 data-testid={`dec-${sku}`}
                 disabled={qty <= 1}
                 onClick={() =>
@@ -43,7 +43,7 @@ export function CartPanel() {
               <output data-testid={`qty-${sku}`}>{qty}</output>
               <button
                 type="button"
-                aria-label={`One more ${product!.name}`}
+                aria-label={`One more ${product.name}`}
                 data-testid={`inc-${sku}`}
                 onClick={() =>
                   track(cart.update(sku, (line, me) => PNCounter.increment(line, me, 1)))
@@ -52,11 +52,11 @@ export function CartPanel() {
                 +
               </button>
             </span>
-            <span className="line-total">{formatPrice(Math.max(0, qty) * product!.price)}</span>
+            <span className="line-total">{formatPrice(Math.max(0, qty) * product.price)}</span>
             <button
               type="button"
               className="remove"
-              aria-label={`Remove ${product!.name}`}
+              aria-label={`Remove ${product.name} from cart`}
               data-testid={`remove-${sku}`}
               onClick={() => track(cart.remove(sku))}
             >

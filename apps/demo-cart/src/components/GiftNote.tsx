@@ -21,9 +21,10 @@ export function GiftNote() {
           <p>This note was edited on two devices at once. Keep one, or both:</p>
           {note.values.map((v, i) => (
             <blockquote key={`${i}-${v}`} data-testid="gift-version">
-              <p>{v || <em>(empty)</em>}</p>
+              <p id={`gift-version-${i}`}>{v || <em>(empty)</em>}</p>
               <button
                 type="button"
+                aria-describedby={`gift-version-${i}`}
                 data-testid={`keep-${i}`}
                 onClick={() => track(note.resolve(v))}
               >
@@ -50,6 +51,7 @@ export function GiftNote() {
           <textarea
             value={draft}
             placeholder="Happy birthday! Enjoy the beans."
+            aria-label="Gift note"
             rows={3}
             data-testid="gift-input"
             onChange={(e) => setDraft(e.target.value)}

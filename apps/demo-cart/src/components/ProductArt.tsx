@@ -1,10 +1,13 @@
 import type { Product } from '../catalog.js';
 
-/** A small flat illustration per product kind, so the shop looks like a shop without images. */
+/**
+ * A small flat illustration per product kind, so the shop looks like a shop without images.
+ * Decorative: the product's name is in the card's heading right below.
+ */
 export function ProductArt({ product }: { product: Product }) {
   const [dark, light] = product.colors;
   return (
-    <svg viewBox="0 0 120 90" className="art" role="img" aria-label={product.name}>
+    <svg viewBox="0 0 120 90" className="art" aria-hidden="true">
       <rect width="120" height="90" rx="10" fill={light} opacity="0.35" />
       {product.kind === 'bag' && (
         <g>

@@ -7,9 +7,9 @@ export function WishlistPanel() {
   const wishlist = useAWSet<string>(DOCS.wishlist);
   const { track } = useLastWrite();
   const items = [...wishlist.value]
-    .map(String)
-    .filter((sku) => PRODUCTS.has(sku))
-    .sort();
+    .map((sku) => PRODUCTS.get(String(sku)))
+    .filter((product) => product !== undefined)
+    .sort((a, b) => a.sku.localeCompare(b.sku));
   return (
     <section className="panel" aria-label="Wishlist" data-testid="wishlist">
       <h2>
@@ -17,13 +17,16 @@ export function WishlistPanel() {
       </h2>
       {items.length === 0 && <p className="empty">Tap ♡ on a product to keep it for later.</p>}
       <ul className="wishes">
-        {items.map((sku) => (
+        {items.map(({ sku, name }) => (
           <li key={sku} data-testid={`wished-${sku}`}>
-            <span>♥ {PRODUCTS.get(sku)!.name}</span>
+            <span>
+              <span aria-hidden="true">♥</span> {name}
+            </span>
             <button
               type="button"
               className="remove"
-              aria-label="Remove"
+              aria-label={`Remove ${name} from wishlist`}
+              data-testid={`unwish-${sku}`}
               onClick={() => track(wishlist.remove(sku))}
             >
               ✕
