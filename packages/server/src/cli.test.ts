@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AWSet, HeliosError, HybridLogicalClock, LWWMap, newReplicaId } from '@helios/core';
@@ -428,6 +428,43 @@ describe('helios-relay command line', () => {
         `bytes in ${sample(text, 'helios_bytes_in_total')}, peer lag entries ` +
         `${sample(text, 'helios_peer_replication_lag_entries', { peer: 'eu-west-1' })}`,
     );
+  });
+});
+
+describe("the package's bins", () => {
+  // npm links a bin only if its file exists at install time, before any build: every bin must be
+  // a committed file (bin/helios-relay.js runs dist/cli.js) and must ship in the tarball.
+  const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+  const bins: Record<string, string> = JSON.parse(
+    readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'),
+  ).bin;
+
+  it('each bin is a committed file outside dist/ that runs the CLI', () => {
+    expect(Object.keys(bins)).toEqual(['helios-relay']);
+    for (const [name, file] of Object.entries(bins)) {
+      expect(file).not.toMatch(/^(\.\/)?dist\//);
+      const run = spawnSync(process.execPath, [join(PACKAGE_DIR, file), '--help'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain(`Usage: ${name} --region <name> [options]`);
+      expect(run.stderr).toBe(''); // dist/ exists (the test script builds first): nothing to build
+    }
+  });
+
+  it('the published tarball holds each bin and the CLI it runs', () => {
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: PACKAGE_DIR,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(pack.status).toBe(0);
+    const files = new Set(
+      (JSON.parse(pack.stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path),
+    );
+    for (const file of Object.values(bins)) expect(files).toContain(file.replace(/^\.\//, ''));
+    expect(files).toContain('dist/cli.js');
   });
 });
 
