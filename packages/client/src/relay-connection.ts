@@ -42,11 +42,34 @@ export interface RelayConnectionOptions {
 const PASSING_REFUSALS = new Set(['unavailable', 'rate-limited']);
 const HOLD_MIN_MS = 1_000;
 const HOLD_MAX_MS = 30_000;
+/**
+ * While the browser reports no network, how often home is dialled anyway, in case the flag is
+ * wrong (some VPNs and captive portals leave it false).
+ */
+const OFFLINE_RETRY_MS = 5_000;
+
+/** The browser's view of the device's network: `false` only where it reports none. */
+function deviceOffline(): boolean {
+  return (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
+}
+
+/** Where the `online` event fires (the window or worker scope); undefined outside a browser. */
+function networkEvents():
+  | Pick<EventTarget, 'addEventListener' | 'removeEventListener'>
+  | undefined {
+  const scope = globalThis as Partial<EventTarget>;
+  return typeof scope.addEventListener === 'function' &&
+    typeof scope.removeEventListener === 'function'
+    ? (scope as EventTarget)
+    : undefined;
+}
 
 /**
  * One Socket.IO connection to the best reachable relay: the home relay first, then the others in
  * order when it is unreachable, and back home as soon as home answers again. A relay that
- * refuses the handshake for a lasting reason is held back (see {@link PASSING_REFUSALS}).
+ * refuses the handshake for a lasting reason is held back (see {@link PASSING_REFUSALS}). While
+ * the browser reports that the device has no network, no other region is dialled: when the
+ * network is back, home is dialled first, so a short blip does not move the client away.
  */
 export class RelayConnection {
   readonly #options: RelayConnectionOptions;
@@ -58,6 +81,8 @@ export class RelayConnection {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #probe: ReturnType<typeof setInterval> | undefined;
   #url: string | null = null;
+  /** Listening for the browser's `online` event while the device has no network. */
+  #onNetwork: (() => void) | undefined;
   /** Relays (by index) held back after a lasting refusal: until when, and for how long last time. */
   readonly #held = new Map<number, { until: number; ms: number }>();
 
@@ -110,6 +135,8 @@ export class RelayConnection {
   #teardown(): void {
     clearTimeout(this.#retry);
     clearInterval(this.#probe);
+    if (this.#onNetwork) networkEvents()?.removeEventListener('online', this.#onNetwork);
+    this.#onNetwork = undefined;
     this.#retry = undefined;
     this.#probe = undefined;
     const socket = this.#socket;
@@ -202,6 +229,15 @@ export class RelayConnection {
   #scheduleNext(): void {
     this.#teardown();
     this.#attempt++;
+    const events = networkEvents();
+    if (deviceOffline() && events) {
+      // Every relay would fail now, and the first to answer once the network is back would
+      // win: wait for it, then go home first.
+      this.#onNetwork = () => this.#homeFirst();
+      events.addEventListener('online', this.#onNetwork);
+      this.#retry = setTimeout(() => this.#homeFirst(), OFFLINE_RETRY_MS);
+      return;
+    }
     const count = this.#options.relays.length;
     const lap = Math.floor(this.#attempt / count);
     const now = Date.now();
@@ -214,6 +250,18 @@ export class RelayConnection {
       if (free < at) [next, at] = [index, free];
     }
     this.#retry = setTimeout(() => void this.#connect(next), at - now);
+  }
+
+  /** Starts over from home (unless it is held back): the network came back, or may have. */
+  #homeFirst(): void {
+    if (this.#closed || !this.#wanted) return;
+    this.#attempt = 0;
+    if (!this.#isHeld(0)) {
+      void this.#connect(0);
+      return;
+    }
+    this.#index = 0;
+    this.#scheduleNext();
   }
 
   /** While away from home, checks home's /healthz; switches back when it answers. */
