@@ -153,3 +153,29 @@ test('killing a region fails the tab over to another region; nothing is lost whe
   await context.close();
   await other.close();
 });
+
+test('a tab stays on its home region through a one-second network drop', async ({ browser }) => {
+  const context = await browser.newContext();
+  const a = await Shop.open(context, cluster.url('eu-west-1'));
+  // Every change of the badge's connection and region, as the page renders them.
+  await a.page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { seen: string[] }).seen = seen;
+    const read = () =>
+      `${document.querySelector('[data-testid=connection]')?.textContent}|${document.querySelector('[data-testid=region]')?.textContent}`;
+    setInterval(() => {
+      const now = read();
+      if (seen.at(-1) !== now) seen.push(now);
+    }, 10);
+  });
+  await context.setOffline(true);
+  await expect(a.page.getByTestId('connection')).not.toHaveText('online');
+  await a.page.waitForTimeout(1_000);
+  await context.setOffline(false);
+  await a.online();
+  const seen = await a.page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+  const onlineAt = seen.filter((s) => s.startsWith('online|')).map((s) => s.split('|')[1]);
+  expect(new Set(onlineAt)).toEqual(new Set(['eu-west-1']));
+  expect(seen.some((s) => !s.startsWith('online|'))).toBe(true); // the drop did show
+  await context.close();
+});
