@@ -1,4 +1,4 @@
-import { HeliosError } from '@helios/core';
+import { HeliosError, type WireCode } from '@helios/core';
 
 export type ClientErrorCode = 'invalid-argument' | 'type-mismatch' | 'closed' | 'refused';
 
@@ -12,11 +12,11 @@ export class ClientError extends HeliosError<ClientErrorCode> {}
  */
 export class RefusedWriteError extends ClientError {
   /** The relay's refusal code. */
-  readonly relayCode: string;
+  readonly relayCode: WireCode;
   /** The document written. */
   readonly doc: string;
 
-  constructor(relayCode: string, doc: string, message: string) {
+  constructor(relayCode: WireCode, doc: string, message: string) {
     super('refused', `the relay refused the write to ${doc}: ${relayCode}: ${message}`);
     this.relayCode = relayCode;
     this.doc = doc;

@@ -1,3 +1,5 @@
+import type { WireCode } from '@helios/core';
+
 /** Why local storage is not IndexedDB, when it is not. */
 export type StorageProblem =
   | 'unavailable'
@@ -32,7 +34,7 @@ export interface ClientStatus {
    * when the `auth.token` function threw), which is cleared when that relay admits the client.
    */
   readonly lastError: {
-    readonly code: string;
+    readonly code: WireCode | 'token-failed';
     readonly message: string;
     readonly doc?: string;
     /** The relay that refused the connection. */

@@ -25,6 +25,7 @@ export * from './crdt/or-map.js';
 export * from './crdt/registry.js';
 export * from './crdt/sets.js';
 export * from './errors.js';
+export * from './protocol/error-codes.js';
 export * from './protocol/message-codec.js';
 export * from './protocol/messages.js';
 export * from './protocol/socket-parser.js';

@@ -10,6 +10,7 @@ import {
   typeOfEncoded,
   ValidationError,
   validateDelta,
+  type WireErrorCode,
 } from '@helios/core';
 import type { Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
@@ -370,19 +371,19 @@ export class ClientSession {
     this.#node.metrics.bytesOut.inc(send(this.#socket, message));
   }
 
-  #refuse(code: string, text: string, where: Where = {}): void {
+  #refuse(code: WireErrorCode, text: string, where: Where = {}): void {
     this.#node.metrics.refused.inc({ code });
     this.#send({ kind: 'error', code, message: text, ...where });
   }
 
   /** Refuses a whole frame: counted always, answered at most {@link MAX_FRAME_REPLIES} a second. */
-  #refuseFrame(code: string, text: string): void {
+  #refuseFrame(code: WireErrorCode, text: string): void {
     if (this.#replies.allow()) this.#refuse(code, text);
     else this.#node.metrics.refused.inc({ code });
   }
 
   #refuseError(err: unknown, where: Where = {}, wholeFrame = false): void {
-    const [code, text] =
+    const [code, text]: [WireErrorCode | undefined, string] =
       err instanceof DecodeError
         ? [`decode/${err.code}`, err.message]
         : err instanceof ValidationError

@@ -1,18 +1,6 @@
-import { HeliosError } from '@helios/core';
+import { HeliosError, type RelayErrorCode } from '@helios/core';
 
-/** Why the relay refused a connection or a message. Sent to clients as the error's `code`. */
-export type RelayErrorCode =
-  | 'protocol-version'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'replica-owned'
-  | 'bad-hello'
-  | 'rate-limited'
-  | 'too-many-connections'
-  | 'too-many-replicas'
-  | 'unknown-document'
-  | 'too-large'
-  | 'wrong-role'
-  | 'unavailable';
+/** Why the relay refused a connection or a message (defined in core, shared with clients). */
+export type { RelayErrorCode };
 
 export class RelayError extends HeliosError<RelayErrorCode> {}

@@ -1,6 +1,7 @@
 import type { CausalContext } from '../causal/causal-context.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { SyncDigest } from '../crdt/crdt-type.js';
+import type { WireCode } from './error-codes.js';
 
 /** Version of the wire protocol; a relay refuses clients of another major version. */
 export const PROTOCOL_VERSION = 1;
@@ -76,7 +77,7 @@ export interface Replicated {
 /** Why a message was refused. `push` names the refused push id, `doc` the document. */
 export interface ErrorEvent {
   readonly kind: 'error';
-  readonly code: string;
+  readonly code: WireCode;
   readonly message: string;
   readonly push?: number;
   readonly doc?: DocumentId;

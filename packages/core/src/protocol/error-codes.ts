@@ -1,0 +1,31 @@
+import type { DecodeErrorCode, ValidationRule } from '../errors.js';
+
+/** Why a relay refused a connection or a message (the code of its `RelayError`). */
+export type RelayErrorCode =
+  | 'protocol-version'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'replica-owned'
+  | 'bad-hello'
+  | 'rate-limited'
+  | 'too-many-connections'
+  | 'too-many-replicas'
+  | 'unknown-document'
+  | 'too-large'
+  | 'wrong-role'
+  | 'unavailable';
+
+/**
+ * Every code a relay of this version sends, in an `error` message or a refused handshake: its
+ * own refusals, the admission rules a delta broke, `decode/<reason>` for bytes it could not
+ * decode, and `internal` for a failure of its own. Relays of later versions may send others, so
+ * code that reads one from the wire types it as {@link WireCode}.
+ */
+export type WireErrorCode =
+  | RelayErrorCode
+  | ValidationRule
+  | `decode/${DecodeErrorCode}`
+  | 'internal';
+
+/** A code read from the wire: one of {@link WireErrorCode}, or a newer relay's own. */
+export type WireCode = WireErrorCode | (string & {});
