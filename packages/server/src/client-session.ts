@@ -25,6 +25,11 @@ import { asBytes, EVENT, roomOf, send } from './wire.js';
 
 /** Push entries validated and merged in one slice; other connections' work may run between. */
 const SLICE_ENTRIES = 200;
+/**
+ * The same for a bulk writer: smaller, so that its slice, which may run past the end of the
+ * bulk writers' part of a turn, does not run far past it.
+ */
+const BULK_SLICE_ENTRIES = 50;
 /** Subscriptions (each a state diff to encode) answered in one slice. */
 const SLICE_DOCS = 8;
 /** Frames queued up to which an idle ordinary client's first slice goes at once (bytes). */
@@ -212,7 +217,8 @@ export class ClientSession {
       }
       const work = this.#current;
       if (work.kind === 'push') {
-        const end = Math.min(work.items.length, work.next + SLICE_ENTRIES);
+        const slice = this.#bulk ? BULK_SLICE_ENTRIES : SLICE_ENTRIES;
+        const end = Math.min(work.items.length, work.next + slice);
         const written: Written[] = [];
         for (; work.next < end; work.next++) {
           const entry = work.items[work.next]!;

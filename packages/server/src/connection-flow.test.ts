@@ -4,7 +4,10 @@ import { Budget } from './budget.js';
 import { ConnectionFlow } from './connection-flow.js';
 import { DEFAULT_LIMITS } from './options.js';
 
-/** A flow on a clock of the test's, for a socket it never stops (bulk() reads no socket). */
+/**
+ * A flow on a clock of the test's, for a Socket.IO socket over a WebSocket that records whether
+ * it is read (`reading`).
+ */
 function flow() {
   const clock = { ms: 0 };
   const now = () => clock.ms;
@@ -12,7 +15,17 @@ function flow() {
     { framesPerSecond: 1e6, bytesPerSecond: 1e9, entriesPerSecond: 1e6 },
     now,
   );
-  return { clock, flow: new ConnectionFlow(DEFAULT_LIMITS, now, {} as Socket, userBudget) };
+  const ws = {
+    reading: true,
+    pause() {
+      ws.reading = false;
+    },
+    resume() {
+      ws.reading = true;
+    },
+  };
+  const socket = { conn: { transport: { name: 'websocket', socket: ws } } } as unknown as Socket;
+  return { clock, ws, flow: new ConnectionFlow(DEFAULT_LIMITS, now, socket, userBudget) };
 }
 
 describe('ConnectionFlow: who counts as a bulk writer', () => {
@@ -41,5 +54,26 @@ describe('ConnectionFlow: who counts as a bulk writer', () => {
     expect(f.bulk(0)).toBe(true);
     clock.ms += 3_000; // what it sent decays
     expect(f.bulk(0)).toBe(false);
+  });
+});
+
+describe('ConnectionFlow: reading', () => {
+  it('reads a bulk writer only while it has less than 64 KiB queued', () => {
+    const { ws, flow: f } = flow();
+    f.charge({ frames: 1, bytes: 20_000, entries: 200 }); // a flooder's frame
+    expect(f.assess({ frames: 3, bytes: 60 * 1024 }, false)).toBe(0);
+    expect(ws.reading).toBe(true);
+    // Far below maxQueuedBytes (1 MiB), but more would only move its parsing forward.
+    f.assess({ frames: 4, bytes: 64 * 1024 }, false);
+    expect(ws.reading).toBe(false);
+    f.assess({ frames: 1, bytes: 20_000 }, false);
+    expect(ws.reading).toBe(true);
+  });
+
+  it('always reads an ordinary client, whatever it has queued below the bounds', () => {
+    const { ws, flow: f } = flow();
+    f.charge({ frames: 1, bytes: 200, entries: 1 });
+    f.assess({ frames: 3, bytes: 10 * 1024 }, true);
+    expect(ws.reading).toBe(true);
   });
 });

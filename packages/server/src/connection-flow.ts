@@ -12,6 +12,13 @@ const CAUGHT_UP_MS = 1_000;
 const BULK_ENTRIES = 500;
 /** Bytes queued beyond which a connection counts as a bulk writer at once (a flood starting). */
 const BULK_QUEUED_BYTES = 16 * 1024;
+/**
+ * Bytes a bulk writer may have queued and still be read: enough to keep it busy for a turn or
+ * two. Reading more would only move its parsing forward into the loop's I/O phase, where no
+ * turn bounds it (twenty new flooders read up to `maxQueuedBytes` each would hold every other
+ * client up for tens of milliseconds).
+ */
+const BULK_READ_AHEAD_BYTES = 64 * 1024;
 /** Entries in one frame beyond which its work is a bulk writer's: more than a person writes at once. */
 const BULK_FRAME_ENTRIES = 64;
 
@@ -28,7 +35,8 @@ export interface Queued {
  *
  * - A budget in debt stops reading and handling until it is paid back.
  * - A bulk writer (more than 16 KiB queued, more than 500 entries within about a second, or a
- *   frame of more than 64 entries) is not read while its queue is full, nor while it has frames queued and the relay is behind.
+ *   frame of more than 64 entries) is not read while it has 64 KiB queued or its queue is full,
+ *   nor while it has frames queued and the relay is behind.
  *   An ordinary client is always read: a stopped socket also leaves its heartbeat replies
  *   unread, and an overloaded relay would then drop its honest clients for ping timeouts.
  * - Over budget (in debt, or a bulk writer not read) for `overBudgetCloseMs` without a second's
@@ -105,7 +113,8 @@ export class ConnectionFlow {
     const full = queued.frames >= limits.maxQueuedMessages || queued.bytes >= limits.maxQueuedBytes;
     // What it sends while the relay is behind could not be handled soon anyway, and reading it
     // is work too.
-    const stop = bulk && (full || (queued.frames > 0 && relayBehind));
+    const stop =
+      bulk && (full || queued.bytes >= BULK_READ_AHEAD_BYTES || (queued.frames > 0 && relayBehind));
     const now = this.#now();
     if (debt > 0 || stop) {
       this.#overAt = now;

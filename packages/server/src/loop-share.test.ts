@@ -31,7 +31,7 @@ function worker(
 describe('LoopShare', () => {
   it('lets work run at once while the turn has time left', () => {
     const clock = { ms: 0 };
-    const share = new LoopShare(10, () => clock.ms);
+    const share = new LoopShare(10, 10, () => clock.ms);
     expect(share.turn({}, 'bulk')).toBeUndefined();
     clock.ms = 9;
     expect(share.turn({}, 'interactive')).toBeUndefined();
@@ -40,10 +40,27 @@ describe('LoopShare', () => {
     expect(share.behind).toBe(true);
   });
 
+  it("gives bulk writers' work a shorter part of the turn than ordinary clients'", () => {
+    const clock = { ms: 0 };
+    const bulk = new LoopShare(15, 5, () => clock.ms);
+    expect(bulk.turn({}, 'bulk')).toBeUndefined();
+    clock.ms = 5;
+    // Five ms of bulk work: the turn ends, for everyone, and the loop reads its sockets.
+    expect(bulk.turn({}, 'bulk')).toBeInstanceOf(Promise);
+    expect(bulk.turn({}, 'interactive')).toBeInstanceOf(Promise);
+
+    clock.ms = 0;
+    const ordinary = new LoopShare(15, 5, () => clock.ms);
+    clock.ms = 10;
+    expect(ordinary.turn({}, 'interactive')).toBeUndefined();
+    clock.ms = 15;
+    expect(ordinary.turn({}, 'interactive')).toBeInstanceOf(Promise);
+  });
+
   it('goes round: work that had no slice in a turn goes first in the next one', async () => {
     // Room for two 5 ms slices a turn; five bulk writers want three each.
     const clock = { ms: 0 };
-    const share = new LoopShare(10, () => clock.ms);
+    const share = new LoopShare(10, 10, () => clock.ms);
     const order: string[] = [];
     await Promise.all(
       ['a', 'b', 'c', 'd', 'e'].map((name) =>
@@ -56,7 +73,7 @@ describe('LoopShare', () => {
 
   it("puts an ordinary client's slices before the bulk writers' in each turn", async () => {
     const clock = { ms: 0 };
-    const share = new LoopShare(10, () => clock.ms);
+    const share = new LoopShare(10, 10, () => clock.ms);
     const order: string[] = [];
     const bulk = ['a', 'b', 'c', 'd'].map((name) =>
       worker(share, clock, order, { name, lane: 'bulk', slices: 4 }),

@@ -24,8 +24,8 @@ class Waiting {
  * through their queues in microtasks, which the event loop runs to the end before it reads a
  * socket again: without a bound, twenty busy connections keep every other client, handshake and
  * timer waiting until all of their queues are empty. Work asks {@link turn} before each slice;
- * after `turnMs` of work in one turn of the loop, the answer is a promise that resolves in the
- * next turn, after the loop has read its sockets.
+ * after `turnMs` of work in one turn of the loop (`bulkTurnMs` for bulk writers' work), the
+ * answer is a promise that resolves in the next turn, after the loop has read its sockets.
  *
  * The next turn goes round fairly: ordinary clients' work before bulk writers', and within a
  * lane, those that had no slice in the last turn before those that had. (Waking everyone in
@@ -33,6 +33,7 @@ class Waiting {
  */
 export class LoopShare {
   readonly #turnMs: number;
+  readonly #bulkTurnMs: number;
   readonly #now: () => number;
   #since: number;
   /** Work that has had a slice in the current turn. */
@@ -41,9 +42,18 @@ export class LoopShare {
   readonly #bulk = new Waiting();
   #scheduled = false;
 
-  /** `now`: a monotonic clock in ms (a test's own, for one). */
-  constructor(turnMs: number, now: () => number = () => performance.now()) {
+  /**
+   * `turnMs`: work per turn; `bulkTurnMs` (at most `turnMs`): how much of a turn bulk writers'
+   * work may use, so that a person's write, read in the next turn, never waits long behind
+   * them. `now`: a monotonic clock in ms (a test's own, for one).
+   */
+  constructor(
+    turnMs: number,
+    bulkTurnMs: number = turnMs,
+    now: () => number = () => performance.now(),
+  ) {
     this.#turnMs = turnMs;
+    this.#bulkTurnMs = Math.min(bulkTurnMs, turnMs);
     this.#now = now;
     this.#since = now();
   }
@@ -58,7 +68,8 @@ export class LoopShare {
    * promise of `who`'s place in the next turn. `who` is any object standing for the work.
    */
   turn(who: object, lane: WorkLane): Promise<void> | undefined {
-    if (!this.#scheduled && this.#now() - this.#since < this.#turnMs) {
+    const limit = lane === 'bulk' ? this.#bulkTurnMs : this.#turnMs;
+    if (!this.#scheduled && this.#now() - this.#since < limit) {
       this.#served.add(who);
       return undefined;
     }

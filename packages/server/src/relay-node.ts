@@ -92,6 +92,11 @@ interface NodeChange {
  * enough for large group commits under load, short enough that a new frame waits little.
  */
 const WORK_TURN_MS = 15;
+/**
+ * The part of a turn bulk writers' work may use (ms): under a flood, the loop reads sockets and
+ * store replies every few ms, so a person's write waits little for either.
+ */
+const BULK_TURN_MS = 5;
 
 /**
  * One relay node: the Socket.IO server, the documents it holds, the group-commit queue, and
@@ -107,7 +112,7 @@ export class RelayNode {
   readonly now: () => number;
   readonly docs: DocumentCache;
   /** How the connections' work shares the event loop (see {@link LoopShare}). */
-  readonly loopShare = new LoopShare(WORK_TURN_MS);
+  readonly loopShare = new LoopShare(WORK_TURN_MS, BULK_TURN_MS);
   readonly io: Server;
   readonly http: HttpServer;
   readonly #options: RelayOptions;
