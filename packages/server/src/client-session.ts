@@ -30,6 +30,11 @@ const SLICE_ENTRIES = 200;
  * bulk writers' part of a turn, does not run far past it.
  */
 const BULK_SLICE_ENTRIES = 50;
+/**
+ * How long a connection closed over budget may take to close its side, while what it still
+ * sends is dropped unread, before the relay destroys it (ms).
+ */
+const DISCARD_GRACE_MS = 2_000;
 /** Subscriptions (each a state diff to encode) answered in one slice. */
 const SLICE_DOCS = 8;
 /** Frames queued up to which an idle ordinary client's first slice goes at once (bytes). */
@@ -411,18 +416,24 @@ export class ClientSession {
       `over the relay's budget for ${seconds} s: closing the connection`,
     );
     this.#node.metrics.closedOverBudget.inc();
-    this.#close();
-    // After the error has been written (engine.io flushes its buffer before closing).
-    setImmediate(() => this.#socket.disconnect(true));
+    this.#close(false);
+    // After the error has been written (engine.io flushes its buffer before closing). What the
+    // flood still has on its way is not parsed: twenty flooders closed at once would otherwise
+    // hold everyone up while their backlogs are parsed, only to be dropped.
+    setImmediate(() => {
+      this.#socket.disconnect(true);
+      this.#flow.discard(DISCARD_GRACE_MS);
+    });
   }
 
-  #close(): void {
+  /** `read`: whether to read the socket again (not for a flood the relay is closing). */
+  #close(read = true): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#debtTimer);
     this.#inbox.clear();
     this.#current = undefined;
-    this.#flow.release();
+    if (read) this.#flow.release();
     this.#slot.release();
     for (const doc of [...this.#subscribed]) this.#leave(doc);
     this.#node.metrics.connections.dec();

@@ -140,6 +140,14 @@ export class ConnectionFlow {
     this.#gate.set(true);
   }
 
+  /**
+   * The relay closed the connection (its last frames are written): what the peer still sends
+   * is dropped unparsed, and the connection destroyed after `graceMs` (see ReadGate.discard).
+   */
+  discard(graceMs: number): void {
+    this.#gate.discard(graceMs);
+  }
+
   #recentEntries(added = 0): number {
     const now = this.#now();
     this.#recent = this.#recent * Math.exp((this.#recentAt - now) / 1000) + added;

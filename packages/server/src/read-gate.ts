@@ -25,6 +25,24 @@ export class ReadGate {
     return this.#paused !== undefined;
   }
 
+  /**
+   * For a connection the relay is closing, once its last frames are written: what the peer
+   * still sends (a flood's backlog, up to the TCP buffers) is read and dropped unparsed, where
+   * the WebSocket would parse all of it to reach the peer's close frame behind it; the TCP
+   * connection is destroyed after `graceMs` if the peer has not closed it by then.
+   * Long-polling has nothing queued to drop.
+   */
+  discard(graceMs: number): void {
+    if (this.#socket.conn.transport.name !== 'websocket') return;
+    // The upgrade request's socket is the WebSocket's TCP connection.
+    const tcp = this.#socket.request.socket;
+    tcp.removeAllListeners('data');
+    tcp.on('data', () => {});
+    tcp.resume();
+    this.#paused = undefined;
+    setTimeout(() => tcp.destroy(), graceMs).unref();
+  }
+
   /** Stops (`open` false) or restarts reading. */
   set(open: boolean): void {
     if (open) {

@@ -1,0 +1,51 @@
+import { once } from 'node:events';
+import { createConnection, createServer, type Socket as TcpSocket } from 'node:net';
+import type { Socket } from 'socket.io';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReadGate } from './read-gate.js';
+
+const open: { close(): unknown }[] = [];
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+
+/** A loopback TCP connection: the relay's side and the peer's. */
+async function connection(): Promise<{ relaySide: TcpSocket; peer: TcpSocket }> {
+  const server = createServer();
+  open.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const peer = createConnection(port, '127.0.0.1');
+  peer.on('error', () => {}); // a reset when the relay destroys its side
+  const [relaySide] = (await once(server, 'connection')) as [TcpSocket];
+  open.push({ close: () => peer.destroy() });
+  return { relaySide, peer };
+}
+
+/** A Socket.IO socket over a WebSocket on `tcp`, as ReadGate sees it. */
+function socketOver(tcp: TcpSocket): Socket {
+  return {
+    conn: { transport: { name: 'websocket' } },
+    request: { socket: tcp },
+  } as unknown as Socket;
+}
+
+describe('ReadGate.discard', () => {
+  it('drops what the peer still sends unparsed, and destroys the connection after the grace', async () => {
+    const { relaySide, peer } = await connection();
+    let parsed = 0;
+    relaySide.on('data', (chunk: Buffer) => {
+      parsed += chunk.length; // the WebSocket's parser, as `ws` attaches it
+    });
+    relaySide.pause(); // reading was stopped: the flood was over budget
+    peer.write(Buffer.alloc(256 * 1024));
+    new ReadGate(socketOver(relaySide)).discard(200);
+    peer.write(Buffer.alloc(256 * 1024));
+    const started = performance.now();
+    await once(peer, 'close');
+    expect(parsed).toBe(0);
+    expect(relaySide.bytesRead).toBeGreaterThan(0); // read and dropped, not left in the kernel
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+  });
+});
