@@ -23,12 +23,10 @@ async function connection(): Promise<{ relaySide: TcpSocket; peer: TcpSocket }> 
   return { relaySide, peer };
 }
 
-/** A Socket.IO socket over a WebSocket on `tcp`, as ReadGate sees it. */
+/** A Socket.IO socket over a WebSocket (as `ws` holds it) on `tcp`, as ReadGate sees it. */
 function socketOver(tcp: TcpSocket): Socket {
-  return {
-    conn: { transport: { name: 'websocket' } },
-    request: { socket: tcp },
-  } as unknown as Socket;
+  const transport = { name: 'websocket', socket: { _socket: tcp } };
+  return { conn: { transport }, request: { socket: tcp } } as unknown as Socket;
 }
 
 describe('ReadGate.discard', () => {
@@ -47,5 +45,29 @@ describe('ReadGate.discard', () => {
     expect(parsed).toBe(0);
     expect(relaySide.bytesRead).toBeGreaterThan(0); // read and dropped, not left in the kernel
     expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('ReadGate.discard after an upgrade from long-polling', () => {
+  it('reads the connection to its end instead: the handshake socket is not the WebSocket’s', async () => {
+    const { relaySide, peer } = await connection();
+    let parsed = 0;
+    relaySide.on('data', (chunk: Buffer) => {
+      parsed += chunk.length;
+    });
+    // The WebSocket runs on another TCP connection than the handshake's (here: the same one, to
+    // see it read), which ReadGate stops and restarts through the WebSocket.
+    const ws = { _socket: {}, pause: () => relaySide.pause(), resume: () => relaySide.resume() };
+    const upgraded = {
+      conn: { transport: { name: 'websocket', socket: ws } },
+      request: { socket: relaySide },
+    } as unknown as Socket;
+    const gate = new ReadGate(upgraded);
+    gate.set(false);
+    gate.discard(200);
+    peer.write(Buffer.alloc(1024));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(parsed).toBe(1024);
+    expect(relaySide.destroyed).toBe(false);
   });
 });

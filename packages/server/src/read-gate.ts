@@ -33,9 +33,18 @@ export class ReadGate {
    * Long-polling has nothing queued to drop.
    */
   discard(graceMs: number): void {
-    if (this.#socket.conn.transport.name !== 'websocket') return;
-    // The upgrade request's socket is the WebSocket's TCP connection.
+    const transport = this.#socket.conn.transport as {
+      name: string;
+      socket?: { _socket?: unknown };
+    };
+    // The handshake request's socket is the WebSocket's TCP connection when the client opened
+    // with a WebSocket (Helios clients do). After an upgrade from long-polling it is an HTTP
+    // socket instead: then the connection is read to its end, as any other closing one.
     const tcp = this.#socket.request.socket;
+    if (transport.name !== 'websocket' || transport.socket?._socket !== tcp) {
+      this.set(true);
+      return;
+    }
     tcp.removeAllListeners('data');
     tcp.on('data', () => {});
     tcp.resume();
