@@ -1,5 +1,6 @@
 export * from './causal/causal-buffer.js';
 export * from './causal/causal-context.js';
+export * from './causal/causal-order.js';
 export * from './causal/dot.js';
 export * from './causal/readiness.js';
 export * from './causal/replica-id.js';

@@ -1,3 +1,4 @@
+import type { CausalOrder } from './causal-order.js';
 import type { Dot } from './dot.js';
 import {
   type Ranges,
@@ -13,9 +14,6 @@ import {
 } from './ranges.js';
 import type { ReplicaId } from './replica-id.js';
 import { VersionVector } from './version-vector.js';
-
-/** How two causal histories relate. */
-export type CausalOrder = 'equal' | 'before' | 'after' | 'concurrent';
 
 /**
  * The set of dots a replica has seen. Stored per replica as ranges: the prefix `[1, n]` is the

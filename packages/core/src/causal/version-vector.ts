@@ -1,4 +1,4 @@
-import type { CausalOrder } from './causal-context.js';
+import type { CausalOrder } from './causal-order.js';
 import type { ReplicaId } from './replica-id.js';
 
 /**
