@@ -18,7 +18,7 @@ import { ConnectionFlow } from './connection-flow.js';
 import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
-import type { RelayNode } from './relay-node.js';
+import type { SessionPort } from './node-ports.js';
 import { ReplyCap } from './reply-cap.js';
 import type { UserSlot } from './user-limits.js';
 import { asBytes, EVENT, roomOf, send } from './wire.js';
@@ -70,7 +70,7 @@ interface Where {
  * at most 10 times a second.
  */
 export class ClientSession {
-  readonly #node: RelayNode;
+  readonly #node: SessionPort;
   readonly #socket: Socket;
   readonly #user: RelayUser;
   readonly #replicas: ReadonlySet<ReplicaId>;
@@ -89,7 +89,7 @@ export class ClientSession {
   #closed = false;
 
   constructor(
-    node: RelayNode,
+    node: SessionPort,
     socket: Socket,
     user: RelayUser,
     replicas: ReadonlySet<ReplicaId>,

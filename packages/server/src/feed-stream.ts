@@ -6,7 +6,7 @@ import {
   type FeedStateEntry,
 } from '@helios/core';
 import type { Socket } from 'socket.io';
-import type { RelayNode } from './relay-node.js';
+import type { FeedPort } from './node-ports.js';
 import type { RelayStore } from './store/relay-store.js';
 import { asBytes, EVENT, send } from './wire.js';
 
@@ -29,7 +29,7 @@ const PAGE_DOCS = 200;
  * `feed-state` pages it asks for one by one, then the feed after the `upTo` of the last page.
  */
 export class FeedStream {
-  readonly #node: RelayNode;
+  readonly #node: FeedPort;
   readonly #socket: Socket;
   readonly #store: RelayStore;
   readonly peer: string;
@@ -44,7 +44,7 @@ export class FeedStream {
   /** Requests are answered one at a time, in order. */
   #requests: Promise<void> = Promise.resolve();
 
-  constructor(node: RelayNode, socket: Socket, peer: string, store: RelayStore) {
+  constructor(node: FeedPort, socket: Socket, peer: string, store: RelayStore) {
     this.#node = node;
     this.#socket = socket;
     this.#store = store;

@@ -10,8 +10,8 @@ import {
 } from '@helios/core';
 import { io, type Socket } from 'socket.io-client';
 import { LinkDelay } from './link-delay.js';
+import type { LinkPort, PeerWait } from './node-ports.js';
 import type { PeerConfig } from './options.js';
-import type { PeerWait, RelayNode } from './relay-node.js';
 import type { RelayStore } from './store/relay-store.js';
 import { asBytes, EVENT, send, socketParser } from './wire.js';
 
@@ -35,7 +35,7 @@ import { asBytes, EVENT, send, socketParser } from './wire.js';
  */
 export class PeerLink {
   readonly region: string;
-  readonly #node: RelayNode;
+  readonly #node: LinkPort;
   readonly #config: PeerConfig;
   readonly #store: RelayStore;
   readonly #token: string | undefined;
@@ -63,7 +63,7 @@ export class PeerLink {
   /** Feed batches received and queued on the chain, not merged yet (see {@link #ahead}). */
   #queued: FeedEntry[][] = [];
 
-  constructor(node: RelayNode, config: PeerConfig, store: RelayStore, token: string | undefined) {
+  constructor(node: LinkPort, config: PeerConfig, store: RelayStore, token: string | undefined) {
     this.#node = node;
     this.#config = config;
     this.region = config.region;

@@ -41,6 +41,7 @@ import { FeedStream } from './feed-stream.js';
 import { LoopShare } from './loop-share.js';
 import { RelayMetrics } from './metrics.js';
 import { NodeLiveness } from './node-liveness.js';
+import type { FeedPort, LinkPort, PeerWait, SessionPort } from './node-ports.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
@@ -100,9 +101,10 @@ const BULK_TURN_MS = 5;
 
 /**
  * One relay node: the Socket.IO server, the documents it holds, the group-commit queue, and
- * the links to the other regions. Sessions and peer links call back into it.
+ * the links to the other regions. Sessions, feed streams and peer links see it through the port
+ * each needs (node-ports.ts), so none of them imports this module.
  */
-export class RelayNode {
+export class RelayNode implements SessionPort, FeedPort, LinkPort {
   readonly region: string;
   readonly relayId: string;
   readonly metrics: RelayMetrics;
@@ -943,17 +945,6 @@ export class RelayNode {
 
   /** The protocol event name, for sessions and links. */
   static readonly EVENT = EVENT;
-}
-
-/** A peer's operation that {@link RelayNode.applyFromPeer} held back. */
-export interface PeerWait {
-  readonly doc: DocumentId;
-  /** Its position in the peer's feed. */
-  readonly seq: number;
-  /** Its delta's context. */
-  readonly context: CausalContext;
-  /** The dots of that context this relay had not merged when it held it back. */
-  readonly unseen: CausalContext;
 }
 
 export type { ReplicaId };
