@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,19 @@ const START = fileURLToPath(new URL('../../apps/demo-cart/scripts/start.mjs', im
 const SHOP_PORT = 4400;
 const RELAY_PORT = 4401;
 
-// Relay processes are found through /proc: the script does not print their ids.
-test.skip(!existsSync('/proc/self/task'), 'needs Linux /proc');
+/** `npm start`'s script on this spec's ports, with its data in `dataDir`. */
+function startScript(dataDir: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    [START, '--port', String(SHOP_PORT), '--relay-port', String(RELAY_PORT), '--data', dataDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
 
-/** The pid of the start script's relay child for `region`. */
+/**
+ * The pid of the start script's relay child for `region`, found through Linux's /proc (the
+ * script does not print its children's ids; the suite runs on Linux).
+ */
 function relayPid(script: ChildProcess, region: string): number {
   const children = readFileSync(`/proc/${script.pid}/task/${script.pid}/children`, 'utf8');
   for (const pid of children.trim().split(/\s+/).map(Number)) {
@@ -38,11 +47,7 @@ async function healthyRegion(port: number): Promise<string | undefined> {
 
 test('the start script restarts a relay that dies, with a growing delay, and stops cleanly', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-e2e-start-'));
-  const script = spawn(
-    process.execPath,
-    [START, '--port', String(SHOP_PORT), '--relay-port', String(RELAY_PORT), '--data', dataDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const script = startScript(dataDir);
   let output = '';
   script.stdout!.on('data', (chunk) => (output += chunk));
   script.stderr!.on('data', (chunk) => (output += chunk));
@@ -89,11 +94,7 @@ test('a taken page port stops the script with a message naming --port, before an
   await once(squatter, 'listening');
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-e2e-start-'));
   try {
-    const script = spawn(
-      process.execPath,
-      [START, '--port', String(SHOP_PORT), '--relay-port', String(RELAY_PORT), '--data', dataDir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const script = startScript(dataDir);
     let stderr = '';
     script.stderr!.on('data', (chunk) => (stderr += chunk));
     const [code] = await once(script, 'exit');
