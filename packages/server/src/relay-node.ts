@@ -33,7 +33,6 @@ import {
 } from './auth.js';
 import { ClientSession } from './client-session.js';
 import { type CommitLane, CommitQueue } from './commit-queue.js';
-import { conflictsAfterMerge } from './conflicts.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import { FanOut } from './fan-out.js';
@@ -611,7 +610,7 @@ export class RelayNode implements SessionPort, FeedPort, LinkPort {
     const started = performance.now();
     doc.type.merge(doc.state, delta);
     this.metrics.mergeSeconds.observe((performance.now() - started) / 1000);
-    const conflicts = conflictsAfterMerge(doc.type, doc.state, delta);
+    const conflicts = doc.type.conflicts(doc.state.store, delta.store);
     if (conflicts > 0) this.metrics.conflicts.inc({ type: doc.type.name }, conflicts);
   }
 

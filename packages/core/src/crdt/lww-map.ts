@@ -1,5 +1,6 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
+import { registerConflicts } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
@@ -32,6 +33,14 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
       checkRegisterWrite(this.registers, current.entries.get(key) ?? [], entries, underKey);
       checkTimestamps(entries, check);
     }
+  }
+
+  override conflicts(merged: DotMap<DotFun<LwwEntry>>, delta: DotMap<DotFun<LwwEntry>>): number {
+    let n = 0;
+    for (const [key, entries] of delta.entries) {
+      n += registerConflicts(merged.entries.get(key) ?? [], entries);
+    }
+    return n;
   }
 
   value(state: LWWMapState): Map<Key, Value> {

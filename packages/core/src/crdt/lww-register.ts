@@ -1,5 +1,6 @@
 import type { Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
+import { registerConflicts } from './conflicts.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
@@ -22,6 +23,10 @@ export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefine
   override checkDelta(current: DotFun<LwwEntry>, delta: DotFun<LwwEntry>, check: DeltaCheck): void {
     checkRegisterWrite(this.kind, current, delta, check);
     checkTimestamps(delta, check);
+  }
+
+  override conflicts(merged: DotFun<LwwEntry>, delta: DotFun<LwwEntry>): number {
+    return registerConflicts(merged, delta);
   }
 
   value(state: LWWRegisterState): Value | undefined {

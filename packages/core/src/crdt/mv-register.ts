@@ -1,6 +1,7 @@
 import { compareDots } from '../causal/dot.js';
 import { assertValue, type Value } from '../codec/value.js';
 import { checkRegisterWrite, type DeltaCheck } from './admission.js';
+import { registerConflicts } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { plainValues } from './entry-values.js';
@@ -21,6 +22,10 @@ export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
 
   override checkDelta(current: DotFun<Value>, delta: DotFun<Value>, check: DeltaCheck): void {
     checkRegisterWrite(this.kind, current, delta, check);
+  }
+
+  override conflicts(merged: DotFun<Value>, delta: DotFun<Value>): number {
+    return registerConflicts(merged, delta);
   }
 
   /** The concurrent values, in a deterministic order (by writer, then sequence). */

@@ -45,6 +45,16 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
     }
   }
 
+  /** The conflicts of the values the delta wrote, each by its own type's count. */
+  override conflicts(merged: DotMap<S>, delta: DotMap<S>): number {
+    const none = this.valueType.kind.empty();
+    let n = 0;
+    for (const [key, nested] of delta.entries) {
+      n += this.valueType.conflicts(merged.entries.get(key) ?? none, nested);
+    }
+    return n;
+  }
+
   value(state: CrdtState<DotMap<S>>): Map<Key, V> {
     const out = new Map<Key, V>();
     for (const [key, store] of state.store.entries) {
