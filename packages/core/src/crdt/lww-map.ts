@@ -8,6 +8,7 @@ import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
 import { entryAt, removingContext, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type LWWMapState = CrdtState<DotMap<DotFun<LwwEntry>>>;
 
@@ -17,7 +18,7 @@ export type LWWMapState = CrdtState<DotMap<DotFun<LwwEntry>>>;
  * cannot win against a write it never saw).
  */
 export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Value>> {
-  readonly typeId = 5;
+  readonly typeId = TypeIds.lwwMap;
   readonly name = 'lww-map';
   readonly registers = dotFunKind(lwwValues);
   readonly kind = dotMapKind(this.registers);

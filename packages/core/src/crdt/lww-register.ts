@@ -7,6 +7,7 @@ import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type LWWRegisterState = CrdtState<DotFun<LwwEntry>>;
 
@@ -16,7 +17,7 @@ export type LWWRegisterState = CrdtState<DotFun<LwwEntry>>;
  * The value is `undefined` until the first write.
  */
 export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefined> {
-  readonly typeId = 3;
+  readonly typeId = TypeIds.lwwRegister;
   readonly name = 'lww-register';
   readonly kind = dotFunKind(lwwValues);
 

@@ -7,6 +7,7 @@ import { type DotFun, dotFunKind } from './dot-fun.js';
 import { plainValues } from './entry-values.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type MVRegisterState = CrdtState<DotFun<Value>>;
 
@@ -16,7 +17,7 @@ export type MVRegisterState = CrdtState<DotFun<Value>>;
  * No clock is involved.
  */
 export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
-  readonly typeId = 4;
+  readonly typeId = TypeIds.mvRegister;
   readonly name = 'mv-register';
   readonly kind = dotFunKind(plainValues);
 
