@@ -21,10 +21,10 @@ import {
   orMap,
   PNCounter,
 } from '@helios/core';
+import { createRng } from '@helios/test-kit';
 import { pack, unpack } from 'msgpackr';
 import * as Y from 'yjs';
 import { toPlain } from './plain.mjs';
-import { rng } from './rng.mjs';
 import { median, percentile } from './stats.mjs';
 import { collectGarbage, medianTimes, opsPerSec, useCpuClock } from './timing.mjs';
 
@@ -493,7 +493,7 @@ function awSet(cfg, log) {
 
   // Each sample removes a random present element, then adds it back: the set stays at `size`.
   // Both libraries go through the same sequence of elements.
-  const random = rng(0x9e3779b9);
+  const random = createRng(0x9e3779b9).next;
   const picks = Array.from({ length: cfg.awSamples * cfg.awRounds + 2000 }, () =>
     Math.floor(random() * size),
   );

@@ -17,8 +17,7 @@
  * protocol would send instead of the delta.
  */
 import { compareTimestamps, LWWMap, MVRegister, orMap, PNCounter } from '@helios/core';
-import { startProxy } from '@helios/test-kit';
-import { rng } from '../rng.mjs';
+import { createRng, startProxy } from '@helios/test-kit';
 import { startCluster } from './cluster.mjs';
 import {
   allOnline,
@@ -122,7 +121,7 @@ async function workload(cluster, { carts: CARTS, warmupS, measureS, label }, log
         cartDoc: client.crdtMap(`${CARTS}:cart:${cart}`, PNCounter),
         opts: client.lwwMap(`${CARTS}:opts:${cart}`),
         notes: client.crdtMap(`${CARTS}:notes:${cart}`, MVRegister),
-        random: rng(1000 + u + 100 * CARTS),
+        random: createRng(1000 + u + 100 * CARTS).next,
       });
     }
     await Promise.all(users.flatMap((x) => [x.cartDoc.loaded, x.opts.loaded, x.notes.loaded]));
@@ -132,7 +131,7 @@ async function workload(cluster, { carts: CARTS, warmupS, measureS, label }, log
     const writes = [];
     let measuring = false;
     let lastWriteAt = 0;
-    const pickItem = zipf(ITEMS, ZIPF_S, rng(7 + CARTS));
+    const pickItem = zipf(ITEMS, ZIPF_S, createRng(7 + CARTS).next);
 
     /** One user action. @param {(typeof users)[number]} x */
     const act = (x) => {

@@ -13,8 +13,8 @@
  * time until every region holds every write acknowledged before it.
  */
 
+import { createRng } from '@helios/test-kit';
 import { writeResults } from '../results.mjs';
-import { rng } from '../rng.mjs';
 import { percentile } from '../stats.mjs';
 import { REGIONS, startCluster } from './cluster.mjs';
 import {
@@ -51,7 +51,7 @@ export async function runFaults({ quick, log }) {
   const cluster = await startCluster({ partitionable: true, log: relayErrors(log) });
   /** @type {import('@helios/client').HeliosClient[]} */
   const clients = [];
-  const random = rng(42);
+  const random = createRng(42).next;
   try {
     const writers = [];
     for (const region of REGIONS) {
@@ -127,7 +127,7 @@ export async function runFaults({ quick, log }) {
     const writing$ = Promise.all(
       writers.map(async (w, k) => {
         await sleep((k * WRITE_GAP_MS) / writers.length);
-        const wr = rng(100 + w.i);
+        const wr = createRng(100 + w.i).next;
         while (writing) {
           write(w);
           await sleep(WRITE_GAP_MS * (0.5 + wr()));

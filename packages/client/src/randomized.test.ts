@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Dot, PNCounter } from '@helios/core';
+import { createRng } from '@helios/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HeliosClient } from './client.js';
 import type {
@@ -31,24 +32,6 @@ const CLIENTS = 5;
 const OPS = Number(process.env.HELIOS_OPS ?? 220);
 const BUDGET_MS = 40_000;
 const RETRIED = /: (unknown-context|counter-decrease|rate-limited) /;
-
-/** mulberry32: small, fast, good enough to drive schedules; the seed replays one exactly. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
 
 interface Docs {
   readonly counter: CounterHandle;
@@ -147,7 +130,7 @@ async function runSchedule(
   seed: number,
   res: Resources,
 ): Promise<{ ops: number; retried: number }> {
-  const rng = prng(seed);
+  const rng = createRng(seed);
   const dir = await mkdtemp(join(tmpdir(), 'helios-client-random-'));
   res.track({ close: () => rm(dir, { recursive: true, force: true }) });
   const mesh: Mesh = await res.mesh(REGIONS, dir);

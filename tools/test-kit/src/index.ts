@@ -1,1 +1,2 @@
+export { baseSeed, createRng, type Rng, scheduleSeed } from './rng.js';
 export { startProxy, TcpProxy } from './tcp-proxy.js';

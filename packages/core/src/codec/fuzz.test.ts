@@ -1,3 +1,4 @@
+import { baseSeed, createRng, type Rng } from '@helios/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { Timestamp } from '../clock/timestamp.js';
@@ -11,7 +12,7 @@ import { orMap } from '../crdt/or-map.js';
 import { type AnyCrdtType, decodeState, typeOfEncoded } from '../crdt/registry.js';
 import { AWSet, ORSet, RWSet } from '../crdt/sets.js';
 import { DecodeError, ValidationError } from '../errors.js';
-import { baseSeed, CrdtSim, createRng, type Rng } from '../test-support/network-sim.js';
+import { CrdtSim } from '../test-support/network-sim.js';
 import { decodeDeltaOf } from '../validation/validate-delta.js';
 import { ByteWriter } from './byte-writer.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';

@@ -1,7 +1,7 @@
+import { baseSeed, createRng } from '@helios/test-kit';
 import { describe, expect, it } from 'vitest';
 import { CausalContext } from '../causal/causal-context.js';
 import { DecodeError } from '../errors.js';
-import { baseSeed, createRng } from '../test-support/network-sim.js';
 import { decodeMessage, encodeMessage } from './message-codec.js';
 import type { Message } from './messages.js';
 

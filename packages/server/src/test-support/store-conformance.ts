@@ -4,6 +4,7 @@
  * memory, SQLite and Postgres stores are held to exactly the same contract.
  */
 import { randomBytes } from 'node:crypto';
+import { createRng } from '@helios/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreClosedError, StoreError } from '../store/errors.js';
 import type { NewChange, RelayStore } from '../store/relay-store.js';
@@ -214,14 +215,7 @@ export function describeRelayStoreConformance(
     });
 
     it('keeps every own-origin change above feedStart in the feed (randomized)', async () => {
-      // Seeded so that a failure replays: mulberry32.
-      let seed = 0x5eed;
-      const random = () => {
-        seed = (seed + 0x6d2b79f5) | 0;
-        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
+      const random = createRng(0x5eed).next; // seeded, so that a failure replays
       const docs = ['a', 'b', 'c', 'd'];
       const own: { seq: number; doc: string }[] = [];
       let head = 0;
