@@ -77,3 +77,30 @@ describe('ConnectionFlow: reading', () => {
     expect(ws.reading).toBe(true);
   });
 });
+
+describe('ConnectionFlow: closing', () => {
+  it('does not close a bulk writer that is only held back, however long: it is within budget', () => {
+    const { clock, ws, flow: f } = flow();
+    // A device replaying a long offline outbox while the relay is busy: read in bursts.
+    for (let t = 0; t <= 3 * DEFAULT_LIMITS.overBudgetCloseMs; t += 100) {
+      clock.ms = t;
+      f.charge({ frames: 1, bytes: 10_000, entries: 100 }); // 1,000 entries a second
+      expect(f.assess({ frames: 2, bytes: 20_000 }, true)).toBe(0);
+      expect(ws.reading).toBe(false); // held back while the relay is behind
+    }
+  });
+
+  it('closes a connection in debt for overBudgetCloseMs without a break', () => {
+    const { clock, flow: f } = flow();
+    let verdict: number | 'close' = 0;
+    let inDebtSince: number | undefined;
+    for (let t = 0; t <= 3 * DEFAULT_LIMITS.overBudgetCloseMs && verdict !== 'close'; t += 100) {
+      clock.ms = t;
+      f.charge({ frames: 1, bytes: 10_000, entries: 1_000 }); // 10,000 entries a second
+      verdict = f.assess({ frames: 1, bytes: 10_000 }, false);
+      if (verdict !== 0) inDebtSince ??= t;
+    }
+    expect(verdict).toBe('close');
+    expect(clock.ms - inDebtSince!).toBeGreaterThanOrEqual(DEFAULT_LIMITS.overBudgetCloseMs);
+  });
+});

@@ -39,9 +39,10 @@ export interface Queued {
  *   nor while it has frames queued and the relay is behind.
  *   An ordinary client is always read: a stopped socket also leaves its heartbeat replies
  *   unread, and an overloaded relay would then drop its honest clients for ping timeouts.
- * - Over budget (in debt, or a bulk writer not read) for `overBudgetCloseMs` without a second's
- *   break, the connection is to be closed: a flood that pays its debt back and overdraws again
- *   at once never has that break.
+ * - In debt for `overBudgetCloseMs` without a second's break, the connection is to be closed: a
+ *   flood that pays its debt back and overdraws again at once never has that break. A bulk
+ *   writer that is only held back (not read while the relay has other work) is within its
+ *   budget and is not closed: a device replaying a long offline outbox is one.
  */
 export class ConnectionFlow {
   readonly #limits: ConnectionLimits;
@@ -116,7 +117,7 @@ export class ConnectionFlow {
     const stop =
       bulk && (full || queued.bytes >= BULK_READ_AHEAD_BYTES || (queued.frames > 0 && relayBehind));
     const now = this.#now();
-    if (debt > 0 || stop) {
+    if (debt > 0) {
       this.#overAt = now;
       this.#overSince ??= now;
       if (now - this.#overSince >= limits.overBudgetCloseMs) return 'close';

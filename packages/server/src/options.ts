@@ -63,8 +63,9 @@ export interface ConnectionLimits extends RelayLimits {
    */
   readonly maxQueuedBytes: number;
   /**
-   * How long a connection may stay over its budget or its user's (or, as a bulk writer, unread)
-   * without a second's break before it is sent `rate-limited` and closed (ms). Default 5,000.
+   * How long a connection may stay over its budget or its user's (in debt) without a second's
+   * break before it is sent `rate-limited` and closed (ms). A bulk writer the relay only holds
+   * back (unread while it has other work) is within its budget and stays. Default 5,000.
    */
   readonly overBudgetCloseMs: number;
   /** Per connection: documents it may subscribe to. Default 10,000. */
