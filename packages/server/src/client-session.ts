@@ -12,13 +12,13 @@ import {
   validateDelta,
   type WireErrorCode,
 } from '@helios/core';
-import type { Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { SessionPort } from './node-ports.js';
+import type { RelaySocket } from './relay-socket.js';
 import { ReplyCap } from './reply-cap.js';
 import type { UserSlot } from './user-limits.js';
 import { asBytes, EVENT, roomOf, send } from './wire.js';
@@ -71,7 +71,7 @@ interface Where {
  */
 export class ClientSession {
   readonly #node: SessionPort;
-  readonly #socket: Socket;
+  readonly #socket: RelaySocket;
   readonly #user: RelayUser;
   readonly #replicas: ReadonlySet<ReplicaId>;
   readonly #slot: UserSlot;
@@ -90,7 +90,7 @@ export class ClientSession {
 
   constructor(
     node: SessionPort,
-    socket: Socket,
+    socket: RelaySocket,
     user: RelayUser,
     replicas: ReadonlySet<ReplicaId>,
     slot: UserSlot,
