@@ -32,11 +32,20 @@ export class NodeCluster {
   readonly #relayId: string;
   readonly #logger: Logger;
   readonly #listener: ClusterListener;
+  readonly #redis: { readonly url: string; readonly key: string };
   #liveness: NodeLiveness | undefined;
   #redisClients: { quit(): Promise<unknown> }[] = [];
 
-  constructor(io: RelayServer, relayId: string, logger: Logger, listener: ClusterListener) {
+  /** `redis`: the server's URL, and the channel prefix of this region's nodes. */
+  constructor(
+    io: RelayServer,
+    redis: { readonly url: string; readonly key: string },
+    relayId: string,
+    logger: Logger,
+    listener: ClusterListener,
+  ) {
     this.#io = io;
+    this.#redis = redis;
     this.#relayId = relayId;
     this.#logger = logger;
     this.#listener = listener;
@@ -63,8 +72,9 @@ export class NodeCluster {
     this.#io.serverSideEmit('helios:peer-rewind', peer, after);
   }
 
-  /** Connects to Redis under the channel prefix `key`, and starts listening and beating. */
-  async attach(url: string, key: string): Promise<void> {
+  /** Connects to Redis, and starts listening and beating. */
+  async attach(): Promise<void> {
+    const { url, key } = this.#redis;
     const [{ createAdapter }, { createClient }] = await Promise.all([
       import('@socket.io/redis-adapter'),
       import('redis'),

@@ -22,7 +22,7 @@ import type { FeedPort, LinkPort, SessionPort } from './node-ports.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
-import { relayHttp } from './relay-http.js';
+import { type Health, relayHttp } from './relay-http.js';
 import {
   createSocketServer,
   type NodeChange,
@@ -73,8 +73,6 @@ export class RelayNode {
   readonly #replication: Replication;
   /** The region's other nodes, when several share it (a Redis URL is set). */
   readonly #cluster: NodeCluster | undefined;
-  /** The Redis adapter's channel prefix, set when several nodes share the region. */
-  readonly #redisKey: string | undefined;
   readonly #catchUp: StoreCatchUp;
   readonly #links: PeerLink[] = [];
   readonly #sessionPort: SessionPort;
@@ -103,11 +101,6 @@ export class RelayNode {
       this.#commitOutlet(),
     );
     this.#admission = new Admission(options, this.#limits, this.#now, this.#logger, this.metrics);
-    // Checked here rather than in listen(), so a bad name fails at createRelay.
-    this.#redisKey =
-      options.redisUrl !== undefined
-        ? redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region)
-        : undefined;
 
     this.#http = createServer(relayHttp(this.metrics, () => this.#health()));
     this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
@@ -115,7 +108,18 @@ export class RelayNode {
     this.#fanOut = new FanOut((doc, delta, except) => this.#rooms.sendDelta(doc, delta, except));
     this.#cluster =
       options.redisUrl !== undefined
-        ? new NodeCluster(this.#io, this.relayId, this.#logger, this.#clusterListener())
+        ? new NodeCluster(
+            this.#io,
+            // The channel prefix is checked here rather than in listen(), so a bad name fails at
+            // createRelay.
+            {
+              url: options.redisUrl,
+              key: redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region),
+            },
+            this.relayId,
+            this.#logger,
+            this.#clusterListener(),
+          )
         : undefined;
     this.#replication = new Replication(
       options.store,
@@ -206,7 +210,7 @@ export class RelayNode {
   }
 
   /** What every port shows of the node. */
-  #basics() {
+  #basics(): Pick<SessionPort, 'metrics' | 'logger' | 'now' | 'decodeLimits' | 'docs'> {
     return {
       metrics: this.metrics,
       logger: this.#logger,
@@ -290,7 +294,7 @@ export class RelayNode {
     new ClientSession(this.#sessionPort, socket, admitted.user, admitted.replicas, admitted.slot);
   }
 
-  #health() {
+  #health(): Health {
     return {
       healthy: !this.#closing,
       region: this.region,
@@ -300,9 +304,7 @@ export class RelayNode {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    if (this.#options.redisUrl && this.#redisKey !== undefined) {
-      await this.#cluster?.attach(this.#options.redisUrl, this.#redisKey);
-    }
+    if (this.#options.redisUrl) await this.#cluster?.attach();
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => resolve());
