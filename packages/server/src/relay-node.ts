@@ -29,7 +29,7 @@ import {
   type RelayServer,
   type RelaySocket,
 } from './relay-socket.js';
-import { Replication } from './replication.js';
+import { Replication, type ReplicationOutlet } from './replication.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
 import { send } from './wire.js';
@@ -101,39 +101,30 @@ export class RelayNode {
       this.#commitOutlet(),
     );
     this.#admission = new Admission(options, this.#limits, this.#now, this.#logger, this.metrics);
+    // The channel prefix is checked here rather than in listen(), so a bad name fails at
+    // createRelay.
+    const redis =
+      options.redisUrl !== undefined
+        ? {
+            url: options.redisUrl,
+            key: redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region),
+          }
+        : undefined;
 
     this.#http = createServer(relayHttp(this.metrics, () => this.#health()));
     this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
     this.#rooms = new DocumentRooms(this.#io, this.metrics);
     this.#fanOut = new FanOut((doc, delta, except) => this.#rooms.sendDelta(doc, delta, except));
     this.#cluster =
-      options.redisUrl !== undefined
-        ? new NodeCluster(
-            this.#io,
-            // The channel prefix is checked here rather than in listen(), so a bad name fails at
-            // createRelay.
-            {
-              url: options.redisUrl,
-              key: redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region),
-            },
-            this.relayId,
-            this.#logger,
-            this.#clusterListener(),
-          )
+      redis !== undefined
+        ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
         : undefined;
     this.#replication = new Replication(
       options.store,
       (options.peers ?? []).map((p) => p.region),
       this.#decodeLimits,
       this.#logger,
-      {
-        announce: (doc, dots) => {
-          this.#core.docs.peek(doc)?.replicated.join(dots);
-          this.#rooms.sendReplicated(doc, dots);
-        },
-        peerAcked: (peer, upTo) => this.#cluster?.publishPeerAck(peer, upTo),
-        peerRewound: (peer, after) => this.#cluster?.publishPeerRewind(peer, after),
-      },
+      this.#replicationOutlet(),
     );
     this.#catchUp = this.#storeCatchUp();
     this.#sessionPort = this.#makeSessionPort();
@@ -167,6 +158,19 @@ export class RelayNode {
     cluster?.publishChanges(changes);
     const own = changes.filter((c) => c.origin === this.region);
     if (own.length > 0) this.#replication.feedChanged(Math.max(...own.map((c) => c.seq)));
+  }
+
+  /** Where replication's news goes: this node's subscribers, and the region's other nodes. */
+  #replicationOutlet(): ReplicationOutlet {
+    return {
+      announce: (doc, dots) => {
+        // Remembered for subscribers that join later (they get it with their sync).
+        this.#core.docs.peek(doc)?.replicated.join(dots);
+        this.#rooms.sendReplicated(doc, dots);
+      },
+      peerAcked: (peer, upTo) => this.#cluster?.publishPeerAck(peer, upTo),
+      peerRewound: (peer, after) => this.#cluster?.publishPeerRewind(peer, after),
+    };
   }
 
   /** What this node does with the notices of the region's other nodes. */
