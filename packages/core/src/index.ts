@@ -25,6 +25,7 @@ export * from './crdt/mv-register.js';
 export * from './crdt/or-map.js';
 export * from './crdt/registry.js';
 export * from './crdt/sets.js';
+export * from './crdt/type-ids.js';
 export * from './errors.js';
 export * from './protocol/error-codes.js';
 export * from './protocol/message-codec.js';

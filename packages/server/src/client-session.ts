@@ -29,10 +29,10 @@ const SLICE_ENTRIES = 200;
  */
 const BULK_SLICE_ENTRIES = 50;
 /**
- * How long a connection closed over budget may take to close its side, while what it still
- * sends is dropped unread, before the relay destroys it (ms).
+ * How long a connection closed over budget has to read the relay's last frames and close its
+ * side, unread meanwhile, before the relay destroys it (ms).
  */
-const DISCARD_GRACE_MS = 2_000;
+const ABANDON_GRACE_MS = 2_000;
 /** Subscriptions (each a state diff to encode) answered in one slice. */
 const SLICE_DOCS = 8;
 /** Frames queued up to which an idle ordinary client's first slice goes at once (bytes). */
@@ -141,6 +141,7 @@ export class ClientSession {
           await later;
           continue; // the budget or the queue may have changed meanwhile
         }
+        if (first && !this.#bulk) node.loopShare.interactiveWork();
         first = false;
         await this.#slice();
         this.#update();
@@ -351,7 +352,7 @@ export class ClientSession {
     // hold everyone up while their backlogs are parsed, only to be dropped.
     setImmediate(() => {
       this.#socket.disconnect(true);
-      this.#flow.discard(DISCARD_GRACE_MS);
+      this.#flow.abandon(ABANDON_GRACE_MS);
     });
   }
 

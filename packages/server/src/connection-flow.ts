@@ -141,11 +141,11 @@ export class ConnectionFlow {
   }
 
   /**
-   * The relay closed the connection (its last frames are written): what the peer still sends
-   * is dropped unparsed, and the connection destroyed after `graceMs` (see ReadGate.discard).
+   * The relay closed the connection (its last frames are written): it is not read again, and
+   * is destroyed after `graceMs` (see ReadGate.abandon).
    */
-  discard(graceMs: number): void {
-    this.#gate.discard(graceMs);
+  abandon(graceMs: number): void {
+    this.#gate.abandon(graceMs);
   }
 
   #recentEntries(added = 0): number {

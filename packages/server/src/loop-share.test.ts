@@ -31,7 +31,7 @@ function worker(
 describe('LoopShare', () => {
   it('lets work run at once while the turn has time left', () => {
     const clock = { ms: 0 };
-    const share = new LoopShare(10, 10, () => clock.ms);
+    const share = new LoopShare({ turnMs: 10, bulkTurnMs: 10, now: () => clock.ms });
     expect(share.turn({}, 'bulk')).toBeUndefined();
     clock.ms = 9;
     expect(share.turn({}, 'interactive')).toBeUndefined();
@@ -42,7 +42,7 @@ describe('LoopShare', () => {
 
   it("gives bulk writers' work a shorter part of the turn than ordinary clients'", () => {
     const clock = { ms: 0 };
-    const bulk = new LoopShare(15, 5, () => clock.ms);
+    const bulk = new LoopShare({ turnMs: 15, bulkTurnMs: 5, now: () => clock.ms });
     expect(bulk.turn({}, 'bulk')).toBeUndefined();
     clock.ms = 5;
     // Five ms of bulk work: the turn ends, for everyone, and the loop reads its sockets.
@@ -50,7 +50,7 @@ describe('LoopShare', () => {
     expect(bulk.turn({}, 'interactive')).toBeInstanceOf(Promise);
 
     clock.ms = 0;
-    const ordinary = new LoopShare(15, 5, () => clock.ms);
+    const ordinary = new LoopShare({ turnMs: 15, bulkTurnMs: 5, now: () => clock.ms });
     clock.ms = 10;
     expect(ordinary.turn({}, 'interactive')).toBeUndefined();
     clock.ms = 15;
@@ -60,7 +60,7 @@ describe('LoopShare', () => {
   it('goes round: work that had no slice in a turn goes first in the next one', async () => {
     // Room for two 5 ms slices a turn; five bulk writers want three each.
     const clock = { ms: 0 };
-    const share = new LoopShare(10, 10, () => clock.ms);
+    const share = new LoopShare({ turnMs: 10, bulkTurnMs: 10, now: () => clock.ms });
     const order: string[] = [];
     await Promise.all(
       ['a', 'b', 'c', 'd', 'e'].map((name) =>
@@ -73,7 +73,7 @@ describe('LoopShare', () => {
 
   it("puts an ordinary client's slices before the bulk writers' in each turn", async () => {
     const clock = { ms: 0 };
-    const share = new LoopShare(10, 10, () => clock.ms);
+    const share = new LoopShare({ turnMs: 10, bulkTurnMs: 10, now: () => clock.ms });
     const order: string[] = [];
     const bulk = ['a', 'b', 'c', 'd'].map((name) =>
       worker(share, clock, order, { name, lane: 'bulk', slices: 4 }),
@@ -83,5 +83,66 @@ describe('LoopShare', () => {
     await Promise.all([...bulk, mine]);
     // It asks while `bb` has the second turn, and has the first slices of the next two.
     expect(order.join('')).toBe('aabbMMMcddaabbccddc');
+  });
+
+  describe('bulkShare', () => {
+    /** Whether `p` has settled after the loop's next turns (`ms` of real time at least). */
+    async function settled(p: Promise<void>, ms = 0): Promise<boolean> {
+      let done = false;
+      void p.then(() => {
+        done = true;
+      });
+      await new Promise((r) => setTimeout(r, ms));
+      await new Promise((r) => setImmediate(r));
+      return done;
+    }
+
+    it('rests bulk work between its turns while an ordinary client is active', async () => {
+      const clock = { ms: 0 };
+      const share = new LoopShare({
+        turnMs: 10,
+        bulkTurnMs: 5,
+        bulkShare: 0.5,
+        now: () => clock.ms,
+      });
+      const flood = {};
+      expect(share.turn({}, 'interactive')).toBeUndefined(); // a person wrote
+      expect(share.turn(flood, 'bulk')).toBeUndefined();
+      clock.ms = 5;
+      const next = share.turn(flood, 'bulk')!;
+      // Five ms of bulk work at a share of one half earns five ms of rest: the next turn of the
+      // loop serves ordinary clients, not bulk work, and the relay counts as behind.
+      expect(await settled(next, 20)).toBe(false);
+      expect(share.behind).toBe(true);
+      expect(share.turn(flood, 'bulk')).toBeInstanceOf(Promise);
+      expect(share.turn({}, 'interactive')).toBeUndefined();
+      clock.ms = 10;
+      expect(await settled(next, 20)).toBe(true);
+      expect(share.behind).toBe(false);
+    });
+
+    it('does not rest bulk work when no ordinary client has been active for a second', async () => {
+      const clock = { ms: 0 };
+      const share = new LoopShare({
+        turnMs: 10,
+        bulkTurnMs: 5,
+        bulkShare: 0.5,
+        now: () => clock.ms,
+      });
+      share.interactiveWork();
+      const flood = {};
+      expect(share.turn(flood, 'bulk')).toBeUndefined();
+      clock.ms = 1_000;
+      await share.turn(flood, 'bulk'); // a turn that started at 1,000
+      expect(share.turn(flood, 'bulk')).toBeUndefined();
+      clock.ms = 1_005;
+      // The bulk writer has the loop to itself: its next turn is the loop's next turn.
+      expect(await settled(share.turn(flood, 'bulk')!)).toBe(true);
+    });
+
+    it('refuses a share outside (0, 1]', () => {
+      expect(() => new LoopShare({ turnMs: 10, bulkShare: 0 })).toThrow(RangeError);
+      expect(() => new LoopShare({ turnMs: 10, bulkShare: 1.5 })).toThrow(RangeError);
+    });
   });
 });

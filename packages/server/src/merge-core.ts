@@ -10,7 +10,6 @@ import {
 } from '@helios/core';
 import type { Logger } from 'pino';
 import { type CommitLane, CommitQueue } from './commit-queue.js';
-import { conflictsAfterMerge } from './conflicts.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import type { RelayMetrics } from './metrics.js';
@@ -286,7 +285,7 @@ export class MergeCore {
     const started = performance.now();
     doc.type.merge(doc.state, delta);
     this.#metrics.mergeSeconds.observe((performance.now() - started) / 1000);
-    const conflicts = conflictsAfterMerge(doc.type, doc.state, delta);
+    const conflicts = doc.type.conflicts(doc.state.store, delta.store);
     if (conflicts > 0) this.#metrics.conflicts.inc({ type: doc.type.name }, conflicts);
   }
 

@@ -29,26 +29,42 @@ function socketOver(tcp: TcpSocket): Socket {
   return { conn: { transport }, request: { socket: tcp } } as unknown as Socket;
 }
 
-describe('ReadGate.discard', () => {
-  it('drops what the peer still sends unparsed, and destroys the connection after the grace', async () => {
+describe('ReadGate.abandon', () => {
+  it('never reads the connection again, and destroys it after the grace', async () => {
     const { relaySide, peer } = await connection();
     let parsed = 0;
     relaySide.on('data', (chunk: Buffer) => {
       parsed += chunk.length; // the WebSocket's parser, as `ws` attaches it
     });
-    relaySide.pause(); // reading was stopped: the flood was over budget
-    peer.write(Buffer.alloc(256 * 1024));
-    new ReadGate(socketOver(relaySide)).discard(200);
+    peer.write(Buffer.alloc(1024));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(parsed).toBe(1024); // read while open
+    new ReadGate(socketOver(relaySide)).abandon(200);
     peer.write(Buffer.alloc(256 * 1024));
     const started = performance.now();
-    await once(peer, 'close');
-    expect(parsed).toBe(0);
-    expect(relaySide.bytesRead).toBeGreaterThan(0); // read and dropped, not left in the kernel
+    await new Promise((r) => peer.once('close', r)); // a reset: its flood was left unread
+    expect(parsed).toBe(1024);
+    // The rest stayed in the kernel, but for a paused stream's read-ahead (its high-water mark).
+    expect(relaySide.bytesRead).toBeLessThanOrEqual(1024 + 64 * 1024);
     expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it("lets the peer read the relay's last frames before it is destroyed", async () => {
+    const { relaySide, peer } = await connection();
+    let received = '';
+    peer.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    peer.write(Buffer.alloc(4 * 1024 * 1024)); // a flood the relay will not read
+    relaySide.write('rate-limited');
+    new ReadGate(socketOver(relaySide)).abandon(200);
+    // The peer sees a reset (the relay left its flood unread), after the relay's last frames.
+    await new Promise((r) => peer.once('close', r));
+    expect(received).toBe('rate-limited');
   });
 });
 
-describe('ReadGate.discard after an upgrade from long-polling', () => {
+describe('ReadGate.abandon after an upgrade from long-polling', () => {
   it('reads the connection to its end instead: the handshake socket is not the WebSocket’s', async () => {
     const { relaySide, peer } = await connection();
     let parsed = 0;
@@ -64,7 +80,7 @@ describe('ReadGate.discard after an upgrade from long-polling', () => {
     } as unknown as Socket;
     const gate = new ReadGate(upgraded);
     gate.set(false);
-    gate.discard(200);
+    gate.abandon(200);
     peer.write(Buffer.alloc(1024));
     await new Promise((r) => setTimeout(r, 300));
     expect(parsed).toBe(1024);

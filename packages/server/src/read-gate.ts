@@ -26,28 +26,29 @@ export class ReadGate {
   }
 
   /**
-   * For a connection the relay is closing, once its last frames are written: what the peer
-   * still sends (a flood's backlog, up to the TCP buffers) is read and dropped unparsed, where
-   * the WebSocket would parse all of it to reach the peer's close frame behind it; the TCP
-   * connection is destroyed after `graceMs` if the peer has not closed it by then.
-   * Long-polling has nothing queued to drop.
+   * For a connection the relay is closing, once its last frames are written: it is never read
+   * again, and its TCP connection is destroyed after `graceMs`. What the peer still sends (a
+   * flood's backlog, up to the TCP buffers) stays unread in the kernel and costs the relay
+   * nothing, where the WebSocket would parse all of it to reach the peer's close frame behind
+   * it. The grace gives the peer time to read the relay's last frames (a reset would drop
+   * them from its buffers) and to close its side. After an upgrade from long-polling the
+   * handshake's TCP connection is not the WebSocket's: then the connection is read to its
+   * end, as any other closing one.
    */
-  discard(graceMs: number): void {
+  abandon(graceMs: number): void {
     const transport = this.#socket.conn.transport as {
       name: string;
       socket?: { _socket?: unknown };
     };
-    // The handshake request's socket is the WebSocket's TCP connection when the client opened
-    // with a WebSocket (Helios clients do). After an upgrade from long-polling it is an HTTP
-    // socket instead: then the connection is read to its end, as any other closing one.
     const tcp = this.#socket.request.socket;
     if (transport.name !== 'websocket' || transport.socket?._socket !== tcp) {
       this.set(true);
       return;
     }
+    // `ws` resumes a socket it paused once its parser has room: without its listener, nothing
+    // is left that would read.
     tcp.removeAllListeners('data');
-    tcp.on('data', () => {});
-    tcp.resume();
+    tcp.pause();
     this.#paused = undefined;
     setTimeout(() => tcp.destroy(), graceMs).unref();
   }

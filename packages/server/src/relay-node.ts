@@ -45,6 +45,12 @@ const WORK_TURN_MS = 15;
  * store replies every few ms, so a person's write waits little for either.
  */
 const BULK_TURN_MS = 5;
+/**
+ * The part of the time bulk writers' work may use while ordinary clients are active: the loop
+ * is then idle at least half the time, so a person's write is mostly handled the moment it
+ * arrives, instead of waiting behind bulk work, its store replies and its acks.
+ */
+const BULK_SHARE = 0.5;
 
 /**
  * One relay node, put together: the HTTP and Socket.IO servers, {@link Admission}, the
@@ -63,7 +69,11 @@ export class RelayNode {
   readonly #decodeLimits: DecodeLimits;
   readonly #now: () => number;
   /** How the connections' work shares the event loop (see {@link LoopShare}). */
-  readonly #loopShare = new LoopShare(WORK_TURN_MS, BULK_TURN_MS);
+  readonly #loopShare = new LoopShare({
+    turnMs: WORK_TURN_MS,
+    bulkTurnMs: BULK_TURN_MS,
+    bulkShare: BULK_SHARE,
+  });
   readonly #http: HttpServer;
   readonly #io: RelayServer;
   readonly #admission: Admission;

@@ -6,6 +6,7 @@ import { type DotEntry, type DotFun, dotFunKind } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type CounterState = CrdtState<DotFun<CounterEntry>>;
 
@@ -80,14 +81,14 @@ abstract class CounterType extends CrdtType<DotFun<CounterEntry>, number> {
 
 /** Grow-only counter: the sum of per-replica increments. Page views, downloads. */
 export class GCounterType extends CounterType {
-  readonly typeId = 1;
+  readonly typeId = TypeIds.gCounter;
   readonly name = 'g-counter';
   readonly kind = dotFunKind(growOnlyValues);
 }
 
 /** Counter with increments and decrements: likes, cart quantities. */
 export class PNCounterType extends CounterType {
-  readonly typeId = 2;
+  readonly typeId = TypeIds.pnCounter;
   readonly name = 'pn-counter';
   readonly kind = dotFunKind(counterValues);
 

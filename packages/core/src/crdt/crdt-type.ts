@@ -74,6 +74,16 @@ export abstract class CrdtType<S, V> {
    */
   checkDelta(_current: S, _delta: S, _check: DeltaCheck): void {}
 
+  /**
+   * Conflicts a merge left: how many values (a register, a map key) that `delta` wrote hold
+   * concurrent writes side by side in `merged`, the payload after the merge. What the relay
+   * counts in `helios_conflicts_total`. The default: none, as counters and sets merge
+   * concurrent writes without conflict by design.
+   */
+  conflicts(_merged: S, _delta: S): number {
+    return 0;
+  }
+
   /** Writes the type's parameters after its id (only parametrized types have any). */
   writeParams(_w: ByteWriter): void {}
 

@@ -1,5 +1,6 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
+import { registerConflicts } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
@@ -7,6 +8,7 @@ import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
 import { entryAt, removingContext, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type LWWMapState = CrdtState<DotMap<DotFun<LwwEntry>>>;
 
@@ -16,7 +18,7 @@ export type LWWMapState = CrdtState<DotMap<DotFun<LwwEntry>>>;
  * cannot win against a write it never saw).
  */
 export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Value>> {
-  readonly typeId = 5;
+  readonly typeId = TypeIds.lwwMap;
   readonly name = 'lww-map';
   readonly registers = dotFunKind(lwwValues);
   readonly kind = dotMapKind(this.registers);
@@ -32,6 +34,14 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
       checkRegisterWrite(this.registers, current.entries.get(key) ?? [], entries, underKey);
       checkTimestamps(entries, check);
     }
+  }
+
+  override conflicts(merged: DotMap<DotFun<LwwEntry>>, delta: DotMap<DotFun<LwwEntry>>): number {
+    let n = 0;
+    for (const [key, entries] of delta.entries) {
+      n += registerConflicts(merged.entries.get(key) ?? [], entries);
+    }
+    return n;
   }
 
   value(state: LWWMapState): Map<Key, Value> {

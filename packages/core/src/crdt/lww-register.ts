@@ -1,11 +1,13 @@
 import type { Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
+import { registerConflicts } from './conflicts.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, lwwWinner, stamp } from './lww.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type LWWRegisterState = CrdtState<DotFun<LwwEntry>>;
 
@@ -15,13 +17,17 @@ export type LWWRegisterState = CrdtState<DotFun<LwwEntry>>;
  * The value is `undefined` until the first write.
  */
 export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefined> {
-  readonly typeId = 3;
+  readonly typeId = TypeIds.lwwRegister;
   readonly name = 'lww-register';
   readonly kind = dotFunKind(lwwValues);
 
   override checkDelta(current: DotFun<LwwEntry>, delta: DotFun<LwwEntry>, check: DeltaCheck): void {
     checkRegisterWrite(this.kind, current, delta, check);
     checkTimestamps(delta, check);
+  }
+
+  override conflicts(merged: DotFun<LwwEntry>, delta: DotFun<LwwEntry>): number {
+    return registerConflicts(merged, delta);
   }
 
   value(state: LWWRegisterState): Value | undefined {

@@ -1,11 +1,13 @@
 import { compareDots } from '../causal/dot.js';
 import { assertValue, type Value } from '../codec/value.js';
 import { checkRegisterWrite, type DeltaCheck } from './admission.js';
+import { registerConflicts } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { plainValues } from './entry-values.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 export type MVRegisterState = CrdtState<DotFun<Value>>;
 
@@ -15,12 +17,16 @@ export type MVRegisterState = CrdtState<DotFun<Value>>;
  * No clock is involved.
  */
 export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
-  readonly typeId = 4;
+  readonly typeId = TypeIds.mvRegister;
   readonly name = 'mv-register';
   readonly kind = dotFunKind(plainValues);
 
   override checkDelta(current: DotFun<Value>, delta: DotFun<Value>, check: DeltaCheck): void {
     checkRegisterWrite(this.kind, current, delta, check);
+  }
+
+  override conflicts(merged: DotFun<Value>, delta: DotFun<Value>): number {
+    return registerConflicts(merged, delta);
   }
 
   /** The concurrent values, in a deterministic order (by writer, then sequence). */

@@ -5,6 +5,7 @@ import type { DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type AnyCrdtType, readType, registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 /**
  * Observed-remove map of nested CRDTs (the "causal map" of delta-state CRDTs). Every value is a
@@ -14,7 +15,7 @@ import { type AnyCrdtType, readType, registerType } from './registry.js';
  * raised on one device while another removed it stays, with the raising device's quantity.
  */
 export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
-  readonly typeId = 9;
+  readonly typeId = TypeIds.orMap;
   readonly name: string;
   readonly kind;
   readonly valueType: CrdtType<S, V>;
@@ -43,6 +44,16 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
     for (const [key, nested] of delta.entries) {
       this.valueType.checkDelta(current.entries.get(key) ?? none, nested, underKey);
     }
+  }
+
+  /** The conflicts of the values the delta wrote, each by its own type's count. */
+  override conflicts(merged: DotMap<S>, delta: DotMap<S>): number {
+    const none = this.valueType.kind.empty();
+    let n = 0;
+    for (const [key, nested] of delta.entries) {
+      n += this.valueType.conflicts(merged.entries.get(key) ?? none, nested);
+    }
+    return n;
   }
 
   value(state: CrdtState<DotMap<S>>): Map<Key, V> {
@@ -110,4 +121,4 @@ export function orMap<S, V>(valueType: CrdtType<S, V>): ORMapType<S, V> {
   return type as ORMapType<S, V>;
 }
 
-registerType(9, (r) => orMap(readType(r)));
+registerType(TypeIds.orMap, (r) => orMap(readType(r)));

@@ -6,6 +6,7 @@ import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { addOrRemove, presence } from './entry-values.js';
 import { entryAt, removingContext, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 /** Sets store, per element, the dots of the adds that keep it in the set. */
 export type ElementDots = DotFun<true>;
@@ -41,7 +42,7 @@ abstract class ObservedRemoveSet extends CrdtType<DotMap<ElementDots>, Set<Key>>
  * add. For wishlists and tag sets.
  */
 export class AWSetType extends ObservedRemoveSet {
-  readonly typeId = 7;
+  readonly typeId = TypeIds.awSet;
   readonly name = 'aw-set';
 
   /** Adds `element`. Returns the delta. */
@@ -69,7 +70,7 @@ export interface TaggedAdd {
  * attributed (who tagged what); use the Add-Wins Set when only membership matters.
  */
 export class ORSetType extends ObservedRemoveSet {
-  readonly typeId = 6;
+  readonly typeId = TypeIds.orSet;
   readonly name = 'or-set';
 
   /** Adds a new instance of `element`; the returned tag names it. */
@@ -114,7 +115,7 @@ const addsAndRemoves = dotFunKind(addOrRemove);
  * it is added again: that record is what lets the remove win against adds it never saw.
  */
 export class RWSetType extends CrdtType<DotMap<DotFun<boolean>>, Set<Key>> {
-  readonly typeId = 8;
+  readonly typeId = TypeIds.rwSet;
   readonly name = 'rw-set';
   readonly kind = dotMapKind(addsAndRemoves);
 
