@@ -23,7 +23,7 @@ import {
   track,
 } from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
-import { cpuPressure, describeInternals, relayInternals, scrape } from './relay.mjs';
+import { cpuPressure, describeInternals, relayInternals, scrape } from './relay-metrics.mjs';
 import { loadAverage } from './results.mjs';
 import { median, percentile } from './stats.mjs';
 

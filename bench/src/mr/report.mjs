@@ -4,20 +4,25 @@
  * and draws docs/benchmarks/*.svg. `npm run bench -- docs`. A suite's full-run file is used
  * when it exists, else its quick-run file (and the page says so).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { REGIONS } from './cluster.mjs';
+import { CART_BLOCKS } from './report-cart.mjs';
+import {
+  benchDir,
+  chart,
+  chartsDir,
+  docsDir,
+  find,
+  source,
+  status,
+  table,
+  value,
+} from './report-format.mjs';
 import { barChart, COLORS, faultTimeline, fmt } from './svg.mjs';
 
-const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const docsDir = join(benchDir, '..', 'docs');
-const chartsDir = join(docsDir, 'benchmarks');
-
-/**
- * @typedef {import('../core.mjs').Result & { pair?: string, oneWayMs?: number, workload?: string }} Row
- * @typedef {{ machine: Record<string, any>, date: string, mode: string, durationS: number, results: Row[], file: string }} Report
- */
+/** @typedef {import('./report-format.mjs').Row} Row */
+/** @typedef {import('./report-format.mjs').Report} Report */
 
 /** @returns {Report | undefined} */
 function load(/** @type {string} */ suite) {
@@ -28,40 +33,6 @@ function load(/** @type {string} */ suite) {
   }
   return undefined;
 }
-
-/** @param {Report | undefined} r @param {string} metric @param {string} [workload] */
-function find(r, metric, workload) {
-  return r?.results.find(
-    (x) => x.metric === metric && (workload === undefined || x.workload === workload),
-  );
-}
-
-const value = (/** @type {Row | undefined} */ x) =>
-  x === undefined ? '—' : `${fmt(x.value)} ${x.unit === '%' ? '%' : x.unit}`.replace(' %', ' %');
-
-const status = (/** @type {Row | undefined} */ x) =>
-  x?.goal === undefined ? '' : x.goalMet ? '**met**' : '**missed**';
-
-/** A compact table of rows, then each figure's method in a collapsible list. */
-function table(
-  /** @type {Row[]} */ rows,
-  /** @type {(r: Row) => string} */ label = (r) => `\`${r.metric}\``,
-) {
-  const lines = ['| figure | value | goal | |', '| --- | ---: | --- | --- |'];
-  for (const r of rows) {
-    const peer = r.peer
-      ? ` (${r.peer}: ${fmt(/** @type {number} */ (r.peerValue))} ${r.unit}, ratio ${fmt(/** @type {number} */ (r.ratio))}×)`
-      : '';
-    lines.push(`| ${label(r)} | ${value(r)}${peer} | ${r.goal ?? ''} | ${status(r)} |`);
-  }
-  const notes = rows.filter((r) => r.note).map((r) => `- ${label(r)}: ${r.note}`);
-  return `${lines.join('\n')}\n\n<details><summary>How each figure is taken</summary>\n\n${notes.join('\n')}\n\n</details>`;
-}
-
-const source = (/** @type {Report | undefined} */ r) =>
-  r === undefined
-    ? '_Not run yet._'
-    : `_From \`bench/results/${r.file}\` (${r.mode} run, ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${fmt(r.durationS)} s; load average ${r.machine.loadAverage1m} before, ${r.machine.loadAverage1mAfter} after)._`;
 
 /** @type {Record<string, (reports: Record<string, Report | undefined>) => string>} */
 const BLOCKS = {
@@ -242,132 +213,7 @@ const BLOCKS = {
     return `![Cross-region convergence per region pair](benchmarks/convergence.svg)\n\n${source(r)}\n\n${table(rows, (x) => (x.pair ? `\`${x.metric}\` ${x.pair}` : `\`${x.metric}\``))}`;
   },
 
-  'cart-bandwidth'(reports) {
-    const r = reports.cart;
-    if (!r) return source(r);
-    const workloads = [
-      ...new Set(
-        r.results.filter((x) => x.workload).map((x) => /** @type {string} */ (x.workload)),
-      ),
-    ];
-    chart(
-      'bandwidth.svg',
-      barChart({
-        title: 'Bytes per cart write: delta on the wire vs full state',
-        subtitle:
-          'bytes per write; red tick: 1% of the full state, the most a write may cost for the 99% goal',
-        unit: 'bytes',
-        log: true,
-        legend: [
-          { label: 'delta payload', color: COLORS.p50 },
-          { label: 'on the wire (all framing)', color: COLORS.p99 },
-          { label: 'full state', color: COLORS.delay },
-        ],
-        groups: workloads.map((w) => {
-          const state = find(r, 'cartFullStateBytes', w)?.value ?? 0;
-          return {
-            label: w,
-            sub: `${fmt(find(r, 'deltaVsStateReductionPct', w)?.value ?? 0)}% saved`,
-            bars: [
-              {
-                label: 'delta payload',
-                value: find(r, 'cartDeltaPayloadBytes', w)?.value ?? 0,
-                color: COLORS.p50,
-              },
-              {
-                label: 'on the wire',
-                value: find(r, 'cartWireBytesPerOp', w)?.value ?? 0,
-                color: COLORS.p99,
-              },
-              { label: 'full state', value: state, color: COLORS.delay },
-            ],
-            goal: { value: state / 100, label: '1% of the full state' },
-          };
-        }),
-      }),
-    );
-    const names = [
-      'cartWireBytesPerOp',
-      'cartWireBytesUpPerOp',
-      'cartWireBytesDownPerOp',
-      'cartDeltaPayloadBytes',
-      'cartFullStateBytes',
-      'deltaVsStateReductionPct',
-    ];
-    const rows = r.results.filter((x) => names.includes(x.metric));
-    return `![Bytes per write: delta vs full state](benchmarks/bandwidth.svg)\n\n${source(r)}\n\n${table(rows, (x) => `\`${x.metric}\` (${x.workload})`)}`;
-  },
-
-  'cart-conflicts'(reports) {
-    const r = reports.cart;
-    if (!r) return source(r);
-    const workloads = [
-      ...new Set(
-        r.results.filter((x) => x.workload).map((x) => /** @type {string} */ (x.workload)),
-      ),
-    ];
-    const share = (/** @type {string} */ metric, /** @type {string} */ w) => {
-      const m = /([\d.]+)% of/.exec(find(r, metric, w)?.note ?? '');
-      return m ? Number(m[1]) : 0;
-    };
-    const colors = [COLORS.p50, COLORS.p99];
-    chart(
-      'conflicts.svg',
-      barChart({
-        title: 'Concurrent writes to one key, and what became of them',
-        subtitle:
-          "% of each type's writes that had a concurrent write to the same item (no writer saw the other)",
-        unit: '% of writes',
-        legend: workloads.map((w, i) => ({
-          label: w,
-          color: /** @type {string} */ (colors[i % 2]),
-        })),
-        groups: [
-          {
-            label: 'PN-Counter quantities',
-            bars: workloads.map((w, i) => ({
-              label: w,
-              value: share('concurrentSameKeyWritesCounter', w),
-              color: /** @type {string} */ (colors[i % 2]),
-              text: `${fmt(share('concurrentSameKeyWritesCounter', w))}% · ${plural(find(r, 'incrementsLost', w)?.value, 'increment')} lost`,
-            })),
-          },
-          {
-            label: 'LWW-Map variants',
-            bars: workloads.map((w, i) => ({
-              label: w,
-              value: share('concurrentSameKeyWritesLww', w),
-              color: /** @type {string} */ (colors[i % 2]),
-              text: `${fmt(share('concurrentSameKeyWritesLww', w))}% · ${plural(find(r, 'lwwUpdatesLost', w)?.value, 'update')} lost to a later concurrent write`,
-            })),
-          },
-          {
-            label: 'MV-Register notes',
-            bars: workloads.map((w, i) => ({
-              label: w,
-              value: share('concurrentSameKeyWritesMv', w),
-              color: /** @type {string} */ (colors[i % 2]),
-              text: `${fmt(share('concurrentSameKeyWritesMv', w))}% · ${plural(find(r, 'mvSiblingsCreated', w)?.value, 'sibling')} kept for the app`,
-            })),
-          },
-        ],
-        width: 860,
-        right: 300,
-      }),
-    );
-    const names = [
-      'cartWrites',
-      'concurrentSameKeyWritesCounter',
-      'concurrentSameKeyWritesLww',
-      'concurrentSameKeyWritesMv',
-      'lwwUpdatesLost',
-      'mvSiblingsCreated',
-      'incrementsLost',
-      'cartConvergeMs',
-    ];
-    const rows = r.results.filter((x) => names.includes(x.metric));
-    return `![Concurrent same-key writes per type and their outcome](benchmarks/conflicts.svg)\n\n${source(r)}\n\n${table(rows, (x) => `\`${x.metric}\` (${x.workload})`)}`;
-  },
+  ...CART_BLOCKS,
 
   faults(reports) {
     const r = reports.faults;
@@ -451,16 +297,6 @@ const BLOCKS = {
     return `${source(r)} The relay benchmark is documented with its suite (\`bench/src/relay.mjs\`); its headline figures:\n\n${table(rows)}`;
   },
 };
-
-/** "1 update", "2 updates", "? updates". */
-const plural = (/** @type {number | undefined} */ n, /** @type {string} */ word) =>
-  `${n ?? '?'} ${word}${n === 1 ? '' : 's'}`;
-
-/** @param {string} name @param {string} svg */
-function chart(name, svg) {
-  mkdirSync(chartsDir, { recursive: true });
-  writeFileSync(join(chartsDir, name), svg);
-}
 
 /** Regenerates every block of docs/benchmarks.md and the charts. */
 export function writeReport() {

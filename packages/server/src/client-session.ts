@@ -1,27 +1,25 @@
 import {
   type ClientToRelay,
-  DecodeError,
   decodeDeltaOf,
   decodeMessage,
-  decodeState,
+  type Message,
   type Push,
   type ReplicaId,
   type Subscribe,
   typeOfEncoded,
-  ValidationError,
   validateDelta,
-  type WireErrorCode,
 } from '@helios/core';
-import type { Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { SessionPort } from './node-ports.js';
-import { ReplyCap } from './reply-cap.js';
+import type { RelaySocket } from './relay-socket.js';
+import { SessionRefusals } from './session-refusals.js';
+import { SessionSubscriptions } from './session-subscriptions.js';
 import type { UserSlot } from './user-limits.js';
-import { asBytes, EVENT, roomOf, send } from './wire.js';
+import { asBytes, EVENT, send } from './wire.js';
 
 /** Push entries validated and merged in one slice; other connections' work may run between. */
 const SLICE_ENTRIES = 200;
@@ -39,8 +37,6 @@ const ABANDON_GRACE_MS = 2_000;
 const SLICE_DOCS = 8;
 /** Frames queued up to which an idle ordinary client's first slice goes at once (bytes). */
 const IMMEDIATE_BYTES = 2 * 1024;
-/** Replies a second to frames refused whole (`rate-limited`, not binary, undecodable). */
-const MAX_FRAME_REPLIES = 10;
 
 type PushEntry = Push['entries'][number];
 
@@ -55,29 +51,23 @@ type Work =
   | { readonly kind: 'push'; readonly items: Push['entries']; next: number }
   | { readonly kind: 'subscribe'; readonly items: Subscribe['docs']; next: number };
 
-/** Where a refusal points: the push entry and the document it concerns. */
-interface Where {
-  readonly push?: number;
-  readonly doc?: string;
-}
-
 /**
  * One client connection. Its frames are charged to its budget and its user's as they arrive,
  * queued, and worked through a slice at a time, strictly in order: a client's deltas are
  * validated in the order it wrote them. Its {@link ConnectionFlow} says when it must wait (the
  * relay stops reading it meanwhile, and TCP holds the client back) and when it has been over
- * budget so long that it is closed with `rate-limited`. Refusals of whole frames are answered
- * at most 10 times a second.
+ * budget so long that it is closed with `rate-limited`. What it refuses, it refuses through
+ * {@link SessionRefusals}.
  */
 export class ClientSession {
   readonly #node: SessionPort;
-  readonly #socket: Socket;
+  readonly #socket: RelaySocket;
   readonly #user: RelayUser;
   readonly #replicas: ReadonlySet<ReplicaId>;
   readonly #slot: UserSlot;
   readonly #flow: ConnectionFlow;
-  readonly #replies: ReplyCap;
-  readonly #subscribed = new Set<string>();
+  readonly #refusals: SessionRefusals;
+  readonly #subscriptions: SessionSubscriptions;
   /** Frames received and not yet decoded. */
   readonly #inbox = new FrameQueue();
   #current: Work | undefined;
@@ -90,7 +80,7 @@ export class ClientSession {
 
   constructor(
     node: SessionPort,
-    socket: Socket,
+    socket: RelaySocket,
     user: RelayUser,
     replicas: ReadonlySet<ReplicaId>,
     slot: UserSlot,
@@ -101,7 +91,9 @@ export class ClientSession {
     this.#replicas = replicas;
     this.#slot = slot;
     this.#flow = new ConnectionFlow(node.limits, node.now, socket, slot.budget);
-    this.#replies = new ReplyCap(MAX_FRAME_REPLIES, node.now);
+    const reply = (message: Message) => this.#send(message);
+    this.#refusals = new SessionRefusals(reply, node.metrics, node.logger, node.now);
+    this.#subscriptions = new SessionSubscriptions(node, socket, user, reply);
     // Every frame is charged, whatever its event or payload: work the relay does not want
     // still costs it the parsing.
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
@@ -163,7 +155,7 @@ export class ClientSession {
     if (this.#closed) return;
     const bytes = asBytes(payload);
     if (bytes === undefined) {
-      this.#refuseFrame('decode/bad-tag', 'messages are binary protocol frames');
+      this.#refusals.refuseFrame('decode/bad-tag', 'messages are binary protocol frames');
       return;
     }
     this.#node.metrics.bytesIn.inc(bytes.length);
@@ -171,7 +163,7 @@ export class ClientSession {
     // Reading stops at maxQueuedBytes; what was read already (a WebSocket's last chunk, or
     // long-polling, which cannot be stopped) gets room for one more frame, and no more.
     if (this.#inbox.bytes + bytes.length > limits.maxQueuedBytes + limits.maxMessageBytes) {
-      this.#refuseFrame(
+      this.#refusals.refuseFrame(
         'rate-limited',
         'too many frames queued: wait for acks before sending more',
       );
@@ -233,7 +225,7 @@ export class ClientSession {
             if (doc instanceof Promise) doc = await doc;
             written.push({ entry, durable: this.#write(doc, entry) });
           } catch (err) {
-            this.#refuseError(err, { push: entry.id, doc: entry.doc });
+            this.#refusals.refuseError(err, { push: entry.id, doc: entry.doc });
           }
         }
         this.#ackWhenDurable(written);
@@ -242,15 +234,15 @@ export class ClientSession {
         for (; work.next < end; work.next++) {
           const sub = work.items[work.next]!;
           try {
-            await this.#subscribe(sub);
+            await this.#subscriptions.subscribe(sub);
           } catch (err) {
-            this.#refuseError(err, { doc: sub.doc });
+            this.#refusals.refuseError(err, { doc: sub.doc });
           }
         }
       }
       if (work.next >= work.items.length) this.#current = undefined;
     } catch (err) {
-      this.#refuseError(err);
+      this.#refusals.refuseError(err);
     }
   }
 
@@ -268,13 +260,13 @@ export class ClientSession {
       }
       message = decoded;
     } catch (err) {
-      this.#refuseError(err, {}, true);
+      this.#refusals.refuseError(err, {}, true);
       return undefined;
     }
     switch (message.kind) {
       case 'unsubscribe':
         this.#flow.charge({ entries: message.docs.length });
-        for (const doc of message.docs) this.#leave(doc);
+        for (const doc of message.docs) this.#subscriptions.leave(doc);
         return undefined;
       case 'subscribe':
         this.#flow.charge({ entries: message.docs.length });
@@ -283,42 +275,6 @@ export class ClientSession {
         this.#flow.charge({ entries: message.entries.length });
         return { kind: 'push', items: message.entries, next: 0 };
     }
-  }
-
-  async #subscribe(sub: Subscribe['docs'][number]): Promise<void> {
-    const node = this.#node;
-    if (!this.#subscribed.has(sub.doc) && this.#subscribed.size >= node.limits.maxSubscriptions) {
-      throw new RelayError('too-large', `at most ${node.limits.maxSubscriptions} subscriptions`);
-    }
-    if (!(await node.authorize(this.#user, sub.doc, 'read'))) {
-      throw new RelayError('forbidden', `no read access to ${sub.doc}`);
-    }
-    const { type } = decodeState(sub.type, node.decodeLimits);
-    const doc = await node.documentFor(sub.doc, type);
-    if (doc.type !== type) {
-      throw new ValidationError(
-        'type-mismatch',
-        `${sub.doc} is a ${doc.type.name}, not a ${type.name}`,
-      );
-    }
-    if (!this.#subscribed.has(sub.doc)) {
-      this.#subscribed.add(sub.doc);
-      doc.subscribers++;
-      // Join before reading: a delta committed meanwhile then arrives twice, never zero times.
-      await this.#socket.join(roomOf(sub.doc));
-    }
-    await node.refresh(doc);
-    const delta = doc.type.encode(doc.type.deltaSince(doc.state, sub.digest));
-    this.#send({ kind: 'sync', doc: sub.doc, delta });
-    if (!doc.replicated.isEmpty)
-      this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
-  }
-
-  #leave(doc: string): void {
-    if (!this.#subscribed.delete(doc)) return;
-    void this.#socket.leave(roomOf(doc));
-    const cached = this.#node.docs.peek(doc);
-    if (cached) cached.subscribers--;
   }
 
   /** The document a push entry writes to, once the user may write it. */
@@ -368,7 +324,7 @@ export class ClientSession {
       durable.then(
         () => entry.id,
         (err: unknown) => {
-          this.#refuseError(err, { push: entry.id, doc: entry.doc });
+          this.#refusals.refuseError(err, { push: entry.id, doc: entry.doc });
           return undefined;
         },
       ),
@@ -379,40 +335,13 @@ export class ClientSession {
     });
   }
 
-  #send(message: Parameters<typeof send>[1]): void {
+  #send(message: Message): void {
     this.#node.metrics.bytesOut.inc(send(this.#socket, message));
-  }
-
-  #refuse(code: WireErrorCode, text: string, where: Where = {}): void {
-    this.#node.metrics.refused.inc({ code });
-    this.#send({ kind: 'error', code, message: text, ...where });
-  }
-
-  /** Refuses a whole frame: counted always, answered at most {@link MAX_FRAME_REPLIES} a second. */
-  #refuseFrame(code: WireErrorCode, text: string): void {
-    if (this.#replies.allow()) this.#refuse(code, text);
-    else this.#node.metrics.refused.inc({ code });
-  }
-
-  #refuseError(err: unknown, where: Where = {}, wholeFrame = false): void {
-    const [code, text]: [WireErrorCode | undefined, string] =
-      err instanceof DecodeError
-        ? [`decode/${err.code}`, err.message]
-        : err instanceof ValidationError
-          ? [err.rule, err.message]
-          : err instanceof RelayError
-            ? [err.code, err.message]
-            : [undefined, 'the relay could not handle this message'];
-    if (code === undefined) {
-      this.#node.logger.error({ err }, 'unexpected error while handling a client message');
-    }
-    if (wholeFrame) this.#refuseFrame(code ?? 'internal', text);
-    else this.#refuse(code ?? 'internal', text, where);
   }
 
   #closeOverBudget(): void {
     const seconds = this.#node.limits.overBudgetCloseMs / 1000;
-    this.#refuse(
+    this.#refusals.refuse(
       'rate-limited',
       `over the relay's budget for ${seconds} s: closing the connection`,
     );
@@ -436,7 +365,7 @@ export class ClientSession {
     this.#current = undefined;
     if (read) this.#flow.release();
     this.#slot.release();
-    for (const doc of [...this.#subscribed]) this.#leave(doc);
+    this.#subscriptions.leaveAll();
     this.#node.metrics.connections.dec();
   }
 }

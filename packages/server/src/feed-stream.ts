@@ -5,8 +5,8 @@ import {
   type FeedRequest,
   type FeedStateEntry,
 } from '@helios/core';
-import type { Socket } from 'socket.io';
 import type { FeedPort } from './node-ports.js';
+import type { RelaySocket } from './relay-socket.js';
 import type { RelayStore } from './store/relay-store.js';
 import { asBytes, EVENT, send } from './wire.js';
 
@@ -30,7 +30,7 @@ const PAGE_DOCS = 200;
  */
 export class FeedStream {
   readonly #node: FeedPort;
-  readonly #socket: Socket;
+  readonly #socket: RelaySocket;
   readonly #store: RelayStore;
   readonly peer: string;
   /** Last seq sent, and the last seq the peer has durably merged. */
@@ -44,7 +44,7 @@ export class FeedStream {
   /** Requests are answered one at a time, in order. */
   #requests: Promise<void> = Promise.resolve();
 
-  constructor(node: FeedPort, socket: Socket, peer: string, store: RelayStore) {
+  constructor(node: FeedPort, socket: RelaySocket, peer: string, store: RelayStore) {
     this.#node = node;
     this.#socket = socket;
     this.#store = store;

@@ -1,3 +1,4 @@
+export type { PeerAuth } from './admission.js';
 export {
   type Access,
   type Authenticate,
@@ -21,7 +22,6 @@ export {
   redisChannelKey,
 } from './redis-channels.js';
 export { createRelay, type Relay } from './relay.js';
-export type { PeerAuth } from './relay-node.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export * from './store/relay-store.js';

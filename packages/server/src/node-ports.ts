@@ -16,8 +16,8 @@ import type { StoredChange } from './store/relay-store.js';
 
 /**
  * What a relay node's parts see of it. Client sessions, feed streams and peer links each get
- * the port they need (a `RelayNode` implements all three), so none of them imports the node
- * that creates them.
+ * the port they need, which the `RelayNode` builds from its parts (the merge core, admission,
+ * replication), so none of them imports the node that creates them, nor those parts.
  */
 interface NodeBasics {
   readonly metrics: RelayMetrics;
@@ -40,7 +40,7 @@ export interface SessionPort extends NodeBasics {
   documentFor(id: DocumentId, type: AnyCrdtType): Promise<RelayDocument>;
   /** Brings a document up to what other nodes of the region committed to the shared store. */
   refresh(doc: RelayDocument): Promise<void>;
-  /** Resolves once a replayed delta's dots are durable (see RelayNode.confirmReplay). */
+  /** Resolves once a replayed delta's dots are durable (see MergeCore.confirmReplay). */
   confirmReplay(doc: RelayDocument): Promise<void>;
   /** A bulk writer's turn: `undefined` to go on now, or a promise of its next turn. */
   bulkTurn(who: object): Promise<void> | undefined;
@@ -70,7 +70,7 @@ export interface LinkPort extends NodeBasics {
   readonly relayId: string;
   /**
    * Merges and commits peer entries (with the cursor, if given); resolves with those held back
-   * until what they name has arrived (see RelayNode.applyFromPeer).
+   * until what they name has arrived (see MergeCore.applyFromPeer).
    */
   applyFromPeer(
     peer: string,

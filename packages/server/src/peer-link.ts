@@ -1,16 +1,14 @@
 import {
-  CausalContext,
-  causalReadiness,
   decodeMessage,
-  decodeState,
   type FeedEntry,
   type FeedState,
   type Message,
   PROTOCOL_VERSION,
 } from '@helios/core';
 import { io, type Socket } from 'socket.io-client';
+import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
 import { LinkDelay } from './link-delay.js';
-import type { LinkPort, PeerWait } from './node-ports.js';
+import type { LinkPort } from './node-ports.js';
 import type { PeerConfig } from './options.js';
 import type { RelayStore } from './store/relay-store.js';
 import { asBytes, EVENT, send, socketParser } from './wire.js';
@@ -29,9 +27,9 @@ import { asBytes, EVENT, send, socketParser } from './wire.js';
  * Feed entries are merged in causal order (docs/architecture.md §2.1): an entry that names a
  * write this relay has not merged yet (one another region's feed brings) is held back, with the
  * entries after it of the same document; the rest of the feed goes on. Held entries are merged
- * once what they name has arrived (checked every {@link WAIT_POLL_MS}), or after
- * {@link WAIT_MAX_MS} anyway. The durable cursor, and the acknowledgement, stop before the first
- * held entry: a restart asks for it again, and the peer keeps it in its feed.
+ * once what they name has arrived (checked every {@link WAIT_POLL_MS}), or after `WAIT_MAX_MS`
+ * anyway (see {@link releaseHeld}). The durable cursor, and the acknowledgement, stop before the
+ * first held entry: a restart asks for it again, and the peer keeps it in its feed.
  */
 export class PeerLink {
   readonly region: string;
@@ -60,7 +58,7 @@ export class PeerLink {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set while a failed cursor read waits to be tried again (see {@link #request}). */
   #requestTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Feed batches received and queued on the chain, not merged yet (see {@link #ahead}). */
+  /** Feed batches received and queued on the chain, not merged yet (see releaseHeld). */
   #queued: FeedEntry[][] = [];
 
   constructor(node: LinkPort, config: PeerConfig, store: RelayStore, token: string | undefined) {
@@ -265,84 +263,25 @@ export class PeerLink {
     }, WAIT_POLL_MS);
   }
 
-  /**
-   * Merges the held entries again if the first held entry of some document can go now: what it
-   * names has arrived (on another link), comes later in this same feed (see {@link #ahead}), or
-   * it waited {@link WAIT_MAX_MS} and goes anyway. Its document's later entries follow it. None
-   * waits on itself: what an entry names was committed in another region before its origin
-   * committed it (docs/architecture.md §2.1), so every wait is for older commits, which the
-   * other links bring.
-   */
+  /** Merges the held entries again if some can go now (see {@link releaseHeld}). */
   async #retry(generation: number): Promise<void> {
     if (generation !== this.#generation || this.#closed || this.#held.length === 0) return;
-    const now = this.#node.now();
-    const decided = new Set<string>();
-    let any = false;
-    for (const [i, h] of this.#held.entries()) {
-      if (decided.has(h.entry.doc)) continue;
-      decided.add(h.entry.doc);
-      const doc = this.#node.docs.peek(h.entry.doc);
-      // Not in memory any more (evicted): merging it again reloads the document, checks again.
-      if (
-        doc === undefined ||
-        causalReadiness(h.wait.context, doc.state.context, 'one-writer').ready
-      ) {
-        any = true;
-        continue;
-      }
-      const ahead = this.#ahead(
-        h.entry.doc,
-        this.#held.slice(i + 1).map((l) => l.entry),
-      );
-      if (causalReadiness(h.wait.context, doc.state.context, 'one-writer', ahead).ready) {
-        // What it names comes later in this feed: its origin did not have it either.
-        h.force = any = true;
-      } else if (now - h.since >= WAIT_MAX_MS) {
-        // What it names has not come (a region cut off from this one but not from the origin,
-        // or a write refused or never pushed where it was made): merged, it may show a value
-        // next to one its writer had replaced, until the rest arrives. Replication goes on.
-        h.force = any = true;
-        this.#node.logger.warn(
-          {
-            peer: this.region,
-            doc: h.entry.doc,
-            seq: h.entry.seq,
-            waitsFor: h.wait.unseen.toString(),
-          },
-          `peer entry waited ${WAIT_MAX_MS} ms for writes it names; merged without them`,
-        );
-      }
-    }
-    if (any)
+    const node = this.#node;
+    const release = releaseHeld(this.#held, {
+      peer: this.region,
+      docs: node.docs,
+      decodeLimits: node.decodeLimits,
+      logger: node.logger,
+      now: node.now(),
+      queued: this.#queued,
+    });
+    if (release)
       await this.#apply(
         this.#held.map((h) => h.entry),
         this.#processed,
         generation,
       );
     else this.#retrySoon(generation);
-  }
-
-  /**
-   * The writes that later entries of this feed bring to `doc` (`later`, then the batches
-   * received behind): their origin committed them later, so it had not seen them when it
-   * committed the waiting entry. That happens when two tabs of one browser profile (two
-   * replicas, one connection each) push a write and one that replaces it in the other order.
-   * Waiting for a later entry of the same feed would wait for nothing.
-   */
-  #ahead(doc: string, later: readonly PeerEntry[]): CausalContext {
-    const ahead = new CausalContext();
-    for (const batch of [later, ...this.#queued]) {
-      for (const e of batch) {
-        if (e.doc !== doc) continue;
-        try {
-          const { type, state } = decodeState(e.delta, this.#node.decodeLimits);
-          ahead.join(type.liveDots(state));
-        } catch {
-          // undecodable: skipped when its turn comes
-        }
-      }
-    }
-    return ahead;
   }
 
   /** A batch failed: the batches queued behind it are dropped, the feed asked for again. */
@@ -418,31 +357,8 @@ export class PeerLink {
   }
 }
 
-/** A feed entry, or a backfill page's document state (no seq). */
-type PeerEntry = { readonly doc: string; readonly delta: Uint8Array; readonly seq?: number };
-
-/** A feed entry held back until it is causally ready. */
-interface Held {
-  readonly entry: FeedEntry;
-  readonly wait: PeerWait;
-  /** When it was first held (the link's clock). */
-  readonly since: number;
-  /** Merge it whatever it waits for (see {@link PeerLink.#retry}). */
-  force: boolean;
-}
-
 /** How long a link waits before it reads its cursor again after the store failed to answer. */
 const REQUEST_RETRY_MS = 500;
-
-/** How often a link whose feed waits checks whether what the waiting entry names has arrived. */
-const WAIT_POLL_MS = 50;
-/**
- * How long a feed entry waits for the writes it names before it is merged anyway: longer than
- * replication between regions takes, short enough that a document whose entry names a write
- * that never comes (refused where it was made, or from a region cut off from this one but not
- * from the origin) is not held up for long.
- */
-const WAIT_MAX_MS = 5_000;
 
 /**
  * The name of the store cursor into a peer's feed: per region and the epoch of its store, so a

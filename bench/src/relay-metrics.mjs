@@ -1,0 +1,82 @@
+/**
+ * What a relay's own /metrics say during a benchmark phase, and the machine's CPU pressure: the
+ * relay and flood benchmarks report both beside their figures.
+ */
+import { readFileSync } from 'node:fs';
+
+/** A share as a whole percentage. */
+export const pct = (/** @type {number} */ x) => `${Math.round(x * 100)}%`;
+
+/**
+ * The relay's Prometheus metrics as `name{labels}` → value (its own /metrics endpoint).
+ * @param {string} url
+ */
+export async function scrape(url) {
+  // A fresh connection each time: a kept-alive one may be closed by the relay's idle timeout
+  // just as it is reused (ECONNRESET), which its stalled event loop makes likely.
+  const get = () =>
+    fetch(`${url}/metrics`, {
+      headers: { connection: 'close' },
+      signal: AbortSignal.timeout(15_000),
+    }).then((r) => r.text());
+  const text = await get().catch(get);
+  /** @type {Map<string, number>} */
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(
+      line
+        .slice(0, at)
+        .replace(/,?region="[^"]*"/, '')
+        .replace('{}', ''),
+      Number(line.slice(at + 1)),
+    );
+  }
+  return out;
+}
+
+/**
+ * What the relay's own metrics say about a phase: group commits (count, mean size, share of
+ * the window spent committing, which blocks its event loop: better-sqlite3 is synchronous) and
+ * its event-loop delay (prom-client's histogram, reset by each scrape).
+ * @param {Map<string, number>} a at the start of the window
+ * @param {Map<string, number>} b at its end
+ * @param {number} seconds
+ */
+export function relayInternals(a, b, seconds) {
+  const d = (/** @type {string} */ k) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+  const commits = d('helios_commit_seconds_count');
+  return {
+    commitsPerSec: commits / seconds,
+    meanBatch: commits > 0 ? d('helios_commit_batch_size_sum') / commits : 0,
+    meanCommitMs: commits > 0 ? (d('helios_commit_seconds_sum') / commits) * 1000 : 0,
+    commitShare: d('helios_commit_seconds_sum') / seconds,
+    mergeShare: d('helios_merge_seconds_sum') / seconds,
+    loopDelayP50Ms: (b.get('nodejs_eventloop_lag_p50_seconds') ?? Number.NaN) * 1000,
+    loopDelayP99Ms: (b.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
+    loopDelayMaxMs: (b.get('nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
+  };
+}
+
+/** @param {ReturnType<typeof relayInternals> | undefined} r */
+export function describeInternals(r) {
+  if (r === undefined) return '';
+  return (
+    `; relay: ${Math.round(r.commitsPerSec)} commits/s of ${Math.round(r.meanBatch)} deltas ` +
+    `(${r.meanCommitMs.toFixed(1)} ms each, ${pct(r.commitShare)} of the time), ` +
+    `event-loop delay p50/p99/max ${r.loopDelayP50Ms.toFixed(0)}/${r.loopDelayP99Ms.toFixed(0)}/` +
+    `${r.loopDelayMaxMs.toFixed(0)} ms`
+  );
+}
+
+/** The 10-second CPU pressure of the machine (share of time some task waited for a CPU). */
+export function cpuPressure() {
+  try {
+    const text = readFileSync('/proc/pressure/cpu', 'utf8');
+    const m = /some avg10=([\d.]+)/.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The relay benchmark's load phases, the same for every server under test: saturation (a closed
+ * loop) and a fixed rate, with the checks that every acked unit reached every other subscriber.
+ */
+import { cpuSeconds, ownCpuSeconds, writeSyscalls } from './proc.mjs';
+import { describeInternals, pct, relayInternals } from './relay-metrics.mjs';
+import { percentile } from './stats.mjs';
+
+/** @typedef {import('./relay-clients.mjs').LoadStats} LoadStats */
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `done` every 20 ms until it holds or `timeoutMs` passes.
+ * @param {() => boolean} done
+ * @param {number} timeoutMs
+ * @returns {Promise<boolean>} whether it held
+ */
+async function until(done, timeoutMs) {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/**
+ * Connects `count` clients, `batch` at a time.
+ * @template {{ start(timeoutMs?: number): Promise<void> }} C
+ * @param {number} count
+ * @param {number} batch
+ * @param {(i: number) => C} make
+ * @returns {Promise<C[]>}
+ */
+export async function connectAll(count, batch, make) {
+  /** @type {C[]} */
+  const clients = [];
+  for (let i = 0; i < count; i += batch) {
+    const started = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) {
+      const c = make(j);
+      clients.push(c);
+      started.push(c.start());
+    }
+    await Promise.all(started);
+  }
+  return clients;
+}
+
+/**
+ * A server under load, as the phases below see it: clients that push one unit (a delta, an
+ * update) to their shared document and report acks through `LoadStats`.
+ * @typedef {{
+ *   name: string,
+ *   pid: number,
+ *   stats: LoadStats,
+ *   clients: { outstanding: number, lost: boolean, onAck: () => void }[],
+ *   push: (client: number, n: number) => void,
+ *   others: number,
+ *   probe?: () => Promise<Map<string, number>>,
+ * }} Target
+ */
+
+/**
+ * Saturation: every client pushes again as soon as its previous push is acked (Helios: one push
+ * of `batch` entries in flight; Yjs: `window` single updates in flight). Counts units acked and
+ * fan-out messages received during `seconds`, then drains and checks every acked unit reached
+ * every other subscriber of its document.
+ * @param {Target} t
+ * @param {{ seconds: number, batch: number, window: number, drainMs: number }} o
+ */
+export async function saturate(t, o) {
+  const { stats } = t;
+  let running = true;
+  t.clients.forEach((c, i) => {
+    c.onAck = () => {
+      while (running && c.outstanding + o.batch <= o.window) t.push(i, o.batch);
+    };
+  });
+  stats.reset();
+  stats.timing = false;
+  const m0 = await t.probe?.();
+  const cpu0 = cpuSeconds(t.pid);
+  const writes0 = writeSyscalls(t.pid);
+  const own0 = ownCpuSeconds();
+  const started = performance.now();
+  for (const c of t.clients) c.onAck();
+  await sleep(o.seconds * 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  const acked = stats.acked;
+  const fanout = stats.fanout;
+  const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
+  const writesPerDelta = (writeSyscalls(t.pid) - writes0) / acked;
+  const ownCpu = (ownCpuSeconds() - own0) / elapsed;
+  running = false;
+  const m1 = await t.probe?.();
+  const drained = await until(
+    () =>
+      t.clients.every((c) => c.outstanding === 0 || c.lost) &&
+      stats.fanout >= stats.acked * t.others,
+    o.drainMs,
+  );
+  await sleep(200); // anything past the expected count would be a duplicate: let it show
+  for (const c of t.clients) c.onAck = () => {};
+  return {
+    perSec: acked / elapsed,
+    fanoutPerSec: fanout / elapsed,
+    serverCpu,
+    writesPerDelta,
+    ownCpu,
+    drained,
+    sent: stats.sent,
+    acked: stats.acked,
+    fanoutTotal: stats.fanout,
+    fanoutExpected: stats.acked * t.others,
+    errors: stats.errors.length,
+    disconnects: stats.disconnects.length,
+    server: m0 && m1 ? relayInternals(m0, m1, elapsed) : undefined,
+  };
+}
+
+/**
+ * Fixed rate: `rate` units per second in total, one unit per push, sent round-robin over the
+ * clients from a 1 ms timer (a late tick sends what is due, as a burst). Latencies are taken
+ * from just before the send to the ack (push→ack) and to each other subscriber's receipt
+ * (push→other-client), all in this process's clock.
+ * @param {Target} t
+ * @param {{ seconds: number, rate: number, drainMs: number }} o
+ */
+export async function paced(t, o) {
+  const { stats } = t;
+  stats.reset();
+  stats.timing = true;
+  const m0 = await t.probe?.();
+  const cpu0 = cpuSeconds(t.pid);
+  const own0 = ownCpuSeconds();
+  const started = performance.now();
+  const end = started + o.seconds * 1000;
+  let sent = 0;
+  let next = 0;
+  let maxBacklog = 0;
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const due = Math.floor((Math.min(now, end) - started) * (o.rate / 1000));
+      for (; sent < due; sent++) {
+        t.push(next, 1);
+        next = (next + 1) % t.clients.length;
+      }
+      maxBacklog = Math.max(maxBacklog, stats.sent - stats.acked);
+      if (now >= end) {
+        clearInterval(timer);
+        resolve(undefined);
+      }
+    }, 1);
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const ackedInWindow = stats.acked;
+  const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
+  const ownCpu = (ownCpuSeconds() - own0) / elapsed;
+  const m1 = await t.probe?.();
+  const drained = await until(
+    () =>
+      t.clients.every((c) => c.outstanding === 0 || c.lost) &&
+      stats.fanout >= stats.acked * t.others,
+    o.drainMs,
+  );
+  await sleep(200);
+  stats.timing = false;
+  const result = {
+    rate: o.rate,
+    sent: stats.sent,
+    sentPerSec: stats.sent / elapsed,
+    ackedInWindowPerSec: ackedInWindow / elapsed,
+    maxBacklog,
+    serverCpu,
+    ownCpu,
+    drained,
+    fanoutTotal: stats.fanout,
+    fanoutExpected: stats.acked * t.others,
+    unmatched: stats.unmatched,
+    errors: stats.errors.length,
+    disconnects: stats.disconnects.length,
+    ackP50: stats.ackMs.length > 0 ? percentile(stats.ackMs, 50) : Number.NaN,
+    ackP99: stats.ackMs.length > 0 ? percentile(stats.ackMs, 99) : Number.NaN,
+    fanoutP50: stats.fanoutMs.length > 0 ? percentile(stats.fanoutMs, 50) : Number.NaN,
+    fanoutP99: stats.fanoutMs.length > 0 ? percentile(stats.fanoutMs, 99) : Number.NaN,
+    fanoutSamples: stats.fanoutMs.length,
+    server: m0 && m1 ? relayInternals(m0, m1, elapsed) : undefined,
+  };
+  stats.reset();
+  return result;
+}
+
+/**
+ * Whether a paced run kept up: (nearly) everything sent was acked within the window, and the
+ * backlog never reached a full second of load.
+ * @param {Awaited<ReturnType<typeof paced>>} p
+ */
+export function sustained(p) {
+  return p.ackedInWindowPerSec >= 0.95 * p.rate && p.maxBacklog < p.rate && p.drained;
+}
+
+/**
+ * Runs `paced` at `rate` (never above 0.9 of the saturated throughput), halving the rate while
+ * the server does not keep up, at most `tries` times in all. The last run is returned, with
+ * `sustained` telling whether it kept up.
+ * @param {Target} t
+ * @param {number} rate
+ * @param {number} saturated
+ * @param {{ seconds: number, drainMs: number, tries: number }} o
+ * @param {(s: string) => void} log
+ */
+export async function pacedAtSustainableRate(t, rate, saturated, o, log) {
+  let r = Math.min(rate, roundRate(0.9 * saturated));
+  for (let attempt = 1; ; attempt++) {
+    const p = await paced(t, { ...o, rate: r });
+    const ok = sustained(p);
+    log(`${t.name} paced ${r}/s${ok ? '' : ' (NOT sustained)'}: ${describePaced(p)}`);
+    if (ok || attempt >= o.tries) return { ...p, sustained: ok };
+    r = roundRate(r / 2);
+  }
+}
+
+/** @param {number} r */
+function roundRate(r) {
+  const step = r >= 2000 ? 500 : r >= 200 ? 50 : 10;
+  return Math.max(step, Math.floor(r / step) * step);
+}
+
+/** @param {Awaited<ReturnType<typeof paced>>} p */
+export function describePaced(p) {
+  return (
+    `acked ${Math.round(p.ackedInWindowPerSec)}/s, max backlog ${p.maxBacklog}, ` +
+    `ack p50/p99 ${p.ackP50.toFixed(2)}/${p.ackP99.toFixed(2)} ms, ` +
+    `fan-out p50/p99 ${p.fanoutP50.toFixed(2)}/${p.fanoutP99.toFixed(2)} ms ` +
+    `(${p.fanoutSamples} samples, ${p.unmatched} unmatched, ${p.disconnects} disconnects), ` +
+    `server CPU ${pct(p.serverCpu)}, generator CPU ${pct(p.ownCpu)}${describeInternals(p.server)}`
+  );
+}
+
+/** @param {Awaited<ReturnType<typeof saturate>>} s */
+export function describeSaturated(s) {
+  return (
+    `${Math.round(s.perSec)}/s acked, ${Math.round(s.fanoutPerSec)}/s fanned out, ` +
+    `server CPU ${pct(s.serverCpu)} (${s.writesPerDelta.toFixed(2)} write syscalls per delta), ` +
+    `generator CPU ${pct(s.ownCpu)}, fan-out ${s.fanoutTotal}/${s.fanoutExpected}${s.drained ? '' : ' (NOT drained)'}, ` +
+    `${s.errors} errors, ${s.disconnects} disconnects${describeInternals(s.server)}`
+  );
+}

@@ -1,0 +1,324 @@
+import {
+  type AnyCrdtState,
+  type AnyCrdtType,
+  type CausalContext,
+  causalReadiness,
+  type DecodeLimits,
+  type DocumentId,
+  decodeState,
+  unseenDots,
+} from '@helios/core';
+import type { Logger } from 'pino';
+import { type CommitLane, CommitQueue } from './commit-queue.js';
+import { DocumentCache, type RelayDocument } from './documents.js';
+import { RelayError } from './errors.js';
+import type { RelayMetrics } from './metrics.js';
+import type { PeerWait } from './node-ports.js';
+import type { RelayOptions } from './options.js';
+import { Snapshots } from './snapshots.js';
+import type { NewChange, RelayStore, StoredChange } from './store/relay-store.js';
+
+/** Where the merge core hands what it committed: the node's fan-out, cluster and replication. */
+export interface CommitOutlet {
+  /**
+   * `changes` of `doc` are durable (`deltas` are their decoded forms); `originSocket` is the
+   * client connection that wrote them, if one did.
+   */
+  committed(
+    doc: RelayDocument,
+    changes: readonly StoredChange[],
+    deltas: readonly AnyCrdtState[],
+    originSocket: string | undefined,
+  ): void;
+  /** A client delta's dots are durable in this region. */
+  durableHere(doc: DocumentId, dots: CausalContext): void;
+}
+
+/** Peer entries as {@link MergeCore.applyFromPeer} takes them: a feed entry or a document state. */
+export type PeerEntries = readonly (Pick<StoredChange, 'doc' | 'delta'> & {
+  readonly seq?: number;
+})[];
+
+/**
+ * The relay's merge-and-commit core: the documents in memory, the group-commit queue, and the
+ * one path every delta takes, whether a client's or a peer region's: merge into the document,
+ * commit durably, then hand it to the {@link CommitOutlet}. It knows nothing of sockets.
+ */
+export class MergeCore {
+  readonly docs: DocumentCache;
+  readonly #store: RelayStore;
+  readonly #region: string;
+  /** Whether several nodes share the region's store (a Redis URL is set). */
+  readonly #shared: boolean;
+  readonly #decodeLimits: DecodeLimits;
+  readonly #logger: Logger;
+  readonly #metrics: RelayMetrics;
+  readonly #commits: CommitQueue;
+  readonly #snapshots: Snapshots;
+  readonly #outlet: CommitOutlet;
+
+  constructor(
+    options: RelayOptions,
+    decodeLimits: DecodeLimits,
+    logger: Logger,
+    metrics: RelayMetrics,
+    outlet: CommitOutlet,
+  ) {
+    this.#store = options.store;
+    this.#region = options.region;
+    this.#shared = options.redisUrl !== undefined;
+    this.#decodeLimits = decodeLimits;
+    this.#logger = logger;
+    this.#metrics = metrics;
+    this.#outlet = outlet;
+    this.docs = new DocumentCache(options.store, decodeLimits, options.maxCachedDocuments);
+    this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, (s, n) => {
+      metrics.commitSeconds.observe(s);
+      metrics.commitBatchSize.observe(n);
+    });
+    this.#snapshots = new Snapshots(
+      options.store,
+      options.snapshotEvery ?? 500,
+      this.#shared,
+      decodeLimits,
+      logger,
+    );
+  }
+
+  /** Whether the bulk commit lane is full. */
+  get bulkFull(): boolean {
+    return this.#commits.bulkFull;
+  }
+
+  /** `undefined` if the bulk commit lane has room, otherwise a promise of room in it. */
+  bulkRoom(): Promise<void> | undefined {
+    return this.#commits.room();
+  }
+
+  /** Resolves once every commit queued so far is done. */
+  flush(): Promise<void> {
+    return this.#commits.flush();
+  }
+
+  /**
+   * With several nodes per region, another node may have committed changes this node missed:
+   * reload the document when the store is ahead of it.
+   */
+  async refresh(doc: RelayDocument): Promise<void> {
+    // With several nodes, `lastSeq` only moves on reads of the store (see #committed), so a
+    // document created here (lastSeq 0) may still have been committed to by another node.
+    if (!this.#shared) return;
+    const last = await this.#store.lastSeq(doc.id);
+    if (last <= doc.lastSeq) return;
+    const stored = await this.#store.load(doc.id);
+    if (stored === undefined) return;
+    // Another node's snapshot may cover changes this node never merged (and that are gone).
+    if (stored.snapshot !== null && stored.snapshotSeq > doc.lastSeq) {
+      this.mergeBytes(doc, stored.snapshot);
+    }
+    for (const change of stored.changes) {
+      if (change.seq > doc.lastSeq) this.mergeBytes(doc, change.delta);
+    }
+    doc.lastSeq = Math.max(doc.lastSeq, last);
+  }
+
+  /**
+   * The merge path of a validated client delta: join into the document (at once, so the
+   * connection's next delta is validated against it), durable commit, then ack (by the
+   * caller), fan-out to the document's subscribers and to the peer regions. `lane`: a bulk
+   * writer's deltas commit in the bulk lane (see {@link CommitQueue}).
+   */
+  applyLocal(
+    doc: RelayDocument,
+    bytes: Uint8Array,
+    delta: AnyCrdtState,
+    originSocket: string,
+    lane: CommitLane,
+  ): Promise<number> {
+    this.#merge(doc, delta);
+    const region = this.#region;
+    return this.#commits
+      .commit({ changes: [{ doc: doc.id, delta: bytes, origin: region }] }, lane)
+      .then(
+        ([seq]) => {
+          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
+          this.#outlet.durableHere(doc.id, delta.context);
+          this.#committed(
+            doc,
+            [{ seq: seq!, doc: doc.id, delta: bytes, origin: region }],
+            [delta],
+            originSocket,
+          );
+          return seq!;
+        },
+        (err: unknown) => {
+          // The in-memory state may now hold a delta the store does not: drop it, reload later.
+          this.docs.evict(doc.id);
+          this.#logger.error({ err, doc: doc.id }, 'commit failed');
+          throw new RelayError('unavailable', 'the relay could not store this delta; retry');
+        },
+      );
+  }
+
+  /**
+   * A replayed client delta (every dot of it merged here already) is acknowledged without being
+   * stored or sent on again, once the commits queued before it are durable: one of them holds
+   * its dots, unless they came from the store. Its bytes go nowhere, so whatever a replay carries
+   * for a superseded dot (whose content no receiver can check any more) reaches no one.
+   */
+  async confirmReplay(doc: RelayDocument): Promise<void> {
+    await this.#commits.barrier();
+    // A failed commit evicts its documents: then the dots may not be durable after all.
+    if (this.docs.peek(doc.id) !== doc) {
+      throw new RelayError('unavailable', 'the relay could not confirm this delta; retry');
+    }
+  }
+
+  /**
+   * Merges deltas (a feed batch, or a backfill page of whole states) from the region `peer`,
+   * durably with the cursor that records them, if any: a backfill page but the last has none.
+   *
+   * A feed batch's entries are operations (one client push each, `ops`), merged only once they
+   * are causally ready (docs/architecture.md §2.1). One that is not is held back, with every
+   * later entry of its document (and of the documents in `ops.holding`), and returned; the
+   * others are merged. The cursor then stops before the first held entry, so a restart asks for
+   * it again. Entries whose seq is in `ops.force` are merged whatever they wait for.
+   */
+  async applyFromPeer(
+    peer: string,
+    entries: PeerEntries,
+    cursor: { readonly peer: string; readonly upTo: number } | undefined,
+    ops?: { readonly holding: ReadonlySet<DocumentId>; readonly force: ReadonlySet<number> },
+  ): Promise<PeerWait[]> {
+    const changes: NewChange[] = [];
+    const decoded: AnyCrdtState[] = [];
+    const held: PeerWait[] = [];
+    const holding = new Set(ops?.holding);
+    for (const entry of entries) {
+      let type: AnyCrdtType;
+      let state: AnyCrdtState;
+      try {
+        ({ type, state } = decodeState(entry.delta, this.#decodeLimits));
+      } catch (err) {
+        this.#logger.error({ err, peer, doc: entry.doc }, 'undecodable delta from a peer; skipped');
+        continue;
+      }
+      const doc = await this.docs.getOrCreate(entry.doc, type);
+      if (doc.type !== type) {
+        this.#logger.error({ peer, doc: entry.doc }, 'peer sent a delta of another type; skipped');
+        continue;
+      }
+      // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
+      // other content (`dot-conflict`), so this is a writer that used one replica id in two
+      // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
+      const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
+      if (conflict !== undefined) {
+        this.#metrics.dotConflicts.inc({ peer });
+        this.#logger.error(
+          { peer, doc: entry.doc, dot: conflict },
+          'peer sent a known dot with other content; skipped',
+        );
+        continue;
+      }
+      if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
+        const seq = entry.seq ?? 0;
+        const wait = holding.has(entry.doc)
+          ? {
+              doc: entry.doc,
+              seq,
+              context: state.context,
+              unseen: unseenDots(state.context, doc.state.context),
+            }
+          : await this.#unready(doc, entry.doc, seq, state.context);
+        if (wait !== undefined) {
+          held.push(wait);
+          holding.add(entry.doc);
+          continue;
+        }
+      }
+      this.#merge(doc, state);
+      changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
+      decoded.push(state);
+    }
+    if (held.length > 0 && cursor !== undefined) {
+      // The cursor stops before the first held entry, so a restart loses nothing.
+      cursor = { ...cursor, upTo: Math.min(cursor.upTo, held[0]!.seq - 1) };
+    }
+    if (changes.length === 0 && cursor === undefined) return held;
+    let seqs: number[];
+    try {
+      seqs = await this.#commits.commit(
+        { changes, ...(cursor !== undefined ? { cursor } : {}) },
+        'bulk',
+      );
+    } catch (err) {
+      // Memory may now hold deltas the store does not: forget those documents, reload later.
+      for (const change of changes) this.docs.evict(change.doc);
+      throw err;
+    }
+    changes.forEach((change, i) => {
+      const doc = this.docs.peek(change.doc);
+      this.#metrics.deltasMerged.inc({ type: doc?.type.name ?? 'unknown', origin: peer });
+      if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], [decoded[i]!], undefined);
+    });
+    return held;
+  }
+
+  /**
+   * Why a peer's operation cannot be merged into `doc` yet, or undefined if it can: it names
+   * writes of other replicas this relay has not merged (`one-writer` readiness). With several
+   * nodes, another node may have merged them: the document is refreshed before it waits.
+   */
+  async #unready(
+    doc: RelayDocument,
+    id: DocumentId,
+    seq: number,
+    context: CausalContext,
+  ): Promise<PeerWait | undefined> {
+    if (causalReadiness(context, doc.state.context, 'one-writer').ready) return undefined;
+    await this.refresh(doc);
+    const { ready, unseen } = causalReadiness(context, doc.state.context, 'one-writer');
+    return ready ? undefined : { doc: id, seq, context, unseen };
+  }
+
+  #merge(doc: RelayDocument, delta: AnyCrdtState): void {
+    const started = performance.now();
+    doc.type.merge(doc.state, delta);
+    this.#metrics.mergeSeconds.observe((performance.now() - started) / 1000);
+    const conflicts = doc.type.conflicts(doc.state.store, delta.store);
+    if (conflicts > 0) this.#metrics.conflicts.inc({ type: doc.type.name }, conflicts);
+  }
+
+  /**
+   * Merges an encoded change (another node's, read from the store or heard of) into `doc`;
+   * returns it decoded, or undefined if it was not.
+   */
+  mergeBytes(doc: RelayDocument, bytes: Uint8Array): AnyCrdtState | undefined {
+    try {
+      const { type, state } = decodeState(bytes, this.#decodeLimits);
+      if (type !== doc.type) return undefined;
+      doc.type.merge(doc.state, state);
+      return state;
+    } catch (err) {
+      this.#logger.error({ err, doc: doc.id }, 'undecodable stored change; skipped');
+      return undefined;
+    }
+  }
+
+  /** After a commit: advance the document, hand the changes on, compact. */
+  #committed(
+    doc: RelayDocument,
+    changes: readonly StoredChange[],
+    deltas: readonly AnyCrdtState[],
+    originSocket: string | undefined,
+  ): void {
+    for (const change of changes) {
+      // With several nodes, seqs are shared: another node may hold a lower seq this one has not
+      // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
+      if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
+      doc.changesSinceSnapshot++;
+    }
+    this.#outlet.committed(doc, changes, deltas, originSocket);
+    this.#snapshots.maybeTake(doc);
+  }
+}

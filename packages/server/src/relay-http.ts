@@ -1,0 +1,37 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RelayMetrics } from './metrics.js';
+
+/** What `/healthz` reports. */
+export interface Health {
+  readonly healthy: boolean;
+  readonly region: string;
+  readonly relayId: string;
+  readonly peers: readonly { readonly region: string; readonly connected: boolean }[];
+}
+
+/**
+ * The relay's HTTP routes beside Socket.IO: `/metrics` (Prometheus) and `/healthz`. Anything
+ * else but Socket.IO's own path is a 404.
+ */
+export function relayHttp(
+  metrics: RelayMetrics,
+  health: () => Health,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+    } else if (path === '/healthz') {
+      const { healthy, region, relayId, peers } = health();
+      // Public and harmless: clients of any origin probe it to see whether a relay is back.
+      res.writeHead(healthy ? 200 : 503, {
+        'content-type': 'application/json',
+        'access-control-allow-origin': '*',
+      });
+      res.end(JSON.stringify({ status: healthy ? 'ok' : 'shutting-down', region, relayId, peers }));
+    } else if (!path?.startsWith('/socket.io')) {
+      res.writeHead(404).end();
+    }
+  };
+}

@@ -1,0 +1,188 @@
+import { type CausalContext, type DecodeLimits, type DocumentId, decodeState } from '@helios/core';
+import type { Logger } from 'pino';
+import { ReplicatedNotifier } from './replicated-notifier.js';
+import type { RelayStore } from './store/relay-store.js';
+
+/** A feed to one peer region (see FeedStream). */
+export interface Feed {
+  /** Sends what the peer has not received yet. */
+  pump(): void;
+}
+
+/** How replication reaches the rest of the node. */
+export interface ReplicationOutlet {
+  /** Announces `dots` of `doc` as durable in every region to its subscribers on this node. */
+  announce(doc: DocumentId, dots: CausalContext): void;
+  /** Tells the region's other nodes that `peer` acknowledged the feed up to `upTo`. */
+  peerAcked(peer: string, upTo: number): void;
+  /** Tells the region's other nodes that `peer` asked for the feed after `after`. */
+  peerRewound(peer: string, after: number): void;
+}
+
+/**
+ * This region's feed to the peer regions: the feed streams to pump when it grows, where each
+ * peer is in it, which dots are therefore durable in every region (announced as `replicated`),
+ * and how far the store may drop the feed.
+ */
+export class Replication {
+  readonly #store: RelayStore;
+  readonly #decodeLimits: DecodeLimits;
+  readonly #logger: Logger;
+  readonly #outlet: ReplicationOutlet;
+  readonly #peerRegions: readonly string[];
+  readonly #feeds = new Set<Feed>();
+  readonly #peerAcks = new Map<string, number>();
+  readonly #replicated: ReplicatedNotifier;
+  /** Feed position up to which `replicated` was announced, and the one being announced. */
+  #replicatedUpTo = 0;
+  #replicatedTarget = 0;
+  #replicating: Promise<void> = Promise.resolve();
+  #releaseTarget = 0;
+  #releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(
+    store: RelayStore,
+    peerRegions: readonly string[],
+    decodeLimits: DecodeLimits,
+    logger: Logger,
+    outlet: ReplicationOutlet,
+  ) {
+    this.#store = store;
+    this.#peerRegions = peerRegions;
+    this.#decodeLimits = decodeLimits;
+    this.#logger = logger;
+    this.#outlet = outlet;
+    this.#replicated = new ReplicatedNotifier((doc, dots) => outlet.announce(doc, dots));
+  }
+
+  /** Adds a feed stream to a peer; it is pumped as the feed grows until removed. */
+  addFeed(feed: Feed): void {
+    this.#feeds.add(feed);
+  }
+
+  removeFeed(feed: Feed): void {
+    this.#feeds.delete(feed);
+  }
+
+  /** Pumps every feed stream: the feed may have grown. */
+  pumpFeeds(): void {
+    for (const feed of this.#feeds) feed.pump();
+  }
+
+  /**
+   * A client delta became durable here. Without peers this region is every region: durable
+   * here is durable everywhere.
+   */
+  durableHere(doc: DocumentId, dots: CausalContext): void {
+    if (this.#peerRegions.length === 0) this.#replicated.add(doc, dots);
+  }
+
+  /** This region's own changes were committed, up to feed position `upTo`. */
+  feedChanged(upTo: number): void {
+    this.pumpFeeds();
+    if (this.#peerRegions.length === 0) this.#releaseSoon(upTo);
+  }
+
+  /**
+   * A peer has durably merged our feed up to `upTo`. Once every region has an entry, its dots
+   * are replicated everywhere: subscribers hear it, and the store may drop the feed behind it.
+   */
+  recordPeerAck(peer: string, upTo: number): void {
+    if (upTo <= (this.#peerAcks.get(peer) ?? -1)) return;
+    this.#peerAcks.set(peer, upTo);
+    this.#outlet.peerAcked(peer, upTo);
+    this.#recomputeReplicated();
+  }
+
+  /** Another node of the region heard `peer` acknowledge the feed up to `upTo`. */
+  heardPeerAck(peer: string, upTo: number): void {
+    if (upTo > (this.#peerAcks.get(peer) ?? -1)) {
+      this.#peerAcks.set(peer, upTo);
+      this.#recomputeReplicated();
+    }
+  }
+
+  /**
+   * `peer` asked for our feed after `after`: that is where it is, even below an earlier ack (its
+   * store was lost and it starts over). Lowering its position holds back further releases of the
+   * feed, which it now needs, on every node; `replicated` notices stay as announced.
+   */
+  peerRequested(peer: string, after: number): void {
+    this.#peerAcks.set(peer, after);
+    this.#outlet.peerRewound(peer, after);
+  }
+
+  /** Another node of the region heard `peer` ask for the feed after `after`. */
+  heardPeerRewind(peer: string, after: number): void {
+    this.#peerAcks.set(peer, after);
+  }
+
+  #recomputeReplicated(): void {
+    if (this.#peerRegions.length === 0) return;
+    let everywhere = Number.MAX_SAFE_INTEGER;
+    for (const region of this.#peerRegions) {
+      everywhere = Math.min(everywhere, this.#peerAcks.get(region) ?? 0);
+    }
+    this.#advanceReplicated(everywhere);
+  }
+
+  #advanceReplicated(upTo: number): void {
+    if (upTo <= this.#replicatedTarget) return;
+    this.#replicatedTarget = upTo;
+    this.#replicating = this.#replicating
+      .then(() => this.#announceReplicated(upTo))
+      .catch((err: unknown) => this.#logger.error({ err }, 'replication status failed'));
+  }
+
+  async #announceReplicated(upTo: number): Promise<void> {
+    let after = this.#replicatedUpTo;
+    if (upTo <= after) return;
+    for (;;) {
+      const entries = await this.#store.readFeed(after, 1000);
+      const inRange = entries.filter((e) => e.seq <= upTo);
+      for (const entry of inRange) {
+        try {
+          this.#replicated.add(
+            entry.doc,
+            decodeState(entry.delta, this.#decodeLimits).state.context,
+          );
+        } catch {
+          // Undecodable entries were refused at push time; nothing to announce.
+        }
+      }
+      const last = inRange[inRange.length - 1];
+      if (last !== undefined) after = last.seq;
+      if (inRange.length < entries.length || entries.length < 1000) break;
+    }
+    this.#replicatedUpTo = upTo;
+    this.#releaseSoon(upTo);
+  }
+
+  /**
+   * Lets the store drop feed entries every peer has, at most once a second: each release is a
+   * durable write, which the commit path should not pay for.
+   */
+  #releaseSoon(upTo: number): void {
+    this.#releaseTarget = Math.max(this.#releaseTarget, upTo);
+    if (this.#releaseTimer !== undefined || this.#closed) return;
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = undefined;
+      this.#store.release(this.#releaseTarget).catch((err: unknown) => {
+        this.#logger.warn({ err }, 'releasing the feed failed; will retry');
+      });
+    }, 1_000);
+    this.#releaseTimer.unref();
+  }
+
+  /** Stops releasing the feed: the relay is shutting down. */
+  stop(): void {
+    this.#closed = true;
+    clearTimeout(this.#releaseTimer);
+  }
+
+  /** Resolves once the announcements queued so far are done. */
+  settled(): Promise<void> {
+    return this.#replicating.catch(() => {});
+  }
+}
