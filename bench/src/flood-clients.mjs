@@ -314,9 +314,22 @@ export class Flooder {
     this.#pump();
   }
 
+  /**
+   * Stops and closes (gracefully: what its socket holds is still sent). Resolves once the
+   * connection is closed, that is once the relay has read everything this flooder sent.
+   * @returns {Promise<void>}
+   */
   close() {
     this.flooding = false;
     this.closed = true;
+    // The WebSocket's TCP connection: it closes once the relay has read everything up to the
+    // close frame and answered it (engine.io's own 'close' comes at once).
+    const tcp = /** @type {any} */ (this.socket?.io)?.engine?.transport?.ws?._socket;
+    const closed = new Promise((resolve) => {
+      if (!tcp || tcp.destroyed) resolve(undefined);
+      else tcp.once('close', resolve);
+    });
     this.socket?.close();
+    return /** @type {Promise<void>} */ (closed);
   }
 }

@@ -5,7 +5,8 @@
  * Messages from the parent: `{ type: 'init', url, secret, first, count, entries, pool }` (answers
  * `{ type: 'ready' }` once every connection is welcomed), `{ type: 'flood', n }` (the first `n`
  * connections start flooding), `{ type: 'stop' }` (every connection stops and closes; answers
- * `{ type: 'stopped', stats }`). The process exits when the parent goes away.
+ * `{ type: 'stopped', stats }` once every connection is closed, that is once the relay has read
+ * all that they sent). The process exits when the parent goes away.
  */
 import { Flooder, jwtFor } from './flood-clients.mjs';
 
@@ -31,7 +32,7 @@ process.on('message', async (/** @type {any} */ m) => {
     } else if (m.type === 'flood') {
       for (const f of flooders.slice(0, m.n)) f.start();
     } else if (m.type === 'stop') {
-      for (const f of flooders) f.close();
+      await Promise.all(flooders.map((f) => f.close()));
       const stats = { frames: 0, acked: 0, rateLimited: 0, closedByRelay: 0, reconnects: 0 };
       for (const f of flooders) {
         for (const k of /** @type {(keyof typeof stats)[]} */ (Object.keys(stats))) {
