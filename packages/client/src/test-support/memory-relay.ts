@@ -43,6 +43,8 @@ export class MemoryRelay {
   readonly #subscribers = new Map<string, Set<MemoryPeer>>();
   /** Every message a client sent, decoded, in order. */
   readonly received: Message[] = [];
+  /** Every message this relay sent, in order. */
+  readonly sent: Message[] = [];
   /** Refuses the pushes `refuse` picks with its code (instead of merging them). */
   refuse: ((entry: PushEntry) => string | undefined) | undefined;
 
@@ -55,7 +57,7 @@ export class MemoryRelay {
   /** The relay's value of `doc`, if it has the document. */
   value(doc: string): unknown {
     const d = this.#docs.get(doc);
-    return d && d.type.value(d.state);
+    return d?.type.value(d.state);
   }
 
   async #admit(peer: MemoryPeer): Promise<MemoryRefusal | undefined> {
@@ -136,7 +138,15 @@ export class MemoryRelay {
     return doc;
   }
 
+  /** The messages of `kind` (about `doc`, if given) this relay sent. */
+  sentOf(kind: Message['kind'], doc?: string): Message[] {
+    return this.sent.filter(
+      (m) => m.kind === kind && (doc === undefined || ('doc' in m && m.doc === doc)),
+    );
+  }
+
   #send(peer: MemoryPeer, message: Message): void {
+    this.sent.push(message);
     peer.send(encodeMessage(message));
   }
 }
