@@ -1,18 +1,25 @@
 import {
+  type AnyCrdtType,
   AWSet,
+  type AWSetType,
   type ClockedActor,
   type CrdtState,
   type CrdtType,
   GCounter,
   type Key,
   LWWMap,
+  type LWWMapType,
   LWWRegister,
+  type LWWRegisterType,
   type Message,
   MVRegister,
+  type MVRegisterType,
   ORSet,
+  type ORSetType,
   orMap,
   PNCounter,
   RWSet,
+  type RWSetType,
   type Value,
   type Welcome,
 } from '@helios/core';
@@ -22,26 +29,26 @@ import { ClientError } from './client-error.js';
 import { ClientStorage } from './client-storage.js';
 import { type Clock, systemClock } from './clock.js';
 import { CommitPipeline } from './commit-pipeline.js';
-import { DocumentRegistry, type HandleClass } from './document-registry.js';
-import {
+import { DocumentRegistry } from './document-registry.js';
+import { type HandleOf, handleClassOf } from './handle-table.js';
+import type {
   AWSetHandle,
   CounterHandle,
   CrdtMapHandle,
-  type DocumentHandle,
   GCounterHandle,
   LWWMapHandle,
   MVRegisterHandle,
   ORSetHandle,
   RegisterHandle,
   RWSetHandle,
-  type Writer,
+  Writer,
 } from './handles.js';
 import type { ClientOptions } from './options.js';
 import { Outbox, type OutboxItem } from './outbox.js';
 import { Receipt } from './receipt.js';
 import { RelayConnection } from './relay-connection.js';
 import { ReplicaIdentity } from './replica-identity.js';
-import type { ClientStatus } from './status.js';
+import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
 import { TabChannel } from './tab-channel.js';
 import { SocketIoTransport } from './transport/socket-io-transport.js';
@@ -87,16 +94,7 @@ export class HeliosClient implements Writer {
     const clock = options.clock ?? systemClock;
     this.#clock = clock;
     this.#wantOnline = !options.offline;
-    this.#status = new BehaviorSubject<ClientStatus>({
-      connection: options.offline ? 'offline' : 'connecting',
-      relay: null,
-      region: null,
-      pending: {},
-      pendingTotal: 0,
-      lastAckAt: null,
-      storage: { kind: 'memory' },
-      lastError: null,
-    });
+    this.#status = new BehaviorSubject(initialStatus(options.offline ?? false));
     const isClosed = () => this.#closed;
     this.#connection = new RelayConnection({
       transport: options.transport ?? new SocketIoTransport(),
@@ -176,41 +174,56 @@ export class HeliosClient implements Writer {
 
   // ─── handles ─────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Opens document `id` as a CRDT of `type` and returns its typed handle (see {@link HandleOf});
+   * the same handle every time for one id. Opening an id as another type throws `type-mismatch`.
+   *
+   * @typeParam E - The register's value, the map's values or the set's elements, where `type`
+   * has them (default: any storable value).
+   * @example
+   * const likes = client.open('likes', PNCounter); // CounterHandle
+   * const tags = client.open<typeof AWSet, 'red' | 'blue'>('tags', AWSet);
+   * const cart = client.open('cart', orMap(PNCounter)); // CrdtMapHandle
+   */
+  open<T extends AnyCrdtType, E extends Value = Value>(id: string, type: T): HandleOf<T, E> {
+    return this.#documents.open(id, type, handleClassOf(type)) as HandleOf<T, E>;
+  }
+
+  /** `open(id, PNCounter)`. */
   counter(id: string): CounterHandle {
-    return this.#open(id, PNCounter, CounterHandle);
+    return this.open(id, PNCounter);
   }
+  /** `open(id, GCounter)`. */
   gCounter(id: string): GCounterHandle {
-    return this.#open(id, GCounter, GCounterHandle);
+    return this.open(id, GCounter);
   }
+  /** `open(id, LWWRegister)` holding values of type `T`. */
   register<T extends Value>(id: string): RegisterHandle<T> {
-    return this.#open(id, LWWRegister, RegisterHandle) as RegisterHandle<T>;
+    return this.open<LWWRegisterType, T>(id, LWWRegister);
   }
+  /** `open(id, MVRegister)` holding values of type `T`. */
   mvRegister<T extends Value>(id: string): MVRegisterHandle<T> {
-    return this.#open(id, MVRegister, MVRegisterHandle) as MVRegisterHandle<T>;
+    return this.open<MVRegisterType, T>(id, MVRegister);
   }
+  /** `open(id, LWWMap)` with values of type `V`. */
   lwwMap<V extends Value>(id: string): LWWMapHandle<V> {
-    return this.#open(id, LWWMap, LWWMapHandle) as LWWMapHandle<V>;
+    return this.open<LWWMapType, V>(id, LWWMap);
   }
+  /** `open(id, ORSet)` of elements of type `T`. */
   orSet<T extends Key>(id: string): ORSetHandle<T> {
-    return this.#open(id, ORSet, ORSetHandle) as ORSetHandle<T>;
+    return this.open<ORSetType, T>(id, ORSet);
   }
+  /** `open(id, AWSet)` of elements of type `T`. */
   awSet<T extends Key>(id: string): AWSetHandle<T> {
-    return this.#open(id, AWSet, AWSetHandle) as AWSetHandle<T>;
+    return this.open<AWSetType, T>(id, AWSet);
   }
+  /** `open(id, RWSet)` of elements of type `T`. */
   rwSet<T extends Key>(id: string): RWSetHandle<T> {
-    return this.#open(id, RWSet, RWSetHandle) as RWSetHandle<T>;
+    return this.open<RWSetType, T>(id, RWSet);
   }
   /** An OR-Map whose values are CRDTs of `valueType`, e.g. `client.crdtMap('cart', PNCounter)`. */
   crdtMap<S, V>(id: string, valueType: CrdtType<S, V>): CrdtMapHandle<S, V> {
-    return this.#open(id, orMap(valueType), CrdtMapHandle) as CrdtMapHandle<S, V>;
-  }
-
-  #open<S, V, H extends DocumentHandle<S, unknown>>(
-    id: string,
-    type: CrdtType<S, V>,
-    Handle: HandleClass<S, V, H>,
-  ): H {
-    return this.#documents.open(id, type, Handle);
+    return this.open(id, orMap(valueType));
   }
 
   // ─── start-up ────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
   CounterHandle,
