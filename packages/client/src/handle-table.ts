@@ -53,11 +53,11 @@ export type HandleOf<T, E extends Value = Value> = T extends PNCounterType
         : T extends LWWMapType
           ? LWWMapHandle<E>
           : T extends ORSetType
-            ? ORSetHandle<Extract<E, Key>>
+            ? ORSetHandle<E & Key>
             : T extends AWSetType
-              ? AWSetHandle<Extract<E, Key>>
+              ? AWSetHandle<E & Key>
               : T extends RWSetType
-                ? RWSetHandle<Extract<E, Key>>
+                ? RWSetHandle<E & Key>
                 : T extends ORMapType<infer S, infer V>
                   ? CrdtMapHandle<S, V>
                   : never;

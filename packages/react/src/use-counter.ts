@@ -1,11 +1,8 @@
 import type { CounterHandle, Receipt } from '@helios/client';
+import { PNCounter } from '@helios/core';
 import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import {
-  type DocumentHookOptions,
-  type DocumentSnapshot,
-  useDocumentValue,
-} from './use-document-value.js';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
 /** What {@link useCounter} returns. */
 export interface CounterState extends DocumentSnapshot<number> {
@@ -25,9 +22,7 @@ export interface CounterState extends DocumentSnapshot<number> {
  * @example const { value, increment } = useCounter('likes');
  */
 export function useCounter(id: string, options?: DocumentHookOptions): CounterState {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.counter(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
+  const { value, loaded, handle } = useDocument(id, PNCounter, undefined, options);
   const actions = useMemo(
     () => ({
       increment: (by?: number) => handle.increment(by),

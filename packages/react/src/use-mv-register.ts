@@ -1,8 +1,8 @@
 import type { MVRegisterHandle, Receipt } from '@helios/client';
-import type { Value } from '@helios/core';
+import { MVRegister, type Value } from '@helios/core';
 import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions } from './use-document-value.js';
 
 /** What {@link useMVRegister} returns. */
 export interface MVRegisterState<T extends Value> {
@@ -33,9 +33,11 @@ export function useMVRegister<T extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): MVRegisterState<T> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.mvRegister<T>(id), [client, id]);
-  const { value: values, loaded } = useDocumentValue(handle, options);
+  const {
+    value: values,
+    loaded,
+    handle,
+  } = useDocument<typeof MVRegister, T>(id, MVRegister, undefined, options);
   const actions = useMemo(
     () => ({
       set: (next: T) => handle.set(next),

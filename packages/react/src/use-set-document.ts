@@ -2,14 +2,14 @@ import type { ElementSetHandle } from '@helios/client';
 import type { Key } from '@helios/core';
 import { useCallback, useMemo } from 'react';
 import type { SetState } from './set-state.js';
-import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+import type { DocumentView } from './use-document.js';
 
 /** The part of useAWSet and useRWSet that does not depend on the set's semantics. */
-export function useSetDocument<T extends Key, H extends ElementSetHandle<unknown, T>>(
-  handle: H,
-  options: DocumentHookOptions | undefined,
-): SetState<T, H> {
-  const { value, loaded } = useDocumentValue(handle, options);
+export function useSetDocument<T extends Key, H extends ElementSetHandle<unknown, T>>({
+  value,
+  loaded,
+  handle,
+}: DocumentView<H, ReadonlySet<T>>): SetState<T, H> {
   const has = useCallback((element: T) => value.has(element), [value]);
   const actions = useMemo(
     () => ({

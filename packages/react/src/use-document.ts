@@ -1,0 +1,53 @@
+import type { DocumentHandle, HandleOf } from '@helios/client';
+import type { AnyCrdtType, Value } from '@helios/core';
+import { useMemo } from 'react';
+import { useHeliosClient } from './helios-provider.js';
+import {
+  type DocumentHookOptions,
+  type DocumentSnapshot,
+  type ObservableDocument,
+  useDocumentValue,
+} from './use-document-value.js';
+
+/** The value type of a document handle. */
+export type ValueOfHandle<H> = H extends DocumentHandle<infer _S, infer V> ? V : never;
+
+/** What {@link useDocument} returns: the (selected) value, whether loaded, and the handle. */
+export interface DocumentView<H, R> extends DocumentSnapshot<R> {
+  /** The document's handle: its mutators apply at once. Stable while `id` and `type` are. */
+  readonly handle: H;
+}
+
+/**
+ * Any document, by its CRDT type: `client.open(id, type)`'s handle, and its value, or the slice
+ * of it that `selector` picks. The component re-renders only when that slice changes (compared
+ * with `Object.is`): select a number, a string or an object the document keeps (a map's entry
+ * value), not a new array or object on every call.
+ *
+ * @param id - The document id.
+ * @param type - Its CRDT type, e.g. `PNCounter` or `orMap(PNCounter)`; keep it stable (a
+ * module constant).
+ * @param selector - Picks what the component reads from the value; may change between renders.
+ * @param options - `suspense: true` suspends until the document has loaded.
+ * @typeParam E - The register's value, the map's values or the set's elements, where the type
+ * has them.
+ * @example
+ * const { value: likes, handle } = useDocument('likes', PNCounter);
+ * const { value: mugs } = useDocument('cart', orMap(PNCounter), (cart) => cart.get('mug') ?? 0);
+ */
+export function useDocument<
+  T extends AnyCrdtType,
+  E extends Value = Value,
+  R = ValueOfHandle<HandleOf<T, E>>,
+>(
+  id: string,
+  type: T,
+  selector?: (value: ValueOfHandle<HandleOf<T, E>>) => R,
+  options: DocumentHookOptions = {},
+): DocumentView<HandleOf<T, E>, R> {
+  const client = useHeliosClient();
+  const handle = useMemo(() => client.open<T, E>(id, type), [client, id, type]);
+  const doc = handle as unknown as ObservableDocument<ValueOfHandle<HandleOf<T, E>>>;
+  const { value, loaded } = useDocumentValue(doc, options, selector);
+  return useMemo(() => ({ value, loaded, handle }), [value, loaded, handle]);
+}
