@@ -14,6 +14,14 @@ function Line({ sku, renders }: { sku: string; renders: Record<string, number> }
   return <span data-testid={sku}>{value}</span>;
 }
 
+function Both({ seen }: { seen: unknown[] }) {
+  const generic = useDocument('likes', PNCounter);
+  const named = useCounter('likes');
+  const tags = useDocument<typeof AWSet, 'red'>('tags', AWSet);
+  seen.push(generic.handle === named.handle, generic.value, tags.value.has('red'));
+  return null;
+}
+
 describe('useDocument', () => {
   it('re-renders only when the selected slice changes', async () => {
     const client = testClient();
@@ -45,16 +53,9 @@ describe('useDocument', () => {
   it('opens the document by its type, with the handle the named hooks and openers share', async () => {
     const client = testClient();
     const seen: unknown[] = [];
-    function Both() {
-      const generic = useDocument('likes', PNCounter);
-      const named = useCounter('likes');
-      const tags = useDocument<typeof AWSet, 'red'>('tags', AWSet);
-      seen.push(generic.handle === named.handle, generic.value, tags.value.has('red'));
-      return null;
-    }
     render(
       <HeliosProvider client={client}>
-        <Both />
+        <Both seen={seen} />
       </HeliosProvider>,
     );
     await act(() => client.counter('likes').loaded);
