@@ -60,12 +60,11 @@ const PUSH_BATCH = 200;
  * The Helios client. Create one per app with {@link createClient}; open documents through its
  * typed handles.
  *
- * It is a facade over parts that each do one thing: {@link ClientStorage} (IndexedDB and the
- * fallback to memory), {@link ReplicaIdentity} (who it writes as), {@link DocumentRegistry} (the
- * open documents and their handles), {@link CommitPipeline} (making writes durable),
- * {@link Outbox} (writes waiting for a relay), {@link RelayConnection} (which relay, over the
- * {@link ClientOptions.transport}), {@link SyncSession} (merging what relays and other tabs send)
- * and {@link TabChannel}.
+ * It is a facade over parts that each do one thing: `ClientStorage` (IndexedDB and the
+ * fallback to memory), `ReplicaIdentity` (who it writes as), `DocumentRegistry` (the open
+ * documents and their handles), `CommitPipeline` (making writes durable), `Outbox` (writes
+ * waiting for a relay), `RelayConnection` (which relay, over the {@link ClientOptions.transport}),
+ * `SyncSession` (merging what relays and other tabs send) and `TabChannel`.
  */
 export class HeliosClient implements Writer {
   readonly #options: ClientOptions;
