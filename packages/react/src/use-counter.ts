@@ -1,6 +1,5 @@
 import type { CounterHandle, Receipt } from '@helios/client';
 import { PNCounter } from '@helios/core';
-import { useMemo } from 'react';
 import { useDocument } from './use-document.js';
 import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
@@ -22,13 +21,5 @@ export interface CounterState extends DocumentSnapshot<number> {
  * @example const { value, increment } = useCounter('likes');
  */
 export function useCounter(id: string, options?: DocumentHookOptions): CounterState {
-  const { value, loaded, handle } = useDocument(id, PNCounter, undefined, options);
-  const actions = useMemo(
-    () => ({
-      increment: (by?: number) => handle.increment(by),
-      decrement: (by?: number) => handle.decrement(by),
-    }),
-    [handle],
-  );
-  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+  return useDocument(id, PNCounter, undefined, options);
 }

@@ -1,6 +1,5 @@
 import type { CrdtMapHandle, Receipt } from '@helios/client';
 import { type ClockedActor, type CrdtState, type CrdtType, type Key, orMap } from '@helios/core';
-import { useMemo } from 'react';
 import { useDocument } from './use-document.js';
 import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
@@ -32,15 +31,5 @@ export function useCrdtMap<S, V>(
   valueType: CrdtType<S, V>,
   options?: DocumentHookOptions,
 ): CrdtMapState<S, V> {
-  const type = useMemo(() => orMap(valueType), [valueType]);
-  const { value, loaded, handle } = useDocument(id, type, undefined, options);
-  const actions = useMemo(
-    () => ({
-      update: (key: Key, mutator: (value: CrdtState<S>, actor: ClockedActor) => CrdtState<S>) =>
-        handle.update(key, mutator),
-      remove: (key: Key) => handle.remove(key),
-    }),
-    [handle],
-  );
-  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+  return useDocument(id, orMap(valueType), undefined, options);
 }

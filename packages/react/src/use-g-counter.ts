@@ -1,6 +1,5 @@
 import type { GCounterHandle, Receipt } from '@helios/client';
 import { GCounter } from '@helios/core';
-import { useMemo } from 'react';
 import { useDocument } from './use-document.js';
 import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
@@ -19,7 +18,5 @@ export interface GCounterState extends DocumentSnapshot<number> {
  * @param options - `suspense: true` suspends until the document has loaded.
  */
 export function useGCounter(id: string, options?: DocumentHookOptions): GCounterState {
-  const { value, loaded, handle } = useDocument(id, GCounter, undefined, options);
-  const actions = useMemo(() => ({ increment: (by?: number) => handle.increment(by) }), [handle]);
-  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+  return useDocument(id, GCounter, undefined, options);
 }

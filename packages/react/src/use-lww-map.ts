@@ -27,17 +27,9 @@ export function useLWWMap<V extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): LWWMapState<V> {
-  const { value, loaded, handle } = useDocument<typeof LWWMap, V>(id, LWWMap, undefined, options);
+  const view = useDocument<typeof LWWMap, V>(id, LWWMap, undefined, options);
+  // `get` reads this render's snapshot, so it changes identity with the value.
+  const { value } = view;
   const get = useCallback((key: Key) => value.get(key), [value]);
-  const actions = useMemo(
-    () => ({
-      set: (key: Key, next: V) => handle.set(key, next),
-      delete: (key: Key) => handle.delete(key),
-    }),
-    [handle],
-  );
-  return useMemo(
-    () => ({ value, loaded, handle, get, ...actions }),
-    [value, loaded, handle, get, actions],
-  );
+  return useMemo(() => ({ ...view, get }), [view, get]);
 }

@@ -37,17 +37,12 @@ export function useMVRegister<T extends Value>(
     value: values,
     loaded,
     handle,
+    set,
+    resolve,
   } = useDocument<typeof MVRegister, T>(id, MVRegister, undefined, options);
-  const actions = useMemo(
-    () => ({
-      set: (next: T) => handle.set(next),
-      resolve: (chosen: T) => handle.resolve(chosen),
-    }),
-    [handle],
-  );
   return useMemo(
     // Derived from this render's snapshot, not `handle.conflicted`, which may be newer.
-    () => ({ values, conflicted: values.length > 1, loaded, handle, ...actions }),
-    [values, loaded, handle, actions],
+    () => ({ values, conflicted: values.length > 1, loaded, handle, set, resolve }),
+    [values, loaded, handle, set, resolve],
   );
 }

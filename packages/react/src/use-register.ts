@@ -1,6 +1,5 @@
 import type { Receipt, RegisterHandle } from '@helios/client';
 import { LWWRegister, type Value } from '@helios/core';
-import { useMemo } from 'react';
 import { useDocument } from './use-document.js';
 import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
@@ -23,12 +22,5 @@ export function useRegister<T extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): RegisterState<T> {
-  const { value, loaded, handle } = useDocument<typeof LWWRegister, T>(
-    id,
-    LWWRegister,
-    undefined,
-    options,
-  );
-  const set = useMemo(() => (next: T) => handle.set(next), [handle]);
-  return useMemo(() => ({ value, loaded, handle, set }), [value, loaded, handle, set]);
+  return useDocument<typeof LWWRegister, T>(id, LWWRegister, undefined, options);
 }
