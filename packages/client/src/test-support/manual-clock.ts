@@ -21,6 +21,7 @@ export class ManualClock implements Clock {
   #now: number;
   #seq = 0;
   readonly #timers = new Map<number, Timer>();
+  readonly #busy: (() => boolean)[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.#now = start;
@@ -38,6 +39,14 @@ export class ManualClock implements Clock {
 
   clearTimeout(handle: TimerHandle | undefined): void {
     if (typeof handle === 'number') this.#timers.delete(handle);
+  }
+
+  /**
+   * Work outside this clock's control (`busy` says while it runs) that time must not jump past:
+   * the next timer fires only once it is done.
+   */
+  holdWhile(busy: () => boolean): void {
+    this.#busy.push(busy);
   }
 
   /** Timers set and not fired or cleared. */
@@ -90,8 +99,16 @@ export class ManualClock implements Clock {
     return first;
   }
 
-  /** Lets everything that does not wait for this clock run (a few event-loop turns). */
+  /**
+   * Lets everything that does not wait for this clock run: a few event-loop turns, and as long
+   * as real work it was told of ({@link holdWhile}) is under way.
+   */
   async #settle(): Promise<void> {
     for (let i = 0; i < 10; i++) await turn();
+    const end = Date.now() + REAL_LIMIT_MS;
+    while (this.#busy.some((busy) => busy()) && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      for (let i = 0; i < 10; i++) await turn();
+    }
   }
 }

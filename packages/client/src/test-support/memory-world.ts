@@ -21,6 +21,11 @@ export class MemoryWorld {
   readonly transport = new MemoryTransport({ clock: this.clock });
   readonly #clients: HeliosClient[] = [];
 
+  constructor() {
+    // A relay checking a token (WebCrypto, in a worker thread) takes real time: wait for it.
+    this.clock.holdWhile(() => this.transport.admitting > 0);
+  }
+
   /** A relay of `region` at `memory://<region>`. */
   relay(region: string, options: Partial<MemoryRelayOptions> = {}): MemoryRelay {
     return new MemoryRelay(this.transport, {

@@ -67,6 +67,7 @@ export class MemoryTransport implements Transport {
   readonly #links = new Set<Link>();
   readonly #cut = new Set<string>();
   #drop: ((url: string, direction: MemoryDirection, bytes: Uint8Array) => boolean) | undefined;
+  #admitting = 0;
   /** One-way delay of every message and handshake from now on (ms). */
   latencyMs: number;
 
@@ -104,6 +105,14 @@ export class MemoryTransport implements Transport {
     filter: ((url: string, direction: MemoryDirection, bytes: Uint8Array) => boolean) | undefined,
   ): void {
     this.#drop = filter;
+  }
+
+  /**
+   * Handshakes a relay is still answering (its endpoint's promise is pending: a token check in
+   * a worker thread, say). A manual clock should not jump ahead while there are any.
+   */
+  get admitting(): number {
+    return this.#admitting;
   }
 
   /** Connections open now (to `url`, if given). */
@@ -145,7 +154,13 @@ export class MemoryTransport implements Transport {
         this.#refuse(link, { message: `${url} is unreachable` });
         return;
       }
-      const refusal = await endpoint(link.peer);
+      this.#admitting++;
+      let refusal: MemoryRefusal | undefined;
+      try {
+        refusal = await endpoint(link.peer);
+      } finally {
+        this.#admitting--;
+      }
       if (link.ended) return;
       if (refusal) {
         this.#refuse(link, refusal);
