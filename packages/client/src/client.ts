@@ -44,7 +44,7 @@ import type {
   Writer,
 } from './handles.js';
 import type { ClientOptions } from './options.js';
-import { Outbox, type OutboxItem } from './outbox.js';
+import { Outbox } from './outbox.js';
 import { Receipt } from './receipt.js';
 import { RelayConnection } from './relay-connection.js';
 import { ReplicaIdentity } from './replica-identity.js';
@@ -52,9 +52,6 @@ import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
 import { TabChannel } from './tab-channel.js';
 import { SocketIoTransport } from './transport/socket-io-transport.js';
-
-/** Push entries per message when re-sending the outbox. */
-const PUSH_BATCH = 200;
 
 /**
  * The Helios client. Create one per app with {@link createClient}; open documents through its
@@ -115,7 +112,7 @@ export class HeliosClient implements Writer {
     });
     this.#outbox = new Outbox({
       clock,
-      push: (items) => this.#push(items),
+      push: (items) => this.#connection.push(items),
       commitSoon: () => this.#pipeline.schedule(),
       onPending: (pending, pendingTotal) => this.#setStatus({ pending, pendingTotal }),
       onAcknowledged: (lastAckAt) => this.#setStatus({ lastAckAt }),
@@ -150,7 +147,7 @@ export class HeliosClient implements Writer {
       outbox: this.#outbox,
       tabs: this.#tabs,
       documents: this.#documents,
-      push: (items) => this.#push(items),
+      push: (items) => this.#connection.push(items),
       compactEvery: options.compactEvery ?? 500,
     });
     this.ready = this.#start(dbName);
@@ -285,15 +282,6 @@ export class HeliosClient implements Writer {
     return receipt;
   }
 
-  #push(items: readonly OutboxItem[]): void {
-    for (let i = 0; i < items.length; i += PUSH_BATCH) {
-      const entries = items
-        .slice(i, i + PUSH_BATCH)
-        .map(({ id, doc, delta }) => ({ id, doc, delta }));
-      if (!this.#connection.send({ kind: 'push', entries })) return; // re-sent on reconnect
-    }
-  }
-
   // ─── the network ─────────────────────────────────────────────────────────────────────────
 
   #welcomed(welcome: Welcome, url: string, rttMs: number): void {
@@ -307,7 +295,7 @@ export class HeliosClient implements Writer {
     }
     this.#outbox.resetBackoff();
     this.#session.connected();
-    this.#push(this.#outbox.items());
+    this.#connection.push(this.#outbox.items());
   }
 
   #received(message: Message): void {

@@ -1,3 +1,4 @@
+import { GCounter } from '@helios/core';
 import { describe, expect, it } from 'vitest';
 import { RelayConnection } from './relay-connection.js';
 import { ManualClock } from './test-support/manual-clock.js';
@@ -9,8 +10,12 @@ function setup(up: readonly string[] = ['a', 'b', 'c']) {
   const clock = new ManualClock();
   const transport = new MemoryTransport({ clock });
   const urls = ['a', 'b', 'c'].map((r) => `memory://${r}`);
-  const start = (region: string) =>
-    new MemoryRelay(transport, { url: `memory://${region}`, region, clock });
+  const relays: MemoryRelay[] = [];
+  const start = (region: string) => {
+    const relay = new MemoryRelay(transport, { url: `memory://${region}`, region, clock });
+    relays.push(relay);
+    return relay;
+  };
   for (const region of up) start(region);
   // Every dial, as the transport sees it.
   const attempts: { url: string; at: number }[] = [];
@@ -32,7 +37,7 @@ function setup(up: readonly string[] = ['a', 'b', 'c']) {
     onState: () => {},
     onRefused: () => {},
   });
-  return { clock, transport, connection, start, attempts, welcomes, t0: clock.now() };
+  return { clock, transport, connection, start, relays, attempts, welcomes, t0: clock.now() };
 }
 
 describe('RelayConnection', () => {
@@ -91,5 +96,19 @@ describe('RelayConnection', () => {
     expect(connection.connected).toBe(true);
     connection.close();
     expect(transport.openConnections()).toBe(0);
+  });
+
+  it('pushes at most 200 entries per message, and nothing while disconnected', async () => {
+    const { clock, connection, relays, welcomes } = setup(['a']);
+    const delta = GCounter.encode(GCounter.increment(GCounter.empty(), { replica: 'r1' }, 1));
+    const entries = Array.from({ length: 450 }, (_, i) => ({ id: i + 1, doc: 'likes', delta }));
+    connection.push(entries); // not connected yet: dropped, the outbox pushes them again
+    connection.start();
+    await clock.until(() => welcomes.length === 1, 'on a');
+    connection.push(entries);
+    await clock.advance(0);
+    const pushes = relays[0]!.received.filter((m) => m.kind === 'push');
+    expect(pushes.map((m) => (m.kind === 'push' ? m.entries.length : 0))).toEqual([200, 200, 50]);
+    connection.close();
   });
 });

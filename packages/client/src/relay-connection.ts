@@ -3,6 +3,7 @@ import {
   encodeMessage,
   type Message,
   PROTOCOL_VERSION,
+  type PushEntry,
   type ReplicaId,
   type Welcome,
 } from '@helios/core';
@@ -31,6 +32,9 @@ export interface RelayConnectionOptions {
    */
   readonly onRefused: (code: string, message: string, url: string) => void;
 }
+
+/** Push entries per message when re-sending the outbox. */
+const PUSH_BATCH = 200;
 
 /**
  * Handshake refusals that clear up by themselves: a relay shutting down or overloaded. Any other
@@ -124,6 +128,19 @@ export class RelayConnection {
     if (!this.#conn?.connected) return false;
     this.#conn.send(encodeMessage(message));
     return true;
+  }
+
+  /**
+   * Pushes writes, at most {@link PUSH_BATCH} per message; stops at the first that cannot be sent
+   * (the outbox is pushed again on the next connection).
+   */
+  push(items: readonly PushEntry[]): void {
+    for (let i = 0; i < items.length; i += PUSH_BATCH) {
+      const entries = items
+        .slice(i, i + PUSH_BATCH)
+        .map(({ id, doc, delta }) => ({ id, doc, delta }));
+      if (!this.send({ kind: 'push', entries })) return;
+    }
   }
 
   close(): void {
