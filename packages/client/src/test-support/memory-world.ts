@@ -1,7 +1,7 @@
 import { type ClientOptions, createClient, type HeliosClient } from '../index.js';
 import type { DurabilityLevel, Receipt } from '../receipt.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
-import { freshDb } from './harness.js';
+import { freshDb } from './fresh-db.js';
 import { ManualClock } from './manual-clock.js';
 import { MemoryRelay, type MemoryRelayOptions } from './memory-relay.js';
 
