@@ -3,14 +3,17 @@ import { AWSet, CausalContext, GCounter, orMap, PNCounter, RWSet } from '@helios
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientError } from './client-error.js';
 import { AWSetHandle, CounterHandle, CrdtMapHandle, RWSetHandle } from './handles.js';
-import { Resources } from './test-support/harness.js';
+import { MemoryWorld } from './test-support/memory-world.js';
 
-const res = new Resources();
-afterEach(() => res.closeAll());
+let world = new MemoryWorld();
+afterEach(async () => {
+  await world.close();
+  world = new MemoryWorld();
+});
 
 describe('client.open(id, Type)', () => {
   it('gives the handle class of the type, and the named openers are the same handles', () => {
-    const client = res.client(['http://127.0.0.1:9'], { offline: true });
+    const client = world.client(['memory://nowhere'], { offline: true });
     const likes = client.open('likes', PNCounter);
     expect(likes).toBeInstanceOf(CounterHandle);
     expect(client.counter('likes')).toBe(likes);
@@ -22,7 +25,7 @@ describe('client.open(id, Type)', () => {
   });
 
   it('refuses another type for an open id, and a type without a handle', () => {
-    const client = res.client(['http://127.0.0.1:9'], { offline: true });
+    const client = world.client(['memory://nowhere'], { offline: true });
     client.open('likes', PNCounter);
     expect(() => client.open('likes', GCounter)).toThrow(
       expect.objectContaining({ code: 'type-mismatch' }),
