@@ -26,15 +26,15 @@ import { freshDb, type Mesh, Resources, sleep, until } from './test-support/harn
  * be lost: every counter sums every increment made, every set holds every element added and
  * not removed afterwards. `HELIOS_SEED=<n>` replays one schedule.
  *
- * New schedules start for `HELIOS_SOAK_MS` (default 2 s: one or two schedules, each of a few
- * seconds, in the everyday suite); a soak sets it higher, e.g. `HELIOS_SOAK_MS=60000` (the
- * test times out at 120 s).
+ * New schedules start for `HELIOS_SOAK_MS` (default 5 s: one to three schedules, of 2 to 8 s
+ * each, in the everyday suite); a soak sets it higher, e.g. `HELIOS_SOAK_MS=60000` (the test
+ * times out at 120 s).
  */
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-south-1'] as const;
 const CLIENTS = 5;
 const OPS = Number(process.env.HELIOS_OPS ?? 220);
 /** How long new schedules keep starting (ms). */
-const SOAK_MS = Number(process.env.HELIOS_SOAK_MS ?? 2_000);
+const SOAK_MS = Number(process.env.HELIOS_SOAK_MS ?? 5_000);
 const RETRIED = /: (unknown-context|counter-decrease|rate-limited) /;
 
 /** mulberry32: small, fast, good enough to drive schedules; the seed replays one exactly. */
