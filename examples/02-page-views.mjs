@@ -1,6 +1,7 @@
 // A page-view counter. A G-Counter only grows: each replica counts its own increments and the
 // value is their sum, so views from every visitor add up and no view is ever lost.
 import { createClient } from '@helios/client';
+import { GCounter } from '@helios/core';
 import { exitIfHung, startDevRelay, until } from './support/example-kit.mjs';
 
 exitIfHung();
@@ -11,8 +12,10 @@ const { relay, url } = await startDevRelay('eu-west-1');
 // Two visitors. Node has no IndexedDB, so their documents live in memory.
 const alice = createClient({ relays: [url], persistence: 'memory', dbName: 'views-alice' });
 const bob = createClient({ relays: [url], persistence: 'memory', dbName: 'views-bob' });
-const aliceViews = alice.gCounter('views:/pricing');
-const bobViews = bob.gCounter('views:/pricing');
+// open(id, Type) gives the handle for the type: a GCounterHandle here (alice.gCounter(id) is
+// the same call).
+const aliceViews = alice.open('views:/pricing', GCounter);
+const bobViews = bob.open('views:/pricing', GCounter);
 await Promise.all([aliceViews.loaded, bobViews.loaded]);
 
 // A write applies at once: the value is up to date before anything reached the relay.

@@ -1,4 +1,5 @@
-import { CausalBuffer, type CrdtState } from '@helios/core';
+import { CausalBuffer, type CausalContext, type CrdtState } from '@helios/core';
+import type { Clock, TimerHandle } from './clock.js';
 
 /** A delta from the relay or from another tab, decoded, on its way into a document. */
 export interface Incoming {
@@ -37,10 +38,13 @@ export class CausalGate {
   /** The relay's `sync` reply for this document came on the current connection. */
   synced = false;
   /** Fires when the oldest held delta has waited {@link delay}. */
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
   delay = HOLD_MS;
 
-  constructor(seen: () => import('@helios/core').CausalContext) {
+  readonly #clock: Clock;
+
+  constructor(seen: () => CausalContext, clock: Clock) {
+    this.#clock = clock;
     this.buffer = new CausalBuffer<Incoming>({
       seen,
       contextOf: (incoming) => incoming.delta.context,
@@ -50,7 +54,7 @@ export class CausalGate {
 
   /** Stops the timer and forgets the backoff (nothing is held any more, or the client closes). */
   settle(): void {
-    clearTimeout(this.timer);
+    this.#clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.delay = HOLD_MS;
   }

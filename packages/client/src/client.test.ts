@@ -4,14 +4,12 @@ import { createRelay, MemoryStore, type Relay } from '@helios/server';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type HeliosClient } from './index.js';
+import { freshDb } from './test-support/fresh-db.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
-
-let dbCounter = 0;
-const freshDb = () => `test-db-${process.pid}-${++dbCounter}`;
 
 async function relay(region = 'us-east-1', port = 0): Promise<{ relay: Relay; url: string }> {
   const r = createRelay({

@@ -1,13 +1,16 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Resources } from './test-support/harness.js';
+import { MemoryWorld } from './test-support/memory-world.js';
 
-const res = new Resources();
-afterEach(() => res.closeAll());
+let world = new MemoryWorld();
+afterEach(async () => {
+  await world.close();
+  world = new MemoryWorld();
+});
 
 describe('handle value identity', () => {
   it('a write that leaves the value as it was keeps the value object and emits nothing', async () => {
-    const client = res.client(['http://127.0.0.1:9'], { offline: true });
+    const client = world.client(['memory://nowhere'], { offline: true });
     const wishlist = client.awSet<string>('wishlist');
     await wishlist.loaded;
     wishlist.add('mug');

@@ -1,7 +1,9 @@
-import type { Key } from '@helios/core';
+import type { AWSet, Key, LWWRegister, orMap, PNCounter } from '@helios/core';
 import type { Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { HeliosClient } from './client.js';
+import type { HandleOf } from './handle-table.js';
+import type { AWSetHandle, CounterHandle, CrdtMapHandle, RegisterHandle } from './handles.js';
 
 // Checked by `npm run typecheck`, not at run time: each line fails to compile if a handle gives
 // the CRDT's untyped `Value`/`Key` instead of the type it was opened with.
@@ -22,5 +24,19 @@ describe('handle types', () => {
     type Prefs = ReturnType<typeof HeliosClient.prototype.lwwMap<Settings>>;
     expectTypeOf<Prefs['value']>().toEqualTypeOf<ReadonlyMap<Key, Settings>>();
     expectTypeOf<Prefs['get']>().returns.toEqualTypeOf<Settings | undefined>();
+  });
+
+  it('open(id, Type) gives the handle of the type, with the element type it was given', () => {
+    expectTypeOf<HandleOf<typeof PNCounter>>().toEqualTypeOf<CounterHandle>();
+    expectTypeOf<HandleOf<typeof LWWRegister, Settings>>().toEqualTypeOf<
+      RegisterHandle<Settings>
+    >();
+    expectTypeOf<HandleOf<typeof AWSet, 'red'>>().toEqualTypeOf<AWSetHandle<'red'>>();
+    type Cart = HandleOf<ReturnType<typeof orMap<unknown, number>>>;
+    expectTypeOf<Cart>().toEqualTypeOf<CrdtMapHandle<unknown, number>>();
+    type Opened = ReturnType<typeof HeliosClient.prototype.open<typeof PNCounter>>;
+    expectTypeOf<Opened['increment']>().returns.toEqualTypeOf<
+      ReturnType<CounterHandle['increment']>
+    >();
   });
 });

@@ -1,5 +1,7 @@
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
+export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
   CounterHandle,
@@ -27,3 +29,13 @@ export type {
 export { PersistenceError } from './persistence/persistence.js';
 export { type DurabilityLevel, Receipt } from './receipt.js';
 export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
+export {
+  type MemoryDirection,
+  type MemoryEndpoint,
+  type MemoryPeer,
+  type MemoryRefusal,
+  MemoryTransport,
+  type MemoryTransportOptions,
+} from './transport/memory-transport.js';
+export { SocketIoTransport } from './transport/socket-io-transport.js';
+export type { Transport, TransportConnection, TransportEvents } from './transport/transport.js';

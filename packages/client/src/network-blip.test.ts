@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Resources, sleep, until } from './test-support/harness.js';
+import { MemoryWorld } from './test-support/memory-world.js';
 
 /**
  * A browser that loses its network for a moment: `navigator.onLine` false and the window's
@@ -9,9 +9,10 @@ import { Resources, sleep, until } from './test-support/harness.js';
  * network is back would win), and must come back through home. Here the other region stays
  * reachable, so dialling it would show.
  */
-const res = new Resources();
+let world = new MemoryWorld();
 afterEach(async () => {
-  await res.closeAll();
+  await world.close();
+  world = new MemoryWorld();
   vi.unstubAllGlobals();
 });
 
@@ -32,24 +33,27 @@ function browserNetwork() {
 
 describe('a short network blip', () => {
   it('dials no other region while the browser is offline, and comes back through home', async () => {
-    const home = await res.relay({ region: 'eu-west-1' });
-    const other = await res.relay({ region: 'us-west-2' });
-    const { proxy: homeLink, url: homeUrl } = await res.proxy(home.port);
+    const home = world.relay('eu-west-1');
+    const other = world.relay('us-west-2');
     const network = browserNetwork();
-    const c = res.client([homeUrl, other.url]);
-    await until(() => c.status.connection === 'online' && c.status.region === 'eu-west-1', 'home');
+    const c = world.client([home.url, other.url]);
+    const { clock, transport } = world;
+    await clock.until(
+      () => c.status.connection === 'online' && c.status.region === 'eu-west-1',
+      'home',
+    );
     const regions: (string | null)[] = [];
     const sub = c.status$.subscribe((s) => {
       if (s.connection === 'online') regions.push(s.region);
     });
 
     network.online = false;
-    homeLink.cut();
-    await until(() => c.status.connection !== 'online', 'the connection dropped with the network');
-    await sleep(500); // long enough to have failed over, had it dialled the other region
-    homeLink.heal();
+    transport.partition(home.url);
+    await clock.until(() => c.status.connection !== 'online', 'the connection dropped');
+    await clock.advance(500); // long enough to have failed over, had it dialled the other region
+    transport.partition(home.url, false);
     network.online = true;
-    await until(() => c.status.connection === 'online', 'online again');
+    await clock.until(() => c.status.connection === 'online', 'online again');
     sub.unsubscribe();
     expect(new Set(regions)).toEqual(new Set(['eu-west-1']));
   });

@@ -1,4 +1,8 @@
+import type { Clock } from './clock.js';
 import type { ClientPersistence } from './persistence/persistence.js';
+import type { MemoryTransport } from './transport/memory-transport.js';
+import type { SocketIoTransport } from './transport/socket-io-transport.js';
+import type { Transport } from './transport/transport.js';
 
 export interface ClientOptions {
   /** Relay URLs in order of preference: the home region first, then the failover order. */
@@ -24,4 +28,15 @@ export interface ClientOptions {
   readonly homeProbeMs?: number;
   /** Share writes with other tabs of this profile over BroadcastChannel. Default true where available. */
   readonly tabSync?: boolean;
+  /**
+   * How relays are reached. Default: a {@link SocketIoTransport} (WebSocket). Tests pass a
+   * {@link MemoryTransport} to reach relays in the same process, with latency, drops and
+   * partitions under their control.
+   */
+  readonly transport?: Transport;
+  /**
+   * Where the client reads the time and sets its timers (retries, failover, holds, the home
+   * probe). Default: the system clock. Tests pass a manual clock to step through time.
+   */
+  readonly clock?: Clock;
 }

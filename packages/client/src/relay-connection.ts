@@ -1,20 +1,20 @@
 import {
   decodeMessage,
   encodeMessage,
-  MESSAGE_EVENT,
   type Message,
   PROTOCOL_VERSION,
+  type PushEntry,
   type ReplicaId,
-  singleFrameParser,
   type Welcome,
 } from '@helios/core';
-import { io, type Socket } from 'socket.io-client';
-import * as socketIoParser from 'socket.io-parser';
-
-/** Helios relays frame each protocol message as one WebSocket message (see `singleFrameParser`). */
-const parser = singleFrameParser(socketIoParser);
+import type { Clock, TimerHandle } from './clock.js';
+import type { Transport, TransportConnection } from './transport/transport.js';
 
 export interface RelayConnectionOptions {
+  /** How relays are reached. */
+  readonly transport: Transport;
+  /** Where time is read and timers are set. */
+  readonly clock: Clock;
   /** Relay URLs, home region first. */
   readonly relays: readonly string[];
   /** The token for the relay's authenticate hook (called on every connection attempt). */
@@ -32,6 +32,9 @@ export interface RelayConnectionOptions {
    */
   readonly onRefused: (code: string, message: string, url: string) => void;
 }
+
+/** Push entries per message when re-sending the outbox. */
+const PUSH_BATCH = 200;
 
 /**
  * Handshake refusals that clear up by themselves: a relay shutting down or overloaded. Any other
@@ -65,7 +68,7 @@ function networkEvents():
 }
 
 /**
- * One Socket.IO connection to the best reachable relay: the home relay first, then the others in
+ * One connection (over the client's {@link Transport}) to the best reachable relay: the home relay first, then the others in
  * order when it is unreachable, and back home as soon as home answers again. A relay that
  * refuses the handshake for a lasting reason is held back (see {@link PASSING_REFUSALS}). While
  * the browser reports that the device has no network, no other region is dialled: when the
@@ -73,13 +76,13 @@ function networkEvents():
  */
 export class RelayConnection {
   readonly #options: RelayConnectionOptions;
-  #socket: Socket | undefined;
+  #conn: TransportConnection | undefined;
   #index = 0;
   #attempt = 0;
   #wanted = true;
   #closed = false;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #probe: ReturnType<typeof setInterval> | undefined;
+  #retry: TimerHandle | undefined;
+  #probe: TimerHandle | undefined;
   #url: string | null = null;
   /** Listening for the browser's `online` event while the device has no network. */
   #onNetwork: (() => void) | undefined;
@@ -92,7 +95,7 @@ export class RelayConnection {
   }
 
   get connected(): boolean {
-    return this.#socket?.connected ?? false;
+    return this.#conn?.connected ?? false;
   }
 
   get url(): string | null {
@@ -109,22 +112,35 @@ export class RelayConnection {
     if (!online) {
       this.#teardown();
       this.#options.onState('offline', this.#url);
-    } else if (!this.#socket && !this.#closed) {
+    } else if (!this.#conn && !this.#closed) {
       this.#connect(0);
     }
   }
 
   /** Starts a new connection to the same relay (e.g. to announce other replica ids). */
   reconnect(): void {
-    if (this.#closed || !this.#wanted || (!this.#socket && this.#retry === undefined)) return;
+    if (this.#closed || !this.#wanted || (!this.#conn && this.#retry === undefined)) return;
     void this.#connect(this.#index);
   }
 
   /** Sends if connected; returns whether it was sent (callers re-send after reconnecting). */
   send(message: Message): boolean {
-    if (!this.#socket?.connected) return false;
-    this.#socket.emit(MESSAGE_EVENT, encodeMessage(message));
+    if (!this.#conn?.connected) return false;
+    this.#conn.send(encodeMessage(message));
     return true;
+  }
+
+  /**
+   * Pushes writes, at most {@link PUSH_BATCH} per message; stops at the first that cannot be sent
+   * (the outbox is pushed again on the next connection).
+   */
+  push(items: readonly PushEntry[]): void {
+    for (let i = 0; i < items.length; i += PUSH_BATCH) {
+      const entries = items
+        .slice(i, i + PUSH_BATCH)
+        .map(({ id, doc, delta }) => ({ id, doc, delta }));
+      if (!this.send({ kind: 'push', entries })) return;
+    }
   }
 
   close(): void {
@@ -133,15 +149,14 @@ export class RelayConnection {
   }
 
   #teardown(): void {
-    clearTimeout(this.#retry);
-    clearInterval(this.#probe);
+    this.#options.clock.clearTimeout(this.#retry);
+    this.#options.clock.clearTimeout(this.#probe);
     if (this.#onNetwork) networkEvents()?.removeEventListener('online', this.#onNetwork);
     this.#onNetwork = undefined;
     this.#retry = undefined;
     this.#probe = undefined;
-    const socket = this.#socket;
-    this.#socket = undefined;
-    socket?.removeAllListeners();
+    const socket = this.#conn;
+    this.#conn = undefined;
     socket?.close();
   }
 
@@ -163,63 +178,60 @@ export class RelayConnection {
       return;
     }
     if (this.#closed || !this.#wanted || this.#url !== url) return;
-    const started = Date.now();
-    const socket = io(url, {
-      auth: {
+    const clock = this.#options.clock;
+    const started = clock.now();
+    const failed = () => {
+      if (this.#conn !== socket) return;
+      this.#options.onState('connecting', url);
+      this.#scheduleNext();
+    };
+    const socket = this.#options.transport.connect(
+      url,
+      {
         protocol: PROTOCOL_VERSION,
         replicas: [...this.#options.replicas()],
         ...(token !== undefined ? { token } : {}),
       },
-      transports: ['websocket'],
-      parser,
-      reconnection: false,
-      forceNew: true,
-      timeout: 5_000,
-    });
-    this.#socket = socket;
-    socket.on(MESSAGE_EVENT, (payload: ArrayBuffer | Uint8Array) => {
-      let message: Message;
-      try {
-        message = decodeMessage(payload instanceof Uint8Array ? payload : new Uint8Array(payload));
-      } catch {
-        return; // a relay of another version or a corrupted frame: ignore it
-      }
-      if (message.kind === 'welcome') {
-        this.#attempt = 0;
-        this.#held.delete(index);
-        this.#options.onState('online', url);
-        this.#options.onWelcome(message, url, Date.now() - started);
-        if (index > 0) this.#probeHome();
-      }
-      this.#options.onMessage(message);
-    });
-    const failed = () => {
-      if (this.#socket !== socket) return;
-      this.#options.onState('connecting', url);
-      this.#scheduleNext();
-    };
-    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
-      // A relay's refusal carries its code; a network failure does not.
-      const code = err.data?.code;
-      if (this.#socket === socket && typeof code === 'string') {
-        this.#refused(index, code, err.message);
-      }
-      failed();
-    });
-    socket.on('disconnect', failed);
+      {
+        message: (payload) => {
+          let message: Message;
+          try {
+            message = decodeMessage(payload);
+          } catch {
+            return; // a relay of another version or a corrupted frame: ignore it
+          }
+          if (message.kind === 'welcome') {
+            this.#attempt = 0;
+            this.#held.delete(index);
+            this.#options.onState('online', url);
+            this.#options.onWelcome(message, url, clock.now() - started);
+            if (index > 0) this.#probeHome();
+          }
+          this.#options.onMessage(message);
+        },
+        refused: (error) => {
+          if (this.#conn === socket && error.code !== undefined) {
+            this.#refused(index, error.code, error.message);
+          }
+          failed();
+        },
+        closed: failed,
+      },
+    );
+    this.#conn = socket;
   }
 
   #refused(index: number, code: string, message: string): void {
     if (!PASSING_REFUSALS.has(code)) {
       const last = this.#held.get(index)?.ms;
       const ms = last === undefined ? HOLD_MIN_MS : Math.min(HOLD_MAX_MS, last * 2);
-      this.#held.set(index, { until: Date.now() + ms, ms });
+      this.#held.set(index, { until: this.#options.clock.now() + ms, ms });
     }
     this.#options.onRefused(code, message, this.#options.relays[index]!);
   }
 
   #isHeld(index: number): boolean {
-    return (this.#held.get(index)?.until ?? 0) > Date.now();
+    return (this.#held.get(index)?.until ?? 0) > this.#options.clock.now();
   }
 
   /**
@@ -235,12 +247,12 @@ export class RelayConnection {
       // win: wait for it, then go home first.
       this.#onNetwork = () => this.#homeFirst();
       events.addEventListener('online', this.#onNetwork);
-      this.#retry = setTimeout(() => this.#homeFirst(), OFFLINE_RETRY_MS);
+      this.#retry = this.#options.clock.setTimeout(() => this.#homeFirst(), OFFLINE_RETRY_MS);
       return;
     }
     const count = this.#options.relays.length;
     const lap = Math.floor(this.#attempt / count);
-    const now = Date.now();
+    const now = this.#options.clock.now();
     const earliest = now + (lap === 0 ? 50 : Math.min(5_000, 250 * 2 ** (lap - 1)));
     let next = 0;
     let at = Number.POSITIVE_INFINITY;
@@ -249,7 +261,7 @@ export class RelayConnection {
       const free = Math.max(earliest, this.#held.get(index)?.until ?? 0);
       if (free < at) [next, at] = [index, free];
     }
-    this.#retry = setTimeout(() => void this.#connect(next), at - now);
+    this.#retry = this.#options.clock.setTimeout(() => void this.#connect(next), at - now);
   }
 
   /** Starts over from home (unless it is held back): the network came back, or may have. */
@@ -264,20 +276,21 @@ export class RelayConnection {
     this.#scheduleNext();
   }
 
-  /** While away from home, checks home's /healthz; switches back when it answers. */
+  /**
+   * While away from home, asks the transport whether home answers (Socket.IO: its /healthz),
+   * every `homeProbeMs`; switches back when it does.
+   */
   #probeHome(): void {
-    clearInterval(this.#probe);
-    const home = this.#options.relays[0]!;
-    this.#probe = setInterval(async () => {
-      try {
-        const res = await fetch(new URL('/healthz', home), { signal: AbortSignal.timeout(2_000) });
-        // Home answering /healthz does not mean it admits us: after a refusal, wait out its hold.
-        if (res.ok && this.#index !== 0 && !this.#closed && !this.#isHeld(0)) {
-          void this.#connect(0);
-        }
-      } catch {
-        // still away
-      }
-    }, this.#options.homeProbeMs ?? 3_000);
+    const { clock, transport, relays } = this.#options;
+    clock.clearTimeout(this.#probe);
+    const every = this.#options.homeProbeMs ?? 3_000;
+    const tick = () => {
+      this.#probe = clock.setTimeout(tick, every);
+      void transport.probe(relays[0]!).then((up) => {
+        // Home answering does not mean it admits us: after a refusal, wait out its hold.
+        if (up && this.#index !== 0 && !this.#closed && !this.#isHeld(0)) void this.#connect(0);
+      });
+    };
+    this.#probe = clock.setTimeout(tick, every);
   }
 }

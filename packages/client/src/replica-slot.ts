@@ -1,4 +1,5 @@
 import type { ReplicaId } from '@helios/core';
+import { type Clock, delay } from './clock.js';
 import type { ClientPersistence } from './persistence/persistence.js';
 
 /** A held replica slot: its id, and how to let it go. */
@@ -50,6 +51,7 @@ export async function acquireReplicaSlot(
   persistence: ClientPersistence,
   createId: () => ReplicaId,
   maxSlots: number,
+  clock: Clock,
 ): Promise<ReplicaSlot> {
   for (let round = 0; ; round++) {
     for (let index = 0; index < maxSlots; index++) {
@@ -64,6 +66,6 @@ export async function acquireReplicaSlot(
       }
     }
     // Every slot is held by a live tab: wait for one to close.
-    await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** round)));
+    await delay(clock, Math.min(1000, 50 * 2 ** round));
   }
 }

@@ -41,3 +41,17 @@ export interface ClientStatus {
     readonly relay?: string;
   } | null;
 }
+
+/** The status of a client that has just been created. */
+export function initialStatus(offline: boolean): ClientStatus {
+  return {
+    connection: offline ? 'offline' : 'connecting',
+    relay: null,
+    region: null,
+    pending: {},
+    pendingTotal: 0,
+    lastAckAt: null,
+    storage: { kind: 'memory' },
+    lastError: null,
+  };
+}

@@ -11,16 +11,21 @@ import { openDB } from 'idb';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
+import { MemoryWorld } from './test-support/memory-world.js';
 import { WireTap } from './test-support/wire-tap.js';
 
 /**
  * What the write path costs in IndexedDB, counted at IndexedDB itself: the readwrite
- * transactions a client opens, and the records it leaves in the `log` store.
+ * transactions a client opens, and the records it leaves in the `log` store. Where the relay
+ * only has to acknowledge and answer, it is a MemoryRelay on a manual clock.
  */
 const res = new Resources();
+let world = new MemoryWorld();
 const restore: (() => void)[] = [];
 afterEach(async () => {
   for (const r of restore.splice(0).reverse()) r();
+  await world.close();
+  world = new MemoryWorld();
   await res.closeAll();
 });
 
@@ -78,52 +83,53 @@ async function rawWriter(url: string, replica: string) {
 
 describe('the write path in IndexedDB', () => {
   it('acknowledged writes leave the outbox inside the next commit, not in transactions of their own', async () => {
-    const { url } = await res.relay({ region: 'us-east-1' });
+    const relay = world.relay('us-east-1');
+    const { clock } = world;
     const dbName = freshDb();
-    const tap = new WireTap();
-    restore.push(() => tap.stop());
-    const client = res.client([url], { dbName });
+    const client = world.client([relay.url], { dbName });
     const likes = client.counter('likes');
-    await until(() => tap.received('sync', 'likes').length === 1, 'the sync reply');
+    await clock.until(() => relay.sentOf('sync', 'likes').length === 1, 'the sync reply');
     await client.flush(); // it is stored
 
     const transactions = countOutboxTransactions();
-    for (let i = 0; i < 20; i++) await likes.increment().wait('relay');
+    for (let i = 0; i < 20; i++) await world.reach(likes.increment(), 'relay');
     // One commit per write; each ack's removal rode along with the next one. (Before: 40.)
     expect(transactions()).toBeLessThanOrEqual(20);
-    // With no write coming, the last ack's removal goes on its own, soon.
-    await until(() => transactions() === 21, 'the trailing removal', 3_000);
+    // With no write coming, the last ack's removal goes on its own, within a second.
+    await clock.advance(999);
+    expect(transactions()).toBeLessThanOrEqual(20);
+    await clock.advance(1);
+    await until(() => transactions() === 21, 'the trailing removal');
     expect(await countRecords(dbName, 'outbox')).toBe(0);
     expect(client.status.pendingTotal).toBe(0);
   });
 
   it('close deletes the acknowledged entries still waiting for a commit', async () => {
-    const { url } = await res.relay({ region: 'us-east-1' });
+    const relay = world.relay('us-east-1');
     const dbName = freshDb();
-    const client = res.client([url], { dbName });
+    const client = world.client([relay.url], { dbName });
     const likes = client.counter('likes');
-    await likes.increment().wait('relay');
-    await sleep(200); // the subscription's sync reply is stored: no commit is coming
-    await likes.increment().wait('relay');
+    await world.reach(likes.increment(), 'relay');
+    await client.flush(); // the subscription's sync reply is stored: no commit is coming
+    await world.reach(likes.increment(), 'relay');
     await client.close();
     expect(await countRecords(dbName, 'outbox')).toBe(0);
   });
 
   it('a reconnect that brings nothing stores nothing', async () => {
-    const { url } = await res.relay({ region: 'us-east-1' });
-    const tap = new WireTap();
-    restore.push(() => tap.stop());
+    const relay = world.relay('us-east-1');
+    const { clock } = world;
     const dbName = freshDb();
-    const client = res.client([url], { dbName });
+    const client = world.client([relay.url], { dbName });
     const likes = client.counter('likes');
-    await likes.increment().wait('relay');
-    await until(() => tap.received('sync', 'likes').length === 1, 'the first sync reply');
+    await world.reach(likes.increment(), 'relay');
+    await clock.until(() => relay.sentOf('sync', 'likes').length === 1, 'the first sync reply');
     await client.flush();
     const before = await countRecords(dbName, 'log');
 
     client.setOnline(false);
     client.setOnline(true);
-    await until(() => tap.received('sync', 'likes').length === 2, 'the sync reply on reconnect');
+    await clock.until(() => relay.sentOf('sync', 'likes').length === 2, 'the sync reply again');
     await client.flush();
     expect(await countRecords(dbName, 'log')).toBe(before);
   });

@@ -5,6 +5,12 @@ export { useAWSet } from './use-aw-set.js';
 export { type CounterState, useCounter } from './use-counter.js';
 export { type CrdtMapState, useCrdtMap } from './use-crdt-map.js';
 export {
+  type DocumentView,
+  type HandleMethods,
+  useDocument,
+  type ValueOfHandle,
+} from './use-document.js';
+export {
   type DocumentHookOptions,
   type DocumentSnapshot,
   type ObservableDocument,

@@ -1,8 +1,7 @@
 import type { AWSetHandle } from '@helios/client';
-import type { Key } from '@helios/core';
-import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
+import { AWSet, type Key } from '@helios/core';
 import type { SetState } from './set-state.js';
+import { useDocument } from './use-document.js';
 import type { DocumentHookOptions } from './use-document-value.js';
 import { useSetDocument } from './use-set-document.js';
 
@@ -16,7 +15,7 @@ export function useAWSet<T extends Key>(
   id: string,
   options?: DocumentHookOptions,
 ): SetState<T, AWSetHandle<T>> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.awSet<T>(id), [client, id]);
-  return useSetDocument<T, AWSetHandle<T>>(handle, options);
+  return useSetDocument<T, AWSetHandle<T>>(
+    useDocument<typeof AWSet, T>(id, AWSet, undefined, options),
+  );
 }

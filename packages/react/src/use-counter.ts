@@ -1,11 +1,7 @@
 import type { CounterHandle, Receipt } from '@helios/client';
-import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import {
-  type DocumentHookOptions,
-  type DocumentSnapshot,
-  useDocumentValue,
-} from './use-document-value.js';
+import { PNCounter } from '@helios/core';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
 /** What {@link useCounter} returns. */
 export interface CounterState extends DocumentSnapshot<number> {
@@ -25,15 +21,5 @@ export interface CounterState extends DocumentSnapshot<number> {
  * @example const { value, increment } = useCounter('likes');
  */
 export function useCounter(id: string, options?: DocumentHookOptions): CounterState {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.counter(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
-  const actions = useMemo(
-    () => ({
-      increment: (by?: number) => handle.increment(by),
-      decrement: (by?: number) => handle.decrement(by),
-    }),
-    [handle],
-  );
-  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+  return useDocument(id, PNCounter, undefined, options);
 }

@@ -1,12 +1,7 @@
 import type { CrdtMapHandle, Receipt } from '@helios/client';
-import type { ClockedActor, CrdtState, CrdtType, Key } from '@helios/core';
-import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import {
-  type DocumentHookOptions,
-  type DocumentSnapshot,
-  useDocumentValue,
-} from './use-document-value.js';
+import { type ClockedActor, type CrdtState, type CrdtType, type Key, orMap } from '@helios/core';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
 /** What {@link useCrdtMap} returns. */
 export interface CrdtMapState<S, V> extends DocumentSnapshot<ReadonlyMap<Key, V>> {
@@ -36,16 +31,5 @@ export function useCrdtMap<S, V>(
   valueType: CrdtType<S, V>,
   options?: DocumentHookOptions,
 ): CrdtMapState<S, V> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.crdtMap(id, valueType), [client, id, valueType]);
-  const { value, loaded } = useDocumentValue(handle, options);
-  const actions = useMemo(
-    () => ({
-      update: (key: Key, mutator: (value: CrdtState<S>, actor: ClockedActor) => CrdtState<S>) =>
-        handle.update(key, mutator),
-      remove: (key: Key) => handle.remove(key),
-    }),
-    [handle],
-  );
-  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+  return useDocument(id, orMap(valueType), undefined, options);
 }

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
 
 /**
  * What the hooks need from a document handle: every handle of `@helios/client` fits, and so
@@ -33,20 +33,34 @@ export interface DocumentSnapshot<V> {
 }
 
 /**
- * Reads a handle's value and re-renders when it changes, through `useSyncExternalStore`: the
- * snapshot is the handle's memoized `value`, so a component re-renders only when the value it
- * reads is a new one. Every document hook is built on it; use it directly for a handle you
- * opened yourself.
+ * Reads a handle's value, or the slice of it `selector` picks, and re-renders when that changes,
+ * through `useSyncExternalStore`. The snapshot is the handle's memoized `value`, so without a
+ * selector a component re-renders only when the value it reads is a new one; with one, only
+ * when the selected slice differs (`Object.is`). Every document hook is built on it; use it
+ * directly for a handle you opened yourself.
  *
  * @param handle - The document to read, e.g. `client.counter('likes')`; keep it stable.
  * @param options - `suspense: true` suspends until the document has loaded.
+ * @param selector - Picks what the component reads; may change between renders.
  */
-export function useDocumentValue<V>(
+export function useDocumentValue<V, R = V>(
   handle: ObservableDocument<V>,
   options: DocumentHookOptions = {},
-): DocumentSnapshot<V> {
+  selector?: (value: V) => R,
+): DocumentSnapshot<R> {
+  // The last value read, the selector that read it and its result: a new document value whose
+  // slice is equal keeps the old result, and useSyncExternalStore then skips the render.
+  const last = useRef<{ source: V; selector: typeof selector; result: R } | undefined>(undefined);
   const subscribe = useCallback((onChange: () => void) => handle.subscribe(onChange), [handle]);
-  const getValue = useCallback(() => handle.value, [handle]);
+  const getValue = useCallback((): R => {
+    const source = handle.value;
+    const cached = last.current;
+    if (cached && cached.source === source && cached.selector === selector) return cached.result;
+    const picked = selector ? selector(source) : (source as unknown as R);
+    const result = cached && Object.is(cached.result, picked) ? cached.result : picked;
+    last.current = { source, selector, result };
+    return result;
+  }, [handle, selector]);
   const getLoaded = useCallback(() => handle.isLoaded, [handle]);
   // Separate snapshots: loading an empty counter changes `isLoaded` but not `value` (0 → 0).
   const value = useSyncExternalStore(subscribe, getValue, getValue);

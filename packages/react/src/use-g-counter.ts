@@ -1,11 +1,7 @@
 import type { GCounterHandle, Receipt } from '@helios/client';
-import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import {
-  type DocumentHookOptions,
-  type DocumentSnapshot,
-  useDocumentValue,
-} from './use-document-value.js';
+import { GCounter } from '@helios/core';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
 /** What {@link useGCounter} returns. */
 export interface GCounterState extends DocumentSnapshot<number> {
@@ -22,9 +18,5 @@ export interface GCounterState extends DocumentSnapshot<number> {
  * @param options - `suspense: true` suspends until the document has loaded.
  */
 export function useGCounter(id: string, options?: DocumentHookOptions): GCounterState {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.gCounter(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
-  const actions = useMemo(() => ({ increment: (by?: number) => handle.increment(by) }), [handle]);
-  return useMemo(() => ({ value, loaded, handle, ...actions }), [value, loaded, handle, actions]);
+  return useDocument(id, GCounter, undefined, options);
 }

@@ -1,12 +1,8 @@
 import type { LWWMapHandle, Receipt } from '@helios/client';
-import type { Key, Value } from '@helios/core';
+import { type Key, LWWMap, type Value } from '@helios/core';
 import { useCallback, useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import {
-  type DocumentHookOptions,
-  type DocumentSnapshot,
-  useDocumentValue,
-} from './use-document-value.js';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
 /** What {@link useLWWMap} returns. */
 export interface LWWMapState<V extends Value> extends DocumentSnapshot<ReadonlyMap<Key, V>> {
@@ -31,19 +27,9 @@ export function useLWWMap<V extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): LWWMapState<V> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.lwwMap<V>(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
+  const view = useDocument<typeof LWWMap, V>(id, LWWMap, undefined, options);
+  // `get` reads this render's snapshot, so it changes identity with the value.
+  const { value } = view;
   const get = useCallback((key: Key) => value.get(key), [value]);
-  const actions = useMemo(
-    () => ({
-      set: (key: Key, next: V) => handle.set(key, next),
-      delete: (key: Key) => handle.delete(key),
-    }),
-    [handle],
-  );
-  return useMemo(
-    () => ({ value, loaded, handle, get, ...actions }),
-    [value, loaded, handle, get, actions],
-  );
+  return useMemo(() => ({ ...view, get }), [view, get]);
 }

@@ -1,8 +1,8 @@
 import type { MVRegisterHandle, Receipt } from '@helios/client';
-import type { Value } from '@helios/core';
+import { MVRegister, type Value } from '@helios/core';
 import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions } from './use-document-value.js';
 
 /** What {@link useMVRegister} returns. */
 export interface MVRegisterState<T extends Value> {
@@ -33,19 +33,16 @@ export function useMVRegister<T extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): MVRegisterState<T> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.mvRegister<T>(id), [client, id]);
-  const { value: values, loaded } = useDocumentValue(handle, options);
-  const actions = useMemo(
-    () => ({
-      set: (next: T) => handle.set(next),
-      resolve: (chosen: T) => handle.resolve(chosen),
-    }),
-    [handle],
-  );
+  const {
+    value: values,
+    loaded,
+    handle,
+    set,
+    resolve,
+  } = useDocument<typeof MVRegister, T>(id, MVRegister, undefined, options);
   return useMemo(
     // Derived from this render's snapshot, not `handle.conflicted`, which may be newer.
-    () => ({ values, conflicted: values.length > 1, loaded, handle, ...actions }),
-    [values, loaded, handle, actions],
+    () => ({ values, conflicted: values.length > 1, loaded, handle, set, resolve }),
+    [values, loaded, handle, set, resolve],
   );
 }

@@ -1,9 +1,9 @@
 import type { ORSetHandle, Receipt } from '@helios/client';
-import type { Dot, Key } from '@helios/core';
-import { useCallback, useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
+import { type Dot, type Key, ORSet } from '@helios/core';
 import type { SetState } from './set-state.js';
-import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions } from './use-document-value.js';
+import { useSetDocument } from './use-set-document.js';
 
 /** What {@link useORSet} returns. */
 export interface ORSetState<T extends Key>
@@ -20,20 +20,5 @@ export interface ORSetState<T extends Key>
  * @param options - `suspense: true` suspends until the document has loaded.
  */
 export function useORSet<T extends Key>(id: string, options?: DocumentHookOptions): ORSetState<T> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.orSet<T>(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
-  const has = useCallback((element: T) => value.has(element), [value]);
-  const actions = useMemo(
-    () => ({
-      add: (element: T) => handle.add(element),
-      remove: (element: T) => handle.remove(element),
-      removeTag: (tag: Dot) => handle.removeTag(tag),
-    }),
-    [handle],
-  );
-  return useMemo(
-    () => ({ value, loaded, handle, has, ...actions }),
-    [value, loaded, handle, has, actions],
-  );
+  return useSetDocument(useDocument<typeof ORSet, T>(id, ORSet, undefined, options));
 }

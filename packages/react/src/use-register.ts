@@ -1,12 +1,7 @@
 import type { Receipt, RegisterHandle } from '@helios/client';
-import type { Value } from '@helios/core';
-import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
-import {
-  type DocumentHookOptions,
-  type DocumentSnapshot,
-  useDocumentValue,
-} from './use-document-value.js';
+import { LWWRegister, type Value } from '@helios/core';
+import { useDocument } from './use-document.js';
+import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
 
 /** What {@link useRegister} returns. */
 export interface RegisterState<T extends Value> extends DocumentSnapshot<T | undefined> {
@@ -27,9 +22,5 @@ export function useRegister<T extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): RegisterState<T> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.register<T>(id), [client, id]);
-  const { value, loaded } = useDocumentValue(handle, options);
-  const set = useMemo(() => (next: T) => handle.set(next), [handle]);
-  return useMemo(() => ({ value, loaded, handle, set }), [value, loaded, handle, set]);
+  return useDocument<typeof LWWRegister, T>(id, LWWRegister, undefined, options);
 }

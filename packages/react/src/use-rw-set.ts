@@ -1,8 +1,7 @@
 import type { RWSetHandle } from '@helios/client';
-import type { Key } from '@helios/core';
-import { useMemo } from 'react';
-import { useHeliosClient } from './helios-provider.js';
+import { type Key, RWSet } from '@helios/core';
 import type { SetState } from './set-state.js';
+import { useDocument } from './use-document.js';
 import type { DocumentHookOptions } from './use-document-value.js';
 import { useSetDocument } from './use-set-document.js';
 
@@ -16,7 +15,7 @@ export function useRWSet<T extends Key>(
   id: string,
   options?: DocumentHookOptions,
 ): SetState<T, RWSetHandle<T>> {
-  const client = useHeliosClient();
-  const handle = useMemo(() => client.rwSet<T>(id), [client, id]);
-  return useSetDocument<T, RWSetHandle<T>>(handle, options);
+  return useSetDocument<T, RWSetHandle<T>>(
+    useDocument<typeof RWSet, T>(id, RWSet, undefined, options),
+  );
 }

@@ -1,25 +1,17 @@
-import type { ElementSetHandle } from '@helios/client';
+import type { ElementSetHandle, ORSetHandle } from '@helios/client';
 import type { Key } from '@helios/core';
 import { useCallback, useMemo } from 'react';
-import type { SetState } from './set-state.js';
-import { type DocumentHookOptions, useDocumentValue } from './use-document-value.js';
+import type { DocumentView } from './use-document.js';
 
-/** The part of useAWSet and useRWSet that does not depend on the set's semantics. */
-export function useSetDocument<T extends Key, H extends ElementSetHandle<unknown, T>>(
-  handle: H,
-  options: DocumentHookOptions | undefined,
-): SetState<T, H> {
-  const { value, loaded } = useDocumentValue(handle, options);
+/**
+ * A set's view whose `has` reads this render's snapshot (the handle's own `has` reads its
+ * current value), so it changes identity with the value: what the set hooks share.
+ */
+export function useSetDocument<
+  T extends Key,
+  H extends ElementSetHandle<unknown, T> | ORSetHandle<T>,
+>(view: DocumentView<H, ReadonlySet<T>>): DocumentView<H, ReadonlySet<T>> {
+  const { value } = view;
   const has = useCallback((element: T) => value.has(element), [value]);
-  const actions = useMemo(
-    () => ({
-      add: (element: T) => handle.add(element),
-      remove: (element: T) => handle.remove(element),
-    }),
-    [handle],
-  );
-  return useMemo(
-    () => ({ value, loaded, handle, has, ...actions }),
-    [value, loaded, handle, has, actions],
-  );
+  return useMemo(() => ({ ...view, has }), [view, has]);
 }

@@ -11,10 +11,9 @@ import {
 import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { type ClientOptions, createClient, type HeliosClient } from '../index.js';
+import { freshDb } from './fresh-db.js';
 
-let dbCounter = 0;
-/** A database name no other test of this process uses. */
-export const freshDb = (prefix = 'test-db'): string => `${prefix}-${process.pid}-${++dbCounter}`;
+export { freshDb };
 
 /** Polls `check` every 5 ms until it holds; throws after `ms`. */
 export async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {

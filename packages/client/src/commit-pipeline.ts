@@ -1,0 +1,122 @@
+import type { ClientStorage } from './client-storage.js';
+import type { DocumentRegistry } from './document-registry.js';
+import type { Outbox, OutboxItem } from './outbox.js';
+import { PersistenceError } from './persistence/persistence.js';
+import type { Receipt } from './receipt.js';
+import type { TabChannel } from './tab-channel.js';
+
+/** A delta on its way to local storage: an own write (with its receipt) or a relay's delta. */
+export interface QueuedWrite {
+  readonly doc: string;
+  readonly delta: Uint8Array;
+  /** Set for own writes, which go to the outbox; undefined for deltas from the relay. */
+  readonly receipt: Receipt | undefined;
+}
+
+export interface CommitPipelineOptions {
+  readonly storage: ClientStorage;
+  readonly outbox: Outbox;
+  readonly tabs: TabChannel | undefined;
+  readonly documents: DocumentRegistry;
+  /** Pushes freshly stored own writes to the relay. */
+  readonly push: (items: readonly OutboxItem[]) => void;
+  /** Stored deltas of a document after which it is compacted into a snapshot. */
+  readonly compactEvery: number;
+}
+
+/**
+ * Makes deltas durable, one transaction per task: every write of a task (and the deletion of
+ * settled outbox entries) goes into one commit, commits run one after the other, and only a
+ * committed own write is shared with other tabs and pushed. A commit that fails switches storage
+ * to memory and is tried once more there.
+ */
+export class CommitPipeline {
+  readonly #options: CommitPipelineOptions;
+  #queue: QueuedWrite[] = [];
+  #committing: Promise<void> = Promise.resolve();
+  #scheduled = false;
+
+  constructor(options: CommitPipelineOptions) {
+    this.#options = options;
+  }
+
+  /** Resolves when the commits scheduled so far are done. */
+  get idle(): Promise<void> {
+    return this.#committing;
+  }
+
+  enqueue(write: QueuedWrite): void {
+    this.#queue.push(write);
+    this.schedule();
+  }
+
+  /** Schedules a commit at the end of this task (an empty one still deletes settled entries). */
+  schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // Every write of this task goes into one transaction.
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      const batch = this.#queue;
+      this.#queue = [];
+      this.#committing = this.#committing.then(() => this.#commit(batch));
+    });
+  }
+
+  async #commit(batch: QueuedWrite[]): Promise<void> {
+    const { storage, outbox, tabs, documents } = this.#options;
+    const writes = batch.map((w) => ({
+      doc: w.doc,
+      delta: w.delta,
+      outbox: w.receipt !== undefined,
+    }));
+    const settled = outbox.takeSettled();
+    if (writes.length === 0 && settled.length === 0) return;
+    let ids: (number | undefined)[];
+    try {
+      ids = await storage.current.commit({ writes, settled });
+    } catch (err) {
+      const problem = err instanceof PersistenceError ? err.problem : 'unavailable';
+      await storage.degrade(problem, (err as Error).message);
+      try {
+        ids = await storage.current.commit({ writes, settled });
+      } catch (again) {
+        for (const w of batch) w.receipt?.fail(again as Error);
+        return;
+      }
+    }
+    const pushes: OutboxItem[] = [];
+    batch.forEach((w, i) => {
+      const id = ids[i];
+      if (w.receipt !== undefined && id !== undefined) {
+        const item: OutboxItem = { id, doc: w.doc, delta: w.delta, receipt: w.receipt };
+        outbox.add(item);
+        pushes.push(item);
+        w.receipt.reach('local');
+        // Published only now that it is durable: a dot never leaves before its delta is stored.
+        tabs?.post(w.doc, w.delta);
+      }
+      const doc = documents.get(w.doc);
+      if (doc) doc.storedSinceSnapshot++;
+    });
+    outbox.publish();
+    this.#options.push(pushes);
+    for (const doc of new Set(batch.map((w) => w.doc))) void this.#maybeCompact(doc);
+  }
+
+  async #maybeCompact(id: string): Promise<void> {
+    const doc = this.#options.documents.get(id);
+    if (!doc || doc.storedSinceSnapshot < this.#options.compactEvery) return;
+    doc.storedSinceSnapshot = 0;
+    const type = doc.type;
+    await this.#options.storage.current
+      .compact(id, (stored) => {
+        const state = stored.snapshot ? type.decode(stored.snapshot) : type.empty();
+        for (const delta of stored.deltas) type.merge(state, type.decode(delta));
+        return type.encode(state);
+      })
+      .catch(() => {
+        // Compaction is an optimisation: the deltas stay, and the next attempt retries.
+      });
+  }
+}

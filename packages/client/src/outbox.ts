@@ -1,0 +1,217 @@
+import type { CausalContext } from '@helios/core';
+import { RefusedWriteError } from './client-error.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { OutboxEntry } from './persistence/persistence.js';
+import type { Receipt } from './receipt.js';
+
+/**
+ * Relay error codes after which a write may still be accepted later: it stays in the outbox and
+ * is pushed again. Every other refusal is final. Two validation rules refuse writes that follow
+ * events this relay has not received yet (another region's, after a failover; another tab's, not
+ * yet pushed); replication brings those, and then the write is valid:
+ * - `unknown-context`: the write's context names them;
+ * - `counter-decrease`: a counter in a crdtMap restarts from zero after its key was removed, and
+ *   the relay, not having seen the removal yet, still holds the old, higher entry. (Our own
+ *   counters never go down otherwise.)
+ */
+const TRANSIENT = new Set([
+  'rate-limited',
+  'unavailable',
+  'internal',
+  'unknown-context',
+  'counter-decrease',
+]);
+/** Delay before pushing transiently refused writes again: doubles up to the maximum. */
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 5_000;
+/**
+ * How long settled outbox entries (acknowledged or refused for good) may wait for a commit to
+ * delete them in its transaction before they get one of their own.
+ */
+const SETTLE_WITHIN_MS = 1_000;
+
+/** A stored write no relay has acknowledged yet, with the receipt of this session's writes. */
+export interface OutboxItem extends OutboxEntry {
+  receipt: Receipt | undefined;
+}
+
+export interface OutboxOptions {
+  readonly clock: Clock;
+  /** Pushes items to the relay (again, after a transient refusal). */
+  readonly push: (items: readonly OutboxItem[]) => void;
+  /** Asks for a commit soon: settled entries are deleted in it. */
+  readonly commitSoon: () => void;
+  /** The pending writes per document changed. */
+  readonly onPending: (pending: Record<string, number>, total: number) => void;
+  /** A relay acknowledged writes at `at` (ms since epoch). */
+  readonly onAcknowledged: (at: number) => void;
+}
+
+/**
+ * Own writes waiting for a relay, in memory (their stored copies are in the persistence's
+ * outbox): what acknowledgements and refusals do to them and to their receipts, the retry of
+ * transient refusals, and which stored entries the next commit deletes.
+ */
+export class Outbox {
+  readonly #options: OutboxOptions;
+  readonly #items = new Map<number, OutboxItem>();
+  /** Receipts of acknowledged writes, per document, until every region has them. */
+  readonly #awaitingGlobal = new Map<string, Receipt[]>();
+  /** Outbox ids refused for now, and when they are pushed again. */
+  readonly #retrying = new Set<number>();
+  #retryTimer: TimerHandle | undefined;
+  #retryDelay = RETRY_MIN_MS;
+  /** Outbox ids settled in memory whose stored entries the next commit deletes. */
+  #settled: number[] = [];
+  #settleTimer: TimerHandle | undefined;
+  /** Highest outbox id seen, so ids stay unique across a fallback to memory. */
+  #maxId = 0;
+  #closed = false;
+
+  constructor(options: OutboxOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  /** The highest outbox id this client has seen. */
+  get maxId(): number {
+    return this.#maxId;
+  }
+
+  /** Whether entries wait to be deleted by a commit. */
+  get hasSettled(): boolean {
+    return this.#settled.length > 0;
+  }
+
+  items(): OutboxItem[] {
+    return [...this.#items.values()];
+  }
+
+  /** Takes in entries stored by earlier sessions (or crashed tabs); they have no receipt. */
+  restore(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries) this.#track({ ...entry, receipt: undefined });
+    this.publish();
+  }
+
+  /** Takes in a write a commit just stored; {@link publish} tells of it. */
+  add(item: OutboxItem): void {
+    this.#track(item);
+  }
+
+  /** Reports the pending writes per document. */
+  publish(): void {
+    const pending: Record<string, number> = {};
+    for (const item of this.#items.values()) pending[item.doc] = (pending[item.doc] ?? 0) + 1;
+    this.#options.onPending(pending, this.#items.size);
+  }
+
+  /**
+   * The settled ids for a commit to delete, taken now, not when the commit was scheduled: acks
+   * that came while the previous commit ran ride along.
+   */
+  takeSettled(): number[] {
+    this.#options.clock.clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    return this.#settled.splice(0);
+  }
+
+  /** A relay is connected: transient refusals are retried soon again. */
+  resetBackoff(): void {
+    this.#retryDelay = RETRY_MIN_MS;
+  }
+
+  acknowledged(ids: readonly number[]): void {
+    const done: number[] = [];
+    for (const id of ids) {
+      const item = this.#items.get(id);
+      if (!item) continue;
+      this.#items.delete(id);
+      done.push(id);
+      const receipt = item.receipt;
+      if (receipt) {
+        receipt.reach('relay');
+        if (receipt.dot && receipt.level !== 'global') {
+          const list = this.#awaitingGlobal.get(item.doc) ?? [];
+          list.push(receipt);
+          this.#awaitingGlobal.set(item.doc, list);
+        }
+      }
+    }
+    if (done.length === 0) return;
+    this.#settle(done);
+    this.#options.onAcknowledged(this.#options.clock.now());
+    this.publish();
+  }
+
+  /** The relay refused push `id`: pushed again later if the refusal is transient, else failed. */
+  refused(id: number, code: string, message: string): void {
+    if (TRANSIENT.has(code)) {
+      this.#retryLater(id);
+      return;
+    }
+    // Refused for good (validation, rights, type): it stays local; its receipt says why.
+    const item = this.#items.get(id);
+    if (!item) return;
+    this.#items.delete(id);
+    item.receipt?.fail(new RefusedWriteError(code, item.doc, message));
+    this.#settle([id]);
+    this.publish();
+  }
+
+  /** Every region has the dots `dots` of `doc`: their receipts reach 'global'. */
+  replicated(doc: string, dots: CausalContext): void {
+    const waiting = this.#awaitingGlobal.get(doc);
+    if (!waiting) return;
+    const still = waiting.filter((r) => {
+      if (r.dot && dots.contains(r.dot)) {
+        r.reach('global');
+        return false;
+      }
+      return true;
+    });
+    if (still.length > 0) this.#awaitingGlobal.set(doc, still);
+    else this.#awaitingGlobal.delete(doc);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#options.clock.clearTimeout(this.#retryTimer);
+    this.#options.clock.clearTimeout(this.#settleTimer);
+  }
+
+  #track(item: OutboxItem): void {
+    this.#items.set(item.id, item);
+    this.#maxId = Math.max(this.#maxId, item.id);
+  }
+
+  /** Pushes a transiently refused write again after a while (with its fellows, once). */
+  #retryLater(id: number): void {
+    if (!this.#items.has(id) || this.#closed) return;
+    this.#retrying.add(id);
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = this.#options.clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      const items = [...this.#retrying].flatMap((i) => this.#items.get(i) ?? []);
+      this.#retrying.clear();
+      this.#options.push(items);
+    }, this.#retryDelay);
+    this.#retryDelay = Math.min(RETRY_MAX_MS, this.#retryDelay * 2);
+  }
+
+  /**
+   * Deletes settled entries from the stored outbox with the next commit, in its transaction,
+   * rather than in one of their own that the next commit would queue behind; without a commit
+   * soon, an empty one deletes them. Until then a restart pushes them again, which is harmless:
+   * the relay acknowledges a duplicate without applying it twice.
+   */
+  #settle(ids: readonly number[]): void {
+    this.#settled.push(...ids);
+    this.#settleTimer ??= this.#options.clock.setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.#options.commitSoon();
+    }, SETTLE_WITHIN_MS);
+  }
+}

@@ -1,0 +1,44 @@
+import type { HelloAuth } from '@helios/core';
+
+/**
+ * How the client reaches relays: one connection per relay URL, carrying encoded protocol
+ * messages (`encodeMessage` bytes) both ways. The default is {@link SocketIoTransport};
+ * {@link MemoryTransport} connects to relays in the same process, for tests.
+ *
+ * A connection only moves bytes. Failover, backoff and the handshake's meaning stay in the
+ * client, so every transport behaves the same to it.
+ */
+export interface Transport {
+  /**
+   * Dials `url`, sending `hello` with the handshake. Exactly one of the events ends an attempt
+   * that does not succeed: `refused` (the relay answered the handshake with an error, or it could
+   * not be reached; `code` is set only for a relay's refusal) or `closed` (after it was open).
+   * Messages arrive through `message`, the relay's `welcome` first.
+   */
+  connect(url: string, hello: HelloAuth, events: TransportEvents): TransportConnection;
+  /**
+   * Whether the relay at `url` answers at all (Socket.IO: its `/healthz`); used, while failed
+   * over, to notice that home is back. Resolves false rather than rejecting.
+   */
+  probe(url: string): Promise<boolean>;
+}
+
+/** What a {@link TransportConnection} reports. */
+export interface TransportEvents {
+  /** A protocol message from the relay, encoded. */
+  message(bytes: Uint8Array): void;
+  /** The connection could not be opened: the relay refused (with its `code`) or was unreachable. */
+  refused(error: { readonly code?: string; readonly message: string }): void;
+  /** An open connection ended (the relay went away, or the network). */
+  closed(): void;
+}
+
+/** One connection to a relay, as a {@link Transport} opened it. */
+export interface TransportConnection {
+  /** Open and able to send. */
+  readonly connected: boolean;
+  /** Sends an encoded protocol message; dropped when not connected. */
+  send(bytes: Uint8Array): void;
+  /** Ends the connection. No event fires afterwards. */
+  close(): void;
+}
