@@ -141,13 +141,14 @@ export class LoopShare {
     return next;
   }
 
-  /** Starts a turn when the rest is over. */
+  /** Starts a turn when the rest is over (a timer may fire a little early: it waits on). */
   #restAfterwards(): void {
     if (this.#restTimer !== undefined) return;
     this.#restTimer = setTimeout(
       () => {
         this.#restTimer = undefined;
-        this.#schedule();
+        if (this.#now() < this.#restUntil) this.#restAfterwards();
+        else this.#schedule();
       },
       Math.max(0, this.#restUntil - this.#now()),
     );
