@@ -1,23 +1,16 @@
 import {
   type AnyCrdtType,
-  AWSet,
-  type AWSetType,
-  GCounter,
-  type GCounterType,
+  AWSetType,
+  CrdtType,
+  GCounterType,
   type Key,
-  LWWMap,
-  type LWWMapType,
-  LWWRegister,
-  type LWWRegisterType,
-  MVRegister,
-  type MVRegisterType,
+  LWWMapType,
+  LWWRegisterType,
+  MVRegisterType,
   ORMapType,
-  ORSet,
-  type ORSetType,
-  PNCounter,
-  type PNCounterType,
-  RWSet,
-  type RWSetType,
+  ORSetType,
+  PNCounterType,
+  RWSetType,
   type Value,
 } from '@helios/core';
 import { ClientError } from './client-error.js';
@@ -26,7 +19,7 @@ import {
   AWSetHandle,
   CounterHandle,
   CrdtMapHandle,
-  type DocumentHandle,
+  DocumentHandle,
   GCounterHandle,
   LWWMapHandle,
   MVRegisterHandle,
@@ -37,7 +30,9 @@ import {
 
 /**
  * The handle `client.open(id, type)` gives for a CRDT type. `E` is the type of the register's
- * value, the map's values or the set's elements, where the type has one.
+ * value, the map's values or the set's elements, where the type has one. A type with no handle
+ * of its own (a new one, say) opens with the generic {@link DocumentHandle}: its value, its
+ * subscriptions, and `mutate` for any of the type's mutators.
  *
  * @example HandleOf<typeof PNCounter> // CounterHandle
  * @example HandleOf<typeof AWSet, 'red' | 'blue'> // AWSetHandle<'red' | 'blue'>
@@ -60,32 +55,44 @@ export type HandleOf<T, E extends Value = Value> = T extends PNCounterType
                 ? RWSetHandle<E & Key>
                 : T extends ORMapType<infer S, infer V>
                   ? CrdtMapHandle<S, V>
-                  : never;
+                  : T extends CrdtType<infer S, infer V>
+                    ? DocumentHandle<S, V>
+                    : never;
 
 // biome-ignore lint/suspicious/noExplicitAny: one row per CRDT type, each with its own state
 type AnyHandleClass = HandleClass<any, unknown, DocumentHandle<any, unknown>>;
 
-/** The handle class of each CRDT type, at run time: the rows of {@link HandleOf}. */
-const HANDLES: ReadonlyMap<AnyCrdtType, AnyHandleClass> = new Map<AnyCrdtType, AnyHandleClass>([
-  [PNCounter, CounterHandle],
-  [GCounter, GCounterHandle],
-  [LWWRegister, RegisterHandle],
-  [MVRegister, MVRegisterHandle],
-  [LWWMap, LWWMapHandle],
-  [ORSet, ORSetHandle],
-  [AWSet, AWSetHandle],
-  [RWSet, RWSetHandle],
+/**
+ * The handle class of each CRDT type's class, at run time: the rows of {@link HandleOf}, which
+ * match a type structurally, so a subclass of a type has its handle too.
+ */
+const HANDLES: ReadonlyMap<object, AnyHandleClass> = new Map<object, AnyHandleClass>([
+  [PNCounterType, CounterHandle],
+  [GCounterType, GCounterHandle],
+  [LWWRegisterType, RegisterHandle],
+  [MVRegisterType, MVRegisterHandle],
+  [LWWMapType, LWWMapHandle],
+  [ORSetType, ORSetHandle],
+  [AWSetType, AWSetHandle],
+  [RWSetType, RWSetHandle],
+  [ORMapType, CrdtMapHandle],
 ]);
 
-/** The handle class documents of `type` open with; OR-Maps of any value type share one. */
+/**
+ * The handle class documents of `type` open with: the row of its class or the nearest class it
+ * extends (OR-Maps of any value type share one); a type with no handle of its own has the
+ * generic {@link DocumentHandle}.
+ */
 export function handleClassOf(type: AnyCrdtType): AnyHandleClass {
-  if (type instanceof ORMapType) return CrdtMapHandle as AnyHandleClass;
-  const Handle = HANDLES.get(type);
-  if (Handle === undefined) {
+  if (!(type instanceof CrdtType)) {
     throw new ClientError(
       'invalid-argument',
-      `no handle for the CRDT type ${String((type as { name?: unknown } | undefined)?.name)}`,
+      `${String((type as { name?: unknown } | undefined)?.name)} is not a CRDT type`,
     );
   }
-  return Handle;
+  for (let c = type.constructor; c !== CrdtType; c = Object.getPrototypeOf(c)) {
+    const Handle = HANDLES.get(c);
+    if (Handle !== undefined) return Handle;
+  }
+  return DocumentHandle as AnyHandleClass;
 }

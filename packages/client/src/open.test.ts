@@ -1,8 +1,26 @@
 import 'fake-indexeddb/auto';
-import { AWSet, CausalContext, GCounter, orMap, PNCounter, RWSet } from '@helios/core';
+import {
+  type Actor,
+  AWSet,
+  CausalContext,
+  type CrdtState,
+  CrdtType,
+  GCounter,
+  GCounterType,
+  orMap,
+  PNCounter,
+  RWSet,
+} from '@helios/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientError } from './client-error.js';
-import { AWSetHandle, CounterHandle, CrdtMapHandle, RWSetHandle } from './handles.js';
+import {
+  AWSetHandle,
+  CounterHandle,
+  CrdtMapHandle,
+  DocumentHandle,
+  GCounterHandle,
+  RWSetHandle,
+} from './handles.js';
 import { MemoryWorld } from './test-support/memory-world.js';
 
 let world = new MemoryWorld();
@@ -36,5 +54,39 @@ describe('client.open(id, Type)', () => {
     );
     const notAType = { name: 'nope', context: CausalContext } as never;
     expect(() => client.open('x', notAType)).toThrow(ClientError);
+  });
+
+  it('opens a type with no handle of its own with the generic DocumentHandle, whose mutate takes its mutators', async () => {
+    type Store = (typeof GCounter.kind)['empty'] extends () => infer S ? S : never;
+    /** A type of its own class (a new type, say), sharing the G-Counter's payload. */
+    class VisitsType extends CrdtType<Store, number> {
+      readonly typeId = GCounter.typeId;
+      readonly name = 'visits';
+      readonly kind = GCounter.kind;
+      value(state: CrdtState<Store>): number {
+        return GCounter.value(state);
+      }
+      visit(state: CrdtState<Store>, actor: Actor): CrdtState<Store> {
+        return GCounter.increment(state, actor);
+      }
+    }
+    const Visits = new VisitsType();
+    const client = world.client(['memory://nowhere'], { offline: true });
+    const visits = client.open('visits', Visits);
+    expect(visits.constructor).toBe(DocumentHandle);
+    await visits.loaded;
+    visits.mutate((s, a) => Visits.visit(s, a));
+    visits.mutate((s, a) => Visits.visit(s, a));
+    expect(visits.value).toBe(2);
+  });
+
+  it('gives a subclass of a type the handle of the type it extends', async () => {
+    class PageViewsType extends GCounterType {}
+    const client = world.client(['memory://nowhere'], { offline: true });
+    const views = client.open('views', new PageViewsType());
+    expect(views).toBeInstanceOf(GCounterHandle);
+    await views.loaded;
+    views.increment(3);
+    expect(views.value).toBe(3);
   });
 });
