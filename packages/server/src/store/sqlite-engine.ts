@@ -29,6 +29,19 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/** `SqliteEngine.open`'s options: the store's, and whether a checkpointer thread runs beside it. */
+export interface SqliteEngineOptions extends SqliteStoreOptions {
+  /**
+   * Another connection checkpoints the write-ahead log (`SqliteStore`'s checkpointer thread):
+   * this one then checkpoints only as a backstop, when the log has grown past 64 MiB, instead
+   * of in the commit that takes it past 1,000 pages (SQLite's default).
+   */
+  readonly checkpointer?: boolean;
+}
+
+/** Log pages past which the writer checkpoints itself even with a checkpointer (64 MiB). */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 -- AUTOINCREMENT: a seq is never reused, even after the newest changes were snapshotted away.
@@ -127,7 +140,7 @@ export class SqliteEngine {
    * Opens (creating if absent) the store at `path`. Refuses a file written for another region:
    * its feed would be read as this region's.
    */
-  static open(options: SqliteStoreOptions): SqliteEngine {
+  static open(options: SqliteEngineOptions): SqliteEngine {
     checkName('region', options.region);
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     const db = new Database(options.path);
@@ -135,6 +148,7 @@ export class SqliteEngine {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      if (options.checkpointer) db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
       db.exec(SCHEMA);
       const meta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
       const [stored, epoch] = db

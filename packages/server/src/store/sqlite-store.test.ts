@@ -50,6 +50,35 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('checkpoints the write-ahead log on a thread of its own, not in a commit', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    const path = join(dir.path, 'relay.db');
+    const store = await SqliteStore.open({ path, region: 'eu' });
+    try {
+      const sizeBefore = statSync(path).size;
+      // About 300 pages of log: below the 1,000 at which a writer alone checkpoints, so only the
+      // checkpointer copies them into the database file, and the file grows.
+      for (let i = 0; i < 40; i++) {
+        await store.commit({
+          changes: Array.from({ length: 100 }, (_, j) => ({
+            doc: `doc-${j % 10}`,
+            origin: 'eu',
+            delta: new Uint8Array(200).fill(i),
+          })),
+        });
+      }
+      const deadline = Date.now() + 5_000;
+      while (statSync(path).size < sizeBefore + 400_000 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(statSync(path).size).toBeGreaterThanOrEqual(sizeBefore + 400_000);
+      expect(await store.countChanges()).toBe(4_000);
+    } finally {
+      await store.close();
+      await dir.remove();
+    }
+  });
+
   it('writes on a thread of its own: the event loop runs while a commit is written', async () => {
     const dir = await tempDir('helios-sqlite-');
     const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });

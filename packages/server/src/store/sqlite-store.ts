@@ -5,7 +5,7 @@ import type { DocumentId } from '@helios/core';
 import { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
 import { checkName } from './internal.js';
 import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
-import type { SqliteStoreOptions } from './sqlite-engine.js';
+import type { SqliteEngineOptions, SqliteStoreOptions } from './sqlite-engine.js';
 import type { EngineArgs, EngineCall, EngineMethod, EngineReply } from './sqlite-protocol.js';
 
 export type { SqliteStoreOptions } from './sqlite-engine.js';
@@ -19,6 +19,17 @@ const WORKER_URL = new URL(
   import.meta.url.endsWith('.ts') ? '../../dist/store/sqlite-worker.js' : './sqlite-worker.js',
   import.meta.url,
 );
+
+/** Its checkpointer thread (see sqlite-checkpointer.ts), from the sources or the build alike. */
+const CHECKPOINTER_URL = new URL(
+  import.meta.url.endsWith('.ts')
+    ? '../../dist/store/sqlite-checkpointer.js'
+    : './sqlite-checkpointer.js',
+  import.meta.url,
+);
+
+/** How often the checkpointer copies the write-ahead log into the database (ms). */
+const CHECKPOINT_EVERY_MS = 200;
 
 /** Released feed changes looked at per step of a release. */
 const COMPACT_STEP = 1000;
@@ -37,6 +48,8 @@ interface Waiting {
 export class SqliteStore implements RelayStore {
   readonly region: string;
   readonly #worker: Worker;
+  /** The thread that checkpoints the write-ahead log; none for an in-memory store. */
+  #checkpointer: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
   #epoch = '';
   #nextId = 1;
@@ -63,12 +76,29 @@ export class SqliteStore implements RelayStore {
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     checkName('region', options.region);
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const onDisk = options.path !== ':memory:';
+    // With a checkpointer, the writer's own checkpoints are only a backstop (see the engine).
+    const engineOptions: SqliteEngineOptions = { ...options, checkpointer: onDisk };
     const store = new SqliteStore(
-      new Worker(WORKER_URL, { workerData: { ...options } }),
+      new Worker(WORKER_URL, { workerData: engineOptions }),
       options.region,
     );
     try {
       store.#epoch = (await store.#call('open', [])) as string;
+      if (onDisk) {
+        store.#checkpointer = new Worker(CHECKPOINTER_URL, {
+          workerData: {
+            path: options.path,
+            everyMs: CHECKPOINT_EVERY_MS,
+            synchronous: options.synchronous ?? 'full',
+          },
+        });
+        store.#checkpointer.unref();
+        // It could not open the file: the writer's backstop checkpoints bound the log instead.
+        store.#checkpointer.on('error', () => {
+          store.#checkpointer = undefined;
+        });
+      }
       return store;
     } catch (err) {
       store.#closed = true;
@@ -130,16 +160,29 @@ export class SqliteStore implements RelayStore {
     return this.#call('countChanges', []) as Promise<number>;
   }
 
-  /** Finishes the calls made before, closes the file and stops the worker. */
+  /**
+   * Finishes the calls made before, stops the checkpointer, closes the file (the last
+   * connection to close checkpoints what is left) and stops the worker.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     const closing = this.#call('close', []);
     this.#closed = true;
     try {
+      await this.#stopCheckpointer();
       await closing;
     } finally {
       await this.#worker.terminate();
     }
+  }
+
+  async #stopCheckpointer(): Promise<void> {
+    const checkpointer = this.#checkpointer;
+    if (checkpointer === undefined) return;
+    this.#checkpointer = undefined;
+    const exited = new Promise((resolve) => checkpointer.once('exit', resolve));
+    checkpointer.postMessage('close');
+    await exited;
   }
 
   #call<M extends EngineMethod>(method: M, args: EngineArgs<M>): Promise<unknown> {

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { StoreError } from './errors.js';
-import { SqliteEngine, type SqliteStoreOptions } from './sqlite-engine.js';
+import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
 import type { EngineCall, EngineReply } from './sqlite-protocol.js';
 
 const port = parentPort;
@@ -19,7 +19,7 @@ function reply(message: EngineReply): void {
 
 function run(call: EngineCall): unknown {
   if (call.method === 'open') {
-    engine = SqliteEngine.open(workerData as SqliteStoreOptions);
+    engine = SqliteEngine.open(workerData as SqliteEngineOptions);
     return engine.epoch;
   }
   if (engine === undefined) throw new Error('the SQLite worker has no open store');
