@@ -96,7 +96,7 @@ describe('CommitQueue', () => {
     expect(store.batches).toEqual([['b1', 'b2'], ['i'], ['b3', 'b4']]);
   });
 
-  it('sizes bulk batches to what the store commits in about 4 ms', async () => {
+  it('sizes bulk batches to what the store commits in about 2 ms', async () => {
     const clock = { ms: 0 };
     let msPerChange = 0.01;
     const sizes: number[] = [];
@@ -111,10 +111,10 @@ describe('CommitQueue', () => {
     const backlog = (n: number) =>
       Promise.all(Array.from({ length: n }, (_, i) => queue.commit(unit(`d${i}`), 'bulk')));
     await backlog(20_000);
-    // Fast commits: batches grow from a first guess of 256 to ~300 (1 + 300 × 0.01 = 4 ms).
+    // Fast commits: batches go from a first guess of 256 to ~100 (1 + 100 × 0.01 = 2 ms).
     expect(sizes[0]).toBe(256);
-    expect(sizes.at(-2)).toBeGreaterThan(280);
-    expect(sizes.at(-2)).toBeLessThan(320);
+    expect(sizes.at(-2)).toBeGreaterThan(90);
+    expect(sizes.at(-2)).toBeLessThan(110);
     // Slow commits (a busy disk): they shrink, down to 64 changes at least.
     sizes.length = 0;
     msPerChange = 1;

@@ -17,7 +17,7 @@ export type CommitLane = 'interactive' | 'bulk';
  * How long a bulk commit should take (ms): an interactive unit waits for one at most. Bulk
  * batches are sized to it from the commits measured so far.
  */
-const BULK_COMMIT_MS = 4;
+const BULK_COMMIT_MS = 2;
 /** The fewest changes a bulk batch is given, however slow commits are. */
 const MIN_BULK_BATCH = 64;
 
@@ -58,7 +58,7 @@ class Lane {
  * lanes do not wait for each other: an interactive unit's commit is handed to the store at once,
  * and the store (which applies commits in call order) writes it right after the bulk batch in
  * flight, if any; it holds only interactive units, so it is small and quick. Bulk batches are
- * sized by load, to what the store commits in about 4 ms (at least 64 changes, at most
+ * sized by load, to what the store commits in about 2 ms (at least 64 changes, at most
  * `maxChanges`), so that wait stays short whatever the store's speed. Reordering across
  * lanes is safe: a unit is queued after its delta was merged in memory, and no client or peer
  * can have seen a delta before its commit (fan-out and feed follow it), so no unit depends on

@@ -44,7 +44,7 @@ const WORK_TURN_MS = 15;
  * The part of a turn bulk writers' work may use (ms): under a flood, the loop reads sockets and
  * store replies every few ms, so a person's write waits little for either.
  */
-const BULK_TURN_MS = 5;
+const BULK_TURN_MS = 2;
 /**
  * The part of the time bulk writers' work may use while ordinary clients are active: the loop
  * is then idle at least half the time, so a person's write is mostly handled the moment it
