@@ -5,13 +5,14 @@
  * does to everyone else: the observers' write latency, how fast a new client connects, and how
  * soon both are back to normal once the flood ends. See README.md ("Flood") for the method.
  */
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jwtFor, Observer, probeConnect } from './flood-clients.mjs';
+import { jwtFor, Observer } from './flood-clients.mjs';
+import { Prober, startLoad } from './flood-harness.mjs';
+import { latencies, recoveryMs, refusals, round2 } from './flood-measure.mjs';
 import {
   cpuSeconds,
   freePort,
@@ -20,14 +21,13 @@ import {
   removeOnExit,
   startServer,
   stopChild,
-  track,
 } from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
 import { cpuPressure, describeInternals, relayInternals, scrape } from './relay-metrics.mjs';
 import { loadAverage } from './results.mjs';
 import { median, percentile } from './stats.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const _here = dirname(fileURLToPath(import.meta.url));
 const RELAY_CLI =
   process.env.HELIOS_RELAY_CLI ??
   join(dirname(fileURLToPath(import.meta.resolve('@helios/server'))), 'cli.js');
@@ -68,120 +68,6 @@ const QUICK = { ...FULL, baselineS: 3, flood1S: 3, floodS: 5, recoveryS: 4 };
 /** @typedef {import('./core.mjs').Result} Result */
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A load-generator process and a way to wait for its next message of a type.
- * @param {Record<string, unknown>} init
- */
-async function startLoad(init) {
-  const child = track(fork(join(here, 'flood-load.mjs'), [], { stdio: 'inherit' }));
-  /** @type {Map<string, (m: any) => void>} */
-  const waiting = new Map();
-  child.on('message', (/** @type {any} */ m) => {
-    if (m.type === 'error') throw new Error(`flood load process: ${m.message}`);
-    waiting.get(m.type)?.(m);
-    waiting.delete(m.type);
-  });
-  const next = (/** @type {string} */ type) => new Promise((resolve) => waiting.set(type, resolve));
-  const ready = next('ready');
-  child.send({ type: 'init', ...init });
-  await ready;
-  return {
-    child,
-    /** @param {number} n */
-    flood: (n) => child.send({ type: 'flood', n }),
-    /** @returns {Promise<any>} */
-    stop: () => {
-      const stopped = next('stopped');
-      child.send({ type: 'stop' });
-      return stopped;
-    },
-  };
-}
-
-/**
- * New clients connecting every `everyMs` (each a new user with a new replica id) while the
- * benchmark runs; each records when it started and how long it took to be welcomed.
- */
-class Prober {
-  /**
-   * @param {string} url
-   * @param {string} secret
-   * @param {number} timeoutMs
-   */
-  constructor(url, secret, timeoutMs) {
-    this.url = url;
-    this.secret = secret;
-    this.timeoutMs = timeoutMs;
-    /** @type {{ at: number, ms: number, error?: string }[]} */
-    this.probes = [];
-    /** @type {Promise<unknown>[]} */
-    this.inFlight = [];
-    this.n = 0;
-    /** @type {ReturnType<typeof setInterval> | undefined} */
-    this.timer = undefined;
-  }
-
-  /** @param {number} everyMs */
-  every(everyMs) {
-    clearInterval(this.timer);
-    this.timer = setInterval(() => this.probe(), everyMs);
-  }
-
-  probe() {
-    const at = performance.now();
-    const token = jwtFor(this.secret, `probe-${this.n++}`);
-    this.inFlight.push(
-      probeConnect(this.url, token, this.timeoutMs).then(
-        (ms) => this.probes.push({ at, ms }),
-        (err) => this.probes.push({ at, ms: performance.now() - at, error: String(err) }),
-      ),
-    );
-  }
-
-  async stop() {
-    clearInterval(this.timer);
-    await Promise.all(this.inFlight);
-  }
-
-  /** @param {number} from @param {number} to */
-  between(from, to) {
-    return this.probes.filter((p) => p.at >= from && p.at < to);
-  }
-}
-
-/**
- * @param {{ at: number, ms: number | undefined }[]} writes
- * @param {number} from
- * @param {number} to
- * @param {number} end when measuring stopped: an unacked write counts as at least `end - at`
- */
-function latencies(writes, from, to, end) {
-  return writes.filter((w) => w.at >= from && w.at < to).map((w) => w.ms ?? end - w.at);
-}
-
-/**
- * The recovery time: the smallest `t` (ms after the flood ended, on a 50 ms grid) such that the
- * observer writes sent from `t` to the end of the recovery phase have a p99 within
- * `latencyBound`, and every new client that started connecting in that span was welcomed
- * within `connectBound`. `undefined` when no such `t` exists (not recovered in the phase).
- * @param {{ at: number, ms: number | undefined }[]} writes
- * @param {{ at: number, ms: number, error?: string }[]} probes
- * @param {{ stop: number, end: number, latencyBound: number, connectBound: number }} o
- */
-function recoveryMs(writes, probes, o) {
-  for (let t = 0; o.stop + t < o.end - 500; t += 50) {
-    const from = o.stop + t;
-    const ms = latencies(writes, from, o.end, o.end);
-    if (ms.length < 20) return undefined;
-    if (percentile(ms, 99) > o.latencyBound) continue;
-    const late = probes.some(
-      (p) => p.at >= from && p.at < o.end && (p.error || p.ms > o.connectBound),
-    );
-    if (!late) return t;
-  }
-  return undefined;
-}
 
 /**
  * @param {{ quick: boolean, log: (s: string) => void }} opts
@@ -491,15 +377,3 @@ export async function runFlood({ quick, log }) {
     }
   }
 }
-
-/** @param {Map<string, number>} m */
-function refusals(m) {
-  const out = [];
-  for (const [k, v] of m) {
-    const code = /^helios_refused_total\{code="([^"]+)"\}$/.exec(k)?.[1];
-    if (code && v > 0) out.push(`${code} ${v}`);
-  }
-  return out.join(', ') || 'none';
-}
-
-const round2 = (/** @type {number} */ x) => Math.round(x * 100) / 100;
