@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,25 @@ describe('SqliteStore', () => {
       const refused = await SqliteStore.open({ path, region: 'us' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(StoreError);
       expect((refused as StoreError).code).toBe('region-mismatch');
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('close resolves in a process with nothing else to do, which then exits 0', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    try {
+      const script = builtChildScript('sqlite-close-child.mjs');
+      const child = spawn(process.execPath, [script, join(dir.path, 'relay.db')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(out).toBe('closed\n');
+      expect(code).toBe(0);
     } finally {
       await dir.remove();
     }
@@ -198,8 +218,8 @@ describe('SqliteStore', () => {
  * The child imports the compiled store: vitest runs TypeScript, a plain `node` child cannot.
  * `npm test` builds first (pretest); a stale build would test old code, so refuse it.
  */
-function builtChildScript(): string {
-  const script = fileURLToPath(new URL('../test-support/sqlite-commit-child.mjs', import.meta.url));
+function builtChildScript(name = 'sqlite-commit-child.mjs'): string {
+  const script = fileURLToPath(new URL(`../test-support/${name}`, import.meta.url));
   const built = fileURLToPath(new URL('../../dist/store/sqlite-store.js', import.meta.url));
   const source = fileURLToPath(new URL('./sqlite-store.ts', import.meta.url));
   if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {

@@ -181,6 +181,9 @@ export class SqliteStore implements RelayStore {
     if (checkpointer === undefined) return;
     this.#checkpointer = undefined;
     const exited = new Promise((resolve) => checkpointer.once('exit', resolve));
+    // Unreferenced while it works, so that an idle store does not keep the process alive; the
+    // process must wait for its exit now, or a caller awaiting close would never resume.
+    checkpointer.ref();
     checkpointer.postMessage('close');
     await exited;
   }
