@@ -5,14 +5,8 @@
  * under a user of its own: an HS256 JWT signed here with the relay's secret.
  */
 import { createHmac } from 'node:crypto';
-import {
-  decodeMessage,
-  encodeMessage,
-  newReplicaId,
-  orMap,
-  PNCounter,
-  PROTOCOL_VERSION,
-} from '@helios/core';
+import { newReplicaId, orMap, PNCounter } from '@helios/core';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { socketParser } from '@helios/server';
 import { io } from 'socket.io-client';
 
@@ -149,7 +143,7 @@ export class Observer {
     else if (kind === SYNC) this.synced?.();
     else if (kind === ACK) {
       const now = performance.now();
-      const m = /** @type {import('@helios/core').Ack} */ (decodeMessage(bytes));
+      const m = /** @type {import('@helios/core/protocol').Ack} */ (decodeMessage(bytes));
       for (const id of m.ids) {
         const w = this.pending.get(id);
         if (w === undefined) continue;
@@ -157,7 +151,7 @@ export class Observer {
         w.ms = now - w.at;
       }
     } else if (kind === ERROR) {
-      const m = /** @type {import('@helios/core').ErrorEvent} */ (decodeMessage(bytes));
+      const m = /** @type {import('@helios/core/protocol').ErrorEvent} */ (decodeMessage(bytes));
       this.errors.push(`${m.code}: ${m.message}`);
     }
   }
@@ -274,11 +268,11 @@ export class Flooder {
     const kind = bytes[1];
     if (kind === WELCOME) this.hook.welcomed?.();
     else if (kind === ACK) {
-      this.stats.acked += /** @type {import('@helios/core').Ack} */ (
+      this.stats.acked += /** @type {import('@helios/core/protocol').Ack} */ (
         decodeMessage(bytes)
       ).ids.length;
     } else if (kind === ERROR) {
-      const m = /** @type {import('@helios/core').ErrorEvent} */ (decodeMessage(bytes));
+      const m = /** @type {import('@helios/core/protocol').ErrorEvent} */ (decodeMessage(bytes));
       if (m.code === 'rate-limited') this.stats.rateLimited++;
     }
   }

@@ -9,14 +9,8 @@
  * recognised by their exact bytes (both servers forward the sender's bytes unchanged, which the
  * benchmark checks by counting matches).
  */
-import {
-  decodeMessage,
-  encodeMessage,
-  newReplicaId,
-  orMap,
-  PNCounter,
-  PROTOCOL_VERSION,
-} from '@helios/core';
+import { newReplicaId, orMap, PNCounter } from '@helios/core';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { socketParser } from '@helios/server';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';

@@ -1,12 +1,6 @@
 import 'fake-indexeddb/auto';
-import {
-  encodeMessage,
-  MVRegister,
-  type MVRegisterState,
-  newReplicaId,
-  PROTOCOL_VERSION,
-  singleFrameParser,
-} from '@helios/core';
+import { MVRegister, type MVRegisterState, newReplicaId } from '@helios/core';
+import { encodeMessage, PROTOCOL_VERSION, singleFrameParser } from '@helios/core/protocol';
 import { io } from 'socket.io-client';
 import * as socketIoParser from 'socket.io-parser';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -11,7 +11,6 @@ import {
   type LWWMapType,
   LWWRegister,
   type LWWRegisterType,
-  type Message,
   MVRegister,
   type MVRegisterType,
   ORSet,
@@ -21,8 +20,8 @@ import {
   RWSet,
   type RWSetType,
   type Value,
-  type Welcome,
 } from '@helios/core';
+import type { Message, Welcome } from '@helios/core/protocol';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
 import { ClientError } from './client-error.js';

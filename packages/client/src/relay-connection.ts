@@ -1,12 +1,12 @@
+import type { ReplicaId } from '@helios/core';
 import {
   decodeMessage,
   encodeMessage,
   type Message,
   PROTOCOL_VERSION,
   type PushEntry,
-  type ReplicaId,
   type Welcome,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Transport, TransportConnection } from './transport/transport.js';
 

@@ -1,4 +1,5 @@
-import { type CrdtState, DecodeError, type Message } from '@helios/core';
+import { type CrdtState, DecodeError } from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import { CausalGate, HOLD_MAX_MS, type Incoming } from './causal-gate.js';
 import type { ClientStorage } from './client-storage.js';
 import type { Clock } from './clock.js';

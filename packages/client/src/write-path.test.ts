@@ -1,11 +1,6 @@
 import 'fake-indexeddb/auto';
-import {
-  decodeMessage,
-  encodeMessage,
-  MVRegister,
-  newReplicaId,
-  PROTOCOL_VERSION,
-} from '@helios/core';
+import { MVRegister, newReplicaId } from '@helios/core';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { socketParser } from '@helios/server';
 import { openDB } from 'idb';
 import { io } from 'socket.io-client';

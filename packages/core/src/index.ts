@@ -1,3 +1,10 @@
+/**
+ * `@helios/core`: the delta-state CRDT types, their causal metadata, the hybrid logical clock,
+ * validation and errors. The wire protocol is at `@helios/core/protocol`, the byte reader and
+ * writer at `@helios/core/codec`.
+ *
+ * @module
+ */
 export * from './causal/causal-buffer.js';
 export * from './causal/causal-context.js';
 export * from './causal/causal-order.js';
@@ -7,8 +14,6 @@ export * from './causal/replica-id.js';
 export * from './causal/version-vector.js';
 export * from './clock/hybrid-logical-clock.js';
 export * from './clock/timestamp.js';
-export * from './codec/byte-reader.js';
-export * from './codec/byte-writer.js';
 export * from './codec/limits.js';
 export * from './codec/value.js';
 export type { DeltaCheck } from './crdt/admission.js';
@@ -28,7 +33,5 @@ export * from './crdt/sets.js';
 export * from './crdt/type-ids.js';
 export * from './errors.js';
 export * from './protocol/error-codes.js';
-export * from './protocol/message-codec.js';
-export * from './protocol/messages.js';
-export * from './protocol/socket-parser.js';
+export type { DocumentId } from './protocol/messages.js';
 export * from './validation/validate-delta.js';

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { assertReplicaId, type HelloAuth, PROTOCOL_VERSION } from '@helios/core';
+import { assertReplicaId } from '@helios/core';
+import { type HelloAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import {
   type Authenticate,

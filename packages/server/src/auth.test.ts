@@ -1,4 +1,5 @@
-import { AWSet, GCounter, type Message, newReplicaId, PROTOCOL_VERSION } from '@helios/core';
+import { AWSet, GCounter, newReplicaId } from '@helios/core';
+import { type Message, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AWSet, type FeedBatch, type FeedState, type Message } from '@helios/core';
+import { AWSet } from '@helios/core';
+import type { FeedBatch, FeedState, Message } from '@helios/core/protocol';
 import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';

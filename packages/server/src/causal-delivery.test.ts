@@ -1,11 +1,11 @@
 import {
   type CrdtState,
-  type Message,
   MVRegister,
   type MVRegisterState,
   newReplicaId,
   type Value,
 } from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';

@@ -1,14 +1,11 @@
+import { decodeDeltaOf, type ReplicaId, typeOfEncoded, validateDelta } from '@helios/core';
 import {
   type ClientToRelay,
-  decodeDeltaOf,
   decodeMessage,
   type Message,
   type Push,
-  type ReplicaId,
   type Subscribe,
-  typeOfEncoded,
-  validateDelta,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import type { RelayUser } from './auth.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { RelayDocument } from './documents.js';

@@ -1,4 +1,5 @@
-import { type ErrorEvent, MVRegister } from '@helios/core';
+import { MVRegister } from '@helios/core';
+import type { ErrorEvent } from '@helios/core/protocol';
 import { TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,10 +1,10 @@
+import type { DocumentId } from '@helios/core';
 import {
-  type DocumentId,
   decodeMessage,
   type FeedEntry,
   type FeedRequest,
   type FeedStateEntry,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import type { FeedPort } from './node-ports.js';
 import type { RelaySocket } from './relay-socket.js';
 import type { RelayStore } from './store/relay-store.js';

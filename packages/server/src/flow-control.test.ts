@@ -1,11 +1,5 @@
-import {
-  type Ack,
-  type ErrorEvent,
-  GCounter,
-  type Message,
-  newReplicaId,
-  type PushEntry,
-} from '@helios/core';
+import { GCounter, newReplicaId } from '@helios/core';
+import type { Ack, ErrorEvent, Message, PushEntry } from '@helios/core/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LoopShare } from './loop-share.js';

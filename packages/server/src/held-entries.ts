@@ -1,10 +1,5 @@
-import {
-  CausalContext,
-  causalReadiness,
-  type DecodeLimits,
-  decodeState,
-  type FeedEntry,
-} from '@helios/core';
+import { CausalContext, causalReadiness, type DecodeLimits, decodeState } from '@helios/core';
+import type { FeedEntry } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import type { DocumentCache } from './documents.js';
 import type { PeerWait } from './node-ports.js';

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import {
-  type Ack,
   type AnyCrdtType,
   AWSet,
   CausalContext,
@@ -8,19 +7,17 @@ import {
   type DotEntry,
   type DotFun,
   type DotMap,
-  type ErrorEvent,
   GCounter,
   HybridLogicalClock,
   LWWMap,
   LWWRegister,
   type LwwEntry,
-  type Message,
   MVRegister,
   orMap,
   PNCounter,
   type ReplicaId,
-  type SyncReply,
 } from '@helios/core';
+import type { Ack, ErrorEvent, Message, SyncReply } from '@helios/core/protocol';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { meshLinks } from './test-support/mesh-links.js';

@@ -1,4 +1,5 @@
-import type { DecodeLimits, RelayLimits } from '@helios/core';
+import type { DecodeLimits } from '@helios/core';
+import type { RelayLimits } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import type { Authenticate, Authorize, JwtOptions } from './auth.js';
 import type { RelayStore } from './store/relay-store.js';

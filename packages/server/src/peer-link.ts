@@ -4,7 +4,7 @@ import {
   type FeedState,
   type Message,
   PROTOCOL_VERSION,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
 import { LinkDelay } from './link-delay.js';

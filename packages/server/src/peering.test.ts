@@ -1,4 +1,5 @@
-import { AWSet, GCounter, type Message } from '@helios/core';
+import { AWSet, GCounter } from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from './options.js';

@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  type AnyCrdtState,
-  DEFAULT_DECODE_LIMITS,
-  type DecodeLimits,
-  PROTOCOL_VERSION,
-} from '@helios/core';
+import { type AnyCrdtState, DEFAULT_DECODE_LIMITS, type DecodeLimits } from '@helios/core';
+import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';

@@ -4,11 +4,11 @@ import {
   GCounter,
   HybridLogicalClock,
   LWWMap,
-  type Message,
   newReplicaId,
   orMap,
   PNCounter,
 } from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';

@@ -1,4 +1,5 @@
-import { DecodeError, type Message, ValidationError, type WireErrorCode } from '@helios/core';
+import { DecodeError, ValidationError, type WireErrorCode } from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import { RelayError } from './errors.js';
 import type { RelayMetrics } from './metrics.js';

@@ -1,4 +1,5 @@
-import { decodeState, type Message, type Subscribe, ValidationError } from '@helios/core';
+import { decodeState, ValidationError } from '@helios/core';
+import type { Message, Subscribe } from '@helios/core/protocol';
 import type { RelayUser } from './auth.js';
 import { RelayError } from './errors.js';
 import type { SessionPort } from './node-ports.js';

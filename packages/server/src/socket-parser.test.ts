@@ -1,4 +1,4 @@
-import { SINGLE_FRAME_MARKER, type SocketPacket } from '@helios/core';
+import { SINGLE_FRAME_MARKER, type SocketPacket } from '@helios/core/protocol';
 import fc from 'fast-check';
 import * as stock from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';

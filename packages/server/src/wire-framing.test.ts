@@ -1,14 +1,11 @@
+import { GCounter, newReplicaId, orMap, PNCounter } from '@helios/core';
 import {
   decodeMessage,
   encodeMessage,
-  GCounter,
   type Message,
-  newReplicaId,
-  orMap,
-  PNCounter,
   PROTOCOL_VERSION,
   SINGLE_FRAME_MARKER,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

@@ -1,7 +1,12 @@
-import { encodeMessage, MESSAGE_EVENT, type Message, singleFrameParser } from '@helios/core';
+import {
+  encodeMessage,
+  MESSAGE_EVENT,
+  type Message,
+  singleFrameParser,
+} from '@helios/core/protocol';
 import * as socketIoParser from 'socket.io-parser';
 
-export { asBytes } from '@helios/core';
+export { asBytes } from '@helios/core/protocol';
 
 /** The single Socket.IO event that carries Helios protocol messages (binary). */
 export const EVENT = MESSAGE_EVENT;

@@ -1,13 +1,11 @@
+import { type CrdtState, type CrdtType, typeOfEncoded } from '@helios/core';
 import {
-  type CrdtState,
-  type CrdtType,
   decodeMessage,
   encodeMessage,
   type Message,
   PROTOCOL_VERSION,
   type PushEntry,
-  typeOfEncoded,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import type { Clock } from '../clock.js';
 import type { MemoryPeer, MemoryRefusal, MemoryTransport } from '../transport/memory-transport.js';
 

@@ -1,4 +1,4 @@
-import { decodeMessage, type Message } from '@helios/core';
+import { decodeMessage, type Message } from '@helios/core/protocol';
 import { Socket } from 'socket.io-client';
 
 /** One protocol frame seen on a client's Socket.IO connection. */

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@helios/core';
+import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, turn } from '../test-support/manual-clock.js';
 import { type MemoryPeer, MemoryTransport } from './memory-transport.js';

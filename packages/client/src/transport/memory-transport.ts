@@ -1,4 +1,4 @@
-import type { HelloAuth } from '@helios/core';
+import type { HelloAuth } from '@helios/core/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import type { Transport, TransportConnection, TransportEvents } from './transport.js';
 

@@ -1,4 +1,4 @@
-import { type HelloAuth, MESSAGE_EVENT, singleFrameParser } from '@helios/core';
+import { type HelloAuth, MESSAGE_EVENT, singleFrameParser } from '@helios/core/protocol';
 import { io } from 'socket.io-client';
 import * as socketIoParser from 'socket.io-parser';
 import type { Transport, TransportConnection, TransportEvents } from './transport.js';

@@ -1,4 +1,4 @@
-import type { HelloAuth } from '@helios/core';
+import type { HelloAuth } from '@helios/core/protocol';
 
 /**
  * How the client reaches relays: one connection per relay URL, carrying encoded protocol

@@ -2,15 +2,17 @@ import {
   type AnyCrdtState,
   type AnyCrdtType,
   type CrdtState,
+  newReplicaId,
+  type ReplicaId,
+} from '@helios/core';
+import {
   decodeMessage,
   type ErrorEvent,
   encodeMessage,
   type Message,
-  newReplicaId,
   PROTOCOL_VERSION,
-  type ReplicaId,
   type Welcome,
-} from '@helios/core';
+} from '@helios/core/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { socketParser } from '../wire.js';
 
