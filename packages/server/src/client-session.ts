@@ -24,7 +24,7 @@ const SLICE_ENTRIES = 200;
  * The same for a bulk writer: smaller, so that its slice, which may run past the end of the
  * bulk writers' part of a turn, does not run far past it.
  */
-const BULK_SLICE_ENTRIES = 50;
+const BULK_SLICE_ENTRIES = 25;
 /**
  * How long a connection closed over budget has to read the relay's last frames and close its
  * side, unread meanwhile, before the relay destroys it (ms).
