@@ -111,23 +111,20 @@ export class ConnectionFlow {
     const limits = this.#limits;
     const debt = this.debtMs();
     const bulk = this.bulk(queued.bytes);
-    const full = queued.frames >= limits.maxQueuedMessages || queued.bytes >= limits.maxQueuedBytes;
-    // What it sends while the relay is behind could not be handled soon anyway, and reading it
-    // is work too.
-    const stop =
-      bulk && (full || queued.bytes >= BULK_READ_AHEAD_BYTES || (queued.frames > 0 && relayBehind));
     const now = this.#now();
     if (debt > 0) {
       this.#overAt = now;
       this.#overSince ??= now;
       if (now - this.#overSince >= limits.overBudgetCloseMs) return 'close';
-    } else if (now - this.#overAt >= CAUGHT_UP_MS) {
-      this.#overSince = undefined;
-    }
-    if (debt > 0) {
       this.#gate.set(false);
       return debt;
     }
+    if (now - this.#overAt >= CAUGHT_UP_MS) this.#overSince = undefined;
+    const full = queued.frames >= limits.maxQueuedMessages || queued.bytes >= limits.maxQueuedBytes;
+    // What it sends while the relay is behind could not be handled soon anyway, and reading it
+    // is work too.
+    const stop =
+      bulk && (full || queued.bytes >= BULK_READ_AHEAD_BYTES || (queued.frames > 0 && relayBehind));
     // Hysteresis: reading restarts once half of the queue is worked off.
     const drained =
       queued.frames <= limits.maxQueuedMessages / 2 && queued.bytes <= limits.maxQueuedBytes / 2;

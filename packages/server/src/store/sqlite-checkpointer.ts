@@ -21,13 +21,14 @@ const { path, everyMs, synchronous } = workerData as {
 
 const db = new Database(path);
 db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+// Opening may meet the writer's connection recovering the log.
 db.pragma('busy_timeout = 5000');
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
-    // Busy past the timeout, or the disk full: the next round tries again, and the writer's
-    // backstop checkpoints bound the log meanwhile.
+    // An I/O error (a full disk, say): the next round tries again, and the writer's backstop
+    // checkpoints bound the log meanwhile. (A passive checkpoint does not wait for locks.)
   }
 }, everyMs);
 
