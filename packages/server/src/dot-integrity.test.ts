@@ -1,11 +1,10 @@
 import { MVRegister } from '@helios/core';
 import type { ErrorEvent } from '@helios/core/protocol';
-import { TcpProxy } from '@helios/test-kit';
+import { freePort, TcpProxy } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
-import { freePort } from './test-support/free-port.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 /**

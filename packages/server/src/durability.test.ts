@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AWSet, newReplicaId } from '@helios/core';
+import { freePort } from '@helios/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
 import { ProtocolClient } from './test-support/protocol-client.js';
 import { RelayProcess } from './test-support/relay-process.js';
 

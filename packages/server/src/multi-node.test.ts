@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { AWSet, GCounter } from '@helios/core';
+import { freePort } from '@helios/test-kit';
 import type { Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './test-support/free-port.js';
 import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 import { checkTestRedis, TEST_REDIS_URL } from './test-support/redis.js';

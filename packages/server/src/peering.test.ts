@@ -1,12 +1,12 @@
 import { AWSet, GCounter } from '@helios/core';
 import type { Message } from '@helios/core/protocol';
+import { freePort } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from './options.js';
 import { createRelay, type Relay } from './relay.js';
 import { StoreClosedError } from './store/errors.js';
 import { MemoryStore } from './store/memory-store.js';
-import { freePort } from './test-support/free-port.js';
 import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 

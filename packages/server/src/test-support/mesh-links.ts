@@ -1,5 +1,4 @@
-import { TcpProxy } from '@helios/test-kit';
-import { freePort } from './free-port.js';
+import { freePort, TcpProxy } from '@helios/test-kit';
 
 /** A full mesh of regions for peering tests: a port per region, a proxy per directed link. */
 export interface MeshLinks<R extends string> {
