@@ -46,5 +46,3 @@ export function refusals(m) {
   }
   return out.join(', ') || 'none';
 }
-
-export const round2 = (/** @type {number} */ x) => Math.round(x * 100) / 100;

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jwtFor, Observer } from './flood-clients.mjs';
 import { Prober, startLoad } from './flood-harness.mjs';
-import { latencies, recoveryMs, refusals, round2 } from './flood-measure.mjs';
+import { latencies, recoveryMs, refusals } from './flood-measure.mjs';
 import {
   cpuSeconds,
   freePort,
@@ -25,7 +25,7 @@ import {
 import { topSelfTime } from './profile-top.mjs';
 import { cpuPressure, describeInternals, relayInternals, scrape } from './relay-metrics.mjs';
 import { loadAverage } from './results.mjs';
-import { median, percentile } from './stats.mjs';
+import { median, percentile, round2 } from './stats.mjs';
 
 const _here = dirname(fileURLToPath(import.meta.url));
 const RELAY_CLI =

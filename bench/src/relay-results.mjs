@@ -3,6 +3,7 @@
  */
 import { pct } from './relay-metrics.mjs';
 import { packageVersion } from './results.mjs';
+import { round2 } from './stats.mjs';
 
 /** @typedef {import('./core.mjs').Result} Result */
 /** @typedef {import('./relay.mjs').Config} Config */
@@ -154,6 +155,5 @@ export function buildResults(cfg, h, y) {
 }
 
 const round = (/** @type {number} */ x) => Math.round(x);
-const round2 = (/** @type {number} */ x) => Math.round(x * 100) / 100;
 /** @param {number} a @param {number} b */
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;

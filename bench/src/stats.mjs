@@ -31,3 +31,8 @@ export function median(xs) {
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? /** @type {number} */ (s[mid]) : (s[mid - 1] + s[mid]) / 2;
 }
+
+/** `x` rounded to two decimals, for reports. @param {number} x */
+export function round2(x) {
+  return Math.round(x * 100) / 100;
+}

@@ -1,7 +1,7 @@
 /** Shared pieces of the multi-region benchmarks: Node clients, waiting, randomness, figures. */
 import { readFileSync } from 'node:fs';
 import { createClient } from '@helios/client';
-import { percentile } from '../stats.mjs';
+import { percentile, round2 } from '../stats.mjs';
 import { oneWayMs, REGIONS } from './cluster.mjs';
 
 export const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
@@ -102,14 +102,14 @@ export function expGap(/** @type {number} */ meanMs, /** @type {() => number} */
 }
 
 /** Rounds to 2 decimals (figures in the results files). */
-export const r2 = (/** @type {number} */ x) => Math.round(x * 100) / 100;
+export { round2 as r2 };
 
 /**
  * p50 and p99 of samples, rounded.
  * @param {ArrayLike<number>} xs
  */
 export function p50p99(xs) {
-  return { p50: r2(percentile(xs, 50)), p99: r2(percentile(xs, 99)), n: xs.length };
+  return { p50: round2(percentile(xs, 50)), p99: round2(percentile(xs, 99)), n: xs.length };
 }
 
 /**

@@ -97,7 +97,8 @@ describe('LoopShare', () => {
       return done;
     }
 
-    it('rests bulk work between its turns while an ordinary client is active', async () => {
+    /** Turns of 10 ms, 5 of them for bulk work, which gets half the time; the test's clock. */
+    function halfShare() {
       const clock = { ms: 0 };
       const share = new LoopShare({
         turnMs: 10,
@@ -105,6 +106,11 @@ describe('LoopShare', () => {
         bulkShare: 0.5,
         now: () => clock.ms,
       });
+      return { clock, share };
+    }
+
+    it('rests bulk work between its turns while an ordinary client is active', async () => {
+      const { clock, share } = halfShare();
       const flood = {};
       expect(share.turn({}, 'interactive')).toBeUndefined(); // a person wrote
       expect(share.turn(flood, 'bulk')).toBeUndefined();
@@ -122,13 +128,7 @@ describe('LoopShare', () => {
     });
 
     it('does not rest bulk work when no ordinary client has been active for a second', async () => {
-      const clock = { ms: 0 };
-      const share = new LoopShare({
-        turnMs: 10,
-        bulkTurnMs: 5,
-        bulkShare: 0.5,
-        now: () => clock.ms,
-      });
+      const { clock, share } = halfShare();
       share.interactiveWork();
       const flood = {};
       expect(share.turn(flood, 'bulk')).toBeUndefined();

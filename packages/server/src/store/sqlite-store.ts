@@ -11,22 +11,21 @@ import type { EngineArgs, EngineCall, EngineMethod, EngineReply } from './sqlite
 export type { SqliteStoreOptions } from './sqlite-engine.js';
 
 /**
- * The worker's module. Loaded from the TypeScript sources (by the test runner), this module
- * starts the compiled worker instead: a worker thread cannot load TypeScript, and the
- * package's `test` script builds before it tests.
+ * The module of one of the store's threads (`name`, a compiled file of this folder). Loaded from
+ * the TypeScript sources (by the test runner), this module starts the compiled one instead: a
+ * worker thread cannot load TypeScript, and the package's `test` script builds before it tests.
  */
-const WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? '../../dist/store/sqlite-worker.js' : './sqlite-worker.js',
-  import.meta.url,
-);
+function threadModule(name: string): URL {
+  return new URL(
+    import.meta.url.endsWith('.ts') ? `../../dist/store/${name}` : `./${name}`,
+    import.meta.url,
+  );
+}
 
-/** Its checkpointer thread (see sqlite-checkpointer.ts), from the sources or the build alike. */
-const CHECKPOINTER_URL = new URL(
-  import.meta.url.endsWith('.ts')
-    ? '../../dist/store/sqlite-checkpointer.js'
-    : './sqlite-checkpointer.js',
-  import.meta.url,
-);
+/** The thread that owns the engine (sqlite-worker.ts). */
+const WORKER_URL = threadModule('sqlite-worker.js');
+/** The thread that checkpoints the write-ahead log (sqlite-checkpointer.ts). */
+const CHECKPOINTER_URL = threadModule('sqlite-checkpointer.js');
 
 /** How often the checkpointer copies the write-ahead log into the database (ms). */
 const CHECKPOINT_EVERY_MS = 200;
