@@ -149,6 +149,17 @@ export function cpuSeconds(pid) {
 }
 
 /**
+ * Bytes a process (all its threads) has caused to be written to storage so far (`write_bytes`
+ * of /proc/<pid>/io): a relay's log, database and checkpoint writes.
+ * @param {number} pid
+ */
+export function storageWriteBytes(pid) {
+  const m = /^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (m === null) throw new Error(`no write_bytes for ${pid}`);
+  return Number(m[1]);
+}
+
+/**
  * Write-type syscalls (write, writev, send…, all threads) a process has made so far
  * (`syscw` of /proc/<pid>/io): what a relay pays per frame it puts on a socket.
  * @param {number} pid

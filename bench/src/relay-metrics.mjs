@@ -3,6 +3,7 @@
  * relay and flood benchmarks report both beside their figures.
  */
 import { readFileSync } from 'node:fs';
+import { storageWriteBytes } from './proc.mjs';
 
 /** A share as a whole percentage. */
 export const pct = (/** @type {number} */ x) => `${Math.round(x * 100)}%`;
@@ -36,6 +37,21 @@ export async function scrape(url) {
   return out;
 }
 
+/** The key under which {@link probeRelay} adds the relay process's storage writes. */
+const STORAGE_WRITE_BYTES = 'process_storage_write_bytes';
+
+/**
+ * The relay's metrics ({@link scrape}) and, beside them, what its process has written to
+ * storage so far (/proc: the relay's own metrics do not see its SQLite file's writes).
+ * @param {string} url
+ * @param {number} pid the relay's process
+ */
+export async function probeRelay(url, pid) {
+  const metrics = await scrape(url);
+  metrics.set(STORAGE_WRITE_BYTES, storageWriteBytes(pid));
+  return metrics;
+}
+
 /**
  * What the relay's own metrics say about a phase: group commits (count, mean size, share of
  * the window spent committing, which blocks its event loop: better-sqlite3 is synchronous) and
@@ -52,6 +68,10 @@ export function relayInternals(a, b, seconds) {
     meanBatch: commits > 0 ? d('helios_commit_batch_size_sum') / commits : 0,
     meanCommitMs: commits > 0 ? (d('helios_commit_seconds_sum') / commits) * 1000 : 0,
     commitShare: d('helios_commit_seconds_sum') / seconds,
+    // Commits over 50 ms: the storage stalled (a slow fsync; a host's disk has them now and
+    // then, more often the more is written), and every write in that commit waited for it.
+    slowCommits: commits - d('helios_commit_seconds_bucket{le="0.05"}'),
+    storageMBps: d(STORAGE_WRITE_BYTES) / seconds / 1e6,
     mergeShare: d('helios_merge_seconds_sum') / seconds,
     loopDelayP50Ms: (b.get('nodejs_eventloop_lag_p50_seconds') ?? Number.NaN) * 1000,
     loopDelayP99Ms: (b.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
@@ -64,7 +84,8 @@ export function describeInternals(r) {
   if (r === undefined) return '';
   return (
     `; relay: ${Math.round(r.commitsPerSec)} commits/s of ${Math.round(r.meanBatch)} deltas ` +
-    `(${r.meanCommitMs.toFixed(1)} ms each, ${pct(r.commitShare)} of the time), ` +
+    `(${r.meanCommitMs.toFixed(1)} ms each, ${pct(r.commitShare)} of the time, ` +
+    `${r.slowCommits} over 50 ms), storage writes ${r.storageMBps.toFixed(1)} MB/s, ` +
     `event-loop delay p50/p99/max ${r.loopDelayP50Ms.toFixed(0)}/${r.loopDelayP99Ms.toFixed(0)}/` +
     `${r.loopDelayMaxMs.toFixed(0)} ms`
   );

