@@ -73,9 +73,14 @@ export class NetworkSim<M> {
   #reordered = 0;
 
   constructor(options: NetworkSimOptions, deliver: (to: number, from: number, msg: M) => void) {
-    const { seed, nodes, ...conditions } = options;
-    this.links = new LinkModel({ seed, conditions: { ...UNRELIABLE, ...conditions } });
-    this.nodes = nodes;
+    // The conditions the options name, over the defaults; nothing else an extended options type
+    // carries (a CRDT simulation's type and callbacks).
+    const conditions = { ...UNRELIABLE };
+    for (const name of Object.keys(UNRELIABLE) as (keyof LinkConditions)[]) {
+      if (options[name] !== undefined) conditions[name] = options[name];
+    }
+    this.links = new LinkModel({ seed: options.seed, conditions });
+    this.nodes = options.nodes;
     this.#deliver = deliver;
   }
 
