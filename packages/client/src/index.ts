@@ -32,6 +32,7 @@ export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 export {
   type MemoryDirection,
   type MemoryEndpoint,
+  type MemoryNetwork,
   type MemoryPeer,
   type MemoryRefusal,
   MemoryTransport,

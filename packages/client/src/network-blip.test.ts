@@ -37,7 +37,7 @@ describe('a short network blip', () => {
     const other = world.relay('us-west-2');
     const network = browserNetwork();
     const c = world.client([home.url, other.url]);
-    const { clock, transport } = world;
+    const { clock } = world;
     await clock.until(
       () => c.status.connection === 'online' && c.status.region === 'eu-west-1',
       'home',
@@ -48,10 +48,10 @@ describe('a short network blip', () => {
     });
 
     network.online = false;
-    transport.partition(home.url);
+    world.links.isolate(home.url);
     await clock.until(() => c.status.connection !== 'online', 'the connection dropped');
     await clock.advance(500); // long enough to have failed over, had it dialled the other region
-    transport.partition(home.url, false);
+    world.links.heal(home.url);
     network.online = true;
     await clock.until(() => c.status.connection === 'online', 'online again');
     sub.unsubscribe();

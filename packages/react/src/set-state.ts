@@ -20,3 +20,8 @@ export interface SetState<T extends Key, H, Added = Receipt>
   /** The document's handle, for anything the hook does not cover. */
   readonly handle: H;
 }
+
+/** The part of {@link SetState} read from this render's value, not the handle's current one. */
+export function readSet<T extends Key>(value: ReadonlySet<T>): Pick<SetState<T, never>, 'has'> {
+  return { has: (element) => value.has(element) };
+}

@@ -1,9 +1,8 @@
 import type { AWSetHandle } from '@helios/client';
 import { AWSet, type Key } from '@helios/core';
-import type { SetState } from './set-state.js';
-import { useDocument } from './use-document.js';
+import { readSet, type SetState } from './set-state.js';
 import type { DocumentHookOptions } from './use-document-value.js';
-import { useSetDocument } from './use-set-document.js';
+import { useDocumentWith } from './use-document-with.js';
 
 /**
  * An add-wins set of `T`: an add concurrent with a remove of the same element wins (tags, members).
@@ -15,7 +14,10 @@ export function useAWSet<T extends Key>(
   id: string,
   options?: DocumentHookOptions,
 ): SetState<T, AWSetHandle<T>> {
-  return useSetDocument<T, AWSetHandle<T>>(
-    useDocument<typeof AWSet, T>(id, AWSet, undefined, options),
+  return useDocumentWith<typeof AWSet, T, Pick<SetState<T, never>, 'has'>>(
+    id,
+    AWSet,
+    readSet,
+    options,
   );
 }

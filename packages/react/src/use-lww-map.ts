@@ -1,8 +1,7 @@
 import type { LWWMapHandle, Receipt } from '@helios/client';
 import { type Key, LWWMap, type Value } from '@helios/core';
-import { useCallback, useMemo } from 'react';
-import { useDocument } from './use-document.js';
 import type { DocumentHookOptions, DocumentSnapshot } from './use-document-value.js';
+import { useDocumentWith } from './use-document-with.js';
 
 /** What {@link useLWWMap} returns. */
 export interface LWWMapState<V extends Value> extends DocumentSnapshot<ReadonlyMap<Key, V>> {
@@ -16,6 +15,11 @@ export interface LWWMapState<V extends Value> extends DocumentSnapshot<ReadonlyM
   readonly handle: LWWMapHandle<V>;
 }
 
+/** The part of {@link LWWMapState} read from this render's value. */
+function readMap<V extends Value>(value: ReadonlyMap<Key, V>): Pick<LWWMapState<V>, 'get'> {
+  return { get: (key) => value.get(key) };
+}
+
 /**
  * A last-writer-wins map from keys to `V` (settings, profiles).
  *
@@ -27,9 +31,10 @@ export function useLWWMap<V extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): LWWMapState<V> {
-  const view = useDocument<typeof LWWMap, V>(id, LWWMap, undefined, options);
-  // `get` reads this render's snapshot, so it changes identity with the value.
-  const { value } = view;
-  const get = useCallback((key: Key) => value.get(key), [value]);
-  return useMemo(() => ({ ...view, get }), [view, get]);
+  return useDocumentWith<typeof LWWMap, V, Pick<LWWMapState<V>, 'get'>>(
+    id,
+    LWWMap,
+    readMap,
+    options,
+  );
 }

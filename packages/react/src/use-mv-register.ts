@@ -1,8 +1,7 @@
 import type { MVRegisterHandle, Receipt } from '@helios/client';
 import { MVRegister, type Value } from '@helios/core';
-import { useMemo } from 'react';
-import { useDocument } from './use-document.js';
 import type { DocumentHookOptions } from './use-document-value.js';
+import { useDocumentWith } from './use-document-with.js';
 
 /** What {@link useMVRegister} returns. */
 export interface MVRegisterState<T extends Value> {
@@ -21,6 +20,16 @@ export interface MVRegisterState<T extends Value> {
 }
 
 /**
+ * The part of {@link MVRegisterState} read from this render's value: derived from the snapshot,
+ * not `handle.conflicted`, which may be newer.
+ */
+function readVersions<T extends Value>(
+  values: readonly T[],
+): Pick<MVRegisterState<T>, 'values' | 'conflicted'> {
+  return { values, conflicted: values.length > 1 };
+}
+
+/**
  * A multi-value register: keeps every concurrent write until one is chosen with `resolve`.
  *
  * @param id - The document id.
@@ -33,16 +42,10 @@ export function useMVRegister<T extends Value>(
   id: string,
   options?: DocumentHookOptions,
 ): MVRegisterState<T> {
-  const {
-    value: values,
-    loaded,
-    handle,
-    set,
-    resolve,
-  } = useDocument<typeof MVRegister, T>(id, MVRegister, undefined, options);
-  return useMemo(
-    // Derived from this render's snapshot, not `handle.conflicted`, which may be newer.
-    () => ({ values, conflicted: values.length > 1, loaded, handle, set, resolve }),
-    [values, loaded, handle, set, resolve],
+  return useDocumentWith<typeof MVRegister, T, Pick<MVRegisterState<T>, 'values' | 'conflicted'>>(
+    id,
+    MVRegister,
+    readVersions,
+    options,
   );
 }

@@ -1,9 +1,8 @@
 import type { ORSetHandle, Receipt } from '@helios/client';
 import { type Dot, type Key, ORSet } from '@helios/core';
-import type { SetState } from './set-state.js';
-import { useDocument } from './use-document.js';
+import { readSet, type SetState } from './set-state.js';
 import type { DocumentHookOptions } from './use-document-value.js';
-import { useSetDocument } from './use-set-document.js';
+import { useDocumentWith } from './use-document-with.js';
 
 /** What {@link useORSet} returns. */
 export interface ORSetState<T extends Key>
@@ -20,5 +19,10 @@ export interface ORSetState<T extends Key>
  * @param options - `suspense: true` suspends until the document has loaded.
  */
 export function useORSet<T extends Key>(id: string, options?: DocumentHookOptions): ORSetState<T> {
-  return useSetDocument(useDocument<typeof ORSet, T>(id, ORSet, undefined, options));
+  return useDocumentWith<typeof ORSet, T, Pick<SetState<T, never>, 'has'>>(
+    id,
+    ORSet,
+    readSet,
+    options,
+  );
 }

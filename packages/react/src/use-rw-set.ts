@@ -1,9 +1,8 @@
 import type { RWSetHandle } from '@helios/client';
 import { type Key, RWSet } from '@helios/core';
-import type { SetState } from './set-state.js';
-import { useDocument } from './use-document.js';
+import { readSet, type SetState } from './set-state.js';
 import type { DocumentHookOptions } from './use-document-value.js';
-import { useSetDocument } from './use-set-document.js';
+import { useDocumentWith } from './use-document-with.js';
 
 /**
  * A remove-wins set of `T`: a remove concurrent with an add of the same element wins (blocklists).
@@ -15,7 +14,10 @@ export function useRWSet<T extends Key>(
   id: string,
   options?: DocumentHookOptions,
 ): SetState<T, RWSetHandle<T>> {
-  return useSetDocument<T, RWSetHandle<T>>(
-    useDocument<typeof RWSet, T>(id, RWSet, undefined, options),
+  return useDocumentWith<typeof RWSet, T, Pick<SetState<T, never>, 'has'>>(
+    id,
+    RWSet,
+    readSet,
+    options,
   );
 }

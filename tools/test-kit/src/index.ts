@@ -1,3 +1,11 @@
 export { freePort } from './free-port.js';
+export {
+  type LinkConditions,
+  LinkModel,
+  type LinkModelOptions,
+  type LinkStats,
+  type NodeName,
+} from './link-model.js';
+export { NetworkSim, type NetworkSimOptions, type NetworkStats } from './network-sim.js';
 export { baseSeed, createRng, type Rng, scheduleSeed } from './rng.js';
-export { startProxy, TcpProxy } from './tcp-proxy.js';
+export { startProxy, TcpProxy, type TcpProxyOptions } from './tcp-proxy.js';

@@ -1,3 +1,4 @@
+import { type LinkConditions, LinkModel } from '@helios/test-kit';
 import { type ClientOptions, createClient, type HeliosClient } from '../index.js';
 import type { DurabilityLevel, Receipt } from '../receipt.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
@@ -14,14 +15,20 @@ export const reached = (receipt: Receipt, level: DurabilityLevel): boolean =>
 /**
  * Clients and {@link MemoryRelay}s in one process, on one {@link MemoryTransport} and one
  * {@link ManualClock}: no sockets, no ports, no sleeping. Drive time with `clock.until` and
- * `clock.advance`; control the network through `transport`.
+ * `clock.advance`; control the network through `links` (test-kit's link model: latency,
+ * jitter, loss, partitions; its nodes are each relay's URL and `'client'`), and `transport`.
  */
 export class MemoryWorld {
   readonly clock = new ManualClock();
-  readonly transport = new MemoryTransport({ clock: this.clock });
+  /** Every delivery decision of the transport. Without conditions: no delay, no loss. */
+  readonly links: LinkModel;
+  readonly transport: MemoryTransport;
   readonly #clients: HeliosClient[] = [];
 
-  constructor() {
+  /** `seed` seeds the link model's decisions; `conditions` are every link's. */
+  constructor(options: { readonly seed?: number; readonly conditions?: LinkConditions } = {}) {
+    this.links = new LinkModel({ seed: options.seed ?? 0, ...options });
+    this.transport = new MemoryTransport({ clock: this.clock, network: this.links });
     // A relay checking a token (WebCrypto, in a worker thread) takes real time: wait for it.
     this.clock.holdWhile(() => this.transport.admitting > 0);
   }

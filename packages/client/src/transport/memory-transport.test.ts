@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION } from '@helios/core/protocol';
+import { LinkModel } from '@helios/test-kit';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, turn } from '../test-support/manual-clock.js';
 import { type MemoryPeer, MemoryTransport } from './memory-transport.js';
@@ -77,6 +78,42 @@ describe('MemoryTransport', () => {
     expect(log).toEqual(['message 0']);
     await clock.advance(1);
     expect(log).toEqual(['message 0', 'message 1']);
+  });
+
+  it('takes every delivery from a network: jittered in order, broken by a loss, ended by a cut', async () => {
+    const clock = new ManualClock();
+    const links = new LinkModel({ seed: 5, conditions: { latencyMs: 10, jitterMs: 30 } });
+    const transport = new MemoryTransport({ clock, network: links });
+    echo(transport, 'memory://a');
+    const { log, events } = recorder();
+    const conn = transport.connect('memory://a', hello, events);
+    await clock.advance(9);
+    expect(conn.connected).toBe(false);
+    await clock.advance(31);
+    expect(conn.connected).toBe(true);
+    const sent = Array.from({ length: 20 }, (_, i) => i + 1);
+    for (const i of sent) conn.send(new Uint8Array([i]));
+    await clock.advance(200);
+    expect(log).toEqual(['message 0', ...sent.map((i) => `message ${i}`)]);
+
+    links.set('client', 'memory://a', { dropRate: 1 });
+    conn.send(new Uint8Array([99])); // lost: the stream breaks
+    expect(conn.connected).toBe(false);
+    await clock.advance(40);
+    expect(log.at(-1)).toBe('closed');
+    links.set('client', 'memory://a', {});
+
+    const again = recorder();
+    const conn2 = transport.connect('memory://a', hello, again.events);
+    await clock.advance(40);
+    expect(conn2.connected).toBe(true);
+    links.cut('memory://a', 'client'); // one way is enough to end it
+    expect(conn2.connected).toBe(false);
+    expect(await transport.probe('memory://a')).toBe(false);
+    await clock.advance(40);
+    expect(again.log).toEqual(['message 0', 'closed']);
+    links.heal();
+    expect(await transport.probe('memory://a')).toBe(true);
   });
 
   it('drops the messages a filter picks, in either direction', async () => {

@@ -37,12 +37,39 @@ export type MemoryEndpoint = (
 /** Which way a message travels, for {@link MemoryTransport.drop}. */
 export type MemoryDirection = 'to-relay' | 'to-client';
 
+/**
+ * The network between a {@link MemoryTransport}'s clients and its relays: when each message and
+ * handshake arrives, whether it is lost, who can reach whom. test-kit's `LinkModel` is one
+ * (latency, jitter, loss and partitions from one seed). Its nodes are each relay's URL and
+ * `'client'`, the clients' side of every connection. A connection is a stream: a lost message
+ * breaks it, and it ends when either direction becomes unreachable.
+ */
+export interface MemoryNetwork {
+  /** Whether what `from` sends reaches `to` now. */
+  reachable(from: string, to: string): boolean;
+  /**
+   * When a message sent at `now` (clock ms) over the ordered link `from → to` arrives, no
+   * earlier than the one before it: one time, or none when it is lost.
+   */
+  plan(from: string, to: string, now: number, ordered: true): readonly number[];
+  /** Calls `listener` whenever reachability may have changed; returns its unsubscribe. */
+  onChange?(listener: () => void): unknown;
+}
+
 export interface MemoryTransportOptions {
   /** Times the delivery of every message and handshake. Default: the system clock. */
   readonly clock?: Clock;
-  /** One-way delay of every message and handshake (ms). Default 0: delivered in a microtask. */
+  /**
+   * One-way delay of every message and handshake (ms) when no `network` is given. Default 0:
+   * delivered in a microtask.
+   */
   readonly latencyMs?: number;
+  /** Decides every delivery instead of `latencyMs`: a simulated network (see {@link MemoryNetwork}). */
+  readonly network?: MemoryNetwork;
 }
+
+/** The clients' side of every connection, as a {@link MemoryNetwork} knows it. */
+const CLIENT = 'client';
 
 interface Link {
   readonly url: string;
@@ -58,22 +85,30 @@ interface Link {
  * A {@link Transport} whose relays live in the same process (see automerge-repo's
  * `DummyNetworkAdapter`): a relay {@link listen}s on a URL, clients dial it, and both ends
  * exchange the same encoded protocol messages Socket.IO would carry. The test controls the
- * network: {@link latencyMs}, {@link drop} and {@link partition}. Delivery keeps each
- * connection's order and never happens during the call that sent.
+ * network: a {@link MemoryNetwork} (or {@link latencyMs}), {@link drop} and {@link partition}.
+ * Delivery keeps each connection's order and never happens during the call that sent.
  */
 export class MemoryTransport implements Transport {
   readonly #clock: Clock;
+  readonly #network: MemoryNetwork;
   readonly #endpoints = new Map<string, MemoryEndpoint>();
   readonly #links = new Set<Link>();
   readonly #cut = new Set<string>();
   #drop: ((url: string, direction: MemoryDirection, bytes: Uint8Array) => boolean) | undefined;
   #admitting = 0;
-  /** One-way delay of every message and handshake from now on (ms). */
+  /** One-way delay of every message and handshake from now on (ms), without a `network`. */
   latencyMs: number;
 
   constructor(options: MemoryTransportOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.latencyMs = options.latencyMs ?? 0;
+    this.#network = options.network ?? {
+      reachable: () => true,
+      plan: (_from, _to, now) => [now + this.latencyMs],
+    };
+    this.#network.onChange?.(() => {
+      for (const link of this.#links) if (this.#unreachable(link.url)) this.#end(link, true);
+    });
   }
 
   /** Makes `endpoint` answer at `url` (a relay starts). */
@@ -137,7 +172,7 @@ export class MemoryTransport implements Transport {
             link.early.push(bytes);
             return;
           }
-          this.#deliver(() => {
+          this.#carry(link, url, CLIENT, () => {
             if (link.open) events.message(bytes);
           });
         },
@@ -147,10 +182,11 @@ export class MemoryTransport implements Transport {
       },
     };
     this.#links.add(link);
+    const handshake = this.#arrival(CLIENT, url);
     this.#deliver(async () => {
       if (link.ended) return;
       const endpoint = this.#endpoints.get(url);
-      if (endpoint === undefined || this.#cut.has(url)) {
+      if (endpoint === undefined || handshake === undefined || this.#unreachable(url)) {
         this.#refuse(link, { message: `${url} is unreachable` });
         return;
       }
@@ -168,14 +204,14 @@ export class MemoryTransport implements Transport {
       }
       link.open = true;
       for (const bytes of link.early.splice(0)) if (link.open) events.message(bytes);
-    });
+    }, handshake);
     return {
       get connected() {
         return link.open;
       },
       send: (bytes) => {
         if (!link.open || this.#drop?.(url, 'to-relay', bytes)) return;
-        this.#deliver(() => {
+        this.#carry(link, CLIENT, url, () => {
           if (link.open) link.peer.onMessage?.(bytes);
         });
       },
@@ -184,7 +220,16 @@ export class MemoryTransport implements Transport {
   }
 
   async probe(url: string): Promise<boolean> {
-    return this.#endpoints.has(url) && !this.#cut.has(url);
+    return this.#endpoints.has(url) && !this.#unreachable(url);
+  }
+
+  /** True while the network keeps the clients and `url` apart, either way. */
+  #unreachable(url: string): boolean {
+    return (
+      this.#cut.has(url) ||
+      !this.#network.reachable(CLIENT, url) ||
+      !this.#network.reachable(url, CLIENT)
+    );
   }
 
   #refuse(link: Link, error: { code?: string; message: string }): void {
@@ -200,17 +245,34 @@ export class MemoryTransport implements Transport {
     link.ended = true;
     link.open = false;
     this.#links.delete(link);
+    // The client learns of it when a message from the relay would have arrived.
+    const notice = this.#arrival(link.url, CLIENT);
     if (!wasOpen) {
       if (tellClient)
-        this.#deliver(() => link.events.refused({ message: `${link.url} went away` }));
+        this.#deliver(() => link.events.refused({ message: `${link.url} went away` }), notice);
       return;
     }
     link.peer.onClose?.();
-    if (tellClient) this.#deliver(() => link.events.closed());
+    if (tellClient) this.#deliver(() => link.events.closed(), notice);
   }
 
-  #deliver(task: () => void | Promise<void>): void {
-    if (this.latencyMs <= 0) queueMicrotask(() => void task());
-    else this.#clock.setTimeout(() => void task(), this.latencyMs);
+  /** Carries one message of `link` as the network decides: a lost one breaks the connection. */
+  #carry(link: Link, from: string, to: string, task: () => void): void {
+    const ms = this.#arrival(from, to);
+    if (ms === undefined) this.#end(link, true);
+    else this.#deliver(task, ms);
+  }
+
+  /** In how many ms what is sent now from `from` to `to` arrives, or undefined: lost. */
+  #arrival(from: string, to: string): number | undefined {
+    const now = this.#clock.now();
+    const at = this.#network.plan(from, to, now, true)[0];
+    return at === undefined ? undefined : at - now;
+  }
+
+  /** Runs `task` in `ms`, or in a microtask when that is 0 (or undefined). */
+  #deliver(task: () => void | Promise<void>, ms = 0): void {
+    if (ms <= 0) queueMicrotask(() => void task());
+    else this.#clock.setTimeout(() => void task(), ms);
   }
 }

@@ -12,7 +12,7 @@ import { orMap } from '../crdt/or-map.js';
 import { type AnyCrdtType, decodeState, typeOfEncoded } from '../crdt/registry.js';
 import { AWSet, ORSet, RWSet } from '../crdt/sets.js';
 import { DecodeError, ValidationError } from '../errors.js';
-import { CrdtSim } from '../test-support/network-sim.js';
+import { CrdtSim } from '../test-support/crdt-sim.js';
 import { decodeDeltaOf } from '../validation/validate-delta.js';
 import { ByteWriter } from './byte-writer.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';

@@ -2,7 +2,7 @@ import { baseSeed, type Rng, scheduleSeed } from '@helios/test-kit';
 import { describe, expect, it } from 'vitest';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { Key, Value } from '../codec/value.js';
-import { CrdtSim, type SimReplica } from '../test-support/network-sim.js';
+import { CrdtSim, type SimReplica } from '../test-support/crdt-sim.js';
 import { GCounter, PNCounter } from './counter.js';
 import type { CrdtState, CrdtType } from './crdt-type.js';
 import { LWWMap } from './lww-map.js';

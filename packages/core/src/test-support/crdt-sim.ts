@@ -1,16 +1,10 @@
 /**
- * A seeded, deterministic network of replicas for randomized convergence tests, in the spirit of
- * Yjs's `testHelper`: every choice (which message goes next, which is lost, duplicated or
+ * `n` replicas of one CRDT type on test-kit's seeded {@link NetworkSim}, for randomized
+ * convergence tests: every choice (which message goes next, which is lost, duplicated or
  * overtaken, who is partitioned from whom) comes from one PRNG, so a failing schedule replays
- * exactly from its seed.
- *
- * Two layers:
- * - {@link Network}: schedules opaque messages between `n` nodes over per-link FIFO queues, with
- *   drops, duplicates (each message is delivered 1–3 times), reordering and partitions. It knows
- *   nothing of CRDTs, so client/relay tests can push socket frames through it.
- * - {@link CrdtSim}: `n` replicas of one CRDT type on such a network. Local mutations are merged
- *   and broadcast as encoded deltas; {@link CrdtSim.antiEntropy} then repairs whatever the
- *   network lost with pairwise `deltaSince(state, digest(other))` exchanges, through the codec.
+ * exactly from its seed. Local mutations are merged and broadcast as encoded deltas;
+ * {@link CrdtSim.antiEntropy} then repairs whatever the network lost with pairwise
+ * `deltaSince(state, digest(other))` exchanges, through the codec.
  *
  * @example
  * const sim = new CrdtSim({ type: AWSet, nodes: 5, seed });
@@ -22,152 +16,11 @@
  * expect(sim.divergence()).toBeUndefined();
  */
 
-import { createRng, type Rng } from '@helios/test-kit';
+import { NetworkSim, type NetworkSimOptions, type Rng } from '@helios/test-kit';
 import type { CausalContext } from '../causal/causal-context.js';
 import { newReplicaId, type ReplicaId } from '../causal/replica-id.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../codec/limits.js';
 import type { CrdtState, CrdtType, SyncDigest } from '../crdt/crdt-type.js';
-
-/** How unreliable the network is. Probabilities are per message (or per delivery for reorder). */
-export interface NetworkOptions {
-  /** Seeds every scheduling decision. */
-  readonly seed: number;
-  /** Number of nodes, addressed 0…n-1. */
-  readonly nodes: number;
-  /** Probability that a sent message is lost. Default 0.1. */
-  readonly dropRate?: number;
-  /** Probability that a message is delivered 2 or 3 times instead of once. Default 0.2. */
-  readonly duplicateRate?: number;
-  /** Probability that a delivery takes a random queued message of its link, not the oldest. */
-  readonly reorderRate?: number;
-}
-
-/** Counters of what the network did, for reports and for tests that want to see faults. */
-export interface NetworkStats {
-  sent: number;
-  dropped: number;
-  duplicated: number;
-  delivered: number;
-  reordered: number;
-}
-
-interface Envelope<M> {
-  readonly msg: M;
-}
-
-/**
- * Opaque message scheduling over per-link queues (`from → to`). A partition cuts links: a message
- * sent over a cut link is lost, one already queued there waits until {@link heal} (arriving very
- * late, which is the worst reordering a real network produces).
- */
-export class Network<M> {
-  readonly rng: Rng;
-  readonly nodes: number;
-  readonly stats: NetworkStats = { sent: 0, dropped: 0, duplicated: 0, delivered: 0, reordered: 0 };
-  readonly #queues: Envelope<M>[][];
-  readonly #deliver: (to: number, from: number, msg: M) => void;
-  readonly #dropRate: number;
-  readonly #duplicateRate: number;
-  readonly #reorderRate: number;
-  #group: number[];
-
-  constructor(options: NetworkOptions, deliver: (to: number, from: number, msg: M) => void) {
-    this.rng = createRng(options.seed);
-    this.nodes = options.nodes;
-    this.#deliver = deliver;
-    this.#dropRate = options.dropRate ?? 0.1;
-    this.#duplicateRate = options.duplicateRate ?? 0.2;
-    this.#reorderRate = options.reorderRate ?? 0.3;
-    this.#queues = Array.from({ length: this.nodes * this.nodes }, () => []);
-    this.#group = Array.from({ length: this.nodes }, () => 0);
-  }
-
-  /** True when `from` and `to` are on the same side of the current partition. */
-  canReach(from: number, to: number): boolean {
-    return this.#group[from] === this.#group[to];
-  }
-
-  /** Queues `msg` for `to`, subject to loss, duplication and the current partition. */
-  send(from: number, to: number, msg: M): void {
-    this.stats.sent++;
-    if (!this.canReach(from, to) || this.rng.chance(this.#dropRate)) {
-      this.stats.dropped++;
-      return;
-    }
-    let copies = 1;
-    if (this.rng.chance(this.#duplicateRate)) {
-      copies += this.rng.range(1, 2);
-      this.stats.duplicated++;
-    }
-    const queue = this.#queues[from * this.nodes + to]!;
-    for (let i = 0; i < copies; i++) queue.push({ msg });
-  }
-
-  /** Sends `msg` from `from` to every other node. */
-  broadcast(from: number, msg: M): void {
-    for (let to = 0; to < this.nodes; to++) if (to !== from) this.send(from, to, msg);
-  }
-
-  /**
-   * Splits the nodes into groups that cannot reach each other. Nodes listed in no group are
-   * isolated on their own.
-   */
-  partition(groups: readonly (readonly number[])[]): void {
-    this.#group = Array.from({ length: this.nodes }, (_, i) => groups.length + i);
-    groups.forEach((g, gi) => {
-      for (const node of g) this.#group[node] = gi;
-    });
-  }
-
-  /** Reconnects everyone; messages held on cut links become deliverable. */
-  heal(): void {
-    this.#group = this.#group.map(() => 0);
-  }
-
-  /** Queued messages, including those held by a partition. */
-  pending(): number {
-    let n = 0;
-    for (const q of this.#queues) n += q.length;
-    return n;
-  }
-
-  /**
-   * Delivers one message over a random non-empty reachable link. Returns false when no message
-   * can currently be delivered.
-   */
-  step(): boolean {
-    const ready: number[] = [];
-    for (let link = 0; link < this.#queues.length; link++) {
-      if (this.#queues[link]!.length === 0) continue;
-      const from = Math.floor(link / this.nodes);
-      if (this.canReach(from, link % this.nodes)) ready.push(link);
-    }
-    if (ready.length === 0) return false;
-    const link = this.rng.pick(ready);
-    const queue = this.#queues[link]!;
-    let at = 0;
-    if (queue.length > 1 && this.rng.chance(this.#reorderRate)) {
-      at = this.rng.int(queue.length);
-      if (at > 0) this.stats.reordered++;
-    }
-    const [env] = queue.splice(at, 1);
-    this.stats.delivered++;
-    this.#deliver(link % this.nodes, Math.floor(link / this.nodes), env!.msg);
-    return true;
-  }
-
-  /** Delivers up to `maxSteps` messages; returns how many were delivered. */
-  run(maxSteps = Number.POSITIVE_INFINITY): number {
-    let n = 0;
-    while (n < maxSteps && this.step()) n++;
-    return n;
-  }
-
-  /** Forgets every queued message (e.g. to model a restart that loses in-flight traffic). */
-  clear(): void {
-    for (const q of this.#queues) q.length = 0;
-  }
-}
 
 /** One replica of a {@link CrdtSim}: usable directly as the `actor` of a mutator. */
 export interface SimReplica<S> {
@@ -176,7 +29,7 @@ export interface SimReplica<S> {
   state: CrdtState<S>;
 }
 
-export interface CrdtSimOptions<S, V> extends NetworkOptions {
+export interface CrdtSimOptions<S, V> extends NetworkSimOptions {
   readonly type: CrdtType<S, V>;
   /** Replica ids; default: `nodes` compact ids drawn from the seeded PRNG. */
   readonly replicaIds?: readonly ReplicaId[];
@@ -187,14 +40,14 @@ export interface CrdtSimOptions<S, V> extends NetworkOptions {
 }
 
 /**
- * `nodes` replicas of `type` on a {@link Network}. Everything that crosses the network is bytes:
+ * `nodes` replicas of `type` on a {@link NetworkSim}. Everything that crosses the network is bytes:
  * deltas are encoded by the sender and decoded (under `limits`) by the receiver, so the codec is
  * part of every schedule. `oracle` is the join of every delta ever produced, in production
  * order: what every replica must equal once anti-entropy is done.
  */
 export class CrdtSim<S, V> {
   readonly type: CrdtType<S, V>;
-  readonly net: Network<Uint8Array>;
+  readonly net: NetworkSim<Uint8Array>;
   readonly replicas: SimReplica<S>[];
   readonly oracle: CrdtState<S>;
   /** A PRNG for the test's own choices, independent of the network's. */
@@ -208,7 +61,7 @@ export class CrdtSim<S, V> {
     this.type = options.type;
     this.limits = options.limits ?? DEFAULT_DECODE_LIMITS;
     this.#onMerge = options.onMerge;
-    this.net = new Network<Uint8Array>(options, (to, _from, bytes) => this.#receive(to, bytes));
+    this.net = new NetworkSim<Uint8Array>(options, (to, _from, bytes) => this.#receive(to, bytes));
     this.rng = this.net.rng.fork();
     const ids =
       options.replicaIds ??
