@@ -7,7 +7,7 @@ import type { RelayStore } from './store/relay-store.js';
 
 /** Another region's relay that this relay replicates with. */
 export interface PeerConfig {
-  /** Socket.IO URL of the peer, e.g. `http://127.0.0.1:4102`. */
+  /** URL of the peer's relay, as `peerTransport` dials it (Socket.IO: `http://127.0.0.1:4102`). */
   readonly url: string;
   /** The peer's region. Replication status waits for every configured region. */
   readonly region: string;

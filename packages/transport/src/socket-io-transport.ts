@@ -8,7 +8,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const PROBE_TIMEOUT_MS = 2_000;
 
 export interface SocketIoTransportOptions {
-  /** How long a handshake may take before the attempt is refused as unreachable (ms). Default 5 s. */
+  /** How long a handshake may take before the attempt counts as unreachable (ms). Default 5 s. */
   readonly connectTimeoutMs?: number;
 }
 

@@ -107,7 +107,7 @@ export function singleFrameParser(base: SocketParser): SocketParser {
 
 /**
  * Helios's parser bound to socket.io-parser: the `parser` option of every Socket.IO end that
- * talks to a relay — the relay's server, {@link SocketIoTransport}, and any Node client that
+ * talks to a relay — the relay's server, `SocketIoTransport`, and any Node client that
  * calls `io()` itself. A socket without it cannot decode what the relay sends.
  */
 export const socketParser: SocketParser = singleFrameParser(socketIoParser);
