@@ -8,10 +8,16 @@ const hello: PeerAuth = { protocol: PROTOCOL_VERSION, peer: 'us-east-1', relayId
 /** A transport whose dials the test answers by hand. */
 class ScriptedTransport implements Transport<PeerAuth> {
   readonly dials: { events: TransportEvents; closed: boolean; sent: Uint8Array[] }[] = [];
+  /** Dials still to refuse before `connect` returns. */
+  refuseAtOnce = 0;
 
   connect(_url: string, _hello: PeerAuth, events: TransportEvents): TransportConnection {
     const dial = { events, closed: false, sent: [] as Uint8Array[] };
     this.dials.push(dial);
+    if (this.refuseAtOnce > 0) {
+      this.refuseAtOnce--;
+      events.refused({ message: 'no route' });
+    }
     return {
       connected: true,
       send: (bytes) => dial.sent.push(bytes),
@@ -30,8 +36,9 @@ class ScriptedTransport implements Transport<PeerAuth> {
   }
 }
 
-function connection() {
+function connection(refuseAtOnce = 0) {
   const transport = new ScriptedTransport();
+  transport.refuseAtOnce = refuseAtOnce;
   const seen = { messages: 0, closed: 0, failed: [] as (string | undefined)[] };
   const events: PeerConnectionEvents = {
     message: () => seen.messages++,
@@ -85,6 +92,7 @@ describe('PeerConnection', () => {
     const { transport, conn, seen } = connection();
     const first = transport.last();
     first.events.closed();
+    expect(first.closed).toBe(true);
     vi.advanceTimersByTime(200);
     first.events.closed();
     first.events.message(Uint8Array.of(1));
@@ -100,6 +108,17 @@ describe('PeerConnection', () => {
     vi.advanceTimersByTime(10_000);
     expect(transport.dials).toHaveLength(2);
     expect(conn.connected).toBe(false);
+  });
+
+  it('an attempt a transport refuses before connect returns is closed and dialled again', () => {
+    const { transport, conn, seen } = connection(1);
+    expect(transport.dials[0]!.closed).toBe(true);
+    expect(conn.connected).toBe(false);
+    vi.advanceTimersByTime(200);
+    expect(transport.dials).toHaveLength(2);
+    expect(transport.last().closed).toBe(false);
+    expect(conn.connected).toBe(true);
+    expect(seen.failed).toEqual([undefined]);
   });
 
   it('a close while a redial is pending cancels it', () => {

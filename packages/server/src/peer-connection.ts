@@ -110,11 +110,16 @@ export class PeerConnection {
     });
     // Unless the attempt already failed while `connect` ran (the redial is set then).
     if (this.#redial === undefined) this.#connection = connection;
+    else connection.close();
   }
 
-  /** The current dial ended: schedules the next one. False for a stale dial or a closed link. */
+  /**
+   * The current dial ended: closes it (so the transport lets go of what it holds for it, as the
+   * client does) and schedules the next one. False for a stale dial or a closed link.
+   */
   #ended(dial: number): boolean {
     if (dial !== this.#dials || this.#closed) return false;
+    this.#connection?.close();
     this.#connection = undefined;
     this.#redial = setTimeout(() => this.#dial(), redialDelay(this.#failures++));
     return true;
