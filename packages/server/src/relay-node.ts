@@ -320,9 +320,9 @@ export class RelayNode {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => resolve());
     });
-    const transport = this.#options.peerTransport ?? socketIoPeerTransport();
-    for (const peer of this.#options.peers ?? []) {
-      const { store, peerToken } = this.#options;
+    const { peers = [], store, peerToken, peerTransport } = this.#options;
+    const transport = peerTransport ?? socketIoPeerTransport();
+    for (const peer of peers) {
       const link = new PeerLink(this.#linkPort, peer, store, peerToken, transport);
       this.#links.push(link);
       link.start();
