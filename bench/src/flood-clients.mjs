@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { newReplicaId, orMap, PNCounter } from '@helios/core';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
-import { socketParser } from '@helios/server';
+import { socketParser } from '@helios/transport';
 import { io } from 'socket.io-client';
 
 const Cart = orMap(PNCounter);

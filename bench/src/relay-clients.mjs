@@ -11,7 +11,7 @@
  */
 import { newReplicaId, orMap, PNCounter } from '@helios/core';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
-import { socketParser } from '@helios/server';
+import { socketParser } from '@helios/transport';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { io } from 'socket.io-client';

@@ -14,7 +14,13 @@ import { envOutsideNpm, runCommand } from './command.js';
 // those tarballs, built by Vite, and a counter that syncs through a relay between two browsers.
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const PUBLIC_PACKAGES = ['@helios/core', '@helios/client', '@helios/react', '@helios/server'];
+const PUBLIC_PACKAGES = [
+  '@helios/core',
+  '@helios/transport',
+  '@helios/client',
+  '@helios/react',
+  '@helios/server',
+];
 const RELAY_BIN = join(REPO, 'packages/server/bin/helios-relay.js');
 
 interface PackResult {

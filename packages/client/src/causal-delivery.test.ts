@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { MVRegister, type MVRegisterState, newReplicaId } from '@helios/core';
-import { encodeMessage, PROTOCOL_VERSION, singleFrameParser } from '@helios/core/protocol';
+import { encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
+import { socketParser } from '@helios/transport';
 import { io } from 'socket.io-client';
-import * as socketIoParser from 'socket.io-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MVRegisterHandle } from './handles.js';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
@@ -44,7 +44,7 @@ async function rawWriter(url: string, replicas: string[]) {
   const socket = io(url, {
     auth: { protocol: PROTOCOL_VERSION, replicas },
     transports: ['websocket'],
-    parser: singleFrameParser(socketIoParser),
+    parser: socketParser,
     forceNew: true,
     reconnection: false,
   });

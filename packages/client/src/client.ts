@@ -22,6 +22,7 @@ import {
   type Value,
 } from '@helios/core';
 import type { Message, Welcome } from '@helios/core/protocol';
+import { SocketIoTransport } from '@helios/transport';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
 import { ClientError } from './client-error.js';
@@ -50,7 +51,6 @@ import { ReplicaIdentity } from './replica-identity.js';
 import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
 import { TabChannel } from './tab-channel.js';
-import { SocketIoTransport } from './transport/socket-io-transport.js';
 
 /**
  * The Helios client. Create one per app with {@link createClient}; open documents through its

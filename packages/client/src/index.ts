@@ -1,3 +1,11 @@
+export {
+  type Handshake,
+  SocketIoTransport,
+  type SocketIoTransportOptions,
+  type Transport,
+  type TransportConnection,
+  type TransportEvents,
+} from '@helios/transport';
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
@@ -38,5 +46,3 @@ export {
   MemoryTransport,
   type MemoryTransportOptions,
 } from './transport/memory-transport.js';
-export { SocketIoTransport } from './transport/socket-io-transport.js';
-export type { Transport, TransportConnection, TransportEvents } from './transport/transport.js';

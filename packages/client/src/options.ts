@@ -1,8 +1,7 @@
+import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Clock } from './clock.js';
 import type { ClientPersistence } from './persistence/persistence.js';
 import type { MemoryTransport } from './transport/memory-transport.js';
-import type { SocketIoTransport } from './transport/socket-io-transport.js';
-import type { Transport } from './transport/transport.js';
 
 export interface ClientOptions {
   /** Relay URLs in order of preference: the home region first, then the failover order. */

@@ -7,8 +7,8 @@ import {
   type PushEntry,
   type Welcome,
 } from '@helios/core/protocol';
+import type { Transport, TransportConnection } from '@helios/transport';
 import type { Clock, TimerHandle } from './clock.js';
-import type { Transport, TransportConnection } from './transport/transport.js';
 
 export interface RelayConnectionOptions {
   /** How relays are reached. */

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { MVRegister, newReplicaId } from '@helios/core';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
-import { socketParser } from '@helios/server';
+import { socketParser } from '@helios/transport';
 import { openDB } from 'idb';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';

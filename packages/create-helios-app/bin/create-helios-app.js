@@ -10,8 +10,9 @@ const USAGE = `create-helios-app — writes a Vite + React + TypeScript app sync
 Usage: create-helios-app <dir> [options]
 
 Options:
-  --helios-from <dir>   take @helios/client, @helios/core and @helios/react from the npm pack
-                        tarballs in <dir> instead of the npm registry
+  --helios-from <dir>   take @helios/client, @helios/core, @helios/react and
+                        @helios/transport from the npm pack tarballs in <dir> instead of the
+                        npm registry
   --help                this text`;
 
 /** @type {ReturnType<typeof parseArgs>} */

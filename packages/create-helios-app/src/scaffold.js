@@ -13,6 +13,13 @@ export const TEMPLATE_DIR = fileURLToPath(new URL('../template', import.meta.url
 const RENAMES = [['_gitignore', '.gitignore']];
 
 /**
+ * What the template's @helios packages depend on among the @helios packages, and the app does
+ * not import itself. From the npm registry npm finds them; installed from tarballs it cannot, so
+ * with `--helios-from` the app names their tarballs too.
+ */
+const HELIOS_INDIRECT = ['@helios/transport'];
+
+/**
  * @typedef {{ name: string, dependencies: Record<string, string>, [field: string]: unknown }} Manifest
  * @typedef {object} ScaffoldOptions
  * @property {string} dir where to write the app: a new or empty directory
@@ -36,7 +43,8 @@ export function scaffold({ dir, heliosFrom }) {
   manifest.name = packageName(basename(target));
   if (heliosFrom !== undefined) {
     const from = resolve(heliosFrom);
-    for (const name of Object.keys(manifest.dependencies).filter(isHelios)) {
+    const names = [...Object.keys(manifest.dependencies).filter(isHelios), ...HELIOS_INDIRECT];
+    for (const name of names.sort()) {
       manifest.dependencies[name] = fileSpec(target, findTarball(from, name));
     }
   }

@@ -21,7 +21,7 @@ beforeEach(() => {
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Empty files named as npm pack names the tarballs: the scaffold reads only their names. */
-function fakeTarballs(names = ['core', 'client', 'react']) {
+function fakeTarballs(names = ['core', 'client', 'react', 'transport']) {
   const dir = join(tmp, 'packs');
   mkdirSync(dir);
   for (const name of names) writeFileSync(join(dir, `helios-${name}-0.1.0.tgz`), '');
@@ -50,12 +50,14 @@ describe('scaffold', () => {
       '@helios/client': 'file:../packs/helios-client-0.1.0.tgz',
       '@helios/core': 'file:../packs/helios-core-0.1.0.tgz',
       '@helios/react': 'file:../packs/helios-react-0.1.0.tgz',
+      // What @helios/client depends on: npm cannot fetch it from the registry either.
+      '@helios/transport': 'file:../packs/helios-transport-0.1.0.tgz',
     });
     expect(readManifest(join(tmp, 'app'))).toEqual(manifest);
   });
 
   it('refuses a missing or ambiguous tarball, and then writes nothing', () => {
-    const packs = fakeTarballs(['core', 'client']);
+    const packs = fakeTarballs(['core', 'client', 'transport']);
     const app = join(tmp, 'app');
     expect(() => scaffold({ dir: app, heliosFrom: packs })).toThrow(
       new ScaffoldError(

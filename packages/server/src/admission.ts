@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { assertReplicaId } from '@helios/core';
-import { type HelloAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
+import { type HelloAuth, type PeerAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import {
   type Authenticate,
@@ -15,14 +15,6 @@ import type { RelayMetrics } from './metrics.js';
 import type { ConnectionLimits, RelayOptions } from './options.js';
 import type { RelaySocket } from './relay-socket.js';
 import { UserLimits } from './user-limits.js';
-
-/** What a peer relay sends in the Socket.IO handshake instead of a {@link HelloAuth}. */
-export interface PeerAuth {
-  readonly protocol: number;
-  readonly peer: string;
-  readonly relayId: string;
-  readonly token?: string;
-}
 
 /** Compares secrets in constant time, so response timing does not leak the peer token. */
 function sameSecret(given: unknown, expected: string): boolean {

@@ -6,6 +6,7 @@ import {
   type Push,
   type Subscribe,
 } from '@helios/core/protocol';
+import { asBytes } from '@helios/transport';
 import type { RelayUser } from './auth.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { RelayDocument } from './documents.js';
@@ -16,7 +17,7 @@ import type { RelaySocket } from './relay-socket.js';
 import { SessionRefusals } from './session-refusals.js';
 import { SessionSubscriptions } from './session-subscriptions.js';
 import type { UserSlot } from './user-limits.js';
-import { asBytes, EVENT, send } from './wire.js';
+import { EVENT, send } from './wire.js';
 
 /** Push entries validated and merged in one slice; other connections' work may run between. */
 const SLICE_ENTRIES = 200;

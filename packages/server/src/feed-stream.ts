@@ -5,10 +5,11 @@ import {
   type FeedRequest,
   type FeedStateEntry,
 } from '@helios/core/protocol';
+import { asBytes } from '@helios/transport';
 import type { FeedPort } from './node-ports.js';
 import type { RelaySocket } from './relay-socket.js';
 import type { RelayStore } from './store/relay-store.js';
-import { asBytes, EVENT, send } from './wire.js';
+import { EVENT, send } from './wire.js';
 
 /**
  * Entries sent per batch, and unacknowledged entries allowed in flight per peer. A batch's

@@ -1,4 +1,5 @@
-export type { PeerAuth } from './admission.js';
+export type { PeerAuth } from '@helios/core/protocol';
+export { socketParser } from '@helios/transport';
 export {
   type Access,
   type Authenticate,
@@ -26,4 +27,3 @@ export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export * from './store/relay-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
-export { socketParser } from './wire.js';

@@ -1,12 +1,13 @@
 import type { DecodeLimits } from '@helios/core';
-import type { RelayLimits } from '@helios/core/protocol';
+import type { PeerAuth, RelayLimits } from '@helios/core/protocol';
+import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Logger } from 'pino';
 import type { Authenticate, Authorize, JwtOptions } from './auth.js';
 import type { RelayStore } from './store/relay-store.js';
 
 /** Another region's relay that this relay replicates with. */
 export interface PeerConfig {
-  /** Socket.IO URL of the peer, e.g. `http://127.0.0.1:4102`. */
+  /** URL of the peer's relay, as `peerTransport` dials it (Socket.IO: `http://127.0.0.1:4102`). */
   readonly url: string;
   /** The peer's region. Replication status waits for every configured region. */
   readonly region: string;
@@ -85,6 +86,13 @@ export interface RelayOptions {
   readonly peers?: readonly PeerConfig[];
   /** Shared secret that relays of one deployment present to each other. */
   readonly peerToken?: string;
+  /**
+   * How this relay's peer links reach the peer regions' relays. Default: a
+   * {@link SocketIoTransport} (with a 20 s handshake timeout), which the peers' relays accept.
+   * Each link dials its peer through it, and again whenever the connection ends; the link's
+   * logic (cursors, backfill, causal holds) does not depend on it.
+   */
+  readonly peerTransport?: Transport<PeerAuth>;
   /**
    * How connections are authenticated: a custom hook, a JWT verifier (the default when
    * `jwt` is given), or `anonymous: true` for development, which logs a warning.

@@ -1,23 +1,27 @@
 import {
   decodeMessage,
+  encodeMessage,
   type FeedEntry,
   type FeedState,
   type Message,
+  type PeerAuth,
   PROTOCOL_VERSION,
 } from '@helios/core/protocol';
-import { io, type Socket } from 'socket.io-client';
+import type { Transport } from '@helios/transport';
 import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
 import { LinkDelay } from './link-delay.js';
 import type { LinkPort } from './node-ports.js';
 import type { PeerConfig } from './options.js';
+import { PeerConnection } from './peer-connection.js';
 import type { RelayStore } from './store/relay-store.js';
-import { asBytes, EVENT, send, socketParser } from './wire.js';
 
 /**
  * Pulls one peer region's feed into this relay: asks from the durable cursor, merges each
  * batch, commits it together with the new cursor, then acknowledges. After a partition or a
  * restart it resumes from the cursor, so nothing is lost and nothing is merged twice.
- * The configured one-way latency delays both directions.
+ * The configured one-way latency delays both directions. The link dials its peer through the
+ * relay's peer {@link Transport} (Socket.IO by default), and again whenever the connection ends
+ * (see {@link PeerConnection}).
  *
  * The cursor is kept per region *and* store epoch (the peer's `welcome` names it): a peer whose
  * store was lost restarts its seqs at 1, and a cursor into its old feed would skip its new
@@ -34,11 +38,9 @@ import { asBytes, EVENT, send, socketParser } from './wire.js';
 export class PeerLink {
   readonly region: string;
   readonly #node: LinkPort;
-  readonly #config: PeerConfig;
   readonly #store: RelayStore;
-  readonly #token: string | undefined;
   readonly #delay: LinkDelay;
-  #socket: Socket | undefined;
+  readonly #connection: PeerConnection;
   /** Highest feed seq queued for merging: later duplicates of a resent batch are skipped. */
   #received = 0;
   /** The store cursor name for the peer's current store (see {@link cursorName}). */
@@ -61,45 +63,42 @@ export class PeerLink {
   /** Feed batches received and queued on the chain, not merged yet (see releaseHeld). */
   #queued: FeedEntry[][] = [];
 
-  constructor(node: LinkPort, config: PeerConfig, store: RelayStore, token: string | undefined) {
+  constructor(
+    node: LinkPort,
+    config: PeerConfig,
+    store: RelayStore,
+    token: string | undefined,
+    transport: Transport<PeerAuth>,
+  ) {
     this.#node = node;
-    this.#config = config;
     this.region = config.region;
     this.#store = store;
-    this.#token = token;
     this.#delay = new LinkDelay(config.latencyMs ?? 0);
     this.#cursor = cursorName(this.region, undefined);
+    const hello: PeerAuth = {
+      protocol: PROTOCOL_VERSION,
+      peer: node.region,
+      relayId: node.relayId,
+      ...(token !== undefined ? { token } : {}),
+    };
+    this.#connection = new PeerConnection(transport, config.url, hello, {
+      message: (bytes) => this.#delay.run(() => this.#receive(bytes)),
+      closed: () => this.#delay.clear(),
+      failed: (error) => {
+        this.#node.logger.debug(
+          { err: error.message, code: error.code, peer: this.region },
+          'peer unreachable or refused; retrying',
+        );
+      },
+    });
   }
 
   get connected(): boolean {
-    return this.#socket?.connected ?? false;
+    return this.#connection.connected;
   }
 
   start(): void {
-    const socket = io(this.#config.url, {
-      auth: {
-        protocol: PROTOCOL_VERSION,
-        peer: this.#node.region,
-        relayId: this.#node.relayId,
-        ...(this.#token !== undefined ? { token: this.#token } : {}),
-      },
-      transports: ['websocket'],
-      parser: socketParser,
-      reconnectionDelay: 200,
-      reconnectionDelayMax: 2_000,
-    });
-    this.#socket = socket;
-    socket.on(EVENT, (payload: unknown) => {
-      const bytes = asBytes(payload);
-      if (bytes !== undefined) this.#delay.run(() => this.#receive(bytes));
-    });
-    socket.on('disconnect', () => this.#delay.clear());
-    socket.on('connect_error', (err) => {
-      this.#node.logger.debug(
-        { err: err.message, peer: this.region },
-        'peer unreachable; retrying',
-      );
-    });
+    this.#connection.start();
   }
 
   #receive(bytes: Uint8Array): void {
@@ -345,7 +344,8 @@ export class PeerLink {
 
   #send(message: Message): void {
     this.#delay.run(() => {
-      if (!this.#closed && this.#socket?.connected) send(this.#socket, message);
+      if (!this.#closed && this.#connection.connected)
+        this.#connection.send(encodeMessage(message));
     });
   }
 
@@ -353,7 +353,7 @@ export class PeerLink {
     this.#closed = true;
     this.#reset();
     this.#delay.clear();
-    this.#socket?.close();
+    this.#connection.close();
   }
 }
 

@@ -16,6 +16,7 @@ import { RelayMetrics } from './metrics.js';
 import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
 import type { FeedPort, LinkPort, SessionPort } from './node-ports.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
+import { socketIoPeerTransport } from './peer-connection.js';
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { type Health, relayHttp } from './relay-http.js';
@@ -319,8 +320,10 @@ export class RelayNode {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => resolve());
     });
-    for (const peer of this.#options.peers ?? []) {
-      const link = new PeerLink(this.#linkPort, peer, this.#options.store, this.#options.peerToken);
+    const { peers = [], store, peerToken, peerTransport } = this.#options;
+    const transport = peerTransport ?? socketIoPeerTransport();
+    for (const peer of peers) {
+      const link = new PeerLink(this.#linkPort, peer, store, peerToken, transport);
       this.#links.push(link);
       link.start();
     }

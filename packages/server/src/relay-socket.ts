@@ -1,9 +1,10 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ReplicaId } from '@helios/core';
+import { socketParser } from '@helios/transport';
 import { Server, type Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
 import type { UserSlot } from './user-limits.js';
-import { type EVENT, socketParser } from './wire.js';
+import type { EVENT } from './wire.js';
 
 /** The one event a client or a peer sends a relay: a binary protocol frame. */
 export interface InboundEvents {

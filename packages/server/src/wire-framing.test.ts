@@ -4,8 +4,8 @@ import {
   encodeMessage,
   type Message,
   PROTOCOL_VERSION,
-  SINGLE_FRAME_MARKER,
 } from '@helios/core/protocol';
+import { SINGLE_FRAME_MARKER } from '@helios/transport';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

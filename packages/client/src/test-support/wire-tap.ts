@@ -1,4 +1,5 @@
 import { decodeMessage, type Message } from '@helios/core/protocol';
+import { asBytes } from '@helios/transport';
 import { Socket } from 'socket.io-client';
 
 /** One protocol frame seen on a client's Socket.IO connection. */
@@ -17,12 +18,6 @@ interface SocketInternals {
   emitEvent(args: unknown[]): void;
   io: { uri: string };
   auth: unknown;
-}
-
-function asBytes(payload: unknown): Uint8Array | undefined {
-  if (payload instanceof Uint8Array) return payload;
-  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
-  return undefined;
 }
 
 /**

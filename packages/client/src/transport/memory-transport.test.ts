@@ -1,9 +1,9 @@
 import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { LinkModel } from '@helios/test-kit';
+import type { TransportEvents } from '@helios/transport';
 import { describe, expect, it } from 'vitest';
 import { ManualClock, turn } from '../test-support/manual-clock.js';
 import { type MemoryPeer, MemoryTransport } from './memory-transport.js';
-import type { TransportEvents } from './transport.js';
 
 const hello = { protocol: PROTOCOL_VERSION, replicas: ['r1'] };
 

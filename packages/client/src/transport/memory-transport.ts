@@ -1,6 +1,6 @@
 import type { HelloAuth } from '@helios/core/protocol';
+import type { Transport, TransportConnection, TransportEvents } from '@helios/transport';
 import { type Clock, systemClock } from '../clock.js';
-import type { Transport, TransportConnection, TransportEvents } from './transport.js';
 
 /** A relay's refusal of a handshake, with its wire code (`unauthenticated`…). */
 export interface MemoryRefusal {

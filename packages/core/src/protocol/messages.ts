@@ -20,6 +20,17 @@ export interface HelloAuth {
   readonly replicas: readonly ReplicaId[];
 }
 
+/**
+ * What a peer relay sends in the handshake instead of a {@link HelloAuth}: its region, its relay
+ * id, and the deployment's peer token (the relay's `peerToken`), as JSON.
+ */
+export interface PeerAuth {
+  readonly protocol: number;
+  readonly peer: string;
+  readonly relayId: string;
+  readonly token?: string;
+}
+
 /** Limits the relay enforces, announced in {@link Welcome} so clients can stay within them. */
 export interface RelayLimits {
   readonly maxMessageBytes: number;

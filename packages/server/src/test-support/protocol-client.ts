@@ -13,8 +13,8 @@ import {
   PROTOCOL_VERSION,
   type Welcome,
 } from '@helios/core/protocol';
+import { socketParser } from '@helios/transport';
 import { io, type Socket } from 'socket.io-client';
-import { socketParser } from '../wire.js';
 
 /**
  * A minimal Helios protocol client for tests: one socket, documents held as plain CRDT

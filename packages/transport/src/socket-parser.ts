@@ -8,16 +8,18 @@
  * default namespace, without an ack id, as one binary message `0x68 · bytes`, and every other
  * packet exactly as the default parser does.
  *
- * It lives here, in core, so that the relay and the client share one implementation; core has no
- * runtime dependencies, so it takes socket.io-parser's `Encoder` and `Decoder` as an argument
- * (the relay and the client each pass the socket.io-parser their Socket.IO already depends on)
- * and extends them instead of re-implementing Socket.IO's JSON packets.
+ * It lives in the transport layer, which the relay and the client share, so both ends frame
+ * alike. It extends socket.io-parser's `Encoder` and `Decoder` instead of re-implementing
+ * Socket.IO's JSON packets: {@link singleFrameParser} takes them as an argument, and
+ * {@link socketParser} is it bound to the socket.io-parser this package depends on.
  *
  * Decoding accepts both framings: a binary message that arrives while a default-parser packet
  * still awaits its attachments is one of those attachments; any other binary message must be a
  * single-message frame. A stock Socket.IO peer's packets therefore decode, but a stock peer
  * cannot decode the relay's single-message frames, so it cannot talk to a Helios relay.
  */
+
+import * as socketIoParser from 'socket.io-parser';
 
 /** The Socket.IO event that carries Helios protocol frames. */
 export const MESSAGE_EVENT = 'h';
@@ -102,6 +104,13 @@ export function singleFrameParser(base: SocketParser): SocketParser {
 
   return { Encoder, Decoder };
 }
+
+/**
+ * Helios's parser bound to socket.io-parser: the `parser` option of every Socket.IO end that
+ * talks to a relay — the relay's server, `SocketIoTransport`, and any Node client that
+ * calls `io()` itself. A socket without it cannot decode what the relay sends.
+ */
+export const socketParser: SocketParser = singleFrameParser(socketIoParser);
 
 /** The bytes of a packet that travels as one message, or undefined for any other packet. */
 function singleFramePayload(packet: SocketPacket): Uint8Array | undefined {

@@ -1,8 +1,7 @@
-import { SINGLE_FRAME_MARKER, type SocketPacket } from '@helios/core/protocol';
 import fc from 'fast-check';
 import * as stock from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
-import { socketParser } from './wire.js';
+import { SINGLE_FRAME_MARKER, type SocketPacket, socketParser } from './socket-parser.js';
 
 const CONNECT = 0;
 const DISCONNECT = 1;

@@ -1,21 +1,29 @@
-import type { HelloAuth } from '@helios/core/protocol';
+import type { HelloAuth, PeerAuth } from '@helios/core/protocol';
 
 /**
- * How the client reaches relays: one connection per relay URL, carrying encoded protocol
- * messages (`encodeMessage` bytes) both ways. The default is {@link SocketIoTransport};
- * {@link MemoryTransport} connects to relays in the same process, for tests.
- *
- * A connection only moves bytes. Failover, backoff and the handshake's meaning stay in the
- * client, so every transport behaves the same to it.
+ * What a connection announces when it is opened: a client's {@link HelloAuth}, or a peer relay's
+ * {@link PeerAuth}. A transport carries it as it is (Socket.IO: JSON in the handshake's `auth`).
  */
-export interface Transport {
+export type Handshake = HelloAuth | PeerAuth;
+
+/**
+ * How relays are reached: one connection per relay URL, carrying encoded protocol messages
+ * (`encodeMessage` bytes) both ways. Clients dial their relays through it (`Transport`, with a
+ * {@link HelloAuth}), and a relay's peer links dial the peer regions through it
+ * (`Transport<PeerAuth>`). The default is {@link SocketIoTransport}; `@helios/client`'s
+ * `MemoryTransport` connects clients to relays in the same process, for tests.
+ *
+ * A connection only moves bytes. Failover, reconnection, backoff and the handshake's meaning stay
+ * with the caller (the client, the peer link), so every transport behaves the same to it.
+ */
+export interface Transport<Hello extends Handshake = HelloAuth> {
   /**
    * Dials `url`, sending `hello` with the handshake. Exactly one of the events ends an attempt
    * that does not succeed: `refused` (the relay answered the handshake with an error, or it could
    * not be reached; `code` is set only for a relay's refusal) or `closed` (after it was open).
    * Messages arrive through `message`, the relay's `welcome` first.
    */
-  connect(url: string, hello: HelloAuth, events: TransportEvents): TransportConnection;
+  connect(url: string, hello: Hello, events: TransportEvents): TransportConnection;
   /**
    * Whether the relay at `url` answers at all (Socket.IO: its `/healthz`); used, while failed
    * over, to notice that home is back. Resolves false rather than rejecting.
