@@ -1,6 +1,7 @@
 import {
   type AnyCrdtType,
   AWSetType,
+  BoundedCounterType,
   CrdtType,
   GCounterType,
   type Key,
@@ -17,6 +18,7 @@ import { ClientError } from './client-error.js';
 import type { HandleClass } from './document-registry.js';
 import {
   AWSetHandle,
+  BoundedCounterHandle,
   CounterHandle,
   CrdtMapHandle,
   DocumentHandle,
@@ -55,9 +57,11 @@ export type HandleOf<T, E extends Value = Value> = T extends PNCounterType
                 ? RWSetHandle<E & Key>
                 : T extends ORMapType<infer S, infer V>
                   ? CrdtMapHandle<S, V>
-                  : T extends CrdtType<infer S, infer V>
-                    ? DocumentHandle<S, V>
-                    : never;
+                  : T extends BoundedCounterType
+                    ? BoundedCounterHandle
+                    : T extends CrdtType<infer S, infer V>
+                      ? DocumentHandle<S, V>
+                      : never;
 
 // biome-ignore lint/suspicious/noExplicitAny: one row per CRDT type, each with its own state
 type AnyHandleClass = HandleClass<any, unknown, DocumentHandle<any, unknown>>;
@@ -76,6 +80,7 @@ const HANDLES: ReadonlyMap<object, AnyHandleClass> = new Map<object, AnyHandleCl
   [AWSetType, AWSetHandle],
   [RWSetType, RWSetHandle],
   [ORMapType, CrdtMapHandle],
+  [BoundedCounterType, BoundedCounterHandle],
 ]);
 
 /**

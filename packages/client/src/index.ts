@@ -12,6 +12,7 @@ export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
+  BoundedCounterHandle,
   CounterHandle,
   CrdtMapHandle,
   DocumentHandle,

@@ -6,13 +6,16 @@ import type { Receipt } from './receipt.js';
 
 /**
  * Relay error codes after which a write may still be accepted later: it stays in the outbox and
- * is pushed again. Every other refusal is final. Two validation rules refuse writes that follow
+ * is pushed again. Every other refusal is final. Three validation rules refuse writes that follow
  * events this relay has not received yet (another region's, after a failover; another tab's, not
  * yet pushed); replication brings those, and then the write is valid:
  * - `unknown-context`: the write's context names them;
  * - `counter-decrease`: a counter in a crdtMap restarts from zero after its key was removed, and
  *   the relay, not having seen the removal yet, still holds the old, higher entry. (Our own
  *   counters never go down otherwise.)
+ * - `insufficient-rights`: a bounded counter's write spends rights another replica gave this
+ *   one, in a transfer the relay has not received yet. (Our own writes spend only rights this
+ *   replica holds.)
  */
 const TRANSIENT = new Set([
   'rate-limited',
@@ -20,6 +23,7 @@ const TRANSIENT = new Set([
   'internal',
   'unknown-context',
   'counter-decrease',
+  'insufficient-rights',
 ]);
 /** Delay before pushing transiently refused writes again: doubles up to the maximum. */
 const RETRY_MIN_MS = 250;

@@ -49,6 +49,7 @@ export type ValidationRule =
   | 'foreign-removal'
   | 'counter-increment'
   | 'counter-decrease'
+  | 'insufficient-rights'
   | 'register-write'
   | 'clock-drift'
   | 'type-mismatch';
@@ -73,6 +74,24 @@ export class ClockDriftError extends HeliosError<'clock-drift'> {
     );
     this.driftMs = driftMs;
     this.maxDriftMs = maxDriftMs;
+  }
+}
+
+/**
+ * A bounded counter's replica was asked to decrement, or to give away, more than the rights it
+ * holds: nothing was applied. `available` is what it could have spent.
+ */
+export class InsufficientRightsError extends HeliosError<'insufficient-rights'> {
+  readonly requested: number;
+  readonly available: number;
+
+  constructor(requested: number, available: number) {
+    super(
+      'insufficient-rights',
+      `this replica holds rights to ${available}, not the ${requested} asked for`,
+    );
+    this.requested = requested;
+    this.available = available;
   }
 }
 

@@ -17,6 +17,7 @@ export * from './clock/timestamp.js';
 export * from './codec/limits.js';
 export * from './codec/value.js';
 export type { DeltaCheck } from './crdt/admission.js';
+export * from './crdt/bounded-counter.js';
 export * from './crdt/counter.js';
 export * from './crdt/crdt-type.js';
 export type { DotEntry, DotFun } from './crdt/dot-fun.js';

@@ -1,10 +1,11 @@
-import { AWSet, orMap, PNCounter } from '@helios/core';
+import type { BoundedCounterHandle, Receipt } from '@helios/client';
+import { AWSet, BoundedCounter, orMap, PNCounter } from '@helios/core';
 import { act, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { HeliosProvider } from './helios-provider.js';
 import { testClient } from './test-support/helpers.js';
 import { useCounter } from './use-counter.js';
-import { useDocument } from './use-document.js';
+import { type DocumentView, useDocument } from './use-document.js';
 
 const Cart = orMap(PNCounter);
 
@@ -19,6 +20,13 @@ function Both({ seen }: { seen: unknown[] }) {
   const named = useCounter('likes');
   const tags = useDocument<typeof AWSet, 'red'>('tags', AWSet);
   seen.push(generic.handle === named.handle, generic.value, tags.value.has('red'));
+  return null;
+}
+
+type StockView = DocumentView<BoundedCounterHandle, number>;
+
+function Stock({ seen }: { seen: StockView[] }) {
+  seen.push(useDocument('stock', BoundedCounter));
   return null;
 }
 
@@ -64,5 +72,27 @@ describe('useDocument', () => {
       client.counter('likes').increment(5);
     });
     expect(seen.slice(-3)).toEqual([true, 5, false]);
+  });
+
+  it('renders a type with no hook of its own, with its handle methods: a bounded counter', async () => {
+    const client = testClient();
+    const seen: StockView[] = [];
+    render(
+      <HeliosProvider client={client}>
+        <Stock seen={seen} />
+      </HeliosProvider>,
+    );
+    const stock = client.open('stock', BoundedCounter);
+    await act(() => Promise.all([client.ready, stock.loaded]));
+    act(() => {
+      seen.at(-1)!.increment(2);
+    });
+    expect([seen.at(-1)!.value, stock.localRights]).toEqual([2, 2]);
+    let refused: Receipt | undefined;
+    act(() => {
+      refused = seen.at(-1)!.decrement(3);
+    });
+    expect(refused?.error).toMatchObject({ code: 'insufficient-rights' });
+    expect(seen.at(-1)!.value).toBe(2);
   });
 });

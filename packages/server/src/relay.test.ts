@@ -1,5 +1,7 @@
 import {
   AWSet,
+  BoundedCounter,
+  type BoundedCounterState,
   CausalContext,
   GCounter,
   HybridLogicalClock,
@@ -196,6 +198,38 @@ describe('relay: bad input', () => {
     ).rejects.toMatchObject({
       code: 'counter-increment',
     });
+  });
+
+  it('a bounded counter needs no relay code: rights move, and spending rights not held is refused', async () => {
+    const { url } = await startRelay();
+    const a = await client(url);
+    const b = await client(url);
+    await a.subscribe('stock', BoundedCounter);
+    await b.subscribe('stock', BoundedCounter);
+    await a.write('stock', (s, me) => BoundedCounter.increment(s, me, 5));
+    await a.write('stock', (s, me) => BoundedCounter.transfer(s, me, b.replica, 2));
+    await eventually(
+      () => BoundedCounter.localRights(b.docs.get('stock')!.state, b.replica) === 2,
+      'b holds the rights',
+    );
+    await b.write('stock', (s, me) => BoundedCounter.decrement(s, me, 2));
+    await eventually(() => a.value('stock') === 3, 'a sees the sale');
+    // A hand-made decrement past B's (now zero) rights, which the mutator would refuse.
+    const overspend = (s: BoundedCounterState, me: { replica: string }): BoundedCounterState => {
+      const next = s.context.next(me.replica);
+      const own = s.store.filter((e) => e.replica === me.replica);
+      const delta = BoundedCounter.empty();
+      for (const e of own) delta.context.add(e.replica, e.seq);
+      delta.context.add(next.replica, next.seq);
+      delta.store = [{ ...next, value: { p: 0, n: 3, given: [] } }];
+      return delta;
+    };
+    await expect(b.write('stock', overspend as never)).rejects.toMatchObject({
+      code: 'insufficient-rights',
+    });
+    const check = await client(url);
+    await check.subscribe('stock', BoundedCounter);
+    expect(check.value('stock')).toBe(3);
   });
 
   it('checks authorization on every message, not only at connect', async () => {

@@ -26,6 +26,39 @@ export interface DeltaCheck {
 }
 
 /**
+ * How admission compares one replica's counter entries. Every total of a counter entry (its
+ * increments, its decrements, and for a bounded counter the rights it gave to each replica) only
+ * grows along its owner's history, so entries are compared total by total.
+ */
+export interface CounterOrder<E> {
+  /** The replica's totals among `entries`: each the greatest of its entries' (zero if none). */
+  totals(entries: DotFun<E>, replica: ReplicaId): E;
+  /** Whether every total of `a` is at least the same total of `b`. */
+  covers(a: E, b: E): boolean;
+  /** The greatest rise of one total from `from` to `to`. */
+  step(from: E, to: E): number;
+  /** The totals as a person reads them, for error messages. */
+  show(e: E): string;
+}
+
+/** A PN- or G-Counter entry: increments `p` and decrements `n`. */
+export const counterOrder: CounterOrder<CounterEntry> = {
+  totals(entries, replica) {
+    let p = 0;
+    let n = 0;
+    for (const e of entries) {
+      if (e.replica !== replica) continue;
+      p = Math.max(p, e.value.p);
+      n = Math.max(n, e.value.n);
+    }
+    return { p, n };
+  },
+  covers: (a, b) => a.p >= b.p && a.n >= b.n,
+  step: (from, to) => Math.max(to.p - from.p, to.n - from.n),
+  show: (e) => `(+${e.p}, -${e.n})`,
+};
+
+/**
  * A counter entry is its owner's alone, and only grows. A delta may not remove another
  * replica's entry (`foreign-removal`); it may remove entries of its writer only if what remains
  * of that replica, with the delta's new entries, still reaches the totals it had
@@ -35,15 +68,16 @@ export interface DeltaCheck {
  * removal of the key may have taken that write here and left the older entry). A new entry may not be
  * below the replica's totals (`counter-decrease`) nor more than `maxCounterStep` above them
  * (`counter-increment`). Entries the receiver has seen are no-ops in a merge, so only new ones
- * are compared.
+ * are compared. `order` says what an entry's totals are.
  */
-export function checkCounterDelta(
-  kind: DotStoreKind<DotFun<CounterEntry>>,
-  current: DotFun<CounterEntry>,
-  delta: DotFun<CounterEntry>,
+export function checkCounterDelta<E>(
+  kind: DotStoreKind<DotFun<E>>,
+  current: DotFun<E>,
+  delta: DotFun<E>,
   check: DeltaCheck,
+  order: CounterOrder<E>,
 ): void {
-  const removed = new Set<DotEntry<CounterEntry>>();
+  const removed = new Set<DotEntry<E>>();
   kind.someRemoved(current, delta, check.context, (replica, seq) => {
     if (!check.writer.has(replica)) {
       throw new ValidationError(
@@ -56,14 +90,14 @@ export function checkCounterDelta(
   });
   for (const e of delta) {
     if (check.seen(e.replica, e.seq)) continue;
-    const { p, n } = totals(current, e.replica);
-    if (e.value.p < p || e.value.n < n) {
+    const before = order.totals(current, e.replica);
+    if (!order.covers(e.value, before)) {
       throw new ValidationError(
         'counter-decrease',
-        `counter entry of replica ${e.replica} goes down from (+${p}, -${n}) to (+${e.value.p}, -${e.value.n})`,
+        `counter entry of replica ${e.replica} goes down from ${order.show(before)} to ${order.show(e.value)}`,
       );
     }
-    if (e.value.p - p > check.maxCounterStep || e.value.n - n > check.maxCounterStep) {
+    if (order.step(before, e.value) > check.maxCounterStep) {
       throw new ValidationError(
         'counter-increment',
         `counter entry of replica ${e.replica} moves by more than ${check.maxCounterStep} in one delta`,
@@ -86,26 +120,13 @@ export function checkCounterDelta(
     if (replacedBefore) continue;
     const kept = current.filter((e) => e.replica === gone.replica && !removed.has(e));
     const added = delta.filter((e) => e.replica === gone.replica && !check.seen(e.replica, e.seq));
-    const after = totals([...kept, ...added], gone.replica);
-    if (after.p < gone.value.p || after.n < gone.value.n) {
+    if (!order.covers(order.totals([...kept, ...added], gone.replica), gone.value)) {
       throw new ValidationError(
         'counter-decrease',
         `the delta drops the counter entry of replica ${gone.replica} without one as high`,
       );
     }
   }
-}
-
-/** A replica's totals: the greatest `p` and `n` among its entries. */
-function totals(entries: DotFun<CounterEntry>, replica: ReplicaId): CounterEntry {
-  let p = 0;
-  let n = 0;
-  for (const e of entries) {
-    if (e.replica !== replica) continue;
-    p = Math.max(p, e.value.p);
-    n = Math.max(n, e.value.n);
-  }
-  return { p, n };
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { Key, Value } from '../codec/value.js';
 import { CrdtSim, type SimReplica } from '../test-support/crdt-sim.js';
+import { BoundedCounter, type BoundedCounterState } from './bounded-counter.js';
 import { GCounter, PNCounter } from './counter.js';
 import type { CrdtState, CrdtType } from './crdt-type.js';
 import { LWWMap } from './lww-map.js';
@@ -162,6 +163,20 @@ function counterCheck<S>(ctx: OpContext<S, number>, final: boolean): void {
   }
 }
 
+/** Bounded counters: a counter's checks, and never below the bound nor own rights below zero. */
+function boundedCheck<S>(ctx: OpContext<S, number>, final: boolean): void {
+  counterCheck(ctx, final);
+  for (const r of ctx.sim.replicas) {
+    const state = r.state as unknown as BoundedCounterState;
+    if (BoundedCounter.value(state) < BoundedCounter.lower) {
+      throw new Error(`replica ${r.index} reads ${BoundedCounter.value(state)}, below the bound`);
+    }
+    if (BoundedCounter.localRights(state, r.replica) < 0) {
+      throw new Error(`replica ${r.index} holds negative rights`);
+    }
+  }
+}
+
 function someElement<S>(
   state: CrdtState<S>,
   value: (s: CrdtState<S>) => Set<Key> | Map<Key, unknown>,
@@ -200,6 +215,27 @@ const WORKLOADS: Workload[] = [
       }
     },
     counterCheck,
+  ),
+  workload(
+    BoundedCounter,
+    (ctx, i, r) => {
+      const n = ctx.rng.range(1, 5);
+      const spend = Math.min(n, BoundedCounter.localRights(r.state, r.replica));
+      const roll = ctx.rng.next();
+      if (roll < 0.4 || spend === 0) {
+        ctx.sim.mutate(i, (s) => BoundedCounter.increment(s, r, n));
+        ctx.total += n;
+        ctx.increments += n;
+      } else if (roll < 0.75) {
+        ctx.sim.mutate(i, (s) => BoundedCounter.decrement(s, r, spend));
+        ctx.total -= spend;
+        ctx.decrements += spend;
+      } else {
+        const to = ctx.sim.replicas[(i + ctx.rng.range(1, NODES - 1)) % NODES]!.replica;
+        ctx.sim.mutate(i, (s) => BoundedCounter.transfer(s, r, to, spend));
+      }
+    },
+    boundedCheck,
   ),
   workload(LWWRegister, (ctx, i) => {
     const v = randomValue(ctx.rng);
@@ -303,7 +339,7 @@ describe('counters under late deltas', () => {
 
 describe('convergence under drops, duplicates, reordering and partitions', () => {
   it('covers every CRDT type', () => {
-    expect(new Set(WORKLOADS.map((w) => w.name)).size).toBe(10);
+    expect(new Set(WORKLOADS.map((w) => w.name)).size).toBe(11);
   });
 
   for (const w of WORKLOADS) {

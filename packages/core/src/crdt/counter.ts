@@ -1,54 +1,25 @@
-import type { ReplicaId } from '../causal/replica-id.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkCounterDelta, type DeltaCheck } from './admission.js';
+import { checkCounterDelta, counterOrder, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
-import { type DotEntry, type DotFun, dotFunKind } from './dot-fun.js';
+import { type DotFun, dotFunKind, latestByReplica } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
-import { entryAt, replacingContext } from './mutation.js';
+import { assertAmount, replaceOwnEntry } from './mutation.js';
 import { registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';
 
 export type CounterState = CrdtState<DotFun<CounterEntry>>;
 
-function assertAmount(amount: number): void {
-  if (!Number.isSafeInteger(amount) || amount <= 0) {
-    throw new InvalidArgumentError(`a counter moves by a positive safe integer, not ${amount}`);
-  }
-}
-
 /**
- * Each replica's current entry: its latest, the one with the greatest seq. A state can hold two
- * entries of one replica for a while: a delta delivered late (after a newer one from the same
- * replica) brings back an older entry until anti-entropy removes it. The latest entry is the
- * replica's contribution, whatever arrived since: its totals are the greatest, unless the older
- * one belongs to a cart line that was removed and added again since (then the latest counts from
- * zero, and the older one is a superseded value that must not show).
- */
-function latestByReplica(store: DotFun<CounterEntry>): Map<ReplicaId, DotEntry<CounterEntry>> {
-  const latest = new Map<ReplicaId, DotEntry<CounterEntry>>();
-  for (const e of store) {
-    const seen = latest.get(e.replica);
-    if (seen === undefined || e.seq > seen.seq) latest.set(e.replica, e);
-  }
-  return latest;
-}
-
-/**
- * Both counters keep one entry per replica: its running totals, tagged with the dot of its
- * latest change. A change replaces the replica's previous entries, so the state is one entry per
- * replica that ever wrote, whatever the history.
+ * Both counters keep one entry per replica, its running totals under the dot of its latest
+ * change: a change replaces the replica's previous entries.
  */
 function bump(state: CounterState, actor: Actor, dp: number, dn: number): CounterState {
-  const own = state.store.filter((e) => e.replica === actor.replica);
-  const { p, n } = latestByReplica(own).get(actor.replica)?.value ?? { p: 0, n: 0 };
-  if (p + dp > Number.MAX_SAFE_INTEGER || n + dn > Number.MAX_SAFE_INTEGER) {
-    throw new InvalidArgumentError('counter would exceed Number.MAX_SAFE_INTEGER');
-  }
-  const next = state.context.next(actor.replica);
-  return {
-    context: replacingContext(own, next),
-    store: [entryAt(next, { p: p + dp, n: n + dn })],
-  };
+  return replaceOwnEntry<CounterEntry>(state, actor, ({ p, n } = { p: 0, n: 0 }) => {
+    if (p + dp > Number.MAX_SAFE_INTEGER || n + dn > Number.MAX_SAFE_INTEGER) {
+      throw new InvalidArgumentError('counter would exceed Number.MAX_SAFE_INTEGER');
+    }
+    return { p: p + dp, n: n + dn };
+  });
 }
 
 /** The sum of every replica's latest entry. */
@@ -65,7 +36,7 @@ abstract class CounterType extends CrdtType<DotFun<CounterEntry>, number> {
     delta: DotFun<CounterEntry>,
     check: DeltaCheck,
   ): void {
-    checkCounterDelta(this.kind, current, delta, check);
+    checkCounterDelta(this.kind, current, delta, check, counterOrder);
   }
 
   value(state: CounterState): number {

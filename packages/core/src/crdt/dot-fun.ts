@@ -15,6 +15,23 @@ export interface DotEntry<V> {
  */
 export type DotFun<V> = DotEntry<V>[];
 
+/**
+ * Each replica's current entry: its latest, the one with the greatest seq. A counter's state can
+ * hold two entries of one replica for a while: a delta delivered late (after a newer one from the
+ * same replica) brings back an older entry until anti-entropy removes it. The latest entry is the
+ * replica's contribution, whatever arrived since: its totals are the greatest, unless the older
+ * one belongs to a cart line that was removed and added again since (then the latest counts from
+ * zero, and the older one is a superseded value that must not show).
+ */
+export function latestByReplica<V>(store: DotFun<V>): Map<ReplicaId, DotEntry<V>> {
+  const latest = new Map<ReplicaId, DotEntry<V>>();
+  for (const e of store) {
+    const seen = latest.get(e.replica);
+    if (seen === undefined || e.seq > seen.seq) latest.set(e.replica, e);
+  }
+  return latest;
+}
+
 function indexOfDot<V>(entries: DotFun<V>, replica: ReplicaId, seq: number): number {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;

@@ -1,6 +1,8 @@
 import { CausalContext } from '../causal/causal-context.js';
 import type { Dot } from '../causal/dot.js';
-import type { DotEntry, DotFun } from './dot-fun.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Actor, CrdtState } from './crdt-type.js';
+import { type DotEntry, type DotFun, latestByReplica } from './dot-fun.js';
 
 /**
  * The context of a delta that replaces `observed` entries with a new entry at `next`: the
@@ -23,4 +25,28 @@ export function removingContext<V>(observed: DotFun<V> | undefined, next: Dot): 
 
 export function entryAt<V>(dot: Dot, value: V): DotEntry<V> {
   return { replica: dot.replica, seq: dot.seq, value };
+}
+
+/** Counters move by positive safe integers. */
+export function assertAmount(amount: number): void {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new InvalidArgumentError(`a counter moves by a positive safe integer, not ${amount}`);
+  }
+}
+
+/**
+ * A counter's change: the delta that replaces every entry of the actor's replica with one new
+ * entry holding `value(latest)`, its running totals after the change (`latest` is undefined
+ * before its first write). A counter's state is so one entry per replica that ever wrote,
+ * whatever the history.
+ */
+export function replaceOwnEntry<V>(
+  state: CrdtState<DotFun<V>>,
+  actor: Actor,
+  value: (latest: V | undefined) => V,
+): CrdtState<DotFun<V>> {
+  const own = state.store.filter((e) => e.replica === actor.replica);
+  const totals = value(latestByReplica(own).get(actor.replica)?.value);
+  const next = state.context.next(actor.replica);
+  return { context: replacingContext(own, next), store: [entryAt(next, totals)] };
 }

@@ -12,6 +12,8 @@ import { compareTimestamps } from '../clock/timestamp.js';
 import { type Key, type Value, valueEquals } from '../codec/value.js';
 import {
   awSetCase,
+  type BoundedOp,
+  boundedCounterCase,
   type Checkpoint,
   converge,
   counterMapCase,
@@ -29,12 +31,14 @@ import {
   orSetCase,
   pickTag,
   pnCounterCase,
+  recipientOf,
   registerMapCase,
   runHistory,
   rwSetCase,
   setMapCase,
   type TypeCase,
 } from '../test-support/arbitraries.js';
+import { BoundedCounter } from './bounded-counter.js';
 import { PNCounter } from './counter.js';
 import { orMap } from './or-map.js';
 import { ORSet, type SetState } from './sets.js';
@@ -151,7 +155,57 @@ describe('counters', () => {
       (a, b) => a === b,
     );
   });
+
+  it('Bounded counter: the bound plus visible increments minus the decrements escrow allowed', () => {
+    satisfiesSpec(
+      boundedCounterCase,
+      (visible, run) => {
+        const done = escrow(run.ops);
+        let value = BoundedCounter.lower;
+        for (const o of visible) {
+          const e = done[o.id]!;
+          if (e.kind === 'inc') value += e.amount;
+          if (e.kind === 'dec') value -= e.amount;
+        }
+        return value;
+      },
+      (a, b) => a === b,
+    );
+  });
 });
+
+/** What a bounded-counter op did: an increment, or rights spent on a decrement or a gift. */
+type Escrowed =
+  | { readonly kind: 'inc'; readonly amount: number }
+  | { readonly kind: 'dec'; readonly amount: number }
+  | { readonly kind: 'give'; readonly amount: number; readonly to: string };
+
+/**
+ * Escrow replayed from the operations alone: an op's actor holds the rights its causal past gave
+ * it (its increments, gifts to it, less its decrements and gifts), a `dec` or `give` spends at
+ * most those, and an actor with none increments instead (the test case's rule).
+ */
+function escrow(ops: Visible<BoundedOp>): Escrowed[] {
+  const done: Escrowed[] = [];
+  const rightsOf = (replica: string, past: ReadonlySet<number>): number => {
+    let rights = 0;
+    for (const id of past) {
+      const e = done[id]!;
+      const mine = ops[id]!.replica === replica;
+      if (e.kind === 'inc' && mine) rights += e.amount;
+      if (e.kind !== 'inc' && mine) rights -= e.amount;
+      if (e.kind === 'give' && e.to === replica) rights += e.amount;
+    }
+    return rights;
+  };
+  for (const o of ops) {
+    const spend = Math.min(o.op.n, rightsOf(o.replica, o.visible));
+    if (o.op.kind === 'inc' || spend <= 0) done.push({ kind: 'inc', amount: o.op.n });
+    else if (o.op.kind === 'dec') done.push({ kind: 'dec', amount: spend });
+    else done.push({ kind: 'give', amount: spend, to: recipientOf(o.replica, o.op.to) });
+  }
+  return done;
+}
 
 describe('registers', () => {
   const sameOptional = (a: Value | undefined, b: Value | undefined): boolean =>

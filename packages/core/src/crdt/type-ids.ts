@@ -13,4 +13,5 @@ export const TypeIds = {
   awSet: 7,
   rwSet: 8,
   orMap: 9,
+  boundedCounter: 10,
 } as const;

@@ -12,6 +12,7 @@ import type { ReplicaId } from '../causal/replica-id.js';
 import { HybridLogicalClock } from '../clock/hybrid-logical-clock.js';
 import type { Timestamp } from '../clock/timestamp.js';
 import type { Key, Value } from '../codec/value.js';
+import { BoundedCounter, type BoundedEntry } from '../crdt/bounded-counter.js';
 import { GCounter, PNCounter } from '../crdt/counter.js';
 import type { CrdtState, CrdtType } from '../crdt/crdt-type.js';
 import type { DotFun } from '../crdt/dot-fun.js';
@@ -75,6 +76,16 @@ const amountArb = fc.oneof(
 // Operations per type
 
 export type CounterOp = { readonly kind: 'inc' | 'dec'; readonly n: number };
+/**
+ * A bounded-counter operation: `dec` and `give` spend at most the actor's rights (`give` to the
+ * `to`-th other replica of its replica set, which may be outside the history: a holder of rights
+ * that never writes); an actor with no rights increments by `n` instead.
+ */
+export type BoundedOp = {
+  readonly kind: 'inc' | 'dec' | 'give';
+  readonly n: number;
+  readonly to: number;
+};
 export type RegisterOp = { readonly kind: 'set'; readonly value: Value };
 export type MapOp =
   | { readonly kind: 'set'; readonly key: Key; readonly value: Value }
@@ -122,6 +133,33 @@ export const pnCounterCase: TypeCase<CounterPayload, number, CounterOp> = {
   op: fc.record({ kind: fc.constantFrom('inc' as const, 'dec' as const), n: amountArb }),
   mutate: (s, actor, op) =>
     op.kind === 'inc' ? PNCounter.increment(s, actor, op.n) : PNCounter.decrement(s, actor, op.n),
+};
+
+/**
+ * The replica a `give` op of `replica` names: one of the others of its replica set (of the
+ * named set when `replica` is in none of them).
+ */
+export function recipientOf(replica: ReplicaId, to: number): ReplicaId {
+  const set = REPLICA_SETS.find((ids) => ids.includes(replica)) ?? REPLICA_SETS[1]!;
+  const others = set.filter((r) => r !== replica);
+  return others[to % others.length]!;
+}
+
+export const boundedCounterCase: TypeCase<DotFun<BoundedEntry>, number, BoundedOp> = {
+  name: 'BoundedCounter',
+  type: BoundedCounter,
+  op: fc.record({
+    kind: fc.constantFrom('inc' as const, 'dec' as const, 'give' as const),
+    n: amountArb,
+    to: fc.nat({ max: 3 }),
+  }),
+  mutate(s, actor, op) {
+    const spend = Math.min(op.n, BoundedCounter.localRights(s, actor.replica));
+    if (op.kind === 'inc' || spend <= 0) return BoundedCounter.increment(s, actor, op.n);
+    return op.kind === 'dec'
+      ? BoundedCounter.decrement(s, actor, spend)
+      : BoundedCounter.transfer(s, actor, recipientOf(actor.replica, op.to), spend);
+  },
 };
 
 export const lwwRegisterCase: TypeCase<DotFun<LwwEntry>, Value | undefined, RegisterOp> = {
@@ -277,6 +315,7 @@ export const registerMapCase: TypeCase<DotMap<DotFun<Value>>, Map<Key, Value[]>,
 export const typeCases: readonly AnyTypeCase[] = [
   erase(gCounterCase),
   erase(pnCounterCase),
+  erase(boundedCounterCase),
   erase(lwwRegisterCase),
   erase(mvRegisterCase),
   erase(lwwMapCase),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { Key } from '../codec/value.js';
+import { BoundedCounter, type BoundedEntry } from '../crdt/bounded-counter.js';
 import { GCounter, PNCounter } from '../crdt/counter.js';
 import type { CrdtState, CrdtType } from '../crdt/crdt-type.js';
 import type { DotFun } from '../crdt/dot-fun.js';
@@ -192,4 +193,109 @@ describe('admission: no admitted delta lowers a counter entry', () => {
       expect(admitted).toBeGreaterThan(20);
     });
   }
+});
+
+/** A bounded-counter entry as data: replica, seq, p, n, rights given (recipient, amount). */
+type RawBounded = [ReplicaId, number, number, number, [ReplicaId, number][]];
+
+const boundedRawArb: fc.Arbitrary<RawBounded[]> = fc.uniqueArray(
+  fc.tuple(
+    replicaArb,
+    fc.integer({ min: 1, max: 7 }),
+    fc.nat(40),
+    fc.nat(40),
+    fc.uniqueArray(
+      fc.tuple(fc.constantFrom(ALICE, BOB, MALLORY, 'x'), fc.integer({ min: 1, max: 30 })),
+      {
+        maxLength: 2,
+        selector: ([to]) => to,
+      },
+    ),
+  ),
+  { minLength: 1, maxLength: 3, selector: ([replica, seq]) => `${replica}:${seq}` },
+);
+
+type BoundedStep =
+  | { honest: ReplicaId; op: 'inc' | 'give'; by: number }
+  | { raw: RawBounded[]; covers: [ReplicaId, number][] };
+
+/** Every replica's totals in a bounded counter: greatest p, n and rights given to each. */
+function boundedTotals(store: DotFun<BoundedEntry>): Map<string, number> {
+  const out = new Map<string, number>();
+  const max = (k: string, v: number) => out.set(k, Math.max(out.get(k) ?? 0, v));
+  for (const { replica, value } of store) {
+    max(`${replica} p`, value.p);
+    max(`${replica} n`, value.n);
+    for (const g of value.given) max(`${replica} gave ${g.to}`, g.amount);
+  }
+  return out;
+}
+
+describe('admission: a bounded counter writer spends only its rights', () => {
+  it('no sequence of hostile deltas lowers a total of any replica or takes rights below zero', () => {
+    const T = BoundedCounter;
+    const stepArb: fc.Arbitrary<BoundedStep> = fc.oneof(
+      fc.record({
+        honest: fc.constantFrom(ALICE, BOB),
+        op: fc.constantFrom('inc' as const, 'give' as const),
+        by: fc.integer({ min: 1, max: 20 }),
+      }),
+      fc.record({
+        raw: boundedRawArb,
+        covers: fc.array(fc.tuple(replicaArb, fc.integer({ min: 1, max: 7 })), { maxLength: 5 }),
+      }),
+    );
+    let admitted = 0;
+    let refusedForRights = 0;
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 12 }), (steps) => {
+        const relay = T.empty();
+        for (const step of steps) {
+          if ('honest' in step) {
+            const actor = { replica: step.honest };
+            const rights = T.localRights(relay, step.honest);
+            if (step.op === 'inc') T.merge(relay, T.increment(relay, actor, step.by));
+            else if (rights > 0) {
+              T.merge(relay, T.transfer(relay, actor, MALLORY, Math.min(step.by, rights)));
+            }
+            continue;
+          }
+          const state = T.empty();
+          state.store = step.raw.map(([replica, seq, p, n, given]) => {
+            state.context.add(replica, seq);
+            const rows = given.map(([to, amount]) => ({ to, amount }));
+            return {
+              replica,
+              seq,
+              value: { p, n, given: rows.sort((a, b) => (a.to < b.to ? -1 : 1)) },
+            };
+          });
+          for (const [replica, seq] of step.covers) state.context.add(replica, seq);
+          const delta = T.decode(T.encode(state));
+          try {
+            validateDelta(T, relay, delta, { replicas: new Set([MALLORY]), now: () => 0 });
+          } catch (err) {
+            if (!(err instanceof ValidationError)) throw err;
+            if (err.rule === 'insufficient-rights') refusedForRights++;
+            continue;
+          }
+          admitted++;
+          const before = boundedTotals(relay.store);
+          T.merge(relay, delta);
+          const after = boundedTotals(relay.store);
+          for (const [total, v] of before) {
+            expect(after.get(total) ?? 0, total).toBeGreaterThanOrEqual(v);
+          }
+          // The relay has every honest write, so its count of rights is the truth.
+          for (const replica of [ALICE, BOB, MALLORY, 'x']) {
+            expect(T.localRights(relay, replica), replica).toBeGreaterThanOrEqual(0);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // Not vacuous: hostile deltas were admitted, and others refused for the rights they spent.
+    expect(admitted).toBeGreaterThan(20);
+    expect(refusedForRights).toBeGreaterThan(20);
+  });
 });
