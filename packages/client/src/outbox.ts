@@ -1,4 +1,4 @@
-import type { CausalContext } from '@helios/core';
+import { type CausalContext, isTransientRule } from '@helios/core';
 import { RefusedWriteError } from './client-error.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { OutboxEntry } from './persistence/persistence.js';
@@ -6,25 +6,16 @@ import type { Receipt } from './receipt.js';
 
 /**
  * Relay error codes after which a write may still be accepted later: it stays in the outbox and
- * is pushed again. Every other refusal is final. Three validation rules refuse writes that follow
- * events this relay has not received yet (another region's, after a failover; another tab's, not
- * yet pushed); replication brings those, and then the write is valid:
- * - `unknown-context`: the write's context names them;
- * - `counter-decrease`: a counter in a crdtMap restarts from zero after its key was removed, and
- *   the relay, not having seen the removal yet, still holds the old, higher entry. (Our own
- *   counters never go down otherwise.)
- * - `insufficient-rights`: a bounded counter's write spends rights another replica gave this
- *   one, in a transfer the relay has not received yet. (Our own writes spend only rights this
- *   replica holds.)
+ * is pushed again. Every other refusal is final. Besides the relay's own state (busy, shutting
+ * down, a fault), these are the validation rules that refuse writes following events this relay
+ * has not received yet (core's `isTransientRule`): another region's, after a failover; another
+ * tab's, not yet pushed. Replication brings those, and then the write is valid. For example
+ * `counter-decrease`: a counter in a crdtMap restarts from zero after its key was removed, and the
+ * relay, not having seen the removal yet, still holds the old, higher entry.
  */
-const TRANSIENT = new Set([
-  'rate-limited',
-  'unavailable',
-  'internal',
-  'unknown-context',
-  'counter-decrease',
-  'insufficient-rights',
-]);
+const RELAY_TRANSIENT = new Set(['rate-limited', 'unavailable', 'internal']);
+const isTransient = (code: string): boolean => RELAY_TRANSIENT.has(code) || isTransientRule(code);
+
 /** Delay before pushing transiently refused writes again: doubles up to the maximum. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
@@ -152,7 +143,7 @@ export class Outbox {
 
   /** The relay refused push `id`: pushed again later if the refusal is transient, else failed. */
   refused(id: number, code: string, message: string): void {
-    if (TRANSIENT.has(code)) {
+    if (isTransient(code)) {
       this.#retryLater(id);
       return;
     }

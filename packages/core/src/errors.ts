@@ -39,6 +39,15 @@ export class DecodeError extends HeliosError<DecodeErrorCode> {
   }
 }
 
+/**
+ * The rules a CRDT type's own admission check ({@link CrdtType.checkDelta}) brings beyond those
+ * below, by name. A type module adds its rule here by module augmentation
+ * (`declare module '../errors.js' { interface TypeRuleCodes { 'my-rule': true } }`), which makes
+ * it a {@link ValidationRule} and a wire error code without an edit to this file.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by the type modules' augmentations.
+export interface TypeRuleCodes {}
+
 /** The rule of {@link validateDelta} that a delta broke. */
 export type ValidationRule =
   | 'no-replica'
@@ -49,10 +58,31 @@ export type ValidationRule =
   | 'foreign-removal'
   | 'counter-increment'
   | 'counter-decrease'
-  | 'insufficient-rights'
   | 'register-write'
   | 'clock-drift'
-  | 'type-mismatch';
+  | 'type-mismatch'
+  | keyof TypeRuleCodes;
+
+/**
+ * Rules that refuse a delta only while its receiver lacks an event its writer had seen: another
+ * region's write after a failover (`unknown-context`), a removal that restarted a counter in a
+ * map (`counter-decrease`), rights given by another replica. Replication brings the event, and
+ * the same delta pushed again is then accepted.
+ */
+const transientRules = new Set<ValidationRule>(['unknown-context', 'counter-decrease']);
+
+/**
+ * Declares that a type's `rule` is one a delta may pass later (see {@link isTransientRule}): a
+ * writer keeps a write it refuses and pushes it again. Called by the type's module.
+ */
+export function declareTransientRule(rule: ValidationRule): void {
+  transientRules.add(rule);
+}
+
+/** Whether a refusal with `code` may pass later, once the receiver has caught up. */
+export function isTransientRule(code: string): boolean {
+  return transientRules.has(code as ValidationRule);
+}
 
 /** A well-formed delta that the receiver must not accept. */
 export class ValidationError extends HeliosError<ValidationRule> {
@@ -74,24 +104,6 @@ export class ClockDriftError extends HeliosError<'clock-drift'> {
     );
     this.driftMs = driftMs;
     this.maxDriftMs = maxDriftMs;
-  }
-}
-
-/**
- * A bounded counter's replica was asked to decrement, or to give away, more than the rights it
- * holds: nothing was applied. `available` is what it could have spent.
- */
-export class InsufficientRightsError extends HeliosError<'insufficient-rights'> {
-  readonly requested: number;
-  readonly available: number;
-
-  constructor(requested: number, available: number) {
-    super(
-      'insufficient-rights',
-      `this replica holds rights to ${available}, not the ${requested} asked for`,
-    );
-    this.requested = requested;
-    this.available = available;
   }
 }
 

@@ -2,18 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ReplicaId } from '../causal/replica-id.js';
 import { ByteWriter } from '../codec/byte-writer.js';
-import {
-  DecodeError,
-  InsufficientRightsError,
-  InvalidArgumentError,
-  ValidationError,
-} from '../errors.js';
+import { DecodeError, InvalidArgumentError, isTransientRule, ValidationError } from '../errors.js';
 import { validateDelta } from '../validation/validate-delta.js';
 import {
   BoundedCounter,
   type BoundedCounterState,
   type BoundedEntry,
   boundedCounter,
+  InsufficientRightsError,
 } from './bounded-counter.js';
 import { PNCounter } from './counter.js';
 import { decodeState } from './registry.js';
@@ -225,6 +221,14 @@ describe('BoundedCounter admission', () => {
       { ...C, seq: next.seq, value: { p: 2, n: 1, given: [{ to: 'x', amount: 1 }] } },
     ];
     expect(validateDelta(BoundedCounter, relay, forged, rules(C.replica))).toBe('write');
+  });
+
+  it('declares insufficient-rights transient: a writer pushes the refused write again later', () => {
+    // Rights given in a transfer the relay has not received yet: replication brings it.
+    expect(isTransientRule('insufficient-rights')).toBe(true);
+    expect(isTransientRule('counter-decrease')).toBe(true);
+    expect(isTransientRule('foreign-removal')).toBe(false);
+    expect(isTransientRule('no-such-rule')).toBe(false);
   });
 
   it('refuses lowering rights given, like any other total', () => {

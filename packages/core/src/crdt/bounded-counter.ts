@@ -1,6 +1,11 @@
 import { assertReplicaId, MAX_REPLICA_ID_LENGTH, type ReplicaId } from '../causal/replica-id.js';
 import type { ByteWriter } from '../codec/byte-writer.js';
-import { InsufficientRightsError, InvalidArgumentError, ValidationError } from '../errors.js';
+import {
+  declareTransientRule,
+  HeliosError,
+  InvalidArgumentError,
+  ValidationError,
+} from '../errors.js';
 import { type CounterOrder, checkCounterDelta, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotEntry, type DotFun, dotFunKind, latestByReplica } from './dot-fun.js';
@@ -8,6 +13,31 @@ import type { EntryValueKind } from './dot-store.js';
 import { assertAmount, replaceOwnEntry } from './mutation.js';
 import { registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';
+
+declare module '../errors.js' {
+  interface TypeRuleCodes {
+    /** A bounded counter's delta spends more rights than its writer holds. */
+    'insufficient-rights': true;
+  }
+}
+
+/**
+ * A bounded counter's replica was asked to decrement, or to give away, more than the rights it
+ * holds: nothing was applied. `available` is what it could have spent.
+ */
+export class InsufficientRightsError extends HeliosError<'insufficient-rights'> {
+  readonly requested: number;
+  readonly available: number;
+
+  constructor(requested: number, available: number) {
+    super(
+      'insufficient-rights',
+      `this replica holds rights to ${available}, not the ${requested} asked for`,
+    );
+    this.requested = requested;
+    this.available = available;
+  }
+}
 
 /** Rights one replica gave another, in total over its history. */
 export interface RightsGiven {
@@ -277,6 +307,9 @@ export function boundedCounter(lower: number): BoundedCounterType {
 
 /** The bounded counter with floor 0: stock, seats, quotas. */
 export const BoundedCounter: BoundedCounterType = boundedCounter(0);
+
+// A writer may spend rights another replica gave it in a transfer this receiver has not yet seen.
+declareTransientRule('insufficient-rights');
 
 registerType(TypeIds.boundedCounter, (r) => {
   const zigzag = r.uint();
