@@ -52,8 +52,8 @@ export type Grant = Omit<RightsGrant, 'kind' | 'id' | 'doc'>;
 interface Asking {
   readonly id: number;
   readonly region: string;
-  /** Set when the peer answered that it gave nothing. */
-  refused: boolean;
+  /** `refused` is set when the peer answered that it gave nothing. */
+  readonly answer: { refused: boolean };
   readonly done: Promise<boolean>;
 }
 
@@ -88,14 +88,16 @@ export class RightsDesk {
    * @throws {RelayError} `unavailable` in a region of several nodes, which holds no rights.
    */
   async forClient(docId: DocumentId, to: ReplicaId, amount: number): Promise<Grant> {
-    const doc = await this.#counter(docId);
+    let doc = await this.#counter(docId);
     if (doc === undefined || amount === 0) return this.#none();
     const want = Math.min(amount, this.#policy.maxGrant);
     let grant = await this.#give(doc, to, want);
     if (grant.granted === 0 && (await this.#refill(doc, want))) {
-      grant = await this.#give(doc, to, want);
+      // The document may have been evicted and reloaded meanwhile: mint on the current one.
+      doc = await this.#counter(docId);
+      if (doc !== undefined) grant = await this.#give(doc, to, want);
     }
-    if (grant.granted > 0 && this.#mine(doc) < this.#policy.lowWater) {
+    if (doc !== undefined && grant.granted > 0 && this.#mine(doc) < this.#policy.lowWater) {
       void this.#refill(doc, this.#policy.lowWater);
     }
     return grant;
@@ -124,7 +126,7 @@ export class RightsDesk {
   peerAnswered(region: string, grant: RightsGrant): void {
     const asking = this.#asking.get(grant.doc);
     if (asking?.id === grant.id && asking.region === region && grant.granted === 0) {
-      asking.refused = true;
+      asking.answer.refused = true;
     }
   }
 
@@ -175,13 +177,12 @@ export class RightsDesk {
     const id = this.#nextId++;
     const amount = Math.max(want, this.#policy.lowWater - this.#mine(doc));
     const before = this.#mine(doc);
+    const answer = { refused: false };
     const asking: Asking = {
       id,
       region: peer,
-      refused: false,
-      done: this.#waitFor(doc, before, () => asking.refused).finally(() =>
-        this.#asking.delete(doc.id),
-      ),
+      answer,
+      done: this.#waitFor(doc, before, answer).finally(() => this.#asking.delete(doc.id)),
     };
     this.#asking.set(doc.id, asking);
     this.#port.askPeer(peer, {
@@ -194,12 +195,18 @@ export class RightsDesk {
     return asking.done;
   }
 
-  async #waitFor(doc: RelayDocument, before: number, refused: () => boolean): Promise<boolean> {
+  async #waitFor(
+    doc: RelayDocument,
+    before: number,
+    answer: { readonly refused: boolean },
+  ): Promise<boolean> {
     const until = Date.now() + this.#policy.peerWaitMs;
-    while (this.#mine(doc) <= before && !refused() && Date.now() < until) {
+    let current = doc;
+    while (this.#mine(current) <= before && !answer.refused && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+      current = (await this.#counter(doc.id)) ?? current;
     }
-    return this.#mine(doc) > 0;
+    return this.#mine(current) > 0;
   }
 
   /** The reachable peer region whose relay holds the most rights of `doc`, as this state counts. */
