@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { BoundedCounter, boundedCounter, InsufficientRightsError } from '@helios/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoundedCounterHandle } from './handles.js';
+import { BoundedCounterHandle } from './bounded-counter-handle.js';
 import { MemoryWorld } from './test-support/memory-world.js';
 
 let world = new MemoryWorld();

@@ -6,13 +6,13 @@ export {
   type TransportConnection,
   type TransportEvents,
 } from '@helios/transport';
+export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js';
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
-  BoundedCounterHandle,
   CounterHandle,
   CrdtMapHandle,
   DocumentHandle,
