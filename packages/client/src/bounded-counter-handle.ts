@@ -17,6 +17,9 @@ import { Receipt } from './receipt.js';
  */
 export const LEASE_IDLE_MS = 30_000;
 
+/** Draws one {@link BoundedCounterHandle.take} makes at most (within the relay's rate budget). */
+const MAX_DRAWS_PER_TAKE = 4;
+
 /**
  * Bounded counter (stock, seats, quotas): its value never goes below the type's bound. This
  * client's replica decrements, or gives away, only the rights it holds ({@link localRights}):
@@ -101,16 +104,18 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
 
   /**
    * Decrements `by`, drawing from the relay first what {@link localRights} lack, plus `lease`
-   * more to spend later, offline included. The receipt fails with `insufficient-rights` when the
-   * rights cannot be had; offline, it spends only what this client holds.
+   * more to spend later, offline included (a few draws at most, as the relay gathers them from
+   * peer regions). The receipt fails with `insufficient-rights` when the rights cannot be had;
+   * offline, it spends only what this client holds.
    */
   async take(by = 1, lease = 0): Promise<Receipt> {
-    const lacking = by - this.localRights;
-    if (lacking > 0) {
+    // A relay grants what it holds, and a peer region gives it half of its own: the last units
+    // of a counter may take a few draws.
+    for (let draws = 0; draws < MAX_DRAWS_PER_TAKE && this.localRights < by; draws++) {
       try {
-        await this.draw(lacking + lease);
-      } catch (err) {
-        if (!(err instanceof InsufficientRightsError)) return this.decrement(by);
+        await this.draw(by - this.localRights + lease);
+      } catch {
+        break; // none to be had (insufficient-rights), offline, or refused: decrement says which
       }
     }
     return this.decrement(by);
