@@ -164,6 +164,7 @@ export class RelayNode {
       {
         replica: this.relayReplica,
         logger: this.#logger,
+        metrics: this.metrics,
         document: (id) => core.docs.get(id),
         writeOwn: (doc, delta) =>
           core.applyLocal(doc, doc.type.encode(delta), delta, undefined, 'interactive'),

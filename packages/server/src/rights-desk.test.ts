@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { RelayDocument } from './documents.js';
+import { RelayMetrics } from './metrics.js';
 import { RightsDesk } from './rights-desk.js';
 
 const REGIONS = ['a', 'b', 'c'] as const;
@@ -68,6 +69,7 @@ function world() {
         {
           replica: relayOf(r),
           logger: silent,
+          metrics: new RelayMetrics({ region: r }),
           document: async (id) => (id === 'stock' ? docs.get(r) : undefined),
           writeOwn: async (_doc, delta) => {
             write(r, delta);

@@ -9,6 +9,7 @@ import { type RightsGrant, type RightsRequest, relayReplicaRegion } from '@helio
 import type { Logger } from 'pino';
 import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
+import type { RelayMetrics } from './metrics.js';
 
 /** How a region's relay hands out and gathers the rights of bounded counters. */
 export interface RightsPolicy {
@@ -35,6 +36,7 @@ export interface RightsPort {
   /** The relay's own replica, or undefined when it holds no rights (several nodes per region). */
   readonly replica: ReplicaId | undefined;
   readonly logger: Logger;
+  readonly metrics: RelayMetrics;
   /** The document, loaded, or undefined if it was never written. */
   document(id: DocumentId): Promise<RelayDocument | undefined>;
   /** Commits a write of the relay's own replica; it goes on as any write does. */
@@ -97,6 +99,7 @@ export class RightsDesk {
       doc = await this.#counter(docId);
       if (doc !== undefined) grant = await this.#give(doc, to, want);
     }
+    this.#port.metrics.rightsGranted.inc({ to: 'client' }, grant.granted);
     if (doc !== undefined && grant.granted > 0 && this.#mine(doc) < this.#policy.lowWater) {
       void this.#refill(doc, this.#policy.lowWater);
     }
@@ -119,6 +122,7 @@ export class RightsDesk {
       this.#answered.delete(this.#answered.keys().next().value!);
     }
     this.#answered.set(key, { from: grant.from, granted: grant.granted });
+    this.#port.metrics.rightsGranted.inc({ to: 'peer' }, grant.granted);
     return grant;
   }
 
@@ -200,12 +204,16 @@ export class RightsDesk {
     before: number,
     answer: { readonly refused: boolean },
   ): Promise<boolean> {
-    const until = Date.now() + this.#policy.peerWaitMs;
+    const started = Date.now();
+    const until = started + this.#policy.peerWaitMs;
     let current = doc;
     while (this.#mine(current) <= before && !answer.refused && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
       current = (await this.#counter(doc.id)) ?? current;
     }
+    const outcome =
+      this.#mine(current) > before ? 'arrived' : answer.refused ? 'refused' : 'waiting';
+    this.#port.metrics.rightsAskSeconds.observe({ outcome }, (Date.now() - started) / 1000);
     return this.#mine(current) > 0;
   }
 

@@ -97,6 +97,13 @@ describe('rights between regions', () => {
       'the regions hold what is left',
     );
     expect(rightsAt(owner, 'stock', eu.relay.replica!)).toBeGreaterThan(0);
+    const given = await us.relay.metrics.rightsGranted.get();
+    expect(given.values.find((v) => v.labels.to === 'peer')?.value).toBeGreaterThan(0);
+    const asks = await eu.relay.metrics.rightsAskSeconds.get();
+    expect(
+      asks.values.find((v) => v.metricName?.endsWith('_count') && v.labels.outcome === 'arrived')
+        ?.value,
+    ).toBeGreaterThan(0);
   });
 
   it('conserves rights over a random schedule of draws, sales, returns and partitions', async () => {
