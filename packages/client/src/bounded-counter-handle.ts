@@ -85,7 +85,7 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
     if (!Number.isSafeInteger(amount) || amount < 1) {
       throw new InvalidArgumentError(`rights are drawn in positive integers, not ${amount}`);
     }
-    const { granted } = await this.writer.drawRights(this.id, amount);
+    const { granted } = await this.writer.rights.draw(this.id, amount);
     this.#leased += granted;
     this.#touch();
     return granted;
@@ -98,7 +98,8 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
    */
   async deposit(amount: number): Promise<Receipt> {
     const relay =
-      this.read((state) => this.#relayOf(state)) ?? (await this.writer.drawRights(this.id, 0)).from;
+      this.read((state) => this.#relayOf(state)) ??
+      (await this.writer.rights.draw(this.id, 0)).from;
     return this.transfer(relay, amount);
   }
 
@@ -155,7 +156,7 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
 
   /** The relay replicas of this client's region that a state names. */
   #relaysOfRegion(state: BoundedCounterState): ReplicaId[] {
-    const region = this.writer.region;
+    const region = this.writer.rights.region;
     if (region === null) return [];
     const replicas = new Set<ReplicaId>();
     for (const entry of state.store) {

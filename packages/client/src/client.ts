@@ -48,7 +48,7 @@ import { Outbox } from './outbox.js';
 import { Receipt } from './receipt.js';
 import { RelayConnection } from './relay-connection.js';
 import { ReplicaIdentity } from './replica-identity.js';
-import { type Drawn, RightsRequests } from './rights-requests.js';
+import { type ClientRights, RightsRequests } from './rights-requests.js';
 import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
 import { TabChannel } from './tab-channel.js';
@@ -75,6 +75,8 @@ export class HeliosClient implements Writer {
   readonly #session: SyncSession;
   readonly #tabs: TabChannel | undefined;
   readonly #rights: RightsRequests;
+  /** Bounded-counter rights drawn from the relay, for handles (see `BoundedCounterHandle`). */
+  readonly rights: ClientRights;
   #identity: ReplicaIdentity | undefined;
   /** Whether the app wants a connection; applied once start-up has a replica id to announce. */
   #wantOnline: boolean;
@@ -105,10 +107,7 @@ export class HeliosClient implements Writer {
       ...(options.homeProbeMs !== undefined ? { homeProbeMs: options.homeProbeMs } : {}),
       onWelcome: (welcome, url, rtt) => this.#welcomed(welcome, url, rtt),
       onMessage: (message) => this.#received(message),
-      onState: (connection, relay) => {
-        if (connection !== 'online') this.#rights.disconnected();
-        this.#setStatus({ connection, relay });
-      },
+      onState: (connection, relay) => this.#setStatus({ connection, relay }),
       onRefused: (code, message, relay) => {
         this.#refusal = { code, message, relay };
         this.#setStatus({ lastError: this.#refusal });
@@ -143,7 +142,9 @@ export class HeliosClient implements Writer {
       onError: (lastError) => this.#setStatus({ lastError }),
       isClosed,
     });
-    this.#rights = new RightsRequests({
+    this.#rights = this.rights = new RightsRequests({
+      clock,
+      client: this,
       send: (message) => this.#connection.send(message),
       merge: (doc, delta) => this.#session.received({ kind: 'delta', doc, delta }),
     });
@@ -164,18 +165,6 @@ export class HeliosClient implements Writer {
   /** The replica id this client writes as (once `ready`). */
   get replica(): string | undefined {
     return this.#identity?.replica;
-  }
-
-  /** The region of the relay this client is connected to, or was last. */
-  get region(): string | null {
-    return this.#status.value.region;
-  }
-
-  /** Asks the relay for up to `amount` rights of the bounded counter `doc` (see RightsRequests). */
-  drawRights(doc: string, amount: number): Promise<Drawn> {
-    const replica = this.replica;
-    if (replica === undefined) return Promise.reject(new ClientError('closed', 'not ready yet'));
-    return this.#rights.draw(doc, replica, amount);
   }
 
   /** Connection, relay, pending writes, storage: the current status. */
@@ -334,9 +323,7 @@ export class HeliosClient implements Writer {
         this.#rights.granted(message);
         return;
       case 'error':
-        if (message.doc && message.push === undefined) {
-          this.#rights.refused(message.doc, message.code, message.message);
-        }
+        this.#rights.refused(message);
         this.#setStatus({
           lastError: {
             code: message.code,

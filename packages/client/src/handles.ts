@@ -19,7 +19,7 @@ import {
 import { Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
 import type { Receipt } from './receipt.js';
-import type { Drawn } from './rights-requests.js';
+import type { ClientRights } from './rights-requests.js';
 
 /**
  * What a handle needs from the client: a way to apply a mutation as this client's replica, and
@@ -27,13 +27,8 @@ import type { Drawn } from './rights-requests.js';
  */
 export interface Writer {
   readonly replica: ReplicaId | undefined;
-  /** The region of the relay this client is connected to, or was last (null before any). */
-  readonly region: string | null;
-  /**
-   * Asks the relay for up to `amount` rights of bounded counter `doc` for this replica (0: only
-   * the relay's replica id).
-   */
-  drawRights(doc: string, amount: number): Promise<Drawn>;
+  /** Bounded-counter rights drawn from the relay. */
+  readonly rights: ClientRights;
   write<S>(
     doc: ClientDocument<S, unknown>,
     mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
