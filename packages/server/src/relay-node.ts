@@ -5,6 +5,7 @@ import {
   type AnyCrdtState,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
+  MAX_REPLICA_ID_LENGTH,
   type ReplicaId,
 } from '@helios/core';
 import { PROTOCOL_VERSION, relayReplicaId } from '@helios/core/protocol';
@@ -109,8 +110,13 @@ export class RelayNode {
       ...options.decodeLimits,
     };
     this.#now = options.now ?? Date.now;
+    const replica = relayReplicaId(this.region, options.store.epoch);
+    // Several nodes share the region's store (and would mint the same dots); a region name
+    // too long for a replica id leaves no room for it. Either way the relay holds no rights.
     this.relayReplica =
-      options.redisUrl === undefined ? relayReplicaId(this.region, options.store.epoch) : undefined;
+      options.redisUrl === undefined && replica.length <= MAX_REPLICA_ID_LENGTH
+        ? replica
+        : undefined;
     this.#core = new MergeCore(
       options,
       this.#decodeLimits,

@@ -142,4 +142,16 @@ describe('rights held by the region relay', () => {
     );
     await eventually(() => after.value('stock') === 2, 'the sale counts');
   });
+
+  it('holds none, and says so, where its replica id cannot exist', async () => {
+    const region = 'r'.repeat(50); // relay:<region>:<epoch> would pass the 64 characters of an id
+    const { relay, url } = await startRelay({ region, store: new MemoryStore({ region }) });
+    expect(relay.replica).toBeUndefined();
+    const buyer = await client(url);
+    await buyer.subscribe('stock', BoundedCounter);
+    expect(await drawRights(buyer, 'stock', 1)).toMatchObject({
+      kind: 'error',
+      code: 'unavailable',
+    });
+  });
 });
