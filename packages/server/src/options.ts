@@ -3,7 +3,7 @@ import type { PeerAuth, RelayLimits } from '@helios/core/protocol';
 import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Logger } from 'pino';
 import type { Authenticate, Authorize, JwtOptions } from './auth.js';
-import type { RightsPolicy } from './rights-desk.js';
+import type { DEFAULT_RIGHTS_POLICY, RightsPolicy } from './rights-desk.js';
 import type { RelayStore } from './store/relay-store.js';
 
 /** Another region's relay that this relay replicates with. */
@@ -139,7 +139,8 @@ export interface RelayOptions {
   readonly deployment?: string;
   /**
    * How this region's relay hands out and gathers bounded-counter rights (each left out keeps
-   * its {@link DEFAULT_RIGHTS_POLICY} value). A region of several nodes (`redisUrl`) holds none.
+   * its {@link DEFAULT_RIGHTS_POLICY} value; `createRelay` throws a `RangeError` for a bad one).
+   * A region of several nodes (`redisUrl`) holds none.
    */
   readonly rights?: Partial<RightsPolicy>;
   /** Changes of a document after which its snapshot is rewritten. Default 500. */

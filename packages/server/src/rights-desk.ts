@@ -26,6 +26,25 @@ export interface RightsPolicy {
 
 export const DEFAULT_RIGHTS_POLICY: RightsPolicy = { maxGrant: 10, lowWater: 20, peerWaitMs: 2000 };
 
+/**
+ * `given` over {@link DEFAULT_RIGHTS_POLICY}. Throws a `RangeError` naming a bad value: `maxGrant`
+ * is a positive integer, `lowWater` an integer and `peerWaitMs` a number, both at least 0.
+ */
+export function resolveRightsPolicy(given: Partial<RightsPolicy> = {}): RightsPolicy {
+  const policy = { ...DEFAULT_RIGHTS_POLICY, ...given };
+  const { maxGrant, lowWater, peerWaitMs } = policy;
+  if (!(Number.isSafeInteger(maxGrant) && maxGrant > 0)) {
+    throw new RangeError(`rights.maxGrant must be a positive integer, got ${String(maxGrant)}`);
+  }
+  if (!(Number.isSafeInteger(lowWater) && lowWater >= 0)) {
+    throw new RangeError(`rights.lowWater must be an integer ≥ 0, got ${String(lowWater)}`);
+  }
+  if (!(Number.isFinite(peerWaitMs) && peerWaitMs >= 0)) {
+    throw new RangeError(`rights.peerWaitMs must be a number ≥ 0, got ${String(peerWaitMs)}`);
+  }
+  return policy;
+}
+
 /** How often a request waiting for a peer's transfer looks at the document again (ms). */
 const WAIT_POLL_MS = 20;
 /** Peer requests remembered, so a request delivered twice is granted once. */
@@ -79,7 +98,7 @@ export class RightsDesk {
 
   constructor(port: RightsPort, policy: Partial<RightsPolicy> = {}) {
     this.#port = port;
-    this.#policy = { ...DEFAULT_RIGHTS_POLICY, ...policy };
+    this.#policy = resolveRightsPolicy(policy);
   }
 
   /**

@@ -154,4 +154,13 @@ describe('rights held by the region relay', () => {
       code: 'unavailable',
     });
   });
+
+  it('refuses a bad rights policy at createRelay, with the setting named', () => {
+    const store = new MemoryStore({ region: 'us-east-1' });
+    for (const rights of [{ maxGrant: 0 }, { lowWater: -1 }, { peerWaitMs: Number.NaN }]) {
+      expect(() => createRelay({ region: 'us-east-1', store, anonymous: true, rights })).toThrow(
+        new RegExp(`rights\\.${Object.keys(rights)[0]}`),
+      );
+    }
+  });
 });
