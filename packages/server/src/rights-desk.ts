@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import {
   type AnyCrdtState,
   type BoundedCounterState,
@@ -91,7 +92,11 @@ interface Asking {
 export class RightsDesk {
   readonly #port: RightsPort;
   readonly #policy: RightsPolicy;
-  #nextId = 1;
+  /**
+   * Ids of this relay's asks. Peers remember the ids they answered (a repeat gets the first
+   * answer), so they start at random: a restarted relay must not reuse the ids of its last life.
+   */
+  #nextId = randomInt(2 ** 47);
   readonly #asking = new Map<DocumentId, Asking>();
   /** Peer requests answered: `region/doc/id` → the rights granted. */
   readonly #answered = new Map<string, Grant>();
@@ -151,11 +156,6 @@ export class RightsDesk {
     if (asking?.id === grant.id && asking.region === region && grant.granted === 0) {
       asking.answer.refused = true;
     }
-  }
-
-  /** The relay's rights in `doc` now (0 when it holds none, or it is not a bounded counter). */
-  rightsOf(doc: RelayDocument): number {
-    return doc.type instanceof BoundedCounterType ? this.#mine(doc) : 0;
   }
 
   async #counter(id: DocumentId): Promise<RelayDocument | undefined> {
