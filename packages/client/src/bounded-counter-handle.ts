@@ -6,7 +6,7 @@ import {
   InvalidArgumentError,
   type ReplicaId,
 } from '@helios/core';
-import { relayReplicaRegion } from '@helios/core/protocol';
+import { isRelayReplica, relayReplicaRegion } from '@helios/core/protocol';
 import { DocumentHandle } from './handles.js';
 import { Receipt } from './receipt.js';
 
@@ -33,8 +33,6 @@ const MAX_DRAWS_PER_TAKE = 4;
 export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['store'], number> {
   /** How long drawn rights may lie unused before they go back to the relay (ms). */
   leaseIdleMs: number = LEASE_IDLE_MS;
-  /** Rights drawn from the relay and not spent or given back yet. */
-  #leased = 0;
   #idle: ReturnType<typeof setTimeout> | undefined;
 
   /** What this client may decrement or give away now, offline included (0 until ready). */
@@ -64,14 +62,14 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
    */
   decrement(by = 1): Receipt {
     const receipt = this.#spend((s, a) => this.#type.decrement(s, a, by));
-    if (receipt.error === undefined) this.#spent(by);
+    if (receipt.error === undefined) this.#spent();
     return receipt;
   }
 
   /** Gives `amount` of this client's rights to replica `to`; fails as {@link decrement} does. */
   transfer(to: ReplicaId, amount: number): Receipt {
     const receipt = this.#spend((s, a) => this.#type.transfer(s, a, to, amount));
-    if (receipt.error === undefined) this.#spent(amount);
+    if (receipt.error === undefined) this.#spent();
     return receipt;
   }
 
@@ -86,7 +84,6 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
       throw new InvalidArgumentError(`rights are drawn in positive integers, not ${amount}`);
     }
     const { granted } = await this.writer.rights.draw(this.id, amount);
-    this.#leased += granted;
     this.#touch();
     return granted;
   }
@@ -129,21 +126,43 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
   release(): Receipt | undefined {
     clearTimeout(this.#idle);
     this.#idle = undefined;
-    const amount = Math.min(this.#leased, this.localRights);
+    const amount = this.leased;
     const relay = this.read((state) => this.#relayOf(state));
     if (amount <= 0 || relay === undefined) return undefined;
-    const receipt = this.transfer(relay, amount);
-    this.#leased = 0;
-    return receipt;
+    return this.transfer(relay, amount);
+  }
+
+  /**
+   * The lease: rights this client drew from relays and has not given back, as far as it has not
+   * spent them (its own increments are spent last). Read from the state, so it counts grants
+   * whose answer was lost and survives a reload.
+   */
+  get leased(): number {
+    return this.read((state, replica) => {
+      if (replica === undefined) return 0;
+      // Each replica's totals are in its latest entry (an older one may still be here).
+      const latest = new Map<ReplicaId, BoundedCounterState['store'][number]>();
+      for (const e of state.store) {
+        if ((latest.get(e.replica)?.seq ?? 0) < e.seq) latest.set(e.replica, e);
+      }
+      let drawn = 0;
+      for (const entry of latest.values()) {
+        const fromRelay = isRelayReplica(entry.replica);
+        for (const g of entry.value.given) {
+          if (fromRelay && g.to === replica) drawn += g.amount;
+          else if (entry.replica === replica && isRelayReplica(g.to)) drawn -= g.amount;
+        }
+      }
+      return Math.max(0, Math.min(drawn, this.#type.localRights(state, replica)));
+    });
   }
 
   get #type(): typeof BoundedCounter {
     return this.type as typeof BoundedCounter;
   }
 
-  #spent(amount: number): void {
-    this.#leased = Math.max(0, this.#leased - amount);
-    if (this.#leased > 0) this.#touch();
+  #spent(): void {
+    if (this.leased > 0) this.#touch();
   }
 
   /** Starts the lease's idle time again. */

@@ -66,6 +66,7 @@ describe('BoundedCounterHandle with rights held by the relay', () => {
     await until(() => stock.value === 10 && buyer.status.connection === 'online', 'synced');
     expect(await stock.draw(4)).toBe(4);
     stock.decrement();
+    expect(stock.leased).toBe(3);
     await stock.release()!.wait('relay');
     expect([stock.localRights, stock.available, stock.value]).toEqual([0, 9, 9]);
     expect(stock.release()).toBeUndefined();
