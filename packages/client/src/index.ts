@@ -37,6 +37,7 @@ export type {
 } from './persistence/persistence.js';
 export { PersistenceError } from './persistence/persistence.js';
 export { type DurabilityLevel, Receipt } from './receipt.js';
+export type { ClientRights, Drawn } from './rights-requests.js';
 export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 export {
   type MemoryDirection,
