@@ -1,5 +1,6 @@
 // What every example needs besides its topic: a guard against hanging, a relay, and a way to
 // wait for a value. Kept here so each example shows only its own topic.
+import { createServer } from 'node:net';
 import { createRelay, MemoryStore } from '@helios/server';
 import { pino } from 'pino';
 
@@ -24,6 +25,38 @@ export async function startDevRelay(region) {
   });
   const { url } = await relay.listen(0);
   return { relay, url };
+}
+
+/** A free loopback port (relays name their peers' URLs at creation, so ports come first). */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Relays for `regions` in this process, each a peer of the others, in memory and anonymous (as
+ * {@link startDevRelay}). Resolves with `{ relays, urls }`, both keyed by region.
+ */
+export async function startDevRegions(regions) {
+  const ports = new Map();
+  for (const region of regions) ports.set(region, await freePort());
+  const url = (region) => `http://127.0.0.1:${ports.get(region)}`;
+  const relays = new Map();
+  for (const region of regions) {
+    const relay = createRelay({
+      region,
+      store: new MemoryStore({ region }),
+      anonymous: true,
+      logger: pino({ level: 'silent' }),
+      peers: regions.filter((r) => r !== region).map((r) => ({ region: r, url: url(r) })),
+    });
+    await relay.listen(ports.get(region));
+    relays.set(region, relay);
+  }
+  return { relays, urls: new Map(regions.map((r) => [r, url(r)])) };
 }
 
 /** Resolves with the handle's value once `ok(value)` holds. */

@@ -1,7 +1,13 @@
 import 'fake-indexeddb/auto';
-import { BoundedCounter, boundedCounter, InsufficientRightsError } from '@helios/core';
+import {
+  BoundedCounter,
+  boundedCounter,
+  InsufficientRightsError,
+  InvalidArgumentError,
+} from '@helios/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoundedCounterHandle } from './handles.js';
+import { BoundedCounterHandle } from './bounded-counter-handle.js';
+import { RIGHTS_ANSWER_TIMEOUT_MS } from './rights-requests.js';
 import { MemoryWorld } from './test-support/memory-world.js';
 
 let world = new MemoryWorld();
@@ -58,5 +64,22 @@ describe('BoundedCounterHandle', () => {
     await world.reach(atB.decrement(2), 'relay');
     await world.clock.until(() => atA.value === 3, 'a sees the sale');
     expect([atB.value, atB.localRights, atA.localRights]).toEqual([3, 0, 3]);
+  });
+
+  it('a draw no relay answers fails after RIGHTS_ANSWER_TIMEOUT_MS, and one offline at once', async () => {
+    // This in-memory relay, like a relay of an older version, does not answer rights requests.
+    const relay = world.relay('eu-west-1');
+    const client = world.client([relay.url]);
+    const stock = client.open('stock', BoundedCounter);
+    await client.ready;
+    await world.clock.until(() => client.status.connection === 'online', 'online');
+    const draw = stock.draw(2);
+    const failed = expect(draw).rejects.toMatchObject({ code: 'closed' });
+    await world.clock.advance(RIGHTS_ANSWER_TIMEOUT_MS);
+    await failed;
+    client.setOnline(false);
+    await expect(stock.draw(1)).rejects.toMatchObject({ code: 'closed' });
+    await expect(stock.draw(0)).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect((await stock.take()).error).toBeInstanceOf(InsufficientRightsError);
   });
 });

@@ -48,6 +48,7 @@ import { Outbox } from './outbox.js';
 import { Receipt } from './receipt.js';
 import { RelayConnection } from './relay-connection.js';
 import { ReplicaIdentity } from './replica-identity.js';
+import { type ClientRights, RightsRequests } from './rights-requests.js';
 import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
 import { TabChannel } from './tab-channel.js';
@@ -73,6 +74,9 @@ export class HeliosClient implements Writer {
   readonly #connection: RelayConnection;
   readonly #session: SyncSession;
   readonly #tabs: TabChannel | undefined;
+  readonly #rights: RightsRequests;
+  /** Bounded-counter rights drawn from the relay, for handles (see `BoundedCounterHandle`). */
+  readonly rights: ClientRights;
   #identity: ReplicaIdentity | undefined;
   /** Whether the app wants a connection; applied once start-up has a replica id to announce. */
   #wantOnline: boolean;
@@ -137,6 +141,12 @@ export class HeliosClient implements Writer {
       store: (write) => this.#pipeline.enqueue(write),
       onError: (lastError) => this.#setStatus({ lastError }),
       isClosed,
+    });
+    this.#rights = this.rights = new RightsRequests({
+      clock,
+      client: this,
+      send: (message) => this.#connection.send(message),
+      merge: (doc, delta) => this.#session.received({ kind: 'delta', doc, delta }),
     });
     this.#tabs = TabChannel.open(dbName, options.tabSync, (doc, delta) =>
       this.#session.fromOtherTab(doc, delta),
@@ -309,7 +319,11 @@ export class HeliosClient implements Writer {
       case 'replicated':
         this.#outbox.replicated(message.doc, message.dots);
         return;
+      case 'rights-grant':
+        this.#rights.granted(message);
+        return;
       case 'error':
+        this.#rights.refused(message);
         this.#setStatus({
           lastError: {
             code: message.code,

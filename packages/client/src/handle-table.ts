@@ -14,11 +14,11 @@ import {
   RWSetType,
   type Value,
 } from '@helios/core';
+import { BoundedCounterHandle } from './bounded-counter-handle.js';
 import { ClientError } from './client-error.js';
 import type { HandleClass } from './document-registry.js';
 import {
   AWSetHandle,
-  BoundedCounterHandle,
   CounterHandle,
   CrdtMapHandle,
   DocumentHandle,

@@ -1,15 +1,10 @@
 import type { AWSet, BoundedCounter, Key, LWWRegister, orMap, PNCounter } from '@helios/core';
 import type { Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
+import type { BoundedCounterHandle } from './bounded-counter-handle.js';
 import type { HeliosClient } from './client.js';
 import type { HandleOf } from './handle-table.js';
-import type {
-  AWSetHandle,
-  BoundedCounterHandle,
-  CounterHandle,
-  CrdtMapHandle,
-  RegisterHandle,
-} from './handles.js';
+import type { AWSetHandle, CounterHandle, CrdtMapHandle, RegisterHandle } from './handles.js';
 
 // Checked by `npm run typecheck`, not at run time: each line fails to compile if a handle gives
 // the CRDT's untyped `Value`/`Key` instead of the type it was opened with.

@@ -1,13 +1,10 @@
 import {
   AWSet,
-  type BoundedCounter,
-  type BoundedCounterState,
   type ClockedActor,
   type CrdtState,
   type CrdtType,
   type Dot,
   GCounter,
-  InsufficientRightsError,
   type Key,
   LWWMap,
   LWWRegister,
@@ -21,7 +18,8 @@ import {
 } from '@helios/core';
 import { Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
-import { Receipt } from './receipt.js';
+import type { Receipt } from './receipt.js';
+import type { ClientRights } from './rights-requests.js';
 
 /**
  * What a handle needs from the client: a way to apply a mutation as this client's replica, and
@@ -29,6 +27,8 @@ import { Receipt } from './receipt.js';
  */
 export interface Writer {
   readonly replica: ReplicaId | undefined;
+  /** Bounded-counter rights drawn from the relay. */
+  readonly rights: ClientRights;
   write<S>(
     doc: ClientDocument<S, unknown>,
     mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
@@ -99,6 +99,11 @@ export class DocumentHandle<S, V> {
     return fn(this.#doc.state, this.#writer.replica);
   }
 
+  /** The client this handle writes through. */
+  protected get writer(): Writer {
+    return this.#writer;
+  }
+
   /** Applies any mutator of the document's type (see `@helios/core`). */
   mutate(mutator: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>): Receipt {
     return this.#writer.write(this.#doc, mutator);
@@ -114,53 +119,6 @@ export class CounterHandle extends DocumentHandle<StateOf<typeof PNCounter>, num
   }
   decrement(by = 1): Receipt {
     return this.mutate((s, a) => PNCounter.decrement(s, a, by));
-  }
-}
-
-/**
- * Bounded counter (stock, seats, quotas): its value never goes below the type's bound. This
- * client's replica decrements, or gives away, only the rights it holds ({@link localRights}):
- * what it added, and what others gave it.
- */
-export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['store'], number> {
-  /** What this client may decrement or give away now, offline included (0 until ready). */
-  get localRights(): number {
-    return this.read((state, replica) =>
-      replica === undefined ? 0 : this.#type.localRights(state, replica),
-    );
-  }
-  increment(by = 1): Receipt {
-    return this.mutate((s, a) => this.#type.increment(s, a, by));
-  }
-  /**
-   * Subtracts `by` (default 1). Beyond {@link localRights} it applies nothing and the receipt
-   * has failed at once: `receipt.error` is an `InsufficientRightsError` (code
-   * `insufficient-rights`) and `wait()` rejects with it. (Before the document has loaded, the
-   * write waits for it, and fails then.)
-   */
-  decrement(by = 1): Receipt {
-    return this.#spend((s, a) => this.#type.decrement(s, a, by));
-  }
-  /** Gives `amount` of this client's rights to replica `to`; fails as {@link decrement} does. */
-  transfer(to: ReplicaId, amount: number): Receipt {
-    return this.#spend((s, a) => this.#type.transfer(s, a, to, amount));
-  }
-
-  get #type(): typeof BoundedCounter {
-    return this.type as typeof BoundedCounter;
-  }
-
-  #spend(
-    mutator: (state: BoundedCounterState, actor: ClockedActor) => BoundedCounterState,
-  ): Receipt {
-    try {
-      return this.mutate(mutator);
-    } catch (err) {
-      if (!(err instanceof InsufficientRightsError)) throw err;
-      const refused = new Receipt(this.id, undefined);
-      refused.fail(err);
-      return refused;
-    }
   }
 }
 

@@ -6,13 +6,13 @@ export {
   type TransportConnection,
   type TransportEvents,
 } from '@helios/transport';
+export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js';
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
-  BoundedCounterHandle,
   CounterHandle,
   CrdtMapHandle,
   DocumentHandle,
@@ -37,6 +37,7 @@ export type {
 } from './persistence/persistence.js';
 export { PersistenceError } from './persistence/persistence.js';
 export { type DurabilityLevel, Receipt } from './receipt.js';
+export type { ClientRights, Drawn } from './rights-requests.js';
 export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 export {
   type MemoryDirection,

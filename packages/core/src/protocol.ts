@@ -8,3 +8,4 @@
  */
 export * from './protocol/message-codec.js';
 export * from './protocol/messages.js';
+export * from './protocol/relay-replica.js';

@@ -1,6 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import { assertReplicaId } from '@helios/core';
-import { type HelloAuth, type PeerAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
+import {
+  type HelloAuth,
+  isRelayReplica,
+  type PeerAuth,
+  PROTOCOL_VERSION,
+  RELAY_REPLICA_PREFIX,
+} from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import {
   type Authenticate,
@@ -170,6 +176,13 @@ export class Admission {
         throw new RelayError(
           'bad-hello',
           'replica ids are non-empty strings of up to 64 characters',
+        );
+      }
+      // A relay's replica spends its region's rights: no client may write as one.
+      if (isRelayReplica(replica)) {
+        throw new RelayError(
+          'bad-hello',
+          `replica ids starting ${RELAY_REPLICA_PREFIX} are relays'`,
         );
       }
     }

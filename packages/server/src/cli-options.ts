@@ -7,6 +7,7 @@ import {
   type PeerConfig,
   resolveLimits,
 } from './options.js';
+import { DEFAULT_RIGHTS_POLICY, type RightsPolicy, resolveRightsPolicy } from './rights-desk.js';
 
 export const USAGE = `helios-relay — a Helios regional relay
 
@@ -41,6 +42,9 @@ Options (each also read from the environment variable in brackets):
   --limit <name>=<n>       one of the connection and user limits, e.g.
                            maxConnectionsPerUser=8; repeat per limit (names and defaults
                            in docs/production.md#limits)      [HELIOS_LIMITS, comma-separated]
+  --rights <name>=<n>      how the relay hands out bounded-counter rights: maxGrant (10),
+                           lowWater (20) or peerWaitMs (2000); repeat per setting
+                                                              [HELIOS_RIGHTS, comma-separated]
   --log-level <level>      pino level (info)                             [HELIOS_LOG_LEVEL]
   --help                   this text
 
@@ -69,6 +73,8 @@ export interface CliSettings {
   readonly cors: readonly string[] | '*' | undefined;
   /** Limits given with `--limit`; the others keep their defaults. */
   readonly limits: Partial<ConnectionLimits>;
+  /** Bounded-counter rights settings given with `--rights`; the others keep their defaults. */
+  readonly rights: Partial<RightsPolicy>;
   readonly logLevel: string;
 }
 
@@ -87,26 +93,43 @@ function pairs(values: readonly string[], what: string): [string, string][] {
   });
 }
 
-/** `--limit name=value` arguments: names of {@link ConnectionLimits}, positive numbers. */
-export function parseLimits(args: readonly string[]): Partial<ConnectionLimits> {
-  const limits: Record<string, number> = {};
+/**
+ * `--<flag> name=value` arguments: names of `defaults`, numbers that `check` (the relay's own
+ * rule, so a bad value is a usage error here rather than at start) accepts.
+ */
+function parseNamed<T extends object>(
+  flag: string,
+  args: readonly string[],
+  defaults: T,
+  check: (given: Partial<T>) => unknown,
+): Partial<T> {
+  const given: Record<string, number> = {};
   for (const arg of args) {
     const at = arg.indexOf('=');
     const name = at > 0 ? arg.slice(0, at) : arg;
-    if (at <= 0 || !Object.hasOwn(DEFAULT_LIMITS, name)) {
+    if (at <= 0 || !Object.hasOwn(defaults, name)) {
       throw new CliError(
-        `--limit must look like <name>=<number> with one of ${Object.keys(DEFAULT_LIMITS).join(', ')}; got "${arg}"`,
+        `--${flag} must look like <name>=<number> with one of ${Object.keys(defaults).join(', ')}; got "${arg}"`,
       );
     }
-    limits[name] = Number(arg.slice(at + 1));
+    given[name] = Number(arg.slice(at + 1));
   }
   try {
-    // The relay's own rules, checked here so that a bad value is a usage error.
-    resolveLimits(limits);
+    check(given as Partial<T>);
   } catch (err) {
-    throw new CliError(`--${(err as Error).message.replace(/^limits\./, 'limit ')}`);
+    throw new CliError(`--${(err as Error).message.replace(/^(limits|rights)\./, `${flag} `)}`);
   }
-  return limits as Partial<ConnectionLimits>;
+  return given as Partial<T>;
+}
+
+/** `--limit name=value` arguments: names of {@link ConnectionLimits}, positive numbers. */
+export function parseLimits(args: readonly string[]): Partial<ConnectionLimits> {
+  return parseNamed('limit', args, DEFAULT_LIMITS, resolveLimits);
+}
+
+/** `--rights name=value` arguments: the settings of a {@link RightsPolicy}. */
+export function parseRights(args: readonly string[]): Partial<RightsPolicy> {
+  return parseNamed('rights', args, DEFAULT_RIGHTS_POLICY, resolveRightsPolicy);
 }
 
 /** One-way delays per peer region from a regions.json with p50 round-trip times. */
@@ -155,6 +178,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         'open-access': { type: 'boolean' },
         cors: { type: 'string' },
         limit: { type: 'string', multiple: true },
+        rights: { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -202,6 +226,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     cors: cors === undefined ? undefined : cors === '*' ? '*' : cors.split(',').filter(Boolean),
     limits: parseLimits(
       values.limit ?? (env.HELIOS_LIMITS ? env.HELIOS_LIMITS.split(',').filter(Boolean) : []),
+    ),
+    rights: parseRights(
+      values.rights ?? (env.HELIOS_RIGHTS ? env.HELIOS_RIGHTS.split(',').filter(Boolean) : []),
     ),
     logLevel: values['log-level'] ?? env.HELIOS_LOG_LEVEL ?? 'info',
   };

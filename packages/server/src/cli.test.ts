@@ -281,6 +281,20 @@ describe('helios-relay command line', () => {
     }
   });
 
+  it('--rights sets how bounded-counter rights are handed out; HELIOS_RIGHTS too; bad ones are usage errors', () => {
+    const flags = ['--rights', 'maxGrant=2', '--rights', 'peerWaitMs=500'];
+    expect(parseCli(['--region', 'x', ...flags], {}).rights).toEqual({
+      maxGrant: 2,
+      peerWaitMs: 500,
+    });
+    expect(parseCli([], { HELIOS_REGION: 'x', HELIOS_RIGHTS: 'lowWater=0' }).rights).toEqual({
+      lowWater: 0,
+    });
+    for (const bad of ['maxGrant', 'maxGrant=0', 'lowWater=1.5', 'noSuchSetting=3']) {
+      expect(() => parseCli(['--region', 'x', '--rights', bad], {})).toThrow(CliError);
+    }
+  });
+
   it('SIGTERM with pushes queued exits 0, and every acked push is on disk after a restart', async () => {
     const args = ['--region', 'us-east-1', '--port', '0', '--db', join(dir.path, 'sigterm.sqlite')];
     const relay = await startRelay([...args, '--anonymous']);

@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     ...hooks,
     ...(settings.openAccess ? { openAccess: true } : {}),
     ...(Object.keys(settings.limits).length > 0 ? { limits: settings.limits } : {}),
+    ...(Object.keys(settings.rights).length > 0 ? { rights: settings.rights } : {}),
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
     ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
     ...(settings.deployment !== undefined ? { deployment: settings.deployment } : {}),

@@ -15,6 +15,7 @@ import { FrameQueue } from './frame-queue.js';
 import type { SessionPort } from './node-ports.js';
 import type { RelaySocket } from './relay-socket.js';
 import { SessionRefusals } from './session-refusals.js';
+import { SessionRights } from './session-rights.js';
 import { SessionSubscriptions } from './session-subscriptions.js';
 import type { UserSlot } from './user-limits.js';
 import { EVENT, send } from './wire.js';
@@ -66,6 +67,7 @@ export class ClientSession {
   readonly #flow: ConnectionFlow;
   readonly #refusals: SessionRefusals;
   readonly #subscriptions: SessionSubscriptions;
+  readonly #rights: SessionRights;
   /** Frames received and not yet decoded. */
   readonly #inbox = new FrameQueue();
   #current: Work | undefined;
@@ -92,6 +94,7 @@ export class ClientSession {
     const reply = (message: Message) => this.#send(message);
     this.#refusals = new SessionRefusals(reply, node.metrics, node.logger, node.now);
     this.#subscriptions = new SessionSubscriptions(node, socket, user, reply);
+    this.#rights = new SessionRights(node, user, replicas, reply, this.#refusals);
     // Every frame is charged, whatever its event or payload: work the relay does not want
     // still costs it the parsing.
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
@@ -252,7 +255,8 @@ export class ClientSession {
       if (
         decoded.kind !== 'push' &&
         decoded.kind !== 'subscribe' &&
-        decoded.kind !== 'unsubscribe'
+        decoded.kind !== 'unsubscribe' &&
+        decoded.kind !== 'rights-request'
       ) {
         throw new RelayError('wrong-role', `a client may not send ${decoded.kind} messages`);
       }
@@ -262,6 +266,10 @@ export class ClientSession {
       return undefined;
     }
     switch (message.kind) {
+      case 'rights-request':
+        this.#flow.charge({ entries: 1 });
+        this.#rights.request(message);
+        return undefined;
       case 'unsubscribe':
         this.#flow.charge({ entries: message.docs.length });
         for (const doc of message.docs) this.#subscriptions.leave(doc);

@@ -76,6 +76,14 @@ export class FeedStream {
         });
     } else if (message.kind === 'feed-ack') {
       this.#acknowledged(message.upTo);
+    } else if (message.kind === 'rights-request') {
+      // The transfer reaches the peer in this feed; the grant only says how much is coming.
+      const { id, doc } = message;
+      this.#node.rightsForPeer(this.peer, message).then(
+        ({ from, granted }) => send(this.#socket, { kind: 'rights-grant', id, doc, from, granted }),
+        (err: unknown) =>
+          this.#node.logger.error({ err, peer: this.peer }, 'rights request failed'),
+      );
     }
   }
 

@@ -23,6 +23,7 @@ export {
   redisChannelKey,
 } from './redis-channels.js';
 export { createRelay, type Relay } from './relay.js';
+export { DEFAULT_RIGHTS_POLICY, type RightsPolicy, resolveRightsPolicy } from './rights-desk.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export * from './store/relay-store.js';

@@ -126,13 +126,14 @@ export class MergeCore {
    * The merge path of a validated client delta: join into the document (at once, so the
    * connection's next delta is validated against it), durable commit, then ack (by the
    * caller), fan-out to the document's subscribers and to the peer regions. `lane`: a bulk
-   * writer's deltas commit in the bulk lane (see {@link CommitQueue}).
+   * writer's deltas commit in the bulk lane (see {@link CommitQueue}). The relay's own writes
+   * (rights it moves) take this path too, from no socket.
    */
   applyLocal(
     doc: RelayDocument,
     bytes: Uint8Array,
     delta: AnyCrdtState,
-    originSocket: string,
+    originSocket: string | undefined,
     lane: CommitLane,
   ): Promise<number> {
     this.#merge(doc, delta);

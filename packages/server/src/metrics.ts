@@ -16,6 +16,8 @@ export class RelayMetrics {
   readonly refused: Counter<'code'>;
   readonly dotConflicts: Counter<'peer'>;
   readonly closedOverBudget: Counter;
+  readonly rightsGranted: Counter<'to'>;
+  readonly rightsAskSeconds: Histogram<'outcome'>;
 
   constructor(labels: { region: string }) {
     this.registry.setDefaultLabels(labels);
@@ -94,6 +96,19 @@ export class RelayMetrics {
     this.closedOverBudget = new Counter({
       name: 'helios_closed_over_budget_total',
       help: 'Client connections closed for staying over their budget (rate-limited)',
+      registers,
+    });
+    this.rightsGranted = new Counter({
+      name: 'helios_rights_granted_total',
+      help: "Bounded-counter rights this relay's replica gave away, to clients or peer regions",
+      labelNames: ['to'],
+      registers,
+    });
+    this.rightsAskSeconds = new Histogram({
+      name: 'helios_rights_ask_seconds',
+      help: 'From asking a peer region for rights to their arrival here (or giving up)',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers,
     });
   }

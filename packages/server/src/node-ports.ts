@@ -4,7 +4,9 @@ import type {
   CausalContext,
   DecodeLimits,
   DocumentId,
+  ReplicaId,
 } from '@helios/core';
+import type { RightsGrant, RightsRequest } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import type { RelayUser } from './auth.js';
 import type { CommitLane } from './commit-queue.js';
@@ -12,6 +14,7 @@ import type { DocumentCache, RelayDocument } from './documents.js';
 import type { LoopShare } from './loop-share.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ConnectionLimits } from './options.js';
+import type { Grant } from './rights-desk.js';
 import type { StoredChange } from './store/relay-store.js';
 
 /**
@@ -52,6 +55,8 @@ export interface SessionPort extends NodeBasics {
     originSocket: string,
     lane: CommitLane,
   ): Promise<number>;
+  /** Grants a client's replica `to` up to `amount` rights of a bounded counter (RightsDesk). */
+  rights(doc: DocumentId, to: ReplicaId, amount: number): Promise<Grant>;
 }
 
 /** What a feed stream to a peer region needs of its node. */
@@ -62,6 +67,8 @@ export interface FeedPort extends NodeBasics {
   recordPeerAck(peer: string, upTo: number): void;
   /** The peer asked for the feed after `after`. */
   peerRequested(peer: string, after: number): void;
+  /** The peer's relay asks for bounded-counter rights (RightsDesk). */
+  rightsForPeer(peer: string, request: RightsRequest): Promise<Grant>;
 }
 
 /** What a link pulling a peer region's feed needs of its node. */
@@ -78,6 +85,8 @@ export interface LinkPort extends NodeBasics {
     cursor: { readonly peer: string; readonly upTo: number } | undefined,
     ops?: { readonly holding: ReadonlySet<DocumentId>; readonly force: ReadonlySet<number> },
   ): Promise<PeerWait[]>;
+  /** The peer answered this relay's request for rights. */
+  rightsGranted(peer: string, grant: RightsGrant): void;
 }
 
 /** A peer's operation that `applyFromPeer` held back. */

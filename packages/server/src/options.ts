@@ -3,6 +3,7 @@ import type { PeerAuth, RelayLimits } from '@helios/core/protocol';
 import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Logger } from 'pino';
 import type { Authenticate, Authorize, JwtOptions } from './auth.js';
+import type { DEFAULT_RIGHTS_POLICY, RightsPolicy } from './rights-desk.js';
 import type { RelayStore } from './store/relay-store.js';
 
 /** Another region's relay that this relay replicates with. */
@@ -74,6 +75,11 @@ export interface ConnectionLimits extends RelayLimits {
   readonly maxSubscriptions: number;
   /** Largest counter step one delta may carry. Default 2^32. */
   readonly maxCounterStep: number;
+  /**
+   * Per connection: requests for bounded-counter rights per second (a budget of two seconds'
+   * worth); one over it is refused with `rate-limited`. Default 5.
+   */
+  readonly maxRightsRequestsPerSecond: number;
 }
 
 export interface RelayOptions {
@@ -131,6 +137,12 @@ export interface RelayOptions {
    * otherwise. Default `default`.
    */
   readonly deployment?: string;
+  /**
+   * How this region's relay hands out and gathers bounded-counter rights (each left out keeps
+   * its {@link DEFAULT_RIGHTS_POLICY} value; `createRelay` throws a `RangeError` for a bad one).
+   * A region of several nodes (`redisUrl`) holds none.
+   */
+  readonly rights?: Partial<RightsPolicy>;
   /** Changes of a document after which its snapshot is rewritten. Default 500. */
   readonly snapshotEvery?: number;
   /** Largest number of changes in one group commit. Default 5000. */
@@ -159,6 +171,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   overBudgetCloseMs: 5_000,
   maxSubscriptions: 10_000,
   maxCounterStep: 2 ** 32,
+  maxRightsRequestsPerSecond: 5,
 };
 
 /** The limits of a relay: `given` over {@link DEFAULT_LIMITS}. Throws a `RangeError` naming a bad one. */

@@ -6,6 +6,7 @@ import {
   type Message,
   type PeerAuth,
   PROTOCOL_VERSION,
+  type RightsRequest,
 } from '@helios/core/protocol';
 import type { Transport } from '@helios/transport';
 import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
@@ -134,7 +135,14 @@ export class PeerLink {
     } else if (message.kind === 'feed-state') {
       const generation = this.#generation;
       this.#then(() => this.#mergePage(message, generation));
+    } else if (message.kind === 'rights-grant') {
+      this.#node.rightsGranted(this.region, message);
     }
+  }
+
+  /** Asks the peer's relay for bounded-counter rights; dropped while the link is down. */
+  askRights(request: RightsRequest): void {
+    this.#send(request);
   }
 
   /**

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AnyCrdtState, DEFAULT_DECODE_LIMITS, type DecodeLimits } from '@helios/core';
-import { PROTOCOL_VERSION } from '@helios/core/protocol';
+import {
+  type AnyCrdtState,
+  DEFAULT_DECODE_LIMITS,
+  type DecodeLimits,
+  MAX_REPLICA_ID_LENGTH,
+  type ReplicaId,
+} from '@helios/core';
+import { PROTOCOL_VERSION, relayReplicaId } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
@@ -27,6 +33,7 @@ import {
   type RelaySocket,
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
+import { RightsDesk } from './rights-desk.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
 import { send } from './wire.js';
@@ -59,6 +66,8 @@ const BULK_SHARE = 0.5;
 export class RelayNode {
   readonly region: string;
   readonly relayId: string;
+  /** The relay's own replica, holding the region's rights; none with several nodes per region. */
+  readonly relayReplica: ReplicaId | undefined;
   readonly metrics: RelayMetrics;
   readonly #logger: Logger;
   readonly #options: RelayOptions;
@@ -85,6 +94,7 @@ export class RelayNode {
   readonly #sessionPort: SessionPort;
   readonly #feedPort: FeedPort;
   readonly #linkPort: LinkPort;
+  readonly #rights: RightsDesk;
   #closing = false;
 
   constructor(options: RelayOptions) {
@@ -100,6 +110,13 @@ export class RelayNode {
       ...options.decodeLimits,
     };
     this.#now = options.now ?? Date.now;
+    const replica = relayReplicaId(this.region, options.store.epoch);
+    // Several nodes share the region's store (and would mint the same dots); a region name
+    // too long for a replica id leaves no room for it. Either way the relay holds no rights.
+    this.relayReplica =
+      options.redisUrl === undefined && replica.length <= MAX_REPLICA_ID_LENGTH
+        ? replica
+        : undefined;
     this.#core = new MergeCore(
       options,
       this.#decodeLimits,
@@ -134,11 +151,35 @@ export class RelayNode {
       this.#replicationOutlet(),
     );
     this.#catchUp = this.#storeCatchUp();
+    this.#rights = this.#rightsDesk();
     this.#sessionPort = this.#makeSessionPort();
     this.#feedPort = this.#makeFeedPort();
     this.#linkPort = this.#makeLinkPort();
     this.#io.use((socket, next) => this.#admission.middleware(socket, next));
     this.#io.on('connection', (socket) => this.#connected(socket));
+  }
+
+  /**
+   * The region's bounded-counter rights, held by the relay's own replica: its id is made from
+   * the store's epoch, so it is the same after a restart and never shared with another store.
+   * Several nodes of one region share a store, and would mint the same dots: they hold none.
+   */
+  #rightsDesk(): RightsDesk {
+    const core = this.#core;
+    return new RightsDesk(
+      {
+        replica: this.relayReplica,
+        logger: this.#logger,
+        metrics: this.metrics,
+        document: (id) => core.docs.get(id),
+        writeOwn: (doc, delta) =>
+          core.applyLocal(doc, doc.type.encode(delta), delta, undefined, 'interactive'),
+        reachablePeers: () => this.#links.filter((l) => l.connected).map((l) => l.region),
+        askPeer: (region, request) =>
+          this.#links.find((l) => l.region === region)?.askRights(request),
+      },
+      this.#options.rights,
+    );
   }
 
   /** What the merge core does after a commit: fan out, tell the other nodes, feed the peers. */
@@ -252,6 +293,7 @@ export class RelayNode {
       bulkTurn: (who) => loopShare.turn(who, 'bulk') ?? core.bulkRoom(),
       applyLocal: (doc, bytes, delta, originSocket, lane) =>
         core.applyLocal(doc, bytes, delta, originSocket, lane),
+      rights: (doc, to, amount) => this.#rights.forClient(doc, to, amount),
     };
   }
 
@@ -263,6 +305,7 @@ export class RelayNode {
       refresh: (doc) => this.#core.refresh(doc),
       recordPeerAck: (peer, upTo) => replication.recordPeerAck(peer, upTo),
       peerRequested: (peer, after) => replication.peerRequested(peer, after),
+      rightsForPeer: (peer, request) => this.#rights.forPeer(peer, request),
     };
   }
 
@@ -273,6 +316,7 @@ export class RelayNode {
       relayId: this.relayId,
       applyFromPeer: (peer, entries, cursor, ops) =>
         this.#core.applyFromPeer(peer, entries, cursor, ops),
+      rightsGranted: (peer, grant) => this.#rights.peerAnswered(peer, grant),
     };
   }
 

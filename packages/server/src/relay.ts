@@ -1,3 +1,4 @@
+import type { ReplicaId } from '@helios/core';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import { RelayNode } from './relay-node.js';
@@ -6,6 +7,11 @@ import { RelayNode } from './relay-node.js';
 export interface Relay {
   readonly region: string;
   readonly relayId: string;
+  /**
+   * The relay's own replica, which holds the region's bounded-counter rights (made from the
+   * store's epoch: the same after a restart); undefined for a region of several nodes.
+   */
+  readonly replica: ReplicaId | undefined;
   readonly metrics: RelayMetrics;
   /**
    * Starts serving Socket.IO, `/metrics` and `/healthz` on `port` (0 picks a free one) and
@@ -31,6 +37,7 @@ export function createRelay(options: RelayOptions): Relay {
   return {
     region: node.region,
     relayId: node.relayId,
+    replica: node.relayReplica,
     metrics: node.metrics,
     async listen(port = 0, host = '127.0.0.1') {
       const address = await node.listen(port, host);

@@ -43,6 +43,16 @@ const SAMPLES: readonly Message[] = [
     next: 'cart',
   },
   { kind: 'feed-state', upTo: 0, entries: [] },
+  { kind: 'rights-request', id: 3, doc: 'stock', to: 'a1b2c3d4e5f6a7', amount: 5 },
+  { kind: 'rights-grant', id: 3, doc: 'stock', from: 'relay:eu:9f86d081', granted: 0 },
+  {
+    kind: 'rights-grant',
+    id: 3,
+    doc: 'stock',
+    from: 'relay:eu:9f86d081',
+    granted: 5,
+    delta: new Uint8Array([9]),
+  },
 ];
 
 describe('message codec', () => {
@@ -84,6 +94,21 @@ describe('message codec', () => {
       '010d ac02 00 00 00', // a trailing byte
       `010d 00 00 8102${'61'.repeat(257)}`, // `next` longer than a document id
       '0101 01 026575 0465752d31 00 808040 8827 e0d403 00', // welcome with an empty epoch
+    ];
+    for (const text of bad) {
+      expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);
+    }
+  });
+
+  it('encodes rights requests and grants as docs/protocol.md §2.5 shows, and refuses bad ones', () => {
+    const request = { kind: 'rights-request', id: 3, doc: 'd', to: 'r', amount: 5 } as const;
+    expect(hex(encodeMessage(request))).toBe('010e' + '03' + '0164' + '0172' + '05');
+    const grant = { kind: 'rights-grant', id: 3, doc: 'd', from: 'r', granted: 0 } as const;
+    expect(hex(encodeMessage(grant))).toBe('010f' + '03' + '0164' + '0172' + '00' + '00');
+    const bad = [
+      '010e 03 0164 0172 8080808020', // asks for more than 2^32
+      '010e 03 0164 00 05', // an empty replica id
+      '010f 03 0164 0172 00 0109', // a transfer that grants nothing
     ];
     for (const text of bad) {
       expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);

@@ -1,10 +1,12 @@
 import { CausalContext } from '../causal/causal-context.js';
+import { MAX_REPLICA_ID_LENGTH } from '../causal/replica-id.js';
 import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { readContext, writeContext } from '../codec/replica-table.js';
 import {
   MAX_DOCUMENT_ID_LENGTH,
+  MAX_RIGHTS_REQUEST,
   type Message,
   PROTOCOL_VERSION,
   type Subscription,
@@ -29,6 +31,8 @@ const KINDS = [
   'feed-batch',
   'feed-ack',
   'feed-state',
+  'rights-request',
+  'rights-grant',
 ] as const satisfies readonly Message['kind'][];
 
 const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1]));
@@ -112,6 +116,19 @@ export function encodeMessage(m: Message): Uint8Array {
       }
       w.string(m.next ?? '');
       break;
+    case 'rights-request':
+      w.uint(m.id);
+      w.string(m.doc);
+      w.string(m.to);
+      w.uint(m.amount);
+      break;
+    case 'rights-grant':
+      w.uint(m.id);
+      w.string(m.doc);
+      w.string(m.from);
+      w.uint(m.granted);
+      blob(w, m.delta ?? new Uint8Array(0));
+      break;
   }
   return w.finish();
 }
@@ -161,6 +178,14 @@ const MAX_PUSH_ID = 2 ** 48;
 function pushId(r: ByteReader): number {
   const id = r.uint();
   if (id > MAX_PUSH_ID) r.fail('invariant', `push id ${id} exceeds 2^48`);
+  return id;
+}
+
+function replica(r: ByteReader): string {
+  const id = r.string();
+  if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {
+    r.fail('invariant', `a replica id has 1 to ${MAX_REPLICA_ID_LENGTH} characters`);
+  }
   return id;
 }
 
@@ -261,6 +286,21 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
         r.fail('invariant', `a document id has 1 to ${MAX_DOCUMENT_ID_LENGTH} characters`);
       }
       return next === '' ? { kind, upTo, entries } : { kind, upTo, entries, next };
+    }
+    case 'rights-request': {
+      const request = { kind, id: pushId(r), doc: docId(r), to: replica(r), amount: r.uint() };
+      if (request.amount > MAX_RIGHTS_REQUEST) {
+        r.fail('invariant', `a rights request asks for at most ${MAX_RIGHTS_REQUEST}`);
+      }
+      return request;
+    }
+    case 'rights-grant': {
+      const grant = { kind, id: pushId(r), doc: docId(r), from: replica(r), granted: r.uint() };
+      const delta = r.bytes(r.uint());
+      if (delta.length > 0 && grant.granted === 0) {
+        r.fail('invariant', 'a grant of nothing carries no transfer');
+      }
+      return delta.length > 0 ? { ...grant, delta } : grant;
     }
   }
 }

@@ -177,8 +177,59 @@ export interface FeedAck {
   readonly upTo: number;
 }
 
-export type RelayToClient = Welcome | SyncReply | DeltaEvent | Ack | Replicated | ErrorEvent;
-export type ClientToRelay = Subscribe | Unsubscribe | Push;
-export type PeerMessage = FeedRequest | FeedBatch | FeedAck | FeedState;
+// ─── rights of bounded counters: client → relay, relay → relay ───────────────────────────────
+
+/** The most rights one {@link RightsRequest} may ask for (a relay grants at most its own cap). */
+export const MAX_RIGHTS_REQUEST = 2 ** 32;
+
+/**
+ * Asks the relay for rights of the bounded counter `doc`, to be given to replica `to` (one of
+ * the connection's replicas, for a client; the asking relay's own replica, for a peer region).
+ * The relay answers with a {@link RightsGrant} of the same `id`.
+ */
+export interface RightsRequest {
+  readonly kind: 'rights-request';
+  /** The asker's, echoed in the grant. */
+  readonly id: number;
+  readonly doc: DocumentId;
+  readonly to: ReplicaId;
+  /**
+   * 0 to {@link MAX_RIGHTS_REQUEST}; 0 asks only for the relay's replica id (the grant's
+   * `from`), which a client needs to give rights to its region.
+   */
+  readonly amount: number;
+}
+
+/**
+ * The answer to a {@link RightsRequest}: `granted` rights moved from the relay's replica `from`
+ * to the asker, by `delta`, a transfer the relay has committed and sent on as any write. A
+ * client gets the transfer with the grant and merges it at once; a peer relay gets none (the
+ * transfer comes in the feed), nor does a grant of nothing.
+ */
+export interface RightsGrant {
+  readonly kind: 'rights-grant';
+  readonly id: number;
+  readonly doc: DocumentId;
+  readonly from: ReplicaId;
+  readonly granted: number;
+  readonly delta?: Uint8Array;
+}
+
+export type RelayToClient =
+  | Welcome
+  | SyncReply
+  | DeltaEvent
+  | Ack
+  | Replicated
+  | ErrorEvent
+  | RightsGrant;
+export type ClientToRelay = Subscribe | Unsubscribe | Push | RightsRequest;
+export type PeerMessage =
+  | FeedRequest
+  | FeedBatch
+  | FeedAck
+  | FeedState
+  | RightsRequest
+  | RightsGrant;
 /** Every message of the protocol, as a tagged union on `kind`. */
 export type Message = RelayToClient | ClientToRelay | PeerMessage;

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { isRelayReplica, relayReplicaId, relayReplicaRegion } from './relay-replica.js';
+
+describe('relay replica ids', () => {
+  it('name the region and the store, and tell relays from clients', () => {
+    const id = relayReplicaId('us-east-1', '9f86d081884c7d65');
+    expect(id).toBe('relay:us-east-1:9f86d081');
+    expect(isRelayReplica(id)).toBe(true);
+    expect(relayReplicaRegion(id)).toBe('us-east-1');
+    expect(isRelayReplica('a1b2c3d4e5f6a7')).toBe(false);
+    expect(relayReplicaRegion('a1b2c3d4e5f6a7')).toBeUndefined();
+    expect(relayReplicaId('eu', 'aaaaaaaaaaaa')).not.toBe(relayReplicaId('eu', 'bbbbbbbbbbbb'));
+  });
+});
