@@ -1,4 +1,7 @@
-import type { CommitBatch, NewChange, RelayStore } from './store/relay-store.js';
+import type { CommitBatch, DocumentValue, NewChange, RelayStore } from './store/relay-store.js';
+
+/** The values of the documents `changes` change, for a store that keeps a read model. */
+export type ValuesOf = (changes: readonly NewChange[]) => Promise<DocumentValue[]>;
 
 /** Changes that must land in one transaction, with the peer cursor they advance (if any). */
 export interface CommitUnit {
@@ -69,6 +72,7 @@ export class CommitQueue {
   readonly #maxChanges: number;
   readonly #observe: (seconds: number, changes: number) => void;
   readonly #now: () => number;
+  readonly #valuesOf: ValuesOf | undefined;
   readonly #interactive = new Lane();
   readonly #bulk = new Lane();
   #roomWaiters: (() => void)[] = [];
@@ -77,17 +81,23 @@ export class CommitQueue {
   /** Recent commit time per change (ms), a moving average; undefined before the first. */
   #msPerChange: number | undefined;
 
-  /** `now`: a monotonic clock in ms that times the commits (a test's own, for one). */
+  /**
+   * `now`: a monotonic clock in ms that times the commits (a test's own, for one). `valuesOf`:
+   * for a store that keeps a read model, the values each batch carries (computed as the batch
+   * is written, so they hold every change merged up to then).
+   */
   constructor(
     store: RelayStore,
     maxChanges: number,
     observe: (seconds: number, changes: number) => void = () => {},
     now: () => number = () => performance.now(),
+    valuesOf?: ValuesOf,
   ) {
     this.#store = store;
     this.#maxChanges = maxChanges;
     this.#observe = observe;
     this.#now = now;
+    this.#valuesOf = valuesOf;
     // Until a commit was measured: a modest guess.
     this.#bulkBatch = Math.min(maxChanges, 4 * MIN_BULK_BATCH);
   }
@@ -173,9 +183,14 @@ export class CommitQueue {
       changes.push(...p.unit.changes);
       if (p.unit.cursor) cursors.push(p.unit.cursor);
     }
-    const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
     const started = this.#now();
     try {
+      const values = this.#valuesOf && (await this.#valuesOf(changes));
+      const payload: CommitBatch = {
+        changes,
+        ...(cursors.length > 0 ? { cursors } : {}),
+        ...(values !== undefined ? { values } : {}),
+      };
       const seqs = await this.#store.commit(payload);
       const ms = this.#now() - started;
       if (bulk) this.#measured(ms, changes.length);

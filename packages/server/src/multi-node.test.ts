@@ -195,8 +195,14 @@ describe('two relay nodes of one region (shared Postgres + Redis)', () => {
       expect(ackedVia[survivor]).toBeGreaterThan(50);
       expect(lostOnSurvivor).toEqual([]);
       expect(lostOnRestarted).toEqual([]);
-      // Both nodes serve the same durable state.
+      // Both nodes serve the same durable state, and SQL reads it (written by both nodes, each
+      // committing while the other's changes reached it late).
       expect([...viaRestarted].sort()).toEqual([...viaSurvivor].sort());
+      const { rows } = await pool!.query(
+        `SELECT value FROM "${schema}".document_values WHERE doc = $1`,
+        [doc],
+      );
+      expect(rows[0]?.value).toEqual([...viaSurvivor].sort());
     });
   }
 });

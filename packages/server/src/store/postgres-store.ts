@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DocumentId } from '@helios/core';
-import { Pool, type QueryResult, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { StoreClosedError, StoreError } from './errors.js';
 import {
   checkBatch,
@@ -10,8 +10,17 @@ import {
   highestCursors,
   ownBytes,
 } from './internal.js';
+import { SCHEMA_VERSION, upgradeSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
-import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
+import type {
+  CommitBatch,
+  DocumentValue,
+  NewChange,
+  RelayStore,
+  StoredChange,
+  StoredDocument,
+} from './relay-store.js';
+import { type FoldedDocument, foldStored } from './stored-state.js';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -49,6 +58,8 @@ interface ChangeRow {
 export class PostgresStore implements RelayStore {
   readonly region: string;
   readonly schema: string;
+  /** Commits write the documents' values to `document_values` (docs/sql.md). */
+  readonly keepsValues = true;
   /** Read from the schema by {@link PostgresStore.open}. */
   #epoch = '';
   readonly #pool: Pool;
@@ -101,6 +112,11 @@ export class PostgresStore implements RelayStore {
 
   async load(doc: DocumentId): Promise<StoredDocument | undefined> {
     this.#open();
+    return this.#load(doc);
+  }
+
+  /** Loads `doc` through `client` (a transaction's) or the pool. */
+  async #load(doc: DocumentId, client?: PoolClient): Promise<StoredDocument | undefined> {
     // One statement, so one MVCC snapshot: a concurrent saveSnapshot cannot delete changes
     // between reading the snapshot and reading the changes after it.
     const { rows } = await this.#query<{
@@ -108,7 +124,7 @@ export class PostgresStore implements RelayStore {
       bytes: Uint8Array;
       origin: string | null;
       snap_seq: string | null;
-    }>('load', [doc]);
+    }>('load', [doc], client);
     if (rows.length === 0) return undefined;
     let snapshot: Uint8Array | null = null;
     let snapshotSeq = 0;
@@ -137,6 +153,7 @@ export class PostgresStore implements RelayStore {
     // (the delta bytes themselves are treated as immutable, as everywhere in the relay).
     const { changes } = batch;
     const cursors = highestCursors(batch);
+    const values = batch.values ?? [];
     const params = [
       this.region,
       changes.length,
@@ -145,8 +162,12 @@ export class PostgresStore implements RelayStore {
       changes.map((c) => c.delta),
       [...cursors.keys()],
       [...cursors.values()],
+      values.map((v) => v.doc),
+      values.map((v) => v.type),
+      values.map((v) => v.json),
+      values.map((v) => v.basis ?? null),
     ];
-    const run = this.#commitTail.then(() => this.#commitNow(changes.length, params));
+    const run = this.#commitTail.then(() => this.#commitNow(changes, values, params));
     this.#commitTail = run.catch(() => {});
     return run;
   }
@@ -229,22 +250,83 @@ export class PostgresStore implements RelayStore {
     if (this.#ownsPool) await this.#pool.end();
   }
 
-  /** Runs one of the store's statements, prepared once per connection under a schema-unique name. */
+  /**
+   * Runs one of the store's statements, prepared once per connection under a schema-unique name,
+   * on `client` (a transaction's) or the pool.
+   */
   #query<Row extends QueryResultRow>(
     key: QueryKey,
     values: unknown[] = [],
+    client: Pool | PoolClient = this.#pool,
   ): Promise<QueryResult<Row>> {
-    return this.#pool.query<Row>({
+    return client.query<Row>({
       name: `helios.${this.schema}.${key}`,
       text: this.#sql[key],
       values,
     });
   }
 
-  async #commitNow(count: number, params: unknown[]): Promise<number[]> {
-    const { rows } = await this.#query<{ seq: string }>('commit', params);
-    const head = Number(rows[0]!.seq);
-    return Array.from({ length: count }, (_, i) => head - count + 1 + i);
+  async #commitNow(
+    changes: readonly NewChange[],
+    values: readonly DocumentValue[],
+    params: unknown[],
+  ): Promise<number[]> {
+    try {
+      const { rows } = await this.#query<{ seq: string }>('commit', params);
+      return seqsEndingAt(Number(rows[0]!.seq), changes.length);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== STALE_VALUES) throw err;
+      return this.#commitRefolded(changes, values, params);
+    }
+  }
+
+  /**
+   * The commit of a batch some of whose values lack another node's change (their basis is
+   * behind the document's last seq): in a transaction that first takes the head row's lock, so
+   * no other commit lands meanwhile, those values are computed again from the store's state of
+   * the document and the batch's deltas; the node gets that state through `caughtUp`.
+   */
+  async #commitRefolded(
+    changes: readonly NewChange[],
+    values: readonly DocumentValue[],
+    params: unknown[],
+  ): Promise<number[]> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(this.#sql.lockHead, [this.region]);
+      const { rows } = await client.query<{ doc: string; last_seq: string }>(this.#sql.lastSeqs, [
+        values.map((v) => v.doc),
+      ]);
+      const last = new Map(rows.map((row) => [row.doc, Number(row.last_seq)]));
+      const refolded = new Map<DocumentValue, FoldedDocument>();
+      for (const value of values) {
+        if ((last.get(value.doc) ?? 0) <= (value.basis ?? Number.POSITIVE_INFINITY)) continue;
+        const stored = await this.#load(value.doc, client);
+        const pending = changes.filter((c) => c.doc === value.doc).map((c) => c.delta);
+        const folded = stored && foldStored(stored, undefined, pending);
+        if (folded !== undefined) refolded.set(value, folded);
+      }
+      const json = values.map((v) => {
+        const folded = refolded.get(v);
+        return folded ? JSON.stringify(folded.type.toJson(folded.state)) : v.json;
+      });
+      // Under the lock every value is now exact: no basis to check.
+      const fresh = [...params.slice(0, 9), json, values.map(() => null)];
+      const head = await this.#query<{ seq: string }>('commit', fresh, client);
+      await client.query('COMMIT');
+      const seqs = seqsEndingAt(Number(head.rows[0]!.seq), changes.length);
+      for (const [value, folded] of refolded) {
+        const lastSeq = Math.max(...seqs.filter((_, i) => changes[i]!.doc === value.doc));
+        value.caughtUp?.(folded.state, lastSeq);
+      }
+      return seqs;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async #migrate(): Promise<void> {
@@ -264,6 +346,9 @@ export class PostgresStore implements RelayStore {
         );
       }
       this.#epoch = meta.get('epoch')!;
+      const version = Number(meta.get('version') ?? 1);
+      await upgradeSchema(client, this.schema, version, (doc) => this.#load(doc, client));
+      if (version !== SCHEMA_VERSION) await client.query(this.#sql.setVersion, [SCHEMA_VERSION]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -276,6 +361,14 @@ export class PostgresStore implements RelayStore {
   #open(): void {
     if (this.#closed) throw new StoreClosedError('PostgresStore');
   }
+}
+
+/** The SQLSTATE of the commit statement's refusal of values that lack another node's change. */
+const STALE_VALUES = 'HL409';
+
+/** The seqs of a batch of `count` changes whose last one is `head`. */
+function seqsEndingAt(head: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => head - count + 1 + i);
 }
 
 function toChange(row: ChangeRow): StoredChange {

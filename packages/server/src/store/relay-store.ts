@@ -1,4 +1,4 @@
-import type { DocumentId } from '@helios/core';
+import type { AnyCrdtState, DocumentId } from '@helios/core';
 
 /**
  * One durable change: a delta merged into a document, in commit order. `origin` is the region
@@ -28,9 +28,39 @@ export interface StoredDocument {
   readonly changes: readonly StoredChange[];
 }
 
+/**
+ * A document's value after a commit, in its JSON form (`CrdtType.toJson`): what a store with a
+ * read model ({@link RelayStore.keepsValues}) writes in the commit's own transaction.
+ */
+export interface DocumentValue {
+  readonly doc: DocumentId;
+  /** The CRDT type's name, e.g. `pn-counter` or `or-map<aw-set>`. */
+  readonly type: string;
+  /** The JSON text of the value. */
+  readonly json: string;
+  /**
+   * Every stored change of `doc` up to this seq is in the value, as are the batch's own. Set
+   * when several relay nodes share the store: another node may have committed a change this
+   * one has not merged. A store that finds such a change computes the value itself, from what
+   * it holds and the batch, within the commit, and hands that state to {@link caughtUp}.
+   * Unset: the value holds every change of the document.
+   */
+  readonly basis?: number;
+  /**
+   * Called after the commit when the store computed the value itself (see {@link basis}):
+   * `state` is the document as stored once the batch was committed, its last change `lastSeq`.
+   */
+  readonly caughtUp?: (state: AnyCrdtState, lastSeq: number) => void;
+}
+
 /** Everything one group commit writes, atomically and durably. */
 export interface CommitBatch {
   readonly changes: readonly NewChange[];
+  /**
+   * The value of each document the batch changes, once it is merged: given only to a store
+   * that {@link RelayStore.keepsValues}, and written in the same transaction as the changes.
+   */
+  readonly values?: readonly DocumentValue[];
   /**
    * Feed positions of peers merged in this batch: `peer`'s feed has been merged up to `upTo`.
    * Stored in the same transaction as the changes, so a restart resumes exactly there.
@@ -51,6 +81,13 @@ export interface RelayStore {
    * peer's cursor into the old store's feed means nothing in the new one.
    */
   readonly epoch: string;
+
+  /**
+   * Whether the store keeps a queryable read model of the documents' values (the Postgres
+   * store's `document_values`): then the relay gives each commit the changed documents'
+   * {@link CommitBatch.values}. Other stores leave it unset and the relay computes none.
+   */
+  readonly keepsValues?: boolean;
 
   /** Loads a document, or `undefined` if no change of it was ever committed. */
   load(doc: DocumentId): Promise<StoredDocument | undefined>;

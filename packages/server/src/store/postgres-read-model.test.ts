@@ -1,0 +1,124 @@
+import { GCounter } from '@helios/core';
+import type { Pool } from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from '../test-support/postgres.js';
+import { StoreError } from './errors.js';
+import { SCHEMA_VERSION } from './postgres-schema.js';
+import { PostgresStore } from './postgres-store.js';
+
+let admin: Pool;
+beforeAll(async () => {
+  admin = await connectTestPostgres();
+});
+afterAll(async () => {
+  await admin?.end();
+});
+const opened: PostgresStore[] = [];
+const schemas: string[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+});
+
+async function open(schema = uniqueSchema()): Promise<PostgresStore> {
+  if (!schemas.includes(schema)) schemas.push(schema);
+  const store = await PostgresStore.open({ connectionString: TEST_PG_URL, region: 'eu', schema });
+  opened.push(store);
+  return store;
+}
+
+/** An encoded G-Counter delta of `replica` reaching `total`, its seq-th write. */
+function bump(replica: string, seq: number, total: number): Uint8Array {
+  const state = GCounter.empty();
+  for (let i = 1; i < seq; i++) state.context.add(replica, i);
+  return GCounter.encode(GCounter.increment(state, { replica }, total));
+}
+
+async function valueRows(schema: string) {
+  const { rows } = await admin.query(
+    `SELECT doc, type, value FROM "${schema}".document_values ORDER BY doc`,
+  );
+  return rows;
+}
+
+describe('PostgresStore read model', () => {
+  it('writes the values a batch carries with its changes, and only those', async () => {
+    const store = await open();
+    await store.commit({
+      changes: [{ doc: 'a', origin: 'eu', delta: bump('r', 1, 2) }],
+      values: [{ doc: 'a', type: 'g-counter', json: '2' }],
+    });
+    await store.commit({ changes: [{ doc: 'b', origin: 'eu', delta: bump('r', 1, 1) }] });
+    expect(await valueRows(store.schema)).toEqual([{ doc: 'a', type: 'g-counter', value: 2 }]);
+  });
+
+  it('computes a value again from the stored state when its basis lacks a later change', async () => {
+    const store = await open();
+    const [first] = await store.commit({
+      changes: [{ doc: 'a', origin: 'eu', delta: bump('r', 1, 2) }],
+      values: [{ doc: 'a', type: 'g-counter', json: '2', basis: 0 }],
+    });
+    // Another node's change; then a commit from a node that has not merged it (basis 1).
+    await store.commit({
+      changes: [{ doc: 'a', origin: 'eu', delta: bump('s', 1, 5) }],
+      values: [{ doc: 'a', type: 'g-counter', json: '7', basis: first! }],
+    });
+    const caught: { value: unknown; lastSeq: number }[] = [];
+    const seqs = await store.commit({
+      changes: [
+        { doc: 'a', origin: 'eu', delta: bump('t', 1, 1) },
+        { doc: 'b', origin: 'eu', delta: bump('t', 1, 4) },
+      ],
+      values: [
+        {
+          doc: 'a',
+          type: 'g-counter',
+          json: '3', // what the node knew: r's 2 and its own 1
+          basis: first!,
+          caughtUp: (state, lastSeq) => caught.push({ value: GCounter.value(state), lastSeq }),
+        },
+        { doc: 'b', type: 'g-counter', json: '4', basis: 0, caughtUp: () => caught.push(null!) },
+      ],
+    });
+    expect(seqs).toEqual([3, 4]);
+    expect(await valueRows(store.schema)).toEqual([
+      { doc: 'a', type: 'g-counter', value: 8 },
+      { doc: 'b', type: 'g-counter', value: 4 },
+    ]);
+    expect(caught).toEqual([{ value: 8, lastSeq: 3 }]);
+    expect((await store.load('a'))!.changes).toHaveLength(3);
+  });
+
+  it('upgrading a version 1 schema writes the value of every stored document', async () => {
+    const store = await open();
+    const { schema } = store;
+    await store.commit({
+      changes: [
+        { doc: 'a', origin: 'eu', delta: bump('r', 1, 2) },
+        { doc: 'b', origin: 'eu', delta: bump('r', 1, 4) },
+        { doc: 'a', origin: 'us', delta: bump('s', 1, 3) },
+      ],
+    });
+    await store.saveSnapshot('b', bump('r', 1, 4), 2);
+    await store.close();
+    // What version 1 had: no read model, no version key.
+    await admin.query(`DROP TABLE "${schema}".document_values CASCADE`);
+    await admin.query(`DELETE FROM "${schema}".meta WHERE key = 'version'`);
+
+    await open(schema);
+    expect(await valueRows(schema)).toEqual([
+      { doc: 'a', type: 'g-counter', value: 5 },
+      { doc: 'b', type: 'g-counter', value: 4 },
+    ]);
+    const { rows } = await admin.query(`SELECT value FROM "${schema}".meta WHERE key = 'version'`);
+    expect(rows).toEqual([{ value: String(SCHEMA_VERSION) }]);
+  });
+
+  it('refuses a schema written by a newer relay', async () => {
+    const store = await open();
+    await admin.query(`UPDATE "${store.schema}".meta SET value = '99' WHERE key = 'version'`);
+    const refused = await open(store.schema).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreError);
+    expect((refused as StoreError).code).toBe('schema-version');
+  });
+});

@@ -1,0 +1,70 @@
+import type { DocumentId } from '@helios/core';
+import type { PoolClient } from 'pg';
+import { StoreError } from './errors.js';
+import { readModelSql } from './postgres-read-model-sql.js';
+import type { StoredDocument } from './relay-store.js';
+import { foldStored } from './stored-state.js';
+
+/**
+ * The version of the Postgres store's schema this code writes, kept in `meta` under `version`
+ * (a schema without it is version 1, the change log alone):
+ * 1. the change log, snapshots, feed cursors and replica owners;
+ * 2. the read model: `document_values` and its views (docs/sql.md).
+ */
+export const SCHEMA_VERSION = 2;
+
+/** Documents whose values are computed per page while upgrading to version 2. */
+const BACKFILL_PAGE = 500;
+
+/**
+ * Brings a schema at `version` up to {@link SCHEMA_VERSION}, inside the caller's transaction
+ * (which holds the schema's advisory lock, so one node upgrades and the others wait).
+ * `load` reads a document through that transaction.
+ *
+ * @throws {StoreError} `schema-version` for a schema newer than this code.
+ */
+export async function upgradeSchema(
+  client: PoolClient,
+  schema: string,
+  version: number,
+  load: (doc: DocumentId) => Promise<StoredDocument | undefined>,
+): Promise<void> {
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      'schema-version',
+      `schema "${schema}" is at version ${version}, newer than this relay's ${SCHEMA_VERSION}: upgrade the relay`,
+    );
+  }
+  const readModel = readModelSql(schema);
+  if (version < 2) {
+    await client.query(readModel.tables);
+    await backfillValues(client, readModel, load);
+  }
+}
+
+/**
+ * Writes the value row of every document stored before the read model existed: its snapshot
+ * and changes folded, as `CrdtType.toJson` writes it.
+ */
+async function backfillValues(
+  client: PoolClient,
+  readModel: ReturnType<typeof readModelSql>,
+  load: (doc: DocumentId) => Promise<StoredDocument | undefined>,
+): Promise<void> {
+  let after = '';
+  for (;;) {
+    const { rows } = await client.query<{ doc: string }>(readModel.missingValues, [
+      after,
+      BACKFILL_PAGE,
+    ]);
+    for (const { doc } of rows) {
+      after = doc;
+      const stored = await load(doc);
+      const folded = stored && foldStored(stored);
+      if (folded === undefined) continue;
+      const json = JSON.stringify(folded.type.toJson(folded.state));
+      await client.query(readModel.insertValue, [doc, folded.type.name, json]);
+    }
+    if (rows.length < BACKFILL_PAGE) return;
+  }
+}
