@@ -7,6 +7,8 @@ export type ValuesOf = (changes: readonly NewChange[]) => Promise<DocumentValue[
 export interface CommitUnit {
   readonly changes: readonly NewChange[];
   readonly cursor?: { readonly peer: string; readonly upTo: number };
+  /** The queued write requests the changes apply (see `CommitBatch.requests`). */
+  readonly requests?: readonly number[];
 }
 
 /**
@@ -179,9 +181,11 @@ export class CommitQueue {
   async #write(batch: readonly Pending[], bulk: boolean): Promise<void> {
     const changes: NewChange[] = [];
     const cursors: { peer: string; upTo: number }[] = [];
+    const requests: number[] = [];
     for (const p of batch) {
       changes.push(...p.unit.changes);
       if (p.unit.cursor) cursors.push(p.unit.cursor);
+      if (p.unit.requests) requests.push(...p.unit.requests);
     }
     const started = this.#now();
     try {
@@ -189,6 +193,7 @@ export class CommitQueue {
       const payload: CommitBatch = {
         changes,
         ...(cursors.length > 0 ? { cursors } : {}),
+        ...(requests.length > 0 ? { requests } : {}),
         ...(values !== undefined ? { values } : {}),
       };
       const seqs = await this.#store.commit(payload);

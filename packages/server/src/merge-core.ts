@@ -174,6 +174,28 @@ export class MergeCore {
   }
 
   /**
+   * The merge path of a delta the relay made itself, as its replica, to apply a queued write
+   * request (a SQL write): join, durable commit that also removes the request from its queue,
+   * then fan-out to subscribers and peer regions, like a client's.
+   */
+  applyOwn(doc: RelayDocument, delta: AnyCrdtState, request: number): Promise<void> {
+    this.#merge(doc, delta);
+    const bytes = doc.type.encode(delta);
+    const region = this.#region;
+    const change = { doc: doc.id, delta: bytes, origin: region };
+    return this.#commits.commit({ changes: [change], requests: [request] }).then(
+      ([seq]) => {
+        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
+        this.#committed(doc, [{ ...change, seq: seq! }], [delta], undefined);
+      },
+      (err: unknown) => {
+        this.docs.evict(doc.id);
+        throw err;
+      },
+    );
+  }
+
+  /**
    * A replayed client delta (every dot of it merged here already) is acknowledged without being
    * stored or sent on again, once the commits queued before it are durable: one of them holds
    * its dots, unless they came from the store. Its bytes go nowhere, so whatever a replay carries

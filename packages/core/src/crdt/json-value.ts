@@ -21,7 +21,7 @@ export function compareKeys(a: Key, b: Key): number {
 
 /**
  * The JSON form of what a CRDT's `value` returns (see `CrdtType.toJson`): a `Set` becomes an
- * array of its elements in {@link compareKeys} order, a `Map` an object (a number key becomes
+ * array of its elements (numbers ascending, then strings), a `Map` an object (a number key becomes
  * its decimal string), a `Uint8Array` `{"$bytes": "<base64>"}`, `undefined` (an LWW-Register
  * never written) `null`. Plain values stay as they are.
  */

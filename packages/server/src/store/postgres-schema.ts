@@ -1,7 +1,8 @@
-import type { DocumentId } from '@helios/core';
+import { type DocumentId, newReplicaId } from '@helios/core';
 import type { PoolClient } from 'pg';
 import { StoreError } from './errors.js';
 import { readModelSql } from './postgres-read-model-sql.js';
+import { sqlWritesSql } from './postgres-sql-writes-sql.js';
 import type { StoredDocument } from './relay-store.js';
 import { foldStored } from './stored-state.js';
 
@@ -9,9 +10,13 @@ import { foldStored } from './stored-state.js';
  * The version of the Postgres store's schema this code writes, kept in `meta` under `version`
  * (a schema without it is version 1, the change log alone):
  * 1. the change log, snapshots, feed cursors and replica owners;
- * 2. the read model: `document_values` and its views (docs/sql.md).
+ * 2. the read model: `document_values` and its views (docs/sql.md);
+ * 3. writes from SQL: the `sql_writes` queue, its functions, and the relay's own replica id.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** The user that owns the replica id the relay applies SQL writes as: no client is it. */
+export const SQL_WRITER_USER = '@helios/sql-writes';
 
 /** Documents whose values are computed per page while upgrading to version 2. */
 const BACKFILL_PAGE = 500;
@@ -39,6 +44,20 @@ export async function upgradeSchema(
   if (version < 2) {
     await client.query(readModel.tables);
     await backfillValues(client, readModel, load);
+  }
+  if (version < 3) {
+    await client.query(sqlWritesSql(schema).ddl);
+    // Idempotent, as every step: a step interrupted by a crash is rolled back, but a schema
+    // restored from parts of a dump may hold some of it.
+    await client.query(
+      `WITH meta AS (
+        INSERT INTO "${schema}".meta (key, value) VALUES ('sql_replica', $1)
+        ON CONFLICT (key) DO UPDATE SET value = "${schema}".meta.value RETURNING value
+      )
+      INSERT INTO "${schema}".replicas (replica, user_id) SELECT value, $2 FROM meta
+      ON CONFLICT (replica) DO NOTHING`,
+      [newReplicaId(), SQL_WRITER_USER],
+    );
   }
 }
 

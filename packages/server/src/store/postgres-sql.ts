@@ -38,7 +38,8 @@ export function postgresSql(schema: string) {
       )
       INSERT INTO ${s}.released (region, up_to) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
 
-    storedMeta: `SELECT key, value FROM ${s}.meta WHERE key IN ('region', 'epoch', 'version')`,
+    storedMeta: `
+      SELECT key, value FROM ${s}.meta WHERE key IN ('region', 'epoch', 'version', 'sql_replica')`,
 
     /* $1 the schema version now in place. */
     setVersion: `
@@ -53,7 +54,7 @@ export function postgresSql(schema: string) {
      * same statement, so no reader sees the changes without them or the other way round.
      * $1 region, $2 change count, $3 docs, $4 origins, $5 deltas, $6 peers, $7 cursor positions,
      * $8 value docs, $9 their types, $10 their values (JSON texts), $11 their bases (null: the
-     * value holds every change). A value whose document had a change after its basis (another
+     * value holds every change), $12 the SQL writes the changes apply. A value whose document had a change after its basis (another
      * node's, before this commit) would be wrong: then the whole statement fails with HL409.
      */
     commit: `
@@ -80,6 +81,8 @@ export function postgresSql(schema: string) {
         FROM head, unnest($8::text[], $9::text[], $10::text[]) AS t(doc, type, value)
         ON CONFLICT (doc) DO UPDATE
         SET type = excluded.type, value = excluded.value, updated_at = excluded.updated_at
+      ), applied AS (
+        DELETE FROM ${s}.sql_writes w USING head WHERE w.id = ANY($12::bigint[])
       ), stale AS (
         SELECT array_agg(h.doc) AS docs
         FROM doc_heads h JOIN unnest($8::text[], $11::bigint[]) AS b(doc, basis) ON b.doc = h.doc

@@ -12,6 +12,7 @@ import {
 } from './internal.js';
 import { SCHEMA_VERSION, upgradeSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
+import { PostgresWriteRequests } from './postgres-write-requests.js';
 import type {
   CommitBatch,
   DocumentValue,
@@ -60,6 +61,8 @@ export class PostgresStore implements RelayStore {
   readonly schema: string;
   /** Commits write the documents' values to `document_values` (docs/sql.md). */
   readonly keepsValues = true;
+  /** Set by {@link PostgresStore.open}. */
+  #writeRequests: PostgresWriteRequests | undefined;
   /** Read from the schema by {@link PostgresStore.open}. */
   #epoch = '';
   readonly #pool: Pool;
@@ -110,6 +113,11 @@ export class PostgresStore implements RelayStore {
     return this.#epoch;
   }
 
+  /** The writes queued by the SQL functions (docs/sql.md). */
+  get writeRequests(): PostgresWriteRequests {
+    return this.#writeRequests!;
+  }
+
   async load(doc: DocumentId): Promise<StoredDocument | undefined> {
     this.#open();
     return this.#load(doc);
@@ -148,7 +156,13 @@ export class PostgresStore implements RelayStore {
   async commit(batch: CommitBatch): Promise<number[]> {
     this.#open();
     checkBatch(batch);
-    if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
+    if (
+      batch.changes.length === 0 &&
+      (batch.cursors?.length ?? 0) === 0 &&
+      (batch.requests?.length ?? 0) === 0
+    ) {
+      return [];
+    }
     // Read the batch now: the caller may reuse its arrays while the commit waits in the queue
     // (the delta bytes themselves are treated as immutable, as everywhere in the relay).
     const { changes } = batch;
@@ -166,6 +180,7 @@ export class PostgresStore implements RelayStore {
       values.map((v) => v.type),
       values.map((v) => v.json),
       values.map((v) => v.basis ?? null),
+      batch.requests ?? [],
     ];
     const run = this.#commitTail.then(() => this.#commitNow(changes, values, params));
     this.#commitTail = run.catch(() => {});
@@ -312,7 +327,7 @@ export class PostgresStore implements RelayStore {
         return folded ? JSON.stringify(folded.type.toJson(folded.state)) : v.json;
       });
       // Under the lock every value is now exact: no basis to check.
-      const fresh = [...params.slice(0, 9), json, values.map(() => null)];
+      const fresh = [...params.slice(0, 9), json, values.map(() => null), ...params.slice(11)];
       const head = await this.#query<{ seq: string }>('commit', fresh, client);
       await client.query('COMMIT');
       const seqs = seqsEndingAt(Number(head.rows[0]!.seq), changes.length);
@@ -349,6 +364,10 @@ export class PostgresStore implements RelayStore {
       const version = Number(meta.get('version') ?? 1);
       await upgradeSchema(client, this.schema, version, (doc) => this.#load(doc, client));
       if (version !== SCHEMA_VERSION) await client.query(this.#sql.setVersion, [SCHEMA_VERSION]);
+      const replica = (
+        await client.query<{ key: string; value: string }>(this.#sql.storedMeta)
+      ).rows.find((row) => row.key === 'sql_replica')!.value;
+      this.#writeRequests = new PostgresWriteRequests(this.#pool, this.schema, replica);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});

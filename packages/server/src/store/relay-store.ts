@@ -1,4 +1,4 @@
-import type { AnyCrdtState, DocumentId } from '@helios/core';
+import type { AnyCrdtState, DocumentId, JsonValue } from '@helios/core';
 
 /**
  * One durable change: a delta merged into a document, in commit order. `origin` is the region
@@ -53,8 +53,41 @@ export interface DocumentValue {
   readonly caughtUp?: (state: AnyCrdtState, lastSeq: number) => void;
 }
 
+/**
+ * A write queued outside the relay (the Postgres store's SQL functions, docs/sql.md), which the
+ * relay applies as a delta of its own replica. `op` names the mutation; `key`, when set, is the
+ * map key whose value it changes; `arg` is the amount, value or element, as JSON.
+ */
+export interface WriteRequest {
+  readonly id: number;
+  readonly doc: DocumentId;
+  readonly op: 'increment' | 'set' | 'add' | 'remove';
+  readonly key: string | null;
+  readonly arg: JsonValue;
+}
+
+/** Where queued {@link WriteRequest}s wait, for the one relay node that applies them. */
+export interface WriteRequestQueue {
+  /** The replica id the relay's writes are made as: bound to the store, no client's. */
+  readonly replica: string;
+  /**
+   * Calls `wake` whenever requests may be waiting, as long as this node is the one applying
+   * them (one node per store at a time; another takes over when it is gone). Returns how to stop.
+   */
+  watch(wake: () => void, onError: (err: unknown) => void): { stop(): Promise<void> };
+  /** The oldest waiting requests, at most `limit`. */
+  pending(limit: number): Promise<WriteRequest[]>;
+  /** Refuses a request the relay cannot apply, with the reason its writer can read. */
+  fail(id: number, reason: string): Promise<void>;
+}
+
 /** Everything one group commit writes, atomically and durably. */
 export interface CommitBatch {
+  /**
+   * The {@link WriteRequest}s the batch's changes apply: removed from the queue in the same
+   * transaction, so each is applied exactly once, however the relay stops.
+   */
+  readonly requests?: readonly number[];
   readonly changes: readonly NewChange[];
   /**
    * The value of each document the batch changes, once it is merged: given only to a store
@@ -88,6 +121,9 @@ export interface RelayStore {
    * {@link CommitBatch.values}. Other stores leave it unset and the relay computes none.
    */
   readonly keepsValues?: boolean;
+
+  /** Writes queued for the relay to apply (the Postgres store's SQL writes), if the store has any. */
+  readonly writeRequests?: WriteRequestQueue;
 
   /** Loads a document, or `undefined` if no change of it was ever committed. */
   load(doc: DocumentId): Promise<StoredDocument | undefined>;
