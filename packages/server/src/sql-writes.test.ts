@@ -13,6 +13,7 @@ import {
   type ReplicaId,
   RWSet,
 } from '@helios/core';
+import { freePort } from '@helios/test-kit';
 import { Pool } from 'pg';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import { createRelay, type Relay } from './relay.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
+import { RelayProcess } from './test-support/relay-process.js';
 
 let admin: Pool;
 beforeAll(async () => {
@@ -289,5 +291,41 @@ describe('SQL writes: durability', () => {
     await eventually(() => reader.value('views') === 51, 'views = 51', 5_000);
     // The subscriber may be sent what is merged a moment before it is committed: wait for that.
     await waitForSql(`SELECT value FROM "${schema}".counters`, [{ value: '51' }]);
+  });
+
+  it('a relay SIGKILLed while SQL writes pour in applies each exactly once when it restarts', async () => {
+    const schema = uniqueSchema();
+    schemas.push(schema);
+    const args = ['--region', 'eu', '--port', String(await freePort()), '--pg', TEST_PG_URL];
+    args.push('--pg-schema', schema, '--anonymous');
+    let relay = await RelayProcess.start(args);
+    open.push({ close: () => relay.stop('SIGKILL') });
+    const writer = await client(relay.url);
+    await writer.subscribe('views', GCounter);
+    await writer.write('views', (s, me) => GCounter.increment(s, me, 1));
+    writer.close();
+
+    const sqlPool = new Pool({ connectionString: TEST_PG_URL, max: 4 });
+    open.push({ close: () => sqlPool.end() });
+    let done = 0;
+    const burst = async () => {
+      for (let i = 0; i < 75; i++) {
+        await sqlPool.query(`SELECT "${schema}".increment('views', 1)`);
+        done++;
+      }
+    };
+    const writing = Promise.all([burst(), burst(), burst(), burst()]);
+    while (done < 100) await new Promise((r) => setTimeout(r, 1));
+    await relay.stop('SIGKILL');
+    await writing;
+    const queued = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
+    console.log(`sql-writes: relay killed after ${done} calls; ${queued.rows[0].n} left queued`);
+    expect(queued.rows[0].n).toBeGreaterThan(0); // calls made after the kill, at least
+
+    relay = await RelayProcess.start(args);
+    const reader = await client(relay.url);
+    await reader.subscribe('views', GCounter);
+    await eventually(() => reader.value('views') === 301, 'views = 301', 10_000);
+    await waitForSql(`SELECT value FROM "${schema}".counters`, [{ value: '301' }]);
   });
 });

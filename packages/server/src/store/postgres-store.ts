@@ -20,6 +20,7 @@ import type {
   RelayStore,
   StoredChange,
   StoredDocument,
+  WriteRequestQueue,
 } from './relay-store.js';
 import { type FoldedDocument, foldStored } from './stored-state.js';
 
@@ -114,7 +115,7 @@ export class PostgresStore implements RelayStore {
   }
 
   /** The writes queued by the SQL functions (docs/sql.md). */
-  get writeRequests(): PostgresWriteRequests {
+  get writeRequests(): WriteRequestQueue {
     return this.#writeRequests!;
   }
 
