@@ -13,8 +13,8 @@ import type { DocumentValue } from './store/relay-store.js';
  * the batch's deltas merged back, so the value and the cached document both hold them.
  *
  * `shared`: several nodes share the store, so this node may lack another node's change. A value
- * then names its basis (the document's `lastSeq`); a store that finds a later change computes
- * the value itself and hands back the stored state, merged here so the node is complete again.
+ * then names its basis (the document's `lastSeq`); a store that finds a later change hands it
+ * over within the commit, and it is merged here before the value is computed again.
  */
 export function documentValues(
   cache: DocumentCache,
@@ -36,18 +36,25 @@ export function documentValues(
         doc: id,
         type: doc.type.name,
         json,
-        ...(shared ? { basis: doc.lastSeq, caughtUp: catchUp(doc) } : {}),
+        ...(shared ? { basis: doc.lastSeq, catchUp: catchUp(doc, limits) } : {}),
       });
     }
     return values;
   };
 }
 
-/** Merges the stored state a store computed a value from: `doc` then has every change. */
-function catchUp(doc: RelayDocument): NonNullable<DocumentValue['caughtUp']> {
-  return (state, lastSeq) => {
-    doc.type.merge(doc.state, state);
-    doc.lastSeq = Math.max(doc.lastSeq, lastSeq);
+/**
+ * Merges what the store holds of `doc` past the value's basis (another node's changes): the
+ * document then holds every stored change, and its value is computed again.
+ */
+function catchUp(doc: RelayDocument, limits: DecodeLimits): NonNullable<DocumentValue['catchUp']> {
+  return (missed) => {
+    for (const bytes of [missed.snapshot, ...missed.changes.map((c) => c.delta)]) {
+      if (bytes === null) continue;
+      const { type, state } = decodeState(bytes, limits);
+      if (type === doc.type) doc.type.merge(doc.state, state);
+    }
+    return JSON.stringify(doc.type.toJson(doc.state));
   };
 }
 

@@ -5,6 +5,7 @@ import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from '../test-support/
 import { StoreError } from './errors.js';
 import { SCHEMA_VERSION } from './postgres-schema.js';
 import { PostgresStore } from './postgres-store.js';
+import type { StoredDocument } from './relay-store.js';
 
 let admin: Pool;
 beforeAll(async () => {
@@ -52,7 +53,7 @@ describe('PostgresStore read model', () => {
     expect(await valueRows(store.schema)).toEqual([{ doc: 'a', type: 'g-counter', value: 2 }]);
   });
 
-  it('computes a value again from the stored state when its basis lacks a later change', async () => {
+  it('hands a node what it lacks past its basis, in the commit, and writes the value it then computes', async () => {
     const store = await open();
     const [first] = await store.commit({
       changes: [{ doc: 'a', origin: 'eu', delta: bump('r', 1, 2) }],
@@ -63,7 +64,10 @@ describe('PostgresStore read model', () => {
       changes: [{ doc: 'a', origin: 'eu', delta: bump('s', 1, 5) }],
       values: [{ doc: 'a', type: 'g-counter', json: '7', basis: first! }],
     });
-    const caught: { value: unknown; lastSeq: number }[] = [];
+    // That node's state: r's 2 and its own new 1.
+    const mine = GCounter.decode(bump('r', 1, 2));
+    GCounter.merge(mine, GCounter.decode(bump('t', 1, 1)));
+    const handed: StoredDocument[] = [];
     const seqs = await store.commit({
       changes: [
         { doc: 'a', origin: 'eu', delta: bump('t', 1, 1) },
@@ -73,19 +77,23 @@ describe('PostgresStore read model', () => {
         {
           doc: 'a',
           type: 'g-counter',
-          json: '3', // what the node knew: r's 2 and its own 1
+          json: String(GCounter.value(mine)),
           basis: first!,
-          caughtUp: (state, lastSeq) => caught.push({ value: GCounter.value(state), lastSeq }),
+          catchUp: (missed) => {
+            handed.push(missed);
+            for (const c of missed.changes) GCounter.merge(mine, GCounter.decode(c.delta));
+            return String(GCounter.value(mine));
+          },
         },
-        { doc: 'b', type: 'g-counter', json: '4', basis: 0, caughtUp: () => caught.push(null!) },
+        { doc: 'b', type: 'g-counter', json: '4', basis: 0, catchUp: () => 'null' },
       ],
     });
     expect(seqs).toEqual([3, 4]);
+    expect(handed.map((d) => [d.snapshot, d.changes.map((c) => c.seq)])).toEqual([[null, [2]]]);
     expect(await valueRows(store.schema)).toEqual([
       { doc: 'a', type: 'g-counter', value: 8 },
       { doc: 'b', type: 'g-counter', value: 4 },
     ]);
-    expect(caught).toEqual([{ value: 8, lastSeq: 3 }]);
     expect((await store.load('a'))!.changes).toHaveLength(3);
   });
 

@@ -100,13 +100,16 @@ export function postgresSql(schema: string) {
     /* $1 docs. */
     lastSeqs: `SELECT doc, last_seq FROM ${s}.docs WHERE doc = ANY($1::text[])`,
 
-    /* The snapshot row and the changes after it, read in one statement (one MVCC snapshot). */
+    /*
+     * The snapshot row and the changes after it, read in one statement (one MVCC snapshot); with
+     * $2, only what comes after seq $2 (the snapshot only if it is past $2).
+     */
     load: `
-      WITH snap AS (SELECT seq, state FROM ${s}.snapshots WHERE doc = $1)
+      WITH snap AS (SELECT seq, state FROM ${s}.snapshots WHERE doc = $1 AND seq > $2)
       SELECT NULL::bigint AS seq, state AS bytes, NULL::text AS origin, seq AS snap_seq FROM snap
       UNION ALL
       SELECT c.seq, c.delta, c.origin, NULL FROM ${s}.changes c
-      WHERE c.doc = $1 AND c.seq > COALESCE((SELECT seq FROM snap), 0)
+      WHERE c.doc = $1 AND c.seq > GREATEST($2, COALESCE((SELECT seq FROM snap), 0))
       ORDER BY seq NULLS FIRST`,
 
     /*

@@ -22,7 +22,6 @@ import type {
   StoredDocument,
   WriteRequestQueue,
 } from './relay-store.js';
-import { type FoldedDocument, foldStored } from './stored-state.js';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -124,8 +123,15 @@ export class PostgresStore implements RelayStore {
     return this.#load(doc);
   }
 
-  /** Loads `doc` through `client` (a transaction's) or the pool. */
-  async #load(doc: DocumentId, client?: PoolClient): Promise<StoredDocument | undefined> {
+  /**
+   * Loads `doc` through `client` (a transaction's) or the pool; with `after`, only what comes
+   * after that seq (the snapshot only if it is past it).
+   */
+  async #load(
+    doc: DocumentId,
+    client?: PoolClient,
+    after = -1,
+  ): Promise<StoredDocument | undefined> {
     // One statement, so one MVCC snapshot: a concurrent saveSnapshot cannot delete changes
     // between reading the snapshot and reading the changes after it.
     const { rows } = await this.#query<{
@@ -133,7 +139,7 @@ export class PostgresStore implements RelayStore {
       bytes: Uint8Array;
       origin: string | null;
       snap_seq: string | null;
-    }>('load', [doc], client);
+    }>('load', [doc, after], client);
     if (rows.length === 0) return undefined;
     let snapshot: Uint8Array | null = null;
     let snapshotSeq = 0;
@@ -292,21 +298,17 @@ export class PostgresStore implements RelayStore {
       return seqsEndingAt(Number(rows[0]!.seq), changes.length);
     } catch (err) {
       if ((err as { code?: unknown }).code !== STALE_VALUES) throw err;
-      return this.#commitRefolded(changes, values, params);
+      return seqsEndingAt(await this.#commitCaughtUp(values, params), changes.length);
     }
   }
 
   /**
    * The commit of a batch some of whose values lack another node's change (their basis is
    * behind the document's last seq): in a transaction that first takes the head row's lock, so
-   * no other commit lands meanwhile, those values are computed again from the store's state of
-   * the document and the batch's deltas; the node gets that state through `caughtUp`.
+   * no other commit lands meanwhile, the node is handed what it lacks of those documents
+   * (`catchUp`), and the values it then computes are exact.
    */
-  async #commitRefolded(
-    changes: readonly NewChange[],
-    values: readonly DocumentValue[],
-    params: unknown[],
-  ): Promise<number[]> {
+  async #commitCaughtUp(values: readonly DocumentValue[], params: unknown[]): Promise<number> {
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
@@ -315,28 +317,18 @@ export class PostgresStore implements RelayStore {
         values.map((v) => v.doc),
       ]);
       const last = new Map(rows.map((row) => [row.doc, Number(row.last_seq)]));
-      const refolded = new Map<DocumentValue, FoldedDocument>();
+      const json: string[] = [];
       for (const value of values) {
-        if ((last.get(value.doc) ?? 0) <= (value.basis ?? Number.POSITIVE_INFINITY)) continue;
-        const stored = await this.#load(value.doc, client);
-        const pending = changes.filter((c) => c.doc === value.doc).map((c) => c.delta);
-        const folded = stored && foldStored(stored, undefined, pending);
-        if (folded !== undefined) refolded.set(value, folded);
+        const { basis, catchUp } = value;
+        const behind = basis !== undefined && (last.get(value.doc) ?? 0) > basis;
+        const missed = behind && catchUp ? await this.#load(value.doc, client, basis) : undefined;
+        json.push(missed && catchUp ? catchUp(missed) : value.json);
       }
-      const json = values.map((v) => {
-        const folded = refolded.get(v);
-        return folded ? JSON.stringify(folded.type.toJson(folded.state)) : v.json;
-      });
       // Under the lock every value is now exact: no basis to check.
       const fresh = [...params.slice(0, 9), json, values.map(() => null), ...params.slice(11)];
       const head = await this.#query<{ seq: string }>('commit', fresh, client);
       await client.query('COMMIT');
-      const seqs = seqsEndingAt(Number(head.rows[0]!.seq), changes.length);
-      for (const [value, folded] of refolded) {
-        const lastSeq = Math.max(...seqs.filter((_, i) => changes[i]!.doc === value.doc));
-        value.caughtUp?.(folded.state, lastSeq);
-      }
-      return seqs;
+      return Number(head.rows[0]!.seq);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;

@@ -1,4 +1,4 @@
-import type { AnyCrdtState, DocumentId, JsonValue } from '@helios/core';
+import type { DocumentId, JsonValue } from '@helios/core';
 
 /**
  * One durable change: a delta merged into a document, in commit order. `origin` is the region
@@ -41,16 +41,17 @@ export interface DocumentValue {
   /**
    * Every stored change of `doc` up to this seq is in the value, as are the batch's own. Set
    * when several relay nodes share the store: another node may have committed a change this
-   * one has not merged. A store that finds such a change computes the value itself, from what
-   * it holds and the batch, within the commit, and hands that state to {@link caughtUp}.
+   * one has not merged. A store that finds such a change hands what it holds of the document
+   * after `basis` to {@link catchUp}, within the commit, and writes the value that returns.
    * Unset: the value holds every change of the document.
    */
   readonly basis?: number;
   /**
-   * Called after the commit when the store computed the value itself (see {@link basis}):
-   * `state` is the document as stored once the batch was committed, its last change `lastSeq`.
+   * Merges `missed` (the stored snapshot of the document if it is past `basis`, and the stored
+   * changes after `basis` and after that snapshot) into the state the value came from, and
+   * returns the JSON of the value then. Given with `basis`.
    */
-  readonly caughtUp?: (state: AnyCrdtState, lastSeq: number) => void;
+  readonly catchUp?: (missed: StoredDocument) => string;
 }
 
 /**

@@ -12,19 +12,17 @@ export interface FoldedDocument {
 /**
  * Decodes a stored document's snapshot and merges the changes after it: its state as the store
  * holds it, or undefined if it holds nothing. A change of another type than the document's
- * (refused at push time) is never merged. `pending`: deltas of the document about to be
- * committed, merged last (they have no seq yet).
+ * (refused at push time) is never merged.
  */
 export function foldStored(
   stored: StoredDocument,
   limits?: DecodeLimits,
-  pending: readonly Uint8Array[] = [],
 ): FoldedDocument | undefined {
   let type: AnyCrdtType | undefined;
   let state: AnyCrdtState | undefined;
   if (stored.snapshot !== null) ({ type, state } = decodeState(stored.snapshot, limits));
   let lastSeq = stored.snapshotSeq;
-  for (const change of [...stored.changes, ...pending.map((delta) => ({ delta }))]) {
+  for (const change of stored.changes) {
     const decoded = decodeState(change.delta, limits);
     if (type === undefined || state === undefined) {
       type = decoded.type;
@@ -32,7 +30,7 @@ export function foldStored(
     }
     if (decoded.type !== type) continue;
     type.merge(state, decoded.state);
-    if ('seq' in change) lastSeq = change.seq;
+    lastSeq = change.seq;
   }
   return type === undefined || state === undefined ? undefined : { type, state, lastSeq };
 }
