@@ -185,6 +185,8 @@ describe('SQL writes: SQL writes, clients read', () => {
     }
     const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
     expect(rows[0].n).toBe(0);
+    const status = await admin.query(`SELECT "${schema}".write_status(1) AS s`);
+    expect(status.rows[0].s).toBe('applied');
   });
 
   it('SQL increments concurrent with client increments sum exactly', async () => {
@@ -268,6 +270,8 @@ describe('SQL writes: bad calls', () => {
     while ((await status()) === 'pending' && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(await status()).toMatch(/^failed: value nested too deeply/);
+    const unknown = await admin.query(`SELECT "${schema}".write_status($1) AS s`, [rows[0].id + 1]);
+    expect(unknown.rows[0].s).toBe('unknown');
     const value = await admin.query(
       `SELECT value FROM "${schema}".document_values WHERE doc = 'title'`,
     );

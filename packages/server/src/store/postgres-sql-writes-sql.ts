@@ -104,10 +104,13 @@ export function sqlWritesSql(schema: string) {
       CREATE OR REPLACE FUNCTION ${s}.remove(doc text, element text) RETURNS bigint
         LANGUAGE sql AS $$ SELECT ${s}.enqueue_write(doc, 'remove', NULL, to_jsonb(element)) $$;
 
-      -- 'pending', 'applied', or 'failed: <why>' (what only the relay could check).
+      -- 'pending', 'applied', 'failed: <why>' (what only the relay could check), or 'unknown'
+      -- for an id no write function returned.
       CREATE OR REPLACE FUNCTION ${s}.write_status(id bigint) RETURNS text LANGUAGE sql STABLE AS $$
         SELECT CASE
           WHEN EXISTS (SELECT 1 FROM ${s}.sql_writes w WHERE w.id = $1) THEN 'pending'
+          WHEN $1 < 1 OR $1 > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END
+            FROM ${s}.sql_writes_id_seq) THEN 'unknown'
           ELSE coalesce((SELECT 'failed: ' || f.error FROM ${s}.sql_write_failures f
             WHERE f.id = $1), 'applied')
         END
