@@ -2,6 +2,7 @@ import { HeliosError, HybridLogicalClock } from '@helios/core';
 import type { Logger } from 'pino';
 import type { MergeCore } from './merge-core.js';
 import { sqlWriteDelta } from './sql-write-ops.js';
+import { StoreError } from './store/errors.js';
 import type { WriteRequest, WriteRequestQueue } from './store/relay-store.js';
 
 /** Requests read from the queue at a time. */
@@ -96,6 +97,8 @@ export class SqlWriter {
         .applyOwn(doc, delta, request.id)
         .then(settled, (err: unknown) => {
           settled();
+          // Another node applied it (it took over the queue meanwhile): the request is gone.
+          if (err instanceof StoreError && err.code === 'already-applied') return;
           this.#logger.error({ err, request: request.id }, 'SQL write: commit failed; retrying');
         });
       return { committed };

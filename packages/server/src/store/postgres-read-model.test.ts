@@ -130,3 +130,28 @@ describe('PostgresStore read model', () => {
     expect((refused as StoreError).code).toBe('schema-version');
   });
 });
+
+describe('PostgresStore SQL write requests', () => {
+  it('a commit applying a request another commit applied writes nothing', async () => {
+    const store = await open();
+    await store.commit({
+      changes: [{ doc: 'a', origin: 'eu', delta: bump('r', 1, 1) }],
+      values: [{ doc: 'a', type: 'g-counter', json: '1' }],
+    });
+    const { rows } = await admin.query(`SELECT "${store.schema}".increment('a', 5) AS id`);
+    const id = Number(rows[0].id);
+    const apply = (replica: string) =>
+      store.commit({
+        changes: [{ doc: 'a', origin: 'eu', delta: bump(replica, 1, 5) }],
+        values: [{ doc: 'a', type: 'g-counter', json: '6' }],
+        requests: [id],
+      });
+    expect(await apply('sql1')).toEqual([2]);
+    const refused = await apply('sql2').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreError);
+    expect((refused as StoreError).code).toBe('already-applied');
+    expect((await store.load('a'))!.changes.map((c) => c.seq)).toEqual([1, 2]);
+    const status = await admin.query(`SELECT "${store.schema}".write_status($1) AS s`, [id]);
+    expect(status.rows[0].s).toBe('applied');
+  });
+});

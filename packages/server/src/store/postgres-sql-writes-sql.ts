@@ -83,6 +83,18 @@ export function sqlWritesSql(schema: string) {
         RETURN queued;
       END $$;
 
+      -- Used by the commit statement: a batch that applies a queued write another node has
+      -- applied meanwhile (it took over the queue while this one still worked) writes nothing.
+      CREATE OR REPLACE FUNCTION ${s}.refuse_reapplied(expected integer, deleted bigint)
+      RETURNS boolean LANGUAGE plpgsql AS $$
+      BEGIN
+        IF coalesce(expected, 0) <> deleted THEN
+          RAISE EXCEPTION 'helios: % of the SQL writes this commit applies were applied already',
+            coalesce(expected, 0) - deleted USING ERRCODE = 'HL410';
+        END IF;
+        RETURN true;
+      END $$;
+
       CREATE OR REPLACE FUNCTION ${s}.increment(doc text, by bigint DEFAULT 1) RETURNS bigint
         LANGUAGE sql AS $$ SELECT ${s}.enqueue_write(doc, 'increment', NULL, to_jsonb(by)) $$;
       CREATE OR REPLACE FUNCTION ${s}.increment(doc text, key text, by bigint) RETURNS bigint

@@ -82,13 +82,15 @@ export function postgresSql(schema: string) {
         ON CONFLICT (doc) DO UPDATE
         SET type = excluded.type, value = excluded.value, updated_at = excluded.updated_at
       ), applied AS (
-        DELETE FROM ${s}.sql_writes w USING head WHERE w.id = ANY($12::bigint[])
+        DELETE FROM ${s}.sql_writes w USING head WHERE w.id = ANY($12::bigint[]) RETURNING w.id
       ), stale AS (
         SELECT array_agg(h.doc) AS docs
         FROM doc_heads h JOIN unnest($8::text[], $11::bigint[]) AS b(doc, basis) ON b.doc = h.doc
         WHERE h.prior_seq > b.basis
       )
-      SELECT seq FROM head, stale WHERE ${s}.refuse_stale_values(stale.docs)`,
+      SELECT seq FROM head, stale
+      WHERE ${s}.refuse_stale_values(stale.docs)
+      AND ${s}.refuse_reapplied(cardinality($12::bigint[]), (SELECT count(*) FROM applied))`,
 
     /*
      * Taken first by a commit whose values a node computed without another node's change (see

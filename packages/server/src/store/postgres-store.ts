@@ -297,8 +297,11 @@ export class PostgresStore implements RelayStore {
       const { rows } = await this.#query<{ seq: string }>('commit', params);
       return seqsEndingAt(Number(rows[0]!.seq), changes.length);
     } catch (err) {
-      if ((err as { code?: unknown }).code !== STALE_VALUES) throw err;
-      return seqsEndingAt(await this.#commitCaughtUp(values, params), changes.length);
+      if ((err as { code?: unknown }).code !== STALE_VALUES) throw refusal(err);
+      const head = await this.#commitCaughtUp(values, params).catch((e: unknown) => {
+        throw refusal(e);
+      });
+      return seqsEndingAt(head, changes.length);
     }
   }
 
@@ -377,6 +380,14 @@ export class PostgresStore implements RelayStore {
 
 /** The SQLSTATE of the commit statement's refusal of values that lack another node's change. */
 const STALE_VALUES = 'HL409';
+/** The SQLSTATE of its refusal of a SQL write another node has applied. */
+const REAPPLIED = 'HL410';
+
+/** The commit statement's refusal of a SQL write already applied, as a StoreError. */
+function refusal(err: unknown): unknown {
+  if ((err as { code?: unknown }).code !== REAPPLIED) return err;
+  return new StoreError('already-applied', (err as Error).message);
+}
 
 /** The seqs of a batch of `count` changes whose last one is `head`. */
 function seqsEndingAt(head: number, count: number): number[] {
