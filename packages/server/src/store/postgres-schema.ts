@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { type DocumentId, newReplicaId } from '@helios/core';
 import type { PoolClient } from 'pg';
 import { StoreError } from './errors.js';
 import { readModelSql } from './postgres-read-model-sql.js';
+import type { postgresSql } from './postgres-sql.js';
 import { sqlWritesSql } from './postgres-sql-writes-sql.js';
 import type { StoredDocument } from './relay-store.js';
 import { foldStored } from './stored-state.js';
@@ -18,6 +20,52 @@ export const SCHEMA_VERSION = 3;
 /** The user that owns the replica id the relay applies SQL writes as: no client is it. */
 export const SQL_WRITER_USER = '@helios/sql-writes';
 
+/** What a store reads from its schema once it is created and upgraded. */
+export interface SchemaMeta {
+  /** See `RelayStore.epoch`. */
+  readonly epoch: string;
+  /** The replica id SQL writes are applied as. */
+  readonly sqlReplica: string;
+}
+
+/**
+ * Creates the schema's tables if absent, records the region (refusing a schema of another one),
+ * and upgrades it to {@link SCHEMA_VERSION}: inside the caller's transaction, which holds the
+ * schema's advisory lock. `load` reads a document through that transaction.
+ *
+ * @throws {StoreError} `region-mismatch`, or `schema-version` for a schema newer than this code.
+ */
+export async function prepareSchema(
+  client: PoolClient,
+  sql: ReturnType<typeof postgresSql>,
+  schema: string,
+  region: string,
+  load: (doc: DocumentId) => Promise<StoredDocument | undefined>,
+): Promise<SchemaMeta> {
+  await client.query(sql.schema);
+  await client.query(sql.initRegion, [region, randomBytes(8).toString('hex')]);
+  const meta = await readMeta(client, sql);
+  if (meta.get('region') !== region) {
+    throw new StoreError(
+      'region-mismatch',
+      `schema "${schema}" holds the store of region "${meta.get('region')}", not "${region}"`,
+    );
+  }
+  const version = Number(meta.get('version') ?? 1);
+  await upgradeSchema(client, schema, version, load);
+  if (version !== SCHEMA_VERSION) await client.query(sql.setVersion, [SCHEMA_VERSION]);
+  const upgraded = await readMeta(client, sql);
+  return { epoch: upgraded.get('epoch')!, sqlReplica: upgraded.get('sql_replica')! };
+}
+
+async function readMeta(
+  client: PoolClient,
+  sql: ReturnType<typeof postgresSql>,
+): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ key: string; value: string }>(sql.storedMeta);
+  return new Map(rows.map((row) => [row.key, row.value]));
+}
+
 /** Documents whose values are computed per page while upgrading to version 2. */
 const BACKFILL_PAGE = 500;
 
@@ -28,7 +76,7 @@ const BACKFILL_PAGE = 500;
  *
  * @throws {StoreError} `schema-version` for a schema newer than this code.
  */
-export async function upgradeSchema(
+async function upgradeSchema(
   client: PoolClient,
   schema: string,
   version: number,

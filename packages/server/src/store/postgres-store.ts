@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { DocumentId } from '@helios/core';
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { StoreClosedError, StoreError } from './errors.js';
@@ -10,7 +9,7 @@ import {
   highestCursors,
   ownBytes,
 } from './internal.js';
-import { SCHEMA_VERSION, upgradeSchema } from './postgres-schema.js';
+import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
 import { PostgresWriteRequests } from './postgres-write-requests.js';
 import type {
@@ -345,25 +344,11 @@ export class PostgresStore implements RelayStore {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`helios:${this.schema}`]);
-      await client.query(this.#sql.schema);
-      await client.query(this.#sql.initRegion, [this.region, randomBytes(8).toString('hex')]);
-      const { rows } = await client.query<{ key: string; value: string }>(this.#sql.storedMeta);
-      const meta = new Map(rows.map((row) => [row.key, row.value]));
-      const stored = meta.get('region');
-      if (stored !== this.region) {
-        throw new StoreError(
-          'region-mismatch',
-          `schema "${this.schema}" holds the store of region "${stored}", not "${this.region}"`,
-        );
-      }
-      this.#epoch = meta.get('epoch')!;
-      const version = Number(meta.get('version') ?? 1);
-      await upgradeSchema(client, this.schema, version, (doc) => this.#load(doc, client));
-      if (version !== SCHEMA_VERSION) await client.query(this.#sql.setVersion, [SCHEMA_VERSION]);
-      const replica = (
-        await client.query<{ key: string; value: string }>(this.#sql.storedMeta)
-      ).rows.find((row) => row.key === 'sql_replica')!.value;
-      this.#writeRequests = new PostgresWriteRequests(this.#pool, this.schema, replica);
+      const meta = await prepareSchema(client, this.#sql, this.schema, this.region, (doc) =>
+        this.#load(doc, client),
+      );
+      this.#epoch = meta.epoch;
+      this.#writeRequests = new PostgresWriteRequests(this.#pool, this.schema, meta.sqlReplica);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
