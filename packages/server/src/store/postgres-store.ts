@@ -7,8 +7,8 @@ import {
   checkNotAhead,
   checkSeq,
   highestCursors,
-  ownBytes,
 } from './internal.js';
+import { type ChangeRow, type LoadRow, toChange, toStoredDocument } from './postgres-rows.js';
 import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
 import { PostgresWriteRequests } from './postgres-write-requests.js';
@@ -32,16 +32,15 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** A pool to use instead of creating one; the store does not end it on close. */
   readonly pool?: Pool;
+  /**
+   * Whether commits write the documents' values to `document_values` (default true). Turning
+   * it off is for measuring what the read model costs: the values and the SQL write functions
+   * (which check calls against them) go stale.
+   */
+  readonly readModel?: boolean;
 }
 
 type QueryKey = Exclude<keyof ReturnType<typeof postgresSql>, 'schema'>;
-
-interface ChangeRow {
-  seq: string;
-  doc: string;
-  origin: string;
-  delta: Uint8Array;
-}
 
 /**
  * The shared {@link RelayStore}: several relay nodes of one region use one Postgres schema.
@@ -59,7 +58,7 @@ export class PostgresStore implements RelayStore {
   readonly region: string;
   readonly schema: string;
   /** Commits write the documents' values to `document_values` (docs/sql.md). */
-  readonly keepsValues = true;
+  readonly keepsValues: boolean;
   /** Set by {@link PostgresStore.open}. */
   #writeRequests: PostgresWriteRequests | undefined;
   /** Read from the schema by {@link PostgresStore.open}. */
@@ -71,7 +70,14 @@ export class PostgresStore implements RelayStore {
   #commitTail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(pool: Pool, ownsPool: boolean, region: string, schema: string) {
+  private constructor(
+    pool: Pool,
+    ownsPool: boolean,
+    region: string,
+    schema: string,
+    keepsValues: boolean,
+  ) {
+    this.keepsValues = keepsValues;
     this.#pool = pool;
     this.#ownsPool = ownsPool;
     this.region = region;
@@ -98,7 +104,13 @@ export class PostgresStore implements RelayStore {
     // An idle client that loses its connection is dropped by the pool; the next query reports
     // the outage. Without a listener the 'error' event would crash the process.
     if (ownsPool) pool.on('error', () => {});
-    const store = new PostgresStore(pool, ownsPool, options.region, schema);
+    const store = new PostgresStore(
+      pool,
+      ownsPool,
+      options.region,
+      schema,
+      options.readModel ?? true,
+    );
     try {
       await store.#migrate();
       return store;
@@ -133,30 +145,8 @@ export class PostgresStore implements RelayStore {
   ): Promise<StoredDocument | undefined> {
     // One statement, so one MVCC snapshot: a concurrent saveSnapshot cannot delete changes
     // between reading the snapshot and reading the changes after it.
-    const { rows } = await this.#query<{
-      seq: string | null;
-      bytes: Uint8Array;
-      origin: string | null;
-      snap_seq: string | null;
-    }>('load', [doc, after], client);
-    if (rows.length === 0) return undefined;
-    let snapshot: Uint8Array | null = null;
-    let snapshotSeq = 0;
-    const changes: StoredChange[] = [];
-    for (const row of rows) {
-      if (row.seq === null) {
-        snapshot = ownBytes(row.bytes);
-        snapshotSeq = Number(row.snap_seq);
-      } else {
-        changes.push({
-          seq: Number(row.seq),
-          doc,
-          origin: row.origin!,
-          delta: ownBytes(row.bytes),
-        });
-      }
-    }
-    return { snapshot, snapshotSeq, changes };
+    const { rows } = await this.#query<LoadRow>('load', [doc, after], client);
+    return toStoredDocument(doc, rows);
   }
 
   async commit(batch: CommitBatch): Promise<number[]> {
@@ -311,9 +301,7 @@ export class PostgresStore implements RelayStore {
    * (`catchUp`), and the values it then computes are exact.
    */
   async #commitCaughtUp(values: readonly DocumentValue[], params: unknown[]): Promise<number> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.#transaction(async (client) => {
       await client.query(this.#sql.lockHead, [this.region]);
       const { rows } = await client.query<{ doc: string; last_seq: string }>(this.#sql.lastSeqs, [
         values.map((v) => v.doc),
@@ -329,30 +317,33 @@ export class PostgresStore implements RelayStore {
       // Under the lock every value is now exact: no basis to check.
       const fresh = [...params.slice(0, 9), json, values.map(() => null), ...params.slice(11)];
       const head = await this.#query<{ seq: string }>('commit', fresh, client);
-      await client.query('COMMIT');
       return Number(head.rows[0]!.seq);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
+  /** Creates, checks and upgrades the schema, with its advisory lock held (one node at a time). */
   async #migrate(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.#transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`helios:${this.schema}`]);
       const meta = await prepareSchema(client, this.#sql, this.schema, this.region, (doc) =>
         this.#load(doc, client),
       );
       this.#epoch = meta.epoch;
       this.#writeRequests = new PostgresWriteRequests(this.#pool, this.schema, meta.sqlReplica);
+    });
+  }
+
+  /** Runs `work` in a transaction on a connection of its own. */
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
       await client.query('COMMIT');
-    } catch (error) {
+      return result;
+    } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
-      throw error;
+      throw err;
     } finally {
       client.release();
     }
@@ -377,8 +368,4 @@ function refusal(err: unknown): unknown {
 /** The seqs of a batch of `count` changes whose last one is `head`. */
 function seqsEndingAt(head: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => head - count + 1 + i);
-}
-
-function toChange(row: ChangeRow): StoredChange {
-  return { seq: Number(row.seq), doc: row.doc, origin: row.origin, delta: ownBytes(row.delta) };
 }
