@@ -1,13 +1,7 @@
 import type { DocumentId } from '@helios/core';
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { StoreClosedError, StoreError } from './errors.js';
-import {
-  checkBatch,
-  checkName,
-  checkNotAhead,
-  checkSeq,
-  highestCursors,
-} from './internal.js';
+import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
 import { type ChangeRow, type LoadRow, toChange, toStoredDocument } from './postgres-rows.js';
 import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
