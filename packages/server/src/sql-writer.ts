@@ -1,4 +1,4 @@
-import { HeliosError, HybridLogicalClock } from '@helios/core';
+import { type AnyCrdtState, HybridLogicalClock } from '@helios/core';
 import type { Logger } from 'pino';
 import type { MergeCore } from './merge-core.js';
 import { sqlWriteDelta } from './sql-write-ops.js';
@@ -84,15 +84,24 @@ export class SqlWriter {
       this.#inFlight.delete(request.id);
     };
     const done = { committed: Promise.resolve() };
+    const refuse = async (reason: string) => {
+      this.#logger.warn({ request: request.id, reason }, 'SQL write refused');
+      await this.#queue.fail(request.id, reason);
+      settled();
+      return done;
+    };
     try {
+      // A store error here (an outage) ends the drain: the request stays queued for the next.
       const doc = await this.#core.docs.get(request.doc);
-      if (doc === undefined) {
-        await this.#queue.fail(request.id, `there is no document "${request.doc}"`);
-        settled();
-        return done;
-      }
+      if (doc === undefined) return await refuse(`there is no document "${request.doc}"`);
       await this.#core.refresh(doc);
-      const delta = sqlWriteDelta(doc.type, doc.state, request, this.#clock);
+      let delta: AnyCrdtState;
+      try {
+        delta = sqlWriteDelta(doc.type, doc.state, request, this.#clock);
+      } catch (err) {
+        // Whatever the mutator refuses is this request's fault: it must not hold up the queue.
+        return await refuse(err instanceof Error ? err.message : String(err));
+      }
       const committed = this.#core
         .applyOwn(doc, delta, request.id)
         .then(settled, (err: unknown) => {
@@ -104,10 +113,7 @@ export class SqlWriter {
       return { committed };
     } catch (err) {
       settled();
-      if (!(err instanceof HeliosError)) throw err;
-      this.#logger.warn({ request: request.id, reason: err.message }, 'SQL write refused');
-      await this.#queue.fail(request.id, err.message);
-      return done;
+      throw err;
     }
   }
 }
