@@ -219,6 +219,39 @@ describe('SQL writes: SQL writes, clients read', () => {
   });
 });
 
+describe('SQL writes: peer regions', () => {
+  it('a SQL write reaches a peer region: its clients, and its own read model', async () => {
+    const ports = { eu: await freePort(), us: await freePort() };
+    const start = async (region: 'eu' | 'us', peer: 'eu' | 'us') => {
+      const schema = uniqueSchema();
+      schemas.push(schema);
+      const store = await PostgresStore.open({ connectionString: TEST_PG_URL, region, schema });
+      const relay = createRelay({
+        region,
+        store,
+        anonymous: true,
+        logger: pino({ level: 'silent' }),
+        peers: [{ region: peer, url: `http://127.0.0.1:${ports[peer]}` }],
+      });
+      open.push(relay);
+      const { url } = await relay.listen(ports[region]);
+      return { url, schema };
+    };
+    const eu = await start('eu', 'us');
+    const us = await start('us', 'eu');
+    const writer = await client(eu.url);
+    await writer.subscribe('likes', PNCounter);
+    await writer.write('likes', (s, me) => PNCounter.increment(s, me, 1));
+    const reader = await client(us.url);
+    await reader.subscribe('likes', PNCounter);
+    await eventually(() => reader.value('likes') === 1, 'us has the document', 5_000);
+
+    await admin.query(`SELECT "${eu.schema}".increment('likes', 41)`);
+    await eventually(() => reader.value('likes') === 42, 'us sees the SQL write', 5_000);
+    await waitForSql(`SELECT value FROM "${us.schema}".counters`, [{ value: '42' }]);
+  });
+});
+
 describe('SQL writes: bad calls', () => {
   it('raise a SQL error with a clear message and queue nothing', async () => {
     const { url } = await startRelay();
