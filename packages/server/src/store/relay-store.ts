@@ -84,12 +84,12 @@ export interface WriteRequestQueue {
 
 /** Everything one group commit writes, atomically and durably. */
 export interface CommitBatch {
+  readonly changes: readonly NewChange[];
   /**
    * The {@link WriteRequest}s the batch's changes apply: removed from the queue in the same
    * transaction, so each is applied exactly once, however the relay stops.
    */
   readonly requests?: readonly number[];
-  readonly changes: readonly NewChange[];
   /**
    * The value of each document the batch changes, once it is merged: given only to a store
    * that {@link RelayStore.keepsValues}, and written in the same transaction as the changes.
