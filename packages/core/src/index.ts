@@ -24,6 +24,7 @@ export type { DotEntry, DotFun } from './crdt/dot-fun.js';
 export type { DotMap } from './crdt/dot-map.js';
 export type { DotStoreKind, EntryValueKind } from './crdt/dot-store.js';
 export type { CounterEntry, LwwEntry } from './crdt/entry-values.js';
+export { type JsonValue, jsonOf } from './crdt/json-value.js';
 export type { ClockedActor } from './crdt/lww.js';
 export * from './crdt/lww-map.js';
 export * from './crdt/lww-register.js';

@@ -127,3 +127,54 @@ describe('CommitQueue', () => {
     expect(sizes).toEqual([1, 299]);
   });
 });
+
+describe('CommitQueue with a read model (values)', () => {
+  it('a batch takes along the queued units of its documents, keeping each lane in order', async () => {
+    const store = new GatedStore();
+    const valued: string[][] = [];
+    const queue = new CommitQueue(store, 2, undefined, undefined, async (changes) => {
+      valued.push(changes.map((c) => c.doc));
+      return [];
+    });
+    const bulk = ['a', 'b', 'c', 'x', 'd'].map((d) => queue.commit(unit(d), 'bulk'));
+    await new Promise((r) => setImmediate(r)); // the bulk batch [a, b] is being written
+    const mine = queue.commit(unit('x'), 'interactive');
+    for (let i = 0; i < 3; i++) await store.next();
+    await Promise.all([...bulk, mine]);
+    // x's bulk unit joins the interactive one, with c queued before it in the bulk lane: no
+    // value of x is written while a delta of x waits in a queue.
+    expect(store.batches).toEqual([['a', 'b'], ['x', 'c', 'x'], ['d']]);
+    expect(valued).toEqual(store.batches);
+  });
+
+  it('values wait for the batch in flight; after it failed, for its units’ handlers', async () => {
+    const store = new GatedStore();
+    let failNext = true;
+    const fails = Object.assign(store, {
+      async commit(batch: CommitBatch): Promise<number[]> {
+        const seqs = GatedStore.prototype.commit.call(store, batch);
+        if (!failNext) return seqs;
+        failNext = false;
+        await seqs;
+        throw new Error('disk full');
+      },
+    });
+    let evicted = false;
+    let evictedWhenValued: boolean | undefined;
+    const queue = new CommitQueue(fails, 10, undefined, undefined, async (changes) => {
+      if (changes.some((c) => c.doc === 'late')) evictedWhenValued = evicted;
+      return [];
+    });
+    const first = queue.commit(unit('a'), 'bulk').catch(async () => {
+      await Promise.resolve(); // a handler a few microtasks deep, as MergeCore's are
+      evicted = true;
+    });
+    await new Promise((r) => setImmediate(r)); // the bulk batch is being written
+    const late = queue.commit(unit('late'), 'interactive');
+    await store.next();
+    await first;
+    await store.next();
+    await late;
+    expect(evictedWhenValued).toBe(true);
+  });
+});

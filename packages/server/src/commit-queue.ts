@@ -1,9 +1,14 @@
-import type { CommitBatch, NewChange, RelayStore } from './store/relay-store.js';
+import type { CommitBatch, DocumentValue, NewChange, RelayStore } from './store/relay-store.js';
+
+/** The values of the documents `changes` change, for a store that keeps a read model. */
+export type ValuesOf = (changes: readonly NewChange[]) => Promise<DocumentValue[]>;
 
 /** Changes that must land in one transaction, with the peer cursor they advance (if any). */
 export interface CommitUnit {
   readonly changes: readonly NewChange[];
   readonly cursor?: { readonly peer: string; readonly upTo: number };
+  /** The queued write requests the changes apply (see `CommitBatch.requests`). */
+  readonly requests?: readonly number[];
 }
 
 /**
@@ -36,10 +41,11 @@ class Lane {
   /** Its commits being written, one after the other, while it has units. */
   running: Promise<void> | undefined;
 
-  take(max: number): Pending[] {
+  /** The first units, up to `max` changes (at least one unit) or `count` units. */
+  take(max: number, count = Number.POSITIVE_INFINITY): Pending[] {
     const batch: Pending[] = [];
     let size = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || size < max)) {
+    while (this.queue.length > 0 && batch.length < count && (batch.length === 0 || size < max)) {
       const next = this.queue.shift()!;
       batch.push(next);
       size += next.unit.changes.length;
@@ -69,6 +75,11 @@ export class CommitQueue {
   readonly #maxChanges: number;
   readonly #observe: (seconds: number, changes: number) => void;
   readonly #now: () => number;
+  readonly #valuesOf: ValuesOf | undefined;
+  /** With values: the turn in which the next batch is put together and handed to the store. */
+  #handOff: Promise<unknown> = Promise.resolve();
+  /** With values: settles once the batch last handed to the store has (true if committed). */
+  #lastCommit: Promise<boolean> = Promise.resolve(true);
   readonly #interactive = new Lane();
   readonly #bulk = new Lane();
   #roomWaiters: (() => void)[] = [];
@@ -77,17 +88,23 @@ export class CommitQueue {
   /** Recent commit time per change (ms), a moving average; undefined before the first. */
   #msPerChange: number | undefined;
 
-  /** `now`: a monotonic clock in ms that times the commits (a test's own, for one). */
+  /**
+   * `now`: a monotonic clock in ms that times the commits (a test's own, for one). `valuesOf`:
+   * for a store that keeps a read model, the values each batch carries (computed as the batch
+   * is written, so they hold every change merged up to then).
+   */
   constructor(
     store: RelayStore,
     maxChanges: number,
     observe: (seconds: number, changes: number) => void = () => {},
     now: () => number = () => performance.now(),
+    valuesOf?: ValuesOf,
   ) {
     this.#store = store;
     this.#maxChanges = maxChanges;
     this.#observe = observe;
     this.#now = now;
+    this.#valuesOf = valuesOf;
     // Until a commit was measured: a modest guess.
     this.#bulkBatch = Math.min(maxChanges, 4 * MIN_BULK_BATCH);
   }
@@ -142,7 +159,12 @@ export class CommitQueue {
     // pushed while it is written goes in the next one.
     if (bulk) await new Promise<void>((r) => setImmediate(r));
     while (lane.queue.length > 0) {
-      const batch = lane.take(bulk ? this.#bulkBatch : this.#maxChanges);
+      const take = () => lane.take(bulk ? this.#bulkBatch : this.#maxChanges);
+      if (this.#valuesOf !== undefined) {
+        await this.#writeWithValues(take, this.#valuesOf, bulk);
+        continue;
+      }
+      const batch = take();
       if (bulk) this.#wakeRoomWaiters();
       await this.#write(batch, bulk);
     }
@@ -167,26 +189,110 @@ export class CommitQueue {
   }
 
   async #write(batch: readonly Pending[], bulk: boolean): Promise<void> {
-    const changes: NewChange[] = [];
-    const cursors: { peer: string; upTo: number }[] = [];
-    for (const p of batch) {
-      changes.push(...p.unit.changes);
-      if (p.unit.cursor) cursors.push(p.unit.cursor);
-    }
-    const payload: CommitBatch = cursors.length > 0 ? { changes, cursors } : { changes };
     const started = this.#now();
+    let committing: Promise<number[]>;
     try {
-      const seqs = await this.#store.commit(payload);
+      committing = this.#store.commit(batchOf(batch));
+    } catch (err) {
+      committing = Promise.reject(err);
+    }
+    await this.#settle(batch, bulk, started, committing);
+  }
+
+  /**
+   * The write of a batch for a store that keeps a read model. Its values must hold exactly the
+   * committed deltas, while memory holds every delta merged so far, committed or still queued.
+   * So batches are put together and handed to the store one at a time, each once the one before
+   * has settled (the store commits them one after the other anyway): if that one failed, its
+   * units' handlers have evicted their documents, and the values are taken from the store
+   * again. And a batch takes along every unit still queued for its documents, in either lane,
+   * with the units queued before it in its lane (a lane's order is kept: a peer's cursor never
+   * lands before the changes it covers), and so on for the documents those bring: no delta of
+   * a document waits in a queue when its value is taken.
+   */
+  async #writeWithValues(take: () => Pending[], valuesOf: ValuesOf, bulk: boolean): Promise<void> {
+    let settled: Promise<boolean> = Promise.resolve(true);
+    const turn = this.#handOff.then(async () => {
+      if (!(await this.#lastCommit)) await new Promise<void>((resolve) => setImmediate(resolve));
+      const batch = this.#withQueuedUnitsOf(take());
+      this.#wakeRoomWaiters();
+      if (batch.length === 0) return;
+      const payload = batchOf(batch);
+      let committing: Promise<number[]>;
+      let started = this.#now();
+      try {
+        const values = await valuesOf(payload.changes);
+        started = this.#now();
+        committing = this.#store.commit({ ...payload, values });
+      } catch (err) {
+        committing = Promise.reject(err);
+      }
+      settled = this.#settle(batch, bulk, started, committing);
+      this.#lastCommit = settled;
+    });
+    this.#handOff = turn.catch(() => {});
+    await turn;
+    await settled;
+  }
+
+  /** `batch` and every unit still queued for its documents (see {@link #writeWithValues}). */
+  #withQueuedUnitsOf(batch: Pending[]): Pending[] {
+    const docs = new Set(batch.flatMap((p) => p.unit.changes.map((c) => c.doc)));
+    for (let grew = batch.length > 0; grew; ) {
+      grew = false;
+      for (const lane of [this.#interactive, this.#bulk]) {
+        let last = lane.queue.length - 1;
+        while (last >= 0 && !lane.queue[last]!.unit.changes.some((c) => docs.has(c.doc))) last--;
+        if (last < 0) continue;
+        for (const p of lane.take(Number.POSITIVE_INFINITY, last + 1)) {
+          batch.push(p);
+          for (const c of p.unit.changes) docs.add(c.doc);
+        }
+        grew = true;
+      }
+    }
+    return batch;
+  }
+
+  /** Resolves or rejects the batch's units once `committing` settles; true if it committed. */
+  async #settle(
+    batch: readonly Pending[],
+    bulk: boolean,
+    started: number,
+    committing: Promise<number[]>,
+  ): Promise<boolean> {
+    try {
+      const seqs = await committing;
       const ms = this.#now() - started;
-      if (bulk) this.#measured(ms, changes.length);
-      this.#observe(ms / 1000, changes.length);
+      const changes = seqs.length;
+      if (bulk) this.#measured(ms, changes);
+      this.#observe(ms / 1000, changes);
       let at = 0;
       for (const p of batch) {
         p.resolve(seqs.slice(at, at + p.unit.changes.length));
         at += p.unit.changes.length;
       }
+      return true;
     } catch (err) {
       for (const p of batch) p.reject(err);
+      return false;
     }
   }
+}
+
+/** What a batch of units commits. */
+function batchOf(batch: readonly Pending[]): CommitBatch {
+  const changes: NewChange[] = [];
+  const cursors: { peer: string; upTo: number }[] = [];
+  const requests: number[] = [];
+  for (const p of batch) {
+    changes.push(...p.unit.changes);
+    if (p.unit.cursor) cursors.push(p.unit.cursor);
+    if (p.unit.requests) requests.push(...p.unit.requests);
+  }
+  return {
+    changes,
+    ...(cursors.length > 0 ? { cursors } : {}),
+    ...(requests.length > 0 ? { requests } : {}),
+  };
 }

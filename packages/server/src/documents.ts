@@ -4,9 +4,9 @@ import {
   CausalContext,
   type DecodeLimits,
   type DocumentId,
-  decodeState,
 } from '@helios/core';
 import type { RelayStore } from './store/relay-store.js';
+import { foldStored } from './store/stored-state.js';
 
 /** A document as the relay holds it in memory. */
 export interface RelayDocument {
@@ -106,23 +106,9 @@ export class DocumentCache {
     const raced = this.#docs.get(id);
     if (raced !== undefined) return raced;
     if (stored === undefined) return undefined;
-    let type: AnyCrdtType | undefined;
-    let state: AnyCrdtState | undefined;
-    if (stored.snapshot !== null) {
-      ({ type, state } = decodeState(stored.snapshot, this.#limits));
-    }
-    let lastSeq = stored.snapshotSeq;
-    for (const change of stored.changes) {
-      const decoded = decodeState(change.delta, this.#limits);
-      if (type === undefined || state === undefined) {
-        type = decoded.type;
-        state = type.empty();
-      }
-      if (decoded.type !== type) continue; // refused at push time; never merge across types
-      type.merge(state, decoded.state);
-      lastSeq = change.seq;
-    }
-    if (type === undefined || state === undefined) return undefined;
+    const folded = foldStored(stored, this.#limits);
+    if (folded === undefined) return undefined;
+    const { type, state, lastSeq } = folded;
     const doc: RelayDocument = {
       id,
       type,

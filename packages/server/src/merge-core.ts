@@ -15,6 +15,7 @@ import { RelayError } from './errors.js';
 import type { RelayMetrics } from './metrics.js';
 import type { PeerWait } from './node-ports.js';
 import type { RelayOptions } from './options.js';
+import { documentValues } from './read-model.js';
 import { Snapshots } from './snapshots.js';
 import type { NewChange, RelayStore, StoredChange } from './store/relay-store.js';
 
@@ -50,6 +51,11 @@ export class MergeCore {
   readonly #region: string;
   /** Whether several nodes share the region's store (a Redis URL is set). */
   readonly #shared: boolean;
+  /**
+   * Whether every commit of a document proves this node had merged all its earlier changes: a
+   * store that keeps values refuses a batch whose values lack another node's change.
+   */
+  readonly #commitsComplete: boolean;
   readonly #decodeLimits: DecodeLimits;
   readonly #logger: Logger;
   readonly #metrics: RelayMetrics;
@@ -67,15 +73,22 @@ export class MergeCore {
     this.#store = options.store;
     this.#region = options.region;
     this.#shared = options.redisUrl !== undefined;
+    this.#commitsComplete = !this.#shared || options.store.keepsValues === true;
     this.#decodeLimits = decodeLimits;
     this.#logger = logger;
     this.#metrics = metrics;
     this.#outlet = outlet;
     this.docs = new DocumentCache(options.store, decodeLimits, options.maxCachedDocuments);
-    this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, (s, n) => {
-      metrics.commitSeconds.observe(s);
-      metrics.commitBatchSize.observe(n);
-    });
+    this.#commits = new CommitQueue(
+      options.store,
+      options.maxCommitBatch ?? 5000,
+      (s, n) => {
+        metrics.commitSeconds.observe(s);
+        metrics.commitBatchSize.observe(n);
+      },
+      undefined,
+      options.store.keepsValues ? documentValues(this.docs, decodeLimits, this.#shared) : undefined,
+    );
     this.#snapshots = new Snapshots(
       options.store,
       options.snapshotEvery ?? 500,
@@ -159,6 +172,28 @@ export class MergeCore {
           throw new RelayError('unavailable', 'the relay could not store this delta; retry');
         },
       );
+  }
+
+  /**
+   * The merge path of a delta the relay made itself, as its replica, to apply a queued write
+   * request (a SQL write): join, durable commit that also removes the request from its queue,
+   * then fan-out to subscribers and peer regions, like a client's.
+   */
+  applyOwn(doc: RelayDocument, delta: AnyCrdtState, request: number): Promise<void> {
+    this.#merge(doc, delta);
+    const bytes = doc.type.encode(delta);
+    const region = this.#region;
+    const change = { doc: doc.id, delta: bytes, origin: region };
+    return this.#commits.commit({ changes: [change], requests: [request] }).then(
+      ([seq]) => {
+        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
+        this.#committed(doc, [{ ...change, seq: seq! }], [delta], undefined);
+      },
+      (err: unknown) => {
+        this.docs.evict(doc.id);
+        throw err;
+      },
+    );
   }
 
   /**
@@ -315,8 +350,9 @@ export class MergeCore {
   ): void {
     for (const change of changes) {
       // With several nodes, seqs are shared: another node may hold a lower seq this one has not
-      // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`.
-      if (!this.#shared) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
+      // merged yet, so only a read of the store (load, refresh) may advance `lastSeq`, unless
+      // the store checked at commit that this node had every earlier change (values' basis).
+      if (this.#commitsComplete) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
     }
     this.#outlet.committed(doc, changes, deltas, originSocket);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AWSet, GCounter } from '@helios/core';
+import { AWSet, GCounter, PNCounter } from '@helios/core';
 import { freePort } from '@helios/test-kit';
 import type { Pool } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,42 @@ describe('two relay nodes of one region (shared Postgres + Redis)', () => {
     }
   });
 
+  it('a SQL write reaches the clients of both nodes within a second, also after a node dies', async () => {
+    const doc = `likes-${RUN}`;
+    const one = await clientOf(node(0).url);
+    const two = await clientOf(node(1).url);
+    await one.subscribe(doc, PNCounter);
+    await two.subscribe(doc, PNCounter);
+    await one.write(doc, (s, me) => PNCounter.increment(s, me, 1));
+    const seenBy = (n: number) =>
+      Promise.all([
+        eventually(() => one.value(doc) === n, `node 1's client sees ${n}`, 1_000),
+        eventually(() => two.value(doc) === n, `node 2's client sees ${n}`, 1_000),
+      ]);
+    await seenBy(1);
+    await pool!.query(`SELECT "${schema}".increment($1, 10)`, [doc]);
+    await seenBy(11); // whichever node applies the queue, both fan it out
+
+    // Either node may be the one applying the queue: kill each in turn; the other takes over.
+    let expected = 11;
+    const readers = [one, two];
+    for (const victim of [0, 1] as const) {
+      const survivor = readers[victim === 0 ? 1 : 0]!;
+      await node(victim).stop('SIGKILL');
+      nodes[victim] = undefined;
+      await pool!.query(`SELECT "${schema}".increment($1, 5)`, [doc]);
+      expected += 5;
+      // Taking over waits for the next look at the lock (every second).
+      await eventually(() => survivor.value(doc) === expected, `${expected} after a kill`, 3_000);
+      readers[victim] = await clientOf((await startNode(victim)).url);
+      await readers[victim]!.subscribe(doc, PNCounter);
+    }
+    const { rows } = await pool!.query(`SELECT value FROM "${schema}".counters WHERE doc = $1`, [
+      doc,
+    ]);
+    expect(rows).toEqual([{ value: String(expected) }]);
+  });
+
   for (const victim of [0, 1] as const) {
     const survivor = victim === 0 ? 1 : 0;
     it(`SIGKILL of node ${victim + 1} while both nodes take writes loses no acked write`, async () => {
@@ -195,8 +231,14 @@ describe('two relay nodes of one region (shared Postgres + Redis)', () => {
       expect(ackedVia[survivor]).toBeGreaterThan(50);
       expect(lostOnSurvivor).toEqual([]);
       expect(lostOnRestarted).toEqual([]);
-      // Both nodes serve the same durable state.
+      // Both nodes serve the same durable state, and SQL reads it (written by both nodes, each
+      // committing while the other's changes reached it late).
       expect([...viaRestarted].sort()).toEqual([...viaSurvivor].sort());
+      const { rows } = await pool!.query(
+        `SELECT value FROM "${schema}".document_values WHERE doc = $1`,
+        [doc],
+      );
+      expect(rows[0]?.value).toEqual([...viaSurvivor].sort());
     });
   }
 });

@@ -34,6 +34,7 @@ import {
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
 import { RightsDesk } from './rights-desk.js';
+import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
 import { send } from './wire.js';
@@ -90,6 +91,8 @@ export class RelayNode {
   /** The region's other nodes, when several share it (a Redis URL is set). */
   readonly #cluster: NodeCluster | undefined;
   readonly #catchUp: StoreCatchUp;
+  /** Applies the writes queued in the store from SQL, if it has any (docs/sql.md). */
+  readonly #sqlWriter: SqlWriter | undefined;
   readonly #links: PeerLink[] = [];
   readonly #sessionPort: SessionPort;
   readonly #feedPort: FeedPort;
@@ -125,6 +128,8 @@ export class RelayNode {
       this.#commitOutlet(),
     );
     this.#admission = new Admission(options, this.#limits, this.#now, this.#logger, this.metrics);
+    const writeRequests = options.store.writeRequests;
+    this.#sqlWriter = writeRequests && new SqlWriter(writeRequests, this.#core, this.#logger);
     // The channel prefix is checked here rather than in listen(), so a bad name fails at
     // createRelay.
     const redis =
@@ -364,6 +369,7 @@ export class RelayNode {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => resolve());
     });
+    this.#sqlWriter?.start();
     const { peers = [], store, peerToken, peerTransport } = this.#options;
     const transport = peerTransport ?? socketIoPeerTransport();
     for (const peer of peers) {
@@ -381,6 +387,7 @@ export class RelayNode {
     this.#admission.close();
     for (const link of this.#links) link.close();
     this.#replication.stop();
+    await this.#sqlWriter?.stop();
     await this.#core.flush();
     await this.#replication.settled();
     this.#cluster?.stop();

@@ -6,6 +6,7 @@ import type { DecodeLimits } from '../codec/limits.js';
 import { isSingleCompactTable, readContext, writeContext } from '../codec/replica-table.js';
 import type { DeltaCheck } from './admission.js';
 import type { DotStoreKind } from './dot-store.js';
+import { type JsonValue, jsonOf } from './json-value.js';
 
 /**
  * A replica of a CRDT: a dot store and the causal context of everything it has seen. Deltas
@@ -65,6 +66,17 @@ export abstract class CrdtType<S, V> {
    * what has been seen), so a merge that leaves the store as it was leaves the value too.
    */
   abstract value(state: CrdtState<S>): V;
+
+  /**
+   * The value as JSON, the form SQL reads it in (the relay's Postgres read model): counters a
+   * number, an LWW-Register its value (null before the first write), an MV-Register the array of
+   * its concurrent values, sets the array of their elements (numbers ascending, then strings),
+   * maps an object of their keys' values. Bytes are `{"$bytes": "<base64>"}`. The default
+   * converts {@link value} with `jsonOf`; a type whose value holds other CRDTs overrides it.
+   */
+  toJson(state: CrdtState<S>): JsonValue {
+    return jsonOf(this.value(state));
+  }
 
   /**
    * Admission of an untrusted delta that brings something new, against the payload it would

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
+import { type JsonValue, jsonObject } from './json-value.js';
 import { type AnyCrdtType, readType, registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';
 
@@ -62,6 +63,12 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
       out.set(key, this.valueType.value({ context: state.context, store }));
     }
     return out;
+  }
+
+  /** An object of each key's value in the value type's own JSON form. */
+  override toJson(state: CrdtState<DotMap<S>>): JsonValue {
+    const { context } = state;
+    return jsonObject(state.store.entries, (store) => this.valueType.toJson({ context, store }));
   }
 
   /** The nested state at `key` (sharing the map's context), or `undefined` if absent. */

@@ -1,7 +1,12 @@
 import { HeliosError } from '@helios/core';
 
 /** Why a {@link RelayStore} call was refused. */
-export type StoreErrorCode = 'closed' | 'invalid-argument' | 'region-mismatch';
+export type StoreErrorCode =
+  | 'closed'
+  | 'invalid-argument'
+  | 'region-mismatch'
+  | 'schema-version'
+  | 'already-applied';
 
 /**
  * A store refused a call on purpose (as opposed to an I/O or driver error, which is passed

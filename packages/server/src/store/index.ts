@@ -3,6 +3,7 @@ export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export type {
   CommitBatch,
+  DocumentValue,
   NewChange,
   RelayStore,
   StoredChange,

@@ -40,6 +40,12 @@ export function checkBatch(batch: CommitBatch): void {
       );
     }
   }
+  for (const value of batch.values ?? []) {
+    if (typeof value.doc !== 'string' || typeof value.json !== 'string') {
+      throw new StoreError('invalid-argument', 'value.doc and value.json must be strings');
+    }
+    checkName('value.type', value.type);
+  }
   for (const cursor of batch.cursors ?? []) {
     checkName('cursor.peer', cursor.peer);
     checkSeq('cursor.upTo', cursor.upTo);

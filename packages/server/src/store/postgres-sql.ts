@@ -38,14 +38,24 @@ export function postgresSql(schema: string) {
       )
       INSERT INTO ${s}.released (region, up_to) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
 
-    storedMeta: `SELECT key, value FROM ${s}.meta WHERE key IN ('region', 'epoch')`,
+    storedMeta: `
+      SELECT key, value FROM ${s}.meta WHERE key IN ('region', 'epoch', 'version', 'sql_replica')`,
+
+    /* $1 the schema version now in place. */
+    setVersion: `
+      INSERT INTO ${s}.meta (key, value) VALUES ('version', $1)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
 
     /*
      * One statement, so one round trip while the head row is locked. Every other part reads
      * `head`, so none of them runs (or takes a row lock) before the head row is locked: commits
      * lock rows in the same order and cannot deadlock. Returns the new head; the batch's seqs
-     * are the $2 values ending there.
-     * $1 region, $2 change count, $3 docs, $4 origins, $5 deltas, $6 peers, $7 cursor positions.
+     * are the $2 values ending there. The documents' new values go to the read model in the
+     * same statement, so no reader sees the changes without them or the other way round.
+     * $1 region, $2 change count, $3 docs, $4 origins, $5 deltas, $6 peers, $7 cursor positions,
+     * $8 value docs, $9 their types, $10 their values (JSON texts), $11 their bases (null: the
+     * value holds every change), $12 the SQL writes the changes apply. A value whose document had a change after its basis (another
+     * node's, before this commit) would be wrong: then the whole statement fails with HL409.
      */
     commit: `
       WITH head AS (
@@ -58,21 +68,50 @@ export function postgresSql(schema: string) {
       ), doc_heads AS (
         INSERT INTO ${s}.docs AS d (doc, last_seq)
         SELECT doc, max(seq) FROM inserted GROUP BY doc
-        ON CONFLICT (doc) DO UPDATE SET last_seq = GREATEST(d.last_seq, excluded.last_seq)
+        ON CONFLICT (doc) DO UPDATE
+        SET last_seq = GREATEST(d.last_seq, excluded.last_seq), prior_seq = d.last_seq
+        RETURNING doc, prior_seq
       ), cursor_rows AS (
         INSERT INTO ${s}.cursors AS c (peer, up_to)
         SELECT t.peer, t.up_to FROM head, unnest($6::text[], $7::bigint[]) AS t(peer, up_to)
         ON CONFLICT (peer) DO UPDATE SET up_to = GREATEST(c.up_to, excluded.up_to)
+      ), value_rows AS (
+        INSERT INTO ${s}.document_values AS v (doc, type, value, updated_at)
+        SELECT t.doc, t.type, t.value::jsonb, now()
+        FROM head, unnest($8::text[], $9::text[], $10::text[]) AS t(doc, type, value)
+        ON CONFLICT (doc) DO UPDATE
+        SET type = excluded.type, value = excluded.value, updated_at = excluded.updated_at
+      ), applied AS (
+        DELETE FROM ${s}.sql_writes w USING head WHERE w.id = ANY($12::bigint[]) RETURNING w.id
+      ), stale AS (
+        SELECT array_agg(h.doc) AS docs
+        FROM doc_heads h JOIN unnest($8::text[], $11::bigint[]) AS b(doc, basis) ON b.doc = h.doc
+        WHERE h.prior_seq > b.basis
       )
-      SELECT seq FROM head`,
+      SELECT seq FROM head, stale
+      WHERE ${s}.refuse_stale_values(stale.docs)
+      AND ${s}.refuse_reapplied(cardinality($12::bigint[]), (SELECT count(*) FROM applied))`,
 
-    /* The snapshot row and the changes after it, read in one statement (one MVCC snapshot). */
+    /*
+     * Taken first by a commit whose values a node computed without another node's change (see
+     * PostgresStore): while it is held no other commit can land, so the store state it reads
+     * stays the latest until its own commit. $1 region.
+     */
+    lockHead: `SELECT seq FROM ${s}.heads WHERE region = $1 FOR UPDATE`,
+
+    /* $1 docs. */
+    lastSeqs: `SELECT doc, last_seq FROM ${s}.docs WHERE doc = ANY($1::text[])`,
+
+    /*
+     * The snapshot row and the changes after it, read in one statement (one MVCC snapshot); with
+     * $2, only what comes after seq $2 (the snapshot only if it is past $2).
+     */
     load: `
-      WITH snap AS (SELECT seq, state FROM ${s}.snapshots WHERE doc = $1)
+      WITH snap AS (SELECT seq, state FROM ${s}.snapshots WHERE doc = $1 AND seq > $2)
       SELECT NULL::bigint AS seq, state AS bytes, NULL::text AS origin, seq AS snap_seq FROM snap
       UNION ALL
       SELECT c.seq, c.delta, c.origin, NULL FROM ${s}.changes c
-      WHERE c.doc = $1 AND c.seq > COALESCE((SELECT seq FROM snap), 0)
+      WHERE c.doc = $1 AND c.seq > GREATEST($2, COALESCE((SELECT seq FROM snap), 0))
       ORDER BY seq NULLS FIRST`,
 
     /*

@@ -1,17 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { DocumentId } from '@helios/core';
-import { Pool, type QueryResult, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { StoreClosedError, StoreError } from './errors.js';
-import {
-  checkBatch,
-  checkName,
-  checkNotAhead,
-  checkSeq,
-  highestCursors,
-  ownBytes,
-} from './internal.js';
+import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
+import { type ChangeRow, type LoadRow, toChange, toStoredDocument } from './postgres-rows.js';
+import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
-import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
+import { PostgresWriteRequests } from './postgres-write-requests.js';
+import type {
+  CommitBatch,
+  DocumentValue,
+  NewChange,
+  RelayStore,
+  StoredChange,
+  StoredDocument,
+  WriteRequestQueue,
+} from './relay-store.js';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -23,16 +26,15 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** A pool to use instead of creating one; the store does not end it on close. */
   readonly pool?: Pool;
+  /**
+   * Whether commits write the documents' values to `document_values` (default true). Turning
+   * it off is for measuring what the read model costs: the values and the SQL write functions
+   * (which check calls against them) go stale.
+   */
+  readonly readModel?: boolean;
 }
 
 type QueryKey = Exclude<keyof ReturnType<typeof postgresSql>, 'schema'>;
-
-interface ChangeRow {
-  seq: string;
-  doc: string;
-  origin: string;
-  delta: Uint8Array;
-}
 
 /**
  * The shared {@link RelayStore}: several relay nodes of one region use one Postgres schema.
@@ -49,6 +51,10 @@ interface ChangeRow {
 export class PostgresStore implements RelayStore {
   readonly region: string;
   readonly schema: string;
+  /** Commits write the documents' values to `document_values` (docs/sql.md). */
+  readonly keepsValues: boolean;
+  /** Set by {@link PostgresStore.open}. */
+  #writeRequests: PostgresWriteRequests | undefined;
   /** Read from the schema by {@link PostgresStore.open}. */
   #epoch = '';
   readonly #pool: Pool;
@@ -58,7 +64,14 @@ export class PostgresStore implements RelayStore {
   #commitTail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(pool: Pool, ownsPool: boolean, region: string, schema: string) {
+  private constructor(
+    pool: Pool,
+    ownsPool: boolean,
+    region: string,
+    schema: string,
+    keepsValues: boolean,
+  ) {
+    this.keepsValues = keepsValues;
     this.#pool = pool;
     this.#ownsPool = ownsPool;
     this.region = region;
@@ -85,7 +98,13 @@ export class PostgresStore implements RelayStore {
     // An idle client that loses its connection is dropped by the pool; the next query reports
     // the outage. Without a listener the 'error' event would crash the process.
     if (ownsPool) pool.on('error', () => {});
-    const store = new PostgresStore(pool, ownsPool, options.region, schema);
+    const store = new PostgresStore(
+      pool,
+      ownsPool,
+      options.region,
+      schema,
+      options.readModel ?? true,
+    );
     try {
       await store.#migrate();
       return store;
@@ -99,44 +118,46 @@ export class PostgresStore implements RelayStore {
     return this.#epoch;
   }
 
+  /** The writes queued by the SQL functions (docs/sql.md). */
+  get writeRequests(): WriteRequestQueue {
+    return this.#writeRequests!;
+  }
+
   async load(doc: DocumentId): Promise<StoredDocument | undefined> {
     this.#open();
+    return this.#load(doc);
+  }
+
+  /**
+   * Loads `doc` through `client` (a transaction's) or the pool; with `after`, only what comes
+   * after that seq (the snapshot only if it is past it).
+   */
+  async #load(
+    doc: DocumentId,
+    client?: PoolClient,
+    after = -1,
+  ): Promise<StoredDocument | undefined> {
     // One statement, so one MVCC snapshot: a concurrent saveSnapshot cannot delete changes
     // between reading the snapshot and reading the changes after it.
-    const { rows } = await this.#query<{
-      seq: string | null;
-      bytes: Uint8Array;
-      origin: string | null;
-      snap_seq: string | null;
-    }>('load', [doc]);
-    if (rows.length === 0) return undefined;
-    let snapshot: Uint8Array | null = null;
-    let snapshotSeq = 0;
-    const changes: StoredChange[] = [];
-    for (const row of rows) {
-      if (row.seq === null) {
-        snapshot = ownBytes(row.bytes);
-        snapshotSeq = Number(row.snap_seq);
-      } else {
-        changes.push({
-          seq: Number(row.seq),
-          doc,
-          origin: row.origin!,
-          delta: ownBytes(row.bytes),
-        });
-      }
-    }
-    return { snapshot, snapshotSeq, changes };
+    const { rows } = await this.#query<LoadRow>('load', [doc, after], client);
+    return toStoredDocument(doc, rows);
   }
 
   async commit(batch: CommitBatch): Promise<number[]> {
     this.#open();
     checkBatch(batch);
-    if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
+    if (
+      batch.changes.length === 0 &&
+      (batch.cursors?.length ?? 0) === 0 &&
+      (batch.requests?.length ?? 0) === 0
+    ) {
+      return [];
+    }
     // Read the batch now: the caller may reuse its arrays while the commit waits in the queue
     // (the delta bytes themselves are treated as immutable, as everywhere in the relay).
     const { changes } = batch;
     const cursors = highestCursors(batch);
+    const values = batch.values ?? [];
     const params = [
       this.region,
       changes.length,
@@ -145,8 +166,13 @@ export class PostgresStore implements RelayStore {
       changes.map((c) => c.delta),
       [...cursors.keys()],
       [...cursors.values()],
+      values.map((v) => v.doc),
+      values.map((v) => v.type),
+      values.map((v) => v.json),
+      values.map((v) => v.basis ?? null),
+      batch.requests ?? [],
     ];
-    const run = this.#commitTail.then(() => this.#commitNow(changes.length, params));
+    const run = this.#commitTail.then(() => this.#commitNow(changes, values, params));
     this.#commitTail = run.catch(() => {});
     return run;
   }
@@ -229,45 +255,89 @@ export class PostgresStore implements RelayStore {
     if (this.#ownsPool) await this.#pool.end();
   }
 
-  /** Runs one of the store's statements, prepared once per connection under a schema-unique name. */
+  /**
+   * Runs one of the store's statements, prepared once per connection under a schema-unique name,
+   * on `client` (a transaction's) or the pool.
+   */
   #query<Row extends QueryResultRow>(
     key: QueryKey,
     values: unknown[] = [],
+    client: Pool | PoolClient = this.#pool,
   ): Promise<QueryResult<Row>> {
-    return this.#pool.query<Row>({
+    return client.query<Row>({
       name: `helios.${this.schema}.${key}`,
       text: this.#sql[key],
       values,
     });
   }
 
-  async #commitNow(count: number, params: unknown[]): Promise<number[]> {
-    const { rows } = await this.#query<{ seq: string }>('commit', params);
-    const head = Number(rows[0]!.seq);
-    return Array.from({ length: count }, (_, i) => head - count + 1 + i);
+  async #commitNow(
+    changes: readonly NewChange[],
+    values: readonly DocumentValue[],
+    params: unknown[],
+  ): Promise<number[]> {
+    try {
+      const { rows } = await this.#query<{ seq: string }>('commit', params);
+      return seqsEndingAt(Number(rows[0]!.seq), changes.length);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== STALE_VALUES) throw refusal(err);
+      const head = await this.#commitCaughtUp(values, params).catch((e: unknown) => {
+        throw refusal(e);
+      });
+      return seqsEndingAt(head, changes.length);
+    }
   }
 
+  /**
+   * The commit of a batch some of whose values lack another node's change (their basis is
+   * behind the document's last seq): in a transaction that first takes the head row's lock, so
+   * no other commit lands meanwhile, the node is handed what it lacks of those documents
+   * (`catchUp`), and the values it then computes are exact.
+   */
+  async #commitCaughtUp(values: readonly DocumentValue[], params: unknown[]): Promise<number> {
+    return this.#transaction(async (client) => {
+      await client.query(this.#sql.lockHead, [this.region]);
+      const { rows } = await client.query<{ doc: string; last_seq: string }>(this.#sql.lastSeqs, [
+        values.map((v) => v.doc),
+      ]);
+      const last = new Map(rows.map((row) => [row.doc, Number(row.last_seq)]));
+      const json: string[] = [];
+      for (const value of values) {
+        const { basis, catchUp } = value;
+        const behind = basis !== undefined && (last.get(value.doc) ?? 0) > basis;
+        const missed = behind && catchUp ? await this.#load(value.doc, client, basis) : undefined;
+        json.push(missed && catchUp ? catchUp(missed) : value.json);
+      }
+      // Under the lock every value is now exact: no basis to check.
+      const fresh = [...params.slice(0, 9), json, values.map(() => null), ...params.slice(11)];
+      const head = await this.#query<{ seq: string }>('commit', fresh, client);
+      return Number(head.rows[0]!.seq);
+    });
+  }
+
+  /** Creates, checks and upgrades the schema, with its advisory lock held (one node at a time). */
   async #migrate(): Promise<void> {
+    await this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`helios:${this.schema}`]);
+      const meta = await prepareSchema(client, this.#sql, this.schema, this.region, (doc) =>
+        this.#load(doc, client),
+      );
+      this.#epoch = meta.epoch;
+      this.#writeRequests = new PostgresWriteRequests(this.#pool, this.schema, meta.sqlReplica);
+    });
+  }
+
+  /** Runs `work` in a transaction on a connection of its own. */
+  async #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`helios:${this.schema}`]);
-      await client.query(this.#sql.schema);
-      await client.query(this.#sql.initRegion, [this.region, randomBytes(8).toString('hex')]);
-      const { rows } = await client.query<{ key: string; value: string }>(this.#sql.storedMeta);
-      const meta = new Map(rows.map((row) => [row.key, row.value]));
-      const stored = meta.get('region');
-      if (stored !== this.region) {
-        throw new StoreError(
-          'region-mismatch',
-          `schema "${this.schema}" holds the store of region "${stored}", not "${this.region}"`,
-        );
-      }
-      this.#epoch = meta.get('epoch')!;
+      const result = await work(client);
       await client.query('COMMIT');
-    } catch (error) {
+      return result;
+    } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
-      throw error;
+      throw err;
     } finally {
       client.release();
     }
@@ -278,6 +348,18 @@ export class PostgresStore implements RelayStore {
   }
 }
 
-function toChange(row: ChangeRow): StoredChange {
-  return { seq: Number(row.seq), doc: row.doc, origin: row.origin, delta: ownBytes(row.delta) };
+/** The SQLSTATE of the commit statement's refusal of values that lack another node's change. */
+const STALE_VALUES = 'HL409';
+/** The SQLSTATE of its refusal of a SQL write another node has applied. */
+const REAPPLIED = 'HL410';
+
+/** The commit statement's refusal of a SQL write already applied, as a StoreError. */
+function refusal(err: unknown): unknown {
+  if ((err as { code?: unknown }).code !== REAPPLIED) return err;
+  return new StoreError('already-applied', (err as Error).message);
+}
+
+/** The seqs of a batch of `count` changes whose last one is `head`. */
+function seqsEndingAt(head: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => head - count + 1 + i);
 }

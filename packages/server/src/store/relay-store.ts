@@ -1,4 +1,4 @@
-import type { DocumentId } from '@helios/core';
+import type { DocumentId, JsonValue } from '@helios/core';
 
 /**
  * One durable change: a delta merged into a document, in commit order. `origin` is the region
@@ -28,9 +28,73 @@ export interface StoredDocument {
   readonly changes: readonly StoredChange[];
 }
 
+/**
+ * A document's value after a commit, in its JSON form (`CrdtType.toJson`): what a store with a
+ * read model ({@link RelayStore.keepsValues}) writes in the commit's own transaction.
+ */
+export interface DocumentValue {
+  readonly doc: DocumentId;
+  /** The CRDT type's name, e.g. `pn-counter` or `or-map<aw-set>`. */
+  readonly type: string;
+  /** The JSON text of the value. */
+  readonly json: string;
+  /**
+   * Every stored change of `doc` up to this seq is in the value, as are the batch's own. Set
+   * when several relay nodes share the store: another node may have committed a change this
+   * one has not merged. A store that finds such a change hands what it holds of the document
+   * after `basis` to {@link catchUp}, within the commit, and writes the value that returns.
+   * Unset: the value holds every change of the document.
+   */
+  readonly basis?: number;
+  /**
+   * Merges `missed` (the stored snapshot of the document if it is past `basis`, and the stored
+   * changes after `basis` and after that snapshot) into the state the value came from, and
+   * returns the JSON of the value then. Given with `basis`.
+   */
+  readonly catchUp?: (missed: StoredDocument) => string;
+}
+
+/**
+ * A write queued outside the relay (the Postgres store's SQL functions, docs/sql.md), which the
+ * relay applies as a delta of its own replica. `op` names the mutation; `key`, when set, is the
+ * map key whose value it changes; `arg` is the amount, value or element, as JSON.
+ */
+export interface WriteRequest {
+  readonly id: number;
+  readonly doc: DocumentId;
+  readonly op: 'increment' | 'set' | 'add' | 'remove';
+  readonly key: string | null;
+  readonly arg: JsonValue;
+}
+
+/** Where queued {@link WriteRequest}s wait, for the one relay node that applies them. */
+export interface WriteRequestQueue {
+  /** The replica id the relay's writes are made as: bound to the store, no client's. */
+  readonly replica: string;
+  /**
+   * Calls `wake` whenever requests may be waiting, as long as this node is the one applying
+   * them (one node per store at a time; another takes over when it is gone). Returns how to stop.
+   */
+  watch(wake: () => void, onError: (err: unknown) => void): { stop(): Promise<void> };
+  /** The oldest waiting requests, at most `limit`. */
+  pending(limit: number): Promise<WriteRequest[]>;
+  /** Refuses a request the relay cannot apply, with the reason its writer can read. */
+  fail(id: number, reason: string): Promise<void>;
+}
+
 /** Everything one group commit writes, atomically and durably. */
 export interface CommitBatch {
   readonly changes: readonly NewChange[];
+  /**
+   * The {@link WriteRequest}s the batch's changes apply: removed from the queue in the same
+   * transaction, so each is applied exactly once, however the relay stops.
+   */
+  readonly requests?: readonly number[];
+  /**
+   * The value of each document the batch changes, once it is merged: given only to a store
+   * that {@link RelayStore.keepsValues}, and written in the same transaction as the changes.
+   */
+  readonly values?: readonly DocumentValue[];
   /**
    * Feed positions of peers merged in this batch: `peer`'s feed has been merged up to `upTo`.
    * Stored in the same transaction as the changes, so a restart resumes exactly there.
@@ -51,6 +115,16 @@ export interface RelayStore {
    * peer's cursor into the old store's feed means nothing in the new one.
    */
   readonly epoch: string;
+
+  /**
+   * Whether the store keeps a queryable read model of the documents' values (the Postgres
+   * store's `document_values`): then the relay gives each commit the changed documents'
+   * {@link CommitBatch.values}. Other stores leave it unset and the relay computes none.
+   */
+  readonly keepsValues?: boolean;
+
+  /** Writes queued for the relay to apply (the Postgres store's SQL writes), if the store has any. */
+  readonly writeRequests?: WriteRequestQueue;
 
   /** Loads a document, or `undefined` if no change of it was ever committed. */
   load(doc: DocumentId): Promise<StoredDocument | undefined>;

@@ -1,0 +1,43 @@
+import type { DocumentId } from '@helios/core';
+import { ownBytes } from './internal.js';
+import type { StoredChange, StoredDocument } from './relay-store.js';
+
+/** A row of the feed: one change. */
+export interface ChangeRow {
+  seq: string;
+  doc: string;
+  origin: string;
+  delta: Uint8Array;
+}
+
+/** A row of the load statement: the snapshot (`seq` null) or a change after it. */
+export interface LoadRow {
+  seq: string | null;
+  bytes: Uint8Array;
+  origin: string | null;
+  snap_seq: string | null;
+}
+
+export function toChange(row: ChangeRow): StoredChange {
+  return { seq: Number(row.seq), doc: row.doc, origin: row.origin, delta: ownBytes(row.delta) };
+}
+
+/** The load statement's rows as a stored document, or undefined if there are none. */
+export function toStoredDocument(
+  doc: DocumentId,
+  rows: readonly LoadRow[],
+): StoredDocument | undefined {
+  if (rows.length === 0) return undefined;
+  let snapshot: Uint8Array | null = null;
+  let snapshotSeq = 0;
+  const changes: StoredChange[] = [];
+  for (const row of rows) {
+    if (row.seq === null) {
+      snapshot = ownBytes(row.bytes);
+      snapshotSeq = Number(row.snap_seq);
+    } else {
+      changes.push({ seq: Number(row.seq), doc, origin: row.origin!, delta: ownBytes(row.bytes) });
+    }
+  }
+  return { snapshot, snapshotSeq, changes };
+}
