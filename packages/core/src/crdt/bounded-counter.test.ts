@@ -90,6 +90,13 @@ describe('BoundedCounter', () => {
     expect(BoundedCounter.localRights(a, B.replica)).toBe(5);
   });
 
+  it('shows SQL its value and its bound', () => {
+    const stock = boundedCounter(-5);
+    const state = stock.empty();
+    stock.merge(state, stock.increment(state, A, 3));
+    expect(stock.toJson(state)).toEqual({ value: -2, bound: -5 });
+  });
+
   it('refuses bad arguments with invalid-argument', () => {
     const s = BoundedCounter.empty();
     apply(s, (x) => BoundedCounter.increment(x, A, 3));

@@ -10,6 +10,7 @@ import { type CounterOrder, checkCounterDelta, type DeltaCheck } from './admissi
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotEntry, type DotFun, dotFunKind, latestByReplica } from './dot-fun.js';
 import type { EntryValueKind } from './dot-store.js';
+import type { JsonValue } from './json-value.js';
 import { assertAmount, replaceOwnEntry } from './mutation.js';
 import { registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';
@@ -238,6 +239,11 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
     let sum = 0;
     for (const { value } of latestByReplica(state.store).values()) sum += value.p - value.n;
     return this.lower + Math.max(0, sum);
+  }
+
+  /** `{"value": …, "bound": …}`: SQL readers see the floor beside the value (docs/sql.md). */
+  override toJson(state: BoundedCounterState): JsonValue {
+    return { value: this.value(state), bound: this.lower };
   }
 
   /**
