@@ -107,7 +107,7 @@ describe('CommitQueue', () => {
         return super.commit(batch);
       }
     })({ region: 'us-east-1' });
-    const queue = new CommitQueue(store, 5000, undefined, () => clock.ms);
+    const queue = new CommitQueue(store, 5000, { now: () => clock.ms });
     const backlog = (n: number) =>
       Promise.all(Array.from({ length: n }, (_, i) => queue.commit(unit(`d${i}`), 'bulk')));
     await backlog(20_000);
@@ -128,13 +128,47 @@ describe('CommitQueue', () => {
   });
 });
 
+describe('CommitQueue, bulk lane resting', () => {
+  it('rests after each bulk commit as long as bulkRest says; an interactive unit goes meanwhile', async () => {
+    const store = new GatedStore();
+    const rests: number[] = [];
+    let clock = 0;
+    const queue = new CommitQueue(store, 2, {
+      now: () => clock,
+      bulkRest: (busyMs) => {
+        rests.push(busyMs);
+        return 30;
+      },
+    });
+    // Bulk units queued together go in one batch: the second is queued once the first is being
+    // written.
+    const first = queue.commit(unit('a'), 'bulk');
+    await new Promise((r) => setImmediate(r)); // [a] is being written
+    const second = queue.commit(unit('b'), 'bulk');
+    clock = 3;
+    await store.next();
+    await first;
+    expect(rests).toEqual([3]); // [a] took 3 ms (the test's clock): the lane rests
+    // While the bulk lane rests, the store is idle and a person's write goes at once.
+    const mine = queue.commit(unit('x'));
+    await store.next();
+    await mine;
+    expect(store.batches).toEqual([['a'], ['x']]);
+    await store.next();
+    await second;
+    expect(store.batches).toEqual([['a'], ['x'], ['b']]);
+  });
+});
+
 describe('CommitQueue with a read model (values)', () => {
   it('a batch takes along the queued units of its documents, keeping each lane in order', async () => {
     const store = new GatedStore();
     const valued: string[][] = [];
-    const queue = new CommitQueue(store, 2, undefined, undefined, async (changes) => {
-      valued.push(changes.map((c) => c.doc));
-      return [];
+    const queue = new CommitQueue(store, 2, {
+      valuesOf: async (changes) => {
+        valued.push(changes.map((c) => c.doc));
+        return [];
+      },
     });
     const bulk = ['a', 'b', 'c', 'x', 'd'].map((d) => queue.commit(unit(d), 'bulk'));
     await new Promise((r) => setImmediate(r)); // the bulk batch [a, b] is being written
@@ -161,9 +195,11 @@ describe('CommitQueue with a read model (values)', () => {
     });
     let evicted = false;
     let evictedWhenValued: boolean | undefined;
-    const queue = new CommitQueue(fails, 10, undefined, undefined, async (changes) => {
-      if (changes.some((c) => c.doc === 'late')) evictedWhenValued = evicted;
-      return [];
+    const queue = new CommitQueue(fails, 10, {
+      valuesOf: async (changes) => {
+        if (changes.some((c) => c.doc === 'late')) evictedWhenValued = evicted;
+        return [];
+      },
     });
     const first = queue.commit(unit('a'), 'bulk').catch(async () => {
       await Promise.resolve(); // a handler a few microtasks deep, as MergeCore's are

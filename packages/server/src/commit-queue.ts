@@ -55,6 +55,26 @@ class Lane {
   }
 }
 
+/** What a {@link CommitQueue} is told besides its store and its largest batch. */
+export interface CommitQueueOptions {
+  /** Called after each commit with its time (s) and its number of changes (the metrics). */
+  readonly observe?: (seconds: number, changes: number) => void;
+  /** A monotonic clock in ms that times the commits (a test's own, for one). */
+  readonly now?: () => number;
+  /**
+   * For a store that keeps a read model: the values each batch carries (computed as the batch
+   * is written, so they hold every change merged up to then).
+   */
+  readonly valuesOf?: ValuesOf;
+  /**
+   * How long the bulk lane rests after a commit that took `busyMs` before it hands the store
+   * its next batch (the relay's `LoopShare.restAfter`: while ordinary clients are active, the
+   * store then idles as much as bulk work takes, so a person's commit mostly finds it idle and
+   * the disk quiet). Default: no rest.
+   */
+  readonly bulkRest?: (busyMs: number) => number;
+}
+
 /**
  * Group commit in two lanes: units queued while a commit is in flight are written together by
  * a later one, so a busy relay pays one durable write for many deltas while every ack still
@@ -76,6 +96,7 @@ export class CommitQueue {
   readonly #observe: (seconds: number, changes: number) => void;
   readonly #now: () => number;
   readonly #valuesOf: ValuesOf | undefined;
+  readonly #bulkRest: ((busyMs: number) => number) | undefined;
   /** With values: the turn in which the next batch is put together and handed to the store. */
   #handOff: Promise<unknown> = Promise.resolve();
   /** With values: settles once the batch last handed to the store has (true if committed). */
@@ -88,23 +109,13 @@ export class CommitQueue {
   /** Recent commit time per change (ms), a moving average; undefined before the first. */
   #msPerChange: number | undefined;
 
-  /**
-   * `now`: a monotonic clock in ms that times the commits (a test's own, for one). `valuesOf`:
-   * for a store that keeps a read model, the values each batch carries (computed as the batch
-   * is written, so they hold every change merged up to then).
-   */
-  constructor(
-    store: RelayStore,
-    maxChanges: number,
-    observe: (seconds: number, changes: number) => void = () => {},
-    now: () => number = () => performance.now(),
-    valuesOf?: ValuesOf,
-  ) {
+  constructor(store: RelayStore, maxChanges: number, options: CommitQueueOptions = {}) {
     this.#store = store;
     this.#maxChanges = maxChanges;
-    this.#observe = observe;
-    this.#now = now;
-    this.#valuesOf = valuesOf;
+    this.#observe = options.observe ?? (() => {});
+    this.#now = options.now ?? (() => performance.now());
+    this.#valuesOf = options.valuesOf;
+    this.#bulkRest = options.bulkRest;
     // Until a commit was measured: a modest guess.
     this.#bulkBatch = Math.min(maxChanges, 4 * MIN_BULK_BATCH);
   }
@@ -159,14 +170,17 @@ export class CommitQueue {
     // pushed while it is written goes in the next one.
     if (bulk) await new Promise<void>((r) => setImmediate(r));
     while (lane.queue.length > 0) {
+      const started = this.#now();
       const take = () => lane.take(bulk ? this.#bulkBatch : this.#maxChanges);
       if (this.#valuesOf !== undefined) {
         await this.#writeWithValues(take, this.#valuesOf, bulk);
-        continue;
+      } else {
+        const batch = take();
+        if (bulk) this.#wakeRoomWaiters();
+        await this.#write(batch, bulk);
       }
-      const batch = take();
-      if (bulk) this.#wakeRoomWaiters();
-      await this.#write(batch, bulk);
+      const rest = bulk ? (this.#bulkRest?.(this.#now() - started) ?? 0) : 0;
+      if (rest > 0) await new Promise<void>((r) => setTimeout(r, rest));
     }
     lane.running = undefined;
   }

@@ -140,6 +140,16 @@ describe('LoopShare', () => {
       expect(await settled(share.turn(flood, 'bulk')!)).toBe(true);
     });
 
+    it('tells the store how long its bulk commits rest: by the same share, while a person is active', () => {
+      const { clock, share } = halfShare();
+      expect(share.restAfter(4)).toBe(0); // nobody has written yet
+      share.interactiveWork();
+      clock.ms = 999;
+      expect(share.restAfter(4)).toBe(4);
+      clock.ms = 1_000;
+      expect(share.restAfter(4)).toBe(0);
+    });
+
     it('refuses a share outside (0, 1]', () => {
       expect(() => new LoopShare({ turnMs: 10, bulkShare: 0 })).toThrow(RangeError);
       expect(() => new LoopShare({ turnMs: 10, bulkShare: 1.5 })).toThrow(RangeError);

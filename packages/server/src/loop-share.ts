@@ -102,6 +102,15 @@ export class LoopShare {
   }
 
   /**
+   * How long bulk work elsewhere should rest after it was busy `busyMs` (the store's bulk
+   * commits): by the same share as the loop's bulk work while ordinary clients are active,
+   * otherwise 0.
+   */
+  restAfter(busyMs: number): number {
+    return this.#now() - this.#interactiveAt < ACTIVE_MS ? busyMs * this.#restPerMs : 0;
+  }
+
+  /**
    * `undefined` while this turn has time left (then `who` takes a slice now); otherwise a
    * promise of `who`'s place in the next turn. `who` is any object standing for the work.
    */

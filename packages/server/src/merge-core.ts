@@ -69,6 +69,7 @@ export class MergeCore {
     logger: Logger,
     metrics: RelayMetrics,
     outlet: CommitOutlet,
+    bulkRest?: (busyMs: number) => number,
   ) {
     this.#store = options.store;
     this.#region = options.region;
@@ -79,16 +80,16 @@ export class MergeCore {
     this.#metrics = metrics;
     this.#outlet = outlet;
     this.docs = new DocumentCache(options.store, decodeLimits, options.maxCachedDocuments);
-    this.#commits = new CommitQueue(
-      options.store,
-      options.maxCommitBatch ?? 5000,
-      (s, n) => {
+    this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, {
+      observe: (s, n) => {
         metrics.commitSeconds.observe(s);
         metrics.commitBatchSize.observe(n);
       },
-      undefined,
-      options.store.keepsValues ? documentValues(this.docs, decodeLimits, this.#shared) : undefined,
-    );
+      ...(bulkRest ? { bulkRest } : {}),
+      ...(options.store.keepsValues
+        ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared) }
+        : {}),
+    });
     this.#snapshots = new Snapshots(
       options.store,
       options.snapshotEvery ?? 500,

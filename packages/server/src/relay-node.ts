@@ -51,9 +51,10 @@ const WORK_TURN_MS = 15;
  */
 const BULK_TURN_MS = 2;
 /**
- * The part of the time bulk writers' work may use while ordinary clients are active: the loop
- * is then idle at least half the time, so a person's write is mostly handled the moment it
- * arrives, instead of waiting behind bulk work, its store replies and its acks.
+ * The part of the time bulk writers' work may use while ordinary clients are active, on the
+ * loop and in the store (the bulk commit lane rests as long as each of its commits took): both
+ * are then idle at least half the time, so a person's write is mostly handled and committed the
+ * moment it arrives, instead of waiting behind bulk work, its commits, store replies and acks.
  */
 const BULK_SHARE = 0.5;
 
@@ -126,6 +127,7 @@ export class RelayNode {
       this.#logger,
       this.metrics,
       this.#commitOutlet(),
+      (busyMs) => this.#loopShare.restAfter(busyMs),
     );
     this.#admission = new Admission(options, this.#limits, this.#now, this.#logger, this.metrics);
     const writeRequests = options.store.writeRequests;
