@@ -11,6 +11,7 @@ const SUITES = {
   relay: async () => (await import('./relay.mjs')).runRelay,
   client: async () => (await import('./client.mjs')).runClient,
   flood: async () => (await import('./flood.mjs')).runFlood,
+  sql: async () => (await import('./sql.mjs')).runSql,
   ...(await import('./mr/suites.mjs')).SUITES,
 };
 
