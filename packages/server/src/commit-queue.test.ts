@@ -161,6 +161,42 @@ describe('CommitQueue, bulk lane resting', () => {
 });
 
 describe('CommitQueue with a read model (values)', () => {
+  it('takes no values while held, and a hold waits for values being taken', async () => {
+    const store = new GatedStore();
+    const valued: string[][] = [];
+    let valuing: (() => void) | undefined;
+    const queue = new CommitQueue(store, 10, {
+      valuesOf: async (changes) => {
+        valued.push(changes.map((c) => c.doc));
+        if (changes.some((c) => c.doc === 'slow')) await new Promise<void>((r) => (valuing = r));
+        return [];
+      },
+    });
+    const release = await queue.holdValues();
+    const a = queue.commit(unit('a'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(valued).toEqual([]); // held: memory may hold deltas in no queue yet
+    release();
+    await store.next();
+    await a;
+    expect(valued).toEqual([['a']]);
+    // Values being taken when a hold is asked for: the hold waits for them.
+    const slow = queue.commit(unit('slow'));
+    while (valuing === undefined) await new Promise((r) => setImmediate(r));
+    let held = false;
+    const hold = queue.holdValues().then((r) => {
+      held = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(held).toBe(false);
+    valuing();
+    (await hold)();
+    expect(held).toBe(true);
+    await store.next();
+    await slow;
+  });
+
   it('a batch takes along the queued units of its documents, keeping each lane in order', async () => {
     const store = new GatedStore();
     const valued: string[][] = [];

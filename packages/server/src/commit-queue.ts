@@ -101,6 +101,11 @@ export class CommitQueue {
   #handOff: Promise<unknown> = Promise.resolve();
   /** With values: settles once the batch last handed to the store has (true if committed). */
   #lastCommit: Promise<boolean> = Promise.resolve(true);
+  /** With values: holders of {@link holdValues} not yet released. */
+  #holds = 0;
+  #unheldWaiters: (() => void)[] = [];
+  /** With values: settles once the values being taken, if any, are. */
+  #valuing: Promise<void> = Promise.resolve();
   readonly #interactive = new Lane();
   readonly #bulk = new Lane();
   #roomWaiters: (() => void)[] = [];
@@ -154,6 +159,27 @@ export class CommitQueue {
   room(): Promise<void> | undefined {
     if (!this.bulkFull) return undefined;
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /**
+   * With values: no batch takes its values until the returned release is called. For work that
+   * merges deltas into memory over several turns and queues them once done (a peer's feed
+   * batch, whose entries may wait for their documents to load): a value taken meanwhile would
+   * hold deltas that are in no queue yet, and may never be committed. Resolves once values
+   * already being taken are done, so none of them sees that work's deltas either.
+   */
+  async holdValues(): Promise<() => void> {
+    this.#holds++;
+    await this.#valuing;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#holds > 0) return;
+      const waiters = this.#unheldWaiters;
+      this.#unheldWaiters = [];
+      for (const wake of waiters) wake();
+    };
   }
 
   /** Resolves when everything queued so far is committed (or failed). */
@@ -228,18 +254,27 @@ export class CommitQueue {
     let settled: Promise<boolean> = Promise.resolve(true);
     const turn = this.#handOff.then(async () => {
       if (!(await this.#lastCommit)) await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#holds > 0)
+        await new Promise<void>((resolve) => this.#unheldWaiters.push(resolve));
+      // From here to the values, in this turn: a hold asked for later waits for #valuing.
       const batch = this.#withQueuedUnitsOf(take());
       this.#wakeRoomWaiters();
       if (batch.length === 0) return;
       const payload = batchOf(batch);
       let committing: Promise<number[]>;
       let started = this.#now();
+      let valued!: () => void;
+      this.#valuing = new Promise((resolve) => {
+        valued = resolve;
+      });
       try {
         const values = await valuesOf(payload.changes);
         started = this.#now();
         committing = this.#store.commit({ ...payload, values });
       } catch (err) {
         committing = Promise.reject(err);
+      } finally {
+        valued();
       }
       settled = this.#settle(batch, bulk, started, committing);
       this.#lastCommit = settled;

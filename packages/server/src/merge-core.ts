@@ -231,63 +231,78 @@ export class MergeCore {
     const decoded: AnyCrdtState[] = [];
     const held: PeerWait[] = [];
     const holding = new Set(ops?.holding);
-    for (const entry of entries) {
-      let type: AnyCrdtType;
-      let state: AnyCrdtState;
-      try {
-        ({ type, state } = decodeState(entry.delta, this.#decodeLimits));
-      } catch (err) {
-        this.#logger.error({ err, peer, doc: entry.doc }, 'undecodable delta from a peer; skipped');
-        continue;
-      }
-      const doc = await this.docs.getOrCreate(entry.doc, type);
-      if (doc.type !== type) {
-        this.#logger.error({ peer, doc: entry.doc }, 'peer sent a delta of another type; skipped');
-        continue;
-      }
-      // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
-      // other content (`dot-conflict`), so this is a writer that used one replica id in two
-      // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
-      const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
-      if (conflict !== undefined) {
-        this.#metrics.dotConflicts.inc({ peer });
-        this.#logger.error(
-          { peer, doc: entry.doc, dot: conflict },
-          'peer sent a known dot with other content; skipped',
-        );
-        continue;
-      }
-      if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
-        const seq = entry.seq ?? 0;
-        const wait = holding.has(entry.doc)
-          ? {
-              doc: entry.doc,
-              seq,
-              context: state.context,
-              unseen: unseenDots(state.context, doc.state.context),
-            }
-          : await this.#unready(doc, entry.doc, seq, state.context);
-        if (wait !== undefined) {
-          held.push(wait);
-          holding.add(entry.doc);
+    // With a read model, no value is taken while this batch is merged and not yet queued: it
+    // would hold deltas no commit may ever store (see CommitQueue.holdValues).
+    const release = this.#store.keepsValues ? await this.#commits.holdValues() : undefined;
+    let committing: Promise<number[]>;
+    try {
+      for (const entry of entries) {
+        let type: AnyCrdtType;
+        let state: AnyCrdtState;
+        try {
+          ({ type, state } = decodeState(entry.delta, this.#decodeLimits));
+        } catch (err) {
+          this.#logger.error(
+            { err, peer, doc: entry.doc },
+            'undecodable delta from a peer; skipped',
+          );
           continue;
         }
+        const doc = await this.docs.getOrCreate(entry.doc, type);
+        if (doc.type !== type) {
+          this.#logger.error(
+            { peer, doc: entry.doc },
+            'peer sent a delta of another type; skipped',
+          );
+          continue;
+        }
+        // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
+        // other content (`dot-conflict`), so this is a writer that used one replica id in two
+        // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
+        const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
+        if (conflict !== undefined) {
+          this.#metrics.dotConflicts.inc({ peer });
+          this.#logger.error(
+            { peer, doc: entry.doc, dot: conflict },
+            'peer sent a known dot with other content; skipped',
+          );
+          continue;
+        }
+        if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
+          const seq = entry.seq ?? 0;
+          const wait = holding.has(entry.doc)
+            ? {
+                doc: entry.doc,
+                seq,
+                context: state.context,
+                unseen: unseenDots(state.context, doc.state.context),
+              }
+            : await this.#unready(doc, entry.doc, seq, state.context);
+          if (wait !== undefined) {
+            held.push(wait);
+            holding.add(entry.doc);
+            continue;
+          }
+        }
+        this.#merge(doc, state);
+        changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
+        decoded.push(state);
       }
-      this.#merge(doc, state);
-      changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
-      decoded.push(state);
-    }
-    if (held.length > 0 && cursor !== undefined) {
-      // The cursor stops before the first held entry, so a restart loses nothing.
-      cursor = { ...cursor, upTo: Math.min(cursor.upTo, held[0]!.seq - 1) };
-    }
-    if (changes.length === 0 && cursor === undefined) return held;
-    let seqs: number[];
-    try {
-      seqs = await this.#commits.commit(
+      if (held.length > 0 && cursor !== undefined) {
+        // The cursor stops before the first held entry, so a restart loses nothing.
+        cursor = { ...cursor, upTo: Math.min(cursor.upTo, held[0]!.seq - 1) };
+      }
+      if (changes.length === 0 && cursor === undefined) return held;
+      committing = this.#commits.commit(
         { changes, ...(cursor !== undefined ? { cursor } : {}) },
         'bulk',
       );
+    } finally {
+      release?.();
+    }
+    let seqs: number[];
+    try {
+      seqs = await committing;
     } catch (err) {
       // Memory may now hold deltas the store does not: forget those documents, reload later.
       for (const change of changes) this.docs.evict(change.doc);
