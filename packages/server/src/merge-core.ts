@@ -35,6 +35,20 @@ export interface CommitOutlet {
   durableHere(doc: DocumentId, dots: CausalContext): void;
 }
 
+/** A feed batch's documents already holding entries back, and the seqs to merge regardless. */
+interface PeerOps {
+  readonly holding: ReadonlySet<DocumentId>;
+  readonly force: ReadonlySet<number>;
+}
+
+/** What {@link MergeCore}'s merge of a peer's entries did: the changes merged and held. */
+interface MergedFromPeer {
+  readonly changes: NewChange[];
+  /** The merged deltas, decoded, in the order of `changes`. */
+  readonly decoded: AnyCrdtState[];
+  readonly held: PeerWait[];
+}
+
 /** Peer entries as {@link MergeCore.applyFromPeer} takes them: a feed entry or a document state. */
 export type PeerEntries = readonly (Pick<StoredChange, 'doc' | 'delta'> & {
   readonly seq?: number;
@@ -225,81 +239,31 @@ export class MergeCore {
     peer: string,
     entries: PeerEntries,
     cursor: { readonly peer: string; readonly upTo: number } | undefined,
-    ops?: { readonly holding: ReadonlySet<DocumentId>; readonly force: ReadonlySet<number> },
+    ops?: PeerOps,
   ): Promise<PeerWait[]> {
-    const changes: NewChange[] = [];
-    const decoded: AnyCrdtState[] = [];
-    const held: PeerWait[] = [];
-    const holding = new Set(ops?.holding);
     // With a read model, no value is taken while this batch is merged and not yet queued: it
     // would hold deltas no commit may ever store (see CommitQueue.holdValues).
     const release = this.#store.keepsValues ? await this.#commits.holdValues() : undefined;
-    let committing: Promise<number[]>;
+    let merged: MergedFromPeer;
+    let committing: Promise<number[]> | undefined;
     try {
-      for (const entry of entries) {
-        let type: AnyCrdtType;
-        let state: AnyCrdtState;
-        try {
-          ({ type, state } = decodeState(entry.delta, this.#decodeLimits));
-        } catch (err) {
-          this.#logger.error(
-            { err, peer, doc: entry.doc },
-            'undecodable delta from a peer; skipped',
-          );
-          continue;
-        }
-        const doc = await this.docs.getOrCreate(entry.doc, type);
-        if (doc.type !== type) {
-          this.#logger.error(
-            { peer, doc: entry.doc },
-            'peer sent a delta of another type; skipped',
-          );
-          continue;
-        }
-        // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
-        // other content (`dot-conflict`), so this is a writer that used one replica id in two
-        // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
-        const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
-        if (conflict !== undefined) {
-          this.#metrics.dotConflicts.inc({ peer });
-          this.#logger.error(
-            { peer, doc: entry.doc, dot: conflict },
-            'peer sent a known dot with other content; skipped',
-          );
-          continue;
-        }
-        if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
-          const seq = entry.seq ?? 0;
-          const wait = holding.has(entry.doc)
-            ? {
-                doc: entry.doc,
-                seq,
-                context: state.context,
-                unseen: unseenDots(state.context, doc.state.context),
-              }
-            : await this.#unready(doc, entry.doc, seq, state.context);
-          if (wait !== undefined) {
-            held.push(wait);
-            holding.add(entry.doc);
-            continue;
-          }
-        }
-        this.#merge(doc, state);
-        changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
-        decoded.push(state);
-      }
+      merged = await this.#mergeFromPeer(peer, entries, ops);
+      const { changes, held } = merged;
       if (held.length > 0 && cursor !== undefined) {
         // The cursor stops before the first held entry, so a restart loses nothing.
         cursor = { ...cursor, upTo: Math.min(cursor.upTo, held[0]!.seq - 1) };
       }
-      if (changes.length === 0 && cursor === undefined) return held;
-      committing = this.#commits.commit(
-        { changes, ...(cursor !== undefined ? { cursor } : {}) },
-        'bulk',
-      );
+      if (changes.length > 0 || cursor !== undefined) {
+        committing = this.#commits.commit(
+          { changes, ...(cursor !== undefined ? { cursor } : {}) },
+          'bulk',
+        );
+      }
     } finally {
       release?.();
     }
+    const { changes, decoded, held } = merged;
+    if (committing === undefined) return held;
     let seqs: number[];
     try {
       seqs = await committing;
@@ -314,6 +278,65 @@ export class MergeCore {
       if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], [decoded[i]!], undefined);
     });
     return held;
+  }
+
+  /** Merges a peer's entries that are causally ready (see {@link applyFromPeer}); holds the rest. */
+  async #mergeFromPeer(
+    peer: string,
+    entries: PeerEntries,
+    ops: PeerOps | undefined,
+  ): Promise<MergedFromPeer> {
+    const changes: NewChange[] = [];
+    const decoded: AnyCrdtState[] = [];
+    const held: PeerWait[] = [];
+    const holding = new Set(ops?.holding);
+    for (const entry of entries) {
+      let type: AnyCrdtType;
+      let state: AnyCrdtState;
+      try {
+        ({ type, state } = decodeState(entry.delta, this.#decodeLimits));
+      } catch (err) {
+        this.#logger.error({ err, peer, doc: entry.doc }, 'undecodable delta from a peer; skipped');
+        continue;
+      }
+      const doc = await this.docs.getOrCreate(entry.doc, type);
+      if (doc.type !== type) {
+        this.#logger.error({ peer, doc: entry.doc }, 'peer sent a delta of another type; skipped');
+        continue;
+      }
+      // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
+      // other content (`dot-conflict`), so this is a writer that used one replica id in two
+      // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
+      const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
+      if (conflict !== undefined) {
+        this.#metrics.dotConflicts.inc({ peer });
+        this.#logger.error(
+          { peer, doc: entry.doc, dot: conflict },
+          'peer sent a known dot with other content; skipped',
+        );
+        continue;
+      }
+      if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
+        const seq = entry.seq ?? 0;
+        const wait = holding.has(entry.doc)
+          ? {
+              doc: entry.doc,
+              seq,
+              context: state.context,
+              unseen: unseenDots(state.context, doc.state.context),
+            }
+          : await this.#unready(doc, entry.doc, seq, state.context);
+        if (wait !== undefined) {
+          held.push(wait);
+          holding.add(entry.doc);
+          continue;
+        }
+      }
+      this.#merge(doc, state);
+      changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
+      decoded.push(state);
+    }
+    return { changes, decoded, held };
   }
 
   /**
