@@ -5,10 +5,9 @@ import {
   type AnyCrdtState,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
-  MAX_REPLICA_ID_LENGTH,
   type ReplicaId,
 } from '@helios/core';
-import { PROTOCOL_VERSION, relayReplicaId } from '@helios/core/protocol';
+import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
@@ -33,7 +32,7 @@ import {
   type RelaySocket,
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
-import { RightsDesk } from './rights-desk.js';
+import { RightsDesk, rightsReplica } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
@@ -114,13 +113,8 @@ export class RelayNode {
       ...options.decodeLimits,
     };
     this.#now = options.now ?? Date.now;
-    const replica = relayReplicaId(this.region, options.store.epoch);
-    // Several nodes share the region's store (and would mint the same dots); a region name
-    // too long for a replica id leaves no room for it. Either way the relay holds no rights.
-    this.relayReplica =
-      options.redisUrl === undefined && replica.length <= MAX_REPLICA_ID_LENGTH
-        ? replica
-        : undefined;
+    const shared = options.redisUrl !== undefined;
+    this.relayReplica = rightsReplica(this.region, options.store.epoch, shared);
     this.#core = new MergeCore(
       options,
       this.#decodeLimits,
@@ -166,11 +160,7 @@ export class RelayNode {
     this.#io.on('connection', (socket) => this.#connected(socket));
   }
 
-  /**
-   * The region's bounded-counter rights, held by the relay's own replica: its id is made from
-   * the store's epoch, so it is the same after a restart and never shared with another store.
-   * Several nodes of one region share a store, and would mint the same dots: they hold none.
-   */
+  /** The region's bounded-counter rights, held by the relay's own replica ({@link rightsReplica}). */
   #rightsDesk(): RightsDesk {
     const core = this.#core;
     return new RightsDesk(

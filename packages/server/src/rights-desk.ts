@@ -4,9 +4,15 @@ import {
   type BoundedCounterState,
   BoundedCounterType,
   type DocumentId,
+  MAX_REPLICA_ID_LENGTH,
   type ReplicaId,
 } from '@helios/core';
-import { type RightsGrant, type RightsRequest, relayReplicaRegion } from '@helios/core/protocol';
+import {
+  type RightsGrant,
+  type RightsRequest,
+  relayReplicaId,
+  relayReplicaRegion,
+} from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import type { RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
@@ -89,6 +95,21 @@ interface Asking {
  * holds: rights are never created here, and the counter's bound holds at every replica whatever
  * is lost, repeated or cut off.
  */
+/**
+ * The relay's own replica, which holds its region's rights: made from the store's epoch, so it
+ * is the same after a restart and never shared with another store. None when several nodes
+ * share the region's store (they would mint the same dots), or when the region's name leaves no
+ * room for it in a replica id.
+ */
+export function rightsReplica(
+  region: string,
+  epoch: string,
+  sharedStore: boolean,
+): ReplicaId | undefined {
+  const replica = relayReplicaId(region, epoch);
+  return !sharedStore && replica.length <= MAX_REPLICA_ID_LENGTH ? replica : undefined;
+}
+
 export class RightsDesk {
   readonly #port: RightsPort;
   readonly #policy: RightsPolicy;
