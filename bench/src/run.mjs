@@ -12,6 +12,7 @@ const SUITES = {
   client: async () => (await import('./client.mjs')).runClient,
   flood: async () => (await import('./flood.mjs')).runFlood,
   sql: async () => (await import('./sql.mjs')).runSql,
+  stock: async () => (await import('./stock.mjs')).runStock,
   ...(await import('./mr/suites.mjs')).SUITES,
 };
 

@@ -18,6 +18,7 @@ export class RelayMetrics {
   readonly closedOverBudget: Counter;
   readonly rightsGranted: Counter<'to'>;
   readonly rightsAskSeconds: Histogram<'outcome'>;
+  readonly rightsRequests: Counter<'decided'>;
 
   constructor(labels: { region: string }) {
     this.registry.setDefaultLabels(labels);
@@ -102,6 +103,12 @@ export class RelayMetrics {
       name: 'helios_rights_granted_total',
       help: "Bounded-counter rights this relay's replica gave away, to clients or peer regions",
       labelNames: ['to'],
+      registers,
+    });
+    this.rightsRequests = new Counter({
+      name: 'helios_rights_requests_total',
+      help: "Clients' requests for bounded-counter rights, by how they were decided: here (from this relay's rights at once), after-ask (once a peer region's transfer arrived), none (no reachable region held any)",
+      labelNames: ['decided'],
       registers,
     });
     this.rightsAskSeconds = new Histogram({

@@ -139,11 +139,15 @@ export class RightsDesk {
     if (doc === undefined || amount === 0) return this.#none();
     const want = Math.min(amount, this.#policy.maxGrant);
     let grant = await this.#give(doc, to, want);
+    let decided: 'here' | 'after-ask' | 'none' = 'here';
     if (grant.granted === 0 && (await this.#refill(doc, want))) {
       // The document may have been evicted and reloaded meanwhile: mint on the current one.
       doc = await this.#counter(docId);
       if (doc !== undefined) grant = await this.#give(doc, to, want);
+      decided = 'after-ask';
     }
+    if (grant.granted === 0) decided = 'none';
+    this.#port.metrics.rightsRequests.inc({ decided });
     this.#port.metrics.rightsGranted.inc({ to: 'client' }, grant.granted);
     if (doc !== undefined && grant.granted > 0 && this.#mine(doc) < this.#policy.lowWater) {
       void this.#refill(doc, this.#policy.lowWater);

@@ -104,6 +104,9 @@ describe('rights between regions', () => {
       asks.values.find((v) => v.metricName?.endsWith('_count') && v.labels.outcome === 'arrived')
         ?.value,
     ).toBeGreaterThan(0);
+    // eu-west-1 held none: its client's request was decided once us-east-1's transfer arrived.
+    const requests = await eu.relay.metrics.rightsRequests.get();
+    expect(requests.values.find((v) => v.labels.decided === 'after-ask')?.value).toBeGreaterThan(0);
   });
 
   it('conserves rights over a random schedule of draws, sales, returns and partitions', async () => {

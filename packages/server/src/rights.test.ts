@@ -93,6 +93,11 @@ describe('rights held by the region relay', () => {
     const started = Date.now();
     expect(await drawRights(buyer, 'stock', 1)).toMatchObject({ kind: 'rights-grant', granted: 0 });
     expect(Date.now() - started).toBeLessThan(500);
+    const decided = (await relay.metrics.rightsRequests.get()).values;
+    expect(Object.fromEntries(decided.map((v) => [v.labels.decided, v.value]))).toEqual({
+      here: 1,
+      none: 1,
+    });
     // A document that is no bounded counter, or does not exist, holds no rights either.
     expect(await drawRights(buyer, 'nothing-here', 1)).toMatchObject({ granted: 0 });
   });
