@@ -12,57 +12,10 @@ import {
   type ReplicaId,
   RWSet,
 } from '@helios/core';
-import type { Pool } from 'pg';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay } from './relay.js';
-import { PostgresStore } from './store/postgres-store.js';
-import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
-import { ProtocolClient } from './test-support/protocol-client.js';
+import { describe, expect, it } from 'vitest';
+import { clocked, SqlFixtures } from './test-support/sql-fixtures.js';
 
-let admin: Pool;
-beforeAll(async () => {
-  admin = await connectTestPostgres();
-});
-afterAll(async () => {
-  await admin?.end();
-});
-const open: { close(): unknown }[] = [];
-const schemas: string[] = [];
-afterEach(async () => {
-  for (const c of open.splice(0).reverse()) await c.close();
-  for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-});
-
-async function startRelay(): Promise<{ url: string; schema: string }> {
-  const schema = uniqueSchema();
-  schemas.push(schema);
-  const store = await PostgresStore.open({ connectionString: TEST_PG_URL, region: 'eu', schema });
-  const relay = createRelay({
-    region: 'eu',
-    store,
-    anonymous: true,
-    logger: pino({ level: 'silent' }),
-  });
-  open.push(store, relay);
-  const { url } = await relay.listen(0);
-  return { url, schema };
-}
-
-async function client(url: string): Promise<ProtocolClient> {
-  const c = new ProtocolClient(url);
-  open.push(c);
-  await c.ready();
-  return c;
-}
-
-/** An actor with a clock, for the last-writer-wins types. */
-function clocked(me: { replica: ReplicaId }) {
-  return {
-    replica: me.replica,
-    now: () => ({ wall: Date.now(), counter: 0, replica: me.replica }),
-  };
-}
+const fx = new SqlFixtures();
 
 type Write = (state: AnyCrdtState, me: { replica: ReplicaId }) => AnyCrdtState;
 
@@ -145,13 +98,13 @@ const cases: { doc: string; type: AnyCrdtType; writes: Write[]; json: unknown }[
 
 describe('SQL read model: client writes, SQL reads', () => {
   it('every type: document_values holds the replicated value, in the same commit as the change', async () => {
-    const { url, schema } = await startRelay();
-    const writer = await client(url);
+    const { url, schema } = await fx.startRelay();
+    const writer = await fx.client(url);
     for (const { doc, type, writes, json } of cases) {
       await writer.subscribe(doc, type);
       for (const write of writes) await writer.write(doc, write);
       // The ack follows the commit, and the commit wrote the value: no waiting.
-      const { rows } = await admin.query(
+      const { rows } = await fx.admin.query(
         `SELECT type, value FROM "${schema}".document_values WHERE doc = $1`,
         [doc],
       );
@@ -162,18 +115,20 @@ describe('SQL read model: client writes, SQL reads', () => {
   });
 
   it('views: counters as bigint, map entries and set elements as rows', async () => {
-    const { url, schema } = await startRelay();
-    const writer = await client(url);
+    const { url, schema } = await fx.startRelay();
+    const writer = await fx.client(url);
     for (const { doc, type, writes } of cases) {
       await writer.subscribe(doc, type);
       for (const write of writes) await writer.write(doc, write);
     }
-    const counters = await admin.query(`SELECT doc, value FROM "${schema}".counters ORDER BY doc`);
+    const counters = await fx.admin.query(
+      `SELECT doc, value FROM "${schema}".counters ORDER BY doc`,
+    );
     expect(counters.rows).toEqual([
       { doc: 'likes', value: '-2' }, // bigint: pg returns it as a string
       { doc: 'views', value: '7' },
     ]);
-    const entries = await admin.query(
+    const entries = await fx.admin.query(
       `SELECT doc, key, value FROM "${schema}".map_entries ORDER BY doc, key`,
     );
     expect(entries.rows).toEqual([
@@ -183,7 +138,7 @@ describe('SQL read model: client writes, SQL reads', () => {
       { doc: 'settings', key: 'theme', value: 'dark' },
       { doc: 'shelves', key: 'top', value: ['vase'] },
     ]);
-    const elements = await admin.query(
+    const elements = await fx.admin.query(
       `SELECT doc, element FROM "${schema}".set_elements ORDER BY doc, element`,
     );
     expect(elements.rows).toEqual([

@@ -15,67 +15,25 @@ import {
 } from '@helios/core';
 import { freePort } from '@helios/test-kit';
 import { Pool } from 'pg';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from './relay.js';
-import { PostgresStore } from './store/postgres-store.js';
-import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
-import { eventually, ProtocolClient } from './test-support/protocol-client.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
+import { eventually, type ProtocolClient } from './test-support/protocol-client.js';
 import { RelayProcess } from './test-support/relay-process.js';
+import { clocked, SqlFixtures } from './test-support/sql-fixtures.js';
 
-let admin: Pool;
-beforeAll(async () => {
-  admin = await connectTestPostgres();
-});
-afterAll(async () => {
-  await admin?.end();
-});
-const open: { close(): unknown }[] = [];
-const schemas: string[] = [];
-afterEach(async () => {
-  for (const c of open.splice(0).reverse()) await c.close();
-  for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
-});
-
-async function startRelay(schema = uniqueSchema()): Promise<{ url: string; relay: Relay }> {
-  if (!schemas.includes(schema)) schemas.push(schema);
-  const store = await PostgresStore.open({ connectionString: TEST_PG_URL, region: 'eu', schema });
-  const relay = createRelay({
-    region: 'eu',
-    store,
-    anonymous: true,
-    logger: pino({ level: process.env.LOG ?? 'silent' }),
-  });
-  open.push(relay);
-  const { url } = await relay.listen(0);
-  return { url, relay };
-}
-
-async function client(url: string): Promise<ProtocolClient> {
-  const c = new ProtocolClient(url);
-  open.push(c);
-  await c.ready();
-  return c;
-}
+const fx = new SqlFixtures();
 
 /** Polls a query until it returns `rows` (or fails the test after 5 s). */
 async function waitForSql(query: string, rows: unknown[]): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const result = await admin.query(query);
+    const result = await fx.admin.query(query);
     if (isDeepStrictEqual(result.rows, rows) || Date.now() > deadline) {
       expect(result.rows).toEqual(rows);
       return;
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function clocked(me: { replica: ReplicaId }) {
-  return {
-    replica: me.replica,
-    now: () => ({ wall: Date.now(), counter: 0, replica: me.replica }),
-  };
 }
 
 type Write = (state: AnyCrdtState, me: { replica: ReplicaId }) => AnyCrdtState;
@@ -162,43 +120,41 @@ const cases: { doc: string; type: AnyCrdtType; create: Write; sql: string[]; jso
 
 describe('SQL writes: SQL writes, clients read', () => {
   it('every type: the relay applies the call, clients get it live, and SQL reads it back', async () => {
-    const { url } = await startRelay();
-    const schema = schemas[0]!;
-    const writer = await client(url);
-    const reader = await client(url);
+    const { url, schema } = await fx.startRelay();
+    const writer = await fx.client(url);
+    const reader = await fx.client(url);
     for (const { doc, type, create, sql, json } of cases) {
       await writer.subscribe(doc, type);
       await writer.write(doc, create);
       await reader.subscribe(doc, type);
-      for (const call of sql) await admin.query(`SELECT "${schema}".${call}`);
+      for (const call of sql) await fx.admin.query(`SELECT "${schema}".${call}`);
       const entry = reader.docs.get(doc)!;
       await eventually(
         () => isDeepStrictEqual(entry.type.toJson(entry.state), json),
         `${doc} reaches ${JSON.stringify(json)}`,
         5_000,
       );
-      const { rows } = await admin.query(
+      const { rows } = await fx.admin.query(
         `SELECT value FROM "${schema}".document_values WHERE doc = $1`,
         [doc],
       );
       expect(rows[0]?.value, doc).toEqual(json);
     }
-    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
+    const { rows } = await fx.admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
     expect(rows[0].n).toBe(0);
-    const status = await admin.query(`SELECT "${schema}".write_status(1) AS s`);
+    const status = await fx.admin.query(`SELECT "${schema}".write_status(1) AS s`);
     expect(status.rows[0].s).toBe('applied');
   });
 
   it('SQL increments concurrent with client increments sum exactly', async () => {
-    const { url } = await startRelay();
-    const schema = schemas[0]!;
-    const a = await client(url);
-    const b = await client(url);
+    const { url, schema } = await fx.startRelay();
+    const a = await fx.client(url);
+    const b = await fx.client(url);
     await a.subscribe('likes', PNCounter);
     await b.subscribe('likes', PNCounter);
     await a.write('likes', (s, me) => PNCounter.increment(s, me, 1));
     const sqlPool = new Pool({ connectionString: TEST_PG_URL, max: 4 });
-    open.push({ close: () => sqlPool.end() });
+    fx.track({ close: () => sqlPool.end() });
     const clientWrites = async (c: ProtocolClient) => {
       for (let i = 0; i < 60; i++) await c.write('likes', (s, me) => PNCounter.increment(s, me, 1));
     };
@@ -212,7 +168,7 @@ describe('SQL writes: SQL writes, clients read', () => {
       `${total}`,
       10_000,
     );
-    const { rows } = await admin.query(
+    const { rows } = await fx.admin.query(
       `SELECT value FROM "${schema}".counters WHERE doc = 'likes'`,
     );
     expect(rows).toEqual([{ value: String(total) }]);
@@ -222,31 +178,22 @@ describe('SQL writes: SQL writes, clients read', () => {
 describe('SQL writes: peer regions', () => {
   it('a SQL write reaches a peer region: its clients, and its own read model', async () => {
     const ports = { eu: await freePort(), us: await freePort() };
-    const start = async (region: 'eu' | 'us', peer: 'eu' | 'us') => {
-      const schema = uniqueSchema();
-      schemas.push(schema);
-      const store = await PostgresStore.open({ connectionString: TEST_PG_URL, region, schema });
-      const relay = createRelay({
+    const start = (region: 'eu' | 'us', peer: 'eu' | 'us') =>
+      fx.startRelay({
         region,
-        store,
-        anonymous: true,
-        logger: pino({ level: 'silent' }),
+        port: ports[region],
         peers: [{ region: peer, url: `http://127.0.0.1:${ports[peer]}` }],
       });
-      open.push(relay);
-      const { url } = await relay.listen(ports[region]);
-      return { url, schema };
-    };
     const eu = await start('eu', 'us');
     const us = await start('us', 'eu');
-    const writer = await client(eu.url);
+    const writer = await fx.client(eu.url);
     await writer.subscribe('likes', PNCounter);
     await writer.write('likes', (s, me) => PNCounter.increment(s, me, 1));
-    const reader = await client(us.url);
+    const reader = await fx.client(us.url);
     await reader.subscribe('likes', PNCounter);
     await eventually(() => reader.value('likes') === 1, 'us has the document', 5_000);
 
-    await admin.query(`SELECT "${eu.schema}".increment('likes', 41)`);
+    await fx.admin.query(`SELECT "${eu.schema}".increment('likes', 41)`);
     await eventually(() => reader.value('likes') === 42, 'us sees the SQL write', 5_000);
     await waitForSql(`SELECT value FROM "${us.schema}".counters`, [{ value: '42' }]);
   });
@@ -254,9 +201,8 @@ describe('SQL writes: peer regions', () => {
 
 describe('SQL writes: bad calls', () => {
   it('raise a SQL error with a clear message and queue nothing', async () => {
-    const { url } = await startRelay();
-    const schema = schemas[0]!;
-    const writer = await client(url);
+    const { url, schema } = await fx.startRelay();
+    const writer = await fx.client(url);
     await writer.subscribe('views', GCounter);
     await writer.write('views', (s, me) => GCounter.increment(s, me, 1));
     await writer.subscribe('tags', AWSet);
@@ -282,30 +228,33 @@ describe('SQL writes: bad calls', () => {
       ["add('tags', NULL::jsonb)", /the value is NULL/, '22004'],
     ];
     for (const [call, message, code] of bad) {
-      const err = await admin.query(`SELECT "${schema}".${call}`).catch((e: unknown) => e);
+      const err = await fx.admin.query(`SELECT "${schema}".${call}`).catch((e: unknown) => e);
       expect(err, call).toMatchObject({ code, message: expect.stringMatching(message) });
     }
-    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
+    const { rows } = await fx.admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
     expect(rows[0].n).toBe(0);
   });
 
   it('a value only the relay can refuse is reported by write_status, and changes nothing', async () => {
-    const { url } = await startRelay();
-    const schema = schemas[0]!;
-    const writer = await client(url);
+    const { url, schema } = await fx.startRelay();
+    const writer = await fx.client(url);
     await writer.subscribe('title', LWWRegister);
     await writer.write('title', (s, me) => LWWRegister.set(s, clocked(me), 'kept'));
     const deep = `${'['.repeat(20)}${']'.repeat(20)}`;
-    const { rows } = await admin.query(`SELECT "${schema}".set('title', $1::jsonb) AS id`, [deep]);
+    const { rows } = await fx.admin.query(`SELECT "${schema}".set('title', $1::jsonb) AS id`, [
+      deep,
+    ]);
     const status = async () =>
-      (await admin.query(`SELECT "${schema}".write_status($1) AS s`, [rows[0].id])).rows[0].s;
+      (await fx.admin.query(`SELECT "${schema}".write_status($1) AS s`, [rows[0].id])).rows[0].s;
     const deadline = Date.now() + 5_000;
     while ((await status()) === 'pending' && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     expect(await status()).toMatch(/^failed: value nested too deeply/);
-    const unknown = await admin.query(`SELECT "${schema}".write_status($1) AS s`, [rows[0].id + 1]);
+    const unknown = await fx.admin.query(`SELECT "${schema}".write_status($1) AS s`, [
+      rows[0].id + 1,
+    ]);
     expect(unknown.rows[0].s).toBe('unknown');
-    const value = await admin.query(
+    const value = await fx.admin.query(
       `SELECT value FROM "${schema}".document_values WHERE doc = 'title'`,
     );
     expect(value.rows[0].value).toBe('kept');
@@ -315,15 +264,15 @@ describe('SQL writes: bad calls', () => {
 describe('SQL writes: durability', () => {
   it('writes queued while no relay runs are applied once one starts', async () => {
     const schema = uniqueSchema();
-    const first = await startRelay(schema);
-    const writer = await client(first.url);
+    const first = await fx.startRelay({ schema });
+    const writer = await fx.client(first.url);
     await writer.subscribe('views', GCounter);
     await writer.write('views', (s, me) => GCounter.increment(s, me, 1));
     await first.relay.close();
-    for (let i = 0; i < 5; i++) await admin.query(`SELECT "${schema}".increment('views', 10)`);
+    for (let i = 0; i < 5; i++) await fx.admin.query(`SELECT "${schema}".increment('views', 10)`);
 
-    const second = await startRelay(schema);
-    const reader = await client(second.url);
+    const second = await fx.startRelay({ schema });
+    const reader = await fx.client(second.url);
     await reader.subscribe('views', GCounter);
     await eventually(() => reader.value('views') === 51, 'views = 51', 5_000);
     // The subscriber may be sent what is merged a moment before it is committed: wait for that.
@@ -331,19 +280,18 @@ describe('SQL writes: durability', () => {
   });
 
   it('a relay SIGKILLed while SQL writes pour in applies each exactly once when it restarts', async () => {
-    const schema = uniqueSchema();
-    schemas.push(schema);
+    const schema = fx.dropAfter(uniqueSchema());
     const args = ['--region', 'eu', '--port', String(await freePort()), '--pg', TEST_PG_URL];
     args.push('--pg-schema', schema, '--anonymous');
     let relay = await RelayProcess.start(args);
-    open.push({ close: () => relay.stop('SIGKILL') });
-    const writer = await client(relay.url);
+    fx.track({ close: () => relay.stop('SIGKILL') });
+    const writer = await fx.client(relay.url);
     await writer.subscribe('views', GCounter);
     await writer.write('views', (s, me) => GCounter.increment(s, me, 1));
     writer.close();
 
     const sqlPool = new Pool({ connectionString: TEST_PG_URL, max: 4 });
-    open.push({ close: () => sqlPool.end() });
+    fx.track({ close: () => sqlPool.end() });
     let done = 0;
     const burst = async () => {
       for (let i = 0; i < 75; i++) {
@@ -355,12 +303,12 @@ describe('SQL writes: durability', () => {
     while (done < 100) await new Promise((r) => setTimeout(r, 1));
     await relay.stop('SIGKILL');
     await writing;
-    const queued = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
+    const queued = await fx.admin.query(`SELECT count(*)::int AS n FROM "${schema}".sql_writes`);
     console.log(`sql-writes: relay killed after ${done} calls; ${queued.rows[0].n} left queued`);
     expect(queued.rows[0].n).toBeGreaterThan(0); // calls made after the kill, at least
 
     relay = await RelayProcess.start(args);
-    const reader = await client(relay.url);
+    const reader = await fx.client(relay.url);
     await reader.subscribe('views', GCounter);
     await eventually(() => reader.value('views') === 301, 'views = 301', 10_000);
     await waitForSql(`SELECT value FROM "${schema}".counters`, [{ value: '301' }]);
