@@ -140,18 +140,11 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
   get leased(): number {
     return this.read((state, replica) => {
       if (replica === undefined) return 0;
-      // Each replica's totals are in its latest entry (an older one may still be here).
-      const latest = new Map<ReplicaId, BoundedCounterState['store'][number]>();
-      for (const e of state.store) {
-        if ((latest.get(e.replica)?.seq ?? 0) < e.seq) latest.set(e.replica, e);
-      }
       let drawn = 0;
-      for (const entry of latest.values()) {
-        const fromRelay = isRelayReplica(entry.replica);
-        for (const g of entry.value.given) {
-          if (fromRelay && g.to === replica) drawn += g.amount;
-          else if (entry.replica === replica && isRelayReplica(g.to)) drawn -= g.amount;
-        }
+      for (const [owner, account] of this.#type.accounts(state)) {
+        if (isRelayReplica(owner)) drawn += account.given.get(replica) ?? 0;
+        if (owner !== replica) continue;
+        for (const [to, amount] of account.given) if (isRelayReplica(to)) drawn -= amount;
       }
       return Math.max(0, Math.min(drawn, this.#type.localRights(state, replica)));
     });
@@ -173,23 +166,20 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
     (this.#idle as { unref?: () => void }).unref?.();
   }
 
-  /** The relay replicas of this client's region that a state names. */
-  #relaysOfRegion(state: BoundedCounterState): ReplicaId[] {
+  /** The rights of each relay replica of this client's region that a state names. */
+  #relaysOfRegion(state: BoundedCounterState): Map<ReplicaId, number> {
     const region = this.writer.rights.region;
-    if (region === null) return [];
-    const replicas = new Set<ReplicaId>();
-    for (const entry of state.store) {
-      replicas.add(entry.replica);
-      for (const g of entry.value.given) replicas.add(g.to);
+    const relays = new Map<ReplicaId, number>();
+    if (region === null) return relays;
+    for (const [replica, rights] of this.#type.rightsByReplica(state)) {
+      if (relayReplicaRegion(replica) === region) relays.set(replica, rights);
     }
-    return [...replicas].filter((r) => relayReplicaRegion(r) === region);
+    return relays;
   }
 
   #relayRights(state: BoundedCounterState): number {
     let rights = 0;
-    for (const relay of this.#relaysOfRegion(state)) {
-      rights += Math.max(0, this.#type.localRights(state, relay));
-    }
+    for (const held of this.#relaysOfRegion(state).values()) rights += Math.max(0, held);
     return rights;
   }
 
@@ -197,8 +187,7 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
   #relayOf(state: BoundedCounterState): ReplicaId | undefined {
     let best: ReplicaId | undefined;
     let most = -1;
-    for (const relay of this.#relaysOfRegion(state)) {
-      const rights = this.#type.localRights(state, relay);
+    for (const [relay, rights] of this.#relaysOfRegion(state)) {
       if (rights > most) [best, most] = [relay, rights];
     }
     return best;

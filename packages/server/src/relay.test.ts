@@ -217,11 +217,11 @@ describe('relay: bad input', () => {
     // A hand-made decrement past B's (now zero) rights, which the mutator would refuse.
     const overspend = (s: BoundedCounterState, me: { replica: string }): BoundedCounterState => {
       const next = s.context.next(me.replica);
-      const own = s.store.filter((e) => e.replica === me.replica);
+      const own = s.store.filter((e) => e.replica === me.replica && e.value.kind === 'totals');
       const delta = BoundedCounter.empty();
       for (const e of own) delta.context.add(e.replica, e.seq);
       delta.context.add(next.replica, next.seq);
-      delta.store = [{ ...next, value: { p: 0, n: 3, given: [] } }];
+      delta.store = [{ ...next, value: { kind: 'totals', p: 0, n: 3 } }];
       return delta;
     };
     await expect(b.write('stock', overspend as never)).rejects.toMatchObject({

@@ -264,14 +264,12 @@ export class RightsDesk {
   /** The reachable peer region whose relay holds the most rights of `doc`, as this state counts. */
   #richestPeer(doc: RelayDocument): string | undefined {
     const type = doc.type as BoundedCounterType;
-    const state = doc.state as BoundedCounterState;
     const reachable = new Set(this.#port.reachablePeers());
     let best: string | undefined;
     let most = 0;
-    for (const replica of replicasIn(state)) {
+    for (const [replica, rights] of type.rightsByReplica(doc.state as BoundedCounterState)) {
       const region = relayReplicaRegion(replica);
       if (region === undefined || !reachable.has(region)) continue;
-      const rights = type.localRights(state, replica);
       if (rights > most) {
         most = rights;
         best = region;
@@ -279,14 +277,4 @@ export class RightsDesk {
     }
     return best;
   }
-}
-
-/** Every replica a bounded counter's state names: its writers and those they gave rights to. */
-function replicasIn(state: BoundedCounterState): Set<ReplicaId> {
-  const replicas = new Set<ReplicaId>();
-  for (const entry of state.store) {
-    replicas.add(entry.replica);
-    for (const g of entry.value.given) replicas.add(g.to);
-  }
-  return replicas;
 }

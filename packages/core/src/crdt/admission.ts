@@ -28,31 +28,41 @@ export interface DeltaCheck {
 /**
  * How admission compares one replica's counter entries. Every total of a counter entry (its
  * increments, its decrements, and for a bounded counter the rights it gave to each replica) only
- * grows along its owner's history, so entries are compared total by total.
+ * grows along its owner's history, so entries are compared total by total. An entry holds one
+ * *part* of its replica's totals: a PN-Counter's entry holds all of them, a bounded counter's
+ * either its increments and decrements or the rights given to one replica, so that a write
+ * carries only the part it changes.
  */
 export interface CounterOrder<E> {
-  /** The replica's totals among `entries`: each the greatest of its entries' (zero if none). */
-  totals(entries: DotFun<E>, replica: ReplicaId): E;
-  /** Whether every total of `a` is at least the same total of `b`. */
+  /** Whether `a` and `b` hold the same part of their replica's totals. */
+  samePart(a: E, b: E): boolean;
+  /** `like`'s part with every total zero: what a replica holds of it before writing it. */
+  zero(like: E): E;
+  /** Two entries of one part, total by total the greater. */
+  join(a: E, b: E): E;
+  /** Whether every total of `a` is at least the same total of `b` (entries of one part). */
   covers(a: E, b: E): boolean;
-  /** The greatest rise of one total from `from` to `to`. */
+  /** The greatest rise of one total from `from` to `to` (entries of one part). */
   step(from: E, to: E): number;
   /** The totals as a person reads them, for error messages. */
   show(e: E): string;
 }
 
-/** A PN- or G-Counter entry: increments `p` and decrements `n`. */
+/** The totals of `replica` in `like`'s part among `entries`: each the greatest (zero if none). */
+function partTotals<E>(order: CounterOrder<E>, entries: DotFun<E>, replica: ReplicaId, like: E): E {
+  let totals = order.zero(like);
+  for (const e of entries) {
+    if (e.replica === replica && order.samePart(e.value, like))
+      totals = order.join(totals, e.value);
+  }
+  return totals;
+}
+
+/** A PN- or G-Counter entry, all its replica's totals: increments `p` and decrements `n`. */
 export const counterOrder: CounterOrder<CounterEntry> = {
-  totals(entries, replica) {
-    let p = 0;
-    let n = 0;
-    for (const e of entries) {
-      if (e.replica !== replica) continue;
-      p = Math.max(p, e.value.p);
-      n = Math.max(n, e.value.n);
-    }
-    return { p, n };
-  },
+  samePart: () => true,
+  zero: () => ({ p: 0, n: 0 }),
+  join: (a, b) => ({ p: Math.max(a.p, b.p), n: Math.max(a.n, b.n) }),
   covers: (a, b) => a.p >= b.p && a.n >= b.n,
   step: (from, to) => Math.max(to.p - from.p, to.n - from.n),
   show: (e) => `(+${e.p}, -${e.n})`,
@@ -61,12 +71,12 @@ export const counterOrder: CounterOrder<CounterEntry> = {
 /**
  * A counter entry is its owner's alone, and only grows. A delta may not remove another
  * replica's entry (`foreign-removal`); it may remove entries of its writer only if what remains
- * of that replica, with the delta's new entries, still reaches the totals it had
+ * of that part of the replica's totals, with the delta's new entries, still reaches what it had
  * (`counter-decrease`): a newer entry replaces older ones, an older delta delivered after a
  * newer one (it removes the entry the newer one already replaced) passes, and so does a write
  * the receiver has seen, delivered again under a map key, which removes what it replaced then (a
- * removal of the key may have taken that write here and left the older entry). A new entry may not be
- * below the replica's totals (`counter-decrease`) nor more than `maxCounterStep` above them
+ * removal of the key may have taken that write here and left the older entry). A new entry may
+ * not be below its part's totals (`counter-decrease`) nor more than `maxCounterStep` above them
  * (`counter-increment`). Entries the receiver has seen are no-ops in a merge, so only new ones
  * are compared. `order` says what an entry's totals are.
  */
@@ -90,7 +100,7 @@ export function checkCounterDelta<E>(
   });
   for (const e of delta) {
     if (check.seen(e.replica, e.seq)) continue;
-    const before = order.totals(current, e.replica);
+    const before = partTotals(order, current, e.replica, e.value);
     if (!order.covers(e.value, before)) {
       throw new ValidationError(
         'counter-decrease',
@@ -115,12 +125,18 @@ export function checkCounterDelta<E>(
     const replacedBefore =
       check.removable === true &&
       delta.some(
-        (e) => e.replica === gone.replica && e.seq > gone.seq && check.seen(e.replica, e.seq),
+        (e) =>
+          e.replica === gone.replica &&
+          e.seq > gone.seq &&
+          order.samePart(e.value, gone.value) &&
+          check.seen(e.replica, e.seq),
       );
     if (replacedBefore) continue;
     const kept = current.filter((e) => e.replica === gone.replica && !removed.has(e));
     const added = delta.filter((e) => e.replica === gone.replica && !check.seen(e.replica, e.seq));
-    if (!order.covers(order.totals([...kept, ...added], gone.replica), gone.value)) {
+    if (
+      !order.covers(partTotals(order, [...kept, ...added], gone.replica, gone.value), gone.value)
+    ) {
       throw new ValidationError(
         'counter-decrease',
         `the delta drops the counter entry of replica ${gone.replica} without one as high`,

@@ -13,6 +13,7 @@ import {
 } from './bounded-counter.js';
 import { PNCounter } from './counter.js';
 import { decodeState } from './registry.js';
+import { TypeIds } from './type-ids.js';
 
 const A = { replica: 'aaaaaaaaaaaaaa' };
 const B = { replica: 'bbbbbbbbbbbbbb' };
@@ -75,15 +76,18 @@ describe('BoundedCounter', () => {
   it('moves rights with transfer: the giver loses them, the recipient may spend them', () => {
     const a = BoundedCounter.empty();
     const b = BoundedCounter.empty();
-    apply(a, (x) => BoundedCounter.increment(x, A, 10));
+    const stock = apply(a, (x) => BoundedCounter.increment(x, A, 10));
     const gift = apply(a, (x) => BoundedCounter.transfer(x, A, B.replica, 4));
     expect(BoundedCounter.value(a)).toBe(10);
     expect(BoundedCounter.localRights(a, A.replica)).toBe(6);
     expect(codeOf(() => BoundedCounter.transfer(a, A, C.replica, 7))).toBe('insufficient-rights');
     expect(codeOf(() => BoundedCounter.decrement(b, B))).toBe('insufficient-rights');
-    BoundedCounter.merge(b, gift); // the transfer alone is enough: it carries A's totals
+    BoundedCounter.merge(b, gift); // the transfer alone gives the rights
     expect(BoundedCounter.localRights(b, B.replica)).toBe(4);
     apply(b, (x) => BoundedCounter.decrement(x, B, 4));
+    // The increment behind them has not arrived: B shows the bound until it does.
+    expect(BoundedCounter.value(b)).toBe(0);
+    BoundedCounter.merge(b, stock);
     expect(BoundedCounter.value(b)).toBe(6);
     // A second gift to the same replica adds to the first.
     apply(a, (x) => BoundedCounter.transfer(x, A, B.replica, 1));
@@ -145,50 +149,79 @@ describe('BoundedCounter', () => {
     const inc = apply(s, (x) => BoundedCounter.increment(x, A, 1));
     const gift = apply(s, (x) => BoundedCounter.transfer(x, A, B.replica, 1));
     const pn = PNCounter.encode(PNCounter.increment(PNCounter.empty(), A, 1));
-    // The bound and the count of rights given: two bytes more than a PN-Counter's 16.
+    // The bound and the entry's part: two bytes more than a PN-Counter's 16.
     expect(BoundedCounter.encode(inc).length).toBe(pn.length + 2);
-    // The recipient (a string: 14 bytes and its length) and the amount.
-    expect(BoundedCounter.encode(gift).length).toBe(pn.length + 2 + 16);
+    // In place of the totals (two bytes): the recipient (a string: 14 bytes and its length) and
+    // the amount.
+    expect(BoundedCounter.encode(gift).length).toBe(pn.length + 2 + 14);
   });
 
-  it('the decoder refuses rights given out of order, twice, or as zero', () => {
-    const forged = (given: BoundedEntry['given']): Uint8Array => {
+  it('a write carries only the part it changes, however many replicas were given rights', () => {
+    const s = BoundedCounter.empty();
+    apply(s, (x) => BoundedCounter.increment(x, A, 1_000));
+    const sizes = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const to = `client-${String(i).padStart(7, '0')}`;
+      sizes.add(
+        BoundedCounter.encode(apply(s, (x) => BoundedCounter.transfer(x, A, to, 1))).length,
+      );
+    }
+    // Seqs grow past one byte once; nothing else grows.
+    expect(sizes.size).toBeLessThanOrEqual(2);
+    expect(Math.max(...sizes)).toBeLessThan(60);
+    const sale = apply(s, (x) => BoundedCounter.decrement(x, A, 1));
+    expect(BoundedCounter.encode(sale).length).toBeLessThan(30);
+    expect(BoundedCounter.localRights(s, A.replica)).toBe(1_000 - 300 - 1);
+    expect(BoundedCounter.localRights(s, 'client-0000299')).toBe(1);
+    expect(BoundedCounter.rightsByReplica(s).size).toBe(301);
+    // The state: the totals and one entry per recipient.
+    expect(s.store).toHaveLength(301);
+  });
+
+  it('the decoder refuses a part it does not know, an empty recipient, and zero rights given', () => {
+    const forged = (value: BoundedEntry): Uint8Array => {
       const state = BoundedCounter.empty();
       state.context.add(A.replica, 1);
-      state.store = [{ ...A, seq: 1, value: { p: 9, n: 0, given } }];
+      state.store = [{ ...A, seq: 1, value }];
       return BoundedCounter.encode(state);
     };
-    const ok = forged([
-      { to: 'b', amount: 1 },
-      { to: 'c', amount: 2 },
-    ]);
+    const ok = forged({ kind: 'given', to: 'c', amount: 2 });
     expect(BoundedCounter.localRights(BoundedCounter.decode(ok), 'c')).toBe(2);
-    const bad = [
-      [
-        { to: 'c', amount: 1 },
-        { to: 'b', amount: 2 },
-      ],
-      [
-        { to: 'b', amount: 1 },
-        { to: 'b', amount: 2 },
-      ],
-      [{ to: 'b', amount: 0 }],
-    ];
-    for (const given of bad) {
-      let error: unknown;
+    const refused = (bytes: Uint8Array): string | undefined => {
       try {
-        BoundedCounter.decode(forged(given));
+        BoundedCounter.decode(bytes);
       } catch (err) {
-        error = err;
+        expect(err).toBeInstanceOf(DecodeError);
+        return (err as DecodeError).code;
       }
-      expect(error).toBeInstanceOf(DecodeError);
-      expect((error as DecodeError).code).toBe('invariant');
-    }
-    expect(() => BoundedCounter.decode(forged([{ to: '', amount: 1 }]))).toThrow(DecodeError);
+      return undefined;
+    };
+    expect(refused(forged({ kind: 'given', to: 'b', amount: 0 }))).toBe('invariant');
+    expect(refused(forged({ kind: 'given', to: '', amount: 1 }))).toBe('invariant');
+    // The totals entry ends the bytes: its tag (0), p (9) and n (0). Tag 2 names no part.
+    const totals = forged({ kind: 'totals', p: 9, n: 0 });
+    expect([...totals.subarray(-3)]).toEqual([0, 9, 0]);
+    totals[totals.length - 3] = 2;
+    expect(refused(totals)).toBe('invariant');
     const w = new ByteWriter();
-    w.u8((1 << 6) | 10);
+    w.u8((1 << 6) | TypeIds.boundedCounter);
     w.uint(2 ** 53 - 1); // a bound of -2^52: out of range
     expect(codeOf(() => decodeState(w.finish()))).toBe('invariant');
+  });
+
+  it('refuses the retired first format (type id 10), saying what it was', () => {
+    const w = new ByteWriter();
+    w.u8((1 << 6) | 10);
+    w.uint(0);
+    let error: unknown;
+    try {
+      decodeState(w.finish());
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DecodeError);
+    expect((error as DecodeError).code).toBe('unknown-type');
+    expect((error as DecodeError).message).toMatch(/retired.*Bounded Counter's first format/);
   });
 });
 
@@ -206,7 +239,7 @@ describe('BoundedCounter admission', () => {
     const next = mallory.context.next(C.replica);
     const forged: BoundedCounterState = BoundedCounter.empty();
     forged.context.add(C.replica, 1).add(next.replica, next.seq);
-    forged.store = [{ ...C, seq: next.seq, value: { p: 2, n: 3, given: [] } }];
+    forged.store = [{ ...C, seq: next.seq, value: { kind: 'totals', p: 2, n: 3 } }];
     const error = (() => {
       try {
         validateDelta(BoundedCounter, relay, forged, rules(C.replica));
@@ -216,18 +249,23 @@ describe('BoundedCounter admission', () => {
     })();
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).rule).toBe('insufficient-rights');
-    // Giving away rights it does not hold is the same.
-    forged.store = [
-      { ...C, seq: next.seq, value: { p: 2, n: 0, given: [{ to: 'x', amount: 3 }] } },
-    ];
-    expect(codeOf(() => validateDelta(BoundedCounter, relay, forged, rules(C.replica)))).toBe(
+    // Within its rights it passes.
+    forged.store = [{ ...C, seq: next.seq, value: { kind: 'totals', p: 2, n: 1 } }];
+    expect(validateDelta(BoundedCounter, relay, forged, rules(C.replica))).toBe('write');
+    // Giving away rights it does not hold is the same; a gift replaces no totals.
+    const gift: BoundedCounterState = BoundedCounter.empty();
+    gift.context.add(next.replica, next.seq);
+    gift.store = [{ ...C, seq: next.seq, value: { kind: 'given', to: 'x', amount: 3 } }];
+    expect(codeOf(() => validateDelta(BoundedCounter, relay, gift, rules(C.replica)))).toBe(
       'insufficient-rights',
     );
-    // Within its rights it passes.
-    forged.store = [
-      { ...C, seq: next.seq, value: { p: 2, n: 1, given: [{ to: 'x', amount: 1 }] } },
-    ];
-    expect(validateDelta(BoundedCounter, relay, forged, rules(C.replica))).toBe('write');
+    gift.store = [{ ...C, seq: next.seq, value: { kind: 'given', to: 'x', amount: 2 } }];
+    expect(validateDelta(BoundedCounter, relay, gift, rules(C.replica))).toBe('write');
+    // A gift that names the totals' dot in its context removes them: refused.
+    gift.context.add(C.replica, 1);
+    expect(codeOf(() => validateDelta(BoundedCounter, relay, gift, rules(C.replica)))).toBe(
+      'counter-decrease',
+    );
   });
 
   it('declares insufficient-rights transient: a writer pushes the refused write again later', () => {
@@ -252,7 +290,7 @@ describe('BoundedCounter admission', () => {
     const next = c.context.next(C.replica);
     const forged: BoundedCounterState = BoundedCounter.empty();
     forged.context.add(C.replica, 1).add(C.replica, 2).add(next.replica, next.seq);
-    forged.store = [{ ...C, seq: next.seq, value: { p: 5, n: 0, given: [] } }];
+    forged.store = [{ ...C, seq: next.seq, value: { kind: 'totals', p: 5, n: 0 } }];
     expect(codeOf(() => validateDelta(BoundedCounter, relay, forged, rules(C.replica)))).toBe(
       'counter-decrease',
     );

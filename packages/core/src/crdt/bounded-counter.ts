@@ -8,7 +8,7 @@ import {
 } from '../errors.js';
 import { type CounterOrder, checkCounterDelta, type DeltaCheck } from './admission.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
-import { type DotEntry, type DotFun, dotFunKind, latestByReplica } from './dot-fun.js';
+import { type DotEntry, type DotFun, dotFunKind } from './dot-fun.js';
 import type { EntryValueKind } from './dot-store.js';
 import type { JsonValue } from './json-value.js';
 import { assertAmount, replaceOwnEntry } from './mutation.js';
@@ -40,41 +40,51 @@ export class InsufficientRightsError extends HeliosError<'insufficient-rights'> 
   }
 }
 
-/** Rights one replica gave another, in total over its history. */
+/** A replica's increments `p` and decrements `n`, in total over its history. */
+export interface BoundedTotals {
+  readonly kind: 'totals';
+  readonly p: number;
+  readonly n: number;
+}
+
+/** The rights a replica gave one other replica, `to`, in total over its history (never 0). */
 export interface RightsGiven {
+  readonly kind: 'given';
   readonly to: ReplicaId;
   readonly amount: number;
 }
 
 /**
- * A replica's running totals in a bounded counter: its increments `p`, its decrements `n`, and
- * the rights it gave to each other replica (sorted by recipient, one row each, none zero).
- * Every total only grows, and only its replica writes it.
+ * One entry of a bounded counter: one *part* of its replica's running totals, either its
+ * increments and decrements or the rights it gave one replica. A write replaces only the part
+ * it changes, so a relay that has given rights to thousands of clients sends one small entry
+ * per grant, not its whole list. Every total only grows, and only its replica writes it.
  */
-export interface BoundedEntry {
+export type BoundedEntry = BoundedTotals | RightsGiven;
+
+/** Everything a replica did to a bounded counter, as a state knows it (see `accounts`). */
+export interface RightsAccount {
+  /** What it added. */
   readonly p: number;
+  /** What it took. */
   readonly n: number;
-  readonly given: readonly RightsGiven[];
+  /** What it gave, by recipient. */
+  readonly given: ReadonlyMap<ReplicaId, number>;
+  /** The sum of {@link given}. */
+  readonly givenAway: number;
 }
 
 export type BoundedCounterState = CrdtState<DotFun<BoundedEntry>>;
 
-const NOTHING: BoundedEntry = { p: 0, n: 0, given: [] };
+const NO_TOTALS: BoundedTotals = { kind: 'totals', p: 0, n: 0 };
+
+/** The part of a replica's totals an entry holds: '' for its totals, else the recipient. */
+function partOf(e: BoundedEntry): string {
+  return e.kind === 'totals' ? '' : e.to;
+}
 
 /** The largest magnitude of a lower bound: its zigzag varint stays a safe integer. */
 export const MAX_COUNTER_BOUND = 2 ** 52 - 1;
-
-/** What `entry` gave `to` in total. */
-function givenTo(entry: BoundedEntry, to: ReplicaId): number {
-  for (const g of entry.given) if (g.to === to) return g.amount;
-  return 0;
-}
-
-function givenAway(entry: BoundedEntry): number {
-  let total = 0;
-  for (const g of entry.given) total += g.amount;
-  return total;
-}
 
 /** `total + by`, refused when it would leave the safe integers. */
 function raised(total: number, by: number): number {
@@ -84,77 +94,104 @@ function raised(total: number, by: number): number {
   return total + by;
 }
 
+/** An entry is written as its part's tag (0: totals, 1: rights given), then its totals. */
 const boundedValues: EntryValueKind<BoundedEntry> = {
   equals: (a, b) =>
-    a.p === b.p &&
-    a.n === b.n &&
-    a.given.length === b.given.length &&
-    a.given.every((g, i) => g.to === b.given[i]!.to && g.amount === b.given[i]!.amount),
+    a.kind === 'totals'
+      ? b.kind === 'totals' && a.p === b.p && a.n === b.n
+      : b.kind === 'given' && a.to === b.to && a.amount === b.amount,
   write(w, e) {
-    w.uint(e.p);
-    w.uint(e.n);
-    w.uint(e.given.length);
-    for (const g of e.given) {
-      w.string(g.to);
-      w.uint(g.amount);
+    if (e.kind === 'totals') {
+      w.uint(0);
+      w.uint(e.p);
+      w.uint(e.n);
+    } else {
+      w.uint(1);
+      w.string(e.to);
+      w.uint(e.amount);
     }
   },
   read(r) {
-    const p = r.uint();
-    const n = r.uint();
-    const count = r.length(3); // a recipient of one byte at least, its length, the amount
-    const given: RightsGiven[] = [];
-    for (let i = 0; i < count; i++) {
-      const to = r.string();
-      if (to.length === 0 || to.length > MAX_REPLICA_ID_LENGTH) {
-        r.fail('invariant', 'replica id is empty or too long');
-      }
-      if (i > 0 && to <= given[i - 1]!.to) {
-        r.fail('invariant', 'rights given are listed once per recipient, in order');
-      }
-      const amount = r.uint();
-      if (amount === 0) r.fail('invariant', `no rights given to ${to} written out`);
-      given.push({ to, amount });
+    const tag = r.uint();
+    if (tag === 0) return { kind: 'totals', p: r.uint(), n: r.uint() };
+    if (tag !== 1) r.fail('invariant', `bounded counter entry of unknown part ${tag}`);
+    const to = r.string();
+    if (to.length === 0 || to.length > MAX_REPLICA_ID_LENGTH) {
+      r.fail('invariant', 'replica id is empty or too long');
     }
-    return { p, n, given };
+    const amount = r.uint();
+    if (amount === 0) r.fail('invariant', `no rights given to ${to} written out`);
+    return { kind: 'given', to, amount };
   },
 };
 
 /**
- * The rights of `replica` in a state whose replicas' latest entries are `latest`: what it added,
- * less what it took, plus what others gave it, less what it gave away.
+ * Every replica's account: per part of its totals, its latest entry (the greatest seq). A
+ * delta delivered late can bring back an older entry of a part for a while; the latest is the
+ * part's totals, as a counter's latest entry is (see `latestByReplica`).
  */
-function rightsIn(latest: Iterable<DotEntry<BoundedEntry>>, replica: ReplicaId): number {
+function accountsIn(store: DotFun<BoundedEntry>): Map<ReplicaId, RightsAccount> {
+  const latest = new Map<string, DotEntry<BoundedEntry>>();
+  for (const e of store) {
+    const key = `${e.replica}\u0000${partOf(e.value)}`;
+    const seen = latest.get(key);
+    if (seen === undefined || e.seq > seen.seq) latest.set(key, e);
+  }
+  const accounts = new Map<
+    ReplicaId,
+    { p: number; n: number; given: Map<ReplicaId, number>; givenAway: number }
+  >();
+  for (const { replica, value } of latest.values()) {
+    let account = accounts.get(replica);
+    if (account === undefined) {
+      account = { p: 0, n: 0, given: new Map(), givenAway: 0 };
+      accounts.set(replica, account);
+    }
+    if (value.kind === 'totals') {
+      account.p = value.p;
+      account.n = value.n;
+    } else {
+      account.given.set(value.to, value.amount);
+      account.givenAway += value.amount;
+    }
+  }
+  return accounts;
+}
+
+/**
+ * The rights of `replica` given every replica's account: what it added, less what it took,
+ * plus what others gave it, less what it gave away.
+ */
+function rightsIn(accounts: ReadonlyMap<ReplicaId, RightsAccount>, replica: ReplicaId): number {
   let rights = 0;
-  for (const { replica: owner, value } of latest) {
-    if (owner === replica) rights += value.p - value.n - givenAway(value);
-    rights += givenTo(value, replica);
+  for (const [owner, account] of accounts) {
+    if (owner === replica) rights += account.p - account.n - account.givenAway;
+    rights += account.given.get(replica) ?? 0;
   }
   return rights;
 }
 
-/** Admission compares entries total by total: increments, decrements, rights given to each. */
+/** Admission compares entries part by part, total by total. */
 const boundedOrder: CounterOrder<BoundedEntry> = {
-  totals(entries, replica) {
-    let p = 0;
-    let n = 0;
-    const given = new Map<ReplicaId, number>();
-    for (const e of entries) {
-      if (e.replica !== replica) continue;
-      p = Math.max(p, e.value.p);
-      n = Math.max(n, e.value.n);
-      for (const g of e.value.given) given.set(g.to, Math.max(given.get(g.to) ?? 0, g.amount));
+  samePart: (a, b) => partOf(a) === partOf(b),
+  zero: (like) => (like.kind === 'totals' ? NO_TOTALS : { ...like, amount: 0 }),
+  join(a, b) {
+    if (a.kind === 'totals' && b.kind === 'totals') {
+      return { kind: 'totals', p: Math.max(a.p, b.p), n: Math.max(a.n, b.n) };
     }
-    const rows = [...given].map(([to, amount]) => ({ to, amount }));
-    return { p, n, given: rows.sort((a, b) => (a.to < b.to ? -1 : 1)) };
+    return a.kind === 'given' && b.kind === 'given' && b.amount > a.amount ? b : a;
   },
-  covers: (a, b) => a.p >= b.p && a.n >= b.n && b.given.every((g) => givenTo(a, g.to) >= g.amount),
+  covers: (a, b) =>
+    a.kind === 'totals'
+      ? b.kind === 'totals' && a.p >= b.p && a.n >= b.n
+      : b.kind === 'given' && a.amount >= b.amount,
   step(from, to) {
-    let step = Math.max(to.p - from.p, to.n - from.n);
-    for (const g of to.given) step = Math.max(step, g.amount - givenTo(from, g.to));
-    return step;
+    if (from.kind === 'totals' && to.kind === 'totals') {
+      return Math.max(to.p - from.p, to.n - from.n);
+    }
+    return from.kind === 'given' && to.kind === 'given' ? to.amount - from.amount : 0;
   },
-  show: (e) => `(+${e.p}, -${e.n}${e.given.map((g) => `, ${g.amount} to ${g.to}`).join('')})`,
+  show: (e) => (e.kind === 'totals' ? `(+${e.p}, -${e.n})` : `(${e.amount} to ${e.to})`),
 };
 
 /**
@@ -172,7 +209,8 @@ const boundedOrder: CounterOrder<BoundedEntry> = {
  * Once every delta is in, or whenever what a replica holds is causally closed, the value is
  * exactly `bound + Σp − Σn`; it never counts an increment twice.
  *
- * Cost: one entry per replica that ever wrote, each with a row per replica it gave rights to.
+ * Cost: one entry per replica that ever wrote, and one per giver and recipient of rights; a
+ * write's delta carries the one entry it changes.
  * There is no upper bound: that needs a second set of rights (to increment), minted by whoever
  * creates the counter, and is left out.
  */
@@ -218,11 +256,11 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
     const after = current
       .filter((e) => !removed.has(`${e.replica}:${e.seq}`))
       .concat(delta.filter((e) => !check.seen(e.replica, e.seq)));
-    const latestBefore = [...latestByReplica(current).values()];
-    const latestAfter = [...latestByReplica(after).values()];
+    const before = accountsIn(current);
+    const afterAccounts = accountsIn(after);
     for (const writer of check.writer) {
-      const now = rightsIn(latestAfter, writer);
-      if (now < 0 && now < rightsIn(latestBefore, writer)) {
+      const now = rightsIn(afterAccounts, writer);
+      if (now < 0 && now < rightsIn(before, writer)) {
         throw new ValidationError(
           'insufficient-rights',
           `the delta spends rights replica ${writer} does not hold here (it would have ${now})`,
@@ -237,7 +275,7 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
    */
   value(state: BoundedCounterState): number {
     let sum = 0;
-    for (const { value } of latestByReplica(state.store).values()) sum += value.p - value.n;
+    for (const { p, n } of accountsIn(state.store).values()) sum += p - n;
     return this.lower + Math.max(0, sum);
   }
 
@@ -252,13 +290,36 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
    * transfer that covered it.
    */
   localRights(state: BoundedCounterState, replica: ReplicaId): number {
-    return rightsIn(latestByReplica(state.store).values(), replica);
+    return rightsIn(accountsIn(state.store), replica);
+  }
+
+  /**
+   * The rights of every replica the state names (those that wrote, and those given rights), as
+   * {@link localRights} counts them, in one pass over the state.
+   */
+  rightsByReplica(state: BoundedCounterState): Map<ReplicaId, number> {
+    const rights = new Map<ReplicaId, number>();
+    const add = (replica: ReplicaId, amount: number) =>
+      rights.set(replica, (rights.get(replica) ?? 0) + amount);
+    for (const [owner, account] of accountsIn(state.store)) {
+      add(owner, account.p - account.n - account.givenAway);
+      for (const [to, amount] of account.given) add(to, amount);
+    }
+    return rights;
+  }
+
+  /**
+   * What every replica that wrote did, as this state knows it: its increments, decrements and
+   * the rights it gave, by recipient. Who holds rights, and who gave them whom, is read here.
+   */
+  accounts(state: BoundedCounterState): ReadonlyMap<ReplicaId, RightsAccount> {
+    return accountsIn(state.store);
   }
 
   /** Adds `amount` (a positive safe integer, default 1), and as much to the actor's rights. */
   increment(state: BoundedCounterState, actor: Actor, amount = 1): BoundedCounterState {
     assertAmount(amount);
-    return replaceOwnEntry(state, actor, (e = NOTHING) => ({ ...e, p: raised(e.p, amount) }));
+    return this.#changeTotals(state, actor, (e) => ({ ...e, p: raised(e.p, amount) }));
   }
 
   /**
@@ -268,7 +329,7 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
   decrement(state: BoundedCounterState, actor: Actor, amount = 1): BoundedCounterState {
     assertAmount(amount);
     this.#spend(state, actor, amount);
-    return replaceOwnEntry(state, actor, (e = NOTHING) => ({ ...e, n: raised(e.n, amount) }));
+    return this.#changeTotals(state, actor, (e) => ({ ...e, n: raised(e.n, amount) }));
   }
 
   /**
@@ -286,11 +347,26 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
     if (to === actor.replica) throw new InvalidArgumentError('a replica cannot give itself rights');
     assertAmount(amount);
     this.#spend(state, actor, amount);
-    return replaceOwnEntry(state, actor, (e = NOTHING) => {
-      const rows = e.given.filter((g) => g.to !== to);
-      rows.push({ to, amount: raised(givenTo(e, to), amount) });
-      return { ...e, given: rows.sort((a, b) => (a.to < b.to ? -1 : 1)) };
-    });
+    return replaceOwnEntry<BoundedEntry>(
+      state,
+      actor,
+      (e) => ({ kind: 'given', to, amount: raised(e?.kind === 'given' ? e.amount : 0, amount) }),
+      (e) => e.kind === 'given' && e.to === to,
+    );
+  }
+
+  /** The delta that replaces the actor's totals (increments, decrements) with `change(totals)`. */
+  #changeTotals(
+    state: BoundedCounterState,
+    actor: Actor,
+    change: (totals: BoundedTotals) => BoundedTotals,
+  ): BoundedCounterState {
+    return replaceOwnEntry<BoundedEntry>(
+      state,
+      actor,
+      (e) => change(e?.kind === 'totals' ? e : NO_TOTALS),
+      (e) => e.kind === 'totals',
+    );
   }
 
   #spend(state: BoundedCounterState, actor: Actor, amount: number): void {

@@ -38,14 +38,16 @@ export function assertAmount(amount: number): void {
  * A counter's change: the delta that replaces every entry of the actor's replica with one new
  * entry holding `value(latest)`, its running totals after the change (`latest` is undefined
  * before its first write). A counter's state is so one entry per replica that ever wrote,
- * whatever the history.
+ * whatever the history. With `part`, only the actor's entries it accepts are replaced: a
+ * bounded counter keeps each part of a replica's totals in an entry of its own.
  */
 export function replaceOwnEntry<V>(
   state: CrdtState<DotFun<V>>,
   actor: Actor,
   value: (latest: V | undefined) => V,
+  part: (entry: V) => boolean = () => true,
 ): CrdtState<DotFun<V>> {
-  const own = state.store.filter((e) => e.replica === actor.replica);
+  const own = state.store.filter((e) => e.replica === actor.replica && part(e.value));
   const totals = value(latestByReplica(own).get(actor.replica)?.value);
   const next = state.context.next(actor.replica);
   return { context: replacingContext(own, next), store: [entryAt(next, totals)] };

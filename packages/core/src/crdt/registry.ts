@@ -1,6 +1,7 @@
 import { ByteReader } from '../codec/byte-reader.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { type CrdtState, type CrdtType, readStateHeader } from './crdt-type.js';
+import { RETIRED_TYPE_IDS } from './type-ids.js';
 
 /** Any CRDT type, with its payload and value types erased. */
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds types of every payload shape.
@@ -33,7 +34,15 @@ export function registerType(typeId: number, read: TypeReader): void {
 /** Reads a type descriptor: its id, then its parameters. */
 export function readType(r: ByteReader, typeId: number = r.uint()): AnyCrdtType {
   const read = readers.get(typeId);
-  if (read === undefined) return r.fail('unknown-type', `no CRDT type has id ${typeId}`);
+  if (read === undefined) {
+    const retired = RETIRED_TYPE_IDS.get(typeId);
+    return r.fail(
+      'unknown-type',
+      retired === undefined
+        ? `no CRDT type has id ${typeId}`
+        : `type id ${typeId} is retired: it was ${retired}`,
+    );
+  }
   return r.nested(() => read(r));
 }
 

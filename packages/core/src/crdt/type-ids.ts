@@ -13,5 +13,16 @@ export const TypeIds = {
   awSet: 7,
   rwSet: 8,
   orMap: 9,
-  boundedCounter: 10,
+  boundedCounter: 12,
 } as const;
+
+/**
+ * Ids no type reads any more, and what they were: a state that names one is refused
+ * (`unknown-type`) with this reason.
+ */
+export const RETIRED_TYPE_IDS: ReadonlyMap<number, string> = new Map([
+  [
+    10,
+    "the Bounded Counter's first format (an entry held all of a replica's totals, so every grant repeated the giver's recipients); id 12 holds each part in an entry of its own",
+  ],
+]);

@@ -36,12 +36,7 @@ export function rightsAt(c: ProtocolClient, doc: string, replica: ReplicaId): nu
 
 /** Every replica a bounded counter's state names (writers and recipients of rights). */
 export function replicasOf(state: BoundedCounterState): ReplicaId[] {
-  const replicas = new Set<ReplicaId>();
-  for (const e of state.store) {
-    replicas.add(e.replica);
-    for (const g of e.value.given) replicas.add(g.to);
-  }
-  return [...replicas];
+  return [...BoundedCounter.rightsByReplica(state).keys()];
 }
 
 export type { Message };
