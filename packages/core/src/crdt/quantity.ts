@@ -53,8 +53,9 @@ function latestFirst(a: DotEntry<true>, b: DotEntry<true>): number {
  * units it has seen, chosen by a fixed order over the units (the greatest `(seq, replica)`
  * first), so concurrent decrements that saw the same units remove the same ones: three tabs at 2
  * that each take one away offline end at 1, and a quantity never shows less than zero. Two
- * concurrent decrements count once where they took the same units (the result is what the larger
- * of them left); a decrement never takes a unit twice, and never one added concurrently.
+ * concurrent decrements count once where they took the same units (from the same view, the
+ * result is what the larger of them left), so the value is at least increments less decrements;
+ * a decrement never takes a unit twice, and never one added concurrently.
  *
  * As the value of an OR-Map (a cart line), removing the key drops the units the remover has
  * seen, and a concurrent increment brings the line back with exactly the units the remover had
