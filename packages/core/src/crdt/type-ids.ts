@@ -14,6 +14,7 @@ export const TypeIds = {
   rwSet: 8,
   orMap: 9,
   boundedCounter: 12,
+  quantity: 11,
 } as const;
 
 /**
