@@ -18,11 +18,15 @@ test('two tabs of one browser: edits in one appear in the other, offline too', a
   const b = await Shop.open(context, cluster.url('us-east-1'));
   await a.add('beans-ethiopia');
   await expect(b.qty('beans-ethiopia')).toHaveText('1');
+  // Online, b's "+" takes a unit of stock from the relay, and a small lease with it.
+  await b.increment('beans-ethiopia');
+  await expect(a.qty('beans-ethiopia')).toHaveText('2');
 
   await a.setOffline(true);
   await b.setOffline(true);
+  // Offline, b sells from its lease.
   await b.increment('beans-ethiopia');
-  await expect(a.qty('beans-ethiopia')).toHaveText('2');
+  await expect(a.qty('beans-ethiopia')).toHaveText('3');
   await a.page.getByRole('button', { name: 'Wishlist Stoneware Mug' }).click();
   await expect(b.page.getByTestId('wished-mug-stoneware')).toBeVisible();
   await b.page.getByRole('button', { name: 'Remove Stoneware Mug from wishlist' }).click();
@@ -42,18 +46,21 @@ test('two browsers on different regions: concurrent increments both count, remov
 
   await a.add('beans-kenya');
   await expect(b.qty('beans-kenya')).toHaveText('1');
+  // Each shopper takes a unit online first, and with it a lease to add more offline.
+  await b.increment('beans-kenya');
+  await expect(a.qty('beans-kenya')).toHaveText('2');
 
   // Both offline: each adds one more of the same item.
   await a.setOffline(true);
   await b.setOffline(true);
   await a.increment('beans-kenya');
   await b.increment('beans-kenya');
-  await expect(a.qty('beans-kenya')).toHaveText('2');
-  await expect(b.qty('beans-kenya')).toHaveText('2');
-  await a.setOffline(false);
-  await b.setOffline(false);
   await expect(a.qty('beans-kenya')).toHaveText('3');
   await expect(b.qty('beans-kenya')).toHaveText('3');
+  await a.setOffline(false);
+  await b.setOffline(false);
+  await expect(a.qty('beans-kenya')).toHaveText('4');
+  await expect(b.qty('beans-kenya')).toHaveText('4');
 
   // One removes the line while the other, concurrently, raises it: the line stays.
   await a.setOffline(true);
@@ -105,22 +112,26 @@ test('a reload keeps unsynced writes and the offline toggle, and syncs once back
 }) => {
   const context = await browser.newContext();
   const a = await Shop.open(context, cluster.url('ap-southeast-1'));
-  await a.setOffline(true);
+  // Online, the first add takes a unit and a lease of two more; offline, the lease is spent.
   await a.add('press-french');
+  await a.synced();
+  await a.setOffline(true);
   await a.increment('press-french');
-  await expect(a.page.getByTestId('pending')).toHaveText('2 pending');
+  await a.increment('press-french');
+  // Two writes per unit: the stock it took, the cart line it raised.
+  await expect(a.page.getByTestId('pending')).toHaveText('4 pending');
   await a.page.reload();
   // Still offline after the reload: the writes are there, still waiting.
-  await expect(a.qty('press-french')).toHaveText('2');
+  await expect(a.qty('press-french')).toHaveText('3');
   await expect(a.page.getByTestId('offline-toggle')).toBeChecked();
   await expect(a.page.getByTestId('connection')).toHaveText('offline');
-  await expect(a.page.getByTestId('pending')).toHaveText('2 pending');
+  await expect(a.page.getByTestId('pending')).toHaveText('4 pending');
   await a.setOffline(false);
   await a.synced();
 
   const other = await browser.newContext();
   const b = await Shop.open(other, cluster.url('us-east-1'));
-  await expect(b.qty('press-french')).toHaveText('2');
+  await expect(b.qty('press-french')).toHaveText('3');
   await context.close();
   await other.close();
 });

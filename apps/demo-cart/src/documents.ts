@@ -4,3 +4,11 @@ export const DOCS = {
   wishlist: 'demo:wishlist',
   giftNote: 'demo:gift-note',
 } as const;
+
+/**
+ * The shop's stock of one product: a Bounded Counter (floor 0) that every shopper shares. The
+ * start script's warehouse seeds it (scripts/warehouse.mjs names it the same way).
+ */
+export function stockDoc(sku: string): string {
+  return `demo:stock:${sku}`;
+}
