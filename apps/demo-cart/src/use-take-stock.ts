@@ -1,9 +1,9 @@
 import { PNCounter } from '@helios/core';
-import { useBoundedCounter, useCrdtMap } from '@helios/react';
+import { useBoundedCounter, useCrdtMap, useHeliosClient } from '@helios/react';
 import { useCallback, useState } from 'react';
 import { DOCS, stockDoc } from './documents.js';
 import { useLastWrite } from './last-write.js';
-import { leaseFor } from './stock-lease.js';
+import { takeUnit } from './take-unit.js';
 
 /** One product's stock as the shop shows it, and the add-to-cart that takes from it. */
 export interface StockedProduct {
@@ -27,18 +27,20 @@ export function useTakeStock(sku: string): StockedProduct {
   const { track } = useLastWrite();
   const [refused, setRefused] = useState(false);
   const [busy, setBusy] = useState(false);
-  const { take, handle } = stock;
+  const client = useHeliosClient();
+  const { handle } = stock;
   const { update } = cart;
   const add = useCallback(async () => {
     setBusy(true);
     setRefused(false);
-    const taken = await take(1, leaseFor(handle.value)).finally(() => setBusy(false));
+    const online = () => client.status.connection === 'online';
+    const taken = await takeUnit(handle, online).finally(() => setBusy(false));
     // `insufficient-rights`: neither this tab, its region's relay nor a peer region it reached
     // held a unit (or the tab is offline without a lease). Nothing was taken, nothing is added.
     setRefused(taken.error !== undefined);
     if (taken.error !== undefined) return;
     track(taken);
     track(update(sku, (line, me) => PNCounter.increment(line, me, 1)));
-  }, [take, handle, update, sku, track]);
+  }, [client, handle, update, sku, track]);
   return { inStock: stock.value, refused, busy, add };
 }
