@@ -1,8 +1,8 @@
 // Two devices edit the same cart offline, then exchange only what the other lacks.
-// The cart is an OR-Map of PN-Counters: item → quantity.
-import { newReplicaId, orMap, PNCounter } from '@helios/core';
+// The cart is an OR-Map of quantities: item → Quantity.
+import { newReplicaId, orMap, Quantity } from '@helios/core';
 
-const Cart = orMap(PNCounter);
+const Cart = orMap(Quantity);
 const phone = { replica: newReplicaId(), state: Cart.empty() };
 const laptop = { replica: newReplicaId(), state: Cart.empty() };
 
@@ -13,9 +13,9 @@ function edit(device, key, mutate) {
   return delta;
 }
 
-edit(phone, 'espresso-beans', (line, d) => PNCounter.increment(line, d, 2));
-edit(laptop, 'espresso-beans', (line, d) => PNCounter.increment(line, d, 1));
-edit(laptop, 'milk-frother', (line, d) => PNCounter.increment(line, d, 1));
+edit(phone, 'espresso-beans', (line, d) => Quantity.increment(line, d, 2));
+edit(laptop, 'espresso-beans', (line, d) => Quantity.increment(line, d, 1));
+edit(laptop, 'milk-frother', (line, d) => Quantity.increment(line, d, 1));
 
 // Back online: each side sends a digest, the other answers with exactly what is missing.
 const toLaptop = Cart.deltaSince(phone.state, Cart.digest(laptop.state));

@@ -1,14 +1,12 @@
 import {
   type BoundedCounter,
   type BoundedCounterState,
-  type ClockedActor,
-  InsufficientRightsError,
   InvalidArgumentError,
   type ReplicaId,
 } from '@helios/core';
 import { isRelayReplica, relayReplicaRegion } from '@helios/core/protocol';
 import { DocumentHandle } from './handles.js';
-import { Receipt } from './receipt.js';
+import type { Receipt } from './receipt.js';
 
 /**
  * How long rights drawn from the relay may lie unused before the handle gives them back (ms):
@@ -61,14 +59,14 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
    * write waits for it, and fails then.)
    */
   decrement(by = 1): Receipt {
-    const receipt = this.#spend((s, a) => this.#type.decrement(s, a, by));
+    const receipt = this.mutate((s, a) => this.#type.decrement(s, a, by));
     if (receipt.error === undefined) this.#spent();
     return receipt;
   }
 
   /** Gives `amount` of this client's rights to replica `to`; fails as {@link decrement} does. */
   transfer(to: ReplicaId, amount: number): Receipt {
-    const receipt = this.#spend((s, a) => this.#type.transfer(s, a, to, amount));
+    const receipt = this.mutate((s, a) => this.#type.transfer(s, a, to, amount));
     if (receipt.error === undefined) this.#spent();
     return receipt;
   }
@@ -202,18 +200,5 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
       if (rights > most) [best, most] = [relay, rights];
     }
     return best;
-  }
-
-  #spend(
-    mutator: (state: BoundedCounterState, actor: ClockedActor) => BoundedCounterState,
-  ): Receipt {
-    try {
-      return this.mutate(mutator);
-    } catch (err) {
-      if (!(err instanceof InsufficientRightsError)) throw err;
-      const refused = new Receipt(this.id, undefined);
-      refused.fail(err);
-      return refused;
-    }
   }
 }

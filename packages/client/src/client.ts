@@ -188,7 +188,8 @@ export class HeliosClient implements Writer {
    * @example
    * const likes = client.open('likes', PNCounter); // CounterHandle
    * const tags = client.open<typeof AWSet, 'red' | 'blue'>('tags', AWSet);
-   * const cart = client.open('cart', orMap(PNCounter)); // CrdtMapHandle
+   * const seats = client.open('seats', Quantity); // QuantityHandle
+   * const cart = client.open('cart', orMap(Quantity)); // CrdtMapHandle
    */
   open<T extends AnyCrdtType, E extends Value = Value>(id: string, type: T): HandleOf<T, E> {
     return this.#documents.open(id, type, handleClassOf(type)) as HandleOf<T, E>;

@@ -11,6 +11,7 @@ import {
   ORMapType,
   ORSetType,
   PNCounterType,
+  QuantityType,
   RWSetType,
   type Value,
 } from '@helios/core';
@@ -26,6 +27,7 @@ import {
   LWWMapHandle,
   MVRegisterHandle,
   ORSetHandle,
+  QuantityHandle,
   RegisterHandle,
   RWSetHandle,
 } from './handles.js';
@@ -59,9 +61,11 @@ export type HandleOf<T, E extends Value = Value> = T extends PNCounterType
                   ? CrdtMapHandle<S, V>
                   : T extends BoundedCounterType
                     ? BoundedCounterHandle
-                    : T extends CrdtType<infer S, infer V>
-                      ? DocumentHandle<S, V>
-                      : never;
+                    : T extends QuantityType
+                      ? QuantityHandle
+                      : T extends CrdtType<infer S, infer V>
+                        ? DocumentHandle<S, V>
+                        : never;
 
 // biome-ignore lint/suspicious/noExplicitAny: one row per CRDT type, each with its own state
 type AnyHandleClass = HandleClass<any, unknown, DocumentHandle<any, unknown>>;
@@ -81,6 +85,7 @@ const HANDLES: ReadonlyMap<object, AnyHandleClass> = new Map<object, AnyHandleCl
   [RWSetType, RWSetHandle],
   [ORMapType, CrdtMapHandle],
   [BoundedCounterType, BoundedCounterHandle],
+  [QuantityType, QuantityHandle],
 ]);
 
 /**

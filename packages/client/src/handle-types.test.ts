@@ -1,10 +1,24 @@
-import type { AWSet, BoundedCounter, Key, LWWRegister, orMap, PNCounter } from '@helios/core';
+import type {
+  AWSet,
+  BoundedCounter,
+  Key,
+  LWWRegister,
+  orMap,
+  PNCounter,
+  Quantity,
+} from '@helios/core';
 import type { Observable } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { BoundedCounterHandle } from './bounded-counter-handle.js';
 import type { HeliosClient } from './client.js';
 import type { HandleOf } from './handle-table.js';
-import type { AWSetHandle, CounterHandle, CrdtMapHandle, RegisterHandle } from './handles.js';
+import type {
+  AWSetHandle,
+  CounterHandle,
+  CrdtMapHandle,
+  QuantityHandle,
+  RegisterHandle,
+} from './handles.js';
 
 // Checked by `npm run typecheck`, not at run time: each line fails to compile if a handle gives
 // the CRDT's untyped `Value`/`Key` instead of the type it was opened with.
@@ -30,6 +44,7 @@ describe('handle types', () => {
   it('open(id, Type) gives the handle of the type, with the element type it was given', () => {
     expectTypeOf<HandleOf<typeof PNCounter>>().toEqualTypeOf<CounterHandle>();
     expectTypeOf<HandleOf<typeof BoundedCounter>>().toEqualTypeOf<BoundedCounterHandle>();
+    expectTypeOf<HandleOf<typeof Quantity>>().toEqualTypeOf<QuantityHandle>();
     expectTypeOf<HandleOf<typeof LWWRegister, Settings>>().toEqualTypeOf<
       RegisterHandle<Settings>
     >();

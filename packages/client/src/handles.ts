@@ -12,13 +12,15 @@ import {
   type ORMapType,
   ORSet,
   PNCounter,
+  Quantity,
   type ReplicaId,
   RWSet,
+  StateRefusalError,
   type Value,
 } from '@helios/core';
 import { Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
-import type { Receipt } from './receipt.js';
+import { Receipt } from './receipt.js';
 import type { ClientRights } from './rights-requests.js';
 
 /**
@@ -104,9 +106,21 @@ export class DocumentHandle<S, V> {
     return this.#writer;
   }
 
-  /** Applies any mutator of the document's type (see `@helios/core`). */
+  /**
+   * Applies any mutator of the document's type (see `@helios/core`). A mutator that refuses the
+   * write because of what the state holds (a `StateRefusalError`: a quantity's decrement beyond
+   * its value, a bounded counter's beyond its rights) applies nothing, and the receipt has failed
+   * at once: `receipt.error` is that error and `wait()` rejects with it. Bad arguments throw.
+   */
   mutate(mutator: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>): Receipt {
-    return this.#writer.write(this.#doc, mutator);
+    try {
+      return this.#writer.write(this.#doc, mutator);
+    } catch (err) {
+      if (!(err instanceof StateRefusalError)) throw err;
+      const refused = new Receipt(this.id, undefined);
+      refused.fail(err);
+      return refused;
+    }
   }
 }
 
@@ -119,6 +133,24 @@ export class CounterHandle extends DocumentHandle<StateOf<typeof PNCounter>, num
   }
   decrement(by = 1): Receipt {
     return this.mutate((s, a) => PNCounter.decrement(s, a, by));
+  }
+}
+
+/**
+ * Quantity: a count that never goes below zero, for small counts (seats of a booking; cart lines
+ * are quantities in a `crdtMap`). A decrement beyond the value applies nothing and its receipt
+ * has failed with a `QuantityBelowZeroError` (code `quantity-below-zero`).
+ */
+export class QuantityHandle extends DocumentHandle<StateOf<typeof Quantity>, number> {
+  increment(by = 1): Receipt {
+    return this.mutate((s, a) => Quantity.increment(s, a, by));
+  }
+  decrement(by = 1): Receipt {
+    return this.mutate((s, a) => Quantity.decrement(s, a, by));
+  }
+  /** Takes away every unit this replica sees: units added concurrently elsewhere stay. */
+  reset(): Receipt {
+    return this.mutate((s, a) => Quantity.reset(s, a));
   }
 }
 

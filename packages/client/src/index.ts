@@ -22,6 +22,7 @@ export {
   LWWMapHandle,
   MVRegisterHandle,
   ORSetHandle,
+  QuantityHandle,
   RegisterHandle,
   RWSetHandle,
 } from './handles.js';

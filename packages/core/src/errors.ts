@@ -107,6 +107,14 @@ export class ClockDriftError extends HeliosError<'clock-drift'> {
   }
 }
 
+/**
+ * A mutator refused a write that the replica's state does not allow now, though its arguments are
+ * fine: rights a bounded counter's replica lacks, units a quantity lacks. Nothing was applied.
+ * The client's handles turn it into a failed receipt rather than throwing it, since the state
+ * can change under a button between render and click.
+ */
+export class StateRefusalError<Code extends string = string> extends HeliosError<Code> {}
+
 /** A value handed to a mutator cannot be stored (not finite, too deep, not encodable…). */
 export class InvalidArgumentError extends HeliosError<'invalid-argument'> {
   constructor(message: string) {

@@ -30,6 +30,7 @@ export * from './crdt/lww-map.js';
 export * from './crdt/lww-register.js';
 export * from './crdt/mv-register.js';
 export * from './crdt/or-map.js';
+export * from './crdt/quantity.js';
 export * from './crdt/registry.js';
 export * from './crdt/sets.js';
 export * from './crdt/type-ids.js';

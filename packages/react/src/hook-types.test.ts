@@ -7,6 +7,7 @@ import type { useCrdtMap } from './use-crdt-map.js';
 import type { useLWWMap } from './use-lww-map.js';
 import type { useMVRegister } from './use-mv-register.js';
 import type { useORSet } from './use-or-set.js';
+import type { useQuantity } from './use-quantity.js';
 import type { useRegister } from './use-register.js';
 import type { useRWSet } from './use-rw-set.js';
 
@@ -74,5 +75,12 @@ describe('hook types', () => {
     expectTypeOf<State['take']>().returns.toEqualTypeOf<Promise<Receipt>>();
     expectTypeOf<State['decrement']>().returns.toEqualTypeOf<Receipt>();
     expectTypeOf<State['release']>().returns.toEqualTypeOf<Receipt | undefined>();
+  });
+
+  it('useQuantity reads a number and returns receipts', () => {
+    type State = ReturnType<typeof useQuantity>;
+    expectTypeOf<State['value']>().toEqualTypeOf<number>();
+    expectTypeOf<State['decrement']>().returns.toEqualTypeOf<Receipt>();
+    expectTypeOf<State['handle']['reset']>().returns.toEqualTypeOf<Receipt>();
   });
 });

@@ -17,14 +17,14 @@ export interface CrdtMapState<S, V> extends DocumentSnapshot<ReadonlyMap<Key, V>
 }
 
 /**
- * An OR-Map whose values are CRDTs of `valueType` (e.g. a cart: SKU → PN-Counter).
+ * An OR-Map whose values are CRDTs of `valueType` (e.g. a cart: SKU → Quantity).
  *
  * @param id - The document id.
  * @param valueType - The CRDT type of the values, e.g. `PNCounter`; pass a module constant.
  * @param options - `suspense: true` suspends until the document has loaded.
  * @example
- * const cart = useCrdtMap('cart', PNCounter);
- * cart.update('sku-1', (line, me) => PNCounter.increment(line, me, 1));
+ * const cart = useCrdtMap('cart', Quantity);
+ * cart.update('sku-1', (line, me) => Quantity.increment(line, me, 1));
  */
 export function useCrdtMap<S, V>(
   id: string,

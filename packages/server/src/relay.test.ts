@@ -9,6 +9,7 @@ import {
   newReplicaId,
   orMap,
   PNCounter,
+  Quantity,
 } from '@helios/core';
 import type { Message } from '@helios/core/protocol';
 import { pino } from 'pino';
@@ -230,6 +231,43 @@ describe('relay: bad input', () => {
     const check = await client(url);
     await check.subscribe('stock', BoundedCounter);
     expect(check.value('stock')).toBe(3);
+  });
+
+  it('a cart of quantities needs no relay code: any writer takes units away, a flood is refused', async () => {
+    const QuantityCart = orMap(Quantity);
+    const { url } = await startRelay();
+    const a = await client(url);
+    const b = await client(url);
+    await a.subscribe('cart', QuantityCart);
+    await b.subscribe('cart', QuantityCart);
+    await a.write('cart', (s, me) =>
+      QuantityCart.update(s, 'mug', (l) => Quantity.increment(l, me, 2)),
+    );
+    await eventually(() => b.value('cart').get('mug') === 2, 'b sees both mugs');
+    // B takes away one of the units A added: that is the decrement, whoever added them.
+    await b.write('cart', (s, me) =>
+      QuantityCart.update(s, 'mug', (l) => Quantity.decrement(l, me)),
+    );
+    await eventually(() => a.value('cart').get('mug') === 1, 'a sees one mug');
+    // A hand-made delta adding 1,001 units in one go (the mutator stops at 1,000).
+    const flood = QuantityCart.empty();
+    const first = b.docs.get('cart')!.state.context.next(b.replica).seq;
+    flood.context.addRange(b.replica, first, first + 1000);
+    const units = Array.from({ length: 1001 }, (_, i) => ({
+      replica: b.replica,
+      seq: first + i,
+      value: true as const,
+    }));
+    const line = QuantityCart.update(QuantityCart.empty(), 'mug', () => ({
+      context: flood.context,
+      store: units,
+    }));
+    await expect(b.pushBytes('cart', QuantityCart.encode(line))).rejects.toMatchObject({
+      code: 'counter-increment',
+    });
+    const check = await client(url);
+    await check.subscribe('cart', QuantityCart);
+    expect(check.value('cart').get('mug')).toBe(1);
   });
 
   it('checks authorization on every message, not only at connect', async () => {

@@ -2,8 +2,8 @@ import { assertReplicaId, MAX_REPLICA_ID_LENGTH, type ReplicaId } from '../causa
 import type { ByteWriter } from '../codec/byte-writer.js';
 import {
   declareTransientRule,
-  HeliosError,
   InvalidArgumentError,
+  StateRefusalError,
   ValidationError,
 } from '../errors.js';
 import { type CounterOrder, checkCounterDelta, type DeltaCheck } from './admission.js';
@@ -26,7 +26,7 @@ declare module '../errors.js' {
  * A bounded counter's replica was asked to decrement, or to give away, more than the rights it
  * holds: nothing was applied. `available` is what it could have spent.
  */
-export class InsufficientRightsError extends HeliosError<'insufficient-rights'> {
+export class InsufficientRightsError extends StateRefusalError<'insufficient-rights'> {
   readonly requested: number;
   readonly available: number;
 

@@ -10,6 +10,7 @@ import { LWWMap } from './lww-map.js';
 import { LWWRegister } from './lww-register.js';
 import { MVRegister } from './mv-register.js';
 import { orMap } from './or-map.js';
+import { Quantity } from './quantity.js';
 import { AWSet, ORSet, RWSet } from './sets.js';
 
 /**
@@ -177,6 +178,29 @@ function boundedCheck<S>(ctx: OpContext<S, number>, final: boolean): void {
   }
 }
 
+/**
+ * Quantities: each at least `least` (0; 1 for a cart line, since a line at zero holds no unit and
+ * is gone), their sum never above the units added, and at the end never below the units added
+ * less those taken (a decrement takes what it names, at most: concurrent ones may take the same
+ * units). `quantities` lists the quantities of a value.
+ */
+function quantityCheck<S, V>(quantities: (value: V) => number[], least: number) {
+  return (ctx: OpContext<S, V>, final: boolean): void => {
+    for (const r of ctx.sim.replicas) {
+      const qs = quantities(ctx.sim.type.value(r.state));
+      const sum = qs.reduce((a, b) => a + b, 0);
+      if (qs.some((q) => q < least) || sum > ctx.increments) {
+        throw new Error(
+          `replica ${r.index} reads ${qs}: below ${least} or above ${ctx.increments}`,
+        );
+      }
+      if (final && sum < ctx.total) {
+        throw new Error(`replica ${r.index} reads ${sum}, below the ${ctx.total} units not taken`);
+      }
+    }
+  };
+}
+
 function someElement<S>(
   state: CrdtState<S>,
   value: (s: CrdtState<S>) => Set<Key> | Map<Key, unknown>,
@@ -188,6 +212,7 @@ function someElement<S>(
 
 const Cart = orMap(PNCounter);
 const Tags = orMap(AWSet);
+const QuantityCart = orMap(Quantity);
 
 const WORKLOADS: Workload[] = [
   workload(
@@ -298,6 +323,47 @@ const WORKLOADS: Workload[] = [
       ctx.sim.mutate(i, (s) => Cart.remove(s, r, key));
     }
   }),
+  workload(
+    Quantity,
+    (ctx, i, r) => {
+      const n = ctx.rng.range(1, 5);
+      const take = Math.min(n, Quantity.value(r.state));
+      if (ctx.rng.chance(0.5) || take === 0) {
+        ctx.sim.mutate(i, (s) => Quantity.increment(s, r, n));
+        ctx.total += n;
+        ctx.increments += n;
+      } else {
+        ctx.sim.mutate(i, (s) => Quantity.decrement(s, r, take));
+        ctx.total -= take;
+        ctx.decrements += take;
+      }
+    },
+    quantityCheck((v: number) => [v], 0),
+  ),
+  workload(
+    QuantityCart,
+    (ctx, i, r) => {
+      const roll = ctx.rng.next();
+      const n = ctx.rng.range(1, 3);
+      const key = someElement(r.state, (s) => QuantityCart.value(s), ctx.rng);
+      const take = Math.min(n, QuantityCart.value(r.state).get(key) ?? 0);
+      if (roll < 0.45 || take === 0) {
+        const added = ctx.rng.chance(0.5) ? key : ctx.rng.pick(KEYS);
+        ctx.sim.mutate(i, (s) =>
+          QuantityCart.update(s, added, (line) => Quantity.increment(line, r, n)),
+        );
+        ctx.increments += n;
+      } else if (roll < 0.8) {
+        ctx.sim.mutate(i, (s) =>
+          QuantityCart.update(s, key, (line) => Quantity.decrement(line, r, take)),
+        );
+      } else {
+        ctx.sim.mutate(i, (s) => QuantityCart.remove(s, r, key));
+      }
+    },
+    // Removals take what they saw: the total is not tracked (it stays 0), only the bounds.
+    quantityCheck((lines: Map<Key, number>) => [...lines.values()], 1),
+  ),
   workload(Tags, (ctx, i, r) => {
     const roll = ctx.rng.next();
     const key = someElement(r.state, (s) => Tags.value(s), ctx.rng);
@@ -339,7 +405,7 @@ describe('counters under late deltas', () => {
 
 describe('convergence under drops, duplicates, reordering and partitions', () => {
   it('covers every CRDT type', () => {
-    expect(new Set(WORKLOADS.map((w) => w.name)).size).toBe(11);
+    expect(new Set(WORKLOADS.map((w) => w.name)).size).toBe(13);
   });
 
   for (const w of WORKLOADS) {

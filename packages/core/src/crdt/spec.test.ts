@@ -26,11 +26,15 @@ import {
   type MapOp,
   mvRegisterCase,
   type NestedCounterOp,
+  type NestedQuantityOp,
   type OpRecord,
   type ORSetOp,
   orSetCase,
   pickTag,
   pnCounterCase,
+  type QuantityOp,
+  quantityCase,
+  quantityMapCase,
   recipientOf,
   registerMapCase,
   runHistory,
@@ -41,6 +45,7 @@ import {
 import { BoundedCounter } from './bounded-counter.js';
 import { PNCounter } from './counter.js';
 import { orMap } from './or-map.js';
+import { Quantity, QuantityBelowZeroError } from './quantity.js';
 import { ORSet, type SetState } from './sets.js';
 
 const RUNS = 200;
@@ -499,5 +504,200 @@ describe('OR-Maps', () => {
       },
       (a, b) => sameMap(a, b, sameValues),
     );
+  });
+});
+
+/** A unit of a quantity, named by its dot, as the specifications below track them. */
+type Unit = `${string}:${number}`;
+
+/**
+ * Quantities from the operations alone. An increment of `n` adds the units `dot .. dot+n-1` of
+ * its replica; a decrement takes, of the units live in its own causal past, the greatest
+ * `(seq, replica)` first (an actor that sees none increments instead: the test case's rule); a
+ * reset, or a removal of the key, takes every unit live in its causal past. A unit is live at a
+ * replica iff the replica has seen the op that added it and none that took it. Returns the live
+ * units per key (the key `''` for a plain quantity) of the ops `visible`.
+ */
+function liveUnits<Op extends QuantityOp | NestedQuantityOp>(
+  visible: Visible<Op>,
+  all: Visible<Op>,
+): Map<unknown, Unit[]> {
+  const keyOf = (op: Op): unknown => ('key' in op ? op.key : '');
+  const added: Unit[][] = [];
+  const taken: Unit[][] = [];
+  const live = (ids: Iterable<number>, key: unknown): Unit[] => {
+    const ops = [...ids].map((id) => all[id]!).filter((o) => Object.is(keyOf(o.op), key));
+    const gone = new Set(ops.flatMap((o) => taken[o.id]!));
+    return ops.flatMap((o) => added[o.id]!).filter((u) => !gone.has(u));
+  };
+  const seqOf = (u: Unit): number => Number(u.slice(u.lastIndexOf(':') + 1));
+  const replicaOf = (u: Unit): string => u.slice(0, u.lastIndexOf(':'));
+  const greatestFirst = (a: Unit, b: Unit): number =>
+    seqOf(b) - seqOf(a) || (replicaOf(a) < replicaOf(b) ? 1 : replicaOf(a) > replicaOf(b) ? -1 : 0);
+  for (const o of all) {
+    const before = live(o.visible, keyOf(o.op));
+    const { kind } = o.op;
+    const n = 'n' in o.op ? o.op.n : 0;
+    const increments = kind === 'inc' || (kind === 'dec' && before.length === 0);
+    added[o.id] = increments
+      ? Array.from({ length: n }, (_, i): Unit => `${o.replica}:${o.dot.seq + i}`)
+      : [];
+    taken[o.id] =
+      kind === 'dec' && !increments
+        ? before.sort(greatestFirst).slice(0, n)
+        : increments
+          ? []
+          : before;
+  }
+  const out = new Map<unknown, Unit[]>();
+  const ids = visible.map((o) => o.id);
+  for (const o of visible) {
+    const key = keyOf(o.op);
+    if (out.has(key)) continue;
+    const units = live(ids, key);
+    if (units.length > 0) out.set(key, units);
+  }
+  return out;
+}
+
+describe('Quantity', () => {
+  it('the units added and not taken by an op that saw them; decrements take the greatest first', () => {
+    satisfiesSpec(
+      quantityCase,
+      (visible, run) => liveUnits(visible, run.ops).get('')?.length ?? 0,
+      (a, b) => a === b,
+    );
+  });
+
+  it('OR-Map<Quantity>: a key holds the units no decrement, reset or removal of it has seen', () => {
+    satisfiesSpec(
+      quantityMapCase,
+      (visible, run) => {
+        const out = new Map<Key, number>();
+        for (const [key, units] of liveUnits(visible, run.ops)) out.set(key as Key, units.length);
+        return out;
+      },
+      (a, b) => sameMap(a, b, (x, y) => x === y),
+    );
+  });
+
+  it('three replicas at 2 that each take one away offline converge to 1', () => {
+    const [a, b, c] = [{ replica: 'a' }, { replica: 'b' }, { replica: 'c' }];
+    const line = Quantity.empty();
+    Quantity.merge(line, Quantity.increment(line, a, 1));
+    Quantity.merge(line, Quantity.increment(line, b, 1));
+    const tabs = [a, b, c].map(() => Quantity.clone(line));
+    const deltas = [a, b, c].map((actor, i) => Quantity.decrement(tabs[i]!, actor, 1));
+    for (const [i, d] of deltas.entries()) Quantity.merge(tabs[i]!, d);
+    expect(tabs.map((t) => Quantity.value(t))).toEqual([1, 1, 1]);
+    for (const t of tabs) for (const d of deltas) Quantity.merge(t, d);
+    expect(tabs.map((t) => Quantity.value(t))).toEqual([1, 1, 1]);
+    // A PN-Counter in the same situation goes below zero.
+    const pn = PNCounter.empty();
+    PNCounter.merge(pn, PNCounter.increment(pn, a, 2));
+    const pnDeltas = [a, b, c].map((actor) => PNCounter.decrement(pn, actor, 1));
+    for (const d of pnDeltas) PNCounter.merge(pn, d);
+    expect(PNCounter.value(pn)).toBe(-1);
+  });
+
+  it('concurrent decrements count once where they took the same units, and never go below zero', () => {
+    const [a, b] = [{ replica: 'a' }, { replica: 'b' }];
+    const start = Quantity.empty();
+    Quantity.merge(start, Quantity.increment(start, a, 2)); // units a:1, a:2
+    const more = Quantity.increment(start, b, 1); // b:1, concurrent with what follows
+    const atB = Quantity.join(start, more);
+    // Both take the greatest unit each sees: a:2 (seq 2 beats b:1). The result is what the
+    // larger of the two left: 2, where increments less decrements would be 1.
+    const takeA = Quantity.decrement(start, a, 1);
+    const takeB = Quantity.decrement(atB, b, 1);
+    const merged = [more, takeA, takeB].reduce((s, d) => Quantity.join(s, d), start);
+    expect(Quantity.value(merged)).toBe(2);
+    // Taking everything each saw, from either view, leaves nothing and nothing below it.
+    const all = [more, Quantity.decrement(start, a, 2), Quantity.decrement(atB, b, 3)];
+    expect(Quantity.value(all.reduce((s, d) => Quantity.join(s, d), start))).toBe(0);
+  });
+
+  it('a decrement beyond the value throws a typed error and returns no delta', () => {
+    const a = { replica: 'a' };
+    const q = Quantity.empty();
+    Quantity.merge(q, Quantity.increment(q, a, 2));
+    const err = (() => {
+      try {
+        Quantity.decrement(q, a, 3);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(QuantityBelowZeroError);
+    expect(err).toMatchObject({ code: 'quantity-below-zero', requested: 3, available: 2 });
+    expect(Quantity.value(q)).toBe(2);
+    expect(() => Quantity.decrement(Quantity.empty(), a)).toThrow(QuantityBelowZeroError);
+  });
+
+  it('OR-Map<Quantity>: a removal concurrent with an increment keeps only the unseen units', () => {
+    const Cart = orMap(Quantity);
+    const [phone, laptop] = [{ replica: 'phone' }, { replica: 'laptop' }];
+    const atPhone = Cart.empty();
+    const apply = (state: typeof atPhone, delta: typeof atPhone) => {
+      Cart.merge(state, delta);
+      return delta;
+    };
+    // The phone adds 3, the laptop sees them; offline, the phone adds 1 more, the laptop removes.
+    const three = apply(
+      atPhone,
+      Cart.update(atPhone, 'sku', (l) => Quantity.increment(l, phone, 3)),
+    );
+    const atLaptop = Cart.clone(atPhone);
+    const one = apply(
+      atPhone,
+      Cart.update(atPhone, 'sku', (l) => Quantity.increment(l, phone, 1)),
+    );
+    const removal = apply(atLaptop, Cart.remove(atLaptop, laptop, 'sku'));
+    expect(Cart.value(atLaptop).has('sku')).toBe(false);
+    Cart.merge(atPhone, removal);
+    Cart.merge(atLaptop, one);
+    Cart.merge(atLaptop, three); // a late duplicate brings nothing back
+    expect(Cart.value(atPhone).get('sku')).toBe(1);
+    expect(Cart.equals(atPhone, atLaptop)).toBe(true);
+    // The PN-Counter line comes back with the phone's whole running total, 4.
+    const PnCart = orMap(PNCounter);
+    const pnPhone = PnCart.empty();
+    PnCart.merge(
+      pnPhone,
+      PnCart.update(pnPhone, 'sku', (l) => PNCounter.increment(l, phone, 3)),
+    );
+    const pnLaptop = PnCart.clone(pnPhone);
+    PnCart.merge(
+      pnPhone,
+      PnCart.update(pnPhone, 'sku', (l) => PNCounter.increment(l, phone, 1)),
+    );
+    PnCart.merge(pnPhone, PnCart.remove(pnLaptop, laptop, 'sku'));
+    expect(PnCart.value(pnPhone).get('sku')).toBe(4);
+  });
+
+  it('a line taken down to zero leaves the map; reset takes only the units it saw', () => {
+    const Cart = orMap(Quantity);
+    const [a, b] = [{ replica: 'a' }, { replica: 'b' }];
+    const cart = Cart.empty();
+    Cart.merge(
+      cart,
+      Cart.update(cart, 'sku', (l) => Quantity.increment(l, a, 2)),
+    );
+    Cart.merge(
+      cart,
+      Cart.update(cart, 'sku', (l) => Quantity.decrement(l, a, 2)),
+    );
+    expect(Cart.value(cart).size).toBe(0);
+    expect(cart.store.entries.size).toBe(0);
+
+    const q = Quantity.empty();
+    Quantity.merge(q, Quantity.increment(q, a, 2));
+    const concurrent = Quantity.increment(q, b, 5);
+    const reset = Quantity.reset(q, a);
+    expect(reset.store).toEqual([]);
+    Quantity.merge(q, reset);
+    expect(Quantity.value(q)).toBe(0);
+    Quantity.merge(q, concurrent);
+    expect(Quantity.value(q)).toBe(5);
   });
 });

@@ -14,4 +14,5 @@ export const TypeIds = {
   rwSet: 8,
   orMap: 9,
   boundedCounter: 10,
+  quantity: 11,
 } as const;

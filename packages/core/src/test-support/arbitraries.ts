@@ -23,6 +23,7 @@ import { LWWMap } from '../crdt/lww-map.js';
 import { LWWRegister } from '../crdt/lww-register.js';
 import { MVRegister } from '../crdt/mv-register.js';
 import { orMap } from '../crdt/or-map.js';
+import { Quantity } from '../crdt/quantity.js';
 import { AWSet, type ElementDots, ORSet, RWSet } from '../crdt/sets.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +96,14 @@ export type ORSetOp =
   | SetOp
   | { readonly kind: 'removeTag'; readonly element: Key; readonly pick: number };
 export type NestedCounterOp =
+  | { readonly kind: 'inc' | 'dec'; readonly key: Key; readonly n: number }
+  | { readonly kind: 'remove'; readonly key: Key };
+/**
+ * A quantity operation: `dec` takes at most the units the actor sees, and an actor that sees none
+ * increments by `n` instead (a decrement beyond the value throws); `reset` takes every unit seen.
+ */
+export type QuantityOp = { readonly kind: 'inc' | 'dec' | 'reset'; readonly n: number };
+export type NestedQuantityOp =
   | { readonly kind: 'inc' | 'dec'; readonly key: Key; readonly n: number }
   | { readonly kind: 'remove'; readonly key: Key };
 export type NestedSetOp =
@@ -251,7 +260,34 @@ export const rwSetCase: TypeCase<DotMap<DotFun<boolean>>, Set<Key>, SetOp> = {
     op.kind === 'add' ? RWSet.add(s, actor, op.element) : RWSet.remove(s, actor, op.element),
 };
 
+/** Quantities move by a few units: each is a dot. */
+const unitsArb = fc.integer({ min: 1, max: 4 });
+
+/** A quantity decrement as the cases run it: of what the actor sees, else an increment. */
+function decrementSeen(
+  s: CrdtState<DotFun<true>>,
+  actor: ClockedActor,
+  n: number,
+): CrdtState<DotFun<true>> {
+  const take = Math.min(n, Quantity.value(s));
+  return take === 0 ? Quantity.increment(s, actor, n) : Quantity.decrement(s, actor, take);
+}
+
+export const quantityCase: TypeCase<DotFun<true>, number, QuantityOp> = {
+  name: 'Quantity',
+  type: Quantity,
+  op: fc.record({
+    kind: fc.constantFrom('inc' as const, 'dec' as const, 'reset' as const),
+    n: unitsArb,
+  }),
+  mutate(s, actor, op) {
+    if (op.kind === 'inc') return Quantity.increment(s, actor, op.n);
+    return op.kind === 'dec' ? decrementSeen(s, actor, op.n) : Quantity.reset(s, actor);
+  },
+};
+
 export const CounterMap = orMap(PNCounter);
+export const QuantityMap = orMap(Quantity);
 export const SetMap = orMap(AWSet);
 export const RegisterMap = orMap(MVRegister);
 
@@ -275,6 +311,28 @@ export const counterMapCase: TypeCase<DotMap<CounterPayload>, Map<Key, number>, 
       op.kind === 'inc'
         ? PNCounter.increment(line, actor, op.n)
         : PNCounter.decrement(line, actor, op.n),
+    );
+  },
+};
+
+export const quantityMapCase: TypeCase<DotMap<DotFun<true>>, Map<Key, number>, NestedQuantityOp> = {
+  name: 'orMap(Quantity)',
+  type: QuantityMap,
+  op: fc.oneof(
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('inc' as const, 'dec' as const),
+        key: keyArb,
+        n: unitsArb,
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
+  ),
+  mutate(s, actor, op) {
+    if (op.kind === 'remove') return QuantityMap.remove(s, actor, op.key);
+    return QuantityMap.update(s, op.key, (line) =>
+      op.kind === 'inc' ? Quantity.increment(line, actor, op.n) : decrementSeen(line, actor, op.n),
     );
   },
 };
@@ -325,6 +383,8 @@ export const typeCases: readonly AnyTypeCase[] = [
   erase(counterMapCase),
   erase(setMapCase),
   erase(registerMapCase),
+  erase(quantityCase),
+  erase(quantityMapCase),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +481,10 @@ export interface OpRecord<S, Op> {
   readonly op: Op;
   /** Ids of the operations the replica had applied before: the causal past of this one. */
   readonly visible: ReadonlySet<number>;
-  /** The dot the op mints if it mints one: the replica's next dot at the time. */
+  /**
+   * The dot the op mints if it mints one: the replica's next dot at the time (the first of them
+   * for an op that mints several, a quantity's increment).
+   */
   readonly dot: Dot;
   /** The clock reading the mutator took (LWW types), else undefined. */
   readonly timestamp: Timestamp | undefined;
