@@ -79,6 +79,38 @@ test('two browsers on different regions: concurrent increments both count, remov
   await ctxB.close();
 });
 
+test('three devices offline each take one away from a line of 2: it ends at 1, and at 0 it is gone', async ({
+  browser,
+}) => {
+  const shops = await Promise.all(
+    ['us-east-1', 'eu-west-1', 'us-west-2'].map(async (region) =>
+      Shop.open(await browser.newContext(), cluster.url(region)),
+    ),
+  );
+  const [a, b, c] = shops as [Shop, Shop, Shop];
+  await a.add('mug-stoneware');
+  await a.increment('mug-stoneware');
+  for (const shop of shops) await expect(shop.qty('mug-stoneware')).toHaveText('2');
+
+  for (const shop of shops) await shop.setOffline(true);
+  for (const shop of shops) await shop.less('mug-stoneware');
+  for (const shop of shops) await expect(shop.qty('mug-stoneware')).toHaveText('1');
+  for (const shop of shops) await shop.setOffline(false);
+  // The three took the same unit away (a quantity's decrements from one view coincide).
+  for (const shop of shops) await expect(shop.qty('mug-stoneware')).toHaveText('1');
+  for (const shop of shops) await shop.synced();
+
+  // Two more take the last one away at once: the line is gone, never at 0 or below.
+  await b.setOffline(true);
+  await c.setOffline(true);
+  await b.less('mug-stoneware');
+  await c.less('mug-stoneware');
+  await b.setOffline(false);
+  await c.setOffline(false);
+  for (const shop of shops) await expect(shop.line('mug-stoneware')).toHaveCount(0);
+  await Promise.all(shops.map((shop) => shop.page.context().close()));
+});
+
 test('gift note edited offline on two devices shows both versions, and resolves everywhere', async ({
   browser,
 }) => {

@@ -51,6 +51,10 @@ export class Shop {
     await this.page.getByTestId(`inc-${sku}`).click();
   }
 
+  async less(sku: string): Promise<void> {
+    await this.page.getByTestId(`dec-${sku}`).click();
+  }
+
   async removeLine(sku: string): Promise<void> {
     await this.page.getByTestId(`remove-${sku}`).click();
   }

@@ -81,3 +81,39 @@ test('a region cut off from its peers sells only the stock its relay held; heale
   await far.page.context().close();
   await near.page.context().close();
 });
+
+test('units that leave the cart go back in stock, once, whichever shopper removed them', async ({
+  browser,
+}) => {
+  const sku = 'mug-stoneware';
+  await cluster.stock({ 'us-east-1': { [sku]: 5 } });
+  const a = await shopper(browser, 'us-east-1');
+  const b = await shopper(browser, 'eu-west-1');
+  await a.buy(sku);
+  await a.buy(sku);
+  await a.buy(sku);
+  for (const shop of [a, b]) {
+    await expect(shop.stock(sku)).toHaveText('2 in stock');
+    await expect(shop.qty(sku)).toHaveText('3');
+  }
+  // b takes one away, and then both b and a remove the line at the same time, offline: a's
+  // tab, which added the units, gives each back once.
+  await b.less(sku);
+  await expect(a.qty(sku)).toHaveText('2');
+  await expect(a.stock(sku)).toHaveText('3 in stock');
+  await a.setOffline(true);
+  await b.setOffline(true);
+  await a.removeLine(sku);
+  await b.removeLine(sku);
+  await a.setOffline(false);
+  await b.setOffline(false);
+  for (const shop of [a, b]) {
+    await expect(shop.line(sku)).toHaveCount(0);
+    await expect(shop.stock(sku)).toHaveText('5 in stock');
+  }
+  await a.synced();
+  await b.synced();
+  await expect(b.stock(sku)).toHaveText('5 in stock');
+  await a.page.context().close();
+  await b.page.context().close();
+});

@@ -1,3 +1,5 @@
+import { orMap, Quantity } from '@helios/core';
+
 /** The demo user's documents. Every tab, browser and region shares them: that is the point. */
 export const DOCS = {
   cart: 'demo:cart',
@@ -12,3 +14,10 @@ export const DOCS = {
 export function stockDoc(sku: string): string {
   return `demo:stock:${sku}`;
 }
+
+/**
+ * The cart's type: SKU → Quantity. A line never goes below zero, a line at zero is gone, and a
+ * line removed while another device added to it comes back with only the units the remover had
+ * not seen (docs/choosing-a-crdt.md).
+ */
+export const CART = orMap(Quantity);

@@ -1,4 +1,4 @@
-import { PNCounter } from '@helios/core';
+import { Quantity } from '@helios/core';
 import { useBoundedCounter, useCrdtMap, useHeliosClient } from '@helios/react';
 import { useCallback, useState } from 'react';
 import { DOCS, stockDoc } from './documents.js';
@@ -11,7 +11,10 @@ export interface StockedProduct {
   readonly inStock: number;
   /** The last add found no stock to take here: nothing was added. */
   readonly refused: boolean;
-  /** An add is taking its unit (from the relay, maybe from another region through it). */
+  /**
+   * No add now: the cart or the stock is still loading, or an add is taking its unit (from the
+   * relay, maybe from another region through it).
+   */
   readonly busy: boolean;
   /** Takes one unit of stock, then adds it to the cart; adds nothing if no unit could be had. */
   readonly add: () => Promise<void>;
@@ -23,7 +26,7 @@ export interface StockedProduct {
  */
 export function useTakeStock(sku: string): StockedProduct {
   const stock = useBoundedCounter(stockDoc(sku));
-  const cart = useCrdtMap(DOCS.cart, PNCounter);
+  const cart = useCrdtMap(DOCS.cart, Quantity);
   const { track } = useLastWrite();
   const [refused, setRefused] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -40,7 +43,9 @@ export function useTakeStock(sku: string): StockedProduct {
     setRefused(taken.error !== undefined);
     if (taken.error !== undefined) return;
     track(taken);
-    track(update(sku, (line, me) => PNCounter.increment(line, me, 1)));
+    track(update(sku, (line, me) => Quantity.increment(line, me, 1)));
   }, [client, handle, update, sku, track]);
-  return { inStock: stock.value, refused, busy, add };
+  // The cart must be loaded for its write to apply in the take's task (see return-stock.ts).
+  const ready = stock.loaded && cart.loaded;
+  return { inStock: stock.value, refused, busy: busy || !ready, add };
 }

@@ -1,4 +1,4 @@
-import { PNCounter } from '@helios/core';
+import { Quantity } from '@helios/core';
 import { useCrdtMap } from '@helios/react';
 import { formatPrice } from '../catalog.js';
 import { DOCS } from '../documents.js';
@@ -40,7 +40,7 @@ export function CartPanel() {
 }
 
 function CartLineItem({ line: { sku, qty, product } }: { line: CartLine }) {
-  const cart = useCrdtMap(DOCS.cart, PNCounter);
+  const cart = useCrdtMap(DOCS.cart, Quantity);
   const { inStock, refused, busy, add } = useTakeStock(sku);
   const { track } = useLastWrite();
   return (
@@ -49,10 +49,10 @@ function CartLineItem({ line: { sku, qty, product } }: { line: CartLine }) {
       <span className="qty">
         <button
           type="button"
+          // At 1, one less takes the line away: a Quantity at zero is no line.
           aria-label={`One less ${product.name}`}
           data-testid={`dec-${sku}`}
-          disabled={qty <= 1}
-          onClick={() => track(cart.update(sku, (l, me) => PNCounter.decrement(l, me, 1)))}
+          onClick={() => track(cart.update(sku, (l, me) => Quantity.decrement(l, me, 1)))}
         >
           −
         </button>
@@ -68,7 +68,7 @@ function CartLineItem({ line: { sku, qty, product } }: { line: CartLine }) {
           +
         </button>
       </span>
-      <span className="line-total">{formatPrice(Math.max(0, qty) * product.price)}</span>
+      <span className="line-total">{formatPrice(qty * product.price)}</span>
       <button
         type="button"
         className="remove"

@@ -1,4 +1,4 @@
-import { PNCounter } from '@helios/core';
+import { Quantity } from '@helios/core';
 import { useAWSet, useCrdtMap } from '@helios/react';
 import { CATALOG, formatPrice, type Product } from '../catalog.js';
 import { DOCS } from '../documents.js';
@@ -17,7 +17,7 @@ export function Catalog() {
 }
 
 function ProductCard({ product }: { product: Product }) {
-  const cart = useCrdtMap(DOCS.cart, PNCounter);
+  const cart = useCrdtMap(DOCS.cart, Quantity);
   const wishlist = useAWSet<string>(DOCS.wishlist);
   const { inStock, refused, busy, add } = useTakeStock(product.sku);
   const { track } = useLastWrite();
