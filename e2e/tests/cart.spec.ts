@@ -18,11 +18,15 @@ test('two tabs of one browser: edits in one appear in the other, offline too', a
   const b = await Shop.open(context, cluster.url('us-east-1'));
   await a.add('beans-ethiopia');
   await expect(b.qty('beans-ethiopia')).toHaveText('1');
+  // Online, b's "+" takes a unit of stock from the relay, and a small lease with it.
+  await b.increment('beans-ethiopia');
+  await expect(a.qty('beans-ethiopia')).toHaveText('2');
 
   await a.setOffline(true);
   await b.setOffline(true);
+  // Offline, b sells from its lease.
   await b.increment('beans-ethiopia');
-  await expect(a.qty('beans-ethiopia')).toHaveText('2');
+  await expect(a.qty('beans-ethiopia')).toHaveText('3');
   await a.page.getByRole('button', { name: 'Wishlist Stoneware Mug' }).click();
   await expect(b.page.getByTestId('wished-mug-stoneware')).toBeVisible();
   await b.page.getByRole('button', { name: 'Remove Stoneware Mug from wishlist' }).click();
@@ -42,18 +46,21 @@ test('two browsers on different regions: concurrent increments both count, remov
 
   await a.add('beans-kenya');
   await expect(b.qty('beans-kenya')).toHaveText('1');
+  // Each shopper takes a unit online first, and with it a lease to add more offline.
+  await b.increment('beans-kenya');
+  await expect(a.qty('beans-kenya')).toHaveText('2');
 
   // Both offline: each adds one more of the same item.
   await a.setOffline(true);
   await b.setOffline(true);
   await a.increment('beans-kenya');
   await b.increment('beans-kenya');
-  await expect(a.qty('beans-kenya')).toHaveText('2');
-  await expect(b.qty('beans-kenya')).toHaveText('2');
-  await a.setOffline(false);
-  await b.setOffline(false);
   await expect(a.qty('beans-kenya')).toHaveText('3');
   await expect(b.qty('beans-kenya')).toHaveText('3');
+  await a.setOffline(false);
+  await b.setOffline(false);
+  await expect(a.qty('beans-kenya')).toHaveText('4');
+  await expect(b.qty('beans-kenya')).toHaveText('4');
 
   // One removes the line while the other, concurrently, raises it: the line stays.
   await a.setOffline(true);
@@ -70,6 +77,38 @@ test('two browsers on different regions: concurrent increments both count, remov
   await b.synced();
   await ctxA.close();
   await ctxB.close();
+});
+
+test('three devices offline each take one away from a line of 2: it ends at 1, and at 0 it is gone', async ({
+  browser,
+}) => {
+  const shops = await Promise.all(
+    ['us-east-1', 'eu-west-1', 'us-west-2'].map(async (region) =>
+      Shop.open(await browser.newContext(), cluster.url(region)),
+    ),
+  );
+  const [a, b, c] = shops as [Shop, Shop, Shop];
+  await a.add('mug-stoneware');
+  await a.increment('mug-stoneware');
+  for (const shop of shops) await expect(shop.qty('mug-stoneware')).toHaveText('2');
+
+  for (const shop of shops) await shop.setOffline(true);
+  for (const shop of shops) await shop.less('mug-stoneware');
+  for (const shop of shops) await expect(shop.qty('mug-stoneware')).toHaveText('1');
+  for (const shop of shops) await shop.setOffline(false);
+  // The three took the same unit away (a quantity's decrements from one view coincide).
+  for (const shop of shops) await expect(shop.qty('mug-stoneware')).toHaveText('1');
+  for (const shop of shops) await shop.synced();
+
+  // Two more take the last one away at once: the line is gone, never at 0 or below.
+  await b.setOffline(true);
+  await c.setOffline(true);
+  await b.less('mug-stoneware');
+  await c.less('mug-stoneware');
+  await b.setOffline(false);
+  await c.setOffline(false);
+  for (const shop of shops) await expect(shop.line('mug-stoneware')).toHaveCount(0);
+  await Promise.all(shops.map((shop) => shop.page.context().close()));
 });
 
 test('gift note edited offline on two devices shows both versions, and resolves everywhere', async ({
@@ -105,22 +144,26 @@ test('a reload keeps unsynced writes and the offline toggle, and syncs once back
 }) => {
   const context = await browser.newContext();
   const a = await Shop.open(context, cluster.url('ap-southeast-1'));
-  await a.setOffline(true);
+  // Online, the first add takes a unit and a lease of two more; offline, the lease is spent.
   await a.add('press-french');
+  await a.synced();
+  await a.setOffline(true);
   await a.increment('press-french');
-  await expect(a.page.getByTestId('pending')).toHaveText('2 pending');
+  await a.increment('press-french');
+  // Two writes per unit: the stock it took, the cart line it raised.
+  await expect(a.page.getByTestId('pending')).toHaveText('4 pending');
   await a.page.reload();
   // Still offline after the reload: the writes are there, still waiting.
-  await expect(a.qty('press-french')).toHaveText('2');
+  await expect(a.qty('press-french')).toHaveText('3');
   await expect(a.page.getByTestId('offline-toggle')).toBeChecked();
   await expect(a.page.getByTestId('connection')).toHaveText('offline');
-  await expect(a.page.getByTestId('pending')).toHaveText('2 pending');
+  await expect(a.page.getByTestId('pending')).toHaveText('4 pending');
   await a.setOffline(false);
   await a.synced();
 
   const other = await browser.newContext();
   const b = await Shop.open(other, cluster.url('us-east-1'));
-  await expect(b.qty('press-french')).toHaveText('2');
+  await expect(b.qty('press-french')).toHaveText('3');
   await context.close();
   await other.close();
 });

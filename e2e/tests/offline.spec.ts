@@ -21,7 +21,8 @@ test('with no region reachable the tab says so, keeps the writes, and recovers w
   // Not "connecting" forever: within UNREACHABLE_AFTER_MS (6 s) and a margin.
   await expect(connection).toHaveText('offline — no region reachable', { timeout: 10_000 });
   await expect(page.getByTestId('unreachable-notice')).toBeVisible();
-  await page.getByTestId('add-beans-colombia').click();
+  // A wish needs nothing from a relay (adding to the cart would: it takes stock first).
+  await page.getByTestId('wish-beans-colombia').click();
   await expect(page.getByTestId('pending')).toHaveText('1 pending');
 
   // Another region than home comes up: the tab reaches it and syncs.

@@ -27,8 +27,32 @@ export class Shop {
     await this.page.getByTestId(`add-${sku}`).click();
   }
 
+  /** "Add to cart" once, and waits until its take of a unit of stock has its answer. */
+  async buy(sku: string): Promise<void> {
+    await this.add(sku);
+    await expect(this.addButton(sku)).not.toHaveAttribute('aria-busy', 'true');
+  }
+
+  addButton(sku: string) {
+    return this.page.getByTestId(`add-${sku}`);
+  }
+
+  /** The card's stock: "N in stock" or "Sold out". */
+  stock(sku: string) {
+    return this.page.getByTestId(`stock-${sku}`);
+  }
+
+  /** The card's message after an add that found no stock to take. */
+  refused(sku: string) {
+    return this.page.getByTestId(`refused-${sku}`);
+  }
+
   async increment(sku: string): Promise<void> {
     await this.page.getByTestId(`inc-${sku}`).click();
+  }
+
+  async less(sku: string): Promise<void> {
+    await this.page.getByTestId(`dec-${sku}`).click();
   }
 
   async removeLine(sku: string): Promise<void> {

@@ -36,8 +36,11 @@ export function relayArgs({ region, host, port, db, peers, latency }) {
 
 /**
  * @typedef {{ region: string, url: string, child: import('node:child_process').ChildProcess }} RunningRelay
- * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, only?: string[], log?: (line: string) => void }} options
+ * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, only?: string[],
+ *   log?: (line: string) => void, peerUrl?: (from: string, to: string) => string }} options
  *   `only` starts a subset (e.g. to restart one relay); its peers are still all five regions.
+ *   `peerUrl` is the URL region `from`'s relay dials for peer `to` (default: `to`'s relay itself;
+ *   a test routes the links through proxies it can cut).
  * @returns {Promise<RunningRelay[]>} rejects if any relay fails to start, once the others are stopped
  */
 export async function startRelays({
@@ -47,8 +50,10 @@ export async function startRelays({
   host = '127.0.0.1',
   only = REGIONS,
   log = () => {},
+  peerUrl,
 }) {
   const url = (region) => `http://${host}:${relayPort(region, basePort)}`;
+  const dial = peerUrl ?? ((_from, to) => url(to));
   const results = await Promise.allSettled(only.map((region) => startRelay(region)));
   const started = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
   const failed = results.find((r) => r.status === 'rejected');
@@ -65,7 +70,7 @@ export async function startRelays({
       host,
       port: relayPort(region, basePort),
       db: `${dataDir}/${region}.sqlite`,
-      peers: REGIONS.filter((r) => r !== region).map((peer) => [peer, url(peer)]),
+      peers: REGIONS.filter((r) => r !== region).map((peer) => [peer, dial(region, peer)]),
       latency,
     });
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: five regional relays on localhost (SQLite under ./data, fully peered, with the
 // real inter-region latencies injected on the peer links) and the shopping-cart demo.
-// A relay that exits is restarted (see supervisor.mjs); Ctrl-C stops everything.
+// On the first start with a data directory, a warehouse stocks every product in every region
+// (see warehouse.mjs). A relay that exits is restarted (see supervisor.mjs); Ctrl-C stops
+// everything.
 //   --no-latency       peer links without injected delay
 //   --port <n>         port of the demo page (default 4000)
 //   --relay-port <n>   port of the first relay (default 4101; the five use n … n+4)
@@ -14,6 +16,7 @@ import { oneWayMs, REGIONS, relayPort } from './regions.mjs';
 import { startRelays } from './relays.mjs';
 import { serveStatic } from './static-server.mjs';
 import { supervise } from './supervisor.mjs';
+import { openingStock, seedStockOnce, UNITS_PER_REGION } from './warehouse.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +68,17 @@ const supervised = relays.map((relay) =>
   }),
 );
 
+// Stock for the shop, once per data directory: a restart finds it already there.
+const stocked = await seedStockOnce({
+  dataDir,
+  urls: Object.fromEntries(relays.map(({ region, url }) => [region, url])),
+  stock: openingStock(REGIONS),
+}).catch((err) => {
+  // The regions stocked before the failure are recorded: the next start stocks the others.
+  console.error(`npm start: ${err.message}; restart to stock the rest`);
+  return undefined;
+});
+
 console.log('\nHelios demo — five regions, multi-master\n');
 for (const { region, url } of relays) console.log(`  relay ${region.padEnd(15)} ${url}`);
 if (latency) {
@@ -73,6 +87,11 @@ if (latency) {
   );
 } else {
   console.log('\n  peer links without injected latency (--no-latency)');
+}
+if (stocked?.length) {
+  console.log(`\n  stock:  ${UNITS_PER_REGION} of each product stocked in ${stocked.join(', ')}`);
+} else if (stocked) {
+  console.log('\n  stock:  as the last run left it (a data directory is stocked once)');
 }
 console.log(
   `\n  shop:   http://127.0.0.1:${port}/   (open it in two windows, pick different regions)`,

@@ -1,6 +1,7 @@
 import { createClient, type HeliosClient } from '@helios/client';
 import { HeliosProvider, useSyncStatus } from '@helios/react';
 import { useEffect, useState } from 'react';
+import { CATALOG } from './catalog.js';
 import { CartPanel } from './components/CartPanel.js';
 import { CartSummaryBar } from './components/CartSummaryBar.js';
 import { Catalog } from './components/Catalog.js';
@@ -11,6 +12,7 @@ import { WishlistPanel } from './components/WishlistPanel.js';
 import { LastWriteProvider } from './last-write.js';
 import { storedOffline, storedRegion, storeOffline, storeRegion } from './preferences.js';
 import { chooseRegion, type RegionConfig, relayOrder } from './regions.js';
+import { returnStock } from './return-stock.js';
 import { useUnreachable } from './use-unreachable.js';
 
 export function App({ regions }: { regions: readonly RegionConfig[] }) {
@@ -38,7 +40,15 @@ function Shop({
       offline: storedOffline(),
     });
     setClient(c);
-    return () => void c.close();
+    // Units that leave the cart go back on the shelf, whichever tab or device removed them.
+    const stopReturns = returnStock(
+      c,
+      CATALOG.map((p) => p.sku),
+    );
+    return () => {
+      stopReturns();
+      void c.close();
+    };
   }, [regions, region]);
 
   if (!client) return null;

@@ -94,10 +94,16 @@ export class DocumentHandle<S, V> {
   }
 
   /**
-   * What a typed handle reads besides the value: the document's state and the replica this
-   * client writes as (undefined until ready). The state must not be changed.
+   * Reads what the value does not show (who wrote what: a bounded counter's totals per replica,
+   * a quantity's units by the replica that added them) from the document's state and the replica
+   * this client writes as (undefined until ready). `fn` must not change the state, nor keep it:
+   * merges change it in place.
+   *
+   * @example
+   * const seats = client.open('seats', Quantity);
+   * const mine = seats.read((state, me) => state.store.filter((u) => u.replica === me).length);
    */
-  protected read<T>(fn: (state: CrdtState<S>, replica: ReplicaId | undefined) => T): T {
+  read<T>(fn: (state: CrdtState<S>, replica: ReplicaId | undefined) => T): T {
     return fn(this.#doc.state, this.#writer.replica);
   }
 

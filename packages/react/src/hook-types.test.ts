@@ -2,6 +2,7 @@ import type { Receipt } from '@helios/client';
 import type { CounterEntry, Dot, DotFun, Key } from '@helios/core';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { useAWSet } from './use-aw-set.js';
+import type { useBoundedCounter } from './use-bounded-counter.js';
 import type { useCrdtMap } from './use-crdt-map.js';
 import type { useLWWMap } from './use-lww-map.js';
 import type { useMVRegister } from './use-mv-register.js';
@@ -63,6 +64,17 @@ describe('hook types', () => {
     type State = ReturnType<typeof useCrdtMap<DotFun<CounterEntry>, number>>;
     expectTypeOf<State['value']>().toEqualTypeOf<ReadonlyMap<Key, number>>();
     expectTypeOf<State['handle']['value']>().toEqualTypeOf<ReadonlyMap<Key, number>>();
+  });
+
+  it('useBoundedCounter reads numbers and has the handle’s rights methods', () => {
+    type State = ReturnType<typeof useBoundedCounter>;
+    expectTypeOf<State['value']>().toEqualTypeOf<number>();
+    expectTypeOf<State['available']>().toEqualTypeOf<number>();
+    expectTypeOf<State['localRights']>().toEqualTypeOf<number>();
+    expectTypeOf<State['leased']>().toEqualTypeOf<number>();
+    expectTypeOf<State['take']>().returns.toEqualTypeOf<Promise<Receipt>>();
+    expectTypeOf<State['decrement']>().returns.toEqualTypeOf<Receipt>();
+    expectTypeOf<State['release']>().returns.toEqualTypeOf<Receipt | undefined>();
   });
 
   it('useQuantity reads a number and returns receipts', () => {

@@ -2,6 +2,11 @@ export { HeliosProvider, type HeliosProviderProps, useHeliosClient } from './hel
 export { HeliosReactError, type HeliosReactErrorCode } from './react-error.js';
 export type { SetState } from './set-state.js';
 export { useAWSet } from './use-aw-set.js';
+export {
+  type BoundedCounterRights,
+  type BoundedCounterView,
+  useBoundedCounter,
+} from './use-bounded-counter.js';
 export { type CounterState, useCounter } from './use-counter.js';
 export { type CrdtMapState, useCrdtMap } from './use-crdt-map.js';
 export {

@@ -1,14 +1,16 @@
-import { PNCounter } from '@helios/core';
+import { Quantity } from '@helios/core';
+import { useCrdtMap } from '@helios/react';
 import { formatPrice } from '../catalog.js';
+import { DOCS } from '../documents.js';
 import { useLastWrite } from '../last-write.js';
-import { useCart } from '../use-cart.js';
+import { type CartLine, useCart } from '../use-cart.js';
+import { useTakeStock } from '../use-take-stock.js';
 
 /** The element the phone layout's summary bar scrolls to. */
 export const CART_ID = 'cart';
 
 export function CartPanel() {
-  const { cart, lines, items, total } = useCart();
-  const { track } = useLastWrite();
+  const { lines, items, total } = useCart();
   return (
     <section id={CART_ID} className="panel cart" aria-label="Cart" data-testid="cart" tabIndex={-1}>
       <h2>
@@ -25,44 +27,8 @@ export function CartPanel() {
         </p>
       )}
       <ul>
-        {lines.map(({ sku, qty, product }) => (
-          <li key={sku} data-testid={`line-${sku}`}>
-            <span className="name">{product.name}</span>
-            <span className="qty">
-              <button
-                type="button"
-                aria-label={`One less ${product.name}`}
-                data-testid={`dec-${sku}`}
-                disabled={qty <= 1}
-                onClick={() =>
-                  track(cart.update(sku, (line, me) => PNCounter.decrement(line, me, 1)))
-                }
-              >
-                −
-              </button>
-              <output data-testid={`qty-${sku}`}>{qty}</output>
-              <button
-                type="button"
-                aria-label={`One more ${product.name}`}
-                data-testid={`inc-${sku}`}
-                onClick={() =>
-                  track(cart.update(sku, (line, me) => PNCounter.increment(line, me, 1)))
-                }
-              >
-                +
-              </button>
-            </span>
-            <span className="line-total">{formatPrice(Math.max(0, qty) * product.price)}</span>
-            <button
-              type="button"
-              className="remove"
-              aria-label={`Remove ${product.name} from cart`}
-              data-testid={`remove-${sku}`}
-              onClick={() => track(cart.remove(sku))}
-            >
-              ✕
-            </button>
-          </li>
+        {lines.map((line) => (
+          <CartLineItem key={line.sku} line={line} />
         ))}
       </ul>
       <div className="total">
@@ -70,5 +36,53 @@ export function CartPanel() {
         <strong data-testid="cart-total">{formatPrice(total)}</strong>
       </div>
     </section>
+  );
+}
+
+function CartLineItem({ line: { sku, qty, product } }: { line: CartLine }) {
+  const cart = useCrdtMap(DOCS.cart, Quantity);
+  const { inStock, refused, busy, add } = useTakeStock(sku);
+  const { track } = useLastWrite();
+  return (
+    <li data-testid={`line-${sku}`}>
+      <span className="name">{product.name}</span>
+      <span className="qty">
+        <button
+          type="button"
+          // At 1, one less takes the line away: a Quantity at zero is no line.
+          aria-label={`One less ${product.name}`}
+          data-testid={`dec-${sku}`}
+          onClick={() => track(cart.update(sku, (l, me) => Quantity.decrement(l, me, 1)))}
+        >
+          −
+        </button>
+        <output data-testid={`qty-${sku}`}>{qty}</output>
+        <button
+          type="button"
+          aria-label={`One more ${product.name}`}
+          data-testid={`inc-${sku}`}
+          // One more takes a unit of stock, as "Add to cart" does.
+          disabled={inStock === 0 || busy}
+          onClick={() => void add()}
+        >
+          +
+        </button>
+      </span>
+      <span className="line-total">{formatPrice(qty * product.price)}</span>
+      <button
+        type="button"
+        className="remove"
+        aria-label={`Remove ${product.name} from cart`}
+        data-testid={`remove-${sku}`}
+        onClick={() => track(cart.remove(sku))}
+      >
+        ✕
+      </button>
+      {refused && (
+        <span className="stock-refused" role="alert" data-testid={`line-refused-${sku}`}>
+          {inStock === 0 ? 'Sold out' : 'None left in your region right now'}
+        </span>
+      )}
+    </li>
   );
 }
