@@ -1,15 +1,14 @@
-import type { BoundedCounterState, QuantityState, ReplicaId } from '@helios/core';
+import {
+  BoundedCounter,
+  type BoundedCounterState,
+  type QuantityState,
+  type ReplicaId,
+} from '@helios/core';
 
-/**
- * This replica's running totals in a stock counter: its increments `p` and decrements `n`, from
- * its latest entry (an older one may still be in the state until a merge drops it).
- */
+/** This replica's running totals in a stock counter: its increments `p` and decrements `n`. */
 function ownTotals(stock: BoundedCounterState, replica: ReplicaId): { p: number; n: number } {
-  let latest: BoundedCounterState['store'][number] | undefined;
-  for (const entry of stock.store) {
-    if (entry.replica === replica && entry.seq > (latest?.seq ?? 0)) latest = entry;
-  }
-  return { p: latest?.value.p ?? 0, n: latest?.value.n ?? 0 };
+  const account = BoundedCounter.accounts(stock).get(replica);
+  return { p: account?.p ?? 0, n: account?.n ?? 0 };
 }
 
 /** The units of a cart line (a Quantity's store) that `replica` added and that are still there. */
