@@ -67,6 +67,7 @@ function world() {
       r,
       new RightsDesk(
         {
+          region: r,
           replica: relayOf(r),
           logger: silent,
           metrics: new RelayMetrics({ region: r }),
@@ -77,6 +78,8 @@ function world() {
           },
           reachablePeers: () => REGIONS.filter((p) => p !== r && up(r, p)),
           askPeer: (peer, request) => asks.get(`${r}->${peer}`)!.push(request),
+          siblings: () => [],
+          askSibling: () => {},
         },
         { maxGrant: 4, lowWater: 6, peerWaitMs: 0 },
       ),
