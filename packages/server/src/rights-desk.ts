@@ -139,9 +139,9 @@ export class RightsDesk {
   }
 
   /**
-   * A client asks for `amount` rights of `docId` for its replica `to`. Granted from the relay's
-   * rights; when it holds none, from a reachable peer's, once its transfer has arrived (at most
-   * `peerWaitMs`). Nothing is granted, at once, when no reachable relay holds any. An
+   * A client asks for `amount` rights of `docId` for its replica `to`. Granted from the node's
+   * rights; when it holds none, from another node of the region's or a reachable peer region's,
+   * once its transfer has arrived (at most `peerWaitMs`). Nothing is granted, at once, when no reachable relay holds any. An
    * `amount` of 0 only names the relay's replica (the grant's `from`).
    * @throws {RelayError} `unavailable` while the node holds no replica (no node slot).
    */
@@ -151,7 +151,7 @@ export class RightsDesk {
     const want = Math.min(amount, this.#policy.maxGrant);
     let grant = await this.#give(doc, to, want);
     let decided: 'here' | 'after-ask' | 'none' = 'here';
-    if (grant.granted === 0 && (await this.#refill(doc, want))) {
+    if (grant.granted === 0 && (await this.#refill(doc, want, 'need'))) {
       // The document may have been evicted and reloaded meanwhile: mint on the current one.
       doc = await this.#counter(docId);
       if (doc !== undefined) grant = await this.#give(doc, to, want);
@@ -161,7 +161,7 @@ export class RightsDesk {
     this.#port.metrics.rightsRequests.inc({ decided });
     this.#port.metrics.rightsGranted.inc({ to: 'client' }, grant.granted);
     if (doc !== undefined && grant.granted > 0 && this.#mine(doc) < this.#policy.lowWater) {
-      void this.#refill(doc, this.#policy.lowWater);
+      void this.#refill(doc, this.#policy.lowWater, 'low');
     }
     return grant;
   }
@@ -248,12 +248,12 @@ export class RightsDesk {
    * this node holds rights once the transfer arrived, the one asked gave nothing, or
    * `peerWaitMs` passed.
    */
-  #refill(doc: RelayDocument, want: number): Promise<boolean> {
+  #refill(doc: RelayDocument, want: number, why: 'need' | 'low'): Promise<boolean> {
     const me = this.#port.replica!;
     const pending = this.#asking.get(doc.id);
     // An ask for a replica this node held before (it lost its slot since) is not waited for.
     if (pending !== undefined && pending.to === me) return pending.done;
-    const target = this.#richest(doc);
+    const target = this.#richest(doc, why);
     if (target === undefined) return Promise.resolve(this.#mine(doc) > 0);
     const id = this.#nextId++;
     const amount = Math.max(want, this.#policy.lowWater - this.#mine(doc));
@@ -300,29 +300,36 @@ export class RightsDesk {
   }
 
   /**
-   * The reachable relay replica holding the most rights of `doc`, as this state counts: of a
-   * peer region whose link is up, or of another node of this region heard alive. Replicas of
-   * this region that no live node holds (a slot no node took again yet) are not asked.
+   * Whom to ask for rights of `doc`: the reachable relay replica holding the most, as this state
+   * counts, of a peer region whose link is up or (for a client's request this node cannot cover,
+   * `need`) of another node of this region heard alive. Those nodes come first when one holds
+   * any: they are a round trip within the region away. Running `low` asks peer regions only: a
+   * region's nodes share its clients, so moving rights between them ahead of demand would only
+   * move them back and forth. Replicas of this region that no live node holds (a slot no node
+   * took again yet) are never asked.
    */
-  #richest(doc: RelayDocument): Target | undefined {
+  #richest(doc: RelayDocument, why: 'need' | 'low'): Target | undefined {
     const type = doc.type as BoundedCounterType;
     const state = doc.state as BoundedCounterState;
     const reachable = new Set(this.#port.reachablePeers());
-    const siblings = new Map(this.#port.siblings().map((s) => [s.replica, s.relayId]));
-    let best: Target | undefined;
-    let most = 0;
+    const siblings = new Map(
+      why === 'need' ? this.#port.siblings().map((s) => [s.replica, s.relayId]) : [],
+    );
+    let best: { target: Target; rights: number; near: boolean } | undefined;
     for (const replica of replicasIn(state)) {
       const region = relayReplicaRegion(replica);
       if (region === undefined || replica === this.#port.replica) continue;
       const relayId = region === this.#port.region ? siblings.get(replica) : undefined;
       if (relayId === undefined && !reachable.has(region)) continue;
       const rights = type.localRights(state, replica);
-      if (rights > most) {
-        most = rights;
-        best = relayId === undefined ? { region } : { region, relayId };
+      const near = relayId !== undefined;
+      // A node of the region before a peer region; the one holding more among equals.
+      const better = best === undefined || (near !== best.near ? near : rights > best.rights);
+      if (rights > 0 && better) {
+        best = { target: near ? { region, relayId } : { region }, rights, near };
       }
     }
-    return best;
+    return best?.target;
   }
 }
 
