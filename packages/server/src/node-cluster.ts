@@ -3,6 +3,7 @@ import type { RightsGrant, RightsRequest } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import { NodeLiveness } from './node-liveness.js';
 import type { NodeChange, RelayServer } from './relay-socket.js';
+import type { SiblingNode } from './rights-desk.js';
 import type { StoredChange } from './store/relay-store.js';
 
 /** What a node does with its region's other nodes' notices. */
@@ -21,12 +22,6 @@ export interface ClusterListener {
   rightsAnswered(grant: RightsGrant): void;
   /** The replica holding this node's rights now, told to the others with each heartbeat. */
   replica(): ReplicaId | undefined;
-}
-
-/** Another node of the region, alive, and the replica holding its rights. */
-export interface Sibling {
-  readonly relayId: string;
-  readonly replica: ReplicaId;
 }
 
 /** The delta of a change as a {@link NodeChange} carries it. */
@@ -89,7 +84,7 @@ export class NodeCluster {
   }
 
   /** The other nodes heard alive that hold a replica. */
-  siblings(): Sibling[] {
+  siblings(): SiblingNode[] {
     return [...this.#siblings].map(([relayId, replica]) => ({ relayId, replica }));
   }
 

@@ -113,9 +113,9 @@ interface Asking {
  * The rights of bounded counters a relay node holds for its region, as its own replica
  * (docs/architecture.md §5.2; one per node, see NodeSlot). A client asks for rights; the desk
  * gives it at most {@link RightsPolicy.maxGrant} of the node's, by a transfer committed and sent
- * on as any write. A node that runs low asks the reachable relay replica holding the most (as
- * this node's state counts them) for more, one ask per document at a time: another node of its
- * region, over the cluster's channel, or a peer region's relay, over the peer link. The one
+ * on as any write. A node asks another relay for more, one ask per document at a time: when it
+ * holds none as a client asks, another node of its region (over the cluster's channel) or else
+ * a peer region's relay (over the peer link); when it runs low, a peer region's only. The one
  * asked gives half of what it holds (at least one, if it has any), never more than asked. Every
  * move is the type's `transfer`, which spends only rights its writer holds: rights are never
  * created here, and the counter's bound holds at every replica whatever is lost, repeated or
@@ -141,8 +141,9 @@ export class RightsDesk {
   /**
    * A client asks for `amount` rights of `docId` for its replica `to`. Granted from the node's
    * rights; when it holds none, from another node of the region's or a reachable peer region's,
-   * once its transfer has arrived (at most `peerWaitMs`). Nothing is granted, at once, when no reachable relay holds any. An
-   * `amount` of 0 only names the relay's replica (the grant's `from`).
+   * once its transfer has arrived (at most `peerWaitMs`). Nothing is granted, at once, when no
+   * reachable relay holds any. An `amount` of 0 only names the relay's replica (the grant's
+   * `from`).
    * @throws {RelayError} `unavailable` while the node holds no replica (no node slot).
    */
   async forClient(docId: DocumentId, to: ReplicaId, amount: number): Promise<Grant> {
@@ -179,6 +180,10 @@ export class RightsDesk {
     return this.#forRelay(`${this.#port.region}/${relayId}`, request, 'node', this.#port.region);
   }
 
+  /**
+   * Answers a relay's ask: `asker` names it (a region, or a region and node) for remembering the
+   * requests answered; `region` is the region its replica `request.to` must be of.
+   */
   async #forRelay(
     asker: string,
     request: RightsRequest,
@@ -243,13 +248,13 @@ export class RightsDesk {
   }
 
   /**
-   * Asks the reachable relay (a peer region's, or another node of this region) that holds the
-   * most rights of `doc` for `want` or more, unless an ask is out already; resolves with whether
-   * this node holds rights once the transfer arrived, the one asked gave nothing, or
-   * `peerWaitMs` passed.
+   * Asks another relay for `want` rights of `doc` or more (whom: {@link #richest}), unless an
+   * ask is out already; resolves with whether this node holds rights once the transfer arrived,
+   * the one asked gave nothing, or `peerWaitMs` passed.
    */
   #refill(doc: RelayDocument, want: number, why: 'need' | 'low'): Promise<boolean> {
-    const me = this.#port.replica!;
+    const me = this.#port.replica;
+    if (me === undefined) return Promise.resolve(false); // the slot was lost meanwhile
     const pending = this.#asking.get(doc.id);
     // An ask for a replica this node held before (it lost its slot since) is not waited for.
     if (pending !== undefined && pending.to === me) return pending.done;
