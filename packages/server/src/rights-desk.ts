@@ -219,15 +219,22 @@ export class RightsDesk {
   }
 
   async #counter(id: DocumentId): Promise<RelayDocument | undefined> {
-    if (this.#port.replica === undefined) {
-      throw new RelayError('unavailable', 'this relay node holds no rights now: ask again later');
-    }
+    this.#me();
     const doc = await this.#port.document(id);
     return doc?.type instanceof BoundedCounterType ? doc : undefined;
   }
 
+  /** The node's replica; it may be lost while the desk waits (the node then grants nothing). */
+  #me(): ReplicaId {
+    const me = this.#port.replica;
+    if (me === undefined) {
+      throw new RelayError('unavailable', 'this relay node holds no rights now: ask again later');
+    }
+    return me;
+  }
+
   #none(): Grant {
-    return { from: this.#port.replica!, granted: 0 };
+    return { from: this.#me(), granted: 0 };
   }
 
   #mine(doc: RelayDocument): number {
@@ -238,7 +245,7 @@ export class RightsDesk {
 
   /** Transfers up to `want` of the relay's rights to `to`, and commits it. */
   async #give(doc: RelayDocument, to: ReplicaId, want: number): Promise<Grant> {
-    const me = this.#port.replica!;
+    const me = this.#me();
     const n = Math.min(want, this.#mine(doc));
     if (n <= 0 || to === me) return this.#none();
     const type = doc.type as BoundedCounterType;
