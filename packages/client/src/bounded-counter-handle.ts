@@ -32,6 +32,11 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
   /** How long drawn rights may lie unused before they go back to the relay (ms). */
   leaseIdleMs: number = LEASE_IDLE_MS;
   #idle: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The relay replica of the last grant this handle got: a live relay node's, where rights given
+   * to the region go (the region's richest replica may be a node slot no node holds now).
+   */
+  #granter: ReplicaId | undefined;
 
   /** What this client may decrement or give away now, offline included (0 until ready). */
   get localRights(): number {
@@ -81,7 +86,8 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
     if (!Number.isSafeInteger(amount) || amount < 1) {
       throw new InvalidArgumentError(`rights are drawn in positive integers, not ${amount}`);
     }
-    const { granted } = await this.writer.rights.draw(this.id, amount);
+    const { granted, from } = await this.writer.rights.draw(this.id, amount);
+    this.#granter = from;
     this.#touch();
     return granted;
   }
@@ -89,13 +95,20 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
   /**
    * Gives `amount` of this client's rights to its region's relay, which hands them out to the
    * region's clients and peer regions (how stock reaches a region: its owner increments, then
-   * deposits). Needs a connection to learn the relay's replica; fails as {@link decrement} does.
+   * deposits): to the relay node it is connected to (asked for its replica), or offline to the
+   * last one that granted it rights, else the region's relay replica holding the most. Fails as
+   * {@link decrement} does, and with `closed` when no relay of the region is known.
    */
   async deposit(amount: number): Promise<Receipt> {
-    const relay =
-      this.read((state) => this.#relayOf(state)) ??
-      (await this.writer.rights.draw(this.id, 0)).from;
-    return this.transfer(relay, amount);
+    const asked = await this.writer.rights.draw(this.id, 0).then(
+      ({ from }) => (this.#granter = from),
+      (err: unknown) => {
+        const known = this.#relay();
+        if (known === undefined) throw err;
+        return known;
+      },
+    );
+    return this.transfer(asked, amount);
   }
 
   /**
@@ -125,7 +138,7 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
     clearTimeout(this.#idle);
     this.#idle = undefined;
     const amount = this.leased;
-    const relay = this.read((state) => this.#relayOf(state));
+    const relay = this.#relay();
     if (amount <= 0 || relay === undefined) return undefined;
     return this.transfer(relay, amount);
   }
@@ -179,6 +192,17 @@ export class BoundedCounterHandle extends DocumentHandle<BoundedCounterState['st
     let rights = 0;
     for (const held of this.#relaysOfRegion(state).values()) rights += Math.max(0, held);
     return rights;
+  }
+
+  /**
+   * Where rights given to the region go: the relay node that last granted this handle rights,
+   * if it is of the client's region now, else {@link #relayOf}.
+   */
+  #relay(): ReplicaId | undefined {
+    const region = this.writer.rights.region;
+    const granter = this.#granter;
+    if (granter !== undefined && relayReplicaRegion(granter) === region) return granter;
+    return this.read((state) => this.#relayOf(state));
   }
 
   /** The region's relay replica holding the most rights (the current one, after a new store). */

@@ -75,4 +75,24 @@ describe('BoundedCounterHandle with rights held by the relay', () => {
     await until(() => stock.localRights === 0, 'the idle lease goes back');
     expect(stock.available).toBe(9);
   });
+
+  it('gives rights to the relay node it is connected to, not to a richer replica no node holds', async () => {
+    const { relay, url } = await res.relay({ region: 'eu-west-1' });
+    const owner = res.client([url]);
+    const atOwner = owner.open('stock', BoundedCounter);
+    await until(() => owner.status.connection === 'online', 'the owner is online');
+    atOwner.increment(13);
+    // A slot of the region's store that no node holds now (its node died), richest of all.
+    const parked = `${relay.replica!}.5`;
+    await atOwner.transfer(parked, 10).wait('relay');
+    await (await atOwner.deposit(3)).wait('relay');
+    const buyer = res.client([url]);
+    const stock = buyer.open('stock', BoundedCounter);
+    await buyer.ready;
+    await until(() => stock.value === 13 && buyer.status.connection === 'online', 'synced');
+    expect(await stock.draw(3)).toBe(3); // the deposit reached the live relay
+    stock.decrement();
+    await stock.release()!.wait('relay');
+    expect(await stock.draw(2)).toBe(2); // and so did the release
+  });
 });

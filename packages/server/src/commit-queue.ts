@@ -1,4 +1,10 @@
-import type { CommitBatch, DocumentValue, NewChange, RelayStore } from './store/relay-store.js';
+import type {
+  CommitBatch,
+  DocumentValue,
+  NewChange,
+  RelayStore,
+  SlotFence,
+} from './store/relay-store.js';
 
 /** The values of the documents `changes` change, for a store that keeps a read model. */
 export type ValuesOf = (changes: readonly NewChange[]) => Promise<DocumentValue[]>;
@@ -9,6 +15,8 @@ export interface CommitUnit {
   readonly cursor?: { readonly peer: string; readonly upTo: number };
   /** The queued write requests the changes apply (see `CommitBatch.requests`). */
   readonly requests?: readonly number[];
+  /** The node slot whose replica's dots the changes mint (see `CommitBatch.fences`). */
+  readonly fence?: SlotFence;
 }
 
 /**
@@ -334,14 +342,17 @@ function batchOf(batch: readonly Pending[]): CommitBatch {
   const changes: NewChange[] = [];
   const cursors: { peer: string; upTo: number }[] = [];
   const requests: number[] = [];
+  const fences: SlotFence[] = [];
   for (const p of batch) {
     changes.push(...p.unit.changes);
     if (p.unit.cursor) cursors.push(p.unit.cursor);
     if (p.unit.requests) requests.push(...p.unit.requests);
+    if (p.unit.fence) fences.push(p.unit.fence);
   }
   return {
     changes,
     ...(cursors.length > 0 ? { cursors } : {}),
     ...(requests.length > 0 ? { requests } : {}),
+    ...(fences.length > 0 ? { fences } : {}),
   };
 }

@@ -17,7 +17,7 @@ import type { PeerWait } from './node-ports.js';
 import type { RelayOptions } from './options.js';
 import { documentValues } from './read-model.js';
 import { Snapshots } from './snapshots.js';
-import type { NewChange, RelayStore, StoredChange } from './store/relay-store.js';
+import type { NewChange, RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
 
 /** Where the merge core hands what it committed: the node's fan-out, cluster and replication. */
 export interface CommitOutlet {
@@ -155,7 +155,7 @@ export class MergeCore {
    * connection's next delta is validated against it), durable commit, then ack (by the
    * caller), fan-out to the document's subscribers and to the peer regions. `lane`: a bulk
    * writer's deltas commit in the bulk lane (see {@link CommitQueue}). The relay's own writes
-   * (rights it moves) take this path too, from no socket.
+   * (rights it moves) take this path too, from no socket, `fence`d by its node slot.
    */
   applyLocal(
     doc: RelayDocument,
@@ -163,30 +163,25 @@ export class MergeCore {
     delta: AnyCrdtState,
     originSocket: string | undefined,
     lane: CommitLane,
+    fence?: SlotFence,
   ): Promise<number> {
     this.#merge(doc, delta);
     const region = this.#region;
-    return this.#commits
-      .commit({ changes: [{ doc: doc.id, delta: bytes, origin: region }] }, lane)
-      .then(
-        ([seq]) => {
-          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
-          this.#outlet.durableHere(doc.id, delta.context);
-          this.#committed(
-            doc,
-            [{ seq: seq!, doc: doc.id, delta: bytes, origin: region }],
-            [delta],
-            originSocket,
-          );
-          return seq!;
-        },
-        (err: unknown) => {
-          // The in-memory state may now hold a delta the store does not: drop it, reload later.
-          this.docs.evict(doc.id);
-          this.#logger.error({ err, doc: doc.id }, 'commit failed');
-          throw new RelayError('unavailable', 'the relay could not store this delta; retry');
-        },
-      );
+    const change = { doc: doc.id, delta: bytes, origin: region };
+    return this.#commits.commit({ changes: [change], ...(fence ? { fence } : {}) }, lane).then(
+      ([seq]) => {
+        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
+        this.#outlet.durableHere(doc.id, delta.context);
+        this.#committed(doc, [{ ...change, seq: seq! }], [delta], originSocket);
+        return seq!;
+      },
+      (err: unknown) => {
+        // The in-memory state may now hold a delta the store does not: drop it, reload later.
+        this.docs.evict(doc.id);
+        this.#logger.error({ err, doc: doc.id }, 'commit failed');
+        throw new RelayError('unavailable', 'the relay could not store this delta; retry');
+      },
+    );
   }
 
   /**

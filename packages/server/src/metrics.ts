@@ -19,6 +19,7 @@ export class RelayMetrics {
   readonly rightsGranted: Counter<'to'>;
   readonly rightsAskSeconds: Histogram<'outcome'>;
   readonly rightsRequests: Counter<'decided'>;
+  readonly relaySlot: Gauge;
 
   constructor(labels: { region: string }) {
     this.registry.setDefaultLabels(labels);
@@ -101,22 +102,28 @@ export class RelayMetrics {
     });
     this.rightsGranted = new Counter({
       name: 'helios_rights_granted_total',
-      help: "Bounded-counter rights this relay's replica gave away, to clients or peer regions",
+      help: "Bounded-counter rights this relay's replica gave away, to clients, peer regions, or other nodes of its region",
       labelNames: ['to'],
       registers,
     });
     this.rightsRequests = new Counter({
       name: 'helios_rights_requests_total',
-      help: "Clients' requests for bounded-counter rights, by how they were decided: here (from this relay's rights at once), after-ask (once a peer region's transfer arrived), none (no reachable region held any)",
+      help: "Clients' requests for bounded-counter rights, by how they were decided: here (from this relay's rights at once), after-ask (once another relay's transfer arrived), none (no reachable relay held any)",
       labelNames: ['decided'],
       registers,
     });
     this.rightsAskSeconds = new Histogram({
       name: 'helios_rights_ask_seconds',
-      help: 'From asking a peer region for rights to their arrival here (or giving up)',
+      help: 'From asking a peer region or another node of the region for rights to their arrival here (or giving up)',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers,
     });
+    this.relaySlot = new Gauge({
+      name: 'helios_relay_slot',
+      help: 'The node slot of the store this node holds, whose replica holds its rights (-1: none, it grants no rights)',
+      registers,
+    });
+    this.relaySlot.set(-1);
   }
 }

@@ -1,6 +1,9 @@
+import type { ReplicaId } from '@helios/core';
+import type { RightsGrant, RightsRequest } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import { NodeLiveness } from './node-liveness.js';
 import type { NodeChange, RelayServer } from './relay-socket.js';
+import type { SiblingNode } from './rights-desk.js';
 import type { StoredChange } from './store/relay-store.js';
 
 /** What a node does with its region's other nodes' notices. */
@@ -13,6 +16,12 @@ export interface ClusterListener {
   peerRewound(peer: string, after: number): void;
   /** Notices may have been lost (`reason` says how): catch up from the shared store. */
   catchUp(reason: string): void;
+  /** Node `from` asks this node for rights (answer with {@link NodeCluster.answerRights}). */
+  rightsAsked(from: string, request: RightsRequest): void;
+  /** A node answered this node's ask for rights. */
+  rightsAnswered(grant: RightsGrant): void;
+  /** The replica holding this node's rights now, told to the others with each heartbeat. */
+  replica(): ReplicaId | undefined;
 }
 
 /** The delta of a change as a {@link NodeChange} carries it. */
@@ -34,6 +43,8 @@ export class NodeCluster {
   readonly #listener: ClusterListener;
   readonly #redis: { readonly url: string; readonly key: string };
   #liveness: NodeLiveness | undefined;
+  /** The replica of each node heard alive, as its last heartbeat told. */
+  readonly #siblings = new Map<string, ReplicaId>();
   #redisClients: { quit(): Promise<unknown> }[] = [];
 
   /** `redis`: the server's URL, and the channel prefix of this region's nodes. */
@@ -72,6 +83,22 @@ export class NodeCluster {
     this.#io.serverSideEmit('helios:peer-rewind', peer, after);
   }
 
+  /** The other nodes heard alive that hold a replica. */
+  siblings(): SiblingNode[] {
+    return [...this.#siblings].map(([relayId, replica]) => ({ relayId, replica }));
+  }
+
+  /** Asks node `relayId` for rights, as a peer region is asked (RightsDesk). */
+  askRights(relayId: string, request: RightsRequest): void {
+    this.#io.serverSideEmit('helios:rights-ask', relayId, this.#relayId, request);
+  }
+
+  /** Answers node `relayId`'s ask (without the transfer: it reaches that node as a change). */
+  answerRights(relayId: string, grant: RightsGrant): void {
+    const { kind, id, doc, from, granted } = grant;
+    this.#io.serverSideEmit('helios:rights-answer', relayId, { kind, id, doc, from, granted });
+  }
+
   /** Connects to Redis, and starts listening and beating. */
   async attach(): Promise<void> {
     const { url, key } = this.#redis;
@@ -101,10 +128,23 @@ export class NodeCluster {
     io.on('helios:changes', (changes) => listener.changes(changes));
     io.on('helios:peer-rewind', (peer, after) => listener.peerRewound(peer, after));
     io.on('helios:peer-ack', (peer, upTo) => listener.peerAcked(peer, upTo));
-    io.on('helios:alive', (relayId) => this.#liveness?.heard(relayId));
+    io.on('helios:alive', (relayId, replica) => {
+      if (typeof replica === 'string') this.#siblings.set(relayId, replica);
+      else this.#siblings.delete(relayId);
+      this.#liveness?.heard(relayId);
+    });
+    io.on('helios:rights-ask', (to, from, request) => {
+      if (to === this.#relayId) listener.rightsAsked(from, request);
+    });
+    io.on('helios:rights-answer', (to, grant) => {
+      if (to === this.#relayId) listener.rightsAnswered(grant);
+    });
     this.#liveness = new NodeLiveness({
-      beat: () => io.serverSideEmit('helios:alive', this.#relayId),
-      onSilent: (relayId) => listener.catchUp(`node ${relayId} went silent`),
+      beat: () => io.serverSideEmit('helios:alive', this.#relayId, listener.replica() ?? null),
+      onSilent: (relayId) => {
+        this.#siblings.delete(relayId);
+        listener.catchUp(`node ${relayId} went silent`);
+      },
       intervalMs: 2_000,
       timeoutMs: 6_000,
     });

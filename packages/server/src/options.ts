@@ -140,7 +140,8 @@ export interface RelayOptions {
   /**
    * How this region's relay hands out and gathers bounded-counter rights (each left out keeps
    * its {@link DEFAULT_RIGHTS_POLICY} value; `createRelay` throws a `RangeError` for a bad one).
-   * A region of several nodes (`redisUrl`) holds none.
+   * Each node of a region holds rights of its own, as the replica of its slot of the store
+   * (docs/architecture.md §5.2).
    */
   readonly rights?: Partial<RightsPolicy>;
   /** Changes of a document after which its snapshot is rewritten. Default 500. */

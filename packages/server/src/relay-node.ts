@@ -20,6 +20,8 @@ import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
 import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
 import type { FeedPort, LinkPort, SessionPort } from './node-ports.js';
+import { answerSibling, nodeRightsDesk } from './node-rights.js';
+import { NodeSlot } from './node-slot.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { socketIoPeerTransport } from './peer-connection.js';
 import { PeerLink } from './peer-link.js';
@@ -32,7 +34,7 @@ import {
   type RelaySocket,
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
-import { RightsDesk, rightsReplica } from './rights-desk.js';
+import type { RightsDesk } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
@@ -67,8 +69,6 @@ const BULK_SHARE = 0.5;
 export class RelayNode {
   readonly region: string;
   readonly relayId: string;
-  /** The relay's own replica, holding the region's rights; none with several nodes per region. */
-  readonly relayReplica: ReplicaId | undefined;
   readonly metrics: RelayMetrics;
   readonly #logger: Logger;
   readonly #options: RelayOptions;
@@ -98,6 +98,8 @@ export class RelayNode {
   readonly #feedPort: FeedPort;
   readonly #linkPort: LinkPort;
   readonly #rights: RightsDesk;
+  /** The node's own replica, holding the rights it grants, bound to a slot of the store. */
+  readonly #slot: NodeSlot;
   #closing = false;
 
   constructor(options: RelayOptions) {
@@ -113,8 +115,8 @@ export class RelayNode {
       ...options.decodeLimits,
     };
     this.#now = options.now ?? Date.now;
-    const shared = options.redisUrl !== undefined;
-    this.relayReplica = rightsReplica(this.region, options.store.epoch, shared);
+    const own = { region: this.region, logger: this.#logger, metrics: this.metrics };
+    this.#slot = new NodeSlot({ ...own, store: options.store, shared: !!options.redisUrl });
     this.#core = new MergeCore(
       options,
       this.#decodeLimits,
@@ -152,7 +154,8 @@ export class RelayNode {
       this.#replicationOutlet(),
     );
     this.#catchUp = this.#storeCatchUp();
-    this.#rights = this.#rightsDesk();
+    const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
+    this.#rights = nodeRightsDesk({ ...own, slot, core, links, cluster, policy: options.rights });
     this.#sessionPort = this.#makeSessionPort();
     this.#feedPort = this.#makeFeedPort();
     this.#linkPort = this.#makeLinkPort();
@@ -160,23 +163,9 @@ export class RelayNode {
     this.#io.on('connection', (socket) => this.#connected(socket));
   }
 
-  /** The region's bounded-counter rights, held by the relay's own replica ({@link rightsReplica}). */
-  #rightsDesk(): RightsDesk {
-    const core = this.#core;
-    return new RightsDesk(
-      {
-        replica: this.relayReplica,
-        logger: this.#logger,
-        metrics: this.metrics,
-        document: (id) => core.docs.get(id),
-        writeOwn: (doc, delta) =>
-          core.applyLocal(doc, doc.type.encode(delta), delta, undefined, 'interactive'),
-        reachablePeers: () => this.#links.filter((l) => l.connected).map((l) => l.region),
-        askPeer: (region, request) =>
-          this.#links.find((l) => l.region === region)?.askRights(request),
-      },
-      this.#options.rights,
-    );
+  /** The node's own replica, holding the rights it grants; none while it holds no slot. */
+  get relayReplica(): ReplicaId | undefined {
+    return this.#slot.held?.replica;
   }
 
   /** What the merge core does after a commit: fan out, tell the other nodes, feed the peers. */
@@ -225,6 +214,10 @@ export class RelayNode {
       peerAcked: (peer, upTo) => this.#replication.heardPeerAck(peer, upTo),
       peerRewound: (peer, after) => this.#replication.heardPeerRewind(peer, after),
       catchUp: (reason) => this.#catchUp.soon(reason),
+      rightsAsked: (from, request) =>
+        answerSibling(this.#rights, this.#cluster!, this.#logger, from, request),
+      rightsAnswered: (grant) => this.#rights.peerAnswered(this.region, grant),
+      replica: () => this.relayReplica,
     };
   }
 
@@ -356,6 +349,7 @@ export class RelayNode {
   }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
+    await this.#slot.start();
     if (this.#options.redisUrl) await this.#cluster?.attach();
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
@@ -390,6 +384,7 @@ export class RelayNode {
     this.#http.closeAllConnections();
     await closed;
     await this.#cluster?.close();
+    await this.#slot.close();
     await this.#options.store.close();
   }
 }

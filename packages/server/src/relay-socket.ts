@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ReplicaId } from '@helios/core';
+import type { RightsGrant, RightsRequest } from '@helios/core/protocol';
 import { socketParser } from '@helios/transport';
 import { Server, type Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
@@ -35,8 +36,12 @@ export interface ClusterEvents {
   'helios:peer-ack': (peer: string, upTo: number) => void;
   /** A peer asked for the feed from a position, possibly lower than it acknowledged before. */
   'helios:peer-rewind': (peer: string, after: number) => void;
-  /** A node's heartbeat (see NodeLiveness). */
-  'helios:alive': (relayId: string) => void;
+  /** A node's heartbeat (see NodeLiveness), with the replica holding its rights (or null). */
+  'helios:alive': (relayId: string, replica: string | null) => void;
+  /** A node asks node `to` for rights (RightsDesk), as it asks a peer region. */
+  'helios:rights-ask': (to: string, from: string, request: RightsRequest) => void;
+  /** Node `to`'s ask was answered: the transfer, if any, comes as a change. */
+  'helios:rights-answer': (to: string, grant: RightsGrant) => void;
   /** A node's publishes may have been lost: the others catch up from the store. */
   'helios:catch-up': (relayId: string) => void;
 }

@@ -8,8 +8,11 @@ export interface Relay {
   readonly region: string;
   readonly relayId: string;
   /**
-   * The relay's own replica, which holds the region's bounded-counter rights (made from the
-   * store's epoch: the same after a restart); undefined for a region of several nodes.
+   * The relay node's own replica, which holds the bounded-counter rights it grants: made from
+   * the store's epoch and the node's slot of the store (docs/architecture.md §5.2), so the same
+   * after a restart. Undefined while the node holds no slot: before `listen` with a Postgres
+   * store, after its slot's lock was lost (until it claims one again), when every slot is held,
+   * or when several nodes share a store that has no slots.
    */
   readonly replica: ReplicaId | undefined;
   readonly metrics: RelayMetrics;
@@ -37,7 +40,9 @@ export function createRelay(options: RelayOptions): Relay {
   return {
     region: node.region,
     relayId: node.relayId,
-    replica: node.relayReplica,
+    get replica() {
+      return node.relayReplica;
+    },
     metrics: node.metrics,
     async listen(port = 0, host = '127.0.0.1') {
       const address = await node.listen(port, host);

@@ -67,6 +67,7 @@ function world() {
       r,
       new RightsDesk(
         {
+          region: r,
           replica: relayOf(r),
           logger: silent,
           metrics: new RelayMetrics({ region: r }),
@@ -77,6 +78,8 @@ function world() {
           },
           reachablePeers: () => REGIONS.filter((p) => p !== r && up(r, p)),
           askPeer: (peer, request) => asks.get(`${r}->${peer}`)!.push(request),
+          siblings: () => [],
+          askSibling: () => {},
         },
         { maxGrant: 4, lowWater: 6, peerWaitMs: 0 },
       ),
@@ -188,5 +191,65 @@ describe('RightsDesk', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('whom a node asks', () => {
+  /** Node `a` of region a holding `mine`, a sibling node `theirs`, peer region b 20. */
+  function node(mine: number, theirs: number) {
+    const me = relayOf('a');
+    const sibling = `${me}.1`;
+    const owner = { replica: 'owner' };
+    const state = BoundedCounter.empty();
+    BoundedCounter.merge(state, BoundedCounter.increment(state, owner, 20 + mine + theirs));
+    for (const [to, n] of [
+      [me, mine],
+      [sibling, theirs],
+      [relayOf('b'), 20],
+    ] as const) {
+      if (n > 0) BoundedCounter.merge(state, BoundedCounter.transfer(state, owner, to, n));
+    }
+    const doc: RelayDocument = {
+      id: 'stock',
+      type: BoundedCounter,
+      state,
+      lastSeq: 0,
+      snapshotSeq: 0,
+      changesSinceSnapshot: 0,
+      subscribers: 0,
+      replicated: new CausalContext(),
+    };
+    const asked: string[] = [];
+    const desk = new RightsDesk(
+      {
+        region: 'a',
+        replica: me,
+        logger: silent,
+        metrics: new RelayMetrics({ region: 'a' }),
+        document: async () => doc,
+        writeOwn: async (_doc, delta) => {
+          BoundedCounter.merge(state, delta as BoundedCounterState);
+          return 0;
+        },
+        reachablePeers: () => ['b'],
+        askPeer: (peer, request) => asked.push(`peer ${peer} for ${request.to}`),
+        siblings: () => [{ relayId: 'node-2', replica: sibling }],
+        askSibling: (relayId, request) => asked.push(`node ${relayId} for ${request.to}`),
+      },
+      { maxGrant: 4, lowWater: 6, peerWaitMs: 0 },
+    );
+    return { desk, asked, me };
+  }
+
+  it('holding none, asks a node of its region before a richer peer region', async () => {
+    const { desk, asked, me } = node(0, 5);
+    expect(await desk.forClient('stock', 'client-a', 2)).toMatchObject({ granted: 0 });
+    expect(asked).toEqual([`node node-2 for ${me}`]);
+  });
+
+  it('running low, asks peer regions only: nodes of a region do not top each other up', async () => {
+    const { desk, asked, me } = node(7, 30);
+    expect(await desk.forClient('stock', 'client-a', 4)).toMatchObject({ granted: 4 });
+    expect(asked).toEqual([`peer b for ${me}`]);
   });
 });

@@ -6,7 +6,8 @@ export type StoreErrorCode =
   | 'invalid-argument'
   | 'region-mismatch'
   | 'schema-version'
-  | 'already-applied';
+  | 'already-applied'
+  | 'fenced';
 
 /**
  * A store refused a call on purpose (as opposed to an I/O or driver error, which is passed

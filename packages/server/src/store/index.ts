@@ -5,7 +5,10 @@ export type {
   CommitBatch,
   DocumentValue,
   NewChange,
+  RelaySlot,
+  RelaySlots,
   RelayStore,
+  SlotFence,
   StoredChange,
   StoredDocument,
 } from './relay-store.js';

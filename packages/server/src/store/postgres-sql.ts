@@ -26,6 +26,7 @@ export function postgresSql(schema: string) {
       CREATE TABLE IF NOT EXISTS ${s}.cursors (peer text PRIMARY KEY, up_to bigint NOT NULL);
       CREATE TABLE IF NOT EXISTS ${s}.released (region text PRIMARY KEY, up_to bigint NOT NULL);
       CREATE TABLE IF NOT EXISTS ${s}.replicas (replica text PRIMARY KEY, user_id text NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${s}.relay_slots (slot int PRIMARY KEY, generation bigint NOT NULL);
     `,
 
     /* $1 region, $2 a fresh epoch (kept only if the schema has none yet). */

@@ -2,6 +2,7 @@ import type { DocumentId } from '@helios/core';
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import { StoreClosedError, StoreError } from './errors.js';
 import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
+import { PostgresRelaySlots } from './postgres-relay-slots.js';
 import { type ChangeRow, type LoadRow, toChange, toStoredDocument } from './postgres-rows.js';
 import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
@@ -10,7 +11,9 @@ import type {
   CommitBatch,
   DocumentValue,
   NewChange,
+  RelaySlots,
   RelayStore,
+  SlotFence,
   StoredChange,
   StoredDocument,
   WriteRequestQueue,
@@ -53,6 +56,7 @@ export class PostgresStore implements RelayStore {
   readonly schema: string;
   /** Commits write the documents' values to `document_values` (docs/sql.md). */
   readonly keepsValues: boolean;
+  readonly #relaySlots: PostgresRelaySlots;
   /** Set by {@link PostgresStore.open}. */
   #writeRequests: PostgresWriteRequests | undefined;
   /** Read from the schema by {@link PostgresStore.open}. */
@@ -77,6 +81,7 @@ export class PostgresStore implements RelayStore {
     this.region = region;
     this.schema = schema;
     this.#sql = postgresSql(schema);
+    this.#relaySlots = new PostgresRelaySlots(pool, schema);
   }
 
   /**
@@ -116,6 +121,11 @@ export class PostgresStore implements RelayStore {
 
   get epoch(): string {
     return this.#epoch;
+  }
+
+  /** The node slots of the relay nodes sharing the schema (docs/architecture.md §5.2). */
+  get relaySlots(): RelaySlots {
+    return this.#relaySlots;
   }
 
   /** The writes queued by the SQL functions (docs/sql.md). */
@@ -172,7 +182,8 @@ export class PostgresStore implements RelayStore {
       values.map((v) => v.basis ?? null),
       batch.requests ?? [],
     ];
-    const run = this.#commitTail.then(() => this.#commitNow(changes, values, params));
+    const fences = batch.fences ?? [];
+    const run = this.#commitTail.then(() => this.#commitNow(changes, values, params, fences));
     this.#commitTail = run.catch(() => {});
     return run;
   }
@@ -252,6 +263,7 @@ export class PostgresStore implements RelayStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#commitTail;
+    await this.#relaySlots.close();
     if (this.#ownsPool) await this.#pool.end();
   }
 
@@ -275,13 +287,21 @@ export class PostgresStore implements RelayStore {
     changes: readonly NewChange[],
     values: readonly DocumentValue[],
     params: unknown[],
+    fences: readonly SlotFence[],
   ): Promise<number[]> {
     try {
-      const { rows } = await this.#query<{ seq: string }>('commit', params);
+      // A batch that mints a node slot's dots checks the slot in its own transaction.
+      const { rows } =
+        fences.length === 0
+          ? await this.#query<{ seq: string }>('commit', params)
+          : await this.#transaction(async (client) => {
+              await this.#relaySlots.checkFences(client, fences);
+              return this.#query<{ seq: string }>('commit', params, client);
+            });
       return seqsEndingAt(Number(rows[0]!.seq), changes.length);
     } catch (err) {
       if ((err as { code?: unknown }).code !== STALE_VALUES) throw refusal(err);
-      const head = await this.#commitCaughtUp(values, params).catch((e: unknown) => {
+      const head = await this.#commitCaughtUp(values, params, fences).catch((e: unknown) => {
         throw refusal(e);
       });
       return seqsEndingAt(head, changes.length);
@@ -294,8 +314,14 @@ export class PostgresStore implements RelayStore {
    * no other commit lands meanwhile, the node is handed what it lacks of those documents
    * (`catchUp`), and the values it then computes are exact.
    */
-  async #commitCaughtUp(values: readonly DocumentValue[], params: unknown[]): Promise<number> {
+  async #commitCaughtUp(
+    values: readonly DocumentValue[],
+    params: unknown[],
+    fences: readonly SlotFence[],
+  ): Promise<number> {
     return this.#transaction(async (client) => {
+      // Slot rows before the head row, as in every fenced commit: no two commits wait in a cycle.
+      if (fences.length > 0) await this.#relaySlots.checkFences(client, fences);
       await client.query(this.#sql.lockHead, [this.region]);
       const { rows } = await client.query<{ doc: string; last_seq: string }>(this.#sql.lastSeqs, [
         values.map((v) => v.doc),

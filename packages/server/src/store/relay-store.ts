@@ -82,6 +82,41 @@ export interface WriteRequestQueue {
   fail(id: number, reason: string): Promise<void>;
 }
 
+/**
+ * A node's claim on one slot of a shared store ({@link RelaySlots}): the slot, and the
+ * generation its claim set. A commit that carries it is refused once another claim has moved
+ * the slot's generation on.
+ */
+export interface SlotFence {
+  readonly slot: number;
+  readonly generation: number;
+}
+
+/** A node slot held by this node, for as long as its lock lasts. */
+export interface RelaySlot extends SlotFence {
+  /**
+   * Resolves once the slot is no longer this node's: its lock's connection ended, or a commit
+   * fenced by it was refused. Commits fenced by it fail from then on.
+   */
+  readonly lost: Promise<void>;
+  /** Gives the slot up (its lock goes; its generation stays until the next claim). */
+  release(): Promise<void>;
+}
+
+/**
+ * The node slots of a store shared by several relay nodes of one region: each node holds one
+ * for its life, and mints its own replica's dots (docs/architecture.md §5.2) only while it does.
+ * A slot is held by a lock that ends with its holder's connection, so a dead node's slot is
+ * free for the next node, which continues its replica's dots from the stored documents.
+ */
+export interface RelaySlots {
+  /**
+   * Claims the lowest free slot below `count`, moving its generation on (which waits for the
+   * commits fenced by the slot's previous generation in flight); undefined when all are held.
+   */
+  claim(count: number): Promise<RelaySlot | undefined>;
+}
+
 /** Everything one group commit writes, atomically and durably. */
 export interface CommitBatch {
   readonly changes: readonly NewChange[];
@@ -100,6 +135,13 @@ export interface CommitBatch {
    * Stored in the same transaction as the changes, so a restart resumes exactly there.
    */
   readonly cursors?: readonly { readonly peer: string; readonly upTo: number }[];
+  /**
+   * The node slots whose replica's dots the batch mints (given only to a store with
+   * {@link RelayStore.relaySlots}): the store checks, in the commit's transaction, that each
+   * slot is still at that generation, and refuses the whole batch with a `StoreError`
+   * `fenced` otherwise, so two nodes never commit dots of one replica.
+   */
+  readonly fences?: readonly SlotFence[];
 }
 
 /**
@@ -122,6 +164,9 @@ export interface RelayStore {
    * {@link CommitBatch.values}. Other stores leave it unset and the relay computes none.
    */
   readonly keepsValues?: boolean;
+
+  /** The node slots of a store several nodes share (the Postgres store), if it has them. */
+  readonly relaySlots?: RelaySlots;
 
   /** Writes queued for the relay to apply (the Postgres store's SQL writes), if the store has any. */
   readonly writeRequests?: WriteRequestQueue;
