@@ -195,17 +195,17 @@ describe('RightsDesk', () => {
 });
 
 describe('whom a node asks', () => {
-  /** Node `a` of region a holding `mine`, a sibling node `theirs`, peer region b 20. */
-  function node(mine: number, theirs: number) {
+  /** Node `a` of region a holding `mine`, a sibling node `theirs`, peer region b `peer`. */
+  function node(mine: number, theirs: number, peer = 20) {
     const me = relayOf('a');
     const sibling = `${me}.1`;
     const owner = { replica: 'owner' };
     const state = BoundedCounter.empty();
-    BoundedCounter.merge(state, BoundedCounter.increment(state, owner, 20 + mine + theirs));
+    BoundedCounter.merge(state, BoundedCounter.increment(state, owner, peer + mine + theirs));
     for (const [to, n] of [
       [me, mine],
       [sibling, theirs],
-      [relayOf('b'), 20],
+      [relayOf('b'), peer],
     ] as const) {
       if (n > 0) BoundedCounter.merge(state, BoundedCounter.transfer(state, owner, to, n));
     }
@@ -251,5 +251,16 @@ describe('whom a node asks', () => {
     const { desk, asked, me } = node(7, 30);
     expect(await desk.forClient('stock', 'client-a', 4)).toMatchObject({ granted: 4 });
     expect(asked).toEqual([`peer b for ${me}`]);
+  });
+
+  it('running low, leaves a peer alone that holds less than twice the low mark; holding none, asks it', async () => {
+    // The last units of a counter would otherwise go back and forth between low regions, and a
+    // buyer's request find none where they were a moment ago.
+    const low = node(7, 0, 11);
+    expect(await low.desk.forClient('stock', 'client-a', 4)).toMatchObject({ granted: 4 });
+    expect(low.asked).toEqual([]);
+    const empty = node(0, 0, 11);
+    expect(await empty.desk.forClient('stock', 'client-a', 2)).toMatchObject({ granted: 0 });
+    expect(empty.asked).toEqual([`peer b for ${empty.me}`]);
   });
 });

@@ -317,8 +317,10 @@ export class RightsDesk {
    * `need`) of another node of this region heard alive. Those nodes come first when one holds
    * any: they are a round trip within the region away. Running `low` asks peer regions only: a
    * region's nodes share its clients, so moving rights between them ahead of demand would only
-   * move them back and forth. Replicas of this region that no live node holds (a slot no node
-   * took again yet) are never asked.
+   * move them back and forth; and it asks only a replica holding twice the low mark or more,
+   * which stays above the mark after giving half, so that the last units of a counter do not go
+   * back and forth between regions that are all low while their buyers ask. Replicas of this
+   * region that no live node holds (a slot no node took again yet) are never asked.
    */
   #richest(doc: RelayDocument, why: 'need' | 'low'): Target | undefined {
     const type = doc.type as BoundedCounterType;
@@ -335,7 +337,7 @@ export class RightsDesk {
       const near = relayId !== undefined;
       // A node of the region before a peer region; the one holding more among equals.
       const better = best === undefined || (near !== best.near ? near : rights > best.rights);
-      if (rights > 0 && better) {
+      if (rights >= (why === 'low' ? 2 * this.#policy.lowWater : 1) && better) {
         best = { target: near ? { region, relayId } : { region }, rights, near };
       }
     }
