@@ -126,48 +126,75 @@ const boundedValues: EntryValueKind<BoundedEntry> = {
 };
 
 /**
- * Every replica's account: per part of its totals, its latest entry (the greatest seq). A
- * delta delivered late can bring back an older entry of a part for a while; the latest is the
- * part's totals, as a counter's latest entry is (see `latestByReplica`).
+ * Whether `e` is later than `seen`, the latest entry of its part so far. A delta delivered late
+ * can bring back an older entry of a part for a while; the latest (the greatest seq) holds the
+ * part's totals, as a counter's latest entry does (see `latestByReplica`).
  */
+function later(seen: DotEntry<BoundedEntry> | undefined, e: DotEntry<BoundedEntry>): boolean {
+  return seen === undefined || e.seq > seen.seq;
+}
+
+/** The latest entries of a replica's parts: its totals, and what it gave each recipient. */
+interface Parts {
+  totals: DotEntry<BoundedEntry> | undefined;
+  readonly given: Map<ReplicaId, DotEntry<BoundedEntry>>;
+}
+
+/** The amount of a part's latest entry that holds rights given (0 for totals). */
+function amountOf(e: DotEntry<BoundedEntry>): number {
+  return e.value.kind === 'given' ? e.value.amount : 0;
+}
+
+/** Every replica's account, from the latest entry of each part of its totals. */
 function accountsIn(store: DotFun<BoundedEntry>): Map<ReplicaId, RightsAccount> {
-  const latest = new Map<string, DotEntry<BoundedEntry>>();
+  const latest = new Map<ReplicaId, Parts>();
   for (const e of store) {
-    const key = `${e.replica}\u0000${partOf(e.value)}`;
-    const seen = latest.get(key);
-    if (seen === undefined || e.seq > seen.seq) latest.set(key, e);
+    let parts = latest.get(e.replica);
+    if (parts === undefined) {
+      parts = { totals: undefined, given: new Map() };
+      latest.set(e.replica, parts);
+    }
+    const v = e.value;
+    if (v.kind === 'totals') {
+      if (later(parts.totals, e)) parts.totals = e;
+    } else if (later(parts.given.get(v.to), e)) parts.given.set(v.to, e);
   }
-  const accounts = new Map<
-    ReplicaId,
-    { p: number; n: number; given: Map<ReplicaId, number>; givenAway: number }
-  >();
-  for (const { replica, value } of latest.values()) {
-    let account = accounts.get(replica);
-    if (account === undefined) {
-      account = { p: 0, n: 0, given: new Map(), givenAway: 0 };
-      accounts.set(replica, account);
+  const accounts = new Map<ReplicaId, RightsAccount>();
+  for (const [replica, parts] of latest) {
+    const totals = parts.totals?.value.kind === 'totals' ? parts.totals.value : NO_TOTALS;
+    const given = new Map<ReplicaId, number>();
+    let givenAway = 0;
+    for (const [to, e] of parts.given) {
+      given.set(to, amountOf(e));
+      givenAway += amountOf(e);
     }
-    if (value.kind === 'totals') {
-      account.p = value.p;
-      account.n = value.n;
-    } else {
-      account.given.set(value.to, value.amount);
-      account.givenAway += value.amount;
-    }
+    accounts.set(replica, { p: totals.p, n: totals.n, given, givenAway });
   }
   return accounts;
 }
 
 /**
- * The rights of `replica` given every replica's account: what it added, less what it took,
- * plus what others gave it, less what it gave away.
+ * The rights of `replica` among `entries`: what it added, less what it took, plus what others
+ * gave it, less what it gave away. Reads only the entries that count for it, without building
+ * every replica's account: admission and every decrement ask for one replica's rights.
  */
-function rightsIn(accounts: ReadonlyMap<ReplicaId, RightsAccount>, replica: ReplicaId): number {
-  let rights = 0;
-  for (const [owner, account] of accounts) {
-    if (owner === replica) rights += account.p - account.n - account.givenAway;
-    rights += account.given.get(replica) ?? 0;
+function rightsIn(entries: Iterable<DotEntry<BoundedEntry>>, replica: ReplicaId): number {
+  let totals: DotEntry<BoundedEntry> | undefined;
+  const gave = new Map<ReplicaId, DotEntry<BoundedEntry>>(); // by recipient
+  const got = new Map<ReplicaId, DotEntry<BoundedEntry>>(); // by giver
+  for (const e of entries) {
+    const v = e.value;
+    if (e.replica === replica) {
+      if (v.kind === 'totals') {
+        if (later(totals, e)) totals = e;
+      } else if (later(gave.get(v.to), e)) gave.set(v.to, e);
+    } else if (v.kind === 'given' && v.to === replica && later(got.get(e.replica), e)) {
+      got.set(e.replica, e);
+    }
   }
+  let rights = totals?.value.kind === 'totals' ? totals.value.p - totals.value.n : 0;
+  for (const e of gave.values()) rights -= amountOf(e);
+  for (const e of got.values()) rights += amountOf(e);
   return rights;
 }
 
@@ -248,19 +275,18 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
     check: DeltaCheck,
   ): void {
     checkCounterDelta(this.kind, current, delta, check, boundedOrder);
-    const removed = new Set<string>();
+    const removed = new Set<DotEntry<BoundedEntry>>();
     this.kind.someRemoved(current, delta, check.context, (replica, seq) => {
-      removed.add(`${replica}:${seq}`);
+      removed.add(current.find((e) => e.replica === replica && e.seq === seq)!);
       return false;
     });
-    const after = current
-      .filter((e) => !removed.has(`${e.replica}:${e.seq}`))
-      .concat(delta.filter((e) => !check.seen(e.replica, e.seq)));
-    const before = accountsIn(current);
-    const afterAccounts = accountsIn(after);
+    function* after(): Iterable<DotEntry<BoundedEntry>> {
+      for (const e of current) if (!removed.has(e)) yield e;
+      for (const e of delta) if (!check.seen(e.replica, e.seq)) yield e;
+    }
     for (const writer of check.writer) {
-      const now = rightsIn(afterAccounts, writer);
-      if (now < 0 && now < rightsIn(before, writer)) {
+      const now = rightsIn(after(), writer);
+      if (now < 0 && now < rightsIn(current, writer)) {
         throw new ValidationError(
           'insufficient-rights',
           `the delta spends rights replica ${writer} does not hold here (it would have ${now})`,
@@ -274,8 +300,12 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
    * exceed the increments seen (see above).
    */
   value(state: BoundedCounterState): number {
+    const totals = new Map<ReplicaId, DotEntry<BoundedEntry>>();
+    for (const e of state.store) {
+      if (e.value.kind === 'totals' && later(totals.get(e.replica), e)) totals.set(e.replica, e);
+    }
     let sum = 0;
-    for (const { p, n } of accountsIn(state.store).values()) sum += p - n;
+    for (const { value } of totals.values()) if (value.kind === 'totals') sum += value.p - value.n;
     return this.lower + Math.max(0, sum);
   }
 
@@ -290,7 +320,7 @@ export class BoundedCounterType extends CrdtType<DotFun<BoundedEntry>, number> {
    * transfer that covered it.
    */
   localRights(state: BoundedCounterState, replica: ReplicaId): number {
-    return rightsIn(accountsIn(state.store), replica);
+    return rightsIn(state.store, replica);
   }
 
   /**
