@@ -187,14 +187,21 @@ export class MergeCore {
   /**
    * The merge path of a delta the relay made itself, as its replica, to apply a queued write
    * request (a SQL write): join, durable commit that also removes the request from its queue,
-   * then fan-out to subscribers and peer regions, like a client's.
+   * then fan-out to subscribers and peer regions, like a client's. `fence` is the turn at
+   * applying the requests that the commit must still hold (see `WriteRequestQueue.fence`).
    */
-  applyOwn(doc: RelayDocument, delta: AnyCrdtState, request: number): Promise<void> {
+  applyOwn(
+    doc: RelayDocument,
+    delta: AnyCrdtState,
+    request: number,
+    fence: SlotFence | undefined,
+  ): Promise<void> {
     this.#merge(doc, delta);
     const bytes = doc.type.encode(delta);
     const region = this.#region;
     const change = { doc: doc.id, delta: bytes, origin: region };
-    return this.#commits.commit({ changes: [change], requests: [request] }).then(
+    const unit = { changes: [change], requests: [request], ...(fence ? { fence } : {}) };
+    return this.#commits.commit(unit).then(
       ([seq]) => {
         this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
         this.#committed(doc, [{ ...change, seq: seq! }], [delta], undefined);

@@ -103,11 +103,16 @@ export class SqlWriter {
         return await refuse(err instanceof Error ? err.message : String(err));
       }
       const committed = this.#core
-        .applyOwn(doc, delta, request.id)
+        .applyOwn(doc, delta, request.id, this.#queue.fence)
         .then(settled, (err: unknown) => {
           settled();
-          // Another node applied it (it took over the queue meanwhile): the request is gone.
-          if (err instanceof StoreError && err.code === 'already-applied') return;
+          // Another node applied it (it took over the queue meanwhile): the request is gone. Or
+          // it took the turn since: the request stays queued, for that node to apply.
+          if (
+            err instanceof StoreError &&
+            (err.code === 'already-applied' || err.code === 'fenced')
+          )
+            return;
           this.#logger.error({ err, request: request.id }, 'SQL write: commit failed; retrying');
         });
       return { committed };

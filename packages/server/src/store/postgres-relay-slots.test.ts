@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from '../test-support/postgres.js';
 import { terminateSlotHolder } from '../test-support/relay-slots.js';
 import { PostgresStore } from './postgres-store.js';
+import { SQL_WRITES_SLOT } from './postgres-write-requests.js';
 
 let admin: Pool;
 const schema = uniqueSchema();
@@ -93,6 +94,51 @@ describe('node slots of a Postgres store', () => {
       expect(await claim).toMatchObject({ slot: 0, generation: slot.generation + 1 });
     } finally {
       inFlight.release();
+    }
+  });
+});
+
+describe('the turn at applying SQL writes', () => {
+  it('is fenced like a node slot: a node that lost it cannot commit beside the one that took it', async () => {
+    const [old, next] = await Promise.all([node(), node()]);
+    const stops = [
+      old.writeRequests.watch(
+        () => {},
+        () => {},
+      ),
+    ];
+    try {
+      await expect.poll(() => old.writeRequests.fence, { timeout: 10_000 }).toBeDefined();
+      const fence = old.writeRequests.fence!;
+      expect(fence.slot).toBe(SQL_WRITES_SLOT);
+      expect(await old.commit({ changes: [change('d')], fences: [fence] })).toEqual([1]);
+
+      // The old node's listening connection is cut; the next node takes the turn (it polls
+      // every second) before the old one learns of it.
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted
+         AND objid::text::bigint = (hashtext($1)::bigint & 4294967295)`,
+        [`helios:sql-writes:${schema}`],
+      );
+      expect(rows).toHaveLength(1);
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      stops.push(
+        next.writeRequests.watch(
+          () => {},
+          () => {},
+        ),
+      );
+      await expect.poll(() => next.writeRequests.fence, { timeout: 10_000 }).toBeDefined();
+      expect(next.writeRequests.fence!.generation).toBe(fence.generation + 1);
+
+      await expect(old.commit({ changes: [change('e')], fences: [fence] })).rejects.toMatchObject({
+        code: 'fenced',
+      });
+      expect(await old.countChanges()).toBe(1);
+      const taken = next.writeRequests.fence!;
+      expect(await next.commit({ changes: [change('e')], fences: [taken] })).toEqual([2]);
+    } finally {
+      for (const watch of stops) await watch.stop();
     }
   });
 });

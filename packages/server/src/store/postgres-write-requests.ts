@@ -1,7 +1,8 @@
 import type { JsonValue } from '@helios/core';
 import type { Pool, PoolClient } from 'pg';
+import { relaySlotsSql } from './postgres-relay-slots.js';
 import { sqlWritesSql } from './postgres-sql-writes-sql.js';
-import type { WriteRequest, WriteRequestQueue } from './relay-store.js';
+import type { SlotFence, WriteRequest, WriteRequestQueue } from './relay-store.js';
 
 /** The channel the SQL write functions notify, with the schema's name as the payload. */
 export const SQL_WRITES_CHANNEL = 'helios_sql_writes';
@@ -11,6 +12,13 @@ export const SQL_WRITES_CHANNEL = 'helios_sql_writes';
  * looks at the queue without a notification (one lost with a dropped connection, say).
  */
 const POLL_MS = 1_000;
+
+/**
+ * The row of the node slots' table whose generation fences the applier of the SQL writes
+ * (below every node slot, which count from 0): the node that takes the turn moves it on, and
+ * the commits of the node that had it are refused from then on.
+ */
+export const SQL_WRITES_SLOT = -1;
 
 interface WriteRow {
   id: string;
@@ -24,18 +32,28 @@ interface WriteRow {
  * The SQL writes of one Postgres schema, as the relay sees them. One node at a time applies
  * them: the one holding the schema's advisory lock on its listening connection. The lock goes
  * with the connection, so when that node dies another one takes over within {@link POLL_MS}.
+ * A node whose connection dropped may not know it yet and still be applying: taking the turn
+ * moves the generation of {@link SQL_WRITES_SLOT} on (waiting for the commits fenced by the
+ * last one in flight), and the {@link fence} its commits carry then refuses them.
  */
 export class PostgresWriteRequests implements WriteRequestQueue {
   readonly replica: string;
   readonly #pool: Pool;
   readonly #schema: string;
   readonly #sql: ReturnType<typeof sqlWritesSql>;
+  readonly #bump: string;
+  #fence: SlotFence | undefined;
 
   constructor(pool: Pool, schema: string, replica: string) {
     this.#pool = pool;
     this.#schema = schema;
     this.#sql = sqlWritesSql(schema);
+    this.#bump = relaySlotsSql(schema).bump;
     this.replica = replica;
+  }
+
+  get fence(): SlotFence | undefined {
+    return this.#fence;
   }
 
   watch(wake: () => void, onError: (err: unknown) => void): { stop(): Promise<void> } {
@@ -47,6 +65,7 @@ export class PostgresWriteRequests implements WriteRequestQueue {
       client.release(err instanceof Error ? err : true);
       client = undefined;
       applying = false;
+      this.#fence = undefined;
     };
     const tick = async () => {
       if (client === undefined) {
@@ -66,7 +85,11 @@ export class PostgresWriteRequests implements WriteRequestQueue {
           'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
           [`helios:sql-writes:${this.#schema}`],
         );
-        applying = rows[0]!.ok;
+        if (rows[0]!.ok) {
+          const bumped = await client.query<{ generation: string }>(this.#bump, [SQL_WRITES_SLOT]);
+          this.#fence = { slot: SQL_WRITES_SLOT, generation: Number(bumped.rows[0]!.generation) };
+          applying = true;
+        }
       }
       if (applying) wake();
     };

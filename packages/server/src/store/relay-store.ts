@@ -72,6 +72,13 @@ export interface WriteRequestQueue {
   /** The replica id the relay's writes are made as: bound to the store, no client's. */
   readonly replica: string;
   /**
+   * This node's turn at applying the requests, while it has it (undefined otherwise): every
+   * commit of a request carries it, and a store shared by several nodes refuses the commit
+   * (`fenced`) once another node has taken the turn, so two nodes never mint dots of
+   * {@link replica} at once, even while one of them has not yet noticed that it lost its turn.
+   */
+  readonly fence: SlotFence | undefined;
+  /**
    * Calls `wake` whenever requests may be waiting, as long as this node is the one applying
    * them (one node per store at a time; another takes over when it is gone). Returns how to stop.
    */
