@@ -1,26 +1,4 @@
-import {
-  type AnyCrdtType,
-  AWSet,
-  type AWSetType,
-  type ClockedActor,
-  type CrdtState,
-  type CrdtType,
-  GCounter,
-  type Key,
-  LWWMap,
-  type LWWMapType,
-  LWWRegister,
-  type LWWRegisterType,
-  MVRegister,
-  type MVRegisterType,
-  ORSet,
-  type ORSetType,
-  orMap,
-  PNCounter,
-  RWSet,
-  type RWSetType,
-  type Value,
-} from '@helios/core';
+import type { AnyCrdtType, ClockedActor, CrdtState, Value } from '@helios/core';
 import type { Message, Welcome } from '@helios/core/protocol';
 import { SocketIoTransport } from '@helios/transport';
 import { BehaviorSubject, type Observable } from 'rxjs';
@@ -30,21 +8,13 @@ import { ClientStorage } from './client-storage.js';
 import { type Clock, systemClock } from './clock.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { DocumentRegistry } from './document-registry.js';
+import { DocumentShortcuts } from './document-shortcuts.js';
 import { type HandleOf, handleClassOf } from './handle-table.js';
-import type {
-  AWSetHandle,
-  CounterHandle,
-  CrdtMapHandle,
-  GCounterHandle,
-  LWWMapHandle,
-  MVRegisterHandle,
-  ORSetHandle,
-  RegisterHandle,
-  RWSetHandle,
-  Writer,
-} from './handles.js';
+import type { Writer } from './handles.js';
 import type { ClientOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { ClientPresence } from './presence.js';
+import type { PresenceHandle } from './presence-handle.js';
 import { Receipt } from './receipt.js';
 import { RelayConnection } from './relay-connection.js';
 import { ReplicaIdentity } from './replica-identity.js';
@@ -63,7 +33,7 @@ import { TabChannel } from './tab-channel.js';
  * waiting for a relay), `RelayConnection` (which relay, over the {@link ClientOptions.transport}),
  * `SyncSession` (merging what relays and other tabs send) and `TabChannel`.
  */
-export class HeliosClient implements Writer {
+export class HeliosClient extends DocumentShortcuts implements Writer {
   readonly #options: ClientOptions;
   readonly #clock: Clock;
   readonly #status: BehaviorSubject<ClientStatus>;
@@ -75,6 +45,7 @@ export class HeliosClient implements Writer {
   readonly #session: SyncSession;
   readonly #tabs: TabChannel | undefined;
   readonly #rights: RightsRequests;
+  readonly #presence: ClientPresence;
   /** Bounded-counter rights drawn from the relay, for handles (see `BoundedCounterHandle`). */
   readonly rights: ClientRights;
   #identity: ReplicaIdentity | undefined;
@@ -88,6 +59,7 @@ export class HeliosClient implements Writer {
   readonly ready: Promise<void>;
 
   constructor(options: ClientOptions) {
+    super();
     this.#options = options;
     const dbName = options.dbName ?? 'helios';
     const clock = options.clock ?? systemClock;
@@ -142,10 +114,12 @@ export class HeliosClient implements Writer {
       onError: (lastError) => this.#setStatus({ lastError }),
       isClosed,
     });
+    const send = (message: Message) => this.#connection.send(message);
+    this.#presence = new ClientPresence({ clock, send, status$: this.#status });
     this.#rights = this.rights = new RightsRequests({
       clock,
       client: this,
-      send: (message) => this.#connection.send(message),
+      send,
       merge: (doc, delta) => this.#session.received({ kind: 'delta', doc, delta }),
     });
     this.#tabs = TabChannel.open(dbName, options.tabSync, (doc, delta) =>
@@ -191,45 +165,16 @@ export class HeliosClient implements Writer {
    * const seats = client.open('seats', Quantity); // QuantityHandle
    * const cart = client.open('cart', orMap(Quantity)); // CrdtMapHandle
    */
-  open<T extends AnyCrdtType, E extends Value = Value>(id: string, type: T): HandleOf<T, E> {
+  override open<T extends AnyCrdtType, E extends Value = Value>(
+    id: string,
+    type: T,
+  ): HandleOf<T, E> {
     return this.#documents.open(id, type, handleClassOf(type)) as HandleOf<T, E>;
   }
 
-  /** `open(id, PNCounter)`. */
-  counter(id: string): CounterHandle {
-    return this.open(id, PNCounter);
-  }
-  /** `open(id, GCounter)`. */
-  gCounter(id: string): GCounterHandle {
-    return this.open(id, GCounter);
-  }
-  /** `open(id, LWWRegister)` holding values of type `T`. */
-  register<T extends Value>(id: string): RegisterHandle<T> {
-    return this.open<LWWRegisterType, T>(id, LWWRegister);
-  }
-  /** `open(id, MVRegister)` holding values of type `T`. */
-  mvRegister<T extends Value>(id: string): MVRegisterHandle<T> {
-    return this.open<MVRegisterType, T>(id, MVRegister);
-  }
-  /** `open(id, LWWMap)` with values of type `V`. */
-  lwwMap<V extends Value>(id: string): LWWMapHandle<V> {
-    return this.open<LWWMapType, V>(id, LWWMap);
-  }
-  /** `open(id, ORSet)` of elements of type `T`. */
-  orSet<T extends Key>(id: string): ORSetHandle<T> {
-    return this.open<ORSetType, T>(id, ORSet);
-  }
-  /** `open(id, AWSet)` of elements of type `T`. */
-  awSet<T extends Key>(id: string): AWSetHandle<T> {
-    return this.open<AWSetType, T>(id, AWSet);
-  }
-  /** `open(id, RWSet)` of elements of type `T`. */
-  rwSet<T extends Key>(id: string): RWSetHandle<T> {
-    return this.open<RWSetType, T>(id, RWSet);
-  }
-  /** An OR-Map whose values are CRDTs of `valueType`, e.g. `client.crdtMap('cart', PNCounter)`. */
-  crdtMap<S, V>(id: string, valueType: CrdtType<S, V>): CrdtMapHandle<S, V> {
-    return this.open(id, orMap(valueType));
+  /** Presence on document `id` (docs/presence.md): open the document too, for the relay to take it. */
+  presence<S extends Value = Value>(id: string): PresenceHandle<S> {
+    return this.#presence.handle<S>(id);
   }
 
   // ─── start-up ────────────────────────────────────────────────────────────────────────────
@@ -305,6 +250,7 @@ export class HeliosClient implements Writer {
     }
     this.#outbox.resetBackoff();
     this.#session.connected();
+    this.#presence.connected(); // after the subscriptions: the relay takes presence of subscribers
     this.#connection.push(this.#outbox.items());
   }
 
@@ -322,6 +268,9 @@ export class HeliosClient implements Writer {
         return;
       case 'rights-grant':
         this.#rights.granted(message);
+        return;
+      case 'presence':
+        this.#presence.received(message);
         return;
       case 'error':
         this.#rights.refused(message);
@@ -384,6 +333,7 @@ export class HeliosClient implements Writer {
     await this.flush('local').catch(() => {});
     this.#closed = true;
     this.#outbox.close();
+    this.#presence.close();
     this.#session.close();
     this.#connection.close();
     this.#tabs?.close();

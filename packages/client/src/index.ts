@@ -10,6 +10,7 @@ export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export { DocumentShortcuts } from './document-shortcuts.js';
 export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
@@ -37,6 +38,12 @@ export type {
   StoredDocument,
 } from './persistence/persistence.js';
 export { PersistenceError } from './persistence/persistence.js';
+export {
+  PRESENCE_MIN_INTERVAL_MS,
+  PRESENCE_REFRESH_MS,
+  PresenceHandle,
+  type PresencePeer,
+} from './presence-handle.js';
 export { type DurabilityLevel, Receipt } from './receipt.js';
 export type { ClientRights, Drawn } from './rights-requests.js';
 export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';

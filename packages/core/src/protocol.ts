@@ -8,4 +8,5 @@
  */
 export * from './protocol/message-codec.js';
 export * from './protocol/messages.js';
+export * from './protocol/presence-state.js';
 export * from './protocol/relay-replica.js';

@@ -14,6 +14,7 @@ import { RelayError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { SessionPort } from './node-ports.js';
 import type { RelaySocket } from './relay-socket.js';
+import { SessionPresence } from './session-presence.js';
 import { SessionRefusals } from './session-refusals.js';
 import { SessionRights } from './session-rights.js';
 import { SessionSubscriptions } from './session-subscriptions.js';
@@ -68,6 +69,7 @@ export class ClientSession {
   readonly #refusals: SessionRefusals;
   readonly #subscriptions: SessionSubscriptions;
   readonly #rights: SessionRights;
+  readonly #presence: SessionPresence;
   /** Frames received and not yet decoded. */
   readonly #inbox = new FrameQueue();
   #current: Work | undefined;
@@ -95,6 +97,9 @@ export class ClientSession {
     this.#refusals = new SessionRefusals(reply, node.metrics, node.logger, node.now);
     this.#subscriptions = new SessionSubscriptions(node, socket, user, reply);
     this.#rights = new SessionRights(node, user, replicas, reply, this.#refusals);
+    this.#presence = new SessionPresence(node, socket.id, user, (doc) =>
+      this.#subscriptions.has(doc),
+    );
     // Every frame is charged, whatever its event or payload: work the relay does not want
     // still costs it the parsing.
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
@@ -256,7 +261,8 @@ export class ClientSession {
         decoded.kind !== 'push' &&
         decoded.kind !== 'subscribe' &&
         decoded.kind !== 'unsubscribe' &&
-        decoded.kind !== 'rights-request'
+        decoded.kind !== 'rights-request' &&
+        decoded.kind !== 'presence-set'
       ) {
         throw new RelayError('wrong-role', `a client may not send ${decoded.kind} messages`);
       }
@@ -269,6 +275,15 @@ export class ClientSession {
       case 'rights-request':
         this.#flow.charge({ entries: 1 });
         this.#rights.request(message);
+        return undefined;
+      case 'presence-set':
+        // Charged as one entry; what it costs to fan out is bounded by its own rate limit.
+        this.#flow.charge({ entries: 1 });
+        try {
+          this.#presence.set(message);
+        } catch (err) {
+          this.#refusals.refuseError(err, { doc: message.doc });
+        }
         return undefined;
       case 'unsubscribe':
         this.#flow.charge({ entries: message.docs.length });

@@ -1,4 +1,5 @@
 import type { CausalContext, DocumentId } from '@helios/core';
+import type { PresenceEntry } from '@helios/core/protocol';
 import type { RelayDocument } from './documents.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayServer } from './relay-socket.js';
@@ -22,6 +23,14 @@ export class DocumentRooms {
     const room = this.#io.local.to(roomOf(doc.id));
     const target = except ? room.except(except) : room;
     this.#metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta }));
+  }
+
+  /** Sends presence changes of `doc` to its subscribers on this node, except socket `except`. */
+  sendPresence(doc: DocumentId, entries: readonly PresenceEntry[], except?: string): void {
+    if (!this.#io.sockets.adapter.rooms.get(roomOf(doc))?.size) return;
+    const room = this.#io.local.to(roomOf(doc));
+    const target = except ? room.except(except) : room;
+    this.#metrics.bytesOut.inc(send(target, { kind: 'presence', doc, entries }));
   }
 
   /** Announces `dots` of `doc` as replicated everywhere to the subscribers who wrote them. */

@@ -76,6 +76,9 @@ export class FeedStream {
         });
     } else if (message.kind === 'feed-ack') {
       this.#acknowledged(message.upTo);
+    } else if (message.kind === 'peer-presence') {
+      // The region is the one the peer's handshake proved, never one the message names.
+      this.#node.presence.fromPeer(this.peer, message.entries, this);
     } else if (message.kind === 'rights-request') {
       // The transfer reaches the peer in this feed; the grant only says how much is coming.
       const { id, doc } = message;

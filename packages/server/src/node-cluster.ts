@@ -1,5 +1,5 @@
 import type { ReplicaId } from '@helios/core';
-import type { RightsGrant, RightsRequest } from '@helios/core/protocol';
+import type { PeerPresenceEntry, RightsGrant, RightsRequest } from '@helios/core/protocol';
 import type { Logger } from 'pino';
 import { NodeLiveness } from './node-liveness.js';
 import type { NodeChange, RelayServer } from './relay-socket.js';
@@ -20,6 +20,8 @@ export interface ClusterListener {
   rightsAsked(from: string, request: RightsRequest): void;
   /** A node answered this node's ask for rights. */
   rightsAnswered(grant: RightsGrant): void;
+  /** Another node heard of presence changes of `region` (see PresenceHub). */
+  presence(region: string, entries: readonly PeerPresenceEntry[]): void;
   /** The replica holding this node's rights now, told to the others with each heartbeat. */
   replica(): ReplicaId | undefined;
 }
@@ -83,6 +85,11 @@ export class NodeCluster {
     this.#io.serverSideEmit('helios:peer-rewind', peer, after);
   }
 
+  /** Tells the other nodes of presence changes of `region` (values are JSON: no bytes). */
+  publishPresence(region: string, entries: readonly PeerPresenceEntry[]): void {
+    this.#io.serverSideEmit('helios:presence', region, [...entries]);
+  }
+
   /** The other nodes heard alive that hold a replica. */
   siblings(): SiblingNode[] {
     return [...this.#siblings].map(([relayId, replica]) => ({ relayId, replica }));
@@ -128,6 +135,7 @@ export class NodeCluster {
     io.on('helios:changes', (changes) => listener.changes(changes));
     io.on('helios:peer-rewind', (peer, after) => listener.peerRewound(peer, after));
     io.on('helios:peer-ack', (peer, upTo) => listener.peerAcked(peer, upTo));
+    io.on('helios:presence', (region, entries) => listener.presence(region, entries));
     io.on('helios:alive', (relayId, replica) => {
       if (typeof replica === 'string') this.#siblings.set(relayId, replica);
       else this.#siblings.delete(relayId);

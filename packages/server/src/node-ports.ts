@@ -14,6 +14,7 @@ import type { DocumentCache, RelayDocument } from './documents.js';
 import type { LoopShare } from './loop-share.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ConnectionLimits } from './options.js';
+import type { PresenceHub } from './presence-hub.js';
 import type { Grant } from './rights-desk.js';
 import type { StoredChange } from './store/relay-store.js';
 
@@ -30,6 +31,8 @@ interface NodeBasics {
   readonly decodeLimits: DecodeLimits;
   /** The documents in memory. */
   readonly docs: DocumentCache;
+  /** Who is on which document, ephemerally (docs/presence.md). */
+  readonly presence: PresenceHub;
 }
 
 /** What a client session needs of its node: documents, admission and the merge path. */

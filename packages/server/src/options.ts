@@ -80,6 +80,18 @@ export interface ConnectionLimits extends RelayLimits {
    * worth); one over it is refused with `rate-limited`. Default 5.
    */
   readonly maxRightsRequestsPerSecond: number;
+  /**
+   * Per connection: presence updates per second (a budget of two seconds' worth); one over it
+   * is refused with `rate-limited`. Default 20 (docs/presence.md).
+   */
+  readonly maxPresenceSetsPerSecond: number;
+  /**
+   * Presence entries of one region on one document; a connection's first set past it is refused
+   * with `too-large`, a peer region's entries past it are dropped. Default 100.
+   */
+  readonly maxPresencePerDocument: number;
+  /** A presence entry not refreshed for this long is removed (ms). Default 30,000. */
+  readonly presenceTtlMs: number;
 }
 
 export interface RelayOptions {
@@ -173,6 +185,9 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   maxSubscriptions: 10_000,
   maxCounterStep: 2 ** 32,
   maxRightsRequestsPerSecond: 5,
+  maxPresenceSetsPerSecond: 20,
+  maxPresencePerDocument: 100,
+  presenceTtlMs: 30_000,
 };
 
 /** The limits of a relay: `given` over {@link DEFAULT_LIMITS}. Throws a `RangeError` naming a bad one. */

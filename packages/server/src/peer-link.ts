@@ -5,6 +5,7 @@ import {
   type FeedState,
   type Message,
   type PeerAuth,
+  type PeerPresenceEntry,
   PROTOCOL_VERSION,
   type RightsRequest,
 } from '@helios/core/protocol';
@@ -125,6 +126,8 @@ export class PeerLink {
       this.#reset();
       this.#cursor = cursorName(this.region, message.epoch);
       this.#then(() => this.#request());
+      // The peer dropped what this region's connections had shown it when the link went down.
+      this.sendPresence(this.#node.presence.own());
     } else if (message.kind === 'feed-batch') {
       const fresh = message.entries.filter((e) => e.seq > this.#received);
       if (fresh.length === 0) return;
@@ -137,6 +140,17 @@ export class PeerLink {
       this.#then(() => this.#mergePage(message, generation));
     } else if (message.kind === 'rights-grant') {
       this.#node.rightsGranted(this.region, message);
+    }
+  }
+
+  /**
+   * Sends this region's presence changes to the peer, in messages of at most
+   * {@link PRESENCE_BATCH} entries; dropped while the link is down (the peer drops what it had
+   * then, and gets it all again once the link is back).
+   */
+  sendPresence(entries: readonly PeerPresenceEntry[]): void {
+    for (let i = 0; i < entries.length; i += PRESENCE_BATCH) {
+      this.#send({ kind: 'peer-presence', entries: entries.slice(i, i + PRESENCE_BATCH) });
     }
   }
 
@@ -364,6 +378,9 @@ export class PeerLink {
     this.#connection.close();
   }
 }
+
+/** Presence entries per `peer-presence` message: about 1 MiB at the largest states. */
+const PRESENCE_BATCH = 500;
 
 /** How long a link waits before it reads its cursor again after the store failed to answer. */
 const REQUEST_RETRY_MS = 500;

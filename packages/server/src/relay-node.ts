@@ -25,6 +25,7 @@ import { NodeSlot } from './node-slot.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { socketIoPeerTransport } from './peer-connection.js';
 import { PeerLink } from './peer-link.js';
+import { PresenceHub } from './presence-hub.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { type Health, relayHttp } from './relay-http.js';
 import {
@@ -98,6 +99,7 @@ export class RelayNode {
   readonly #feedPort: FeedPort;
   readonly #linkPort: LinkPort;
   readonly #rights: RightsDesk;
+  readonly #presence: PresenceHub;
   /** The node's own replica, holding the rights it grants, bound to a slot of the store. */
   readonly #slot: NodeSlot;
   #closing = false;
@@ -154,6 +156,7 @@ export class RelayNode {
       this.#replicationOutlet(),
     );
     this.#catchUp = this.#storeCatchUp();
+    this.#presence = this.#presenceHub();
     const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
     this.#rights = nodeRightsDesk({ ...own, slot, core, links, cluster, policy: options.rights });
     this.#sessionPort = this.#makeSessionPort();
@@ -214,6 +217,7 @@ export class RelayNode {
       peerAcked: (peer, upTo) => this.#replication.heardPeerAck(peer, upTo),
       peerRewound: (peer, after) => this.#replication.heardPeerRewind(peer, after),
       catchUp: (reason) => this.#catchUp.soon(reason),
+      presence: (region, entries) => this.#presence.fromSibling(region, entries),
       rightsAsked: (from, request) =>
         answerSibling(this.#rights, this.#cluster!, this.#logger, from, request),
       rightsAnswered: (grant) => this.#rights.peerAnswered(this.region, grant),
@@ -235,6 +239,29 @@ export class RelayNode {
     if (changes.some((c) => c.origin === this.region)) this.#replication.pumpFeeds();
   }
 
+  /** Presence goes to this node's subscribers, the region's other nodes, and the peer links. */
+  #presenceHub(): PresenceHub {
+    const limits = this.#limits;
+    return new PresenceHub(
+      this.region,
+      {
+        ttlMs: limits.presenceTtlMs,
+        maxPerDocument: limits.maxPresencePerDocument,
+        // Room for every document's cap in each region for 1,000 busy documents at the
+        // defaults: a peer cannot grow it past that.
+        maxEntries: 1_000 * limits.maxPresencePerDocument * 5,
+      },
+      this.#now,
+      {
+        toSubscribers: (doc, entries, except) => this.#rooms.sendPresence(doc, entries, except),
+        toSiblings: (region, entries) => this.#cluster?.publishPresence(region, entries),
+        toPeers: (entries) => {
+          for (const link of this.#links) link.sendPresence(entries);
+        },
+      },
+    );
+  }
+
   #storeCatchUp(): StoreCatchUp {
     const node = this;
     const core = this.#core;
@@ -252,13 +279,17 @@ export class RelayNode {
   }
 
   /** What every port shows of the node. */
-  #basics(): Pick<SessionPort, 'metrics' | 'logger' | 'now' | 'decodeLimits' | 'docs'> {
+  #basics(): Pick<
+    SessionPort,
+    'metrics' | 'logger' | 'now' | 'decodeLimits' | 'docs' | 'presence'
+  > {
     return {
       metrics: this.metrics,
       logger: this.#logger,
       now: this.#now,
       decodeLimits: this.#decodeLimits,
       docs: this.#core.docs,
+      presence: this.#presence,
     };
   }
 
@@ -332,7 +363,10 @@ export class RelayNode {
     if (admitted.kind === 'peer') {
       const feed = new FeedStream(this.#feedPort, socket, admitted.peer, this.#options.store);
       this.#replication.addFeed(feed);
-      socket.on('disconnect', () => this.#replication.removeFeed(feed));
+      socket.on('disconnect', () => {
+        this.#replication.removeFeed(feed);
+        this.#presence.dropSource(feed); // a peer region's presence goes with its link
+      });
       return;
     }
     this.metrics.connections.inc();
@@ -371,6 +405,7 @@ export class RelayNode {
     if (this.#closing) return;
     this.#closing = true;
     this.#admission.close();
+    this.#presence.close();
     for (const link of this.#links) link.close();
     this.#replication.stop();
     await this.#sqlWriter?.stop();

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ReplicaId } from '@helios/core';
-import type { RightsGrant, RightsRequest } from '@helios/core/protocol';
+import type { PeerPresenceEntry, RightsGrant, RightsRequest } from '@helios/core/protocol';
 import { socketParser } from '@helios/transport';
 import { Server, type Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
@@ -42,6 +42,8 @@ export interface ClusterEvents {
   'helios:rights-ask': (to: string, from: string, request: RightsRequest) => void;
   /** Node `to`'s ask was answered: the transfer, if any, comes as a change. */
   'helios:rights-answer': (to: string, grant: RightsGrant) => void;
+  /** Presence changes of `region`'s connections (this node's, or a peer region's it heard). */
+  'helios:presence': (region: string, entries: PeerPresenceEntry[]) => void;
   /** A node's publishes may have been lost: the others catch up from the store. */
   'helios:catch-up': (relayId: string) => void;
 }

@@ -56,11 +56,19 @@ export class SessionSubscriptions {
     this.#send({ kind: 'sync', doc: sub.doc, delta });
     if (!doc.replicated.isEmpty)
       this.#send({ kind: 'replicated', doc: sub.doc, dots: doc.replicated });
+    const others = node.presence.snapshot(sub.doc, this.#socket.id);
+    if (others.length > 0) this.#send({ kind: 'presence', doc: sub.doc, entries: others });
+  }
+
+  /** Whether the connection is subscribed to `doc`. */
+  has(doc: string): boolean {
+    return this.#subscribed.has(doc);
   }
 
   leave(doc: string): void {
     if (!this.#subscribed.delete(doc)) return;
     void this.#socket.leave(roomOf(doc));
+    this.#node.presence.leave(doc, this.#socket.id);
     const cached = this.#node.docs.peek(doc);
     if (cached) cached.subscribers--;
   }

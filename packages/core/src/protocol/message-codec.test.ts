@@ -53,6 +53,23 @@ const SAMPLES: readonly Message[] = [
     granted: 5,
     delta: new Uint8Array([9]),
   },
+  { kind: 'presence-set', doc: 'cart', state: { name: 'Ada', looking: 'cart', at: [1, -2.5] } },
+  { kind: 'presence-set', doc: 'cart' },
+  {
+    kind: 'presence',
+    doc: 'cart',
+    entries: [
+      { id: 'eu-1/abc', region: 'eu', user: 'ada', state: { looking: 'cart' } },
+      { id: 'eu-1/def', region: 'eu' },
+    ],
+  },
+  {
+    kind: 'peer-presence',
+    entries: [
+      { doc: 'cart', id: 'us-1/xyz', state: null },
+      { doc: 'cart', id: 'us-1/uvw', user: 'bob' },
+    ],
+  },
 ];
 
 describe('message codec', () => {
@@ -113,6 +130,35 @@ describe('message codec', () => {
     for (const text of bad) {
       expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);
     }
+  });
+
+  it('encodes presence as docs/protocol.md §2.6 shows, and refuses hostile presence bytes', () => {
+    expect(hex(encodeMessage({ kind: 'presence-set', doc: 'd', state: 'x' }))).toBe(
+      '0110' + '0164' + '01' + '06' + '0178',
+    );
+    expect(hex(encodeMessage({ kind: 'presence-set', doc: 'd' }))).toBe('0110' + '0164' + '00');
+    const entry = { id: 'i', region: 'r', state: true };
+    expect(hex(encodeMessage({ kind: 'presence', doc: 'd', entries: [entry] }))).toBe(
+      '0111' + '0164' + '01' + '0169' + '0172' + '00' + '01' + '02',
+    );
+    const bad = [
+      '0110 00 00', // an empty document id
+      '0110 0164 02', // a state flag that is neither 0 nor 1
+      '0110 0164 01 07 01ff', // a byte array: not JSON
+      `0110 0164 01 06 8108 ${'61'.repeat(1025)}`, // a 1,028-byte state: over 1 KiB
+      '0110 0164 01 0a', // an unknown value tag
+      '0110 0164 00 00', // a trailing byte
+      '0111 0164 01 00 0172 00 00', // an entry with an empty id
+      `0111 0164 01 0169 0172 81 01 ${'61'.repeat(129)} 00`, // a user name over 128 characters
+      '0111 0164 05 0169 0172 00 00', // five entries announced, one present
+      '0112 01 0164 0169 00 01 08 02 08 00', // an array of two holding one
+    ];
+    for (const text of bad) {
+      expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);
+    }
+    // Nesting past the reader's depth limit is refused before any size is looked at.
+    const deep = `0110 0164 01 ${'0801'.repeat(40)} 00`;
+    expect(() => decodeMessage(fromHex(deep))).toThrow(DecodeError);
   });
 
   it('fuzz: mutated and truncated messages decode or throw DecodeError, nothing else', () => {

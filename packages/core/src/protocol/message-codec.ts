@@ -4,13 +4,17 @@ import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { readContext, writeContext } from '../codec/replica-table.js';
+import { readValue, type Value, writeValue } from '../codec/value.js';
 import {
   MAX_DOCUMENT_ID_LENGTH,
+  MAX_PRESENCE_ID_LENGTH,
+  MAX_PRESENCE_STATE_BYTES,
   MAX_RIGHTS_REQUEST,
   type Message,
   PROTOCOL_VERSION,
   type Subscription,
 } from './messages.js';
+import { isJsonValue } from './presence-state.js';
 
 /**
  * Binary framing of {@link Message}s: a version byte, a kind byte, then the fields in a fixed
@@ -33,6 +37,9 @@ const KINDS = [
   'feed-state',
   'rights-request',
   'rights-grant',
+  'presence-set',
+  'presence',
+  'peer-presence',
 ] as const satisfies readonly Message['kind'][];
 
 const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1]));
@@ -129,6 +136,29 @@ export function encodeMessage(m: Message): Uint8Array {
       w.uint(m.granted);
       blob(w, m.delta ?? new Uint8Array(0));
       break;
+    case 'presence-set':
+      w.string(m.doc);
+      presenceState(w, m.state);
+      break;
+    case 'presence':
+      w.string(m.doc);
+      w.uint(m.entries.length);
+      for (const e of m.entries) {
+        w.string(e.id);
+        w.string(e.region);
+        w.string(e.user ?? '');
+        presenceState(w, e.state);
+      }
+      break;
+    case 'peer-presence':
+      w.uint(m.entries.length);
+      for (const e of m.entries) {
+        w.string(e.doc);
+        w.string(e.id);
+        w.string(e.user ?? '');
+        presenceState(w, e.state);
+      }
+      break;
   }
   return w.finish();
 }
@@ -139,6 +169,12 @@ export function encodeMessage(m: Message): Uint8Array {
  */
 function optionalString(w: ByteWriter, value: string | undefined): void {
   if (value !== undefined) w.string(value);
+}
+
+/** A flag byte (0: none, 1: a state), then the state's `Value` encoding. */
+function presenceState(w: ByteWriter, state: Value | undefined): void {
+  w.u8(state === undefined ? 0 : 1);
+  if (state !== undefined) writeValue(w, state);
 }
 
 function blob(w: ByteWriter, bytes: Uint8Array): void {
@@ -187,6 +223,37 @@ function replica(r: ByteReader): string {
     r.fail('invariant', `a replica id has 1 to ${MAX_REPLICA_ID_LENGTH} characters`);
   }
   return id;
+}
+
+/** A relay-stamped name (entry id, region, user): bounded, and empty only where optional. */
+function name(r: ByteReader, optional: boolean): string {
+  const value = r.string();
+  if ((!optional && value.length === 0) || value.length > MAX_PRESENCE_ID_LENGTH) {
+    r.fail(
+      'invariant',
+      `a presence id, region or user has up to ${MAX_PRESENCE_ID_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+/** A presence state, if any: at most {@link MAX_PRESENCE_STATE_BYTES}, at the reader's depth limit. */
+function readPresenceState(r: ByteReader): { state?: Value } {
+  const flag = r.u8();
+  if (flag === 0) return {};
+  if (flag !== 1) return r.fail('bad-tag', `presence state flag ${flag}`);
+  const start = r.offset;
+  const state = readValue(r);
+  if (r.offset - start > MAX_PRESENCE_STATE_BYTES) {
+    r.fail('invariant', `a presence state has at most ${MAX_PRESENCE_STATE_BYTES} bytes`);
+  }
+  if (!isJsonValue(state)) r.fail('invariant', 'a presence state is a JSON value, without bytes');
+  return { state };
+}
+
+function user(r: ByteReader): { user?: string } {
+  const id = name(r, true);
+  return id === '' ? {} : { user: id };
 }
 
 function context(r: ByteReader): CausalContext {
@@ -301,6 +368,30 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
         r.fail('invariant', 'a grant of nothing carries no transfer');
       }
       return delta.length > 0 ? { ...grant, delta } : grant;
+    }
+    case 'presence-set':
+      return { kind, doc: docId(r), ...readPresenceState(r) };
+    case 'presence': {
+      const doc = docId(r);
+      const n = r.length(4);
+      const entries = [];
+      for (let i = 0; i < n; i++) {
+        entries.push({
+          id: name(r, false),
+          region: name(r, false),
+          ...user(r),
+          ...readPresenceState(r),
+        });
+      }
+      return { kind, doc, entries };
+    }
+    case 'peer-presence': {
+      const n = r.length(5);
+      const entries = [];
+      for (let i = 0; i < n; i++) {
+        entries.push({ doc: docId(r), id: name(r, false), ...user(r), ...readPresenceState(r) });
+      }
+      return { kind, entries };
     }
   }
 }

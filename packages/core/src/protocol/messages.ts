@@ -1,5 +1,6 @@
 import type { CausalContext } from '../causal/causal-context.js';
 import type { ReplicaId } from '../causal/replica-id.js';
+import type { Value } from '../codec/value.js';
 import type { SyncDigest } from '../crdt/crdt-type.js';
 import type { WireCode } from './error-codes.js';
 
@@ -215,6 +216,61 @@ export interface RightsGrant {
   readonly delta?: Uint8Array;
 }
 
+// ─── presence: client → relay → clients, relay → relay (docs/presence.md) ─────────────────────
+
+/** Largest encoded presence state (the `Value` encoding), in bytes. */
+export const MAX_PRESENCE_STATE_BYTES = 1024;
+/** Longest presence entry id (set by the relay: its id and the connection's). */
+export const MAX_PRESENCE_ID_LENGTH = 128;
+
+/**
+ * A client sets (or, without `state`, clears) its presence on a document it is subscribed to.
+ * Who it is (entry id, region, user) the relay stamps; the client cannot name it.
+ */
+export interface PresenceSet {
+  readonly kind: 'presence-set';
+  readonly doc: DocumentId;
+  readonly state?: Value;
+}
+
+/** One connection's presence on a document, as the relay of its region stamped it. */
+export interface PresenceEntry {
+  /** Unique per connection, across regions. */
+  readonly id: string;
+  readonly region: string;
+  /** The authenticated user of the connection, if the relay knows one. */
+  readonly user?: string;
+  /** Absent: the entry is gone (cleared, its connection closed, or expired). */
+  readonly state?: Value;
+}
+
+/**
+ * Presence of others on a subscribed document: all of it right after a subscription's `sync`,
+ * then each change (a set, a clear, a removal).
+ */
+export interface Presence {
+  readonly kind: 'presence';
+  readonly doc: DocumentId;
+  readonly entries: readonly PresenceEntry[];
+}
+
+/** Presence entries of one region's connections, as sent to a peer region. */
+export interface PeerPresenceEntry {
+  readonly doc: DocumentId;
+  readonly id: string;
+  readonly user?: string;
+  readonly state?: Value;
+}
+
+/**
+ * Presence changes of the sender's region. The receiving relay takes the region from the peer
+ * connection's handshake, never from the message.
+ */
+export interface PeerPresence {
+  readonly kind: 'peer-presence';
+  readonly entries: readonly PeerPresenceEntry[];
+}
+
 export type RelayToClient =
   | Welcome
   | SyncReply
@@ -222,14 +278,16 @@ export type RelayToClient =
   | Ack
   | Replicated
   | ErrorEvent
-  | RightsGrant;
-export type ClientToRelay = Subscribe | Unsubscribe | Push | RightsRequest;
+  | RightsGrant
+  | Presence;
+export type ClientToRelay = Subscribe | Unsubscribe | Push | RightsRequest | PresenceSet;
 export type PeerMessage =
   | FeedRequest
   | FeedBatch
   | FeedAck
   | FeedState
   | RightsRequest
-  | RightsGrant;
+  | RightsGrant
+  | PeerPresence;
 /** Every message of the protocol, as a tagged union on `kind`. */
 export type Message = RelayToClient | ClientToRelay | PeerMessage;
