@@ -5,6 +5,9 @@ import type { Clock } from './clock.js';
 import { PresenceHandle, type PresencePeer } from './presence-handle.js';
 import type { ClientStatus } from './status.js';
 
+/** The others on a document nobody else is on: one array, so a snapshot of it stays equal. */
+const NOBODY: readonly PresencePeer[] = Object.freeze([]);
+
 /** What the client's presence needs of the client. */
 export interface ClientPresenceOptions {
   readonly clock: Clock;
@@ -47,7 +50,7 @@ export class ClientPresence {
             doc,
             ...(state !== undefined ? { state } : {}),
           }),
-        others: (doc) => this.#views.get(doc) ?? [],
+        others: (doc) => this.#views.get(doc) ?? NOBODY,
       });
       this.#handles.set(doc, handle);
     }

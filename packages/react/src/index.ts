@@ -25,6 +25,7 @@ export { type GCounterState, useGCounter } from './use-g-counter.js';
 export { type LWWMapState, useLWWMap } from './use-lww-map.js';
 export { type MVRegisterState, useMVRegister } from './use-mv-register.js';
 export { type ORSetState, useORSet } from './use-or-set.js';
+export { type PresenceState, usePresence } from './use-presence.js';
 export { type QuantityState, useQuantity } from './use-quantity.js';
 export { type ReceiptStatus, useReceipt } from './use-receipt.js';
 export { type RegisterState, useRegister } from './use-register.js';

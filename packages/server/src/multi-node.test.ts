@@ -129,6 +129,27 @@ describe('two relay nodes of one region (shared Postgres + Redis)', () => {
     }
   });
 
+  it('presence set through one node reaches the other node’s subscribers, and goes with its connection', async () => {
+    const doc = `room-${RUN}`;
+    const one = await clientOf(node(0).url);
+    const two = await clientOf(node(1).url);
+    for (const c of [one, two]) await c.subscribe(doc, GCounter);
+    one.send({ kind: 'presence-set', doc, state: { looking: 'cart' } });
+    const presence = (c: ProtocolClient) =>
+      c.received.flatMap((m) => (m.kind === 'presence' && m.doc === doc ? m.entries : []));
+    await eventually(() => presence(two).length === 1, 'node 2’s subscriber sees it');
+    expect(presence(two)[0]).toMatchObject({ id: one.socket.id, region: 'us-east-1' });
+    // A subscriber of node 2 that comes later gets it with its sync: node 2 holds it too.
+    const three = await clientOf(node(1).url);
+    await three.subscribe(doc, GCounter);
+    await eventually(() => presence(three).length === 1, 'a later subscriber sees it');
+    one.close();
+    await eventually(
+      () => presence(two).at(-1)?.state === undefined && presence(two).length === 2,
+      'removed',
+    );
+  });
+
   it('a SQL write reaches the clients of both nodes within a second, also after a node dies', async () => {
     const doc = `likes-${RUN}`;
     const one = await clientOf(node(0).url);
