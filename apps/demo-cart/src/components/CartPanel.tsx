@@ -5,6 +5,7 @@ import { DOCS } from '../documents.js';
 import { useLastWrite } from '../last-write.js';
 import { type CartLine, useCart } from '../use-cart.js';
 import { useTakeStock } from '../use-take-stock.js';
+import { AlsoHere } from './AlsoHere.js';
 
 /** The element the phone layout's summary bar scrolls to. */
 export const CART_ID = 'cart';
@@ -19,6 +20,7 @@ export function CartPanel() {
           {items}
         </span>
       </h2>
+      <AlsoHere />
       {lines.length === 0 && (
         <p className="empty" data-testid="cart-empty">
           Your cart is empty. The beans are over there{' '}
