@@ -250,13 +250,15 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     }
     this.#outbox.resetBackoff();
     this.#session.connected();
-    this.#presence.connected(); // after the subscriptions: the relay takes presence of subscribers
     this.#connection.push(this.#outbox.items());
   }
 
   #received(message: Message): void {
     switch (message.kind) {
       case 'sync':
+        this.#session.received(message);
+        this.#presence.subscribed(message.doc); // the relay takes presence of subscribers
+        return;
       case 'delta':
         this.#session.received(message);
         return;

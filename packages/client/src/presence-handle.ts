@@ -93,7 +93,7 @@ export class PresenceHandle<S extends Value = Value> {
     for (const listener of [...this.#listeners]) listener(others);
   }
 
-  /** @internal A new connection: the relay knows nothing of this client's state yet. */
+  /** @internal A new subscription: the relay knows nothing of this client's state yet. */
   resend(): void {
     if (this.#mine === undefined) return;
     this.#lastSent = Number.NEGATIVE_INFINITY;
@@ -122,7 +122,7 @@ export class PresenceHandle<S extends Value = Value> {
   #send(): void {
     const clock = this.#port.clock;
     this.#timer = undefined;
-    // Not connected: the next connection sends it (see resend).
+    // Not connected, or the document not subscribed yet: its subscription sends it (resend).
     if (!this.#port.send(this.doc, this.#mine)) return;
     this.#lastSent = clock.now();
     if (this.#mine !== undefined) {

@@ -25,6 +25,7 @@ function setup() {
     },
     status$,
   });
+  presence.subscribed('cart');
   const online = (up: boolean) => {
     connected = up;
     status$.next({ ...status$.value, connection: up ? 'online' : 'connecting' });
@@ -50,6 +51,15 @@ describe('client presence', () => {
     expect(sent.at(-1)).toEqual({ kind: 'presence-set', doc: 'cart' });
     await clock.advance(PRESENCE_REFRESH_MS * 3);
     expect(sent).toHaveLength(4); // a cleared state is not refreshed
+  });
+
+  it('waits for the document’s subscription before sending', () => {
+    const { sent, presence } = setup();
+    const list = presence.handle('list');
+    list.set('here');
+    expect(sent).toEqual([]);
+    presence.subscribed('list');
+    expect(sent).toEqual([{ kind: 'presence-set', doc: 'list', state: 'here' }]);
   });
 
   it('refuses what is no JSON value of at most 1 KiB, and keeps the last good state', () => {
@@ -90,7 +100,8 @@ describe('client presence', () => {
     cart.set('me, offline');
     expect(sent.map((m) => m.state)).toEqual(['me']);
     online(true);
-    presence.connected();
+    expect(sent.map((m) => m.state)).toEqual(['me']); // not before the document's sync
+    presence.subscribed('cart');
     expect(sent.map((m) => m.state)).toEqual(['me', 'me, offline']);
     presence.received({
       kind: 'presence',

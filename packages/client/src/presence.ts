@@ -20,7 +20,8 @@ export interface ClientPresenceOptions {
  * The client's presence: its handles, and the others on every subscribed document as the relay
  * tells them (kept for documents without a handle too, since the relay sends a document's
  * presence once, after the subscription's `sync`). Dropped when the connection drops: the next
- * relay sends it all again when the documents subscribe.
+ * relay sends it all again when the documents subscribe, and each handle's state goes to it
+ * once its document's `sync` has come.
  */
 export class ClientPresence {
   readonly #options: ClientPresenceOptions;
@@ -29,6 +30,11 @@ export class ClientPresence {
   readonly #entries = new Map<string, Map<string, PresencePeer>>();
   /** Per document, {@link #entries} as an array, made once per change. */
   readonly #views = new Map<string, readonly PresencePeer[]>();
+  /**
+   * The documents this connection has a `sync` of: the relay takes presence only from their
+   * subscribers, so a handle's state waits for it (and is sent again with each new one).
+   */
+  readonly #subscribed = new Set<string>();
   readonly #status: Subscription;
 
   constructor(options: ClientPresenceOptions) {
@@ -45,6 +51,7 @@ export class ClientPresence {
       handle = new PresenceHandle(doc, {
         clock: this.#options.clock,
         send: (doc, state) =>
+          this.#subscribed.has(doc) &&
           this.#options.send({
             kind: 'presence-set',
             doc,
@@ -76,9 +83,10 @@ export class ClientPresence {
     this.#changed(message.doc);
   }
 
-  /** A relay welcomed the client, after the documents' subscriptions went out: re-send. */
-  connected(): void {
-    for (const handle of this.#handles.values()) handle.resend();
+  /** The relay answered a subscription of `doc` (its `sync`): the handle's state may go now. */
+  subscribed(doc: string): void {
+    this.#subscribed.add(doc);
+    this.#handles.get(doc)?.resend();
   }
 
   close(): void {
@@ -89,6 +97,7 @@ export class ClientPresence {
   }
 
   #dropAll(): void {
+    this.#subscribed.clear();
     for (const doc of [...this.#entries.keys()]) {
       this.#entries.delete(doc);
       this.#changed(doc);

@@ -39,9 +39,10 @@ describe('usePresence through a relay', () => {
   it('shows the other devices on a document, their changes, and their leaving', async () => {
     const url = await startRelay('eu-west-1');
     const [a, b] = [testClient([url]), testClient([url])];
+    // Mounted once online: each state is set before its document is subscribed, and goes after.
+    await until(() => a.status.connection === 'online' && b.status.connection === 'online', 'up');
     const phone = app(a, 'phone');
     const laptop = app(b, 'laptop');
-    await until(() => a.status.connection === 'online' && b.status.connection === 'online', 'up');
     await waitFor(() => expect(shown(phone.screen)).toBe('laptop@eu-west-1'), { timeout: 10_000 });
     await waitFor(() => expect(shown(laptop.screen)).toBe('phone@eu-west-1'), { timeout: 10_000 });
 
