@@ -13,6 +13,7 @@ const SUITES = {
   flood: async () => (await import('./flood.mjs')).runFlood,
   sql: async () => (await import('./sql.mjs')).runSql,
   stock: async () => (await import('./stock.mjs')).runStock,
+  presence: async () => (await import('./presence.mjs')).runPresence,
   ...(await import('./mr/suites.mjs')).SUITES,
 };
 
