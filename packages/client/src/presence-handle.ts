@@ -12,7 +12,10 @@ export interface PresencePeer<S extends Value = Value> {
   readonly user?: string;
   /** What it set: not checked against `S` (another app version may send another shape). */
   readonly state: S;
-  /** When this client last heard of it (its clock, ms). */
+  /**
+   * When this client last heard of a change of it (its clock, ms): relays do not forward
+   * refreshes of an unchanged state.
+   */
   readonly updatedAt: number;
 }
 

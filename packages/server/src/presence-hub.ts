@@ -1,4 +1,4 @@
-import type { DocumentId, Value } from '@helios/core';
+import { type DocumentId, type Value, valueEquals } from '@helios/core';
 import type { PeerPresenceEntry, PresenceEntry } from '@helios/core/protocol';
 import { RelayError } from './errors.js';
 
@@ -42,8 +42,9 @@ type Change = Pick<PeerPresenceEntry, 'id' | 'user' | 'state'>;
  * its region's other nodes', and the peer regions'. Nothing of it is persisted. An entry goes
  * when its connection clears it or closes, when the peer link that brought it drops, or after
  * `ttlMs` without a refresh (each node sweeps its own copies, so a node that died without a word
- * costs its entries one TTL). Each change goes to this node's subscribers of the document; this
- * node's own changes to its siblings and the peer regions as well, batched per tick.
+ * costs its entries one TTL). Each change goes to this node's subscribers of the document (a
+ * refresh of an unchanged state does not); this node's own changes and refreshes to its siblings
+ * and the peer regions as well, batched per tick.
  */
 export class PresenceHub {
   readonly #region: string;
@@ -187,7 +188,11 @@ export class PresenceHub {
     };
     if (old === undefined) this.#size++;
     entries.set(k, entry);
-    this.#outlet.toSubscribers(doc, [wireEntry(entry)], except(source));
+    // A refresh of the same state only moves the expiry: subscribers pay nothing for it (the
+    // siblings and peers still hear it, for their own copies' expiry).
+    if (old === undefined || !valueEquals(old.state, entry.state)) {
+      this.#outlet.toSubscribers(doc, [wireEntry(entry)], except(source));
+    }
     return true;
   }
 

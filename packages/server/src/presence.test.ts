@@ -101,11 +101,20 @@ describe('presence on one relay', () => {
     await eventually(() => othersOf(bob).size === 0, 'cy gone');
   });
 
-  it('expires an entry that is not refreshed within the TTL', async () => {
+  it('expires an entry that is not refreshed within the TTL; a refresh is not forwarded', async () => {
     const url = await relayOf({ limits: { presenceTtlMs: 300 } });
     const [ada, bob] = [await clientOf(url), await clientOf(url)];
     ada.send({ kind: 'presence-set', doc: 'cart', state: 'here' });
     await eventually(() => othersOf(bob).size === 1, 'bob sees ada');
+    // Refreshed with the same state (kept alive past the TTL), then changed: bob hears the change
+    // right after the first set, nothing of the refreshes in between.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ada.send({ kind: 'presence-set', doc: 'cart', state: 'here' });
+    }
+    ada.send({ kind: 'presence-set', doc: 'cart', state: 'moved' });
+    await eventually(() => othersOf(bob).get(ada.socket.id ?? '')?.state === 'moved', 'moved');
+    expect(presenceOf(bob).map((e) => e.state)).toEqual(['here', 'moved']);
     await eventually(() => othersOf(bob).size === 0, 'the entry expired');
     expect(presenceOf(bob).at(-1)).toEqual({ id: ada.socket.id, region: 'eu-west-1' });
   });
