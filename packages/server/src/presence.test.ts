@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from './options.js';
 import { createRelay } from './relay.js';
+import { MAX_PRESENCE_DOCUMENTS } from './session-presence.js';
 import { MemoryStore } from './store/memory-store.js';
 import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
@@ -156,6 +157,22 @@ describe('presence on one relay', () => {
     await eventually(() => presenceOf(bob).length + refused() === 30, 'each set taken or refused');
     expect(presenceOf(bob).length).toBeGreaterThanOrEqual(10);
     expect(refused()).toBeGreaterThan(0);
+  });
+
+  it('caps the documents one connection shows a state on', async () => {
+    const url = await relayOf();
+    const ada = await clientOf(url, '');
+    const docs = Array.from({ length: MAX_PRESENCE_DOCUMENTS + 1 }, (_, i) => `doc-${i}`);
+    for (const doc of docs) await ada.subscribe(doc, GCounter);
+    for (const doc of docs) ada.send({ kind: 'presence-set', doc, state: 'here' });
+    expect((await errorOf(ada, 'too-large')).doc).toBe(docs.at(-1));
+    expect(ada.errors).toHaveLength(1);
+    // Leaving one makes room.
+    ada.send({ kind: 'unsubscribe', docs: ['doc-0'] });
+    ada.send({ kind: 'presence-set', doc: docs.at(-1)!, state: 'here' });
+    const bob = await clientOf(url, docs.at(-1));
+    await eventually(() => othersOf(bob, docs.at(-1)).size === 1, 'the last one shown');
+    expect(ada.errors).toHaveLength(1);
   });
 
   it('caps the entries of a document per region', async () => {

@@ -247,9 +247,9 @@ export class RelayNode {
       {
         ttlMs: limits.presenceTtlMs,
         maxPerDocument: limits.maxPresencePerDocument,
-        // Room for every document's cap in each region for 1,000 busy documents at the
-        // defaults: a peer cannot grow it past that.
-        maxEntries: 1_000 * limits.maxPresencePerDocument * 5,
+        // 100,000 at the defaults, at most 1 KiB each: ~100 MB at worst, whatever clients and
+        // peers send.
+        maxEntries: 1_000 * limits.maxPresencePerDocument,
       },
       this.#now,
       {
