@@ -103,6 +103,8 @@ export class PresenceHub {
    * subscribers and siblings hear them. Entries past the caps are dropped.
    */
   fromPeer(region: string, entries: readonly PeerPresenceEntry[], source: object): void {
+    // A peer calling itself this region would speak for this region's connections.
+    if (region === this.#region) return;
     const applied = entries.filter((e) => this.#apply(e.doc, region, e, source, false));
     if (applied.length > 0) this.#outlet.toSiblings(region, applied);
   }

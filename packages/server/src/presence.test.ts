@@ -247,8 +247,16 @@ describe('presence across regions', () => {
     peer.send({ kind: 'peer-presence', entries });
     await eventually(() => othersOf(bob).size === 3, 'three entries, the cap');
     for (const e of othersOf(bob).values()) expect(e.region).toBe('us-east-1');
+    // A peer that calls itself this relay's region cannot speak for its connections.
+    const twin = new ProtocolClient(url, { peer: 'eu-west-1' });
+    open.push(twin);
+    await twin.ready();
+    twin.send({ kind: 'peer-presence', entries: [{ doc: 'cart', id: 'p9', state: 'me too' }] });
     // Hostile bytes from a peer are dropped; the relay goes on.
     peer.sendRaw(Uint8Array.from([1, 18, 1, 4, 99, 97, 114, 116, 0]));
+    peer.send({ kind: 'peer-presence', entries: [{ doc: 'cart', id: 'p0', state: 'still' }] });
+    await eventually(() => othersOf(bob).get('p0')?.state === 'still', 'the peer goes on');
+    expect([...othersOf(bob).keys()].sort()).toEqual(['p0', 'p1', 'p2']); // nothing of the twin
     peer.close();
     await eventually(() => othersOf(bob).size === 0, 'the peer’s entries went with it');
   });
