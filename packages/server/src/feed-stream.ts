@@ -55,6 +55,7 @@ export class FeedStream {
       this.#sent = -1;
       this.#inFlight = [];
       this.#backfillUpTo = undefined;
+      this.#node.presence.dropSource(this); // the peer region's presence goes with its link
     });
   }
 

@@ -23,7 +23,7 @@ import type { StoredChange } from './store/relay-store.js';
  * the port they need, which the `RelayNode` builds from its parts (the merge core, admission,
  * replication), so none of them imports the node that creates them, nor those parts.
  */
-interface NodeBasics {
+export interface NodeBasics {
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   /** The node's clock (ms). */

@@ -19,13 +19,14 @@ import { LoopShare } from './loop-share.js';
 import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
 import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
-import type { FeedPort, LinkPort, SessionPort } from './node-ports.js';
+import type { FeedPort, LinkPort, NodeBasics, SessionPort } from './node-ports.js';
+import { nodePresenceHub } from './node-presence.js';
 import { answerSibling, nodeRightsDesk } from './node-rights.js';
 import { NodeSlot } from './node-slot.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { socketIoPeerTransport } from './peer-connection.js';
 import { PeerLink } from './peer-link.js';
-import { PresenceHub } from './presence-hub.js';
+import type { PresenceHub } from './presence-hub.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { type Health, relayHttp } from './relay-http.js';
 import {
@@ -156,8 +157,9 @@ export class RelayNode {
       this.#replicationOutlet(),
     );
     this.#catchUp = this.#storeCatchUp();
-    this.#presence = this.#presenceHub();
     const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
+    const [limits, now, rooms] = [this.#limits, this.#now, this.#rooms];
+    this.#presence = nodePresenceHub({ region: this.region, limits, now, rooms, cluster, links });
     this.#rights = nodeRightsDesk({ ...own, slot, core, links, cluster, policy: options.rights });
     this.#sessionPort = this.#makeSessionPort();
     this.#feedPort = this.#makeFeedPort();
@@ -239,29 +241,6 @@ export class RelayNode {
     if (changes.some((c) => c.origin === this.region)) this.#replication.pumpFeeds();
   }
 
-  /** Presence goes to this node's subscribers, the region's other nodes, and the peer links. */
-  #presenceHub(): PresenceHub {
-    const limits = this.#limits;
-    return new PresenceHub(
-      this.region,
-      {
-        ttlMs: limits.presenceTtlMs,
-        maxPerDocument: limits.maxPresencePerDocument,
-        // 100,000 at the defaults, at most 1 KiB each: ~100 MB at worst, whatever clients and
-        // peers send.
-        maxEntries: 1_000 * limits.maxPresencePerDocument,
-      },
-      this.#now,
-      {
-        toSubscribers: (doc, entries, except) => this.#rooms.sendPresence(doc, entries, except),
-        toSiblings: (region, entries) => this.#cluster?.publishPresence(region, entries),
-        toPeers: (entries) => {
-          for (const link of this.#links) link.sendPresence(entries);
-        },
-      },
-    );
-  }
-
   #storeCatchUp(): StoreCatchUp {
     const node = this;
     const core = this.#core;
@@ -279,10 +258,7 @@ export class RelayNode {
   }
 
   /** What every port shows of the node. */
-  #basics(): Pick<
-    SessionPort,
-    'metrics' | 'logger' | 'now' | 'decodeLimits' | 'docs' | 'presence'
-  > {
+  #basics(): NodeBasics {
     return {
       metrics: this.metrics,
       logger: this.#logger,
@@ -363,10 +339,7 @@ export class RelayNode {
     if (admitted.kind === 'peer') {
       const feed = new FeedStream(this.#feedPort, socket, admitted.peer, this.#options.store);
       this.#replication.addFeed(feed);
-      socket.on('disconnect', () => {
-        this.#replication.removeFeed(feed);
-        this.#presence.dropSource(feed); // a peer region's presence goes with its link
-      });
+      socket.on('disconnect', () => this.#replication.removeFeed(feed));
       return;
     }
     this.metrics.connections.inc();
