@@ -26,4 +26,4 @@ export {
   type WriteStage,
 } from './source.js';
 export type { DevtoolsTrace } from './trace.js';
-export type { ViewId } from './views/view.js';
+export { VIEW_IDS, type ViewId } from './views/view.js';
