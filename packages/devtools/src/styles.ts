@@ -2,6 +2,8 @@
 // styles reaches in (`all: initial` on the host stops inherited ones).
 export const STYLES = `
 :host { all: initial; }
+/* all: initial would show a hidden host too: the browser's [hidden] rule loses to :host's. */
+:host([hidden]) { display: none; }
 .panel {
   position: fixed; inset: auto 0 0 0; height: 45vh; z-index: 2147483647;
   display: flex; flex-direction: column;
