@@ -225,11 +225,19 @@ describe('the views', () => {
         ],
         at: 2,
       },
-      { type: 'conflict', doc: 'cart', kind: 'concurrent-counter', key: 'beans', at: 3 },
+      {
+        type: 'conflict',
+        doc: 'cart',
+        kind: 'concurrent-counter',
+        key: 'beans',
+        replicas: ['r1', 'r4'],
+        at: 3,
+      },
     ];
     mount({ view: 'conflicts' }).open();
     const [counter, lww, mv] = rows('tbody > tr');
     expect(counter!.textContent).toContain('concurrent counter writes');
+    expect(counter!.textContent).toContain('concurrent writes of r1, r4: every one of them counts');
     expect(counter!.children[2]!.textContent).toBe('beans');
     expect(mv!.textContent).toContain('2 values stand side by side');
     expect(lww!.children[2]!.textContent).toBe('theme');

@@ -57,6 +57,8 @@ export interface ConflictEvent {
   readonly losers?: readonly ConflictStamp[];
   /** MV: how many values stand side by side now. */
   readonly siblings?: number;
+  /** Counters: the replicas whose changes raced. */
+  readonly replicas?: readonly string[];
   readonly at: number;
 }
 

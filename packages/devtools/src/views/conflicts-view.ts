@@ -46,7 +46,9 @@ function detail(c: ConflictEvent): Node | string {
     case 'mv-siblings':
       return `${c.siblings ?? '?'} values stand side by side until a write resolves them`;
     case 'concurrent-counter':
-      return 'concurrent writes: every one of them counts';
+      return c.replicas === undefined || c.replicas.length === 0
+        ? 'concurrent writes: every one of them counts'
+        : `concurrent writes of ${c.replicas.join(', ')}: every one of them counts`;
     case 'lww-overwrite':
       return lww(c.winner, c.losers ?? []);
   }
