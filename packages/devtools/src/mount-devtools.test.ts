@@ -281,6 +281,22 @@ describe('live', () => {
     expect(frames.waiting).toBe(0);
   });
 
+  it('reads the documents on open and for the Documents view, not on every frame of the others', () => {
+    const inspect = vi.spyOn(source, 'inspect');
+    const p = mount();
+    p.open();
+    expect(inspect).toHaveBeenCalledTimes(1);
+    for (let seq = 1; seq <= 3; seq++) {
+      source.emit(write('cart', 'r1', seq, 'pending', seq));
+      frames.flush();
+    }
+    expect(inspect).toHaveBeenCalledTimes(1);
+    p.show('documents');
+    source.emit(write('cart', 'r1', 4, 'pending', 4));
+    frames.flush();
+    expect(inspect).toHaveBeenCalledTimes(3);
+  });
+
   it('a frame asked for and then closed draws nothing', () => {
     const p = mount();
     p.open();

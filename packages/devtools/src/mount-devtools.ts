@@ -63,8 +63,10 @@ class Panel implements DevtoolsPanel {
   #unsubscribe: (() => void) | undefined;
   #destroyed = false;
   #returnFocus: Element | null = null;
-  /** What the view shows now, to redraw only when it changed. */
+  /** What the view shows now, to redraw only when it changed ('' after opening). */
   #drawn = '';
+  /** The open documents as last read. */
+  #open: readonly DocumentSnapshot[] = [];
 
   constructor(source: DevtoolsSource, options: ResolvedPanelOptions) {
     this.#source = source;
@@ -180,9 +182,14 @@ class Panel implements DevtoolsPanel {
 
   #render(): void {
     if (!this.isOpen) return;
-    const documents = this.#source.inspect();
-    this.#renderFilter(documents);
-    const shown = this.#doc === undefined ? documents : documents.filter((d) => d.id === this.#doc);
+    // Snapshots cost a JSON copy of every open document: taken on open and for the Documents
+    // view, not on every frame of a busy Writes view.
+    if (this.#active === 'documents' || this.#drawn === '') {
+      this.#open = this.#source.inspect();
+    }
+    this.#renderFilter(this.#open);
+    const shown =
+      this.#doc === undefined ? this.#open : this.#open.filter((d) => d.id === this.#doc);
     // The documents come fresh from the client each time; the other views only move with events.
     const state =
       this.#active === 'documents' ? JSON.stringify(shown) : String(this.#store.version);
