@@ -16,7 +16,7 @@ export {
   type ClientEvent,
   type ClientEvents,
   type ConflictEvent,
-  type ConflictStamp,
+  type ConflictWrite,
   type ConnectionEvent,
   type DevtoolsSource,
   type DocumentSnapshot,

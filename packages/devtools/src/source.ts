@@ -37,8 +37,8 @@ export interface ConnectionEvent {
   readonly at: number;
 }
 
-/** A hybrid logical clock timestamp as a conflict event carries it. */
-export interface ConflictStamp {
+/** A write as a conflict shows it: who wrote it, and its hybrid-clock time. */
+export interface ConflictWrite {
   readonly replica: string;
   readonly wall: number;
   readonly counter: number;
@@ -52,9 +52,9 @@ export interface ConflictEvent {
   /** The map key, for maps. */
   readonly key?: string | number;
   /** LWW: the write that won (the greatest `(wall, counter, replica)`). */
-  readonly winner?: ConflictStamp;
+  readonly winner?: ConflictWrite;
   /** LWW: the write(s) it beat. */
-  readonly losers?: readonly ConflictStamp[];
+  readonly losers?: readonly ConflictWrite[];
   /** MV: how many values stand side by side now. */
   readonly siblings?: number;
   /** Counters: the replicas whose changes raced. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ConflictStamp } from './source.js';
+import type { ConflictWrite } from './source.js';
 import { whyWon } from './why-won.js';
 
 const stamp = fc.record({
@@ -10,7 +10,7 @@ const stamp = fc.record({
 });
 
 /** The order LWW uses (`compareTimestamps` of `@helios/core`). */
-function compare(a: ConflictStamp, b: ConflictStamp): number {
+function compare(a: ConflictWrite, b: ConflictWrite): number {
   if (a.wall !== b.wall) return a.wall - b.wall;
   if (a.counter !== b.counter) return a.counter - b.counter;
   return a.replica === b.replica ? 0 : a.replica < b.replica ? -1 : 1;

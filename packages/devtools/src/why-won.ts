@@ -1,10 +1,10 @@
-import type { ConflictStamp } from './source.js';
+import type { ConflictWrite } from './source.js';
 
 /**
  * Why an LWW write beat another: LWW keeps the greatest `(wall, counter, replica)`, compared in
  * that order (replica ids as strings), as `compareTimestamps` of `@helios/core` does.
  */
-export function whyWon(winner: ConflictStamp, loser: ConflictStamp): string {
+export function whyWon(winner: ConflictWrite, loser: ConflictWrite): string {
   if (winner.wall !== loser.wall) {
     const later = winner.wall > loser.wall;
     return later

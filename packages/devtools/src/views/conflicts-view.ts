@@ -1,5 +1,5 @@
 import { empty, h, row, table, time } from '../dom.js';
-import type { ConflictEvent, ConflictStamp } from '../source.js';
+import type { ConflictEvent, ConflictWrite } from '../source.js';
 import { whyWon } from '../why-won.js';
 import type { View } from './view.js';
 
@@ -55,7 +55,7 @@ function detail(c: ConflictEvent): Node | string {
   return '';
 }
 
-function lww(winner: ConflictStamp | undefined, losers: readonly ConflictStamp[]): Node | string {
+function lww(winner: ConflictWrite | undefined, losers: readonly ConflictWrite[]): Node | string {
   if (winner === undefined) return 'an overwrite (no timestamps reported)';
   return h(
     'div',
@@ -69,6 +69,6 @@ function lww(winner: ConflictStamp | undefined, losers: readonly ConflictStamp[]
   );
 }
 
-function stamp(s: ConflictStamp): HTMLElement {
+function stamp(s: ConflictWrite): HTMLElement {
   return h('code', {}, `${s.replica} (wall ${s.wall}, counter ${s.counter})`);
 }
