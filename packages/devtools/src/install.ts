@@ -19,8 +19,6 @@ export interface InstallOptions extends PanelOptions {
   readonly shortcut?: string | false;
   /** The query parameter that opens the panel on load (default `'helios-devtools'`); `false` for none. */
   readonly urlFlag?: string | false;
-  /** The window to listen on and read the URL of (default the global one). */
-  readonly window?: Window;
 }
 
 /** The installed panel: it loads on the first open. */
@@ -48,13 +46,8 @@ export function installDevtools(
   client: DevtoolsSource,
   options: InstallOptions = {},
 ): InstalledDevtools {
-  const {
-    shortcut = DEFAULT_SHORTCUT,
-    urlFlag = DEFAULT_URL_FLAG,
-    window: given,
-    ...rest
-  } = options;
-  const win = given ?? globalThis.window;
+  const { shortcut = DEFAULT_SHORTCUT, urlFlag = DEFAULT_URL_FLAG, ...rest } = options;
+  const win = globalThis.window as Window | undefined;
   if (win === undefined) {
     throw new DevtoolsError(
       'invalid-option',

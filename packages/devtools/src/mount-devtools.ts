@@ -76,7 +76,7 @@ class Panel implements DevtoolsPanel {
     this.#batcher = new FrameBatcher(options.scheduleFrame ?? animationFrame, () => this.#render());
 
     this.#tabs = new Tabs(VIEWS, PANEL_ID, (id) => this.show(id));
-    this.#select = h('select', { 'data-testid': 'filter' });
+    this.#select = h('select');
     this.#select.addEventListener('change', () => this.filter(this.#select.value || undefined));
     const exportButton = h('button', { type: 'button' }, 'Export trace');
     exportButton.addEventListener('click', () => this.exportTrace());
@@ -122,7 +122,7 @@ class Panel implements DevtoolsPanel {
 
   open(): void {
     if (this.#destroyed || this.isOpen) return;
-    // History first, then live: an event between the two calls is in neither, none is in both.
+    // History first, then live, in one task: no event falls between the two, none comes twice.
     this.#store.reset(this.#source.events.history());
     this.#unsubscribe = this.#source.events.subscribe((event) => {
       this.#store.add(event);
