@@ -20,6 +20,7 @@ const PUBLIC_PACKAGES = [
   '@helios/client',
   '@helios/react',
   '@helios/server',
+  '@helios/devtools',
 ];
 const RELAY_BIN = join(REPO, 'packages/server/bin/helios-relay.js');
 

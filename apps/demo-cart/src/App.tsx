@@ -9,6 +9,7 @@ import { GiftNote } from './components/GiftNote.js';
 import { SyncBadge } from './components/SyncBadge.js';
 import { UnknownRegion } from './components/UnknownRegion.js';
 import { WishlistPanel } from './components/WishlistPanel.js';
+import { installShopDevtools } from './devtools.js';
 import { LastWriteProvider } from './last-write.js';
 import { storedOffline, storedRegion, storeOffline, storeRegion } from './preferences.js';
 import { chooseRegion, type RegionConfig, relayOrder } from './regions.js';
@@ -45,7 +46,9 @@ function Shop({
       c,
       CATALOG.map((p) => p.sku),
     );
+    const uninstallDevtools = installShopDevtools(c);
     return () => {
+      uninstallDevtools();
       stopReturns();
       void c.close();
     };
