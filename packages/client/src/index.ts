@@ -9,7 +9,20 @@ export {
 export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js';
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
+export {
+  type ClientEvent,
+  ClientEventLog,
+  type ClientEvents,
+  type ConflictEvent,
+  type ConflictWrite,
+  type ConnectionEvent,
+  EVENT_HISTORY,
+  type OutboxEvent,
+  type WriteEvent,
+  type WriteStage,
+} from './client-events.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export type { DocumentSnapshot } from './document-snapshot.js';
 export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
@@ -37,7 +50,7 @@ export type {
   StoredDocument,
 } from './persistence/persistence.js';
 export { PersistenceError } from './persistence/persistence.js';
-export { type DurabilityLevel, Receipt } from './receipt.js';
+export { type DurabilityLevel, Receipt, type TrailObserver } from './receipt.js';
 export type { ClientRights, Drawn } from './rights-requests.js';
 export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 export {

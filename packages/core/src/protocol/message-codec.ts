@@ -35,7 +35,16 @@ const KINDS = [
   'rights-grant',
 ] as const satisfies readonly Message['kind'][];
 
-const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1]));
+/**
+ * Kinds added later, with codes of their own above the first fifteen (16–19 are reserved for
+ * presence). An older decoder refuses them as an unknown kind, which clients ignore.
+ */
+const LATER_KINDS = new Map<number, Message['kind']>([[20, 'region-replicated']]);
+
+const KIND_CODE = new Map<Message['kind'], number>([
+  ...KINDS.map((k, i) => [k, i + 1] as const),
+  ...[...LATER_KINDS].map(([code, k]) => [k, code] as const),
+]);
 
 export function encodeMessage(m: Message): Uint8Array {
   const w = new ByteWriter(32);
@@ -63,6 +72,11 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'replicated':
       w.string(m.doc);
+      writeContext(w, m.dots);
+      break;
+    case 'region-replicated':
+      w.string(m.doc);
+      w.string(m.region);
       writeContext(w, m.dots);
       break;
     case 'error':
@@ -157,7 +171,7 @@ export function decodeMessage(bytes: Uint8Array, limits?: DecodeLimits): Message
     r.fail('bad-version', `protocol ${version} is not ${PROTOCOL_VERSION}`);
   }
   const code = r.u8();
-  const kind = KINDS[code - 1];
+  const kind = KINDS[code - 1] ?? LATER_KINDS.get(code);
   if (kind === undefined) return r.fail('bad-tag', `unknown message kind ${code}`);
   const m = readBody(r, kind);
   r.end();
@@ -187,6 +201,17 @@ function replica(r: ByteReader): string {
     r.fail('invariant', `a replica id has 1 to ${MAX_REPLICA_ID_LENGTH} characters`);
   }
   return id;
+}
+
+/** Region names are short labels (`eu-west`): 1 to 256 characters. */
+const MAX_REGION_LENGTH = 256;
+
+function regionName(r: ByteReader): string {
+  const region = r.string();
+  if (region.length === 0 || region.length > MAX_REGION_LENGTH) {
+    r.fail('invariant', `a region name has 1 to ${MAX_REGION_LENGTH} characters`);
+  }
+  return region;
 }
 
 function context(r: ByteReader): CausalContext {
@@ -222,6 +247,8 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'replicated':
       return { kind, doc: docId(r), dots: context(r) };
+    case 'region-replicated':
+      return { kind, doc: docId(r), region: regionName(r), dots: context(r) };
     case 'error': {
       const code = r.string();
       const message = r.string();

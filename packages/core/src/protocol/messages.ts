@@ -85,6 +85,19 @@ export interface Replicated {
   readonly dots: CausalContext;
 }
 
+/**
+ * Dots of a document now durable in peer region `region` (one of the regions this relay
+ * replicates to), as far as this relay knows: the per-region step of a write's trail, before
+ * {@link Replicated} says every region has it. Sent only to the subscribers who wrote them, as
+ * kind 20: clients of before it ignore the unknown kind.
+ */
+export interface RegionReplicated {
+  readonly kind: 'region-replicated';
+  readonly doc: DocumentId;
+  readonly region: string;
+  readonly dots: CausalContext;
+}
+
 /** Why a message was refused. `push` names the refused push id, `doc` the document. */
 export interface ErrorEvent {
   readonly kind: 'error';
@@ -221,6 +234,7 @@ export type RelayToClient =
   | DeltaEvent
   | Ack
   | Replicated
+  | RegionReplicated
   | ErrorEvent
   | RightsGrant;
 export type ClientToRelay = Subscribe | Unsubscribe | Push | RightsRequest;
