@@ -1,4 +1,5 @@
 import type { CausalContext, DocumentId } from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import type { RelayDocument } from './documents.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayServer } from './relay-socket.js';
@@ -24,11 +25,18 @@ export class DocumentRooms {
     this.#metrics.bytesOut.inc(send(target, { kind: 'delta', doc: doc.id, delta }));
   }
 
-  /** Announces `dots` of `doc` as replicated everywhere to the subscribers who wrote them. */
-  sendReplicated(doc: DocumentId, dots: CausalContext): void {
+  /**
+   * Announces `dots` of `doc` as replicated everywhere (or, with `region`, in that peer region)
+   * to the subscribers who wrote them.
+   */
+  sendReplicated(doc: DocumentId, dots: CausalContext, region?: string): void {
     const writers = this.#writersAmong(doc, dots);
     if (writers.length === 0) return;
-    this.#metrics.bytesOut.inc(send(this.#io.local.to(writers), { kind: 'replicated', doc, dots }));
+    const message: Message =
+      region === undefined
+        ? { kind: 'replicated', doc, dots }
+        : { kind: 'region-replicated', doc, region, dots };
+    this.#metrics.bytesOut.inc(send(this.#io.local.to(writers), message));
   }
 
   /**

@@ -11,6 +11,7 @@ import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
+import { ConflictLog } from './conflict-log.js';
 import { DocumentRooms } from './document-rooms.js';
 import type { RelayDocument } from './documents.js';
 import { FanOut } from './fan-out.js';
@@ -26,6 +27,7 @@ import { type ConnectionLimits, type RelayOptions, resolveLimits } from './optio
 import { socketIoPeerTransport } from './peer-connection.js';
 import { PeerLink } from './peer-link.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
+import { relayAdmin } from './relay-admin.js';
 import { type Health, relayHttp } from './relay-http.js';
 import {
   createSocketServer,
@@ -94,6 +96,8 @@ export class RelayNode {
   /** Applies the writes queued in the store from SQL, if it has any (docs/sql.md). */
   readonly #sqlWriter: SqlWriter | undefined;
   readonly #links: PeerLink[] = [];
+  /** Conflicts merges left: counted, the last ones kept for the admin endpoint. */
+  readonly #conflicts: ConflictLog;
   readonly #sessionPort: SessionPort;
   readonly #feedPort: FeedPort;
   readonly #linkPort: LinkPort;
@@ -138,14 +142,6 @@ export class RelayNode {
           }
         : undefined;
 
-    this.#http = createServer(relayHttp(this.metrics, () => this.#health()));
-    this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
-    this.#rooms = new DocumentRooms(this.#io, this.metrics);
-    this.#fanOut = new FanOut((doc, delta, except) => this.#rooms.sendDelta(doc, delta, except));
-    this.#cluster =
-      redis !== undefined
-        ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
-        : undefined;
     this.#replication = new Replication(
       options.store,
       (options.peers ?? []).map((p) => p.region),
@@ -153,6 +149,17 @@ export class RelayNode {
       this.#logger,
       this.#replicationOutlet(),
     );
+    this.#conflicts = new ConflictLog(this.metrics.conflicts, this.#now);
+    const parts = { core: this.#core, conflicts: this.#conflicts, links: this.#links };
+    const admin = relayAdmin(this, options, { ...parts, replication: this.#replication });
+    this.#http = createServer(relayHttp(this.metrics, () => this.#health(), admin));
+    this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
+    this.#rooms = new DocumentRooms(this.#io, this.metrics);
+    this.#fanOut = new FanOut((doc, delta, except) => this.#rooms.sendDelta(doc, delta, except));
+    this.#cluster =
+      redis !== undefined
+        ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
+        : undefined;
     this.#catchUp = this.#storeCatchUp();
     const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
     this.#rights = nodeRightsDesk({ ...own, slot, core, links, cluster, policy: options.rights });
@@ -174,6 +181,7 @@ export class RelayNode {
       committed: (doc, changes, deltas, originSocket) =>
         this.#committed(doc, changes, deltas, originSocket),
       durableHere: (doc, dots) => this.#replication.durableHere(doc, dots),
+      merged: (doc, delta) => this.#conflicts.merged(doc, delta),
     };
   }
 
@@ -202,6 +210,7 @@ export class RelayNode {
         this.#core.docs.peek(doc)?.replicated.join(dots);
         this.#rooms.sendReplicated(doc, dots);
       },
+      announceRegion: (doc, region, dots) => this.#rooms.sendReplicated(doc, dots, region),
       peerAcked: (peer, upTo) => this.#cluster?.publishPeerAck(peer, upTo),
       peerRewound: (peer, after) => this.#cluster?.publishPeerRewind(peer, after),
     };
