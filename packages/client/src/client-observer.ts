@@ -67,7 +67,11 @@ export class ClientObserver {
   /** A merge brought `fresh` dots into `doc`: its conflicts, if any (`SyncSession.merged`). */
   readonly merged = (doc: AnyDocument, delta: CrdtState<unknown>, fresh: CausalContext): void => {
     const { clock, unacknowledged } = this.#options;
-    reportConflicts(this.log, clock, doc, delta, fresh, unacknowledged(doc.id));
+    try {
+      reportConflicts(this.log, clock, doc, delta, fresh, unacknowledged(doc.id));
+    } catch {
+      // Describing conflicts is for people: it must never fail the merge that called it.
+    }
   };
 
   #connection(
