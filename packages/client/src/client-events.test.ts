@@ -33,7 +33,7 @@ const conflicts = (client: HeliosClient): ConflictEvent[] =>
 describe('the write trail', () => {
   it('goes pending → local → relay (home region) → each peer region → global, by the dot', async () => {
     const { url } = world.relay('us', { peerRegions: ['eu', 'ap'] });
-    const client = world.client([url]);
+    const client = world.client([url], { regionTrail: true });
     const heard: ClientEvent[] = [];
     client.events.subscribe((e) => heard.push(e));
     const receipt = client.counter('likes').increment();
@@ -56,6 +56,13 @@ describe('the write trail', () => {
     expect(heard.filter((e) => e.type === 'write')).toEqual(trail);
     const outbox = client.events.history().filter((e) => e.type === 'outbox');
     expect(outbox.map((e) => (e.type === 'outbox' ? e.pending : -1))).toEqual([0, 1, 0]); // restored (none), the write, its ack
+  });
+
+  it("has no 'region' steps unless the client asked for them (regionTrail)", async () => {
+    const { url } = world.relay('us', { peerRegions: ['eu', 'ap'] });
+    const client = world.client([url]);
+    await world.reach(client.counter('likes').increment(), 'global');
+    expect(writes(client).map((e) => e.stage)).toEqual(['pending', 'local', 'relay', 'global']);
   });
 
   it('ends in failed with the relay code when the relay refuses the write for good', async () => {

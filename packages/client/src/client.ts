@@ -119,6 +119,7 @@ export class HeliosClient implements Writer {
       },
       replicas: () => this.#identity?.replicas ?? [],
       ...(options.homeProbeMs !== undefined ? { homeProbeMs: options.homeProbeMs } : {}),
+      ...(options.regionTrail ? { regionTrail: true } : {}),
       onWelcome: (welcome, url, rtt) => this.#welcomed(welcome, url, rtt),
       onMessage: (message) => this.#received(message),
       onState: (connection, relay) => {

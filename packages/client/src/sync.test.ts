@@ -323,7 +323,7 @@ describe('receipts', () => {
 
   it("show in client.events as one 'region' step per peer region, then 'global'", async () => {
     const mesh = await res.mesh(['us-east-1', 'eu-west-1', 'sa-east-1']);
-    const c = res.client([mesh.url('us-east-1')]);
+    const c = res.client([mesh.url('us-east-1')], { regionTrail: true });
     const views = c.gCounter('views');
     await views.loaded;
     mesh.partition('sa-east-1', true);

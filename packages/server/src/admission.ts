@@ -210,6 +210,7 @@ export class Admission {
       slot.release();
       throw err;
     }
-    socket.data.admitted = { kind: 'client', user, replicas: new Set(replicas), slot };
+    const regionTrail = auth.regionTrail === true;
+    socket.data.admitted = { kind: 'client', user, replicas: new Set(replicas), slot, regionTrail };
   }
 }

@@ -27,10 +27,10 @@ export class DocumentRooms {
 
   /**
    * Announces `dots` of `doc` as replicated everywhere (or, with `region`, in that peer region)
-   * to the subscribers who wrote them.
+   * to the subscribers who wrote them (per region: who asked for it at the handshake).
    */
   sendReplicated(doc: DocumentId, dots: CausalContext, region?: string): void {
-    const writers = this.#writersAmong(doc, dots);
+    const writers = this.#writersAmong(doc, dots, region !== undefined);
     if (writers.length === 0) return;
     const message: Message =
       region === undefined
@@ -45,11 +45,11 @@ export class DocumentRooms {
    * dots they minted), so the other subscribers are not sent it: a document's readers cost no
    * announcement per commit.
    */
-  #writersAmong(doc: DocumentId, dots: CausalContext): string[] {
+  #writersAmong(doc: DocumentId, dots: CausalContext, askedForRegions: boolean): string[] {
     const writers: string[] = [];
     for (const id of this.#io.sockets.adapter.rooms.get(roomOf(doc)) ?? []) {
       const admitted = this.#io.sockets.sockets.get(id)?.data.admitted;
-      if (admitted?.kind !== 'client') continue;
+      if (admitted?.kind !== 'client' || (askedForRegions && !admitted.regionTrail)) continue;
       for (const replica of admitted.replicas) {
         if (dots.max(replica) > 0) {
           writers.push(id);

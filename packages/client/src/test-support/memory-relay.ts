@@ -19,8 +19,9 @@ export interface MemoryRelayOptions {
    */
   readonly authenticate?: (hello: MemoryPeer['hello']) => unknown;
   /**
-   * Peer regions it pretends to replicate to: each has a push at once after the ack, told as
-   * `region-replicated` in this order, then `replicated`. Default: none (one region).
+   * Peer regions it pretends to replicate to: each has a push at once after the ack, told (to a
+   * client that asked, `regionTrail`) as `region-replicated` in this order, then `replicated`.
+   * Default: none (one region).
    */
   readonly peerRegions?: readonly string[];
 }
@@ -122,7 +123,8 @@ export class MemoryRelay {
         for (const other of this.#subscribers.get(entry.doc) ?? []) {
           this.#send(other, { kind: 'delta', doc: entry.doc, delta: entry.delta });
         }
-        for (const region of this.#options.peerRegions ?? []) {
+        const regions = peer.hello.regionTrail ? (this.#options.peerRegions ?? []) : [];
+        for (const region of regions) {
           replicated.push({
             kind: 'region-replicated',
             doc: entry.doc,

@@ -18,6 +18,11 @@ export interface HelloAuth {
   readonly protocol: number;
   readonly token?: string;
   readonly replicas: readonly ReplicaId[];
+  /**
+   * Asks for {@link RegionReplicated} notices of this connection's writes (a write's trail per
+   * peer region, for devtools): each costs a message per peer region, so only who asks gets them.
+   */
+  readonly regionTrail?: boolean;
 }
 
 /**
@@ -88,8 +93,8 @@ export interface Replicated {
 /**
  * Dots of a document now durable in peer region `region` (one of the regions this relay
  * replicates to), as far as this relay knows: the per-region step of a write's trail, before
- * {@link Replicated} says every region has it. Sent only to the subscribers who wrote them, as
- * kind 20: clients of before it ignore the unknown kind.
+ * {@link Replicated} says every region has it. Sent only to the subscribers who wrote them and
+ * asked for it at the handshake (`HelloAuth.regionTrail`), as kind 20.
  */
 export interface RegionReplicated {
   readonly kind: 'region-replicated';
