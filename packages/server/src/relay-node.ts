@@ -211,6 +211,7 @@ export class RelayNode {
         this.#rooms.sendReplicated(doc, dots);
       },
       announceRegion: (doc, region, dots) => this.#rooms.sendReplicated(doc, dots, region),
+      regionTrailWanted: () => this.#admission.regionTrailWanted,
       peerAcked: (peer, upTo) => this.#cluster?.publishPeerAck(peer, upTo),
       peerRewound: (peer, after) => this.#cluster?.publishPeerRewind(peer, after),
     };

@@ -15,6 +15,8 @@ export interface ReplicationOutlet {
   announce(doc: DocumentId, dots: CausalContext): void;
   /** Announces `dots` of `doc` as durable in peer region `region` (a step of writes' trails). */
   announceRegion(doc: DocumentId, region: string, dots: CausalContext): void;
+  /** Whether a client of this node asked for those (else they are not worth reading the feed). */
+  regionTrailWanted(): boolean;
   /** Tells the region's other nodes that `peer` acknowledged the feed up to `upTo`. */
   peerAcked(peer: string, upTo: number): void;
   /** Tells the region's other nodes that `peer` asked for the feed after `after`. */
@@ -192,9 +194,13 @@ export class Replication {
    */
   async #announceReplicated(): Promise<void> {
     const global = { from: this.#replicatedUpTo, to: this.#replicatedTarget };
+    const wanted = this.#outlet.regionTrailWanted();
     const windows = [...this.#regions].flatMap(([region, r]) => {
       const to = this.#peerAcks.get(region) ?? 0;
-      return to > r.announcedUpTo ? [{ r, from: r.announcedUpTo, to }] : [];
+      if (to <= r.announcedUpTo) return [];
+      if (wanted) return [{ r, from: r.announcedUpTo, to }];
+      r.announcedUpTo = to; // nobody asks: skipped, not read later either
+      return [];
     });
     const moving = global.to > global.from ? [global, ...windows] : windows;
     if (moving.length === 0) return;
