@@ -365,10 +365,7 @@ export class MergeCore {
     this.#outlet.merged(doc, delta);
   }
 
-  /**
-   * Merges an encoded change (another node's, read from the store or heard of) into `doc`;
-   * returns it decoded, or undefined if it was not.
-   */
+  /** Merges an encoded change (another node's, stored or heard of) into `doc`; returns it decoded. */
   mergeBytes(doc: RelayDocument, bytes: Uint8Array): AnyCrdtState | undefined {
     try {
       const { type, state } = decodeState(bytes, this.#decodeLimits);
