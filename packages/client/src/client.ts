@@ -4,11 +4,14 @@ import { SocketIoTransport } from '@helios/transport';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
 import { ClientError } from './client-error.js';
+import type { ClientEvents } from './client-events.js';
+import { ClientObserver } from './client-observer.js';
 import { ClientStorage } from './client-storage.js';
 import { type Clock, systemClock } from './clock.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { DocumentRegistry } from './document-registry.js';
 import { DocumentShortcuts } from './document-shortcuts.js';
+import { type DocumentSnapshot, snapshotsOf } from './document-snapshot.js';
 import { type HandleOf, handleClassOf } from './handle-table.js';
 import type { Writer } from './handles.js';
 import type { ClientOptions } from './options.js';
@@ -17,11 +20,13 @@ import { ClientPresence } from './presence.js';
 import type { PresenceHandle } from './presence-handle.js';
 import { Receipt } from './receipt.js';
 import { RelayConnection } from './relay-connection.js';
+import { dispatchRelayMessage } from './relay-messages.js';
 import { ReplicaIdentity } from './replica-identity.js';
 import { type ClientRights, RightsRequests } from './rights-requests.js';
 import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
 import { TabChannel } from './tab-channel.js';
+import { writeWhenLoaded } from './write-trail.js';
 
 /**
  * The Helios client. Create one per app with {@link createClient}; open documents through its
@@ -46,6 +51,9 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   readonly #tabs: TabChannel | undefined;
   readonly #rights: RightsRequests;
   readonly #presence: ClientPresence;
+  readonly #observer: ClientObserver;
+  /** What happens to writes, the connection and merges, as typed events (devtools, logs). */
+  readonly events: ClientEvents;
   /** Bounded-counter rights drawn from the relay, for handles (see `BoundedCounterHandle`). */
   readonly rights: ClientRights;
   #identity: ReplicaIdentity | undefined;
@@ -67,6 +75,12 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#wantOnline = !options.offline;
     this.#status = new BehaviorSubject(initialStatus(options.offline ?? false));
     const isClosed = () => this.#closed;
+    this.#observer = new ClientObserver({
+      clock,
+      homeRegion: () => this.#status.value.region,
+      unacknowledged: (doc) => this.#outbox.unacknowledgedDots(doc),
+    });
+    this.events = this.#observer.log;
     this.#connection = new RelayConnection({
       transport: options.transport ?? new SocketIoTransport(),
       clock,
@@ -77,10 +91,15 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       },
       replicas: () => this.#identity?.replicas ?? [],
       ...(options.homeProbeMs !== undefined ? { homeProbeMs: options.homeProbeMs } : {}),
+      ...(options.regionTrail ? { regionTrail: true } : {}),
       onWelcome: (welcome, url, rtt) => this.#welcomed(welcome, url, rtt),
       onMessage: (message) => this.#received(message),
-      onState: (connection, relay) => this.#setStatus({ connection, relay }),
+      onState: (connection, relay) => {
+        this.#observer.state(connection, relay);
+        this.#setStatus({ connection, relay });
+      },
       onRefused: (code, message, relay) => {
+        this.#observer.refused(code, message, relay);
         this.#refusal = { code, message, relay };
         this.#setStatus({ lastError: this.#refusal });
       },
@@ -89,7 +108,10 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       clock,
       push: (items) => this.#connection.push(items),
       commitSoon: () => this.#pipeline.schedule(),
-      onPending: (pending, pendingTotal) => this.#setStatus({ pending, pendingTotal }),
+      onPending: (pending, pendingTotal) => {
+        this.#observer.outbox(pendingTotal);
+        this.#setStatus({ pending, pendingTotal });
+      },
       onAcknowledged: (lastAckAt) => this.#setStatus({ lastAckAt }),
     });
     this.#storage = new ClientStorage({
@@ -113,6 +135,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       store: (write) => this.#pipeline.enqueue(write),
       onError: (lastError) => this.#setStatus({ lastError }),
       isClosed,
+      merged: this.#observer.merged,
     });
     const send = (message: Message) => this.#connection.send(message);
     this.#presence = new ClientPresence({ clock, send, status$: this.#status });
@@ -211,28 +234,15 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
   ): Receipt {
     if (this.#closed) throw new ClientError('closed', 'this client is closed');
-    if (!doc.isLoaded || !this.#identity) {
-      const receipt = new Receipt(doc.id, undefined);
-      void doc.loaded.then(() => {
-        try {
-          const applied = this.write(doc, mutate);
-          applied.subscribe((level) => receipt.reach(level));
-          // Any failure of the applied write, even after 'local' (a relay refusal), is this one's.
-          applied.wait('global').catch((err: Error) => receipt.fail(err));
-        } catch (err) {
-          receipt.fail(err as Error);
-        }
-      });
-      return receipt;
-    }
+    if (!doc.isLoaded || !this.#identity)
+      return writeWhenLoaded(doc, () => this.write(doc, mutate));
     const actor = this.#identity.actor();
     const next = doc.state.context.next(actor.replica);
     const delta = mutate(doc.state, actor); // throws on bad input, before anything changes
-    const receipt = new Receipt(
-      doc.id,
-      delta.context.has(next.replica, next.seq) ? next : undefined,
-    );
+    const dot = delta.context.has(next.replica, next.seq) ? next : undefined;
+    const receipt = new Receipt(doc.id, dot, this.#observer.trail.observe);
     doc.apply(delta);
+    this.#observer.trail.pending(receipt);
     this.#pipeline.enqueue({ doc: doc.id, delta: doc.type.encode(delta), receipt });
     return receipt;
   }
@@ -245,6 +255,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#identity?.setOffset(offset);
     void this.#storage.opened?.setMeta('clockOffsetMs', offset).catch(() => {});
     this.#setStatus({ region: welcome.region, relay: url });
+    this.#observer.welcomed(url, welcome.region);
     if (this.#refusal?.relay === url && this.#status.value.lastError === this.#refusal) {
       this.#setStatus({ lastError: null });
     }
@@ -254,42 +265,19 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   }
 
   #received(message: Message): void {
-    switch (message.kind) {
-      case 'sync':
-        this.#session.received(message);
-        this.#presence.subscribed(message.doc); // the relay takes presence of subscribers
-        return;
-      case 'delta':
-        this.#session.received(message);
-        return;
-      case 'ack':
-        this.#outbox.acknowledged(message.ids);
-        return;
-      case 'replicated':
-        this.#outbox.replicated(message.doc, message.dots);
-        return;
-      case 'rights-grant':
-        this.#rights.granted(message);
-        return;
-      case 'presence':
-        this.#presence.received(message);
-        return;
-      case 'error':
-        this.#rights.refused(message);
-        this.#setStatus({
-          lastError: {
-            code: message.code,
-            message: message.message,
-            ...(message.doc ? { doc: message.doc } : {}),
-          },
-        });
-        if (message.push !== undefined) {
-          this.#outbox.refused(message.push, message.code, message.message);
-        }
-        return;
-      default:
-        return;
-    }
+    const [session, outbox, rights, presence] = [
+      this.#session,
+      this.#outbox,
+      this.#rights,
+      this.#presence,
+    ];
+    const setError = (lastError: ClientStatus['lastError']) => this.#setStatus({ lastError });
+    dispatchRelayMessage(message, { session, outbox, rights, presence, setError });
+  }
+
+  /** Every open document as devtools show it: type, JSON value, causal context. */
+  inspect(): readonly DocumentSnapshot[] {
+    return snapshotsOf(this.#documents.documents());
   }
 
   // ─── status, flushing, shutdown ──────────────────────────────────────────────────────────

@@ -9,8 +9,21 @@ export {
 export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js';
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';
+export {
+  type ClientEvent,
+  ClientEventLog,
+  type ClientEvents,
+  type ConflictEvent,
+  type ConflictWrite,
+  type ConnectionEvent,
+  EVENT_HISTORY,
+  type OutboxEvent,
+  type WriteEvent,
+  type WriteStage,
+} from './client-events.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { DocumentShortcuts } from './document-shortcuts.js';
+export type { DocumentSnapshot } from './document-snapshot.js';
 export type { HandleOf } from './handle-table.js';
 export {
   AWSetHandle,
@@ -44,7 +57,7 @@ export {
   PresenceHandle,
   type PresencePeer,
 } from './presence-handle.js';
-export { type DurabilityLevel, Receipt } from './receipt.js';
+export { type DurabilityLevel, Receipt, type TrailObserver } from './receipt.js';
 export type { ClientRights, Drawn } from './rights-requests.js';
 export type { ClientStatus, StorageProblem, StorageStatus } from './status.js';
 export {

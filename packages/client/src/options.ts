@@ -21,6 +21,12 @@ export interface ClientOptions {
   readonly maxReplicaSlots?: number;
   /** Stored deltas of a document after which it is compacted into a snapshot. Default 500. */
   readonly compactEvery?: number;
+  /**
+   * Ask relays for each write's arrival in every peer region, so `client.events` shows a
+   * `region` step per region between `relay` and `global` (devtools; docs/devtools.md). Off by
+   * default: each costs a small message per peer region.
+   */
+  readonly regionTrail?: boolean;
   /** Start offline (no connection until `setOnline(true)`). Default false. */
   readonly offline?: boolean;
   /** While failed over, how often to check whether the home relay is back (ms). Default 3000. */

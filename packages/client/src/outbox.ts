@@ -1,4 +1,4 @@
-import { type CausalContext, isTransientRule } from '@helios/core';
+import { CausalContext, isTransientRule } from '@helios/core';
 import { RefusedWriteError } from './client-error.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { OutboxEntry } from './persistence/persistence.js';
@@ -169,6 +169,28 @@ export class Outbox {
     });
     if (still.length > 0) this.#awaitingGlobal.set(doc, still);
     else this.#awaitingGlobal.delete(doc);
+  }
+
+  /**
+   * Dots of this session's writes to `doc` that no relay acknowledged yet (undefined if none):
+   * what a remote writer cannot have seen.
+   */
+  unacknowledgedDots(doc: string): CausalContext | undefined {
+    let dots: CausalContext | undefined;
+    for (const item of this.#items.values()) {
+      const dot = item.receipt?.dot;
+      if (item.doc !== doc || !dot) continue;
+      dots ??= new CausalContext();
+      dots.add(dot.replica, dot.seq);
+    }
+    return dots;
+  }
+
+  /** Peer region `region` has the dots `dots` of `doc`: their receipts' trails say so. */
+  regionReplicated(doc: string, region: string, dots: CausalContext): void {
+    for (const r of this.#awaitingGlobal.get(doc) ?? []) {
+      if (r.dot && dots.contains(r.dot)) r.reachRegion(region);
+    }
   }
 
   close(): void {

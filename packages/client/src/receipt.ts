@@ -1,4 +1,16 @@
 import type { Dot } from '@helios/core';
+import type { WriteStage } from './client-events.js';
+
+/**
+ * Told of each step of a receipt's trail (see `WriteTrail`): one function for every receipt of a
+ * client, so a write allocates nothing for it.
+ */
+export type TrailObserver = (
+  receipt: Receipt,
+  stage: WriteStage,
+  region?: string,
+  error?: Error,
+) => void;
 
 /**
  * How far a write has travelled:
@@ -22,10 +34,15 @@ export class Receipt {
   readonly #waiters: { level: DurabilityLevel; resolve: () => void; reject: (e: Error) => void }[] =
     [];
   readonly #listeners = new Set<(level: DurabilityLevel) => void>();
+  readonly #trail: TrailObserver | undefined;
+  /** Peer regions that have the write (created when the first one does). */
+  #regions: Set<string> | undefined;
 
-  constructor(doc: string, dot: Dot | undefined) {
+  /** @param trail - Told of each step (the client's event stream); none for a caller's own. */
+  constructor(doc: string, dot: Dot | undefined, trail?: TrailObserver) {
     this.doc = doc;
     this.dot = dot;
+    this.#trail = trail;
   }
 
   get level(): DurabilityLevel {
@@ -57,6 +74,7 @@ export class Receipt {
   reach(level: DurabilityLevel): void {
     if (ORDER[level] <= ORDER[this.#level]) return;
     this.#level = level;
+    this.#trail?.(this, level);
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       const w = this.#waiters[i]!;
       if (ORDER[w.level] <= ORDER[level]) {
@@ -67,10 +85,19 @@ export class Receipt {
     for (const l of this.#listeners) l(level);
   }
 
+  /** @internal Peer region `region` has the write: told once per region, before `global`. */
+  reachRegion(region: string): void {
+    if (this.#level === 'global' || this.#regions?.has(region)) return;
+    this.#regions ??= new Set();
+    this.#regions.add(region);
+    this.#trail?.(this, 'region', region);
+  }
+
   /** @internal The write cannot become durable at `level` or beyond. */
   fail(error: Error): void {
     if (this.#error) return;
     this.#error = error;
+    this.#trail?.(this, 'failed', undefined, error);
     for (const w of this.#waiters.splice(0)) w.reject(error);
     for (const l of this.#listeners) l(this.#level);
   }

@@ -23,6 +23,8 @@ export interface RelayConnectionOptions {
   readonly replicas: () => readonly ReplicaId[];
   /** How often to check, while on another relay, whether home is back (ms). */
   readonly homeProbeMs?: number;
+  /** Ask for per-region replication notices in the handshake (`HelloAuth.regionTrail`). */
+  readonly regionTrail?: boolean;
   readonly onWelcome: (welcome: Welcome, url: string, rttMs: number) => void;
   readonly onMessage: (message: Message) => void;
   readonly onState: (state: 'online' | 'offline' | 'connecting', url: string | null) => void;
@@ -191,6 +193,7 @@ export class RelayConnection {
         protocol: PROTOCOL_VERSION,
         replicas: [...this.#options.replicas()],
         ...(token !== undefined ? { token } : {}),
+        ...(this.#options.regionTrail ? { regionTrail: true } : {}),
       },
       {
         message: (payload) => {

@@ -1,4 +1,4 @@
-import { type CrdtState, DecodeError } from '@helios/core';
+import { type CausalContext, type CrdtState, DecodeError } from '@helios/core';
 import type { Message } from '@helios/core/protocol';
 import { CausalGate, HOLD_MAX_MS, type Incoming } from './causal-gate.js';
 import type { ClientStorage } from './client-storage.js';
@@ -20,6 +20,11 @@ export interface SyncSessionOptions {
   /** Reports a document that could not be loaded, decoded or merged. */
   readonly onError: (error: NonNullable<ClientStatus['lastError']>) => void;
   readonly isClosed: () => boolean;
+  /**
+   * A merge brought dots the document had not seen (`fresh`) and changed it: where its conflicts
+   * are described (the event stream).
+   */
+  readonly merged?: (doc: AnyDocument, delta: CrdtState<unknown>, fresh: CausalContext) => void;
 }
 
 /**
@@ -140,7 +145,10 @@ export class SyncSession {
   #mergeQuietly(doc: AnyDocument, delta: CrdtState<unknown>): boolean {
     try {
       const known = doc.state.context.includes(delta.context);
-      return doc.apply(delta) || !known;
+      const fresh = known ? undefined : delta.context.subtract(doc.state.context);
+      const changed = doc.apply(delta);
+      if (changed && fresh) this.#options.merged?.(doc, delta, fresh);
+      return changed || !known;
     } catch (err) {
       this.#options.onError({ code: 'merge-failed', message: (err as Error).message, doc: doc.id });
       return false;

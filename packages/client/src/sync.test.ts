@@ -321,6 +321,33 @@ describe('receipts', () => {
     await until(() => far.value === 2, 'eu-west-1 has both increments');
   });
 
+  it("show in client.events as one 'region' step per peer region, then 'global'", async () => {
+    const mesh = await res.mesh(['us-east-1', 'eu-west-1', 'sa-east-1']);
+    const c = res.client([mesh.url('us-east-1')], { regionTrail: true });
+    const views = c.gCounter('views');
+    await views.loaded;
+    mesh.partition('sa-east-1', true);
+    const receipt = views.increment();
+    const trailOf = () =>
+      c.events
+        .history()
+        .flatMap((e) =>
+          e.type === 'write' && e.seq === receipt.dot?.seq ? [`${e.stage} ${e.region ?? ''}`] : [],
+        );
+    await until(() => trailOf().includes('region eu-west-1'), 'eu-west-1 has it');
+    expect(receipt.level).toBe('relay'); // sa-east-1 is cut off
+    mesh.partition('sa-east-1', false);
+    await receipt.wait('global');
+    expect(trailOf()).toEqual([
+      'pending ',
+      'local ',
+      'relay us-east-1',
+      'region eu-west-1',
+      'region sa-east-1',
+      'global ',
+    ]);
+  });
+
   it('a write made before its document loaded still learns of its final refusal', async () => {
     const { url } = await res.relay({ region: 'us-east-1', limits: { maxCounterStep: 100 } });
     const c = res.client([url]);

@@ -8,6 +8,7 @@
 export * from './causal/causal-buffer.js';
 export * from './causal/causal-context.js';
 export * from './causal/causal-order.js';
+export * from './causal/context-ranges.js';
 export * from './causal/dot.js';
 export * from './causal/readiness.js';
 export * from './causal/replica-id.js';
@@ -18,6 +19,7 @@ export * from './codec/limits.js';
 export * from './codec/value.js';
 export type { DeltaCheck } from './crdt/admission.js';
 export * from './crdt/bounded-counter.js';
+export type { ConflictDescription, ConflictScope, WriteStamp } from './crdt/conflicts.js';
 export * from './crdt/counter.js';
 export * from './crdt/crdt-type.js';
 export type { DotEntry, DotFun } from './crdt/dot-fun.js';

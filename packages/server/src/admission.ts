@@ -46,6 +46,8 @@ export class Admission {
   /** Replica id → owning user, as stored (bindings are permanent, so caching is safe). */
   readonly #replicaOwners = new Map<string, string>();
   #closed = false;
+  /** Open client connections that asked for `region-replicated` notices (`regionTrail`). */
+  #regionTrails = 0;
 
   constructor(
     options: RelayOptions,
@@ -100,6 +102,11 @@ export class Admission {
   }
 
   /** Whether `user` may read or write `doc` (the `authorize` hook). */
+  /** Whether a client connection on this node asked for `region-replicated` notices. */
+  get regionTrailWanted(): boolean {
+    return this.#regionTrails > 0;
+  }
+
   authorize(user: RelayUser, doc: string, access: 'read' | 'write'): Promise<boolean> | boolean {
     return this.#authorize(user, doc, access);
   }
@@ -210,6 +217,11 @@ export class Admission {
       slot.release();
       throw err;
     }
-    socket.data.admitted = { kind: 'client', user, replicas: new Set(replicas), slot };
+    const regionTrail = auth.regionTrail === true;
+    if (regionTrail) {
+      this.#regionTrails++;
+      socket.conn.once('close', () => this.#regionTrails--);
+    }
+    socket.data.admitted = { kind: 'client', user, replicas: new Set(replicas), slot, regionTrail };
   }
 }

@@ -39,6 +39,8 @@ Options (each also read from the environment variable in brackets):
                            read and write every document (required then, except
                            with --anonymous)                             [HELIOS_OPEN_ACCESS=1]
   --cors <origins>         comma-separated origins allowed, or *         [HELIOS_CORS_ORIGINS]
+  --admin-token <secret>   enables the read-only /admin/ endpoint for this Bearer token
+                           (16 characters or more; docs/devtools.md)     [HELIOS_ADMIN_TOKEN]
   --limit <name>=<n>       one of the connection and user limits, e.g.
                            maxConnectionsPerUser=8; repeat per limit (names and defaults
                            in docs/production.md#limits)      [HELIOS_LIMITS, comma-separated]
@@ -63,6 +65,8 @@ export interface CliSettings {
   readonly deployment: string | undefined;
   readonly peers: PeerConfig[];
   readonly peerToken: string | undefined;
+  /** Bearer token of the admin endpoint; none disables it. */
+  readonly adminToken: string | undefined;
   readonly jwtSecret: string | undefined;
   readonly jwtPublicKey: string | undefined;
   readonly anonymous: boolean;
@@ -169,6 +173,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         deployment: { type: 'string' },
         peer: { type: 'string', multiple: true },
         'peer-token': { type: 'string' },
+        'admin-token': { type: 'string' },
         'rtt-file': { type: 'string' },
         'peer-latency': { type: 'string', multiple: true },
         'jwt-secret': { type: 'string' },
@@ -218,6 +223,7 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     deployment: values.deployment ?? env.HELIOS_DEPLOYMENT,
     peers,
     peerToken: values['peer-token'] ?? env.HELIOS_PEER_TOKEN,
+    adminToken: values['admin-token'] ?? env.HELIOS_ADMIN_TOKEN,
     jwtSecret: values['jwt-secret'] ?? env.HELIOS_JWT_SECRET,
     jwtPublicKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
     anonymous: values.anonymous ?? env.HELIOS_ANONYMOUS === '1',

@@ -103,9 +103,20 @@ describe('helios-relay command line', () => {
       '--anonymous',
       '--hooks',
       '--open-access',
+      '--admin-token',
     ])
       expect(run.stdout).toContain(flag);
     expect(run.stderr).toBe('');
+  });
+
+  it('takes the admin token from --admin-token or HELIOS_ADMIN_TOKEN, none by default', () => {
+    const env = { HELIOS_REGION: 'x' };
+    expect(parseCli([], env).adminToken).toBeUndefined();
+    expect(parseCli(['--admin-token', 'from-the-flag-1234'], env).adminToken).toBe(
+      'from-the-flag-1234',
+    );
+    const fromEnv = parseCli([], { ...env, HELIOS_ADMIN_TOKEN: 'from-the-env-12345' });
+    expect(fromEnv.adminToken).toBe('from-the-env-12345');
   });
 
   it('usage errors exit 2 with a message and the usage', () => {

@@ -1,5 +1,5 @@
 import type { CausalContext, DocumentId } from '@helios/core';
-import type { PresenceEntry } from '@helios/core/protocol';
+import type { Message, PresenceEntry } from '@helios/core/protocol';
 import type { RelayDocument } from './documents.js';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayServer } from './relay-socket.js';
@@ -33,11 +33,18 @@ export class DocumentRooms {
     this.#metrics.bytesOut.inc(send(target, { kind: 'presence', doc, entries }));
   }
 
-  /** Announces `dots` of `doc` as replicated everywhere to the subscribers who wrote them. */
-  sendReplicated(doc: DocumentId, dots: CausalContext): void {
-    const writers = this.#writersAmong(doc, dots);
+  /**
+   * Announces `dots` of `doc` as replicated everywhere (or, with `region`, in that peer region)
+   * to the subscribers who wrote them (per region: who asked for it at the handshake).
+   */
+  sendReplicated(doc: DocumentId, dots: CausalContext, region?: string): void {
+    const writers = this.#writersAmong(doc, dots, region !== undefined);
     if (writers.length === 0) return;
-    this.#metrics.bytesOut.inc(send(this.#io.local.to(writers), { kind: 'replicated', doc, dots }));
+    const message: Message =
+      region === undefined
+        ? { kind: 'replicated', doc, dots }
+        : { kind: 'region-replicated', doc, region, dots };
+    this.#metrics.bytesOut.inc(send(this.#io.local.to(writers), message));
   }
 
   /**
@@ -46,11 +53,11 @@ export class DocumentRooms {
    * dots they minted), so the other subscribers are not sent it: a document's readers cost no
    * announcement per commit.
    */
-  #writersAmong(doc: DocumentId, dots: CausalContext): string[] {
+  #writersAmong(doc: DocumentId, dots: CausalContext, askedForRegions: boolean): string[] {
     const writers: string[] = [];
     for (const id of this.#io.sockets.adapter.rooms.get(roomOf(doc)) ?? []) {
       const admitted = this.#io.sockets.sockets.get(id)?.data.admitted;
-      if (admitted?.kind !== 'client') continue;
+      if (admitted?.kind !== 'client' || (askedForRegions && !admitted.regionTrail)) continue;
       for (const replica of admitted.replicas) {
         if (dots.max(replica) > 0) {
           writers.push(id);

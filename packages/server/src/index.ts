@@ -1,5 +1,6 @@
 export type { PeerAuth } from '@helios/core/protocol';
 export { socketParser } from '@helios/transport';
+export type { AdminDocument, AdminReplication } from './admin-http.js';
 export {
   type Access,
   type Authenticate,
@@ -11,6 +12,7 @@ export {
   jwtAuthenticate,
   type RelayUser,
 } from './auth.js';
+export { CONFLICT_HISTORY, type RelayConflict } from './conflict-log.js';
 export { RelayError, type RelayErrorCode } from './errors.js';
 export type { RelayHooks } from './hooks-module.js';
 export type { RelayMetrics } from './metrics.js';
@@ -23,6 +25,7 @@ export {
   redisChannelKey,
 } from './redis-channels.js';
 export { createRelay, type Relay } from './relay.js';
+export type { PeerFeedStatus } from './replication.js';
 export { DEFAULT_RIGHTS_POLICY, type RightsPolicy, resolveRightsPolicy } from './rights-desk.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';

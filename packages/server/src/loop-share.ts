@@ -41,6 +41,27 @@ export interface LoopShareOptions {
   readonly now?: () => number;
 }
 
+/** How a relay node's connections share its event loop. */
+export const RELAY_LOOP_SHARE: LoopShareOptions = {
+  /**
+   * Connections' work in one turn of the event loop before it reads its sockets again (ms):
+   * long enough for large group commits under load, short enough that a new frame waits little.
+   */
+  turnMs: 15,
+  /**
+   * The part of a turn bulk writers' work may use (ms): under a flood, the loop reads sockets and
+   * store replies every few ms, so a person's write waits little for either.
+   */
+  bulkTurnMs: 2,
+  /**
+   * The part of the time bulk writers' work may use while ordinary clients are active, on the
+   * loop and in the store (the bulk commit lane rests as long as each of its commits took): both
+   * are then idle at least half the time, so a person's write is mostly handled and committed the
+   * moment it arrives, instead of waiting behind bulk work, its commits, store replies and acks.
+   */
+  bulkShare: 0.5,
+};
+
 /**
  * Shares the event loop between the connections' work and everything else. Connections work
  * through their queues in microtasks, which the event loop runs to the end before it reads a

@@ -33,6 +33,8 @@ export interface CommitOutlet {
   ): void;
   /** A client delta's dots are durable in this region. */
   durableHere(doc: DocumentId, dots: CausalContext): void;
+  /** `delta` was merged into `doc` (conflicts it left are counted and kept there). */
+  merged(doc: RelayDocument, delta: AnyCrdtState): void;
 }
 
 /** A feed batch's documents already holding entries back, and the seqs to merge regardless. */
@@ -166,11 +168,10 @@ export class MergeCore {
     fence?: SlotFence,
   ): Promise<number> {
     this.#merge(doc, delta);
-    const region = this.#region;
-    const change = { doc: doc.id, delta: bytes, origin: region };
+    const change = { doc: doc.id, delta: bytes, origin: this.#region };
     return this.#commits.commit({ changes: [change], ...(fence ? { fence } : {}) }, lane).then(
       ([seq]) => {
-        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
+        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: change.origin });
         this.#outlet.durableHere(doc.id, delta.context);
         this.#committed(doc, [{ ...change, seq: seq! }], [delta], originSocket);
         return seq!;
@@ -198,12 +199,11 @@ export class MergeCore {
   ): Promise<void> {
     this.#merge(doc, delta);
     const bytes = doc.type.encode(delta);
-    const region = this.#region;
-    const change = { doc: doc.id, delta: bytes, origin: region };
+    const change = { doc: doc.id, delta: bytes, origin: this.#region };
     const unit = { changes: [change], requests: [request], ...(fence ? { fence } : {}) };
     return this.#commits.commit(unit).then(
       ([seq]) => {
-        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region });
+        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: change.origin });
         this.#committed(doc, [{ ...change, seq: seq! }], [delta], undefined);
       },
       (err: unknown) => {
@@ -362,14 +362,10 @@ export class MergeCore {
     const started = performance.now();
     doc.type.merge(doc.state, delta);
     this.#metrics.mergeSeconds.observe((performance.now() - started) / 1000);
-    const conflicts = doc.type.conflicts(doc.state.store, delta.store);
-    if (conflicts > 0) this.#metrics.conflicts.inc({ type: doc.type.name }, conflicts);
+    this.#outlet.merged(doc, delta);
   }
 
-  /**
-   * Merges an encoded change (another node's, read from the store or heard of) into `doc`;
-   * returns it decoded, or undefined if it was not.
-   */
+  /** Merges an encoded change (another node's, stored or heard of) into `doc`; returns it decoded. */
   mergeBytes(doc: RelayDocument, bytes: Uint8Array): AnyCrdtState | undefined {
     try {
       const { type, state } = decodeState(bytes, this.#decodeLimits);

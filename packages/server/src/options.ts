@@ -105,6 +105,12 @@ export interface RelayOptions {
   /** Shared secret that relays of one deployment present to each other. */
   readonly peerToken?: string;
   /**
+   * Bearer token of the read-only admin endpoint (`/admin/…`: a document's state, replication
+   * lag, recent conflicts; docs/devtools.md). Without one the endpoint is disabled, whatever the
+   * client authentication (anonymous mode too). At least 16 characters.
+   */
+  readonly adminToken?: string;
+  /**
    * How this relay's peer links reach the peer regions' relays. Default: a
    * {@link SocketIoTransport} (with a 20 s handshake timeout), which the peers' relays accept.
    * Each link dials its peer through it, and again whenever the connection ends; the link's

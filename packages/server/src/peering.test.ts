@@ -52,8 +52,8 @@ async function startMesh(latencyMs = 0, limits?: RelayOptions['limits']) {
   return { relays, partition };
 }
 
-async function clientOf(url: string): Promise<ProtocolClient> {
-  const c = new ProtocolClient(url);
+async function clientOf(url: string, regionTrail = false): Promise<ProtocolClient> {
+  const c = new ProtocolClient(url, { regionTrail });
   open.push(c);
   await c.ready();
   return c;
@@ -170,6 +170,36 @@ describe('relay peering', () => {
       (m): m is Extract<Message, { kind: 'replicated' }> => m.kind === 'replicated',
     );
     expect(replicated.dots.has(writer.replica, 1)).toBe(true);
+  });
+
+  it('tells the writer each peer region that has its write, before every region has it', async () => {
+    const { relays, partition } = await startMesh(5);
+    const writer = await clientOf(relays.get('us-east-1')!.url, true);
+    const quiet = await clientOf(relays.get('us-east-1')!.url); // did not ask for the trail
+    const reader = await clientOf(relays.get('eu-west-1')!.url, true);
+    for (const c of [writer, quiet, reader]) await c.subscribe('views', GCounter);
+    partition('sa-east-1', true);
+    await writer.write('views', (s, me) => GCounter.increment(s, me, 1));
+    await quiet.write('views', (s, me) => GCounter.increment(s, me, 1));
+    type RegionReplicated = Extract<Message, { kind: 'region-replicated' }>;
+    const isRegion = (m: Message): m is RegionReplicated => m.kind === 'region-replicated';
+    const eu = await writer.waitFor(isRegion);
+    expect(eu.region).toBe('eu-west-1');
+    expect(eu.dots.has(writer.replica, 1)).toBe(true);
+    // sa-east-1 is cut off: no notice for it, and none for every region.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(writer.received.filter(isRegion).map((m) => m.region)).toEqual(['eu-west-1']);
+    expect(writer.received.some((m) => m.kind === 'replicated')).toBe(false);
+    // The reader wrote nothing: it hears no one's trail.
+    expect(reader.received.some(isRegion)).toBe(false);
+    partition('sa-east-1', false);
+    await writer.waitFor((m): m is Message => m.kind === 'replicated', 20_000);
+    const regions = writer.received.filter(isRegion).map((m) => m.region);
+    expect(regions).toEqual(['eu-west-1', 'sa-east-1']);
+    await quiet.waitFor((m): m is Message => m.kind === 'replicated', 20_000);
+    expect(quiet.received.some(isRegion)).toBe(false);
+    const kinds = writer.received.map((m) => m.kind).filter((k) => k.includes('replicated'));
+    expect(kinds.at(-1)).toBe('replicated'); // the last region is told before 'global'
   });
 
   it('partition: a cut-off region keeps accepting writes; after healing all converge, no acked write lost', async () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AdminSource, serveAdmin } from './admin-http.js';
 import type { RelayMetrics } from './metrics.js';
 
 /** What `/healthz` reports. */
@@ -10,16 +11,22 @@ export interface Health {
 }
 
 /**
- * The relay's HTTP routes beside Socket.IO: `/metrics` (Prometheus) and `/healthz`. Anything
- * else but Socket.IO's own path is a 404.
+ * The relay's HTTP routes beside Socket.IO: `/metrics` (Prometheus), `/healthz` and, with an
+ * admin token, `/admin/…` (see admin-http.ts). Anything else but Socket.IO's own path is a 404.
  */
 export function relayHttp(
   metrics: RelayMetrics,
   health: () => Health,
+  admin: AdminSource,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    if (path?.startsWith('/admin/')) {
+      await serveAdmin(admin, new URL(req.url ?? '/', 'http://relay'), req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    } else if (path === '/metrics') {
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
     } else if (path === '/healthz') {

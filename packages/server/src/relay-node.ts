@@ -11,11 +11,12 @@ import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
+import { ConflictLog } from './conflict-log.js';
 import { DocumentRooms } from './document-rooms.js';
 import type { RelayDocument } from './documents.js';
 import { FanOut } from './fan-out.js';
 import { FeedStream } from './feed-stream.js';
-import { LoopShare } from './loop-share.js';
+import { LoopShare, RELAY_LOOP_SHARE } from './loop-share.js';
 import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
 import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
@@ -28,6 +29,7 @@ import { socketIoPeerTransport } from './peer-connection.js';
 import { PeerLink } from './peer-link.js';
 import type { PresenceHub } from './presence-hub.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
+import { relayAdmin } from './relay-admin.js';
 import { type Health, relayHttp } from './relay-http.js';
 import {
   createSocketServer,
@@ -42,24 +44,6 @@ import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
 import { send } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
-
-/**
- * Connections' work in one turn of the event loop before it reads its sockets again (ms): long
- * enough for large group commits under load, short enough that a new frame waits little.
- */
-const WORK_TURN_MS = 15;
-/**
- * The part of a turn bulk writers' work may use (ms): under a flood, the loop reads sockets and
- * store replies every few ms, so a person's write waits little for either.
- */
-const BULK_TURN_MS = 2;
-/**
- * The part of the time bulk writers' work may use while ordinary clients are active, on the
- * loop and in the store (the bulk commit lane rests as long as each of its commits took): both
- * are then idle at least half the time, so a person's write is mostly handled and committed the
- * moment it arrives, instead of waiting behind bulk work, its commits, store replies and acks.
- */
-const BULK_SHARE = 0.5;
 
 /**
  * One relay node, put together: the HTTP and Socket.IO servers, {@link Admission}, the
@@ -78,11 +62,7 @@ export class RelayNode {
   readonly #decodeLimits: DecodeLimits;
   readonly #now: () => number;
   /** How the connections' work shares the event loop (see {@link LoopShare}). */
-  readonly #loopShare = new LoopShare({
-    turnMs: WORK_TURN_MS,
-    bulkTurnMs: BULK_TURN_MS,
-    bulkShare: BULK_SHARE,
-  });
+  readonly #loopShare = new LoopShare(RELAY_LOOP_SHARE);
   readonly #http: HttpServer;
   readonly #io: RelayServer;
   readonly #admission: Admission;
@@ -96,6 +76,8 @@ export class RelayNode {
   /** Applies the writes queued in the store from SQL, if it has any (docs/sql.md). */
   readonly #sqlWriter: SqlWriter | undefined;
   readonly #links: PeerLink[] = [];
+  /** Conflicts merges left: counted, the last ones kept for the admin endpoint. */
+  readonly #conflicts: ConflictLog;
   readonly #sessionPort: SessionPort;
   readonly #feedPort: FeedPort;
   readonly #linkPort: LinkPort;
@@ -141,14 +123,6 @@ export class RelayNode {
           }
         : undefined;
 
-    this.#http = createServer(relayHttp(this.metrics, () => this.#health()));
-    this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
-    this.#rooms = new DocumentRooms(this.#io, this.metrics);
-    this.#fanOut = new FanOut((doc, delta, except) => this.#rooms.sendDelta(doc, delta, except));
-    this.#cluster =
-      redis !== undefined
-        ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
-        : undefined;
     this.#replication = new Replication(
       options.store,
       (options.peers ?? []).map((p) => p.region),
@@ -156,6 +130,17 @@ export class RelayNode {
       this.#logger,
       this.#replicationOutlet(),
     );
+    this.#conflicts = new ConflictLog(this.metrics.conflicts, this.#now);
+    const parts = { core: this.#core, conflicts: this.#conflicts, links: this.#links };
+    const admin = relayAdmin(this, options, { ...parts, replication: this.#replication });
+    this.#http = createServer(relayHttp(this.metrics, () => this.#health(), admin));
+    this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
+    this.#rooms = new DocumentRooms(this.#io, this.metrics);
+    this.#fanOut = new FanOut((doc, delta, except) => this.#rooms.sendDelta(doc, delta, except));
+    this.#cluster =
+      redis !== undefined
+        ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
+        : undefined;
     this.#catchUp = this.#storeCatchUp();
     const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
     const [limits, now, rooms] = [this.#limits, this.#now, this.#rooms];
@@ -179,6 +164,7 @@ export class RelayNode {
       committed: (doc, changes, deltas, originSocket) =>
         this.#committed(doc, changes, deltas, originSocket),
       durableHere: (doc, dots) => this.#replication.durableHere(doc, dots),
+      merged: (doc, delta) => this.#conflicts.merged(doc, delta),
     };
   }
 
@@ -207,6 +193,8 @@ export class RelayNode {
         this.#core.docs.peek(doc)?.replicated.join(dots);
         this.#rooms.sendReplicated(doc, dots);
       },
+      announceRegion: (doc, region, dots) => this.#rooms.sendReplicated(doc, dots, region),
+      regionTrailWanted: () => this.#admission.regionTrailWanted,
       peerAcked: (peer, upTo) => this.#cluster?.publishPeerAck(peer, upTo),
       peerRewound: (peer, after) => this.#cluster?.publishPeerRewind(peer, after),
     };

@@ -56,6 +56,8 @@ export type Admitted =
       readonly user: RelayUser;
       readonly replicas: ReadonlySet<ReplicaId>;
       readonly slot: UserSlot;
+      /** It asked for `region-replicated` notices of its writes (`HelloAuth.regionTrail`). */
+      readonly regionTrail: boolean;
     };
 
 /** What a relay keeps on each socket: set by admission, before Socket.IO emits `connection`. */

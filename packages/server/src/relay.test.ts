@@ -143,6 +143,16 @@ describe('relay: sync through one relay', () => {
 });
 
 describe('relay: bad input', () => {
+  it("refuses a client's region-replicated (a relay's kind) with wrong-role, and keeps serving it", async () => {
+    const { url } = await startRelay();
+    const c = await client(url);
+    c.send({ kind: 'region-replicated', doc: 'views', region: 'eu', dots: new CausalContext() });
+    await eventually(() => c.errors.some((e) => e.code === 'wrong-role'), 'wrong-role');
+    await c.subscribe('views', GCounter);
+    await c.write('views', (s, me) => GCounter.increment(s, me, 1));
+    expect(c.value('views')).toBe(1);
+  });
+
   it('refuses malformed bytes, wrong types, forged replicas, oversize messages, drift — and keeps serving', async () => {
     const { url } = await startRelay({ limits: { maxMessageBytes: 64 * 1024 } });
     const good = await client(url);

@@ -13,10 +13,25 @@ export interface Feed {
 export interface ReplicationOutlet {
   /** Announces `dots` of `doc` as durable in every region to its subscribers on this node. */
   announce(doc: DocumentId, dots: CausalContext): void;
+  /** Announces `dots` of `doc` as durable in peer region `region` (a step of writes' trails). */
+  announceRegion(doc: DocumentId, region: string, dots: CausalContext): void;
+  /** Whether a client of this node asked for those (else they are not worth reading the feed). */
+  regionTrailWanted(): boolean;
   /** Tells the region's other nodes that `peer` acknowledged the feed up to `upTo`. */
   peerAcked(peer: string, upTo: number): void;
   /** Tells the region's other nodes that `peer` asked for the feed after `after`. */
   peerRewound(peer: string, after: number): void;
+}
+
+/** Where one peer region is in this region's feed (the relay's admin endpoint shows it). */
+export interface PeerFeedStatus {
+  readonly region: string;
+  /** Feed position the peer acknowledged (it durably merged everything up to it). */
+  readonly ackedUpTo: number;
+  /** Changes of this region's feed the peer has not acknowledged yet. */
+  readonly lagChanges: number;
+  /** Since when (ms ago) the peer has been behind without catching up; 0 when it is not. */
+  readonly lagMs: number;
 }
 
 /**
@@ -33,6 +48,13 @@ export class Replication {
   readonly #feeds = new Set<Feed>();
   readonly #peerAcks = new Map<string, number>();
   readonly #replicated: ReplicatedNotifier;
+  /** Per peer region: its announcer, how far it was announced, since when it is behind. */
+  readonly #regions = new Map<
+    string,
+    { notifier: ReplicatedNotifier; announcedUpTo: number; behindSince: number | undefined }
+  >();
+  /** The highest feed position of this region's own changes committed on this node. */
+  #head = 0;
   /** Feed position up to which `replicated` was announced, and the one being announced. */
   #replicatedUpTo = 0;
   #replicatedTarget = 0;
@@ -54,6 +76,26 @@ export class Replication {
     this.#logger = logger;
     this.#outlet = outlet;
     this.#replicated = new ReplicatedNotifier((doc, dots) => outlet.announce(doc, dots));
+    for (const region of peerRegions) {
+      const notifier = new ReplicatedNotifier((doc, dots) =>
+        outlet.announceRegion(doc, region, dots),
+      );
+      this.#regions.set(region, { notifier, announcedUpTo: 0, behindSince: undefined });
+    }
+  }
+
+  /** Where each peer region is in the feed, and how far behind. */
+  status(now = Date.now()): PeerFeedStatus[] {
+    return this.#peerRegions.map((region) => {
+      const ackedUpTo = this.#peerAcks.get(region) ?? 0;
+      const since = this.#regions.get(region)?.behindSince;
+      return {
+        region,
+        ackedUpTo,
+        lagChanges: Math.max(0, this.#head - ackedUpTo),
+        lagMs: since === undefined ? 0 : Math.max(0, now - since),
+      };
+    });
   }
 
   /** Adds a feed stream to a peer; it is pumped as the feed grows until removed. */
@@ -80,6 +122,12 @@ export class Replication {
 
   /** This region's own changes were committed, up to feed position `upTo`. */
   feedChanged(upTo: number): void {
+    this.#head = Math.max(this.#head, upTo);
+    for (const [region, r] of this.#regions) {
+      if (r.behindSince === undefined && (this.#peerAcks.get(region) ?? 0) < upTo) {
+        r.behindSince = Date.now();
+      }
+    }
     this.pumpFeeds();
     if (this.#peerRegions.length === 0) this.#releaseSoon(upTo);
   }
@@ -92,6 +140,7 @@ export class Replication {
     if (upTo <= (this.#peerAcks.get(peer) ?? -1)) return;
     this.#peerAcks.set(peer, upTo);
     this.#outlet.peerAcked(peer, upTo);
+    this.#caughtUp(peer, upTo);
     this.#recomputeReplicated();
   }
 
@@ -99,6 +148,7 @@ export class Replication {
   heardPeerAck(peer: string, upTo: number): void {
     if (upTo > (this.#peerAcks.get(peer) ?? -1)) {
       this.#peerAcks.set(peer, upTo);
+      this.#caughtUp(peer, upTo);
       this.#recomputeReplicated();
     }
   }
@@ -118,45 +168,78 @@ export class Replication {
     this.#peerAcks.set(peer, after);
   }
 
+  /** A peer that acknowledged the whole feed as this node knows it is no longer behind. */
+  #caughtUp(peer: string, upTo: number): void {
+    const r = this.#regions.get(peer);
+    if (r !== undefined && upTo >= this.#head) r.behindSince = undefined;
+  }
+
   #recomputeReplicated(): void {
     if (this.#peerRegions.length === 0) return;
     let everywhere = Number.MAX_SAFE_INTEGER;
     for (const region of this.#peerRegions) {
       everywhere = Math.min(everywhere, this.#peerAcks.get(region) ?? 0);
     }
-    this.#advanceReplicated(everywhere);
-  }
-
-  #advanceReplicated(upTo: number): void {
-    if (upTo <= this.#replicatedTarget) return;
-    this.#replicatedTarget = upTo;
+    this.#replicatedTarget = Math.max(this.#replicatedTarget, everywhere);
     this.#replicating = this.#replicating
-      .then(() => this.#announceReplicated(upTo))
+      .then(() => this.#announceReplicated())
       .catch((err: unknown) => this.#logger.error({ err }, 'replication status failed'));
   }
 
-  async #announceReplicated(upTo: number): Promise<void> {
-    let after = this.#replicatedUpTo;
-    if (upTo <= after) return;
+  /**
+   * Announces what became durable in each peer region and in every region since the last
+   * announcement, in one read of the feed: from the lowest position with news to the highest.
+   * A region that did not move adds nothing to the read (a lagging region does not make every
+   * other region's acks re-read its backlog).
+   */
+  async #announceReplicated(): Promise<void> {
+    const global = { from: this.#replicatedUpTo, to: this.#replicatedTarget };
+    const wanted = this.#outlet.regionTrailWanted();
+    const windows = [...this.#regions].flatMap(([region, r]) => {
+      const to = this.#peerAcks.get(region) ?? 0;
+      if (to <= r.announcedUpTo) return [];
+      if (wanted) return [{ r, from: r.announcedUpTo, to }];
+      r.announcedUpTo = to; // nobody asks: skipped, not read later either
+      return [];
+    });
+    const moving = global.to > global.from ? [global, ...windows] : windows;
+    if (moving.length === 0) return;
+    let after = Math.min(...moving.map((w) => w.from));
+    const upTo = Math.max(...moving.map((w) => w.to));
     for (;;) {
       const entries = await this.#store.readFeed(after, 1000);
       const inRange = entries.filter((e) => e.seq <= upTo);
-      for (const entry of inRange) {
-        try {
-          this.#replicated.add(
-            entry.doc,
-            decodeState(entry.delta, this.#decodeLimits).state.context,
-          );
-        } catch {
-          // Undecodable entries were refused at push time; nothing to announce.
-        }
-      }
+      for (const entry of inRange) this.#announceEntry(entry, global, windows);
       const last = inRange[inRange.length - 1];
       if (last !== undefined) after = last.seq;
       if (inRange.length < entries.length || entries.length < 1000) break;
     }
-    this.#replicatedUpTo = upTo;
-    this.#releaseSoon(upTo);
+    for (const w of windows) w.r.announcedUpTo = w.to;
+    if (global.to > global.from) {
+      this.#replicatedUpTo = global.to;
+      this.#releaseSoon(global.to);
+    }
+  }
+
+  /** Hands one feed entry's dots to the announcers whose window holds it. */
+  #announceEntry(
+    entry: { readonly seq: number; readonly doc: DocumentId; readonly delta: Uint8Array },
+    global: { readonly from: number; readonly to: number },
+    windows: readonly { r: { notifier: ReplicatedNotifier }; from: number; to: number }[],
+  ): void {
+    const within = (w: { from: number; to: number }) => entry.seq > w.from && entry.seq <= w.to;
+    const regions = windows.filter(within);
+    const everywhere = within(global);
+    if (regions.length === 0 && !everywhere) return;
+    let dots: CausalContext;
+    try {
+      dots = decodeState(entry.delta, this.#decodeLimits).state.context;
+    } catch {
+      return; // undecodable entries were refused at push time; nothing to announce
+    }
+    // Each region before every region: a client hears its write's regions, then 'global'.
+    for (const w of regions) w.r.notifier.add(entry.doc, dots);
+    if (everywhere) this.#replicated.add(entry.doc, dots);
   }
 
   /**

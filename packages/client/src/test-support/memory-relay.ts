@@ -18,6 +18,12 @@ export interface MemoryRelayOptions {
    * `unauthenticated`, is the refusal's). Default: everyone.
    */
   readonly authenticate?: (hello: MemoryPeer['hello']) => unknown;
+  /**
+   * Peer regions it pretends to replicate to: each has a push at once after the ack, told (to a
+   * client that asked, `regionTrail`) as `region-replicated` in this order, then `replicated`.
+   * Default: none (one region).
+   */
+  readonly peerRegions?: readonly string[];
 }
 
 interface Doc {
@@ -116,6 +122,15 @@ export class MemoryRelay {
         acked.push(entry.id);
         for (const other of this.#subscribers.get(entry.doc) ?? []) {
           this.#send(other, { kind: 'delta', doc: entry.doc, delta: entry.delta });
+        }
+        const regions = peer.hello.regionTrail ? (this.#options.peerRegions ?? []) : [];
+        for (const region of regions) {
+          replicated.push({
+            kind: 'region-replicated',
+            doc: entry.doc,
+            region,
+            dots: delta.context,
+          });
         }
         replicated.push({ kind: 'replicated', doc: entry.doc, dots: delta.context });
       }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkCounterDelta, counterOrder, type DeltaCheck } from './admission.js';
+import { type ConflictDescription, type ConflictScope, describeCounter } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind, latestByReplica } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
@@ -41,6 +42,15 @@ abstract class CounterType extends CrdtType<DotFun<CounterEntry>, number> {
 
   value(state: CounterState): number {
     return sum(state);
+  }
+
+  override describeConflicts(
+    merged: DotFun<CounterEntry>,
+    delta: DotFun<CounterEntry>,
+    scope: ConflictScope,
+  ): ConflictDescription[] {
+    const found = delta.length > 0 ? describeCounter(merged, scope) : undefined;
+    return found ? [found] : [];
   }
 
   /** Adds `amount` (a positive safe integer, default 1). Returns the delta. */

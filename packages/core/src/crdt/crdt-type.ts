@@ -5,6 +5,7 @@ import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { isSingleCompactTable, readContext, writeContext } from '../codec/replica-table.js';
 import type { DeltaCheck } from './admission.js';
+import type { ConflictDescription, ConflictScope } from './conflicts.js';
 import type { DotStoreKind } from './dot-store.js';
 import { type JsonValue, jsonOf } from './json-value.js';
 
@@ -94,6 +95,17 @@ export abstract class CrdtType<S, V> {
    */
   conflicts(_merged: S, _delta: S): number {
     return 0;
+  }
+
+  /**
+   * The conflicts a merge left, described: what {@link conflicts} counts (concurrent register
+   * writes, with the LWW winner and losers or the MV siblings), plus concurrent counter changes
+   * when `scope.unseen` says which changes the delta's writer cannot have seen. Only values the
+   * merge brought a fresh entry to are described (see {@link ConflictScope}). Pure: reads
+   * `merged` (the payload after the merge) and `delta`, changes nothing. The default: none.
+   */
+  describeConflicts(_merged: S, _delta: S, _scope: ConflictScope): ConflictDescription[] {
+    return [];
   }
 
   /** Writes the type's parameters after its id (only parametrized types have any). */

@@ -1,6 +1,11 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
-import { registerConflicts } from './conflicts.js';
+import {
+  type ConflictDescription,
+  type ConflictScope,
+  describeLww,
+  registerConflicts,
+} from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
@@ -42,6 +47,20 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
       n += registerConflicts(merged.entries.get(key) ?? [], entries);
     }
     return n;
+  }
+
+  override describeConflicts(
+    merged: DotMap<DotFun<LwwEntry>>,
+    delta: DotMap<DotFun<LwwEntry>>,
+    scope: ConflictScope,
+  ): ConflictDescription[] {
+    const out: ConflictDescription[] = [];
+    for (const [key, entries] of delta.entries) {
+      const found =
+        entries.length > 0 ? describeLww(merged.entries.get(key) ?? [], scope) : undefined;
+      if (found) out.push({ ...found, key });
+    }
+    return out;
   }
 
   value(state: LWWMapState): Map<Key, Value> {

@@ -1,6 +1,11 @@
 import type { Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
-import { registerConflicts } from './conflicts.js';
+import {
+  type ConflictDescription,
+  type ConflictScope,
+  describeLww,
+  registerConflicts,
+} from './conflicts.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
@@ -28,6 +33,15 @@ export class LWWRegisterType extends CrdtType<DotFun<LwwEntry>, Value | undefine
 
   override conflicts(merged: DotFun<LwwEntry>, delta: DotFun<LwwEntry>): number {
     return registerConflicts(merged, delta);
+  }
+
+  override describeConflicts(
+    merged: DotFun<LwwEntry>,
+    delta: DotFun<LwwEntry>,
+    scope: ConflictScope,
+  ): ConflictDescription[] {
+    const found = delta.length > 0 ? describeLww(merged, scope) : undefined;
+    return found ? [found] : [];
   }
 
   value(state: LWWRegisterState): Value | undefined {

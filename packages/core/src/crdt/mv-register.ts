@@ -1,7 +1,12 @@
 import { compareDots } from '../causal/dot.js';
 import { assertValue, type Value } from '../codec/value.js';
 import { checkRegisterWrite, type DeltaCheck } from './admission.js';
-import { registerConflicts } from './conflicts.js';
+import {
+  type ConflictDescription,
+  type ConflictScope,
+  describeMv,
+  registerConflicts,
+} from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { plainValues } from './entry-values.js';
@@ -27,6 +32,15 @@ export class MVRegisterType extends CrdtType<DotFun<Value>, Value[]> {
 
   override conflicts(merged: DotFun<Value>, delta: DotFun<Value>): number {
     return registerConflicts(merged, delta);
+  }
+
+  override describeConflicts(
+    merged: DotFun<Value>,
+    delta: DotFun<Value>,
+    scope: ConflictScope,
+  ): ConflictDescription[] {
+    const found = delta.length > 0 ? describeMv(merged, scope) : undefined;
+    return found ? [found] : [];
   }
 
   /** The concurrent values, in a deterministic order (by writer, then sequence). */

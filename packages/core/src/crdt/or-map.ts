@@ -2,6 +2,7 @@ import type { ByteWriter } from '../codec/byte-writer.js';
 import { assertKey, type Key } from '../codec/value.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { DeltaCheck } from './admission.js';
+import type { ConflictDescription, ConflictScope } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type JsonValue, jsonObject } from './json-value.js';
@@ -55,6 +56,25 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
       n += this.valueType.conflicts(merged.entries.get(key) ?? none, nested);
     }
     return n;
+  }
+
+  /** The conflicts of the values the delta wrote, each under its key (the outermost one). */
+  override describeConflicts(
+    merged: DotMap<S>,
+    delta: DotMap<S>,
+    scope: ConflictScope,
+  ): ConflictDescription[] {
+    const none = this.valueType.kind.empty();
+    const out: ConflictDescription[] = [];
+    for (const [key, nested] of delta.entries) {
+      const found = this.valueType.describeConflicts(
+        merged.entries.get(key) ?? none,
+        nested,
+        scope,
+      );
+      for (const d of found) out.push({ ...d, key });
+    }
+    return out;
   }
 
   value(state: CrdtState<DotMap<S>>): Map<Key, V> {

@@ -25,6 +25,12 @@ const SAMPLES: readonly Message[] = [
   { kind: 'delta', doc: 'cart', delta: new Uint8Array([4]) },
   { kind: 'ack', ids: [1, 2, 300] },
   { kind: 'replicated', doc: 'cart', dots: new CausalContext() },
+  {
+    kind: 'region-replicated',
+    doc: 'cart',
+    region: 'ap-south',
+    dots: new CausalContext().add('r1', 3),
+  },
   { kind: 'error', code: 'forbidden', message: 'no', push: 1, doc: 'cart' },
   { kind: 'subscribe', docs: [] },
   { kind: 'unsubscribe', docs: ['cart'] },
@@ -84,6 +90,30 @@ describe('message codec', () => {
       '0101' + '01' + '026575' + '0465752d31' + '80948ad7ab33' + '808040' + '8827' + 'e0d403',
     );
     expect(hex(encodeMessage({ kind: 'feed-request', after: 7 }))).toBe('010a07');
+  });
+
+  it('gives region-replicated kind 19 and refuses an empty or oversized region name', () => {
+    const bytes = encodeMessage({
+      kind: 'region-replicated',
+      doc: 'cart',
+      region: 'eu',
+      dots: new CausalContext(),
+    });
+    expect(bytes[1]).toBe(19);
+    const withRegion = (region: string) => {
+      const b = Array.from(bytes);
+      const at = 2 + 1 + 4; // version, kind, doc length + 'cart'
+      return new Uint8Array([
+        ...b.slice(0, at),
+        region.length,
+        ...Buffer.from(region),
+        ...b.slice(at + 3),
+      ]);
+    };
+    expect(decodeMessage(withRegion('us')).kind).toBe('region-replicated');
+    expect(() => decodeMessage(withRegion(''))).toThrow(/region name/);
+    // 16–19 stay unknown: reserved, not decoded as anything.
+    expect(() => decodeMessage(new Uint8Array([1, 16]))).toThrow(/unknown message kind/);
   });
 
   it('encodes the backfill fields as docs/protocol.md §2.4 shows', () => {

@@ -4,17 +4,19 @@ import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { readContext, writeContext } from '../codec/replica-table.js';
-import { readValue, type Value, writeValue } from '../codec/value.js';
 import {
   MAX_DOCUMENT_ID_LENGTH,
-  MAX_PRESENCE_ID_LENGTH,
-  MAX_PRESENCE_STATE_BYTES,
   MAX_RIGHTS_REQUEST,
   type Message,
   PROTOCOL_VERSION,
   type Subscription,
 } from './messages.js';
-import { isJsonValue } from './presence-state.js';
+import {
+  readPresenceName,
+  readPresenceState,
+  readPresenceUser,
+  writePresenceState,
+} from './presence-state.js';
 
 /**
  * Binary framing of {@link Message}s: a version byte, a kind byte, then the fields in a fixed
@@ -40,9 +42,10 @@ const KINDS = [
   'presence-set',
   'presence',
   'peer-presence',
+  'region-replicated',
 ] as const satisfies readonly Message['kind'][];
 
-const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1]));
+const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1] as const));
 
 export function encodeMessage(m: Message): Uint8Array {
   const w = new ByteWriter(32);
@@ -70,6 +73,11 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'replicated':
       w.string(m.doc);
+      writeContext(w, m.dots);
+      break;
+    case 'region-replicated':
+      w.string(m.doc);
+      w.string(m.region);
       writeContext(w, m.dots);
       break;
     case 'error':
@@ -138,7 +146,7 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'presence-set':
       w.string(m.doc);
-      presenceState(w, m.state);
+      writePresenceState(w, m.state);
       break;
     case 'presence':
       w.string(m.doc);
@@ -147,7 +155,7 @@ export function encodeMessage(m: Message): Uint8Array {
         w.string(e.id);
         w.string(e.region);
         w.string(e.user ?? '');
-        presenceState(w, e.state);
+        writePresenceState(w, e.state);
       }
       break;
     case 'peer-presence':
@@ -156,7 +164,7 @@ export function encodeMessage(m: Message): Uint8Array {
         w.string(e.doc);
         w.string(e.id);
         w.string(e.user ?? '');
-        presenceState(w, e.state);
+        writePresenceState(w, e.state);
       }
       break;
   }
@@ -169,12 +177,6 @@ export function encodeMessage(m: Message): Uint8Array {
  */
 function optionalString(w: ByteWriter, value: string | undefined): void {
   if (value !== undefined) w.string(value);
-}
-
-/** A flag byte (0: none, 1: a state), then the state's `Value` encoding. */
-function presenceState(w: ByteWriter, state: Value | undefined): void {
-  w.u8(state === undefined ? 0 : 1);
-  if (state !== undefined) writeValue(w, state);
 }
 
 function blob(w: ByteWriter, bytes: Uint8Array): void {
@@ -225,35 +227,15 @@ function replica(r: ByteReader): string {
   return id;
 }
 
-/** A relay-stamped name (entry id, region, user): bounded, and empty only where optional. */
-function name(r: ByteReader, optional: boolean): string {
-  const value = r.string();
-  if ((!optional && value.length === 0) || value.length > MAX_PRESENCE_ID_LENGTH) {
-    r.fail(
-      'invariant',
-      `a presence id, region or user has up to ${MAX_PRESENCE_ID_LENGTH} characters`,
-    );
-  }
-  return value;
-}
+/** Region names are short labels (`eu-west`): 1 to 256 characters. */
+const MAX_REGION_LENGTH = 256;
 
-/** A presence state, if any: at most {@link MAX_PRESENCE_STATE_BYTES}, at the reader's depth limit. */
-function readPresenceState(r: ByteReader): { state?: Value } {
-  const flag = r.u8();
-  if (flag === 0) return {};
-  if (flag !== 1) return r.fail('bad-tag', `presence state flag ${flag}`);
-  const start = r.offset;
-  const state = readValue(r);
-  if (r.offset - start > MAX_PRESENCE_STATE_BYTES) {
-    r.fail('invariant', `a presence state has at most ${MAX_PRESENCE_STATE_BYTES} bytes`);
+function regionName(r: ByteReader): string {
+  const region = r.string();
+  if (region.length === 0 || region.length > MAX_REGION_LENGTH) {
+    r.fail('invariant', `a region name has 1 to ${MAX_REGION_LENGTH} characters`);
   }
-  if (!isJsonValue(state)) r.fail('invariant', 'a presence state is a JSON value, without bytes');
-  return { state };
-}
-
-function user(r: ByteReader): { user?: string } {
-  const id = name(r, true);
-  return id === '' ? {} : { user: id };
+  return region;
 }
 
 function context(r: ByteReader): CausalContext {
@@ -289,6 +271,8 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'replicated':
       return { kind, doc: docId(r), dots: context(r) };
+    case 'region-replicated':
+      return { kind, doc: docId(r), region: regionName(r), dots: context(r) };
     case 'error': {
       const code = r.string();
       const message = r.string();
@@ -377,9 +361,9 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       const entries = [];
       for (let i = 0; i < n; i++) {
         entries.push({
-          id: name(r, false),
-          region: name(r, false),
-          ...user(r),
+          id: readPresenceName(r, false),
+          region: readPresenceName(r, false),
+          ...readPresenceUser(r),
           ...readPresenceState(r),
         });
       }
@@ -389,7 +373,12 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       const n = r.length(5);
       const entries = [];
       for (let i = 0; i < n; i++) {
-        entries.push({ doc: docId(r), id: name(r, false), ...user(r), ...readPresenceState(r) });
+        entries.push({
+          doc: docId(r),
+          id: readPresenceName(r, false),
+          ...readPresenceUser(r),
+          ...readPresenceState(r),
+        });
       }
       return { kind, entries };
     }

@@ -19,6 +19,11 @@ export interface HelloAuth {
   readonly protocol: number;
   readonly token?: string;
   readonly replicas: readonly ReplicaId[];
+  /**
+   * Asks for {@link RegionReplicated} notices of this connection's writes (a write's trail per
+   * peer region, for devtools): each costs a message per peer region, so only who asks gets them.
+   */
+  readonly regionTrail?: boolean;
 }
 
 /**
@@ -83,6 +88,19 @@ export interface Ack {
 export interface Replicated {
   readonly kind: 'replicated';
   readonly doc: DocumentId;
+  readonly dots: CausalContext;
+}
+
+/**
+ * Dots of a document now durable in peer region `region` (one of the regions this relay
+ * replicates to), as far as this relay knows: the per-region step of a write's trail, before
+ * {@link Replicated} says every region has it. Sent only to the subscribers who wrote them and
+ * asked for it at the handshake (`HelloAuth.regionTrail`), as kind 19.
+ */
+export interface RegionReplicated {
+  readonly kind: 'region-replicated';
+  readonly doc: DocumentId;
+  readonly region: string;
   readonly dots: CausalContext;
 }
 
@@ -277,6 +295,7 @@ export type RelayToClient =
   | DeltaEvent
   | Ack
   | Replicated
+  | RegionReplicated
   | ErrorEvent
   | RightsGrant
   | Presence;

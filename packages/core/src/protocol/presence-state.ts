@@ -1,7 +1,8 @@
+import type { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
-import { assertValue, type Value, writeValue } from '../codec/value.js';
+import { assertValue, readValue, type Value, writeValue } from '../codec/value.js';
 import { InvalidArgumentError } from '../errors.js';
-import { MAX_PRESENCE_STATE_BYTES } from './messages.js';
+import { MAX_PRESENCE_ID_LENGTH, MAX_PRESENCE_STATE_BYTES } from './messages.js';
 
 /**
  * Whether `value` is JSON's data model (no byte arrays): presence states are shown to others
@@ -39,4 +40,44 @@ export function assertPresenceState(state: unknown): asserts state is Value {
       `a presence state has at most ${MAX_PRESENCE_STATE_BYTES} bytes encoded, this one ${bytes}`,
     );
   }
+}
+
+// ─── on the wire (message-codec.ts) ───────────────────────────────────────────────────────
+
+/** A flag byte (0: none, 1: a state), then the state's `Value` encoding. */
+export function writePresenceState(w: ByteWriter, state: Value | undefined): void {
+  w.u8(state === undefined ? 0 : 1);
+  if (state !== undefined) writeValue(w, state);
+}
+
+/** A relay-stamped name (entry id, region, user): bounded, and empty only where optional. */
+export function readPresenceName(r: ByteReader, optional: boolean): string {
+  const value = r.string();
+  if ((!optional && value.length === 0) || value.length > MAX_PRESENCE_ID_LENGTH) {
+    r.fail(
+      'invariant',
+      `a presence id, region or user has up to ${MAX_PRESENCE_ID_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+/** A presence state, if any: at most {@link MAX_PRESENCE_STATE_BYTES}, at the reader's depth limit. */
+export function readPresenceState(r: ByteReader): { state?: Value } {
+  const flag = r.u8();
+  if (flag === 0) return {};
+  if (flag !== 1) return r.fail('bad-tag', `presence state flag ${flag}`);
+  const start = r.offset;
+  const state = readValue(r);
+  if (r.offset - start > MAX_PRESENCE_STATE_BYTES) {
+    r.fail('invariant', `a presence state has at most ${MAX_PRESENCE_STATE_BYTES} bytes`);
+  }
+  if (!isJsonValue(state)) r.fail('invariant', 'a presence state is a JSON value, without bytes');
+  return { state };
+}
+
+/** The user a relay stamped on a presence entry, if any (written as an empty string if none). */
+export function readPresenceUser(r: ByteReader): { user?: string } {
+  const id = readPresenceName(r, true);
+  return id === '' ? {} : { user: id };
 }

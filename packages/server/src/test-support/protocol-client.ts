@@ -42,6 +42,8 @@ export class ProtocolClient {
       peer?: string;
       /** The only transport to use (WebSocket by default, as the shipped clients do). */
       transport?: 'websocket' | 'polling';
+      /** Ask for `region-replicated` notices (`HelloAuth.regionTrail`). */
+      regionTrail?: boolean;
     } = {},
   ) {
     this.replica = options.replica ?? newReplicaId();
@@ -52,6 +54,7 @@ export class ProtocolClient {
           ? { peer: options.peer, relayId: `${options.peer}-test` }
           : { replicas: options.replicas ?? [this.replica] }),
         ...(options.token !== undefined ? { token: options.token } : {}),
+        ...(options.regionTrail ? { regionTrail: true } : {}),
       },
       transports: [options.transport ?? 'websocket'],
       parser: socketParser,
