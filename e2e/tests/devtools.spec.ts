@@ -12,11 +12,7 @@ test.afterAll(async () => {
   await cluster?.stop();
 });
 
-// FIXME(issue #18): the demo installs the panel only on a client with the event stream
-// (`client.events`, `client.inspect()`), which lands with the client half of issue #18, and the
-// `region` steps need the relays to report each peer region's commit; until then there is no
-// panel to find, or no region in the trail. Enable it when both halves are merged.
-test.fixme('the devtools panel shows a write reaching all five regions', async ({ browser }) => {
+test('the devtools panel shows a write reaching all five regions', async ({ browser }) => {
   const home = 'us-east-1';
   const shop = await Shop.open(await browser.newContext(), `${cluster.url(home)}&helios-devtools`);
   const panel = shop.page.getByRole('dialog', { name: 'Helios devtools' });

@@ -39,6 +39,8 @@ function Shop({
       relays: relayOrder(regions, region),
       dbName: 'helios-demo',
       offline: storedOffline(),
+      // The devtools panel (Ctrl+Shift+H) shows each region a write reached, not only "global".
+      regionTrail: true,
     });
     setClient(c);
     // Units that leave the cart go back on the shelf, whichever tab or device removed them.
