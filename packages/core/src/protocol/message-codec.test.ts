@@ -112,8 +112,8 @@ describe('message codec', () => {
     };
     expect(decodeMessage(withRegion('us')).kind).toBe('region-replicated');
     expect(() => decodeMessage(withRegion(''))).toThrow(/region name/);
-    // 16–19 stay unknown: reserved, not decoded as anything.
-    expect(() => decodeMessage(new Uint8Array([1, 16]))).toThrow(/unknown message kind/);
+    // The next code is not a message kind yet.
+    expect(() => decodeMessage(new Uint8Array([1, 20]))).toThrow(/unknown message kind/);
   });
 
   it('encodes the backfill fields as docs/protocol.md §2.4 shows', () => {
