@@ -1,9 +1,7 @@
 import type { CausalContext } from '../causal/causal-context.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { Key } from '../codec/value.js';
-import type { DotEntry, DotFun } from './dot-fun.js';
-import type { LwwEntry } from './entry-values.js';
-import { lwwWinner } from './lww.js';
+import type { DotFun } from './dot-fun.js';
 
 /**
  * Whether a register (a dot function of writes) that `delta` wrote to holds concurrent writes
@@ -56,23 +54,9 @@ export interface ConflictScope {
   readonly unseen?: CausalContext;
 }
 
-const isFresh = (entries: DotFun<unknown>, fresh: CausalContext): boolean =>
+/** Whether a value's entries include one the merge brought (see `ConflictScope.fresh`). */
+export const isFresh = (entries: DotFun<unknown>, fresh: CausalContext): boolean =>
   entries.some((e) => fresh.has(e.replica, e.seq));
-
-function stampOf(e: DotEntry<LwwEntry>): WriteStamp {
-  return { replica: e.replica, wall: e.value.wall, counter: e.value.counter };
-}
-
-/** An LWW register left with concurrent writes by a merge that brought one of them. */
-export function describeLww(
-  merged: DotFun<LwwEntry>,
-  scope: ConflictScope,
-): ConflictDescription | undefined {
-  if (merged.length < 2 || !isFresh(merged, scope.fresh)) return undefined;
-  const winner = lwwWinner(merged)!;
-  const losers = merged.filter((e) => e !== winner).map(stampOf);
-  return { kind: 'lww-overwrite', winner: stampOf(winner), losers };
-}
 
 /** A multi-value register left with siblings by a merge that brought one of them. */
 export function describeMv(

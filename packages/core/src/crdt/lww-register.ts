@@ -1,15 +1,10 @@
 import type { Value } from '../codec/value.js';
 import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
-import {
-  type ConflictDescription,
-  type ConflictScope,
-  describeLww,
-  registerConflicts,
-} from './conflicts.js';
+import { type ConflictDescription, type ConflictScope, registerConflicts } from './conflicts.js';
 import { type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
-import { type ClockedActor, lwwWinner, stamp } from './lww.js';
+import { type ClockedActor, describeLww, lwwWinner, stamp } from './lww.js';
 import { entryAt, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';

@@ -2,6 +2,12 @@ import type { Timestamp } from '../clock/timestamp.js';
 import { compareTimestamps } from '../clock/timestamp.js';
 import type { Value } from '../codec/value.js';
 import { assertValue } from '../codec/value.js';
+import {
+  type ConflictDescription,
+  type ConflictScope,
+  isFresh,
+  type WriteStamp,
+} from './conflicts.js';
 import type { Actor } from './crdt-type.js';
 import type { DotEntry, DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
@@ -32,4 +38,19 @@ export function stamp(actor: ClockedActor, value: Value): LwwEntry {
   assertValue(value);
   const ts = actor.now();
   return { wall: ts.wall, counter: ts.counter, value };
+}
+
+function stampOf(e: DotEntry<LwwEntry>): WriteStamp {
+  return { replica: e.replica, wall: e.value.wall, counter: e.value.counter };
+}
+
+/** An LWW register left with concurrent writes by a merge that brought one of them. */
+export function describeLww(
+  merged: DotFun<LwwEntry>,
+  scope: ConflictScope,
+): ConflictDescription | undefined {
+  if (merged.length < 2 || !isFresh(merged, scope.fresh)) return undefined;
+  const winner = lwwWinner(merged)!;
+  const losers = merged.filter((e) => e !== winner).map(stampOf);
+  return { kind: 'lww-overwrite', winner: stampOf(winner), losers };
 }
