@@ -352,6 +352,7 @@ describe('the feed a backfilling peer needs', () => {
       await p.ready();
       p.send({ kind: 'feed-request', after: 0 });
       const batch = await p.waitFor((m): m is FeedBatch => m.kind === 'feed-batch');
+      expect(batch.after).toBe(0); // the request's position
       return { p, seqs: batch.entries.map((e) => e.seq) };
     };
     const b = await peer('b');
@@ -383,6 +384,7 @@ describe('the feed a backfilling peer needs', () => {
       (m: Message): m is FeedBatch => m.kind === 'feed-batch' && b.p.received.indexOf(m) >= rest,
     );
     expect(batch.entries.map((e) => e.seq)).toEqual([...b.seqs.slice(2), batch.entries[3]!.seq]);
+    expect(batch.after).toBe(low); // the feed continues from the backfill's position
     b.p.send({ kind: 'feed-ack', upTo: batch.entries[3]!.seq });
     c.p.send({ kind: 'feed-ack', upTo: batch.entries[3]!.seq });
     await until(async () => (await store.feedStart()) > low, 'released once b has caught up');

@@ -22,8 +22,9 @@ const PAGE_DOCS = 200;
 
 /**
  * Serves this region's feed to one peer relay: from the position the peer asks for, in order,
- * then live as new changes commit. At most {@link WINDOW} entries are in flight; the rest stays
- * in the store, so a slow or absent peer costs disk, not memory.
+ * then live as new changes commit. Each batch names the position it continues from (`after`).
+ * At most {@link WINDOW} entries are in flight; the rest stays in the store, so a slow or absent
+ * peer costs disk, not memory.
  *
  * A peer asking from below the store's `feedStart` (a new region, or one whose store was lost)
  * would miss the released history: it gets a backfill instead, the documents' whole states in
@@ -252,7 +253,10 @@ export class FeedStream {
         const last = entries[entries.length - 1]!.seq;
         this.#sent = last;
         this.#inFlight.push({ seq: last, count: entries.length, at: this.#node.now() });
-        this.#node.metrics.bytesOut.inc(send(this.#socket, { kind: 'feed-batch', entries }));
+        // `after` names the batch this one continues (or the request's position), so a peer
+        // that receives batches out of order can tell a gap from seqs the feed skips.
+        const batch = { kind: 'feed-batch', after: from, entries } as const;
+        this.#node.metrics.bytesOut.inc(send(this.#socket, batch));
       }
     } catch (err) {
       this.#node.logger.error({ err, peer: this.peer }, 'reading the feed failed');

@@ -10,6 +10,7 @@ import {
   type RightsRequest,
 } from '@helios/core/protocol';
 import type { Transport } from '@helios/transport';
+import { FeedProgress, type FeedRange, rangeOf } from './feed-order.js';
 import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
 import { LinkDelay } from './link-delay.js';
 import type { LinkPort } from './node-ports.js';
@@ -36,6 +37,11 @@ import type { RelayStore } from './store/relay-store.js';
  * once what they name has arrived (checked every {@link WAIT_POLL_MS}), or after `WAIT_MAX_MS`
  * anyway (see {@link releaseHeld}). The durable cursor, and the acknowledgement, stop before the
  * first held entry: a restart asks for it again, and the peer keeps it in its feed.
+ *
+ * Batches may arrive out of order (a stream each) and twice: each is merged at once (joins
+ * commute; an entry that names a write still missing is held, as above), but the cursor and the
+ * acknowledgement only cover the contiguous prefix merged (see {@link FeedProgress}). A gap never
+ * filled (the connection ended) is asked for again from the cursor, with the feed after it.
  */
 export class PeerLink {
   readonly region: string;
@@ -43,8 +49,8 @@ export class PeerLink {
   readonly #store: RelayStore;
   readonly #delay: LinkDelay;
   readonly #connection: PeerConnection;
-  /** Highest feed seq queued for merging: later duplicates of a resent batch are skipped. */
-  #received = 0;
+  /** Where the link is in the feed; none while a request is due (batches then are asked again). */
+  #feed: FeedProgress | undefined;
   /** The store cursor name for the peer's current store (see {@link cursorName}). */
   #cursor: string;
   /** The cursor position the current request was made from: backfill pages are asked with it. */
@@ -53,8 +59,6 @@ export class PeerLink {
   /** Bumped when a batch fails: batches received before then are dropped. */
   #generation = 0;
   #closed = false;
-  /** Highest feed seq taken from a batch so far: merged, skipped or held. */
-  #processed = 0;
   /** Highest position acknowledged to the peer on this connection. */
   #acked = 0;
   /** Feed entries held back until they are causally ready, in feed order. */
@@ -129,12 +133,12 @@ export class PeerLink {
       // The peer dropped what this region's connections had shown it when the link went down.
       this.sendPresence(this.#node.presence.own());
     } else if (message.kind === 'feed-batch') {
-      const fresh = message.entries.filter((e) => e.seq > this.#received);
-      if (fresh.length === 0) return;
-      this.#received = fresh[fresh.length - 1]!.seq;
+      const fresh = this.#feed?.receive(message);
+      if (fresh === 'full') this.#failed(new Error('too many gaps in the peer feed'));
+      if (fresh === undefined || typeof fresh === 'string') return;
       const generation = this.#generation;
       this.#queued.push(fresh);
-      this.#then(() => this.#merge(fresh, generation));
+      this.#then(() => this.#merge(fresh, rangeOf(message), generation));
     } else if (message.kind === 'feed-state') {
       const generation = this.#generation;
       this.#then(() => this.#mergePage(message, generation));
@@ -193,14 +197,14 @@ export class PeerLink {
       }, REQUEST_RETRY_MS);
       return;
     }
-    this.#received = after;
-    this.#after = after;
-    this.#processed = this.#acked = after;
+    this.#feed = new FeedProgress(after);
+    this.#after = this.#acked = after;
     this.#send({ kind: 'feed-request', after });
   }
 
   /** Forgets what this connection received and held: the feed is asked for again. */
   #reset(): void {
+    this.#feed = undefined;
     this.#queued = [];
     this.#held = [];
     clearTimeout(this.#retryTimer);
@@ -209,24 +213,25 @@ export class PeerLink {
     this.#requestTimer = undefined;
   }
 
-  async #merge(entries: FeedEntry[], generation: number): Promise<void> {
+  async #merge(entries: FeedEntry[], range: FeedRange, generation: number): Promise<void> {
     const queued = this.#queued.indexOf(entries);
     if (queued >= 0) this.#queued.splice(queued, 1);
-    await this.#apply(entries, entries[entries.length - 1]!.seq, generation);
+    await this.#apply(entries, generation, range);
   }
 
   /**
-   * Merges feed entries (a new batch, or held ones again) up to feed position `upTo`, holding
-   * back those not causally ready, commits with the cursor before the first entry still held,
-   * and acknowledges that position.
+   * Merges feed entries (a new batch's, covering `range`, or held ones again), holding back
+   * those not causally ready, commits with the cursor at the end of the contiguous prefix
+   * merged, or before the first entry still held, and acknowledges that position. A failed
+   * commit asks for the feed again, so its range counts as merged at once.
    */
-  async #apply(entries: readonly FeedEntry[], upTo: number, generation: number): Promise<void> {
-    if (generation !== this.#generation) return;
+  async #apply(entries: readonly FeedEntry[], generation: number, range?: FeedRange) {
+    if (generation !== this.#generation || this.#feed === undefined) return;
     const taking = new Set(entries);
     const others = this.#held.filter((h) => !taking.has(h.entry));
     const before = new Map(this.#held.map((h) => [h.entry.seq, h]));
-    const processed = Math.max(this.#processed, upTo);
-    const cursorUpTo = others.length > 0 ? others[0]!.entry.seq - 1 : processed;
+    const upTo = this.#feed.merging(range);
+    const cursorUpTo = others.length > 0 ? Math.min(others[0]!.entry.seq - 1, upTo) : upTo;
     try {
       const waits = await this.#node.applyFromPeer(
         this.region,
@@ -263,8 +268,7 @@ export class PeerLink {
         );
       }
       this.#held = [...others, ...held].sort((a, b) => a.entry.seq - b.entry.seq);
-      this.#processed = processed;
-      const ack = this.#held.length > 0 ? this.#held[0]!.entry.seq - 1 : processed;
+      const ack = this.#held.length > 0 ? Math.min(this.#held[0]!.entry.seq - 1, upTo) : upTo;
       if (ack > this.#acked) {
         this.#acked = ack;
         this.#send({ kind: 'feed-ack', upTo: ack });
@@ -299,7 +303,6 @@ export class PeerLink {
     if (release)
       await this.#apply(
         this.#held.map((h) => h.entry),
-        this.#processed,
         generation,
       );
     else this.#retrySoon(generation);
@@ -332,7 +335,9 @@ export class PeerLink {
       kind: 'feed-request',
       after: page.upTo,
     });
-    if (done) this.#received = this.#after = this.#processed = this.#acked = page.upTo;
+    if (!done) return;
+    this.#feed = new FeedProgress(page.upTo);
+    this.#after = this.#acked = page.upTo;
   }
 
   /**

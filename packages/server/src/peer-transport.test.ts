@@ -1,5 +1,5 @@
 import { GCounter } from '@helios/core';
-import { decodeMessage, type Message, type PeerAuth } from '@helios/core/protocol';
+import { decodeMessage, type FeedBatch, type Message, type PeerAuth } from '@helios/core/protocol';
 import {
   SocketIoTransport,
   type Transport,
@@ -27,6 +27,7 @@ class TappedTransport implements Transport<PeerAuth> {
   readonly hellos: PeerAuth[] = [];
   readonly sent: Message['kind'][] = [];
   readonly received: Message['kind'][] = [];
+  readonly batches: FeedBatch[] = [];
   readonly #open = new Set<{ connection: TransportConnection; events: TransportEvents }>();
   /** Dials still to refuse with `unavailable` before handing them on. */
   refuseNext = 0;
@@ -42,7 +43,9 @@ class TappedTransport implements Transport<PeerAuth> {
       events,
       connection: this.#inner.connect(url, hello, {
         message: (bytes) => {
-          this.received.push(decodeMessage(bytes).kind);
+          const message = decodeMessage(bytes);
+          this.received.push(message.kind);
+          if (message.kind === 'feed-batch') this.batches.push(message);
           events.message(bytes);
         },
         refused: (error) => events.refused(error),
@@ -118,6 +121,13 @@ describe('relay option peerTransport', () => {
     const { write, reader } = await pair(transport);
     await write(3);
     await eventually(() => reader.value('views') === 3, 'the peer’s write arrives');
+    await write(4);
+    await eventually(() => reader.value('views') === 7, 'the next write arrives');
+    // A live batch continues from the one before it.
+    expect(transport.batches.map((b) => b.after)).toEqual([
+      0,
+      transport.batches[0]!.entries[0]!.seq,
+    ]);
     expect(transport.hellos).toEqual([
       expect.objectContaining({ peer: 'us-east-1', relayId: expect.any(String) }),
     ]);
@@ -137,6 +147,12 @@ describe('relay option peerTransport', () => {
     await eventually(() => reader.value('views') === 3, 'the write after the drop arrives');
     expect(transport.hellos).toHaveLength(2);
     expect(transport.sent.filter((k) => k === 'feed-request')).toHaveLength(2);
+    // Each batch names where it continues from: the first request's 0, then the second one's,
+    // the cursor at the first batch's end.
+    const [first, second] = transport.batches;
+    expect(transport.batches).toHaveLength(2);
+    expect(first!.after).toBe(0);
+    expect(second!.after).toBe(first!.entries.at(-1)!.seq);
   });
 
   it('a link the peer refuses dials again until it is admitted', async () => {

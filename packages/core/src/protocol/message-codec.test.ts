@@ -37,7 +37,15 @@ const SAMPLES: readonly Message[] = [
   { kind: 'push', entries: [{ id: 1, doc: 'cart', delta: new Uint8Array([5, 6]) }] },
   { kind: 'feed-request', after: 7 },
   { kind: 'feed-request', after: 0, afterDoc: 'cart' },
-  { kind: 'feed-batch', entries: [{ seq: 7, doc: 'cart', delta: new Uint8Array([7]) }] },
+  { kind: 'feed-batch', after: 6, entries: [{ seq: 7, doc: 'cart', delta: new Uint8Array([7]) }] },
+  {
+    kind: 'feed-batch',
+    after: 300,
+    entries: [
+      { seq: 304, doc: 'cart', delta: new Uint8Array([1]) },
+      { seq: 310, doc: 'a', delta: new Uint8Array([2, 3]) },
+    ],
+  },
   { kind: 'feed-ack', upTo: 7 },
   {
     kind: 'feed-state',
@@ -145,6 +153,42 @@ describe('message codec', () => {
     for (const text of bad) {
       expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);
     }
+  });
+
+  it('encodes a feed batch’s `after` as the seqs it skips, as docs/protocol.md §2.3 shows', () => {
+    const entry = { seq: 7, doc: 'cart', delta: new Uint8Array([0xaa]) };
+    expect(hex(encodeMessage({ kind: 'feed-batch', after: 6, entries: [entry] }))).toBe(
+      '010b' + '01' + '07' + '0463617274' + '01aa' + '00',
+    );
+    const skipping = encodeMessage({ kind: 'feed-batch', after: 3, entries: [entry] });
+    expect(hex(skipping)).toMatch(/01aa03$/);
+    expect(decodeMessage(skipping)).toMatchObject({ after: 3 });
+    expect(
+      decodeMessage(encodeMessage({ kind: 'feed-batch', after: 0, entries: [entry] })),
+    ).toMatchObject({ after: 0 });
+  });
+
+  it('refuses malformed feed batches with DecodeError, and will not encode one', () => {
+    const bad = [
+      '010b 00 00', // no entries
+      '010b 01 07 0463617274 01aa', // no `after` (a frame of a relay before it existed)
+      '010b 01 07 0463617274 01aa 07', // `after` −1: seq 7 skips 7 positions
+      '010b 01 07 0463617274 01aa 80 80 80 80 80 80 80 80 10', // a skip past 2^53
+      '010b 01 00 0463617274 01aa 00', // seq 0
+      '010b 02 07 0463617274 01aa 07 0461626364 01bb 00', // the same seq twice
+      '010b 02 08 0463617274 01aa 07 0461626364 01bb 00', // seqs going down
+      '010b 01 07 0463617274 01aa 00 00', // a trailing byte
+    ];
+    for (const text of bad) {
+      expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);
+    }
+    const entry = { seq: 7, doc: 'cart', delta: new Uint8Array([0xaa]) };
+    for (const after of [7, 8, -1, 0.5]) {
+      expect(() => encodeMessage({ kind: 'feed-batch', after, entries: [entry] })).toThrow(
+        RangeError,
+      );
+    }
+    expect(() => encodeMessage({ kind: 'feed-batch', after: 0, entries: [] })).toThrow(RangeError);
   });
 
   it('encodes rights requests and grants as docs/protocol.md §2.5 shows, and refuses bad ones', () => {

@@ -5,6 +5,7 @@ import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { readContext, writeContext } from '../codec/replica-table.js';
 import {
+  type FeedEntry,
   MAX_DOCUMENT_ID_LENGTH,
   MAX_RIGHTS_REQUEST,
   type Message,
@@ -111,14 +112,21 @@ export function encodeMessage(m: Message): Uint8Array {
       w.uint(m.after);
       optionalString(w, m.afterDoc);
       break;
-    case 'feed-batch':
+    case 'feed-batch': {
+      // `after` travels as the seqs skipped before the first entry: one byte, mostly.
+      const skip = (m.entries[0]?.seq ?? 0) - 1 - m.after;
+      if (!(m.after >= 0 && skip >= 0 && Number.isSafeInteger(skip))) {
+        throw new RangeError('a feed batch has entries, after its `after` (≥ 0)');
+      }
       w.uint(m.entries.length);
       for (const e of m.entries) {
         w.uint(e.seq);
         w.string(e.doc);
         blob(w, e.delta);
       }
+      w.uint(skip);
       break;
+    }
     case 'feed-ack':
       w.uint(m.upTo);
       break;
@@ -318,11 +326,16 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'feed-batch': {
       const n = r.length(3);
-      const entries = [];
+      if (n === 0) r.fail('invariant', 'a feed batch holds at least one entry');
+      const entries: FeedEntry[] = [];
       for (let i = 0; i < n; i++) {
-        entries.push({ seq: r.uint(), doc: docId(r), delta: r.bytes(r.uint()) });
+        const seq = r.uint();
+        if (seq <= (entries[i - 1]?.seq ?? 0)) r.fail('invariant', 'feed seqs increase, from 1');
+        entries.push({ seq, doc: docId(r), delta: r.bytes(r.uint()) });
       }
-      return { kind, entries };
+      const after = entries[0]!.seq - 1 - r.uint();
+      if (after < 0) r.fail('invariant', 'a feed batch continues from a position ≥ 0');
+      return { kind, after, entries };
     }
     case 'feed-ack':
       return { kind, upTo: r.uint() };

@@ -184,9 +184,20 @@ export interface FeedState {
   readonly next?: DocumentId;
 }
 
-/** Part of the feed, in order. */
+/**
+ * Part of the feed: at least one entry, in increasing seq order, and every entry of the feed in
+ * `(after, last seq]`. A transport may deliver batches out of order (one stream each), so the
+ * receiver learns from `after` which batch this one continues: seqs have gaps (peers' changes and
+ * skipped sequence values take seqs too), and only `after` tells a skip from a batch not
+ * received yet (docs/protocol.md §4.6).
+ */
 export interface FeedBatch {
   readonly kind: 'feed-batch';
+  /**
+   * The feed position this batch follows directly: the last seq of the batch sent before it on
+   * the connection, or the `after` of the request it answers. Below the first entry's seq.
+   */
+  readonly after: number;
   readonly entries: readonly FeedEntry[];
 }
 
