@@ -57,12 +57,15 @@ export async function startLinks(relayPorts, delay, seed) {
     /** The URL A's relay dials for B, and B's for A. */
     urls: { A: aToB.tcp.url, B: bToA.tcp.url },
     /**
-     * Loss `rate` per chunk (TCP, stalling for the RTO) and per datagram (UDP), both directions.
+     * Loss `rate` per chunk (TCP, stalling for the RTO, or for `stallMs` when given) and per
+     * datagram (UDP), both directions.
      * @param {number} rate
+     * @param {number} [stallMs]
      */
-    setLoss(rate) {
+    setLoss(rate, stallMs) {
       for (const l of all) {
-        l.tcp.segmentLoss = rate > 0 ? { rate } : undefined;
+        l.tcp.segmentLoss =
+          rate > 0 ? { rate, ...(stallMs === undefined ? {} : { stallMs }) } : undefined;
         l.udp.links.set('dialler', 'peer', { ...delay, dropRate: rate });
         l.udp.links.set('peer', 'dialler', { ...delay, dropRate: rate });
       }

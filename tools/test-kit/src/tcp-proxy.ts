@@ -11,10 +11,11 @@ import { StreamLane } from './stream-lane.js';
  *
  * The default stall is Linux's RTO on a path of steady RTT: `srtt + max(4·rttvar, 200 ms)` with
  * `rttvar` near 0, i.e. RTT + 200 ms, where RTT is the sum of the model's one-way latencies (plus
- * half of each jitter). Fast retransmit (three duplicate acks) can recover a loss in about one
- * RTT when enough segments follow it; the model does not credit that, so at low write rates (few
- * segments in flight, the usual case for a relay link) it is close, and under bulk traffic it is
- * pessimistic for TCP.
+ * half of each jitter). Fast retransmit (duplicate acks, RACK) recovers a loss in about one RTT
+ * when later segments follow it soon enough; the model does not credit that, so it is close when
+ * a lost segment is the last of a burst (no duplicate acks: the RTO, or a tail loss probe at
+ * about 2·RTT) and pessimistic for TCP under steady traffic. A smaller `stallMs` (about one RTT
+ * plus the time three more segments take to be sent) credits it.
  */
 export interface SegmentLoss {
   /** Probability that a chunk is lost, in each direction. */
