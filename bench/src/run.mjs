@@ -14,6 +14,7 @@ const SUITES = {
   sql: async () => (await import('./sql.mjs')).runSql,
   stock: async () => (await import('./stock.mjs')).runStock,
   presence: async () => (await import('./presence.mjs')).runPresence,
+  quic: async () => (await import('./quic.mjs')).runQuic,
   ...(await import('./mr/suites.mjs')).SUITES,
 };
 

@@ -12,8 +12,8 @@ export const docsDir = join(benchDir, '..', 'docs');
 export const chartsDir = join(docsDir, 'benchmarks');
 
 /**
- * @typedef {import('../core.mjs').Result & { pair?: string, oneWayMs?: number, workload?: string }} Row
- * @typedef {{ machine: Record<string, any>, date: string, mode: string, durationS: number, results: Row[], file: string }} Report
+ * @typedef {import('../core.mjs').Result & { pair?: string, oneWayMs?: number, workload?: string, transport?: string }} Row
+ * @typedef {{ machine: Record<string, any>, date: string, mode: string, durationS: number, results: Row[], file: string, config?: Record<string, any> }} Report
  */
 
 /** @param {Report | undefined} r @param {string} metric @param {string} [workload] */

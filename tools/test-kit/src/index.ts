@@ -8,4 +8,5 @@ export {
 } from './link-model.js';
 export { NetworkSim, type NetworkSimOptions, type NetworkStats } from './network-sim.js';
 export { baseSeed, createRng, type Rng, scheduleSeed } from './rng.js';
-export { startProxy, TcpProxy, type TcpProxyOptions } from './tcp-proxy.js';
+export { type SegmentLoss, startProxy, TcpProxy, type TcpProxyOptions } from './tcp-proxy.js';
+export { type DatagramCounters, UdpProxy, type UdpProxyOptions } from './udp-proxy.js';

@@ -7,12 +7,13 @@ import { TcpProxy } from './tcp-proxy.js';
 /** A loopback server that echoes every byte and remembers what it received. */
 async function echoServer(): Promise<{ server: Server; port: number; received: Buffer[] }> {
   const received: Buffer[] = [];
-  const server = createServer((s) =>
+  const server = createServer((s) => {
+    s.on('error', () => {}); // a reset connection (resetConnections) is expected
     s.on('data', (chunk) => {
       received.push(chunk);
       s.write(chunk);
-    }),
-  );
+    });
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as { port: number }).port, received };
@@ -121,5 +122,88 @@ describe('TcpProxy', () => {
     expect(second.echoed()).toBe('');
     await proxy.close();
     expect(links.reachable('a', 'b')).toBe(true); // closing leaves the model alone
+  });
+
+  it('a lost segment stalls its direction for the RTO, holding later chunks, losing nothing', async () => {
+    const { proxy, echo } = await setup(
+      (port) => new TcpProxy(port, { segmentLoss: { rate: 1, stallMs: 150 } }),
+    );
+    const { socket, echoed } = await dial(proxy);
+    const start = performance.now();
+    let firstAt = 0;
+    socket.write('a');
+    await new Promise((r) => setTimeout(r, 20));
+    proxy.segmentLoss = undefined; // 'b' itself is not lost, but waits behind 'a'
+    socket.write('b');
+    await until(() => {
+      if (firstAt === 0 && echo.received.length > 0) firstAt = performance.now();
+      return Buffer.concat(echo.received).toString() === 'ab';
+    });
+    expect(firstAt - start).toBeGreaterThanOrEqual(140);
+    await until(() => echoed() === 'ab');
+    expect([proxy.segmentsLost, proxy.connections]).toEqual([1, 1]);
+  });
+
+  it("the default stall is the RTT plus Linux's 200 ms minimum RTO", () => {
+    const links = new LinkModel({ seed: 1 });
+    links.set('client', 'target', { latencyMs: 30, jitterMs: 10 });
+    links.set('target', 'client', { latencyMs: 20 });
+    const proxy = new TcpProxy(1, { links, segmentLoss: { rate: 0.03 } });
+    expect(proxy.rtoMs()).toBe(255);
+    proxy.segmentLoss = { rate: 0.03, stallMs: 400 };
+    expect(proxy.rtoMs()).toBe(400);
+    return proxy.close();
+  });
+
+  it('loses chunks at the seeded rate without breaking the stream', async () => {
+    const { proxy } = await setup(
+      (port) =>
+        new TcpProxy(port, {
+          links: new LinkModel({ seed: 3 }),
+          segmentLoss: { rate: 0.2, stallMs: 5 },
+        }),
+    );
+    const { socket, echoed } = await dial(proxy);
+    let expected = '';
+    for (let i = 0; i < 40; i++) {
+      socket.write(`${i},`);
+      expected += `${i},`;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => echoed() === expected);
+    expect(proxy.segmentsLost).toBeGreaterThan(0);
+    expect(proxy.connections).toBe(1);
+  });
+
+  it("a blackout holds both directions; after heal they resume at the sender's next retransmission", async () => {
+    const { proxy, echo } = await setup(
+      (port) => new TcpProxy(port, { segmentLoss: { rate: 0, stallMs: 100 } }),
+    );
+    const { socket, echoed } = await dial(proxy);
+    proxy.blackout();
+    const start = performance.now();
+    socket.write('x');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(echo.received.length).toBe(0);
+    proxy.heal(); // retransmissions at 100 and 300 ms: the one at 300 gets through
+    await until(() => echoed() === 'x');
+    const took = performance.now() - start;
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(1_000);
+    expect(proxy.connections).toBe(1);
+  });
+
+  it('resetting the connections ends live ones and accepts new ones', async () => {
+    const { proxy } = await setup();
+    const { socket } = await dial(proxy);
+    // A reset: the socket errors (ECONNRESET) before it closes, which `once` would reject on.
+    const ended = new Promise((resolve) => socket.once('close', resolve));
+    proxy.resetConnections();
+    await ended;
+    expect(proxy.isCut).toBe(false);
+    const again = await dial(proxy);
+    again.socket.write('back');
+    await until(() => again.echoed() === 'back');
+    expect(proxy.connections).toBe(2);
   });
 });
