@@ -1,8 +1,9 @@
 /**
- * The writes of the QUIC benchmark and when each became visible: a writer client at A increments
- * a grow-only counter at a steady rate, an observer client at B watches its value. Write `i`
- * (0-based) is visible at B once B's value reaches `i + 1`: one writer's counter only grows, and
- * its deltas reach B in feed order, so the value also says that every earlier write arrived.
+ * The writes of the QUIC benchmark and when each became visible: a writer client at A adds one
+ * new element to an add-wins set at a steady rate, an observer client at B watches the set. Write
+ * `i` (0-based) adds `i` and is visible at B once B's set has it. Each write is measured on its
+ * own: a later write does not carry an earlier one (as a counter's total would), so a write held
+ * up behind a lost packet counts as late even when the writes after it overtook it.
  * Both clients live in this process, so write and visibility times share one clock.
  */
 import { createClient } from '@helios/client';
@@ -21,14 +22,14 @@ export async function waitFor(/** @type {() => boolean} */ ok, /** @type {number
   return true;
 }
 
-/** An SDK client of `url` (memory persistence) with the counter open, online and loaded. */
-async function openCounter(/** @type {string} */ url, /** @type {string} */ name) {
+/** An SDK client of `url` (memory persistence) with the set open, online and loaded. */
+async function openSet(/** @type {string} */ url, /** @type {string} */ name) {
   const client = createClient({ relays: [url], persistence: 'memory', dbName: name });
-  const counter = client.gCounter(DOC);
+  const set = /** @type {import('@helios/client').AWSetHandle<number>} */ (client.awSet(DOC));
   if (!(await waitFor(() => client.status.connection === 'online', 30_000)))
     throw new Error(`quic bench: ${name} did not come online at ${url}`);
-  await counter.loaded;
-  return { client, counter };
+  await set.loaded;
+  return { client, set };
 }
 
 /**
@@ -37,28 +38,40 @@ async function openCounter(/** @type {string} */ url, /** @type {string} */ name
  * @param {string} tag distinguishes the clients' databases per contender
  */
 export async function startTrace(writerUrl, observerUrl, tag) {
-  const writer = await openCounter(writerUrl, `quic-${tag}-writer`);
-  const observer = await openCounter(observerUrl, `quic-${tag}-observer`);
+  const writer = await openSet(writerUrl, `quic-${tag}-writer`);
+  const observer = await openSet(observerUrl, `quic-${tag}-observer`);
   /** @type {number[]} */
   const writtenAt = [];
+  /** When write `i` became visible at B; a hole while it is not. */
   /** @type {number[]} */
   const seenAt = [];
-  let acked = 0;
-  observer.counter.subscribe(() => {
+  /** Writes not visible at B yet: few at a time, so each update checks them all. */
+  /** @type {Set<number>} */
+  const unseen = new Set();
+  let seen = 0;
+  /** @type {Set<number>} */
+  const acked = new Set();
+  observer.set.subscribe(() => {
     const now = performance.now();
-    const value = Number(observer.counter.value);
-    for (let i = seenAt.length; i < Math.min(value, writtenAt.length); i++) seenAt.push(now);
+    for (const i of unseen) {
+      if (!observer.set.has(i)) continue;
+      unseen.delete(i);
+      seenAt[i] = now;
+      seen++;
+    }
   });
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let timer;
 
   const write = () => {
+    const i = writtenAt.length;
     writtenAt.push(performance.now());
-    writer.counter
-      .increment()
+    unseen.add(i);
+    writer.set
+      .add(i)
       .wait('relay')
       .then(
-        () => acked++,
+        () => acked.add(i),
         () => {},
       );
   };
@@ -67,10 +80,12 @@ export async function startTrace(writerUrl, observerUrl, tag) {
     writtenAt,
     seenAt,
     /** Writes acknowledged by A's relay (receipt level `relay`: committed there). */
-    acked: () => acked,
-    /** B's value: the writes visible there. */
-    observed: () => Number(observer.counter.value),
-    /** Starts writing `perSecond` increments a second (one every 1000/perSecond ms). */
+    acked: () => acked.size,
+    /** Writes acknowledged by A's relay that are not visible at B. */
+    ackedLost: () => [...acked].filter((i) => seenAt[i] === undefined).length,
+    /** The writes visible at B. */
+    observed: () => seen,
+    /** Starts writing `perSecond` writes a second (one every 1000/perSecond ms). */
     start(/** @type {number} */ perSecond) {
       timer = setInterval(write, 1000 / perSecond);
     },
@@ -84,12 +99,14 @@ export async function startTrace(writerUrl, observerUrl, tag) {
     },
     /** Waits until write `i` is visible at B (false after `ms`). */
     seen: (/** @type {number} */ i, /** @type {number} */ ms) =>
-      waitFor(() => seenAt.length > i, ms),
+      waitFor(() => seenAt[i] !== undefined, ms),
     /** Write → visible at B (ms) of writes `from` … `to - 1` that became visible. */
     latencies(/** @type {number} */ from, /** @type {number} */ to) {
       const out = [];
-      for (let i = from; i < Math.min(to, seenAt.length); i++)
-        out.push(/** @type {number} */ (seenAt[i]) - /** @type {number} */ (writtenAt[i]));
+      for (let i = from; i < Math.min(to, writtenAt.length); i++) {
+        const at = seenAt[i];
+        if (at !== undefined) out.push(at - /** @type {number} */ (writtenAt[i]));
+      }
       return out;
     },
     async close() {

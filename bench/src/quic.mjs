@@ -7,8 +7,8 @@
  * (75 ms + up to 10 ms of jitter: RTT 160 ms). The machine has no netem, so the proxies are the
  * network: test-kit's `TcpProxy` for WebSocket links, whose loss is TCP's (a lost chunk stalls
  * its direction for the RTO, RTT + 200 ms, holding what follows), and `UdpProxy` for QUIC, whose
- * loss drops the datagram and leaves recovery to QUIC. A writer client at A increments a counter
- * 50 times a second; an observer client at B sees each write arrive (`quic-trace.mjs`).
+ * loss drops the datagram and leaves recovery to QUIC. A writer client at A adds a new element to
+ * a set 50 times a second; an observer client at B sees each write arrive (`quic-trace.mjs`).
  *
  * Figures, per transport:
  * - `crossRegionP50Ms` / `P99Ms`: write at A → visible at B, no loss;
@@ -158,7 +158,7 @@ async function runContender(transport, cfg, log) {
     trace.stop();
     const written = trace.writtenAt.length;
     await waitFor(() => trace.observed() >= written && trace.acked() >= written, 60_000);
-    const ackedLost = Math.max(0, trace.acked() - trace.observed());
+    const ackedLost = trace.ackedLost();
     say(`${written} writes, ${trace.acked()} acked at A, ${trace.observed()} visible at B`);
     return {
       baseline,
