@@ -1,24 +1,18 @@
 import { GCounter } from '@helios/core';
-import {
-  decodeMessage,
-  type Message,
-  type PeerAuth,
-  PROTOCOL_VERSION,
-} from '@helios/core/protocol';
+import { type PeerAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { freePort } from '@helios/test-kit';
 import type { Transport, TransportConnection, TransportEvents } from '@helios/transport';
-import { errors, QUICClient, events as quicEvents } from '@matrixai/quic';
 import { pino } from 'pino';
+import selfsigned from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../options.js';
 import { createRelay, type Relay } from '../relay.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { eventually, ProtocolClient } from '../test-support/protocol-client.js';
-import { encodeFrame, readFrames } from './quic-framing.js';
-import { quicLogger } from './quic-logger.js';
+import { answerTo, json, rawDial } from '../test-support/quic-dialer.js';
+import { encodeFrame } from './quic-framing.js';
 import { QuicPeerTransport } from './quic-peer-transport.js';
-import { BASE_CONFIG, QuicCloseCode } from './quic-settings.js';
-import { CLIENT_CRYPTO } from './quic-tls.js';
+import { QuicCloseCode } from './quic-settings.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -80,42 +74,44 @@ describe('QUIC peer links', () => {
   });
 });
 
-/** A bare QUIC connection to a relay's listener, for sending it bytes by hand. */
-async function rawDial(port: number): Promise<QUICClient> {
-  const c = await QUICClient.createQUICClient({
-    host: '127.0.0.1',
-    port,
-    localHost: '127.0.0.1',
-    crypto: CLIENT_CRYPTO,
-    config: { ...BASE_CONFIG, verifyPeer: false },
-    logger: quicLogger(silent),
-  });
-  open.push({ close: () => c.destroy({ force: true }) });
-  return c;
-}
-
-/** Sends `bytes` on a control stream; resolves with the messages answered and the close code. */
-async function answerTo(
-  port: number,
-  bytes: Uint8Array,
-): Promise<{ answers: Message[]; closeCode: number | undefined }> {
-  const c = await rawDial(port);
-  const closed = new Promise<number | undefined>((resolve) =>
-    c.addEventListener(quicEvents.EventQUICClientClose.name, (evt) => {
-      const error = (evt as quicEvents.EventQUICClientClose).detail;
-      resolve(error instanceof errors.ErrorQUICConnectionPeer ? error.data.errorCode : undefined);
-    }),
-  );
-  const stream = c.connection.newStream('bidi');
-  const writer = stream.writable.getWriter();
-  await writer.write(bytes);
-  const answers: Message[] = [];
-  await readFrames(stream.readable, 1 << 20, (f) => answers.push(decodeMessage(f))).catch(() => {});
-  return { answers, closeCode: await closed };
-}
-
-const json = (value: unknown) => encodeFrame(new TextEncoder().encode(JSON.stringify(value)));
 const hello = (token: string) => ({ protocol: PROTOCOL_VERSION, peer: 'x', relayId: 'x-1', token });
+
+/** A self-signed certificate for `localhost` that is its own CA. */
+function localhostCertificate(): { cert: string; key: string } {
+  const pems = selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    days: 1,
+    algorithm: 'sha256',
+    extensions: [{ name: 'basicConstraints', cA: true }],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+describe('QUIC peer certificates', () => {
+  it('with a CA, a peer whose certificate chains to it is dialled; one that does not is refused', async () => {
+    const [trusted, other] = [localhostCertificate(), localhostCertificate()];
+    const ports = [await freePort(), await freePort()];
+    const b = relay(B, { quic: trusted });
+    const c = relay('sa-east-1', { quic: other });
+    await Promise.all([b.listen(ports[0]), c.listen(ports[1])]);
+    const a = relay(A, {
+      peerTransport: 'quic',
+      quic: { ca: trusted.cert },
+      peers: [
+        { region: B, url: `http://localhost:${ports[0]}` },
+        { region: 'sa-east-1', url: `http://localhost:${ports[1]}` },
+      ],
+    });
+    const { url: urlA } = await a.listen(0);
+    const atA = await client(urlA);
+    await add(await client(`http://127.0.0.1:${ports[1]}`), 100); // c's: never reaches a
+    await add(await client(`http://127.0.0.1:${ports[0]}`), 5);
+    await eventually(() => atA.value('views') === 5, 'b’s write arrives over verified QUIC');
+    await new Promise((r) => setTimeout(r, 1_000));
+    // c's certificate does not verify: a refusal, not a reason to fall back to WebSocket.
+    expect(atA.value('views')).toBe(5);
+  });
+});
 
 describe('QUIC peer admission', () => {
   it('refuses a wrong peer token, and the feed never crosses', async () => {
@@ -132,12 +128,12 @@ describe('QUIC peer admission', () => {
 
   it('answers a refused handshake with the error code, then closes with `refused`', async () => {
     const { portB } = await quicPair();
-    const wrong = await answerTo(portB, json(hello('not-the-token')));
+    const wrong = await answerTo(open, portB, json(hello('not-the-token')));
     expect(wrong.answers).toEqual([
       expect.objectContaining({ kind: 'error', code: 'unauthenticated' }),
     ]);
     expect(wrong.closeCode).toBe(QuicCloseCode.refused);
-    const old = await answerTo(portB, json({ ...hello('secret-token'), protocol: 0 }));
+    const old = await answerTo(open, portB, json({ ...hello('secret-token'), protocol: 0 }));
     expect(old.answers).toEqual([expect.objectContaining({ code: 'protocol-version' })]);
     const client = await answerTo(
       portB,
@@ -150,15 +146,19 @@ describe('QUIC peer admission', () => {
     const { urlA, urlB, portB } = await quicPair();
     const [atA, atB] = [await client(urlA), await client(urlB)];
     // A frame announcing 4 GiB: closed before a byte of it is buffered.
-    const huge = await answerTo(portB, new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    const huge = await answerTo(open, portB, new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
     expect(huge).toEqual({ answers: [], closeCode: QuicCloseCode.badFrame });
     // Not JSON, and JSON that is no handshake.
-    const garbage = await answerTo(portB, encodeFrame(new Uint8Array([0xc3, 0x28, 0x00, 0xff])));
+    const garbage = await answerTo(
+      open,
+      portB,
+      encodeFrame(new Uint8Array([0xc3, 0x28, 0x00, 0xff])),
+    );
     expect(garbage.answers).toEqual([expect.objectContaining({ code: 'bad-hello' })]);
-    const notObject = await answerTo(portB, json([1, 2, 3]));
+    const notObject = await answerTo(open, portB, json([1, 2, 3]));
     expect(notObject.answers).toEqual([expect.objectContaining({ code: 'protocol-version' })]);
     // A dialer gets one bidirectional stream and no unidirectional one.
-    const extra = await rawDial(portB);
+    const extra = await rawDial(open, portB);
     expect(() => extra.connection.newStream('uni')).toThrow();
     extra.connection.newStream('bidi');
     expect(() => extra.connection.newStream('bidi')).toThrow();
