@@ -136,6 +136,7 @@ describe('QUIC peer admission', () => {
     const old = await answerTo(open, portB, json({ ...hello('secret-token'), protocol: 0 }));
     expect(old.answers).toEqual([expect.objectContaining({ code: 'protocol-version' })]);
     const client = await answerTo(
+      open,
       portB,
       json({ protocol: PROTOCOL_VERSION, token: 'secret-token' }),
     );
