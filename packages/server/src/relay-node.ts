@@ -7,7 +7,6 @@ import {
   type DecodeLimits,
   type ReplicaId,
 } from '@helios/core';
-import type { Welcome } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
@@ -25,11 +24,11 @@ import { answerSibling, nodeRightsDesk } from './node-rights.js';
 import { NodeSlot } from './node-slot.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
 import { type PeerChannel, socketPeerChannel } from './peer-channel.js';
-import { PeerLink } from './peer-link.js';
+import type { PeerLink } from './peer-link.js';
 import { servePeer } from './peer-service.js';
+import { startPeering } from './peer-start.js';
 import type { PresenceHub } from './presence-hub.js';
 import type { QuicPeerListener } from './quic/quic-peer-listener.js';
-import { peerTransportOf, quicListening, startPeerListener } from './quic/relay-quic.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { relayAdmin } from './relay-admin.js';
 import { type Health, relayHttp } from './relay-http.js';
@@ -319,24 +318,16 @@ export class RelayNode {
       this.#servePeer(socketPeerChannel(socket), admitted.peer);
       return;
     }
-    send(socket, this.#welcome(false));
+    send(socket, welcomeMessage(this, this.#limits, this.#now(), undefined));
     this.metrics.connections.inc();
     new ClientSession(this.#sessionPort, socket, admitted.user, admitted.replicas, admitted.slot);
   }
 
-  /** Serves a peer relay admitted over Socket.IO or QUIC. */
+  /** Serves a peer relay admitted over Socket.IO or QUIC, with its store's epoch in `welcome`. */
   #servePeer(channel: PeerChannel, peer: string): void {
-    const parts = {
-      port: this.#feedPort,
-      store: this.#options.store,
-      replication: this.#replication,
-    };
-    servePeer(channel, peer, this.#welcome(true), parts);
-  }
-
-  #welcome(peer: boolean): Welcome {
-    const epoch = peer ? this.#options.store.epoch : undefined;
-    return welcomeMessage(this, this.#limits, this.#now(), epoch);
+    const [port, store, replication] = [this.#feedPort, this.#options.store, this.#replication];
+    const welcome = welcomeMessage(this, this.#limits, this.#now(), store.epoch);
+    servePeer(channel, peer, welcome, { port, store, replication });
   }
 
   #health(): Health {
@@ -357,24 +348,15 @@ export class RelayNode {
     });
     this.#sqlWriter?.start();
     const address = this.#http.address() as AddressInfo;
-    const [logger, maxMessageBytes] = [this.#logger, this.#limits.maxMessageBytes];
-    if (quicListening(this.#options)) {
-      this.#quic = await startPeerListener(this.#options, {
-        host,
-        httpPort: address.port,
-        maxMessageBytes,
-        admit: (hello) => this.#admission.admitPeer(hello),
-        serve: (channel, peer) => this.#servePeer(channel, peer),
-        logger,
-      });
-    }
-    const { peers = [], store, peerToken } = this.#options;
-    const transport = await peerTransportOf(this.#options, logger, maxMessageBytes);
-    for (const peer of peers) {
-      const link = new PeerLink(this.#linkPort, peer, store, peerToken, transport);
-      this.#links.push(link);
-      link.start();
-    }
+    this.#quic = await startPeering(this.#options, {
+      address,
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      admit: (hello) => this.#admission.admitPeer(hello),
+      serve: (channel, peer) => this.#servePeer(channel, peer),
+      logger: this.#logger,
+      linkPort: this.#linkPort,
+      links: this.#links,
+    });
     return address;
   }
 

@@ -1,4 +1,5 @@
-import { GCounter } from '@helios/core';
+import { join } from 'node:path';
+import { AWSet, GCounter } from '@helios/core';
 import { type PeerAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { freePort } from '@helios/test-kit';
 import type { Transport, TransportConnection, TransportEvents } from '@helios/transport';
@@ -8,8 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayOptions } from '../options.js';
 import { createRelay, type Relay } from '../relay.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import { eventually, ProtocolClient } from '../test-support/protocol-client.js';
 import { answerTo, json, rawDial } from '../test-support/quic-dialer.js';
+import { tempDir } from '../test-support/temp-dir.js';
 import { encodeFrame } from './quic-framing.js';
 import { QuicPeerTransport } from './quic-peer-transport.js';
 import { QuicCloseCode } from './quic-settings.js';
@@ -216,6 +219,62 @@ describe('QUIC peer links, when things go wrong', () => {
     for (let i = 0; i < 20; i++) await add(atB, 1);
     await eventually(() => atA.value('views') === 21, 'every write after the drop arrives');
     expect(transport.dials).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a relay whose listener went away is dialled again once it is back, from the cursor', async () => {
+    const dir = await tempDir('helios-quic-');
+    open.unshift({ close: () => dir.remove() }); // removed after everything else closed
+    const [portA, portB] = [await freePort(), await freePort()];
+    const path = join(dir.path, 'eu.sqlite');
+    const startB = async () => {
+      const b = relay(B, { store: await SqliteStore.open({ path, region: B }), quic: {} });
+      await b.listen(portB);
+      return b;
+    };
+    const b = await startB();
+    const a = relay(A, {
+      peerTransport: quicOnly(),
+      peers: [{ region: B, url: `http://127.0.0.1:${portB}` }],
+    });
+    await a.listen(portA);
+    const atA = await client(`http://127.0.0.1:${portA}`);
+    const atB = await client(`http://127.0.0.1:${portB}`);
+    for (let i = 0; i < 5; i++) await add(atB, 1);
+    await eventually(() => atA.value('views') === 5, 'the first writes arrive');
+    await atB.close();
+    await b.close(); // its QUIC listener and the link's connection with it
+    const again = await startB();
+    void again;
+    const atB2 = await client(`http://127.0.0.1:${portB}`);
+    expect(atB2.value('views')).toBe(5);
+    for (let i = 0; i < 3; i++) await add(atB2, 1);
+    await eventually(() => atA.value('views') === 8, 'the writes after the restart arrive');
+  });
+
+  it('send a backlog in batch streams that QUIC finishes out of order, merged in order', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = relay(B, { quic: {} });
+    await b.listen(portB);
+    const atB = await client(`http://127.0.0.1:${portB}`);
+    await atB.subscribe('tags', AWSet);
+    // A first batch of 500 entries of 1 KB, and a second one of 20: the second, small stream
+    // completes long before the first one on the wire.
+    const items = Array.from(
+      { length: 520 },
+      (_, i) => `${String(i).padStart(3, '0')}${'x'.repeat(1000)}`,
+    );
+    for (const item of items) await atB.write('tags', (s, me) => AWSet.add(s, me, item));
+    const a = relay(A, {
+      peerTransport: quicOnly(),
+      peers: [{ region: B, url: `http://127.0.0.1:${portB}` }],
+    });
+    await a.listen(portA);
+    const atA = await client(`http://127.0.0.1:${portA}`);
+    await atA.subscribe('tags', AWSet);
+    await eventually(
+      () => (atA.value('tags') as Set<string>).size === items.length,
+      'every write arrives',
+    );
   });
 
   it('fall back to WebSocket for a peer without a QUIC listener', async () => {

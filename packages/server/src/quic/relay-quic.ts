@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { PeerAuth } from '@helios/core/protocol';
 import type { Transport } from '@helios/transport';
 import type { Logger } from 'pino';
@@ -45,9 +46,11 @@ export async function peerTransportOf(
 
 /** What the relay's QUIC listener needs of the relay. */
 export interface PeerListenerParts {
-  readonly host: string;
-  /** The relay's HTTP port: the UDP port too, unless `quic.port` is set. */
-  readonly httpPort: number;
+  /**
+   * Where the relay's HTTP server listens: the QUIC listener binds the same address and port
+   * number (UDP), unless `quic.port` is set.
+   */
+  readonly address: AddressInfo;
   readonly maxMessageBytes: number;
   readonly admit: (hello: unknown) => string;
   readonly serve: (channel: PeerChannel, peer: string) => void;
@@ -66,7 +69,8 @@ export async function startPeerListener(
   const quic = options.quic ?? {};
   const listener = new QuicPeerListener({
     ...parts,
-    port: quic.port ?? parts.httpPort,
+    host: parts.address.address,
+    port: quic.port ?? parts.address.port,
     identity: await listenerIdentity(quic, parts.logger),
   });
   await listener.start();
