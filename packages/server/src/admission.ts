@@ -138,24 +138,55 @@ export class Admission {
     );
   }
 
-  /** Handshake: protocol version, then either a peer relay or an authenticated client. */
-  async #admit(socket: RelaySocket): Promise<void> {
+  /**
+   * The checks every handshake starts with: the relay is open, and the protocol version is its
+   * own. Throws a {@link RelayError} otherwise.
+   */
+  #admitAny(auth: Partial<HelloAuth & PeerAuth>): void {
     if (this.#closed) throw new RelayError('unavailable', 'the relay is shutting down');
-    const auth = (socket.handshake.auth ?? {}) as Partial<HelloAuth & PeerAuth>;
     if (auth.protocol !== PROTOCOL_VERSION) {
       throw new RelayError(
         'protocol-version',
         `this relay speaks protocol ${PROTOCOL_VERSION}, not ${String(auth.protocol)}`,
       );
     }
+  }
+
+  /** A peer relay's handshake, once {@link #admitAny} passed: its token. */
+  #peerToken(auth: Partial<PeerAuth>): void {
+    const expected = this.#options.peerToken;
+    if (expected !== undefined && !sameSecret(auth.token, expected)) {
+      throw new RelayError('unauthenticated', 'wrong peer token');
+    }
+    if (expected === undefined && !this.#options.anonymous) {
+      throw new RelayError('unauthenticated', 'peering needs a peer token');
+    }
+  }
+
+  /**
+   * Admits a peer relay that connected by another way than Socket.IO (a QUIC link), with the
+   * same checks as a Socket.IO peer's handshake: returns the peer's region, or throws a
+   * {@link RelayError} (`bad-hello` for a handshake that is no peer's). Counts refusals.
+   */
+  admitPeer(hello: unknown): string {
+    try {
+      const auth = (typeof hello === 'object' && hello !== null ? hello : {}) as Partial<PeerAuth>;
+      this.#admitAny(auth);
+      if (typeof auth.peer !== 'string') throw new RelayError('bad-hello', 'not a peer handshake');
+      this.#peerToken(auth);
+      return auth.peer;
+    } catch (err) {
+      this.#metrics.refused.inc({ code: err instanceof RelayError ? err.code : 'unavailable' });
+      throw err;
+    }
+  }
+
+  /** Handshake: protocol version, then either a peer relay or an authenticated client. */
+  async #admit(socket: RelaySocket): Promise<void> {
+    const auth = (socket.handshake.auth ?? {}) as Partial<HelloAuth & PeerAuth>;
+    this.#admitAny(auth);
     if (typeof auth.peer === 'string') {
-      const expected = this.#options.peerToken;
-      if (expected !== undefined && !sameSecret(auth.token, expected)) {
-        throw new RelayError('unauthenticated', 'wrong peer token');
-      }
-      if (expected === undefined && !this.#options.anonymous) {
-        throw new RelayError('unauthenticated', 'peering needs a peer token');
-      }
+      this.#peerToken(auth);
       socket.data.admitted = { kind: 'peer', peer: auth.peer };
       return;
     }

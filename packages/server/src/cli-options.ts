@@ -5,6 +5,7 @@ import {
   type ConnectionLimits,
   DEFAULT_LIMITS,
   type PeerConfig,
+  type QuicOptions,
   resolveLimits,
 } from './options.js';
 import { DEFAULT_RIGHTS_POLICY, type RightsPolicy, resolveRightsPolicy } from './rights-desk.js';
@@ -27,6 +28,16 @@ Options (each also read from the environment variable in brackets):
                            within one deployment and region              [HELIOS_DEPLOYMENT]
   --peer <region>=<url>    a relay of another region; repeat per region  [HELIOS_PEERS, comma-separated]
   --peer-token <secret>    shared secret between the relays              [HELIOS_PEER_TOKEN]
+  --peer-transport <ws|quic>  how peer links dial (ws); quic falls back to ws for a peer
+                           whose UDP port does not answer, and also accepts peer links
+                           over QUIC (docs/quic.md)                      [HELIOS_PEER_TRANSPORT]
+  --quic-cert <file>       PEM certificate (chain) of the QUIC listener; without it and
+                           --quic-key a self-signed one (development)   [HELIOS_QUIC_CERT]
+  --quic-key <file>        PEM private key of --quic-cert                [HELIOS_QUIC_KEY]
+  --quic-ca <file>         PEM CA the peers' certificates must chain to; without it they
+                           are not verified (the peer token authenticates) [HELIOS_QUIC_CA]
+  --quic-port <n>          UDP port of the QUIC listener (the --port)    [HELIOS_QUIC_PORT]
+  --peer-quic-port <region>=<n>  a peer's UDP port, when not its URL's port
   --rtt-file <path>        regions.json: inject half the p50 RTT on each peer link
                                                                          [HELIOS_RTT_FILE]
   --peer-latency <region>=<ms>  one-way delay on one peer link (overrides --rtt-file)
@@ -65,6 +76,10 @@ export interface CliSettings {
   readonly deployment: string | undefined;
   readonly peers: PeerConfig[];
   readonly peerToken: string | undefined;
+  /** How peer links dial: Socket.IO over WebSocket, or QUIC falling back to it. */
+  readonly peerTransport: 'ws' | 'quic';
+  /** QUIC peer links' settings (PEM contents read from the files given); none when not used. */
+  readonly quic: QuicOptions | undefined;
   /** Bearer token of the admin endpoint; none disables it. */
   readonly adminToken: string | undefined;
   readonly jwtSecret: string | undefined;
@@ -149,6 +164,41 @@ export function oneWayFromRttFile(path: string, self: string): Map<string, numbe
   return out;
 }
 
+/** A UDP port given as `text`, 1–65535 (a usage error otherwise). */
+function udpPort(text: string, what: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new CliError(`bad ${what}: ${text}`);
+  return n;
+}
+
+/**
+ * The QUIC settings of `--quic-*` (or `HELIOS_QUIC_*`), the PEM files read; undefined when QUIC
+ * is neither the peer transport nor configured.
+ */
+function quicOptions(
+  values: Partial<Record<'quic-cert' | 'quic-key' | 'quic-ca' | 'quic-port', string>>,
+  env: NodeJS.ProcessEnv,
+  peerTransport: 'ws' | 'quic',
+): QuicOptions | undefined {
+  const file = (flag: 'quic-cert' | 'quic-key' | 'quic-ca', name: string) => {
+    const path = values[flag] ?? env[name];
+    return path === undefined ? undefined : readFileSync(path, 'utf8');
+  };
+  const [cert, key, ca] = [
+    file('quic-cert', 'HELIOS_QUIC_CERT'),
+    file('quic-key', 'HELIOS_QUIC_KEY'),
+    file('quic-ca', 'HELIOS_QUIC_CA'),
+  ];
+  if ((cert === undefined) !== (key === undefined))
+    throw new CliError('--quic-cert and --quic-key go together: pass both or neither');
+  const portText = values['quic-port'] ?? env.HELIOS_QUIC_PORT;
+  const port = portText === undefined ? undefined : udpPort(portText, '--quic-port');
+  const given = { cert, key, ca, port };
+  const set = Object.entries(given).filter(([, v]) => v !== undefined);
+  if (set.length === 0 && peerTransport === 'ws') return undefined;
+  return Object.fromEntries(set) as QuicOptions;
+}
+
 /** node:util's parseArgs errors (unknown option, missing value) are usage errors too. */
 function usageErrors<T>(parse: () => T): T {
   try {
@@ -173,6 +223,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         deployment: { type: 'string' },
         peer: { type: 'string', multiple: true },
         'peer-token': { type: 'string' },
+        'peer-transport': { type: 'string' },
+        'quic-cert': { type: 'string' },
+        'quic-key': { type: 'string' },
+        'quic-ca': { type: 'string' },
+        'quic-port': { type: 'string' },
+        'peer-quic-port': { type: 'string', multiple: true },
         'admin-token': { type: 'string' },
         'rtt-file': { type: 'string' },
         'peer-latency': { type: 'string', multiple: true },
@@ -204,11 +260,23 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     if (!Number.isFinite(n) || n < 0) throw new CliError(`bad latency for ${peer}: ${ms}`);
     latencies.set(peer, n);
   }
-  const peers = pairs(peerArgs, '--peer').map(([peerRegion, url]) => ({
-    region: peerRegion,
-    url,
-    latencyMs: latencies.get(peerRegion) ?? 0,
-  }));
+  const quicPorts = new Map<string, number>();
+  for (const [peer, n] of pairs(values['peer-quic-port'] ?? [], '--peer-quic-port')) {
+    quicPorts.set(peer, udpPort(n, `--peer-quic-port ${peer}`));
+  }
+  const peers = pairs(peerArgs, '--peer').map(([peerRegion, url]) => {
+    const quicPort = quicPorts.get(peerRegion);
+    return {
+      region: peerRegion,
+      url,
+      latencyMs: latencies.get(peerRegion) ?? 0,
+      ...(quicPort !== undefined ? { quicPort } : {}),
+    };
+  });
+  const peerTransport = values['peer-transport'] ?? env.HELIOS_PEER_TRANSPORT ?? 'ws';
+  if (peerTransport !== 'ws' && peerTransport !== 'quic') {
+    throw new CliError(`--peer-transport must be ws or quic, got "${peerTransport}"`);
+  }
   const cors = values.cors ?? env.HELIOS_CORS_ORIGINS;
   const keyFile = values['jwt-public-key'] ?? env.HELIOS_JWT_PUBLIC_KEY;
   return {
@@ -223,6 +291,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     deployment: values.deployment ?? env.HELIOS_DEPLOYMENT,
     peers,
     peerToken: values['peer-token'] ?? env.HELIOS_PEER_TOKEN,
+    peerTransport,
+    quic: quicOptions(values, env, peerTransport),
     adminToken: values['admin-token'] ?? env.HELIOS_ADMIN_TOKEN,
     jwtSecret: values['jwt-secret'] ?? env.HELIOS_JWT_SECRET,
     jwtPublicKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,

@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     ...(Object.keys(settings.limits).length > 0 ? { limits: settings.limits } : {}),
     ...(Object.keys(settings.rights).length > 0 ? { rights: settings.rights } : {}),
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
+    peerTransport: settings.peerTransport,
+    ...(settings.quic !== undefined ? { quic: settings.quic } : {}),
     ...(settings.adminToken !== undefined ? { adminToken: settings.adminToken } : {}),
     ...(settings.redis !== undefined ? { redisUrl: settings.redis } : {}),
     ...(settings.deployment !== undefined ? { deployment: settings.deployment } : {}),

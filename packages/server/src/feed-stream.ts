@@ -5,11 +5,9 @@ import {
   type FeedRequest,
   type FeedStateEntry,
 } from '@helios/core/protocol';
-import { asBytes } from '@helios/transport';
 import type { FeedPort } from './node-ports.js';
-import type { RelaySocket } from './relay-socket.js';
+import type { PeerChannel } from './peer-channel.js';
 import type { RelayStore } from './store/relay-store.js';
-import { EVENT, send } from './wire.js';
 
 /**
  * Entries sent per batch, and unacknowledged entries allowed in flight per peer. A batch's
@@ -29,10 +27,13 @@ const PAGE_DOCS = 200;
  * A peer asking from below the store's `feedStart` (a new region, or one whose store was lost)
  * would miss the released history: it gets a backfill instead, the documents' whole states in
  * `feed-state` pages it asks for one by one, then the feed after the `upTo` of the last page.
+ *
+ * It serves the peer through a {@link PeerChannel}, over Socket.IO or QUIC alike: batches and
+ * pages on the channel's `batch` lane, the rest on its `control` lane.
  */
 export class FeedStream {
   readonly #node: FeedPort;
-  readonly #socket: RelaySocket;
+  readonly #channel: PeerChannel;
   readonly #store: RelayStore;
   readonly peer: string;
   /** Last seq sent, and the last seq the peer has durably merged. */
@@ -46,13 +47,13 @@ export class FeedStream {
   /** Requests are answered one at a time, in order. */
   #requests: Promise<void> = Promise.resolve();
 
-  constructor(node: FeedPort, socket: RelaySocket, peer: string, store: RelayStore) {
+  constructor(node: FeedPort, channel: PeerChannel, peer: string, store: RelayStore) {
     this.#node = node;
-    this.#socket = socket;
+    this.#channel = channel;
     this.#store = store;
     this.peer = peer;
-    socket.on(EVENT, (payload: unknown) => this.#receive(payload));
-    socket.on('disconnect', () => {
+    channel.onMessage((bytes) => this.#receive(bytes));
+    channel.onClose(() => {
       this.#sent = -1;
       this.#inFlight = [];
       this.#backfillUpTo = undefined;
@@ -60,9 +61,7 @@ export class FeedStream {
     });
   }
 
-  #receive(payload: unknown): void {
-    const bytes = asBytes(payload);
-    if (bytes === undefined) return;
+  #receive(bytes: Uint8Array): void {
     let message: ReturnType<typeof decodeMessage>;
     try {
       message = decodeMessage(bytes, this.#node.decodeLimits);
@@ -85,7 +84,7 @@ export class FeedStream {
       // The transfer reaches the peer in this feed; the grant only says how much is coming.
       const { id, doc } = message;
       this.#node.rightsForPeer(this.peer, message).then(
-        ({ from, granted }) => send(this.#socket, { kind: 'rights-grant', id, doc, from, granted }),
+        ({ from, granted }) => this.#channel.send({ kind: 'rights-grant', id, doc, from, granted }),
         (err: unknown) =>
           this.#node.logger.error({ err, peer: this.peer }, 'rights request failed'),
       );
@@ -140,13 +139,16 @@ export class FeedStream {
       upTo = this.#backfillUpTo = start;
       page = await this.#page('');
     }
-    if (!this.#socket.connected) return;
-    const sent = send(this.#socket, {
-      kind: 'feed-state',
-      upTo,
-      entries: page.entries,
-      ...(page.next !== undefined ? { next: page.next } : {}),
-    });
+    if (!this.#channel.open) return;
+    const sent = this.#channel.send(
+      {
+        kind: 'feed-state',
+        upTo,
+        entries: page.entries,
+        ...(page.next !== undefined ? { next: page.next } : {}),
+      },
+      'batch',
+    );
     this.#node.metrics.bytesOut.inc(sent);
     if (page.next === undefined) this.#backfillUpTo = undefined;
   }
@@ -245,7 +247,7 @@ export class FeedStream {
     try {
       for (;;) {
         const inFlight = this.#inFlight.reduce((n, b) => n + b.count, 0);
-        if (!this.#socket.connected || this.#sent < 0 || inFlight >= WINDOW) return;
+        if (!this.#channel.open || this.#sent < 0 || inFlight >= WINDOW) return;
         const from = this.#sent;
         const changes = await this.#store.readFeed(from, Math.min(BATCH, WINDOW - inFlight));
         if (changes.length === 0 || this.#sent !== from) return;
@@ -254,9 +256,10 @@ export class FeedStream {
         this.#sent = last;
         this.#inFlight.push({ seq: last, count: entries.length, at: this.#node.now() });
         // `after` names the batch this one continues (or the request's position), so a peer
-        // that receives batches out of order can tell a gap from seqs the feed skips.
+        // that receives batches out of order (a QUIC stream each) can tell a gap from seqs the
+        // feed skips.
         const batch = { kind: 'feed-batch', after: from, entries } as const;
-        this.#node.metrics.bytesOut.inc(send(this.#socket, batch));
+        this.#node.metrics.bytesOut.inc(this.#channel.send(batch, 'batch'));
       }
     } catch (err) {
       this.#node.logger.error({ err, peer: this.peer }, 'reading the feed failed');

@@ -16,7 +16,7 @@ export { CONFLICT_HISTORY, type RelayConflict } from './conflict-log.js';
 export { RelayError, type RelayErrorCode } from './errors.js';
 export type { RelayHooks } from './hooks-module.js';
 export type { RelayMetrics } from './metrics.js';
-export type { ConnectionLimits, PeerConfig, RelayOptions } from './options.js';
+export type { ConnectionLimits, PeerConfig, QuicOptions, RelayOptions } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
 export {
   DEFAULT_DEPLOYMENT,

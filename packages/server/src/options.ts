@@ -14,6 +14,32 @@ export interface PeerConfig {
   readonly region: string;
   /** One-way delay to inject on this link (ms), to simulate distance. Default 0. */
   readonly latencyMs?: number;
+  /**
+   * The peer's UDP port for QUIC peer links (`peerTransport: 'quic'`), where it is not the port
+   * of `url` (the peer's `quic.port`). Default: the port of `url`.
+   */
+  readonly quicPort?: number;
+}
+
+/**
+ * QUIC peer links (docs/quic.md): the listener's certificate and UDP port, and the CA that the
+ * peers' certificates are verified against when dialling them. PEM strings.
+ */
+export interface QuicOptions {
+  /**
+   * The certificate (chain) the listener presents, and its private key. Without them a
+   * self-signed pair is made at start, for development (a warning is logged).
+   */
+  readonly cert?: string;
+  readonly key?: string;
+  /**
+   * CA certificate(s) the peers' certificates must chain to, their names matching the host of
+   * the peer URLs. Without it peers' certificates are not verified: the peer token is what
+   * authenticates a link then, as over plain ws.
+   */
+  readonly ca?: string;
+  /** UDP port of the listener. Default: the relay's HTTP port. */
+  readonly port?: number;
 }
 
 /**
@@ -111,12 +137,18 @@ export interface RelayOptions {
    */
   readonly adminToken?: string;
   /**
-   * How this relay's peer links reach the peer regions' relays. Default: a
-   * {@link SocketIoTransport} (with a 20 s handshake timeout), which the peers' relays accept.
-   * Each link dials its peer through it, and again whenever the connection ends; the link's
-   * logic (cursors, backfill, causal holds) does not depend on it.
+   * How this relay's peer links reach the peer regions' relays: `'ws'` (the default), a
+   * {@link SocketIoTransport} with a 20 s handshake timeout; `'quic'`, QUIC falling back to
+   * WebSocket for a peer whose UDP port does not answer (docs/quic.md); or any
+   * `Transport<PeerAuth>`. Each link dials its peer through it, and again whenever the
+   * connection ends; the link's logic (cursors, backfill, causal holds) does not depend on it.
    */
-  readonly peerTransport?: Transport<PeerAuth>;
+  readonly peerTransport?: Transport<PeerAuth> | 'ws' | 'quic';
+  /**
+   * QUIC peer links. With it, or with `peerTransport: 'quic'`, the relay also accepts peer links
+   * over QUIC, on the UDP port `quic.port` (default: its HTTP port) of its host.
+   */
+  readonly quic?: QuicOptions;
   /**
    * How connections are authenticated: a custom hook, a JWT verifier (the default when
    * `jwt` is given), or `anonymous: true` for development, which logs a warning.

@@ -7,7 +7,6 @@ import {
   type DecodeLimits,
   type ReplicaId,
 } from '@helios/core';
-import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { type Logger, pino } from 'pino';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
@@ -15,7 +14,6 @@ import { ConflictLog } from './conflict-log.js';
 import { DocumentRooms } from './document-rooms.js';
 import type { RelayDocument } from './documents.js';
 import { FanOut } from './fan-out.js';
-import { FeedStream } from './feed-stream.js';
 import { LoopShare, RELAY_LOOP_SHARE } from './loop-share.js';
 import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
@@ -25,9 +23,12 @@ import { nodePresenceHub } from './node-presence.js';
 import { answerSibling, nodeRightsDesk } from './node-rights.js';
 import { NodeSlot } from './node-slot.js';
 import { type ConnectionLimits, type RelayOptions, resolveLimits } from './options.js';
-import { socketIoPeerTransport } from './peer-connection.js';
-import { PeerLink } from './peer-link.js';
+import { type PeerChannel, socketPeerChannel } from './peer-channel.js';
+import type { PeerLink } from './peer-link.js';
+import { servePeer } from './peer-service.js';
+import { startPeering } from './peer-start.js';
 import type { PresenceHub } from './presence-hub.js';
+import type { QuicPeerListener } from './quic/quic-peer-listener.js';
 import { DEFAULT_DEPLOYMENT, redisChannelKey } from './redis-channels.js';
 import { relayAdmin } from './relay-admin.js';
 import { type Health, relayHttp } from './relay-http.js';
@@ -42,6 +43,7 @@ import type { RightsDesk } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
+import { welcomeMessage } from './welcome.js';
 import { send } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -85,6 +87,8 @@ export class RelayNode {
   readonly #presence: PresenceHub;
   /** The node's own replica, holding the rights it grants, bound to a slot of the store. */
   readonly #slot: NodeSlot;
+  /** Accepts peer links over QUIC, when enabled (docs/quic.md). */
+  #quic: QuicPeerListener | undefined;
   #closing = false;
 
   constructor(options: RelayOptions) {
@@ -310,28 +314,20 @@ export class RelayNode {
     const admitted = socket.data.admitted;
     if (admitted === undefined) return; // admission sets it before Socket.IO emits `connection`
     coalesceWrites(socket);
-    send(socket, {
-      kind: 'welcome',
-      protocol: PROTOCOL_VERSION,
-      region: this.region,
-      relayId: this.relayId,
-      time: this.#now(),
-      limits: {
-        maxMessageBytes: this.#limits.maxMessageBytes,
-        maxDeltasPerSecond: this.#limits.maxDeltasPerSecond,
-        maxDriftMs: this.#limits.maxDriftMs,
-      },
-      // Peers key their cursor into our feed by it; clients have no use for it.
-      ...(admitted.kind === 'peer' ? { epoch: this.#options.store.epoch } : {}),
-    });
     if (admitted.kind === 'peer') {
-      const feed = new FeedStream(this.#feedPort, socket, admitted.peer, this.#options.store);
-      this.#replication.addFeed(feed);
-      socket.on('disconnect', () => this.#replication.removeFeed(feed));
+      this.#servePeer(socketPeerChannel(socket), admitted.peer);
       return;
     }
+    send(socket, welcomeMessage(this, this.#limits, this.#now(), undefined));
     this.metrics.connections.inc();
     new ClientSession(this.#sessionPort, socket, admitted.user, admitted.replicas, admitted.slot);
+  }
+
+  /** Serves a peer relay admitted over Socket.IO or QUIC, with its store's epoch in `welcome`. */
+  #servePeer(channel: PeerChannel, peer: string): void {
+    const [port, store, replication] = [this.#feedPort, this.#options.store, this.#replication];
+    const welcome = welcomeMessage(this, this.#limits, this.#now(), store.epoch);
+    servePeer(channel, peer, welcome, { port, store, replication });
   }
 
   #health(): Health {
@@ -351,14 +347,17 @@ export class RelayNode {
       this.#http.listen(port, host, () => resolve());
     });
     this.#sqlWriter?.start();
-    const { peers = [], store, peerToken, peerTransport } = this.#options;
-    const transport = peerTransport ?? socketIoPeerTransport();
-    for (const peer of peers) {
-      const link = new PeerLink(this.#linkPort, peer, store, peerToken, transport);
-      this.#links.push(link);
-      link.start();
-    }
-    return this.#http.address() as AddressInfo;
+    const address = this.#http.address() as AddressInfo;
+    this.#quic = await startPeering(this.#options, {
+      address,
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      admit: (hello) => this.#admission.admitPeer(hello),
+      serve: (channel, peer) => this.#servePeer(channel, peer),
+      logger: this.#logger,
+      linkPort: this.#linkPort,
+      links: this.#links,
+    });
+    return address;
   }
 
   /** Graceful shutdown: refuse new connections, finish commits, close links, store, sockets. */
@@ -368,6 +367,7 @@ export class RelayNode {
     this.#admission.close();
     this.#presence.close();
     for (const link of this.#links) link.close();
+    await this.#quic?.close();
     this.#replication.stop();
     await this.#sqlWriter?.stop();
     await this.#core.flush();

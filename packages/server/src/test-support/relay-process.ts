@@ -7,6 +7,7 @@ const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export class RelayProcess {
   readonly child: ChildProcess;
   readonly url: string;
+  /** What it printed (stdout and stderr), up to now. */
   output = '';
 
   private constructor(child: ChildProcess, url: string) {
@@ -42,6 +43,12 @@ export class RelayProcess {
     });
     const p = new RelayProcess(child, url);
     p.output = output;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      p.output += chunk.toString();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      p.output += chunk.toString();
+    });
     return p;
   }
 
