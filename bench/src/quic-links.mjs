@@ -30,7 +30,13 @@ async function startLink(name, targetPort, delay, seed) {
     const ends = { from: 'dialler', to: 'peer' };
     const tcp = new TcpProxy(targetPort, { links: model(seed + attempt), ...ends });
     await tcp.listen();
-    const udp = new UdpProxy(targetPort, { links: model(seed + 1000 + attempt), ...ends });
+    // One path each way, as the TCP proxy's chunks: jitter varies the delay, never the order
+    // (independent per-datagram jitter would reorder a QUIC flow as no single path does).
+    const udp = new UdpProxy(targetPort, {
+      links: model(seed + 1000 + attempt),
+      ordered: true,
+      ...ends,
+    });
     try {
       await udp.listen(tcp.port);
       return { name, tcp, udp };

@@ -14,15 +14,15 @@ import type { RelayStore } from './store/relay-store.js';
  * bytes are bounded too (see #batchOf).
  */
 const BATCH = 500;
-const WINDOW = 5_000;
+export const FEED_WINDOW = 5_000;
 /** Documents read per backfill page; the page's bytes are bounded too (see #page). */
 const PAGE_DOCS = 200;
 
 /**
  * Serves this region's feed to one peer relay: from the position the peer asks for, in order,
  * then live as new changes commit. Each batch names the position it continues from (`after`).
- * At most {@link WINDOW} entries are in flight; the rest stays in the store, so a slow or absent
- * peer costs disk, not memory.
+ * At most {@link FEED_WINDOW} entries are in flight; the rest stays in the store, so a slow or
+ * absent peer costs disk, not memory.
  *
  * A peer asking from below the store's `feedStart` (a new region, or one whose store was lost)
  * would miss the released history: it gets a backfill instead, the documents' whole states in
@@ -247,9 +247,9 @@ export class FeedStream {
     try {
       for (;;) {
         const inFlight = this.#inFlight.reduce((n, b) => n + b.count, 0);
-        if (!this.#channel.open || this.#sent < 0 || inFlight >= WINDOW) return;
+        if (!this.#channel.open || this.#sent < 0 || inFlight >= FEED_WINDOW) return;
         const from = this.#sent;
-        const changes = await this.#store.readFeed(from, Math.min(BATCH, WINDOW - inFlight));
+        const changes = await this.#store.readFeed(from, Math.min(BATCH, FEED_WINDOW - inFlight));
         if (changes.length === 0 || this.#sent !== from) return;
         const entries = this.#batchOf(changes);
         const last = entries[entries.length - 1]!.seq;

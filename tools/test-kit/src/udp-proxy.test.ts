@@ -98,6 +98,21 @@ describe('UdpProxy', () => {
     expect(rtt).toBeLessThan(200);
   });
 
+  it('jitter reorders datagrams, unless the proxy is ordered (one path each way)', async () => {
+    const arrivalOrder = async (ordered: boolean) => {
+      const links = new LinkModel({ seed: 3 });
+      links.set('client', 'target', { latencyMs: 5, jitterMs: 30 });
+      const { proxy } = await setup((port) => new UdpProxy(port, { links, ordered }));
+      const c = await client(proxy);
+      for (let i = 0; i < 20; i++) c.send(String(i));
+      await until(() => c.got.length === 20);
+      return c.got.map((g) => Number(g.text));
+    };
+    const inOrder = Array.from({ length: 20 }, (_, i) => i);
+    expect(await arrivalOrder(false)).not.toEqual(inOrder);
+    expect(await arrivalOrder(true)).toEqual(inOrder);
+  });
+
   it('loses datagrams at the seeded rate, the same ones for the same seed', async () => {
     const lost: number[] = [];
     for (let round = 0; round < 2; round++) {

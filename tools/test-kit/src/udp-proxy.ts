@@ -9,6 +9,14 @@ export interface UdpProxyOptions {
   readonly from?: NodeName;
   /** The target's node. Default `'target'`. */
   readonly to?: NodeName;
+  /**
+   * One path in each direction: a datagram never leaves before one its direction carried
+   * earlier, so jitter delays without reordering, as a path's queue does (and as
+   * {@link TcpProxy} delivers its chunks); the model's duplication and reordering do not apply,
+   * its loss does. Default false: each datagram's jitter is its own, so jitter alone reorders
+   * (netem's delay), and duplicates and `reorderRate` apply.
+   */
+  readonly ordered?: boolean;
 }
 
 /** What crossed one direction of a {@link UdpProxy}. */
@@ -60,6 +68,7 @@ export class UdpProxy {
   readonly #server: Socket;
   readonly #flows = new Map<string, Flow>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #ordered: boolean;
   #closed = false;
 
   constructor(targetPort: number, options: UdpProxyOptions = {}) {
@@ -67,6 +76,7 @@ export class UdpProxy {
     this.links = options.links ?? new LinkModel({ seed: targetPort });
     this.from = options.from ?? 'client';
     this.to = options.to ?? 'target';
+    this.#ordered = options.ordered ?? false;
     this.#server = createSocket('udp4');
     this.#server.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo.address, rinfo.port));
     // A datagram refused by a closed port (ICMP) is the sender's problem, not the proxy's.
@@ -160,7 +170,7 @@ export class UdpProxy {
   ): void {
     if (this.#closed) return;
     const now = performance.now();
-    const arrivals = this.links.plan(from, to, now);
+    const arrivals = this.links.plan(from, to, now, this.#ordered);
     if (arrivals.length === 0) counters.dropped++;
     for (const at of arrivals) {
       const deliver = (): void => {

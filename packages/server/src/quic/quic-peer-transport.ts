@@ -4,6 +4,7 @@ import { decodeMessage, type PeerAuth } from '@helios/core/protocol';
 import type { Transport, TransportConnection, TransportEvents } from '@helios/transport';
 import { errors, QUICClient, type QUICStream, events as quicEvents } from '@matrixai/quic';
 import type { Logger } from 'pino';
+import { FEED_WINDOW } from '../feed-stream.js';
 import { encodeFrame, FRAME_SLACK_BYTES, readFrames } from './quic-framing.js';
 import { quicLogger } from './quic-logger.js';
 import { BASE_CONFIG, QuicCloseCode } from './quic-settings.js';
@@ -167,6 +168,9 @@ class QuicAttempt implements TransportConnection {
         crypto: CLIENT_CRYPTO,
         config: {
           ...BASE_CONFIG,
+          // A batch stream each for up to a feed window of batches in flight (one entry each
+          // at worst): the peer never runs out of streams while the window lets it send.
+          initialMaxStreamsUni: FEED_WINDOW,
           ...(ca !== undefined ? { verifyPeer: true, ca } : { verifyPeer: false }),
         },
         logger: quicLogger(logger),
