@@ -55,8 +55,9 @@ export async function runFaults({ quick, log }) {
   const variant = transportVariant(peerTransport);
   const pressure0 = cpuPressure();
   const showErrors = relayErrors(log);
-  // A QUIC dial nobody answers (its peer killed or cut off) makes the relay dial that peer over
-  // WebSocket for 5 minutes (docs/quic.md): how often, since it says which transport ran.
+  // A QUIC dial unanswered for 3 s whose WebSocket fallback then reached the peer (one that
+  // came back meanwhile) moves that link to WebSocket (docs/quic.md): how often, since it says
+  // which transport the run measured.
   let quicFallbacks = 0;
   const cluster = await startCluster({
     partitionable: true,
@@ -359,7 +360,7 @@ export async function runFaults({ quick, log }) {
               value: quicFallbacks,
               unit: 'dials',
               better: 'lower',
-              note: "QUIC dials that went unanswered for 3 s (a peer killed or cut off) and fell back to WebSocket, each making the relay dial that peer over WebSocket for the next 5 minutes (relay log 'no answer over QUIC')",
+              note: "QUIC dials unanswered for 3 s whose WebSocket fallback then reached the peer (a relay restarting during the attempt): that link runs over WebSocket while it lasts, and the peer is dialled over WebSocket for 5 minutes (relay log 'no answer over QUIC')",
             },
           ]
         : []),
