@@ -96,6 +96,8 @@ class QuicAttempt implements TransportConnection {
   #client: QUICClient | undefined;
   #control: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #welcomed = false;
+  /** Refuses the attempt if `welcome` is late; cleared when it comes. */
+  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
   /** An event ended the attempt, or the caller closed it: nothing more is reported. */
   #over = false;
 
@@ -120,7 +122,7 @@ class QuicAttempt implements TransportConnection {
   }
 
   async open(url: string, hello: PeerAuth): Promise<void> {
-    const welcomeTimer = setTimeout(
+    this.#welcomeTimer = setTimeout(
       () => this.#refuse({ message: 'no welcome from the peer in time', unanswered: false }),
       this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS,
     );
@@ -148,7 +150,7 @@ class QuicAttempt implements TransportConnection {
     } catch (err) {
       this.#fail(err);
     } finally {
-      clearTimeout(welcomeTimer);
+      clearTimeout(this.#welcomeTimer);
     }
   }
 
@@ -183,6 +185,8 @@ class QuicAttempt implements TransportConnection {
     }
     const answer = decodeMessage(frame);
     if (answer.kind === 'welcome') {
+      // The timer must go now, not when the link ends: it would refuse a live link.
+      clearTimeout(this.#welcomeTimer);
       this.#welcomed = true;
       this.#message(frame);
     } else if (answer.kind === 'error') {
