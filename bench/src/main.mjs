@@ -9,10 +9,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { positionals } from './args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const positional = args.filter((a) => !a.startsWith('--'));
+const positional = positionals(args);
 const BUDGET_S = 600;
 
 if (positional[0] === 'docs') {

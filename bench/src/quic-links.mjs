@@ -8,16 +8,16 @@
  * a link model of its own (same conditions, own seed): the TCP proxy would break its
  * connections on the model's `dropRate`, which is how the UDP proxy loses datagrams.
  */
-import { LinkModel, TcpProxy, UdpProxy } from '@helios/test-kit';
+import { LinkModel } from '@helios/test-kit';
+import { startProxyPair } from './proxy-pair.mjs';
 
 /**
  * @typedef {{ latencyMs: number, jitterMs: number }} Delay
- * @typedef {{ name: string, tcp: TcpProxy, udp: UdpProxy }} Link
+ * @typedef {{ name: string } & import('./proxy-pair.mjs').ProxyPair} Link
  */
 
 /**
- * A link to `targetPort` (the peer relay's HTTP port, and its QUIC port). The UDP proxy binds
- * the TCP proxy's port number; a port free for TCP but taken for UDP is tried again.
+ * A link to `targetPort` (the peer relay's HTTP port, and its QUIC port).
  * @param {string} name e.g. `A>B`: A's relay dials B's
  * @param {number} targetPort
  * @param {Delay} delay each direction
@@ -25,26 +25,13 @@ import { LinkModel, TcpProxy, UdpProxy } from '@helios/test-kit';
  * @returns {Promise<Link>}
  */
 async function startLink(name, targetPort, delay, seed) {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const model = (/** @type {number} */ s) => new LinkModel({ seed: s, conditions: delay });
-    const ends = { from: 'dialler', to: 'peer' };
-    const tcp = new TcpProxy(targetPort, { links: model(seed + attempt), ...ends });
-    await tcp.listen();
-    // One path each way, as the TCP proxy's chunks: jitter varies the delay, never the order
-    // (independent per-datagram jitter would reorder a QUIC flow as no single path does).
-    const udp = new UdpProxy(targetPort, {
-      links: model(seed + 1000 + attempt),
-      ordered: true,
-      ...ends,
-    });
-    try {
-      await udp.listen(tcp.port);
-      return { name, tcp, udp };
-    } catch {
-      await Promise.all([tcp.close(), udp.close().catch(() => {})]);
-    }
-  }
-  throw new Error(`no port free for both TCP and UDP for link ${name}`);
+  const model = (/** @type {number} */ s) => new LinkModel({ seed: s, conditions: delay });
+  const ends = { from: 'dialler', to: 'peer' };
+  const { tcp, udp } = await startProxyPair(targetPort, (attempt) => ({
+    tcp: { links: model(seed + attempt), ...ends },
+    udp: { links: model(seed + 1000 + attempt), ...ends },
+  }));
+  return { name, tcp, udp };
 }
 
 /**

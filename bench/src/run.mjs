@@ -3,6 +3,7 @@
  * From the repository root: `npm run bench -- core [--quick]` (build @helios/core first).
  */
 
+import { positionals } from './args.mjs';
 import { loadAverage, machineInfo, writeResults } from './results.mjs';
 import { markdownTable, textTable } from './table.mjs';
 
@@ -20,14 +21,14 @@ const SUITES = {
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const suite = args.find((a) => !a.startsWith('--'));
+const suite = positionals(args)[0];
 const markdown = args.includes('--markdown');
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = onlyArg === undefined ? undefined : onlyArg.slice('--only='.length).split(',');
 
 if (suite === undefined || !Object.hasOwn(SUITES, suite)) {
   console.error(
-    `usage: node src/run.mjs <${Object.keys(SUITES).join('|')}> [--quick] [--markdown]`,
+    `usage: node src/run.mjs <${Object.keys(SUITES).join('|')}> [--quick] [--markdown] [--peer-transport ws|quic]`,
   );
   process.exit(2);
 }
@@ -37,9 +38,12 @@ if (typeof globalThis.gc !== 'function') {
 }
 
 /**
- * A suite returns its result rows, or the rows with the configuration they were taken with.
+ * A suite returns its result rows, or the rows with the configuration they were taken with and,
+ * for a run of another setup than the default (`--peer-transport quic`), the variant its results
+ * file is named after (`faults-quic.json`), so it does not replace the default's figures.
  * @type {(opts: { quick: boolean, log: (s: string) => void, only?: string[] }) =>
- *   Promise<import('./core.mjs').Result[] | { results: import('./core.mjs').Result[], config: unknown }>}
+ *   Promise<import('./core.mjs').Result[] |
+ *     { results: import('./core.mjs').Result[], config: unknown, variant?: string }>}
  */
 let run;
 try {
@@ -71,7 +75,11 @@ const report = {
 };
 // A quick run is a smoke test: it must not overwrite the reference figures of a full run.
 // Nor must a partial run (--only).
-const path = writeResults(quick || only !== undefined ? `${suite}-quick` : suite, report);
+const variant = Array.isArray(out) || out.variant === undefined ? '' : `-${out.variant}`;
+const path = writeResults(
+  `${suite}${variant}${quick || only !== undefined ? '-quick' : ''}`,
+  report,
+);
 
 console.log(`\n${markdown ? markdownTable(results) : textTable(results)}\n`);
 console.log('ratio > 1 means Helios is better (ours/peer for throughput, peer/ours otherwise).');

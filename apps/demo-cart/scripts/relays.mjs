@@ -8,10 +8,13 @@ const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import
 /**
  * The `node` arguments of one demo relay: the CLI, anonymous clients (development mode), any
  * origin, the shared peer token, and the inter-region latencies unless `latency` is false.
- * @param {{ region: string, host: string, port: number, db: string, peers: [string, string][], latency: boolean }} o
- *   `peers` pairs each other region with the URL this relay dials for it.
+ * @param {{ region: string, host: string, port: number, db: string, peers: [string, string][],
+ *   latency: boolean, peerTransport?: 'ws' | 'quic' }} o
+ *   `peers` pairs each other region with the URL this relay dials for it. `peerTransport`
+ *   `quic` runs the peer links over QUIC (a self-signed certificate, a development setup: see
+ *   docs/quic.md); the default is WebSocket.
  */
-export function relayArgs({ region, host, port, db, peers, latency }) {
+export function relayArgs({ region, host, port, db, peers, latency, peerTransport = 'ws' }) {
   return [
     CLI,
     '--region',
@@ -30,6 +33,7 @@ export function relayArgs({ region, host, port, db, peers, latency }) {
     '--log-level',
     'warn',
     ...(latency ? ['--rtt-file', RTT_FILE] : []),
+    ...(peerTransport === 'ws' ? [] : ['--peer-transport', peerTransport]),
     ...peers.flatMap(([peer, peerUrl]) => ['--peer', `${peer}=${peerUrl}`]),
   ];
 }
@@ -37,7 +41,8 @@ export function relayArgs({ region, host, port, db, peers, latency }) {
 /**
  * @typedef {{ region: string, url: string, child: import('node:child_process').ChildProcess }} RunningRelay
  * @param {{ dataDir: string, basePort?: number, latency?: boolean, host?: string, only?: string[],
- *   log?: (line: string) => void, peerUrl?: (from: string, to: string) => string }} options
+ *   log?: (line: string) => void, peerUrl?: (from: string, to: string) => string,
+ *   peerTransport?: 'ws' | 'quic' }} options
  *   `only` starts a subset (e.g. to restart one relay); its peers are still all five regions.
  *   `peerUrl` is the URL region `from`'s relay dials for peer `to` (default: `to`'s relay itself;
  *   a test routes the links through proxies it can cut).
@@ -51,6 +56,7 @@ export async function startRelays({
   only = REGIONS,
   log = () => {},
   peerUrl,
+  peerTransport = 'ws',
 }) {
   const url = (region) => `http://${host}:${relayPort(region, basePort)}`;
   const dial = peerUrl ?? ((_from, to) => url(to));
@@ -72,6 +78,7 @@ export async function startRelays({
       db: `${dataDir}/${region}.sqlite`,
       peers: REGIONS.filter((r) => r !== region).map((peer) => [peer, dial(region, peer)]),
       latency,
+      peerTransport,
     });
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new Promise((resolve, reject) => {

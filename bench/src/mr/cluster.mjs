@@ -15,6 +15,7 @@ import { startProxy } from '@helios/test-kit';
 import { oneWayMs, REGIONS } from '../../../apps/demo-cart/scripts/regions.mjs';
 import { relayArgs, startRelays } from '../../../apps/demo-cart/scripts/relays.mjs';
 import { exited, freePort, stopChild, track } from '../proc.mjs';
+import { startProxyPair } from '../proxy-pair.mjs';
 
 export { oneWayMs, REGIONS };
 
@@ -113,25 +114,66 @@ function startProcess(args, ready, opts = {}) {
  */
 
 /**
- * Starts the five relays.
+ * One directed peer link's way through: a TCP proxy (what a WebSocket link dials) and, for QUIC
+ * links, a UDP proxy on the same port number (what a QUIC link dials for the same URL).
+ * @typedef {{ url: string, cut(): void, heal(): void, close(): Promise<void> }} LinkProxy
+ */
+
+/**
+ * A proxy in front of `port` for links over `peerTransport`: cut and healed as one.
+ * @param {number} port
+ * @param {import('./peer-transport.mjs').PeerTransport} peerTransport
+ * @returns {Promise<LinkProxy>}
+ */
+async function startLinkProxy(port, peerTransport) {
+  if (peerTransport === 'ws') {
+    const tcp = await startProxy(port);
+    return { url: tcp.url, cut: () => tcp.cut(), heal: () => tcp.heal(), close: () => tcp.close() };
+  }
+  const { tcp, udp } = await startProxyPair(port);
+  const both = [tcp, udp];
+  return {
+    url: tcp.url,
+    cut: () => {
+      for (const p of both) p.cut();
+    },
+    heal: () => {
+      for (const p of both) p.heal();
+    },
+    close: async () => {
+      await Promise.all(both.map((p) => p.close()));
+    },
+  };
+}
+
+/**
+ * Starts the five relays, their peer links over `peerTransport` (default `ws`).
  *
  * Without `partitionable`, this is exactly the demo's `startRelays` (relays.mjs): every relay
  * dials its peers' ports directly. With it, each directed peer link (relay A pulling B's feed)
  * dials a proxy of its own in front of B, so that a region can be cut off from the others while
  * its clients still reach it: relays.mjs wires peer URLs to the relays' own ports, so it cannot
- * do that, and this launcher passes the same arguments with the proxies' URLs instead.
+ * do that, and this launcher passes the same arguments with the proxies' URLs instead. Over
+ * QUIC the proxy is a TCP and a UDP proxy on one port, since a QUIC link dials the UDP port of
+ * its peer URL (and falls back to WebSocket, the TCP port, when UDP does not answer).
  *
- * @param {{ partitionable?: boolean, latency?: boolean, log?: (line: string) => void }} [opts]
+ * @param {{ partitionable?: boolean, latency?: boolean, log?: (line: string) => void,
+ *   peerTransport?: import('./peer-transport.mjs').PeerTransport }} [opts]
  * @returns {Promise<Cluster>}
  */
-export async function startCluster({ partitionable = false, latency = true, log } = {}) {
+export async function startCluster({
+  partitionable = false,
+  latency = true,
+  log,
+  peerTransport = 'ws',
+} = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-mr-bench-'));
   /** @type {Map<string, import('node:child_process').ChildProcess>} */
   const children = new Map();
   /** @type {Map<string, number>} */
   const ports = new Map();
   /** Directed links `${puller}>${served}` → proxy. */
-  /** @type {Map<string, import('@helios/test-kit').TcpProxy>} */
+  /** @type {Map<string, LinkProxy>} */
   const links = new Map();
   /** @type {Set<string>} */
   const cutOff = new Set();
@@ -149,6 +191,7 @@ export async function startCluster({ partitionable = false, latency = true, log 
           dataDir,
           basePort,
           latency,
+          peerTransport,
           only: [region],
           ...(log ? { log } : {}),
         });
@@ -161,7 +204,7 @@ export async function startCluster({ partitionable = false, latency = true, log 
           if (puller === served) continue;
           links.set(
             `${puller}>${served}`,
-            await startProxy(/** @type {number} */ (ports.get(served))),
+            await startLinkProxy(/** @type {number} */ (ports.get(served)), peerTransport),
           );
         }
       }
@@ -172,9 +215,10 @@ export async function startCluster({ partitionable = false, latency = true, log 
           port: /** @type {number} */ (ports.get(region)),
           db: join(dataDir, `${region}.sqlite`),
           latency,
+          peerTransport,
           peers: REGIONS.filter((r) => r !== region).map((peer) => [
             peer,
-            /** @type {import('@helios/test-kit').TcpProxy} */ (links.get(`${region}>${peer}`)).url,
+            /** @type {LinkProxy} */ (links.get(`${region}>${peer}`)).url,
           ]),
         });
         const child = await startProcess(args, 'listening on', {

@@ -6,6 +6,7 @@
  * writer and one observer client (the SDK in Node). Every writer sets its own key of one shared
  * LWW-Map to 1, 2, 3, … on a fixed schedule; each observer timestamps when each value becomes
  * visible. All clients live in this process, so both ends of a sample read the same clock.
+ * `--peer-transport quic` runs the peer links over QUIC and writes `convergence-quic.json`.
  */
 import { percentile } from '../stats.mjs';
 import { oneWayMs, REGIONS, startCluster } from './cluster.mjs';
@@ -24,6 +25,7 @@ import {
   sleep,
   until,
 } from './common.mjs';
+import { peerTransportFlag, transportVariant } from './peer-transport.mjs';
 
 /** Slack the goal allows above the injected one-way delay (`crossRegionP99OverOneWayMs`). */
 const SLACK_MS = 50;
@@ -32,14 +34,16 @@ const SLACK_MS = 50;
 
 /**
  * @param {{ quick: boolean, log: (s: string) => void }} opts
- * @returns {Promise<Result[]>}
+ * @returns {Promise<{ results: Result[], config: { peerTransport: string }, variant?: string }>}
  */
 export async function runConvergence({ quick, log }) {
+  const peerTransport = peerTransportFlag();
+  const variant = transportVariant(peerTransport);
   const writes = quick ? 100 : 500;
   const periodMs = 200;
   const warmup = 10;
   const pressure0 = cpuPressure();
-  const cluster = await startCluster({ log: relayErrors(log) });
+  const cluster = await startCluster({ log: relayErrors(log), peerTransport });
   /** @type {import('@helios/client').HeliosClient[]} */
   const clients = [];
   try {
@@ -51,7 +55,7 @@ export async function runConvergence({ quick, log }) {
     await Promise.all([...wMaps, ...oMaps].map((m) => m.loaded));
     await allOnline(clients);
     log(
-      `convergence: 5 relays, 10 clients online; ${writes} writes per region every ${periodMs} ms`,
+      `convergence: 5 relays (peer links over ${peerTransport}), 10 clients online; ${writes} writes per region every ${periodMs} ms`,
     );
 
     const n = REGIONS.length;
@@ -208,7 +212,7 @@ export async function runConvergence({ quick, log }) {
     log(
       `convergence: worst p99 over one-way ${r2(worst.over)} ms (${worst.pair}); same region p50 ${same.p50} ms, p99 ${r2(percentile(local, 99))} ms`,
     );
-    return results;
+    return { results, config: { peerTransport }, ...(variant === undefined ? {} : { variant }) };
   } finally {
     await closeAll(clients);
     await cluster.stop();

@@ -31,12 +31,24 @@ class CountedQuic extends QuicPeerTransport {
   }
 }
 
-/** A fallback that records its dials and refuses them (what matters is that it was asked). */
+/**
+ * A fallback that records its dials and answers each with one message, as a peer reached over
+ * WebSocket answers with its welcome, then ends the connection; or, when `down`, refuses them
+ * as an unreachable peer.
+ */
 class RecordingFallback implements Transport<PeerAuth> {
   readonly urls: string[] = [];
+  down = false;
   connect(url: string, _hello: PeerAuth, events: TransportEvents): TransportConnection {
     this.urls.push(url);
-    setTimeout(() => events.refused({ message: 'fallback dialled' }), 0);
+    setTimeout(() => {
+      if (this.down) {
+        events.refused({ message: 'fallback unreachable' });
+        return;
+      }
+      events.message(new Uint8Array([1]));
+      events.closed();
+    }, 0);
     return { connected: false, send: () => {}, close: () => {} };
   }
   probe(): Promise<boolean> {
@@ -44,11 +56,12 @@ class RecordingFallback implements Transport<PeerAuth> {
   }
 }
 
+/** How one dial ended: refused (with the error), or reached and then closed (`'closed'`). */
 function attempt(transport: Transport<PeerAuth>, url: string) {
-  return new Promise<{ code?: string; message: string }>((resolve) => {
+  return new Promise<{ code?: string; message: string } | 'closed'>((resolve) => {
     transport.connect(url, hello, {
       message: () => {},
-      closed: () => {},
+      closed: () => resolve('closed'),
       refused: resolve,
     });
   });
@@ -60,13 +73,26 @@ describe('FallbackPeerTransport', () => {
     const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
     const transport = new FallbackPeerTransport(quic, ws, silent, () => now);
     const url = `http://127.0.0.1:${await freePort()}`; // nothing listens on its UDP port
-    expect(await attempt(transport, url)).toEqual({ message: 'fallback dialled' });
+    expect(await attempt(transport, url)).toBe('closed'); // reached over WebSocket
     expect([quic.dials, ws.urls.length]).toEqual([1, 1]);
     await attempt(transport, url);
     expect([quic.dials, ws.urls.length]).toEqual([1, 2]); // straight to WebSocket
     now += 5 * 60_000 + 1;
     await attempt(transport, url);
     expect([quic.dials, ws.urls.length]).toEqual([2, 3]); // QUIC is tried again
+  });
+
+  it('tries QUIC again next time when WebSocket did not reach the peer either', async () => {
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
+    ws.down = true; // a peer that is down, or cut off: UDP is not what failed
+    const transport = new FallbackPeerTransport(quic, ws, silent);
+    const url = `http://127.0.0.1:${await freePort()}`;
+    expect(await attempt(transport, url)).toEqual({ message: 'fallback unreachable' });
+    expect(transport.fallsBack(url)).toBe(false);
+    ws.down = false; // back, but still without an answer over UDP
+    expect(await attempt(transport, url)).toBe('closed');
+    expect([quic.dials, ws.urls.length]).toEqual([2, 2]);
+    expect(transport.fallsBack(url)).toBe(true);
   });
 
   it('does not fall back when the peer refuses over QUIC', async () => {

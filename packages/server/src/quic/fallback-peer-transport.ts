@@ -8,11 +8,14 @@ const UDP_BLOCKED_FOR_MS = 5 * 60_000;
 
 /**
  * `--peer-transport quic`: QUIC, falling back to WebSocket where UDP looks blocked. Each dial
- * tries QUIC first; when nothing answers its handshake in time (a firewall dropping UDP, or a
- * peer without a QUIC listener) the same attempt dials `fallback` instead, and that peer URL is
- * dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is tried again. A
- * refusal over QUIC (a wrong token, a certificate that does not verify) is no reason to fall
- * back: it is reported as it is, and the link dials again as after any refusal.
+ * tries QUIC first; when nothing answers its handshake in time the same attempt dials `fallback`
+ * instead. If that reaches the peer (a firewall dropping UDP, or a peer without a QUIC listener),
+ * that peer URL is dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is
+ * tried again. If it does not (the peer is down, or cut off from us altogether), UDP is not to
+ * blame and the next dial tries QUIC again: a peer that crashed or was partitioned for a few
+ * seconds gets its QUIC link back as soon as it answers. A refusal over QUIC (a wrong token, a
+ * certificate that does not verify) is no reason to fall back: it is reported as it is, and the
+ * link dials again as after any refusal.
  */
 export class FallbackPeerTransport implements Transport<PeerAuth> {
   readonly #quic: QuicPeerTransport;
@@ -56,12 +59,23 @@ export class FallbackPeerTransport implements Transport<PeerAuth> {
           events.refused(code !== undefined ? { code, message } : { message });
           return;
         }
-        this.#logger.warn(
-          { url, fallbackMinutes: UDP_BLOCKED_FOR_MS / 60_000 },
-          'no answer over QUIC (UDP blocked?): dialling this peer over WebSocket',
-        );
-        this.#blocked.set(url, this.#now() + UDP_BLOCKED_FOR_MS);
-        current = this.#fallback.connect(url, hello, events);
+        let reached = false;
+        current = this.#fallback.connect(url, hello, {
+          message: (bytes) => {
+            // The peer's first message (its welcome): it is up, only UDP went unanswered.
+            if (!reached) {
+              reached = true;
+              this.#logger.warn(
+                { url, fallbackMinutes: UDP_BLOCKED_FOR_MS / 60_000 },
+                'no answer over QUIC (UDP blocked?): dialling this peer over WebSocket',
+              );
+              this.#blocked.set(url, this.#now() + UDP_BLOCKED_FOR_MS);
+            }
+            events.message(bytes);
+          },
+          closed: () => events.closed(),
+          refused: (fallbackError) => events.refused(fallbackError),
+        });
       },
     });
     return {

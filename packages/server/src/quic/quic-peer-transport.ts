@@ -97,6 +97,8 @@ class QuicAttempt implements TransportConnection {
   #client: QUICClient | undefined;
   #control: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #welcomed = false;
+  /** Refuses the attempt if `welcome` is late; cleared when it comes. */
+  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
   /** An event ended the attempt, or the caller closed it: nothing more is reported. */
   #over = false;
 
@@ -121,7 +123,7 @@ class QuicAttempt implements TransportConnection {
   }
 
   async open(url: string, hello: PeerAuth): Promise<void> {
-    const welcomeTimer = setTimeout(
+    this.#welcomeTimer = setTimeout(
       () => this.#refuse({ message: 'no welcome from the peer in time', unanswered: false }),
       this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS,
     );
@@ -149,7 +151,7 @@ class QuicAttempt implements TransportConnection {
     } catch (err) {
       this.#fail(err);
     } finally {
-      clearTimeout(welcomeTimer);
+      clearTimeout(this.#welcomeTimer);
     }
   }
 
@@ -187,6 +189,8 @@ class QuicAttempt implements TransportConnection {
     }
     const answer = decodeMessage(frame);
     if (answer.kind === 'welcome') {
+      // The timer must go now, not when the link ends: it would refuse a live link.
+      clearTimeout(this.#welcomeTimer);
       this.#welcomed = true;
       this.#message(frame);
     } else if (answer.kind === 'error') {

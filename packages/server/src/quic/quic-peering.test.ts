@@ -51,7 +51,8 @@ const add = (c: ProtocolClient, n: number) =>
   c.write('views', (s, me) => GCounter.increment(s, me, n));
 
 /** QUIC only, without the fallback to WebSocket: a link that works went over QUIC. */
-const quicOnly = () => new QuicPeerTransport({ logger: silent, maxMessageBytes: 1024 * 1024 });
+const quicOnly = (options: { welcomeTimeoutMs?: number } = {}) =>
+  new QuicPeerTransport({ logger: silent, maxMessageBytes: 1024 * 1024, ...options });
 
 /**
  * Relays of A and B peered with each other over QUIC only, both listening for QUIC (each with
@@ -74,6 +75,18 @@ describe('QUIC peer links', () => {
     await add(atA, 2);
     await add(atB, 3);
     await eventually(() => atA.value('views') === 5 && atB.value('views') === 5, 'both ways');
+  });
+
+  it('stay up past the welcome deadline once welcomed', async () => {
+    const transport = new DroppableQuic({ welcomeTimeoutMs: 300 });
+    const { urlA, urlB } = await quicPair({ a: { peerTransport: transport } });
+    const [atA, atB] = [await client(urlA), await client(urlB)];
+    await add(atB, 1);
+    await eventually(() => atA.value('views') === 1, 'the link is up');
+    await new Promise((r) => setTimeout(r, 1_000)); // three deadlines
+    expect(transport.dials).toBe(1);
+    await add(atB, 1);
+    await eventually(() => atA.value('views') === 2, 'the same link carries on');
   });
 });
 
@@ -174,9 +187,13 @@ describe('QUIC peer admission', () => {
 
 /** QUIC only, with every open connection to be ended from outside, as the network would. */
 class DroppableQuic implements Transport<PeerAuth> {
-  readonly #inner = quicOnly();
+  readonly #inner: QuicPeerTransport;
   readonly #open = new Set<{ connection: TransportConnection; events: TransportEvents }>();
   dials = 0;
+
+  constructor(options: { welcomeTimeoutMs?: number } = {}) {
+    this.#inner = quicOnly(options);
+  }
 
   connect(url: string, hello: PeerAuth, events: TransportEvents): TransportConnection {
     this.dials++;
