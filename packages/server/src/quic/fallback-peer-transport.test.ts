@@ -31,23 +31,34 @@ class CountedQuic extends QuicPeerTransport {
   }
 }
 
-/** A fallback that records its dials and refuses them (what matters is that it was asked). */
+/**
+ * A fallback that records its dials and either answers them (one message: the peer is up, only
+ * its UDP is blocked) or refuses them (the peer is down). What matters is that it was asked.
+ */
 class RecordingFallback implements Transport<PeerAuth> {
   readonly urls: string[] = [];
+  constructor(readonly answers: boolean) {}
   connect(url: string, _hello: PeerAuth, events: TransportEvents): TransportConnection {
     this.urls.push(url);
-    setTimeout(() => events.refused({ message: 'fallback dialled' }), 0);
-    return { connected: false, send: () => {}, close: () => {} };
+    setTimeout(() => {
+      if (this.answers) events.message(new Uint8Array([1]));
+      else events.refused({ message: 'fallback dialled' });
+    }, 0);
+    return { connected: this.answers, send: () => {}, close: () => {} };
   }
   probe(): Promise<boolean> {
     return Promise.resolve(true);
   }
 }
 
+/** Dials `url` once: resolves with the refusal, or with `'answered'` at the first message. */
 function attempt(transport: Transport<PeerAuth>, url: string) {
-  return new Promise<{ code?: string; message: string }>((resolve) => {
-    transport.connect(url, hello, {
-      message: () => {},
+  return new Promise<{ code?: string; message: string } | 'answered'>((resolve) => {
+    const connection = transport.connect(url, hello, {
+      message: () => {
+        connection.close();
+        resolve('answered');
+      },
       closed: () => {},
       refused: resolve,
     });
@@ -55,18 +66,29 @@ function attempt(transport: Transport<PeerAuth>, url: string) {
 }
 
 describe('FallbackPeerTransport', () => {
-  it('dials WebSocket when QUIC is unanswered, and keeps doing so for a while', async () => {
+  it('dials WebSocket when QUIC is unanswered, and keeps doing so for a while if it answers', async () => {
     let now = 1_000;
-    const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(true)];
     const transport = new FallbackPeerTransport(quic, ws, silent, () => now);
     const url = `http://127.0.0.1:${await freePort()}`; // nothing listens on its UDP port
-    expect(await attempt(transport, url)).toEqual({ message: 'fallback dialled' });
+    expect(await attempt(transport, url)).toBe('answered');
     expect([quic.dials, ws.urls.length]).toEqual([1, 1]);
     await attempt(transport, url);
     expect([quic.dials, ws.urls.length]).toEqual([1, 2]); // straight to WebSocket
     now += 5 * 60_000 + 1;
     await attempt(transport, url);
     expect([quic.dials, ws.urls.length]).toEqual([2, 3]); // QUIC is tried again
+  });
+
+  it('dials QUIC first again when the peer answered neither (it was down)', async () => {
+    // A killed or cut-off peer answers no transport: that says nothing about UDP, and once the
+    // peer is back its link must come up over QUIC, not WebSocket for minutes.
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(false)];
+    const transport = new FallbackPeerTransport(quic, ws, silent);
+    const url = `http://127.0.0.1:${await freePort()}`;
+    expect(await attempt(transport, url)).toEqual({ message: 'fallback dialled' });
+    await attempt(transport, url);
+    expect([quic.dials, ws.urls.length]).toEqual([2, 2]);
   });
 
   it('does not fall back when the peer refuses over QUIC', async () => {
@@ -83,7 +105,7 @@ describe('FallbackPeerTransport', () => {
     });
     await listener.start();
     open.push(listener);
-    const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(false)];
     const transport = new FallbackPeerTransport(quic, ws, silent);
     const refusal = await attempt(transport, `http://127.0.0.1:${listener.port}`);
     expect(refusal).toEqual({ code: 'unauthenticated', message: 'wrong peer token' });

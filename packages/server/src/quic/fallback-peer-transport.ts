@@ -3,14 +3,15 @@ import type { Transport, TransportConnection, TransportEvents } from '@helios/tr
 import type { Logger } from 'pino';
 import type { QuicPeerTransport } from './quic-peer-transport.js';
 
-/** How long a peer URL whose QUIC handshake went unanswered is dialled over WebSocket (ms). */
+/** How long a peer that answered over WebSocket, not over QUIC, is dialled over WebSocket (ms). */
 const UDP_BLOCKED_FOR_MS = 5 * 60_000;
 
 /**
  * `--peer-transport quic`: QUIC, falling back to WebSocket where UDP looks blocked. Each dial
  * tries QUIC first; when nothing answers its handshake in time (a firewall dropping UDP, or a
- * peer without a QUIC listener) the same attempt dials `fallback` instead, and that peer URL is
- * dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is tried again. A
+ * peer without a QUIC listener) the same attempt dials `fallback` instead; if the peer answers there,
+ * that peer URL is dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is
+ * tried again. A peer that answers neither (it is down) is dialled over QUIC first next time. A
  * refusal over QUIC (a wrong token, a certificate that does not verify) is no reason to fall
  * back: it is reported as it is, and the link dials again as after any refusal.
  */
@@ -56,12 +57,22 @@ export class FallbackPeerTransport implements Transport<PeerAuth> {
           events.refused(code !== undefined ? { code, message } : { message });
           return;
         }
-        this.#logger.warn(
-          { url, fallbackMinutes: UDP_BLOCKED_FOR_MS / 60_000 },
-          'no answer over QUIC (UDP blocked?): dialling this peer over WebSocket',
-        );
-        this.#blocked.set(url, this.#now() + UDP_BLOCKED_FOR_MS);
-        current = this.#fallback.connect(url, hello, events);
+        this.#logger.warn({ url }, 'no answer over QUIC (UDP blocked?): dialling over WebSocket');
+        // Only a peer that answers over WebSocket shows UDP to be what is blocked: one that is
+        // down (killed, restarting, cut off) answers neither, and must be dialled over QUIC
+        // again once it is back, not over WebSocket for minutes.
+        let answered = false;
+        current = this.#fallback.connect(url, hello, {
+          message: (bytes) => {
+            if (!answered) {
+              answered = true;
+              this.#blockUdp(url);
+            }
+            events.message(bytes);
+          },
+          closed: () => events.closed(),
+          refused: (refusal) => events.refused(refusal),
+        });
       },
     });
     return {
@@ -74,6 +85,15 @@ export class FallbackPeerTransport implements Transport<PeerAuth> {
         current.close();
       },
     };
+  }
+
+  /** Dials of `url` go over the fallback for {@link UDP_BLOCKED_FOR_MS} from now. */
+  #blockUdp(url: string): void {
+    this.#logger.warn(
+      { url, fallbackMinutes: UDP_BLOCKED_FOR_MS / 60_000 },
+      'peer answered over WebSocket, not QUIC: dialling it over WebSocket for a while',
+    );
+    this.#blocked.set(url, this.#now() + UDP_BLOCKED_FOR_MS);
   }
 
   probe(url: string): Promise<boolean> {
