@@ -46,8 +46,9 @@ class RecordingFallback implements Transport<PeerAuth> {
     }, 0);
     return { connected: this.answers, send: () => {}, close: () => {} };
   }
+  /** The peer's HTTP answers when it answers WebSocket dials: it is up. */
   probe(): Promise<boolean> {
-    return Promise.resolve(true);
+    return Promise.resolve(this.answers);
   }
 }
 
@@ -65,6 +66,21 @@ function attempt(transport: Transport<PeerAuth>, url: string) {
   });
 }
 
+/** A QUIC peer listener on `port` refusing every dialer's token. */
+async function refusingListener(port: number): Promise<QuicPeerListener> {
+  return new QuicPeerListener({
+    host: '127.0.0.1',
+    port,
+    identity: await listenerIdentity({}, silent),
+    maxMessageBytes: 1 << 20,
+    admit: () => {
+      throw new RelayError('unauthenticated', 'wrong peer token');
+    },
+    serve: () => {},
+    logger: silent,
+  });
+}
+
 describe('FallbackPeerTransport', () => {
   it('dials WebSocket when QUIC is unanswered, and keeps doing so for a while if it answers', async () => {
     let now = 1_000;
@@ -72,12 +88,13 @@ describe('FallbackPeerTransport', () => {
     const transport = new FallbackPeerTransport(quic, ws, silent, () => now);
     const url = `http://127.0.0.1:${await freePort()}`; // nothing listens on its UDP port
     expect(await attempt(transport, url)).toBe('answered');
-    expect([quic.dials, ws.urls.length]).toEqual([1, 1]);
+    // The peer is up (it answers a probe): QUIC is dialled once more before WebSocket.
+    expect([quic.dials, ws.urls.length]).toEqual([2, 1]);
     await attempt(transport, url);
-    expect([quic.dials, ws.urls.length]).toEqual([1, 2]); // straight to WebSocket
+    expect([quic.dials, ws.urls.length]).toEqual([2, 2]); // straight to WebSocket
     now += 5 * 60_000 + 1;
     await attempt(transport, url);
-    expect([quic.dials, ws.urls.length]).toEqual([2, 3]); // QUIC is tried again
+    expect([quic.dials, ws.urls.length]).toEqual([4, 3]); // QUIC is tried again
   });
 
   it('dials QUIC first again when the peer answered neither (it was down)', async () => {
@@ -87,22 +104,29 @@ describe('FallbackPeerTransport', () => {
     const transport = new FallbackPeerTransport(quic, ws, silent);
     const url = `http://127.0.0.1:${await freePort()}`;
     expect(await attempt(transport, url)).toEqual({ message: 'fallback dialled' });
+    expect([quic.dials, ws.urls.length]).toEqual([1, 1]); // down: no second QUIC dial
     await attempt(transport, url);
     expect([quic.dials, ws.urls.length]).toEqual([2, 2]);
   });
 
+  it('dials QUIC afresh when a peer that was down came back during the unanswered dial', async () => {
+    // The first dial's handshake packets went to a closed port; the peer starts before the dial
+    // gives up but after the last of them (they are re-sent about a second apart).
+    const port = await freePort();
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(true)];
+    const transport = new FallbackPeerTransport(quic, ws, silent);
+    const listener = await refusingListener(port); // not listening yet
+    const answer = attempt(transport, `http://127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+    await listener.start();
+    open.push(listener);
+    // The refusal comes over QUIC: the second dial reached the peer, WebSocket was not dialled.
+    expect(await answer).toEqual({ code: 'unauthenticated', message: 'wrong peer token' });
+    expect([quic.dials, ws.urls]).toEqual([2, []]);
+  });
+
   it('does not fall back when the peer refuses over QUIC', async () => {
-    const listener = new QuicPeerListener({
-      host: '127.0.0.1',
-      port: await freePort(),
-      identity: await listenerIdentity({}, silent),
-      maxMessageBytes: 1 << 20,
-      admit: () => {
-        throw new RelayError('unauthenticated', 'wrong peer token');
-      },
-      serve: () => {},
-      logger: silent,
-    });
+    const listener = await refusingListener(await freePort());
     await listener.start();
     open.push(listener);
     const [quic, ws] = [new CountedQuic(), new RecordingFallback(false)];
