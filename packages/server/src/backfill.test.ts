@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AWSet } from '@helios/core';
 import type { FeedBatch, FeedState, Message } from '@helios/core/protocol';
-import { freePort, TcpProxy } from '@helios/test-kit';
+import { freePort } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PeerConfig } from './options.js';
@@ -11,6 +11,8 @@ import { createRelay, type Relay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { proxiedLink } from './test-support/mesh-links.js';
+import { PEER_TRANSPORTS, type PeerTransportName } from './test-support/peer-transports.js';
 import { connectTestPostgres, TEST_PG_URL, uniqueSchema } from './test-support/postgres.js';
 import { ProtocolClient } from './test-support/protocol-client.js';
 import { checkTestRedis, TEST_REDIS_URL } from './test-support/redis.js';
@@ -25,6 +27,7 @@ afterEach(async () => {
 const LIMITS = { maxMessageBytes: 4096 };
 
 async function startRelay(
+  peerTransport: PeerTransportName,
   region: string,
   path: string,
   port: number,
@@ -36,6 +39,7 @@ async function startRelay(
     store,
     anonymous: true,
     logger: pino({ level: 'silent' }),
+    peerTransport,
     snapshotEvery: 3,
     limits: LIMITS,
     peers: peers.map(
@@ -146,184 +150,203 @@ async function feedCompacted(store: SqliteStore | PostgresStore, written: number
  * snapshots have compacted its feed away; returns the acknowledged items.
  */
 async function historyInSnapshotsOnly(path: string, port: number): Promise<string[]> {
-  const alone = await startRelay('a', path, port, []);
+  const alone = await startRelay('ws', 'a', path, port, []); // no peers: no transport used
   const acked = await writeItems(await subscribedTo(alone.url), 'a', 6);
   await feedCompacted(alone.store, acked.length);
   await alone.relay.close();
   return acked;
 }
 
-describe('backfill of a peer whose cursor is below the retained feed', () => {
-  it('a new region with an empty store receives every document’s whole history', async () => {
-    const dir = await tempDir('helios-backfill-');
-    open.push({ close: () => dir.remove() });
-    const [portA, portC] = [await freePort(), await freePort()];
+describe.each(PEER_TRANSPORTS)(
+  'backfill of a peer whose cursor is below the retained feed, over %s',
+  (peerTransport) => {
+    it('a new region with an empty store receives every document’s whole history', async () => {
+      const dir = await tempDir('helios-backfill-');
+      open.push({ close: () => dir.remove() });
+      const [portA, portC] = [await freePort(), await freePort()];
 
-    const acked = await historyInSnapshotsOnly(join(dir.path, 'a.db'), portA);
+      const acked = await historyInSnapshotsOnly(join(dir.path, 'a.db'), portA);
 
-    // Region C joins: A now peers with C, and C starts with an empty store.
-    const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
-    // Writes keep coming while C backfills: those made after a document's page was read reach C
-    // through the feed after the backfill's position.
-    const live = await subscribedTo(a.url);
-    const liveWriter = keepWriting(live);
-    const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: portA }]);
-    const watcher = await subscribedTo(c.url);
-    await until(
-      async () => missing(acked, itemsOf(watcher)).length === 0,
-      'C holds all of A’s history',
-    );
-    const liveAcked = await liveWriter.stop();
-    expect(liveAcked.length).toBeGreaterThan(0);
-    await until(
-      async () => missing(liveAcked, itemsOf(watcher)).length === 0,
-      'C holds the writes made during its backfill',
-    );
-    expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
+      // Region C joins: A now peers with C, and C starts with an empty store.
+      const a = await startRelay(peerTransport, 'a', join(dir.path, 'a.db'), portA, [
+        { region: 'c', port: portC },
+      ]);
+      // Writes keep coming while C backfills: those made after a document's page was read reach C
+      // through the feed after the backfill's position.
+      const live = await subscribedTo(a.url);
+      const liveWriter = keepWriting(live);
+      const c = await startRelay(peerTransport, 'c', join(dir.path, 'c.db'), portC, [
+        { region: 'a', port: portA },
+      ]);
+      const watcher = await subscribedTo(c.url);
+      await until(
+        async () => missing(acked, itemsOf(watcher)).length === 0,
+        'C holds all of A’s history',
+      );
+      const liveAcked = await liveWriter.stop();
+      expect(liveAcked.length).toBeGreaterThan(0);
+      await until(
+        async () => missing(liveAcked, itemsOf(watcher)).length === 0,
+        'C holds the writes made during its backfill',
+      );
+      expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
 
-    // The backfill ended in the live feed, both ways: new writes reach the other region.
-    const writer = await subscribedTo(c.url);
-    await writer.write('doc-3', (s, me) => AWSet.add(s, me, 'from-c'));
-    const atA = await subscribedTo(a.url);
-    await until(async () => itemsOf(atA).has('from-c'), 'A has C’s write');
-    const aWriter = await subscribedTo(a.url);
-    await aWriter.write('doc-4', (s, me) => AWSet.add(s, me, 'from-a-after'));
-    await until(async () => itemsOf(watcher).has('from-a-after'), 'C has A’s new write');
-  });
-
-  it('a backfill cut off between pages starts over from the durable cursor and completes', async () => {
-    const dir = await tempDir('helios-backfill-cut-');
-    open.push({ close: () => dir.remove() });
-    const [portA, portC] = [await freePort(), await freePort()];
-    const acked = await historyInSnapshotsOnly(join(dir.path, 'a.db'), portA);
-
-    const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'c', port: portC }]);
-    const proxy = new TcpProxy(portA);
-    open.push(proxy);
-    await proxy.listen();
-    // A slow link, so that the pages (round trips) are far apart.
-    const c = await startRelay('c', join(dir.path, 'c.db'), portC, [
-      { region: 'a', port: proxy.port, latencyMs: 100 },
-    ]);
-    await until(async () => (await c.store.documents('', 100)).length > 0, 'a first page merged');
-    proxy.cut();
-    const merged = (await c.store.documents('', 100)).length;
-    expect(merged).toBeLessThan(DOCS.length);
-    // Pages before the last one commit no cursor (named by A's region and store epoch).
-    expect(await c.store.getCursor(`a@${a.store.epoch}`)).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
-    proxy.heal();
-    const watcher = await subscribedTo(c.url);
-    await until(
-      async () => missing(acked, itemsOf(watcher)).length === 0,
-      'C holds all of A’s history after the cut',
-    );
-    expect(missing(acked, await freshView(c.url))).toEqual([]);
-  });
-
-  it('a region whose store was lost gets all history back, and its new writes replicate', async () => {
-    const dir = await tempDir('helios-disk-loss-');
-    open.push({ close: () => dir.remove() });
-    const [portA, portB] = [await freePort(), await freePort()];
-    const pathB = join(dir.path, 'b.db');
-    const a = await startRelay('a', join(dir.path, 'a.db'), portA, [{ region: 'b', port: portB }]);
-    const b = await startRelay('b', pathB, portB, [{ region: 'a', port: portA }]);
-
-    const ackedA = await writeItems(await subscribedTo(a.url), 'a', 3);
-    // B writes more than it will after the loss: a cursor left at B's old position would skip
-    // every one of its new writes.
-    const ackedB = await writeItems(await subscribedTo(b.url), 'b', 3);
-    const all = [...ackedA, ...ackedB];
-    const watchA = await subscribedTo(a.url);
-    await until(async () => missing(all, itemsOf(watchA)).length === 0, 'A has every write');
-    await feedCompacted(a.store, ackedA.length);
-
-    // B's disk is lost: B restarts, on the same address, with an empty store.
-    await b.relay.close();
-    await rm(pathB);
-    await rm(`${pathB}-wal`, { force: true });
-    await rm(`${pathB}-shm`, { force: true });
-    const reborn = await startRelay('b', pathB, portB, [{ region: 'a', port: portA }]);
-    const watchB = await subscribedTo(reborn.url);
-    await until(
-      async () => missing(all, itemsOf(watchB)).length === 0,
-      'the reborn B has every acked write, its own old ones included',
-    );
-
-    const writer = await subscribedTo(reborn.url);
-    const fresh = ['b-new-0', 'b-new-1', 'b-new-2'];
-    for (const item of fresh) await writer.write('doc-0', (s, me) => AWSet.add(s, me, item));
-    await until(async () => missing(fresh, itemsOf(watchA)).length === 0, 'A has B’s new writes');
-
-    const everything = [...all, ...fresh];
-    expect(missing(everything, await freshView(a.url))).toEqual([]);
-    expect(missing(everything, await freshView(reborn.url))).toEqual([]);
-  });
-
-  it('a multi-node region backfills from one node while its other node takes writes', async () => {
-    const pool = await connectTestPostgres();
-    await checkTestRedis();
-    const schema = uniqueSchema();
-    const deployment = `backfill-${randomBytes(4).toString('hex')}`;
-    open.push({
-      close: async () => {
-        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await pool.end();
-      },
+      // The backfill ended in the live feed, both ways: new writes reach the other region.
+      const writer = await subscribedTo(c.url);
+      await writer.write('doc-3', (s, me) => AWSet.add(s, me, 'from-c'));
+      const atA = await subscribedTo(a.url);
+      await until(async () => itemsOf(atA).has('from-c'), 'A has C’s write');
+      const aWriter = await subscribedTo(a.url);
+      await aWriter.write('doc-4', (s, me) => AWSet.add(s, me, 'from-a-after'));
+      await until(async () => itemsOf(watcher).has('from-a-after'), 'C has A’s new write');
     });
-    const dir = await tempDir('helios-backfill-nodes-');
-    open.push({ close: () => dir.remove() });
-    const [port1, port2, portC] = [await freePort(), await freePort(), await freePort()];
-    /** A node of region A: Postgres shared by the nodes, Redis between them. */
-    const startNode = async (port: number, peers: PeerConfig[]) => {
-      const store = await PostgresStore.open({
-        connectionString: TEST_PG_URL,
-        region: 'a',
-        schema,
+
+    it('a backfill cut off between pages starts over from the durable cursor and completes', async () => {
+      const dir = await tempDir('helios-backfill-cut-');
+      open.push({ close: () => dir.remove() });
+      const [portA, portC] = [await freePort(), await freePort()];
+      const acked = await historyInSnapshotsOnly(join(dir.path, 'a.db'), portA);
+
+      const a = await startRelay(peerTransport, 'a', join(dir.path, 'a.db'), portA, [
+        { region: 'c', port: portC },
+      ]);
+      const proxy = await proxiedLink(portA, peerTransport, (p) => open.push(p));
+      // A slow link, so that the pages (round trips) are far apart.
+      const c = await startRelay(peerTransport, 'c', join(dir.path, 'c.db'), portC, [
+        { region: 'a', port: proxy.port, latencyMs: 100 },
+      ]);
+      await until(async () => (await c.store.documents('', 100)).length > 0, 'a first page merged');
+      proxy.cut();
+      const merged = (await c.store.documents('', 100)).length;
+      expect(merged).toBeLessThan(DOCS.length);
+      // Pages before the last one commit no cursor (named by A's region and store epoch).
+      expect(await c.store.getCursor(`a@${a.store.epoch}`)).toBe(0);
+      // Over WebSocket the cut ends the connection and the link starts over from its cursor. Over
+      // QUIC a blackout this short ends nothing (the idle timeout is 10 s): the lost packets are
+      // sent again after the heal and the backfill goes on. Either way it must complete.
+      await new Promise((r) => setTimeout(r, 300));
+      proxy.heal();
+      const watcher = await subscribedTo(c.url);
+      await until(
+        async () => missing(acked, itemsOf(watcher)).length === 0,
+        'C holds all of A’s history after the cut',
+      );
+      expect(missing(acked, await freshView(c.url))).toEqual([]);
+    });
+
+    it('a region whose store was lost gets all history back, and its new writes replicate', async () => {
+      const dir = await tempDir('helios-disk-loss-');
+      open.push({ close: () => dir.remove() });
+      const [portA, portB] = [await freePort(), await freePort()];
+      const pathB = join(dir.path, 'b.db');
+      const a = await startRelay(peerTransport, 'a', join(dir.path, 'a.db'), portA, [
+        { region: 'b', port: portB },
+      ]);
+      const b = await startRelay(peerTransport, 'b', pathB, portB, [{ region: 'a', port: portA }]);
+
+      const ackedA = await writeItems(await subscribedTo(a.url), 'a', 3);
+      // B writes more than it will after the loss: a cursor left at B's old position would skip
+      // every one of its new writes.
+      const ackedB = await writeItems(await subscribedTo(b.url), 'b', 3);
+      const all = [...ackedA, ...ackedB];
+      const watchA = await subscribedTo(a.url);
+      await until(async () => missing(all, itemsOf(watchA)).length === 0, 'A has every write');
+      await feedCompacted(a.store, ackedA.length);
+
+      // B's disk is lost: B restarts, on the same address, with an empty store.
+      await b.relay.close();
+      await rm(pathB);
+      await rm(`${pathB}-wal`, { force: true });
+      await rm(`${pathB}-shm`, { force: true });
+      const reborn = await startRelay(peerTransport, 'b', pathB, portB, [
+        { region: 'a', port: portA },
+      ]);
+      const watchB = await subscribedTo(reborn.url);
+      await until(
+        async () => missing(all, itemsOf(watchB)).length === 0,
+        'the reborn B has every acked write, its own old ones included',
+      );
+
+      const writer = await subscribedTo(reborn.url);
+      const fresh = ['b-new-0', 'b-new-1', 'b-new-2'];
+      for (const item of fresh) await writer.write('doc-0', (s, me) => AWSet.add(s, me, item));
+      await until(async () => missing(fresh, itemsOf(watchA)).length === 0, 'A has B’s new writes');
+
+      const everything = [...all, ...fresh];
+      expect(missing(everything, await freshView(a.url))).toEqual([]);
+      expect(missing(everything, await freshView(reborn.url))).toEqual([]);
+    });
+
+    it('a multi-node region backfills from one node while its other node takes writes', async () => {
+      const pool = await connectTestPostgres();
+      await checkTestRedis();
+      const schema = uniqueSchema();
+      const deployment = `backfill-${randomBytes(4).toString('hex')}`;
+      open.push({
+        close: async () => {
+          await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await pool.end();
+        },
       });
-      const relay = createRelay({
-        region: 'a',
-        store,
-        redisUrl: TEST_REDIS_URL,
-        deployment,
-        anonymous: true,
-        logger: pino({ level: 'silent' }),
-        snapshotEvery: 3,
-        limits: LIMITS,
-        peers,
-      });
-      open.push(relay);
-      const { url } = await relay.listen(port);
-      return { relay, store, url };
-    };
+      const dir = await tempDir('helios-backfill-nodes-');
+      open.push({ close: () => dir.remove() });
+      const [port1, port2, portC] = [await freePort(), await freePort(), await freePort()];
+      /** A node of region A: Postgres shared by the nodes, Redis between them. */
+      const startNode = async (port: number, peers: PeerConfig[]) => {
+        const store = await PostgresStore.open({
+          connectionString: TEST_PG_URL,
+          region: 'a',
+          schema,
+        });
+        const relay = createRelay({
+          region: 'a',
+          store,
+          redisUrl: TEST_REDIS_URL,
+          deployment,
+          anonymous: true,
+          logger: pino({ level: 'silent' }),
+          peerTransport,
+          snapshotEvery: 3,
+          limits: LIMITS,
+          peers,
+        });
+        open.push(relay);
+        const { url } = await relay.listen(port);
+        return { relay, store, url };
+      };
 
-    // Region A alone, two nodes: each takes half of the history, and the feed is released.
-    const alone = [await startNode(port1, []), await startNode(port2, [])];
-    const acked = [
-      ...(await writeItems(await subscribedTo(alone[0]!.url), 'n1', 2)),
-      ...(await writeItems(await subscribedTo(alone[1]!.url), 'n2', 2)),
-    ];
-    await feedCompacted(alone[0]!.store, acked.length);
-    for (const node of alone) await node.relay.close();
+      // Region A alone, two nodes: each takes half of the history, and the feed is released.
+      const alone = [await startNode(port1, []), await startNode(port2, [])];
+      const acked = [
+        ...(await writeItems(await subscribedTo(alone[0]!.url), 'n1', 2)),
+        ...(await writeItems(await subscribedTo(alone[1]!.url), 'n2', 2)),
+      ];
+      await feedCompacted(alone[0]!.store, acked.length);
+      for (const node of alone) await node.relay.close();
 
-    // C joins and pulls from node 1, while node 2 keeps taking writes.
-    const toC: PeerConfig[] = [{ region: 'c', url: `http://127.0.0.1:${portC}` }];
-    await startNode(port1, toC);
-    const node2 = await startNode(port2, toC);
-    const live = await subscribedTo(node2.url);
-    const liveWriter = keepWriting(live);
-    const c = await startRelay('c', join(dir.path, 'c.db'), portC, [{ region: 'a', port: port1 }]);
-    const watcher = await subscribedTo(c.url);
-    await until(async () => missing(acked, itemsOf(watcher)).length === 0, 'C has A’s history');
-    const liveAcked = await liveWriter.stop();
-    await until(
-      async () => missing(liveAcked, itemsOf(watcher)).length === 0,
-      'C has the writes node 2 took during the backfill',
-    );
-    expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
-  });
-});
+      // C joins and pulls from node 1, while node 2 keeps taking writes.
+      const toC: PeerConfig[] = [{ region: 'c', url: `http://127.0.0.1:${portC}` }];
+      await startNode(port1, toC);
+      const node2 = await startNode(port2, toC);
+      const live = await subscribedTo(node2.url);
+      const liveWriter = keepWriting(live);
+      const c = await startRelay(peerTransport, 'c', join(dir.path, 'c.db'), portC, [
+        { region: 'a', port: port1 },
+      ]);
+      const watcher = await subscribedTo(c.url);
+      await until(async () => missing(acked, itemsOf(watcher)).length === 0, 'C has A’s history');
+      const liveAcked = await liveWriter.stop();
+      await until(
+        async () => missing(liveAcked, itemsOf(watcher)).length === 0,
+        'C has the writes node 2 took during the backfill',
+      );
+      expect(missing([...acked, ...liveAcked], await freshView(c.url))).toEqual([]);
+    });
+  },
+);
 
+// Transport-independent: the peers are driven by hand through Socket.IO protocol clients, and
+// the relay's own links dial nowhere, so this runs once, over WebSocket.
 describe('the feed a backfilling peer needs', () => {
   it('is not released while that peer catches up, though it acknowledged more before', async () => {
     const store = new MemoryStore({ region: 'a' });

@@ -8,6 +8,7 @@ import { createRelay, type Relay } from './relay.js';
 import { StoreClosedError } from './store/errors.js';
 import { MemoryStore } from './store/memory-store.js';
 import { meshLinks } from './test-support/mesh-links.js';
+import { PEER_TRANSPORTS, type PeerTransportName } from './test-support/peer-transports.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 const open: { close(): unknown }[] = [];
@@ -19,9 +20,17 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'sa-east-1'] as const;
 type Region = (typeof REGIONS)[number];
 
 /** Three relays, each pulling the others' feeds through its own proxy per link. */
-async function startMesh(latencyMs = 0, limits?: RelayOptions['limits']) {
+async function startMesh(
+  peerTransport: PeerTransportName,
+  latencyMs = 0,
+  limits?: RelayOptions['limits'],
+) {
   // Peers are fixed at creation, so proxies are created first, pointed at ports picked up front.
-  const { ports, links: proxies } = await meshLinks(REGIONS, (proxy) => open.push(proxy));
+  const { ports, links: proxies } = await meshLinks(
+    REGIONS,
+    (proxy) => open.push(proxy),
+    peerTransport,
+  );
   const relays = new Map<Region, { relay: Relay; url: string }>();
   for (const region of REGIONS) {
     const relay = createRelay({
@@ -29,6 +38,7 @@ async function startMesh(latencyMs = 0, limits?: RelayOptions['limits']) {
       store: new MemoryStore({ region }),
       anonymous: true,
       logger: pino({ level: 'silent' }),
+      peerTransport,
       ...(limits !== undefined ? { limits } : {}),
       peers: REGIONS.filter((r) => r !== region).map((r) => ({
         region: r,
@@ -49,7 +59,16 @@ async function startMesh(latencyMs = 0, limits?: RelayOptions['limits']) {
       }
     }
   };
-  return { relays, partition };
+  /**
+   * Over QUIC, checks that no link fell back to WebSocket: its TCP proxy never saw a connection.
+   * (Over WebSocket there is nothing to check: a link of a region the test does not use may
+   * not have connected yet.)
+   */
+  const expectNoFallback = () => {
+    if (peerTransport !== 'quic') return;
+    for (const [key, proxy] of proxies) expect(proxy.connections, key).toBe(0);
+  };
+  return { relays, partition, expectNoFallback };
 }
 
 async function clientOf(url: string, regionTrail = false): Promise<ProtocolClient> {
@@ -59,10 +78,12 @@ async function clientOf(url: string, regionTrail = false): Promise<ProtocolClien
   return c;
 }
 
-describe('relay peering', () => {
+describe.each(PEER_TRANSPORTS)('relay peering over %s', (peerTransport) => {
   it('sends a feed that built up while a link was down in batches the peer can decode', async () => {
     // Small messages: 60 writes of ~150 bytes are far more than one message.
-    const { relays, partition } = await startMesh(0, { maxMessageBytes: 4096 });
+    const { relays, partition, expectNoFallback } = await startMesh(peerTransport, 0, {
+      maxMessageBytes: 4096,
+    });
     partition('us-east-1', true);
     const writer = await clientOf(relays.get('us-east-1')!.url);
     await writer.subscribe('tags', AWSet);
@@ -78,6 +99,7 @@ describe('relay peering', () => {
       () => (reader.value('tags') as Set<string>).size === items.length,
       'eu-west-1 has every write',
     );
+    expectNoFallback();
   });
 
   it('a cursor the store fails to read is read again', async () => {
@@ -99,6 +121,7 @@ describe('relay peering', () => {
         store: region === 'us-east-1' ? new FlakyStore({ region }) : new MemoryStore({ region }),
         anonymous: true,
         logger: pino({ level: 'silent' }),
+        peerTransport,
         peers: [{ region: peer, url: `http://127.0.0.1:${peerPort}` }],
       });
       open.push(relay);
@@ -146,6 +169,7 @@ describe('relay peering', () => {
       store: new SlowStore({ region: 'us-east-1' }),
       anonymous: true,
       logger,
+      peerTransport,
       peers: [{ region: 'eu-west-1', url }],
     });
     await relay.listen(0);
@@ -157,7 +181,7 @@ describe('relay peering', () => {
   });
 
   it('replicates a write to every region and reports it replicated everywhere', async () => {
-    const { relays } = await startMesh(5);
+    const { relays } = await startMesh(peerTransport, 5);
     const writer = await clientOf(relays.get('us-east-1')!.url);
     const readers = await Promise.all(
       (['eu-west-1', 'sa-east-1'] as const).map((r) => clientOf(relays.get(r)!.url)),
@@ -173,7 +197,7 @@ describe('relay peering', () => {
   });
 
   it('tells the writer each peer region that has its write, before every region has it', async () => {
-    const { relays, partition } = await startMesh(5);
+    const { relays, partition, expectNoFallback } = await startMesh(peerTransport, 5);
     const writer = await clientOf(relays.get('us-east-1')!.url, true);
     const quiet = await clientOf(relays.get('us-east-1')!.url); // did not ask for the trail
     const reader = await clientOf(relays.get('eu-west-1')!.url, true);
@@ -200,10 +224,11 @@ describe('relay peering', () => {
     expect(quiet.received.some(isRegion)).toBe(false);
     const kinds = writer.received.map((m) => m.kind).filter((k) => k.includes('replicated'));
     expect(kinds.at(-1)).toBe('replicated'); // the last region is told before 'global'
+    expectNoFallback();
   });
 
   it('partition: a cut-off region keeps accepting writes; after healing all converge, no acked write lost', async () => {
-    const { relays, partition } = await startMesh();
+    const { relays, partition, expectNoFallback } = await startMesh(peerTransport);
     const clients = new Map<Region, ProtocolClient>();
     for (const region of REGIONS) {
       const c = await clientOf(relays.get(region)!.url);
@@ -253,5 +278,6 @@ describe('relay peering', () => {
       expect(lost).toEqual([]);
       expect(fresh.value('hits')).toBe(hits);
     }
+    expectNoFallback();
   });
 });

@@ -32,84 +32,104 @@ class CountedQuic extends QuicPeerTransport {
 }
 
 /**
- * A fallback that records its dials and answers each with one message, as a peer reached over
- * WebSocket answers with its welcome, then ends the connection; or, when `down`, refuses them
- * as an unreachable peer.
+ * A fallback that records its dials and either answers them (one message: the peer is up, only
+ * its UDP is blocked) or refuses them (the peer is down). What matters is that it was asked.
  */
 class RecordingFallback implements Transport<PeerAuth> {
   readonly urls: string[] = [];
-  down = false;
+  constructor(readonly answers: boolean) {}
   connect(url: string, _hello: PeerAuth, events: TransportEvents): TransportConnection {
     this.urls.push(url);
     setTimeout(() => {
-      if (this.down) {
-        events.refused({ message: 'fallback unreachable' });
-        return;
-      }
-      events.message(new Uint8Array([1]));
-      events.closed();
+      if (this.answers) events.message(new Uint8Array([1]));
+      else events.refused({ message: 'fallback dialled' });
     }, 0);
-    return { connected: false, send: () => {}, close: () => {} };
+    return { connected: this.answers, send: () => {}, close: () => {} };
   }
+  /** The peer's HTTP answers when it answers WebSocket dials: it is up. */
   probe(): Promise<boolean> {
-    return Promise.resolve(true);
+    return Promise.resolve(this.answers);
   }
 }
 
-/** How one dial ended: refused (with the error), or reached and then closed (`'closed'`). */
+/** Dials `url` once: resolves with the refusal, or with `'answered'` at the first message. */
 function attempt(transport: Transport<PeerAuth>, url: string) {
-  return new Promise<{ code?: string; message: string } | 'closed'>((resolve) => {
-    transport.connect(url, hello, {
-      message: () => {},
-      closed: () => resolve('closed'),
+  return new Promise<{ code?: string; message: string } | 'answered'>((resolve) => {
+    const connection = transport.connect(url, hello, {
+      message: () => {
+        connection.close();
+        resolve('answered');
+      },
+      closed: () => {},
       refused: resolve,
     });
   });
 }
 
+/** A QUIC peer listener on `port` refusing every dialer's token. */
+async function refusingListener(port: number): Promise<QuicPeerListener> {
+  return new QuicPeerListener({
+    host: '127.0.0.1',
+    port,
+    identity: await listenerIdentity({}, silent),
+    maxMessageBytes: 1 << 20,
+    admit: () => {
+      throw new RelayError('unauthenticated', 'wrong peer token');
+    },
+    serve: () => {},
+    logger: silent,
+  });
+}
+
 describe('FallbackPeerTransport', () => {
-  it('dials WebSocket when QUIC is unanswered, and keeps doing so for a while', async () => {
+  it('dials WebSocket when QUIC is unanswered, and keeps doing so for a while if it answers', async () => {
     let now = 1_000;
-    const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(true)];
     const transport = new FallbackPeerTransport(quic, ws, silent, () => now);
     const url = `http://127.0.0.1:${await freePort()}`; // nothing listens on its UDP port
-    expect(await attempt(transport, url)).toBe('closed'); // reached over WebSocket
-    expect([quic.dials, ws.urls.length]).toEqual([1, 1]);
+    expect(await attempt(transport, url)).toBe('answered');
+    // The peer is up (it answers a probe): QUIC is dialled once more before WebSocket.
+    expect([quic.dials, ws.urls.length]).toEqual([2, 1]);
     await attempt(transport, url);
-    expect([quic.dials, ws.urls.length]).toEqual([1, 2]); // straight to WebSocket
+    expect([quic.dials, ws.urls.length]).toEqual([2, 2]); // straight to WebSocket
     now += 5 * 60_000 + 1;
     await attempt(transport, url);
-    expect([quic.dials, ws.urls.length]).toEqual([2, 3]); // QUIC is tried again
+    expect([quic.dials, ws.urls.length]).toEqual([4, 3]); // QUIC is tried again
   });
 
-  it('tries QUIC again next time when WebSocket did not reach the peer either', async () => {
-    const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
-    ws.down = true; // a peer that is down, or cut off: UDP is not what failed
+  it('dials QUIC first again when the peer answered neither (it was down)', async () => {
+    // A killed or cut-off peer answers no transport: that says nothing about UDP, and once the
+    // peer is back its link must come up over QUIC, not WebSocket for minutes.
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(false)];
     const transport = new FallbackPeerTransport(quic, ws, silent);
     const url = `http://127.0.0.1:${await freePort()}`;
-    expect(await attempt(transport, url)).toEqual({ message: 'fallback unreachable' });
-    expect(transport.fallsBack(url)).toBe(false);
-    ws.down = false; // back, but still without an answer over UDP
-    expect(await attempt(transport, url)).toBe('closed');
+    expect(await attempt(transport, url)).toEqual({ message: 'fallback dialled' });
+    expect([quic.dials, ws.urls.length]).toEqual([1, 1]); // down: no second QUIC dial
+    await attempt(transport, url);
     expect([quic.dials, ws.urls.length]).toEqual([2, 2]);
-    expect(transport.fallsBack(url)).toBe(true);
+  });
+
+  it('dials QUIC afresh when a peer that was down came back during the unanswered dial', async () => {
+    // The first dial's handshake packets went to a closed port; the peer starts before the dial
+    // gives up but after the last of them (they are re-sent about a second apart).
+    const port = await freePort();
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(true)];
+    const transport = new FallbackPeerTransport(quic, ws, silent);
+    const listener = await refusingListener(port); // not listening yet
+    const answer = attempt(transport, `http://127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+    await listener.start();
+    open.push(listener);
+    // The refusal comes over QUIC: the second dial reached the peer, WebSocket was not dialled.
+    expect(await answer).toEqual({ code: 'unauthenticated', message: 'wrong peer token' });
+    expect([quic.dials, ws.urls]).toEqual([2, []]);
   });
 
   it('does not fall back when the peer refuses over QUIC', async () => {
-    const listener = new QuicPeerListener({
-      host: '127.0.0.1',
-      port: await freePort(),
-      identity: await listenerIdentity({}, silent),
-      maxMessageBytes: 1 << 20,
-      admit: () => {
-        throw new RelayError('unauthenticated', 'wrong peer token');
-      },
-      serve: () => {},
-      logger: silent,
-    });
+    const listener = await refusingListener(await freePort());
     await listener.start();
     open.push(listener);
-    const [quic, ws] = [new CountedQuic(), new RecordingFallback()];
+    const [quic, ws] = [new CountedQuic(), new RecordingFallback(false)];
     const transport = new FallbackPeerTransport(quic, ws, silent);
     const refusal = await attempt(transport, `http://127.0.0.1:${listener.port}`);
     expect(refusal).toEqual({ code: 'unauthenticated', message: 'wrong peer token' });

@@ -3,19 +3,19 @@ import type { Transport, TransportConnection, TransportEvents } from '@helios/tr
 import type { Logger } from 'pino';
 import type { QuicPeerTransport } from './quic-peer-transport.js';
 
-/** How long a peer URL whose QUIC handshake went unanswered is dialled over WebSocket (ms). */
+/** How long a peer that answered over WebSocket, not over QUIC, is dialled over WebSocket (ms). */
 const UDP_BLOCKED_FOR_MS = 5 * 60_000;
 
 /**
  * `--peer-transport quic`: QUIC, falling back to WebSocket where UDP looks blocked. Each dial
- * tries QUIC first; when nothing answers its handshake in time the same attempt dials `fallback`
- * instead. If that reaches the peer (a firewall dropping UDP, or a peer without a QUIC listener),
- * that peer URL is dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is
- * tried again. If it does not (the peer is down, or cut off from us altogether), UDP is not to
- * blame and the next dial tries QUIC again: a peer that crashed or was partitioned for a few
- * seconds gets its QUIC link back as soon as it answers. A refusal over QUIC (a wrong token, a
- * certificate that does not verify) is no reason to fall back: it is reported as it is, and the
- * link dials again as after any refusal.
+ * tries QUIC first. When nothing answers its handshake in time (a firewall dropping UDP, a peer
+ * without a QUIC listener, or a peer that was down) and the peer's HTTP answers a probe, one
+ * fresh QUIC dial follows, since the first may have missed a peer that just came back. When
+ * QUIC stays unanswered the same attempt dials `fallback`; if the peer answers there, that peer
+ * URL is dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is tried again.
+ * A peer that answers neither (it is down) is dialled over QUIC first next time. A
+ * refusal over QUIC (a wrong token, a certificate that does not verify) is no reason to fall
+ * back: it is reported as it is, and the link dials again as after any refusal.
  */
 export class FallbackPeerTransport implements Transport<PeerAuth> {
   readonly #quic: QuicPeerTransport;
@@ -50,34 +50,49 @@ export class FallbackPeerTransport implements Transport<PeerAuth> {
     if (this.fallsBack(url)) return this.#fallback.connect(url, hello, events);
     let current: TransportConnection;
     let closed = false;
-    current = this.#quic.dial(url, hello, {
-      message: (bytes) => events.message(bytes),
-      closed: () => events.closed(),
-      refused: (error) => {
-        if (!error.unanswered || closed) {
-          const { code, message } = error;
-          events.refused(code !== undefined ? { code, message } : { message });
-          return;
-        }
-        let reached = false;
-        current = this.#fallback.connect(url, hello, {
-          message: (bytes) => {
-            // The peer's first message (its welcome): it is up, only UDP went unanswered.
-            if (!reached) {
-              reached = true;
-              this.#logger.warn(
-                { url, fallbackMinutes: UDP_BLOCKED_FOR_MS / 60_000 },
-                'no answer over QUIC (UDP blocked?): dialling this peer over WebSocket',
-              );
-              this.#blocked.set(url, this.#now() + UDP_BLOCKED_FOR_MS);
-            }
-            events.message(bytes);
-          },
-          closed: () => events.closed(),
-          refused: (fallbackError) => events.refused(fallbackError),
-        });
-      },
-    });
+    let quicDials = 0;
+    const dialQuic = (): void => {
+      quicDials++;
+      current = this.#quic.dial(url, hello, {
+        message: (bytes) => events.message(bytes),
+        closed: () => events.closed(),
+        refused: (error) => {
+          if (!error.unanswered || closed) {
+            const { code, message } = error;
+            events.refused(code !== undefined ? { code, message } : { message });
+            return;
+          }
+          void unanswered();
+        },
+      });
+    };
+    const unanswered = async (): Promise<void> => {
+      // A dial that began while the peer was down or restarting re-sends its handshake ever
+      // further apart and can miss the peer's return. If the peer is up now (its HTTP answers),
+      // one fresh QUIC dial is answered at once unless UDP is what is blocked.
+      if (quicDials === 1 && (await this.#fallback.probe(url))) {
+        if (!closed) dialQuic();
+        return;
+      }
+      if (closed) return;
+      this.#logger.warn({ url }, 'no answer over QUIC (UDP blocked?): dialling over WebSocket');
+      // Only a peer that answers over WebSocket shows UDP to be what is blocked: one that is
+      // down (killed, restarting, cut off) answers neither, and must be dialled over QUIC
+      // again once it is back, not over WebSocket for minutes.
+      let answered = false;
+      current = this.#fallback.connect(url, hello, {
+        message: (bytes) => {
+          if (!answered) {
+            answered = true;
+            this.#blockUdp(url);
+          }
+          events.message(bytes);
+        },
+        closed: () => events.closed(),
+        refused: (refusal) => events.refused(refusal),
+      });
+    };
+    dialQuic();
     return {
       get connected() {
         return current.connected;
@@ -88,6 +103,15 @@ export class FallbackPeerTransport implements Transport<PeerAuth> {
         current.close();
       },
     };
+  }
+
+  /** Dials of `url` go over the fallback for {@link UDP_BLOCKED_FOR_MS} from now. */
+  #blockUdp(url: string): void {
+    this.#logger.warn(
+      { url, fallbackMinutes: UDP_BLOCKED_FOR_MS / 60_000 },
+      'peer answered over WebSocket, not QUIC: dialling it over WebSocket for a while',
+    );
+    this.#blocked.set(url, this.#now() + UDP_BLOCKED_FOR_MS);
   }
 
   probe(url: string): Promise<boolean> {
