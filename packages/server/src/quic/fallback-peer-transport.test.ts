@@ -5,8 +5,9 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../errors.js';
 import { FallbackPeerTransport } from './fallback-peer-transport.js';
+import type { QuicDialEvents } from './quic-dial-events.js';
 import { QuicPeerListener } from './quic-peer-listener.js';
-import { type QuicDialEvents, QuicPeerTransport } from './quic-peer-transport.js';
+import { QuicPeerTransport } from './quic-peer-transport.js';
 import { listenerIdentity } from './quic-tls.js';
 
 const open: { close(): unknown }[] = [];

@@ -36,6 +36,13 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 }
 
 /**
+ * A frame of no bytes, which no protocol message encodes to: the listener's hint on the control
+ * stream that the dialer's packets now come from another address (the connection migrated), so
+ * the dialer should replace the connection (see `RenewingQuicConnection`).
+ */
+export const PATH_CHANGED_FRAME = encodeFrame(new Uint8Array(0));
+
+/**
  * Splits a stream's chunks into frames. It holds at most one frame's bytes (the limit) plus one
  * chunk: a length over the limit throws {@link FrameTooLargeError} before anything is buffered
  * for it, so a hostile sender cannot make it hold more. Chunks are kept as they come and joined

@@ -3,7 +3,7 @@ import { encodeMessage, type Message } from '@helios/core/protocol';
 import type { QUICConnection } from '@matrixai/quic';
 import type { Logger } from 'pino';
 import type { PeerChannel, PeerLane } from '../peer-channel.js';
-import { encodeFrame } from './quic-framing.js';
+import { encodeFrame, PATH_CHANGED_FRAME } from './quic-framing.js';
 import { QuicCloseCode } from './quic-settings.js';
 
 /**
@@ -20,6 +20,8 @@ export class QuicPeerChannel implements PeerChannel {
   readonly #messageListeners: ((bytes: Uint8Array) => void)[] = [];
   readonly #closeListeners: (() => void)[] = [];
   #open = true;
+  /** Where the dialer's packets come from: a change is a migration (see PATH_CHANGED_FRAME). */
+  #path: string;
 
   constructor(
     connection: QUICConnection,
@@ -29,6 +31,7 @@ export class QuicPeerChannel implements PeerChannel {
     this.#connection = connection;
     this.#control = control;
     this.#logger = logger;
+    this.#path = pathOf(connection);
     void connection.closedP.then(() => this.ended());
   }
 
@@ -40,6 +43,7 @@ export class QuicPeerChannel implements PeerChannel {
     const bytes = encodeMessage(message);
     if (!this.#open) return bytes.length;
     const frame = encodeFrame(bytes);
+    this.#notePath();
     if (lane === 'control') {
       this.#control.write(frame).catch((err: unknown) => this.#failed(err));
     } else {
@@ -71,6 +75,7 @@ export class QuicPeerChannel implements PeerChannel {
   /** A message the peer sent on the control stream. */
   received(bytes: Uint8Array): void {
     if (!this.#open) return;
+    this.#notePath();
     for (const listener of this.#messageListeners) listener(bytes);
   }
 
@@ -89,9 +94,27 @@ export class QuicPeerChannel implements PeerChannel {
     for (const listener of this.#closeListeners) listener();
   }
 
+  /**
+   * Tells the dialer once its packets come from a new address: the library migrated the
+   * connection and cannot do it twice, so the dialer opens a replacement before a second
+   * rebinding would leave this one silent.
+   */
+  #notePath(): void {
+    const path = pathOf(this.#connection);
+    if (path === this.#path) return;
+    this.#path = path;
+    this.#logger.debug({ path }, 'a QUIC peer link migrated; asking the dialer to renew it');
+    this.#control.write(PATH_CHANGED_FRAME).catch((err: unknown) => this.#failed(err));
+  }
+
   #failed(err: unknown): void {
     if (!this.#open) return;
     this.#logger.debug({ err }, 'sending to a QUIC peer failed; closing its connection');
     this.close();
   }
+}
+
+/** The address a connection's peer sends from. */
+function pathOf(connection: QUICConnection): string {
+  return `${connection.remoteHost}:${connection.remotePort}`;
 }

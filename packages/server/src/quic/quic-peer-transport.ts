@@ -5,8 +5,10 @@ import type { Transport, TransportConnection, TransportEvents } from '@helios/tr
 import { errors, QUICClient, type QUICStream, events as quicEvents } from '@matrixai/quic';
 import type { Logger } from 'pino';
 import { FEED_WINDOW } from '../feed-stream.js';
+import type { QuicDialEvents, QuicRefusal } from './quic-dial-events.js';
 import { encodeFrame, FRAME_SLACK_BYTES, readFrames } from './quic-framing.js';
 import { quicLogger } from './quic-logger.js';
+import { RenewingQuicConnection } from './quic-renewal.js';
 import { BASE_CONFIG, QuicCloseCode } from './quic-settings.js';
 import { CLIENT_CRYPTO } from './quic-tls.js';
 
@@ -32,19 +34,6 @@ export interface QuicPeerTransportOptions {
   readonly answerTimeoutMs?: number;
   /** Default 20 s, as the Socket.IO peer links' handshake timeout. */
   readonly welcomeTimeoutMs?: number;
-}
-
-/** Why a QUIC attempt failed: {@link TransportEvents.refused}'s error, and whether UDP was silent. */
-export interface QuicRefusal {
-  readonly code?: string;
-  readonly message: string;
-  /** Nothing answered the QUIC handshake: UDP may be blocked on the way. */
-  readonly unanswered: boolean;
-}
-
-/** {@link TransportEvents}, with the refusals told apart (see {@link QuicRefusal}). */
-export interface QuicDialEvents extends Omit<TransportEvents, 'refused'> {
-  refused(error: QuicRefusal): void;
 }
 
 /**
@@ -74,9 +63,11 @@ export class QuicPeerTransport implements Transport<PeerAuth> {
 
   /** {@link connect}, telling an unanswered attempt from a refusal. */
   dial(url: string, hello: PeerAuth, events: QuicDialEvents): TransportConnection {
-    const attempt = new QuicAttempt(this.#options, this.#maxFrameBytes, events);
-    void attempt.open(url, hello);
-    return attempt;
+    return new RenewingQuicConnection((attemptEvents) => {
+      const attempt = new QuicAttempt(this.#options, this.#maxFrameBytes, attemptEvents);
+      void attempt.open(url, hello);
+      return attempt;
+    }, events);
   }
 
   async probe(url: string): Promise<boolean> {
@@ -183,6 +174,11 @@ class QuicAttempt implements TransportConnection {
 
   /** A frame on the control stream: the handshake's answer first, then protocol messages. */
   #controlFrame(frame: Uint8Array): void {
+    if (frame.length === 0) {
+      // No message: the listener's hint that this connection migrated (PATH_CHANGED_FRAME).
+      if (this.#welcomed) this.#events.pathChanged?.();
+      return;
+    }
     if (this.#welcomed) {
       this.#message(frame);
       return;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AWSet, GCounter } from '@helios/core';
 import { type PeerAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
-import { freePort } from '@helios/test-kit';
+import { freePort, UdpProxy } from '@helios/test-kit';
 import type { Transport, TransportConnection, TransportEvents } from '@helios/transport';
 import { pino } from 'pino';
 import selfsigned from 'selfsigned';
@@ -236,6 +236,40 @@ describe('QUIC peer links, when things go wrong', () => {
     for (let i = 0; i < 20; i++) await add(atB, 1);
     await eventually(() => atA.value('views') === 21, 'every write after the drop arrives');
     expect(transport.dials).toBeGreaterThanOrEqual(2);
+  });
+
+  it("survive the dialer's address changing again and again: a migrated link renews itself", async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    // B dials A through a NAT-like proxy; each rebind gives B's packets a new source port.
+    const nat = new UdpProxy(portA, { ordered: true });
+    open.push(nat);
+    const natPort = await nat.listen();
+    const both = { peerTransport: quicOnly(), quic: {} };
+    const a = relay(A, { ...both, peers: [{ region: B, url: `http://127.0.0.1:${portB}` }] });
+    const b = relay(B, { ...both, peers: [{ region: A, url: `http://127.0.0.1:${natPort}` }] });
+    await Promise.all([a.listen(portA), b.listen(portB)]);
+    const [atA, atB] = [
+      await client(`http://127.0.0.1:${portA}`),
+      await client(`http://127.0.0.1:${portB}`),
+    ];
+    await add(atA, 1);
+    await eventually(() => atB.value('views') === 1, 'first write crosses');
+    for (let views = 2; views <= 4; views++) {
+      await nat.rebind();
+      const rebound = Date.now();
+      await add(atA, 1);
+      // The library migrates a connection once; without the renewal the second rebinding would
+      // leave the link silent until its 3 s idle timeout, then a redial.
+      await eventually(
+        () => atB.value('views') === views,
+        `write after rebind ${views - 1}`,
+        2_500,
+      );
+      expect(Date.now() - rebound).toBeLessThan(2_500);
+      // Give the renewal (a new connection beside the migrated one) time to take over.
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(nat.bindings).toBeGreaterThanOrEqual(5); // a new connection is a new flow too
   });
 
   it('a relay whose listener went away is dialled again once it is back, from the cursor', async () => {
