@@ -6,6 +6,7 @@
  * exits, whichever way it exits.
  */
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -120,6 +121,27 @@ function startProcess(args, ready, opts = {}) {
  */
 
 /**
+ * Binds TCP and UDP on each of `ports` until `release`, so that nothing else the OS hands a port
+ * to meanwhile gets one of them.
+ * @param {number[]} ports
+ */
+async function holdPorts(ports) {
+  /** @type {(() => Promise<void>)[]} */
+  const releases = [];
+  for (const port of ports) {
+    const tcp = createServer();
+    await new Promise((resolve) => tcp.listen(port, '127.0.0.1', () => resolve(undefined)));
+    const udp = createSocket('udp4');
+    await new Promise((resolve) => udp.bind(port, '127.0.0.1', () => resolve(undefined)));
+    releases.push(async () => {
+      await new Promise((resolve) => tcp.close(() => resolve(undefined)));
+      await new Promise((resolve) => udp.close(() => resolve(undefined)));
+    });
+  }
+  return { release: () => Promise.all(releases.map((r) => r())) };
+}
+
+/**
  * A proxy in front of `port` for links over `peerTransport`: cut and healed as one.
  * @param {number} port
  * @param {import('./peer-transport.mjs').PeerTransport} peerTransport
@@ -199,6 +221,9 @@ export async function startCluster({
       };
     } else {
       for (const r of REGIONS) ports.set(r, await freePort());
+      // The proxies listen on ports the OS picks: held meanwhile, the relays' ports cannot be
+      // among them (a relay would then fail to listen with EADDRINUSE).
+      const held = await holdPorts([...ports.values()]);
       for (const puller of REGIONS) {
         for (const served of REGIONS) {
           if (puller === served) continue;
@@ -208,6 +233,7 @@ export async function startCluster({
           );
         }
       }
+      await held.release();
       launch = async (region) => {
         const args = relayArgs({
           region,

@@ -63,7 +63,7 @@ export async function runFaults({ quick, log }) {
     partitionable: true,
     peerTransport,
     log: (line) => {
-      if (line.includes('no answer over QUIC')) quicFallbacks++;
+      if (line.includes('peer answered over WebSocket, not QUIC')) quicFallbacks++;
       showErrors(line);
     },
   });
@@ -360,7 +360,7 @@ export async function runFaults({ quick, log }) {
               value: quicFallbacks,
               unit: 'dials',
               better: 'lower',
-              note: "QUIC dials unanswered for 3 s whose WebSocket fallback then reached the peer (a relay restarting during the attempt): that link runs over WebSocket while it lasts, and the peer is dialled over WebSocket for 5 minutes (relay log 'no answer over QUIC')",
+              note: "QUIC dials unanswered (twice when the peer's /healthz answered) whose WebSocket fallback then reached the peer: that link runs over WebSocket while it lasts, and the peer is dialled over WebSocket for 5 minutes (relay log 'peer answered over WebSocket, not QUIC')",
             },
           ]
         : []),

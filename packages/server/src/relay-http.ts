@@ -2,9 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AdminSource, serveAdmin } from './admin-http.js';
 import type { RelayMetrics } from './metrics.js';
 
+/**
+ * Where the relay is in its life: `starting` until every listener is up (Socket.IO and, with
+ * QUIC, the peer listener: a peer that sees `ok` may dial either), `shutting-down` once it closes.
+ */
+export type HealthStatus = 'starting' | 'ok' | 'shutting-down';
+
 /** What `/healthz` reports. */
 export interface Health {
-  readonly healthy: boolean;
+  readonly status: HealthStatus;
   readonly region: string;
   readonly relayId: string;
   readonly peers: readonly { readonly region: string; readonly connected: boolean }[];
@@ -30,13 +36,13 @@ export function relayHttp(
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
     } else if (path === '/healthz') {
-      const { healthy, region, relayId, peers } = health();
+      const { status, region, relayId, peers } = health();
       // Public and harmless: clients of any origin probe it to see whether a relay is back.
-      res.writeHead(healthy ? 200 : 503, {
+      res.writeHead(status === 'ok' ? 200 : 503, {
         'content-type': 'application/json',
         'access-control-allow-origin': '*',
       });
-      res.end(JSON.stringify({ status: healthy ? 'ok' : 'shutting-down', region, relayId, peers }));
+      res.end(JSON.stringify({ status, region, relayId, peers }));
     } else if (!path?.startsWith('/socket.io')) {
       res.writeHead(404).end();
     }

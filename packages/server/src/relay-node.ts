@@ -90,6 +90,8 @@ export class RelayNode {
   /** Accepts peer links over QUIC, when enabled (docs/quic.md). */
   #quic: QuicPeerListener | undefined;
   #closing = false;
+  /** Every listener is up (see HealthStatus). */
+  #listening = false;
 
   constructor(options: RelayOptions) {
     this.#options = options;
@@ -332,7 +334,7 @@ export class RelayNode {
 
   #health(): Health {
     return {
-      healthy: !this.#closing,
+      status: this.#closing ? 'shutting-down' : this.#listening ? 'ok' : 'starting',
       region: this.region,
       relayId: this.relayId,
       peers: this.#links.map((l) => ({ region: l.region, connected: l.connected })),
@@ -357,6 +359,7 @@ export class RelayNode {
       linkPort: this.#linkPort,
       links: this.#links,
     });
+    this.#listening = true;
     return address;
   }
 

@@ -98,16 +98,19 @@ describe('FallbackPeerTransport', () => {
     expect([quic.dials, ws.urls.length]).toEqual([4, 3]); // QUIC is tried again
   });
 
-  it('dials QUIC first again when the peer answered neither (it was down)', async () => {
-    // A killed or cut-off peer answers no transport: that says nothing about UDP, and once the
-    // peer is back its link must come up over QUIC, not WebSocket for minutes.
+  it('dials QUIC first again, never WebSocket, when the peer is not up (down or starting)', async () => {
+    // A killed, cut-off or starting peer (its /healthz does not say ok) says nothing about UDP:
+    // once it is up its link must come up over QUIC, not WebSocket for minutes. A starting
+    // relay's Socket.IO may answer before its QUIC listener is bound.
     const [quic, ws] = [new CountedQuic(), new RecordingFallback(false)];
     const transport = new FallbackPeerTransport(quic, ws, silent);
     const url = `http://127.0.0.1:${await freePort()}`;
-    expect(await attempt(transport, url)).toEqual({ message: 'fallback dialled' });
-    expect([quic.dials, ws.urls.length]).toEqual([1, 1]); // down: no second QUIC dial
+    expect(await attempt(transport, url)).toEqual({
+      message: 'the peer answers neither QUIC nor /healthz',
+    });
+    expect([quic.dials, ws.urls.length]).toEqual([1, 0]);
     await attempt(transport, url);
-    expect([quic.dials, ws.urls.length]).toEqual([2, 2]);
+    expect([quic.dials, ws.urls.length]).toEqual([2, 0]);
   });
 
   it('dials QUIC afresh when a peer that was down came back during the unanswered dial', async () => {

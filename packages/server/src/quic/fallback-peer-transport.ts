@@ -9,13 +9,13 @@ const UDP_BLOCKED_FOR_MS = 5 * 60_000;
 /**
  * `--peer-transport quic`: QUIC, falling back to WebSocket where UDP looks blocked. Each dial
  * tries QUIC first. When nothing answers its handshake in time (a firewall dropping UDP, a peer
- * without a QUIC listener, or a peer that was down) and the peer's HTTP answers a probe, one
- * fresh QUIC dial follows, since the first may have missed a peer that just came back. When
- * QUIC stays unanswered the same attempt dials `fallback`; if the peer answers there, that peer
- * URL is dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is tried again.
- * A peer that answers neither (it is down) is dialled over QUIC first next time. A
- * refusal over QUIC (a wrong token, a certificate that does not verify) is no reason to fall
- * back: it is reported as it is, and the link dials again as after any refusal.
+ * without a QUIC listener, or a peer that was down) the peer's `/healthz` is asked: a peer that
+ * is not up (down, cut off, or still starting) fails the attempt, and the next dial tries QUIC
+ * again; a peer that is up gets one fresh QUIC dial, since the first may have missed its return.
+ * When QUIC stays unanswered the same attempt dials `fallback`; if the peer answers there, that
+ * peer URL is dialled over `fallback` only for {@link UDP_BLOCKED_FOR_MS}, then QUIC is tried
+ * again. A refusal over QUIC (a wrong token, a certificate that does not verify) is no reason to
+ * fall back: it is reported as it is, and the link dials again as after any refusal.
  */
 export class FallbackPeerTransport implements Transport<PeerAuth> {
   readonly #quic: QuicPeerTransport;
@@ -67,11 +67,16 @@ export class FallbackPeerTransport implements Transport<PeerAuth> {
       });
     };
     const unanswered = async (): Promise<void> => {
-      // A dial that began while the peer was down or restarting re-sends its handshake ever
-      // further apart and can miss the peer's return. If the peer is up now (its HTTP answers),
-      // one fresh QUIC dial is answered at once unless UDP is what is blocked.
-      if (quicDials === 1 && (await this.#fallback.probe(url))) {
-        if (!closed) dialQuic();
+      if (quicDials === 1) {
+        // A dial that began while the peer was down or restarting re-sends its handshake ever
+        // further apart and can miss the peer's return. A peer whose `/healthz` says it is up
+        // (every listener bound: a starting relay answers 503) gets one fresh QUIC dial, which
+        // it answers at once unless UDP is what is blocked. A peer that is not up is down,
+        // cut off or starting: UDP is not to blame, and the link dials it over QUIC again.
+        const up = await this.#fallback.probe(url);
+        if (closed) return;
+        if (up) dialQuic();
+        else events.refused({ message: 'the peer answers neither QUIC nor /healthz' });
         return;
       }
       if (closed) return;
