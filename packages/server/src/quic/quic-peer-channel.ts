@@ -21,7 +21,8 @@ export class QuicPeerChannel implements PeerChannel {
   readonly #closeListeners: (() => void)[] = [];
   #open = true;
   /** Where the dialer's packets come from: a change is a migration (see PATH_CHANGED_FRAME). */
-  #path: string;
+  #host: string;
+  #port: number;
 
   constructor(
     connection: QUICConnection,
@@ -31,7 +32,8 @@ export class QuicPeerChannel implements PeerChannel {
     this.#connection = connection;
     this.#control = control;
     this.#logger = logger;
-    this.#path = pathOf(connection);
+    this.#host = connection.remoteHost;
+    this.#port = connection.remotePort;
     void connection.closedP.then(() => this.ended());
   }
 
@@ -100,10 +102,14 @@ export class QuicPeerChannel implements PeerChannel {
    * rebinding would leave this one silent.
    */
   #notePath(): void {
-    const path = pathOf(this.#connection);
-    if (path === this.#path) return;
-    this.#path = path;
-    this.#logger.debug({ path }, 'a QUIC peer link migrated; asking the dialer to renew it');
+    const { remoteHost, remotePort } = this.#connection;
+    if (remoteHost === this.#host && remotePort === this.#port) return;
+    this.#host = remoteHost;
+    this.#port = remotePort;
+    this.#logger.debug(
+      { host: remoteHost, port: remotePort },
+      'a QUIC peer link migrated; asking the dialer to renew it',
+    );
     this.#control.write(PATH_CHANGED_FRAME).catch((err: unknown) => this.#failed(err));
   }
 
@@ -112,9 +118,4 @@ export class QuicPeerChannel implements PeerChannel {
     this.#logger.debug({ err }, 'sending to a QUIC peer failed; closing its connection');
     this.close();
   }
-}
-
-/** The address a connection's peer sends from. */
-function pathOf(connection: QUICConnection): string {
-  return `${connection.remoteHost}:${connection.remotePort}`;
 }
