@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
+import { DroppableTransport } from './test-support/droppable-transport.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 const open: { close(): unknown }[] = [];
@@ -22,66 +23,42 @@ afterEach(async () => {
  * handshakes, and the kinds of the frames each way. It can end every open connection as the
  * network would, and refuse the next dials as a peer that is shutting down does.
  */
-class TappedTransport implements Transport<PeerAuth> {
-  readonly #inner = new SocketIoTransport();
+class TappedTransport extends DroppableTransport {
   readonly hellos: PeerAuth[] = [];
   readonly sent: Message['kind'][] = [];
   readonly received: Message['kind'][] = [];
   readonly batches: FeedBatch[] = [];
-  readonly #open = new Set<{ connection: TransportConnection; events: TransportEvents }>();
   /** Dials still to refuse with `unavailable` before handing them on. */
   refuseNext = 0;
 
-  connect(url: string, hello: PeerAuth, events: TransportEvents): TransportConnection {
+  constructor() {
+    super(new SocketIoTransport());
+  }
+
+  override connect(url: string, hello: PeerAuth, events: TransportEvents): TransportConnection {
     this.hellos.push(hello);
     if (this.refuseNext > 0) {
       this.refuseNext--;
       setTimeout(() => events.refused({ code: 'unavailable', message: 'shutting down' }), 0);
       return { connected: false, send: () => {}, close: () => {} };
     }
-    const entry = {
-      events,
-      connection: this.#inner.connect(url, hello, {
-        message: (bytes) => {
-          const message = decodeMessage(bytes);
-          this.received.push(message.kind);
-          if (message.kind === 'feed-batch') this.batches.push(message);
-          events.message(bytes);
-        },
-        refused: (error) => events.refused(error),
-        closed: () => {
-          this.#open.delete(entry);
-          events.closed();
-        },
-      }),
-    };
-    this.#open.add(entry);
+    const connection = super.connect(url, hello, events);
     return {
       get connected() {
-        return entry.connection.connected;
+        return connection.connected;
       },
       send: (bytes) => {
         this.sent.push(decodeMessage(bytes).kind);
-        entry.connection.send(bytes);
+        connection.send(bytes);
       },
-      close: () => {
-        this.#open.delete(entry);
-        entry.connection.close();
-      },
+      close: () => connection.close(),
     };
   }
 
-  probe(url: string): Promise<boolean> {
-    return this.#inner.probe(url);
-  }
-
-  /** Ends every open connection from the network's side: the links see them closed. */
-  dropAll(): void {
-    for (const entry of this.#open) {
-      this.#open.delete(entry);
-      entry.connection.close();
-      entry.events.closed();
-    }
+  protected override tapMessage(bytes: Uint8Array): void {
+    const message = decodeMessage(bytes);
+    this.received.push(message.kind);
+    if (message.kind === 'feed-batch') this.batches.push(message);
   }
 }
 

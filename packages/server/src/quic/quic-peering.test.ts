@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { AWSet, GCounter } from '@helios/core';
-import { type PeerAuth, PROTOCOL_VERSION } from '@helios/core/protocol';
+import { PROTOCOL_VERSION } from '@helios/core/protocol';
 import { freePort, UdpProxy } from '@helios/test-kit';
-import type { Transport, TransportConnection, TransportEvents } from '@helios/transport';
 import { pino } from 'pino';
 import selfsigned from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import type { RelayOptions } from '../options.js';
 import { createRelay, type Relay } from '../relay.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { DroppableTransport } from '../test-support/droppable-transport.js';
 import { eventually, ProtocolClient } from '../test-support/protocol-client.js';
 import { answerTo, json, rawDial } from '../test-support/quic-dialer.js';
 import { tempDir } from '../test-support/temp-dir.js';
@@ -78,7 +78,7 @@ describe('QUIC peer links', () => {
   });
 
   it('stay up past the welcome deadline once welcomed', async () => {
-    const transport = new DroppableQuic({ welcomeTimeoutMs: 300 });
+    const transport = droppableQuic({ welcomeTimeoutMs: 300 });
     const { urlA, urlB } = await quicPair({ a: { peerTransport: transport } });
     const [atA, atB] = [await client(urlA), await client(urlB)];
     await add(atB, 1);
@@ -186,48 +186,12 @@ describe('QUIC peer admission', () => {
 });
 
 /** QUIC only, with every open connection to be ended from outside, as the network would. */
-class DroppableQuic implements Transport<PeerAuth> {
-  readonly #inner: QuicPeerTransport;
-  readonly #open = new Set<{ connection: TransportConnection; events: TransportEvents }>();
-  dials = 0;
-
-  constructor(options: { welcomeTimeoutMs?: number } = {}) {
-    this.#inner = quicOnly(options);
-  }
-
-  connect(url: string, hello: PeerAuth, events: TransportEvents): TransportConnection {
-    this.dials++;
-    const entry = {
-      events,
-      connection: this.#inner.connect(url, hello, {
-        message: (bytes) => events.message(bytes),
-        refused: (error) => events.refused(error),
-        closed: () => {
-          this.#open.delete(entry);
-          events.closed();
-        },
-      }),
-    };
-    this.#open.add(entry);
-    return entry.connection;
-  }
-
-  probe(url: string): Promise<boolean> {
-    return this.#inner.probe(url);
-  }
-
-  dropAll(): void {
-    for (const entry of this.#open) {
-      this.#open.delete(entry);
-      entry.connection.close();
-      entry.events.closed();
-    }
-  }
-}
+const droppableQuic = (options: { welcomeTimeoutMs?: number } = {}) =>
+  new DroppableTransport(quicOnly(options));
 
 describe('QUIC peer links, when things go wrong', () => {
   it('redial after the connection is closed and resume from the cursor', async () => {
-    const transport = new DroppableQuic();
+    const transport = droppableQuic();
     const { urlA, urlB } = await quicPair({ a: { peerTransport: transport } });
     const [atA, atB] = [await client(urlA), await client(urlB)];
     await add(atB, 1);
