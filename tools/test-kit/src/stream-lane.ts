@@ -3,11 +3,15 @@
  * planned time, written to the other socket in the order they were read, never before their
  * time. A stall (a lost segment's retransmission timeout, a blackout) holds the head of the
  * lane, and every chunk behind it waits: TCP's head-of-line blocking.
+ *
+ * `T` is what the lane carries: a TCP proxy's chunks, or an ordered UDP proxy's deliveries (one
+ * timer per datagram would not keep the order: each timer starts from the event loop's cached
+ * clock, so a datagram read later can fire first).
  */
-export class StreamLane {
-  readonly #write: (chunk: Buffer) => void;
+export class StreamLane<T = Buffer> {
+  readonly #write: (chunk: T) => void;
   /** Chunks not written yet, in read order; `at` is undefined while a blackout holds them. */
-  readonly #queue: { chunk: Buffer; at: number | undefined }[] = [];
+  readonly #queue: { chunk: T; at: number | undefined }[] = [];
   /** No chunk is written before this time (the end of the latest stall). */
   #notBefore = 0;
   /** When the first chunk held by the current blackout was read; undefined: none held. */
@@ -15,7 +19,7 @@ export class StreamLane {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(write: (chunk: Buffer) => void) {
+  constructor(write: (chunk: T) => void) {
     this.#write = write;
   }
 
@@ -25,7 +29,7 @@ export class StreamLane {
   }
 
   /** Queues `chunk` to be written at `at` (ms, `performance.now()`), after the chunks before it. */
-  push(chunk: Buffer, at: number): void {
+  push(chunk: T, at: number): void {
     this.#queue.push({ chunk, at: Math.max(at, this.#notBefore) });
     this.#schedule();
   }
@@ -39,7 +43,7 @@ export class StreamLane {
   }
 
   /** Queues `chunk` with no time yet: a blackout holds it until {@link release}. */
-  hold(chunk: Buffer, now: number): void {
+  hold(chunk: T, now: number): void {
     this.#heldSince ??= now;
     this.#queue.push({ chunk, at: undefined });
   }

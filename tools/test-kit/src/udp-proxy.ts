@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { LinkModel, type NodeName } from './link-model.js';
+import { StreamLane } from './stream-lane.js';
 
 /** Where a {@link UdpProxy} sits: the link model it obeys, and the names of its two ends. */
 export interface UdpProxyOptions {
@@ -68,7 +69,8 @@ export class UdpProxy {
   readonly #server: Socket;
   readonly #flows = new Map<string, Flow>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  readonly #ordered: boolean;
+  /** When ordered: each direction's deliveries, made in the order the datagrams were read. */
+  readonly #lanes: { up: StreamLane<() => void>; down: StreamLane<() => void> } | undefined;
   #closed = false;
 
   constructor(targetPort: number, options: UdpProxyOptions = {}) {
@@ -76,7 +78,8 @@ export class UdpProxy {
     this.links = options.links ?? new LinkModel({ seed: targetPort });
     this.from = options.from ?? 'client';
     this.to = options.to ?? 'target';
-    this.#ordered = options.ordered ?? false;
+    const lane = () => new StreamLane<() => void>((deliver) => deliver());
+    this.#lanes = options.ordered ? { up: lane(), down: lane() } : undefined;
     this.#server = createSocket('udp4');
     this.#server.on('message', (msg, rinfo) => this.#fromClient(msg, rinfo.address, rinfo.port));
     // A datagram refused by a closed port (ICMP) is the sender's problem, not the proxy's.
@@ -140,6 +143,8 @@ export class UdpProxy {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#lanes?.up.close();
+    this.#lanes?.down.close();
     for (const flow of this.#flows.values()) flow.upstream.close();
     this.#flows.clear();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -170,7 +175,8 @@ export class UdpProxy {
   ): void {
     if (this.#closed) return;
     const now = performance.now();
-    const arrivals = this.links.plan(from, to, now, this.#ordered);
+    const lane = counters === this.up ? this.#lanes?.up : this.#lanes?.down;
+    const arrivals = this.links.plan(from, to, now, lane !== undefined);
     if (arrivals.length === 0) counters.dropped++;
     for (const at of arrivals) {
       const deliver = (): void => {
@@ -183,6 +189,10 @@ export class UdpProxy {
         counters.bytes += msg.length;
         send(msg);
       };
+      if (lane) {
+        lane.push(deliver, at);
+        continue;
+      }
       if (at <= now) {
         deliver();
         continue;
