@@ -22,6 +22,7 @@ export * from './crdt/bounded-counter.js';
 export type { ConflictDescription, ConflictScope, WriteStamp } from './crdt/conflicts.js';
 export * from './crdt/counter.js';
 export * from './crdt/crdt-type.js';
+export * from './crdt/delta-batch.js';
 export type { DotEntry, DotFun } from './crdt/dot-fun.js';
 export type { DotMap } from './crdt/dot-map.js';
 export type { DotStoreKind, EntryValueKind } from './crdt/dot-store.js';

@@ -8,6 +8,7 @@ import {
   rangesInclude,
   rangesIntersect,
   rangesMax,
+  rangesOverlap,
   rangesSize,
   rangesSubtract,
   rangesUnion,
@@ -77,12 +78,14 @@ export class CausalContext {
 
   /** Adds every dot of `other` to this context (in place). */
   join(other: CausalContext): this {
-    for (const [replica, theirs] of other.#ranges) {
+    // forEach, not for…of with destructuring: this runs for every merge, often before V8 has
+    // optimized it, and the iterator protocol costs most there.
+    other.#ranges.forEach((theirs, replica) => {
       const mine = this.#ranges.get(replica);
       if (mine === undefined) this.#ranges.set(replica, theirs.slice());
       else if (theirs.length === 2) rangesAddMut(mine, theirs[0]!, theirs[1]!);
       else this.#ranges.set(replica, rangesUnion(mine, theirs));
-    }
+    });
     return this;
   }
 
@@ -111,10 +114,11 @@ export class CausalContext {
 
   /** True when the two contexts share at least one dot. */
   overlaps(other: CausalContext): boolean {
-    const [small, large] = this.#ranges.size <= other.#ranges.size ? [this, other] : [other, this];
-    for (const [replica, mine] of small.#ranges) {
-      const theirs = large.#ranges.get(replica);
-      if (theirs !== undefined && rangesIntersect(mine, theirs).length > 0) return true;
+    const small = this.#ranges.size <= other.#ranges.size ? this.#ranges : other.#ranges;
+    const large = small === this.#ranges ? other.#ranges : this.#ranges;
+    for (const replica of small.keys()) {
+      const theirs = large.get(replica);
+      if (theirs !== undefined && rangesOverlap(small.get(replica)!, theirs)) return true;
     }
     return false;
   }

@@ -117,6 +117,18 @@ export function rangesIntersect(a: Ranges, b: Ranges): Ranges {
   return out;
 }
 
+/** True when `a` and `b` share a member: {@link rangesIntersect} without building it. */
+export function rangesOverlap(a: Ranges, b: Ranges): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (Math.max(a[i]!, b[j]!) <= Math.min(a[i + 1]!, b[j + 1]!)) return true;
+    if (a[i + 1]! < b[j + 1]!) i += 2;
+    else j += 2;
+  }
+  return false;
+}
+
 /** True when every member of `b` is in `a`. */
 export function rangesInclude(a: readonly number[], b: readonly number[]): boolean {
   let i = 0;

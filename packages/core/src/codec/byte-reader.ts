@@ -47,19 +47,46 @@ export class ByteReader {
   }
 
   uint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      const b = this.u8();
+    // One byte is the common case (counts, offsets, short lengths): no loop, no call.
+    const buf = this.#buf;
+    let pos = this.#pos;
+    if (pos >= buf.length) this.fail('truncated', 'unexpected end of input');
+    const first = buf[pos++]!;
+    if (first < 0x80) {
+      this.#pos = pos;
+      return first;
+    }
+    let result = first & 0x7f;
+    let scale = 0x80;
+    for (let i = 1; i < 8; i++) {
+      if (pos >= buf.length) {
+        this.#pos = pos;
+        this.fail('truncated', 'unexpected end of input');
+      }
+      const b = buf[pos++]!;
       result += (b & 0x7f) * scale;
       if (b < 0x80) {
+        this.#pos = pos;
         if (result > Number.MAX_SAFE_INTEGER) this.fail('overflow', 'integer exceeds 2^53');
-        if (i > 0 && b === 0) this.fail('bad-tag', 'non-canonical varint');
+        if (b === 0) this.fail('bad-tag', 'non-canonical varint');
         return result;
       }
       scale *= 0x80;
     }
+    this.#pos = pos;
     return this.fail('overflow', 'varint longer than 8 bytes');
+  }
+
+  /** Nesting one level deeper, without a closure; pair with {@link leave}. */
+  enter(): void {
+    if (++this.#depth > this.limits.maxDepth) {
+      this.fail('limit-depth', `nesting deeper than ${this.limits.maxDepth}`);
+    }
+  }
+
+  /** Back up one nesting level after {@link enter}. */
+  leave(): void {
+    this.#depth--;
   }
 
   f64(): number {
@@ -77,6 +104,16 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * The next `n` bytes as a view of the input, not a copy: for reading them at once, not for
+   * keeping (it shares the input's memory).
+   */
+  view(n: number): Uint8Array {
+    if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
+    this.#pos += n;
+    return this.#buf.subarray(this.#pos - n, this.#pos);
+  }
+
   string(): string {
     return this.stringOfLength(this.uint());
   }
@@ -86,16 +123,22 @@ export class ByteReader {
     if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
     // Keys and ids are mostly short ASCII: build those directly, TextDecoder costs more.
     if (n <= 32) {
-      let ascii = '';
-      let i = 0;
-      for (; i < n; i++) {
-        const c = this.#buf[this.#pos + i]!;
-        if (c >= 0x80) break;
-        ascii += String.fromCharCode(c);
+      const buf = this.#buf;
+      const start = this.#pos;
+      let ascii = true;
+      for (let i = start; i < start + n; i++) {
+        if (buf[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
       }
-      if (i === n) {
+      if (ascii) {
         this.#pos += n;
-        return ascii;
+        // One call for the whole string: a flat string, not one concatenation per character.
+        return String.fromCharCode.apply(
+          null,
+          buf.subarray(start, start + n) as unknown as number[],
+        );
       }
     }
     const view = this.#buf.subarray(this.#pos, this.#pos + n);
@@ -152,3 +195,12 @@ export class ByteReader {
     }
   }
 }
+
+/**
+ * Optimized decoders embed the reader's hidden class weakly, and V8 drops a class-with-fields'
+ * hidden class at a full GC when no instance is alive: every decoder would then deoptimize and
+ * run slow again after each such GC (most inputs are decoded by a short-lived reader). One
+ * reader kept for the life of the module keeps the class, and the optimized code, alive.
+ */
+// biome-ignore lint/correctness/noUnusedVariables: held, never read, for the reason above.
+const shapeKeeper = new ByteReader(new Uint8Array(0));

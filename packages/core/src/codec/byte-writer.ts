@@ -21,7 +21,7 @@ export class ByteWriter {
   #ensure(extra: number): void {
     const need = this.#pos + extra;
     if (need <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
+    let cap = Math.max(this.#buf.length * 2, 64);
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#pos));
@@ -89,3 +89,10 @@ export class ByteWriter {
     return this.#buf.slice(0, this.#pos);
   }
 }
+
+/**
+ * Keeps the writer's hidden class alive across full GCs, for the reason `byte-reader.ts` gives:
+ * most writers live for one message, and optimized encoders embed the class weakly.
+ */
+// biome-ignore lint/correctness/noUnusedVariables: held, never read, for the reason above.
+const shapeKeeper = new ByteWriter(0);

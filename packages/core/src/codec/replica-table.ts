@@ -12,13 +12,19 @@ import type { ByteWriter } from './byte-writer.js';
  */
 export interface ReplicaTable {
   readonly ids: readonly ReplicaId[];
-  readonly index: ReadonlyMap<ReplicaId, number>;
   readonly max: readonly number[];
   readonly context: CausalContext;
 }
 
+/** A table being written: it also finds a replica's index. */
+export interface EncodingTable extends ReplicaTable {
+  readonly index: ReadonlyMap<ReplicaId, number>;
+}
+
 /** Two lowercase hex digits per byte value, for compact replica ids. */
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+/** The char codes of {@link HEX}: a compact id is built flat in one call, not by concatenation. */
+const HEX_CODES = HEX.map((h) => [h.charCodeAt(0), h.charCodeAt(1)] as const);
 
 /** Value of the hex digit at `i` of a compact id (0-9, a-f: checked by isCompactReplicaId). */
 function hexValue(id: string, i: number): number {
@@ -37,15 +43,15 @@ export function isSingleCompactTable(context: CausalContext): boolean {
 }
 
 /**
- * Writes the table and the context; returns the table for the store's encoder. With
- * `implicitSingle`, the caller has already flagged a table of one compact id.
+ * Writes a list of replica ids: their count doubled plus one when every id is compact (then
+ * 7 bytes each), else length-prefixed strings. With `implicitSingle`, the caller has already
+ * flagged a list of one compact id and the count is left out.
  */
-export function writeContext(
+export function writeReplicaIds(
   w: ByteWriter,
-  context: CausalContext,
+  ids: readonly ReplicaId[],
   implicitSingle = false,
-): ReplicaTable {
-  const ids = [...context.replicas()];
+): void {
   const compact = ids.every(isCompactReplicaId);
   if (!implicitSingle) w.uint(ids.length * 2 + (compact ? 1 : 0));
   for (const id of ids) {
@@ -55,24 +61,128 @@ export function writeContext(
       w.string(id);
     }
   }
+}
+
+/** Reads what {@link writeReplicaIds} wrote, refusing malformed and duplicate ids. */
+export function readReplicaIds(r: ByteReader, implicitSingle = false): ReplicaId[] {
+  const head = implicitSingle ? 3 : r.uint();
+  const compact = head % 2 === 1;
+  const n = Math.floor(head / 2);
+  if (n * (compact ? 7 : 2) > r.remaining) r.fail('truncated', `a table of ${n} replicas`);
+  r.charge(n);
+  const ids: ReplicaId[] = new Array(n);
+  const seen = n > 1 ? new Set<ReplicaId>() : undefined;
+  const packed = compact ? r.view(7 * n) : undefined;
+  for (let i = 0; i < n; i++) {
+    let id: string;
+    if (packed !== undefined) {
+      const at = 7 * i;
+      const b0 = HEX_CODES[packed[at]!]!;
+      const b1 = HEX_CODES[packed[at + 1]!]!;
+      const b2 = HEX_CODES[packed[at + 2]!]!;
+      const b3 = HEX_CODES[packed[at + 3]!]!;
+      const b4 = HEX_CODES[packed[at + 4]!]!;
+      const b5 = HEX_CODES[packed[at + 5]!]!;
+      const b6 = HEX_CODES[packed[at + 6]!]!;
+      id = String.fromCharCode(
+        b0[0],
+        b0[1],
+        b1[0],
+        b1[1],
+        b2[0],
+        b2[1],
+        b3[0],
+        b3[1],
+        b4[0],
+        b4[1],
+        b5[0],
+        b5[1],
+        b6[0],
+        b6[1],
+      );
+    } else {
+      id = r.string();
+      if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {
+        r.fail('invariant', 'replica id is empty or too long');
+      }
+    }
+    if (seen !== undefined) {
+      if (seen.has(id)) r.fail('invariant', `replica ${id} listed twice`);
+      seen.add(id);
+    }
+    ids[i] = id;
+  }
+  return ids;
+}
+
+/**
+ * Writes one replica's ranges from the top down: the highest sequence, then per range its
+ * length and whether another range follows below (low bit), then the gap to it. The lowest
+ * range says instead, in its second bit, whether it gives its start minus one rather than its
+ * length: the version-vector range [1, n] then costs one byte, however long the history.
+ * Returns the highest sequence, the base of the store's dot offsets.
+ */
+export function writeRanges(w: ByteWriter, r: readonly number[]): number {
+  let i = r.length - 2;
+  const max = r[i + 1]!;
+  w.uint(max);
+  for (; i > 0; i -= 2) {
+    w.uint((r[i + 1]! - r[i]!) * 2 + 1);
+    w.uint(r[i]! - r[i - 1]! - 2);
+  }
+  const length = r[1]! - r[0]!;
+  w.uint(r[0]! - 1 < length ? (r[0]! - 1) * 4 + 2 : length * 4);
+  return max;
+}
+
+/** Reads one replica's ranges into `context`; returns the highest sequence. */
+export function readRanges(r: ByteReader, context: CausalContext, id: ReplicaId): number {
+  let end = r.uint();
+  if (end < 1 || end > MAX_SEQ) r.fail('invariant', `sequence ${end} out of range`);
+  const max = end;
+  // Most contexts hold one range per replica: added at once, without collecting.
+  let ranges: number[] | undefined;
+  for (;;) {
+    r.charge(1);
+    const packed = r.uint();
+    const more = packed % 2 === 1;
+    const start = more
+      ? end - (packed - 1) / 2
+      : packed % 4 === 2
+        ? 1 + (packed - 2) / 4
+        : end - packed / 4;
+    if (start < 1) r.fail('invariant', 'a context range starts below 1');
+    if (start > end) r.fail('invariant', 'a context range starts after its end');
+    if (!more && ranges === undefined) {
+      context.addRange(id, start, end);
+      return max;
+    }
+    ranges ??= [];
+    ranges.push(start, end);
+    if (!more) break;
+    end = start - 2 - r.uint();
+    if (end < 1) r.fail('invariant', 'a context range ends below 1');
+  }
+  for (let i = ranges.length - 2; i >= 0; i -= 2) context.addRange(id, ranges[i]!, ranges[i + 1]!);
+  return max;
+}
+
+/**
+ * Writes the table and the context; returns the table for the store's encoder. With
+ * `implicitSingle`, the caller has already flagged a table of one compact id.
+ */
+export function writeContext(
+  w: ByteWriter,
+  context: CausalContext,
+  implicitSingle = false,
+): EncodingTable {
+  const ids = [...context.replicas()];
+  writeReplicaIds(w, ids, implicitSingle);
   const index = new Map<ReplicaId, number>();
   const max: number[] = [];
   ids.forEach((id, i) => {
     index.set(id, i);
-    const r = context.rangesOf(id);
-    // Ranges from the top down: the highest sequence, then per range its length and whether
-    // another range follows below (low bit), then the gap to it. The lowest range says instead,
-    // in its second bit, whether it gives its start minus one rather than its length: the
-    // version-vector range [1, n] then costs one byte, however long the history.
-    let i2 = r.length - 2;
-    w.uint(r[i2 + 1]!);
-    max.push(r[i2 + 1]!);
-    for (; i2 > 0; i2 -= 2) {
-      w.uint((r[i2 + 1]! - r[i2]!) * 2 + 1);
-      w.uint(r[i2]! - r[i2 - 1]! - 2);
-    }
-    const length = r[1]! - r[0]!;
-    w.uint(r[0]! - 1 < length ? (r[0]! - 1) * 4 + 2 : length * 4);
+    max.push(writeRanges(w, context.rangesOf(id)));
   });
   return { ids, index, max, context };
 }
@@ -82,57 +192,14 @@ export function readContext(
   context: CausalContext,
   implicitSingle = false,
 ): ReplicaTable {
-  const head = implicitSingle ? 3 : r.uint();
-  const compact = head % 2 === 1;
-  const n = Math.floor(head / 2);
-  if (n * (compact ? 8 : 3) > r.remaining) r.fail('truncated', `a table of ${n} replicas`);
-  r.charge(n);
-  const ids: ReplicaId[] = [];
-  const index = new Map<ReplicaId, number>();
-  for (let i = 0; i < n; i++) {
-    let id = '';
-    if (compact) {
-      for (let j = 0; j < 7; j++) id += HEX[r.u8()]!;
-    } else {
-      id = r.string();
-      if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {
-        r.fail('invariant', 'replica id is empty or too long');
-      }
-    }
-    if (index.has(id)) r.fail('invariant', `replica ${id} listed twice`);
-    index.set(id, i);
-    ids.push(id);
-  }
-  const max: number[] = [];
-  for (const id of ids) {
-    let end = r.uint();
-    if (end < 1 || end > MAX_SEQ) r.fail('invariant', `sequence ${end} out of range`);
-    max.push(end);
-    const ranges: number[] = [];
-    for (;;) {
-      r.charge(1);
-      const packed = r.uint();
-      const more = packed % 2 === 1;
-      const start = more
-        ? end - (packed - 1) / 2
-        : packed % 4 === 2
-          ? 1 + (packed - 2) / 4
-          : end - packed / 4;
-      if (start < 1) r.fail('invariant', 'a context range starts below 1');
-      if (start > end) r.fail('invariant', 'a context range starts after its end');
-      ranges.push(start, end);
-      if (!more) break;
-      end = start - 2 - r.uint();
-      if (end < 1) r.fail('invariant', 'a context range ends below 1');
-    }
-    for (let i = ranges.length - 2; i >= 0; i -= 2)
-      context.addRange(id, ranges[i]!, ranges[i + 1]!);
-  }
-  return { ids, index, max, context };
+  const ids = readReplicaIds(r, implicitSingle);
+  const max: number[] = new Array(ids.length);
+  for (let i = 0; i < ids.length; i++) max[i] = readRanges(r, context, ids[i]!);
+  return { ids, max, context };
 }
 
 /** Writes a dot of the store relative to the table. */
-export function writeDot(w: ByteWriter, t: ReplicaTable, replica: ReplicaId, seq: number): void {
+export function writeDot(w: ByteWriter, t: EncodingTable, replica: ReplicaId, seq: number): void {
   const i = t.index.get(replica)!;
   if (t.ids.length > 1) w.uint(i);
   w.uint(t.max[i]! - seq);

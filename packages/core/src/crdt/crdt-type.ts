@@ -187,12 +187,21 @@ export abstract class CrdtType<S, V> {
   decode(bytes: Uint8Array, limits?: DecodeLimits): CrdtState<S> {
     const r = new ByteReader(bytes, limits);
     const { typeId, singleReplica } = readStateHeader(r);
-    if (typeId !== this.typeId || !paramsMatch(r, this.#encodedParams())) {
+    if (typeId !== this.typeId || !this.readsOwnParams(r)) {
       r.fail('wrong-type', `this is not a ${this.name} state`);
     }
     const state = this.readBody(r, singleReplica);
     r.end();
     return state;
+  }
+
+  /**
+   * Reads the parameters that follow the type id of an encoding (a state's header, a delta
+   * batch's) and says whether they are this type's.
+   */
+  readsOwnParams(r: ByteReader): boolean {
+    for (const b of this.#encodedParams()) if (r.u8() !== b) return false;
+    return true;
   }
 
   /** The bytes of {@link writeParams}, fixed per type: computed once, not on every decode. */
@@ -214,9 +223,4 @@ export abstract class CrdtType<S, V> {
     const store = this.kind.read(r, table);
     return { context, store };
   }
-}
-
-function paramsMatch(r: ByteReader, params: Uint8Array): boolean {
-  for (const b of params) if (r.u8() !== b) return false;
-  return true;
 }

@@ -53,7 +53,8 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
       // keeps merging n concurrent writes into one register O(n), not O(n²).
       if (target.length > 0 && deltaContext.overlaps(targetContext)) {
         let kept = 0;
-        for (const e of target) {
+        for (let i = 0; i < target.length; i++) {
+          const e = target[i]!;
           // Seen by the delta's writer but absent from its store: removed there.
           if (!deltaContext.has(e.replica, e.seq) || indexOfDot(delta, e.replica, e.seq) >= 0) {
             target[kept++] = e;
@@ -62,7 +63,8 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
         changed = kept < target.length;
         target.length = kept;
       }
-      for (const e of delta) {
+      for (let i = 0; i < delta.length; i++) {
+        const e = delta[i]!;
         // A dot the target has not seen is not in its store either (store ⊆ context).
         if (!targetContext.has(e.replica, e.seq)) {
           target.push(e);
@@ -72,7 +74,7 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
       return changed;
     },
     forEachDot(s, fn) {
-      for (const e of s) fn(e.replica, e.seq);
+      for (let i = 0; i < s.length; i++) fn(s[i]!.replica, s[i]!.seq);
     },
     unseen: (s, context) => s.filter((e) => !context.has(e.replica, e.seq)),
     someRemoved(target, delta, deltaContext, fn) {

@@ -1,6 +1,7 @@
 import type { CausalContext } from '../causal/causal-context.js';
 import { rangesHas, rangesSize } from '../causal/ranges.js';
 import type { ReplicaId } from '../causal/replica-id.js';
+import type { ByteReader } from '../codec/byte-reader.js';
 import type { Key } from '../codec/value.js';
 import { readKey, writeKey } from '../codec/value.js';
 import type { DotStoreKind } from './dot-store.js';
@@ -16,13 +17,18 @@ export interface DotMap<S> {
   readonly owners: Map<ReplicaId, Map<number, Key>>;
 }
 
-/** Records in `m.owners` that `key` holds the dots of `store`. */
-function own<S>(inner: DotStoreKind<S>, m: DotMap<S>, key: Key, store: S): void {
+/**
+ * Records in `m.owners` that `key` holds the dots of `store`. With `r`, a decoder's reader, a dot
+ * some other key already holds is refused instead (dots are unique).
+ */
+function own<S>(inner: DotStoreKind<S>, m: DotMap<S>, key: Key, store: S, r?: ByteReader): void {
   inner.forEachDot(store, (replica, seq) => {
     let bySeq = m.owners.get(replica);
     if (bySeq === undefined) {
       bySeq = new Map();
       m.owners.set(replica, bySeq);
+    } else if (r !== undefined && bySeq.has(seq)) {
+      r.fail('invariant', `dot ${replica}:${seq} held by two keys`);
     }
     bySeq.set(seq, key);
   });
@@ -38,6 +44,7 @@ function forEachCovered(
   context: CausalContext,
   fn: (replica: ReplicaId, bySeq: Map<number, Key>, seq: number, key: Key) => boolean,
 ): boolean {
+  if (m.owners.size === 0) return false;
   for (const replica of context.replicas()) {
     const bySeq = m.owners.get(replica);
     if (bySeq === undefined || bySeq.size === 0) continue;
@@ -71,41 +78,45 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       return out;
     },
     merge(target, targetContext, delta, deltaContext) {
-      const touched = new Set<Key>(delta.entries.keys());
       // The join keeps one of our dots that the delta's context covers only if the delta holds
       // it too, and takes a delta dot only if our context lacks it. So the owners index follows
       // from what the delta touches; re-indexing whole nested stores instead made merging n
-      // concurrent writes to one key cost O(n²).
+      // concurrent writes to one key cost O(n²). Keys the delta leaves out are touched only when
+      // its context covers one of their dots (a removal): most deltas cover none.
+      let removedFrom: Set<Key> | undefined;
       const lost: [Map<number, Key>, number][] = [];
-      const cover = (replica: ReplicaId, bySeq: Map<number, Key>, seq: number, key: Key) => {
-        touched.add(key);
-        if (delta.owners.get(replica)?.get(seq) !== key) lost.push([bySeq, seq]);
-      };
       forEachCovered(target, deltaContext, (replica, bySeq, seq, key) => {
-        cover(replica, bySeq, seq, key);
+        if (!delta.entries.has(key)) {
+          removedFrom ??= new Set();
+          removedFrom.add(key);
+        }
+        if (delta.owners.get(replica)?.get(seq) !== key) lost.push([bySeq, seq]);
         return false;
       });
       let changed = false;
-      for (const key of touched) {
+      const mergeKey = (key: Key, incoming: S): void => {
         const store = target.entries.get(key) ?? inner.empty();
-        const incoming = delta.entries.get(key) ?? inner.empty();
-        if (!inner.merge(store, targetContext, incoming, deltaContext)) continue;
+        if (!inner.merge(store, targetContext, incoming, deltaContext)) return;
         changed = true;
         if (inner.isEmpty(store)) target.entries.delete(key);
         else target.entries.set(key, store);
-      }
+      };
+      delta.entries.forEach((incoming, key) => {
+        mergeKey(key, incoming);
+      });
+      if (removedFrom !== undefined) for (const key of removedFrom) mergeKey(key, inner.empty());
       for (const [bySeq, seq] of lost) bySeq.delete(seq);
-      for (const [replica, theirs] of delta.owners) {
-        for (const [seq, key] of theirs) {
-          if (targetContext.has(replica, seq)) continue;
-          let bySeq = target.owners.get(replica);
+      delta.owners.forEach((theirs, replica) => {
+        let bySeq = target.owners.get(replica);
+        theirs.forEach((key, seq) => {
+          if (targetContext.has(replica, seq)) return;
           if (bySeq === undefined) {
             bySeq = new Map();
             target.owners.set(replica, bySeq);
           }
           bySeq.set(seq, key);
-        }
-      }
+        });
+      });
       return changed;
     },
     forEachDot(m, fn) {
@@ -166,15 +177,12 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       for (let i = 0; i < n; i++) {
         const key = readKey(r);
         if (out.entries.has(key)) r.fail('invariant', `key ${JSON.stringify(key)} twice`);
-        const store = r.nested(() => inner.read(r, table));
+        r.enter();
+        const store = inner.read(r, table);
+        r.leave();
         if (inner.isEmpty(store)) r.fail('invariant', `key ${JSON.stringify(key)} holds nothing`);
-        inner.forEachDot(store, (replica, seq) => {
-          if (out.owners.get(replica)?.has(seq)) {
-            r.fail('invariant', `dot ${replica}:${seq} held by two keys`);
-          }
-        });
         out.entries.set(key, store);
-        own(inner, out, key, store);
+        own(inner, out, key, store, r);
       }
       return out;
     },

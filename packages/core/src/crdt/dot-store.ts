@@ -3,7 +3,7 @@ import type { Dot } from '../causal/dot.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { ByteReader } from '../codec/byte-reader.js';
 import type { ByteWriter } from '../codec/byte-writer.js';
-import type { ReplicaTable } from '../codec/replica-table.js';
+import type { EncodingTable, ReplicaTable } from '../codec/replica-table.js';
 
 /**
  * A dot store is the payload of a causal CRDT (Almeida, Shoker, Baquero 2018, §6): a structure
@@ -46,7 +46,7 @@ export interface DotStoreKind<S> {
    */
   findConflict(target: S, delta: S): Dot | undefined;
   equals(a: S, b: S): boolean;
-  write(w: ByteWriter, store: S, table: ReplicaTable): void;
+  write(w: ByteWriter, store: S, table: EncodingTable): void;
   /** Reads a store, refusing dots outside the table's context and duplicate dots. */
   read(r: ByteReader, table: ReplicaTable): S;
 }
