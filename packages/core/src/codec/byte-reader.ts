@@ -13,6 +13,11 @@ export class ByteReader {
   // Made on first use: only floats need it, and most messages have none.
   #view: DataView | undefined;
   readonly limits: DecodeLimits;
+  /**
+   * The version of the state encoding being read, for the parts whose layout depends on it:
+   * set by whoever read the header that names it (1 until then).
+   */
+  format = 1;
   #pos = 0;
   #elements = 0;
   #depth = 0;

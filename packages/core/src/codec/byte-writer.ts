@@ -58,13 +58,13 @@ export class ByteWriter {
   }
 
   /**
-   * Length-prefixed UTF-8. With `doubledLength` the prefix is twice the length, leaving the low
-   * bit free for the caller's own tag (see `writeKey`).
+   * Length-prefixed UTF-8. The prefix is `length * lengthScale + lengthTag`: a scale above 1
+   * leaves the low bits free for the caller's own tags (see `writeKey`), a short string's tag
+   * can carry its length (see `writeValue`).
    */
-  string(s: string, doubledLength = false): void {
-    const scale = doubledLength ? 2 : 1;
+  string(s: string, lengthScale = 1, lengthTag = 0): void {
     // ASCII fast path: most keys and ids are short ASCII strings.
-    if (s.length * scale < 128) {
+    if (s.length * lengthScale + lengthTag < 128) {
       let ascii = true;
       for (let i = 0; i < s.length; i++) {
         if (s.charCodeAt(i) > 0x7f) {
@@ -74,14 +74,42 @@ export class ByteWriter {
       }
       if (ascii) {
         this.#ensure(1 + s.length);
-        this.#buf[this.#pos++] = s.length * scale;
+        this.#buf[this.#pos++] = s.length * lengthScale + lengthTag;
         for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
         return;
       }
     }
     const b = encoder.encode(s);
-    this.uint(b.length * scale);
+    this.uint(b.length * lengthScale + lengthTag);
     this.bytes(b);
+  }
+
+  /**
+   * A string whose one-byte prefix is `tagBase` plus its UTF-8 length, when that length is at
+   * most `maxLength`; returns false, having written nothing, when it is longer.
+   */
+  shortString(s: string, tagBase: number, maxLength: number): boolean {
+    if (s.length > maxLength * 3) return false;
+    if (s.length <= maxLength) {
+      let ascii = true;
+      for (let i = 0; i < s.length; i++) {
+        if (s.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.#ensure(1 + s.length);
+        this.#buf[this.#pos++] = tagBase + s.length;
+        for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
+        return true;
+      }
+    }
+    const b = encoder.encode(s);
+    if (b.length > maxLength) return false;
+    this.u8(tagBase + b.length);
+    this.bytes(b);
+    return true;
   }
 
   /** The bytes written so far (a copy, safe to keep). */

@@ -198,19 +198,47 @@ export function readContext(
   return { ids, max, context };
 }
 
-/** Writes a dot of the store relative to the table. */
-export function writeDot(w: ByteWriter, t: EncodingTable, replica: ReplicaId, seq: number): void {
+/**
+ * The first varint of a dot: its replica's index in a table of several replicas, else its
+ * offset below the replica's highest sequence. A collection of one entry folds it into its
+ * head (see `writeHeadOfOne`).
+ */
+export function dotHead(t: EncodingTable, replica: ReplicaId, seq: number): number {
   const i = t.index.get(replica)!;
-  if (t.ids.length > 1) w.uint(i);
-  w.uint(t.max[i]! - seq);
+  return t.ids.length > 1 ? i : t.max[i]! - seq;
 }
 
-/** Reads a dot and checks that the context covers it, so no store holds an unseen dot. */
-export function readDot(r: ByteReader, t: ReplicaTable): { replica: ReplicaId; seq: number } {
-  const i = t.ids.length > 1 ? r.uint() : 0;
+/** Writes a dot of the store relative to the table; with `headWritten`, all but its head. */
+export function writeDot(
+  w: ByteWriter,
+  t: EncodingTable,
+  replica: ReplicaId,
+  seq: number,
+  headWritten = false,
+): void {
+  const i = t.index.get(replica)!;
+  if (t.ids.length > 1) {
+    if (!headWritten) w.uint(i);
+    w.uint(t.max[i]! - seq);
+  } else if (!headWritten) {
+    w.uint(t.max[i]! - seq);
+  }
+}
+
+/**
+ * Reads a dot and checks that the context covers it, so no store holds an unseen dot. `head`
+ * is its first varint when the caller has read it already.
+ */
+export function readDot(
+  r: ByteReader,
+  t: ReplicaTable,
+  head: number = r.uint(),
+): { replica: ReplicaId; seq: number } {
+  const many = t.ids.length > 1;
+  const i = many ? head : 0;
   if (i >= t.ids.length) r.fail('invariant', `replica index ${i} is not in the table`);
   const replica = t.ids[i]!;
-  const seq = t.max[i]! - r.uint();
+  const seq = t.max[i]! - (many ? r.uint() : head);
   if (!t.context.has(replica, seq))
     r.fail('invariant', `dot ${replica}:${seq} is outside the context`);
   return { replica, seq };

@@ -32,6 +32,19 @@ enum Tag {
 }
 
 /**
+ * Tags of state format 3 (see `STATE_FORMAT_VERSION`) that carry a small value in the tag byte
+ * itself: a uint 0–63 is `0x40 + n`, a string of at most 127 UTF-8 bytes `0x80 + length`. Most
+ * values an app stores (quantities, flags, names) so cost one byte less.
+ */
+const SMALL_UINT = 0x40;
+const MAX_SMALL_UINT = 0x3f;
+const SHORT_STRING = 0x80;
+const MAX_SHORT_STRING = 0x7f;
+
+/** The first state format whose values may use the one-byte tags above. */
+const COMPACT_TAGS_FORMAT = 3;
+
+/**
  * Deepest nesting a value may have. Kept well below the decoder's default depth limit (32),
  * which also counts the nesting of CRDT types around the value (an OR-Map of maps…): a value a
  * mutator accepts must be one every relay decodes.
@@ -88,12 +101,17 @@ export function assertKey(k: unknown): asserts k is Key {
   throw new InvalidArgumentError('a key or set element is a string or a finite number');
 }
 
-export function writeValue(w: ByteWriter, v: Value): void {
+/**
+ * Writes a value. With `compact`, as states of format 3 hold them (small uints and short strings
+ * in their tag byte); without, as format 1 and the presence messages do.
+ */
+export function writeValue(w: ByteWriter, v: Value, compact = false): void {
   if (v === null) w.u8(Tag.Null);
   else if (v === false) w.u8(Tag.False);
   else if (v === true) w.u8(Tag.True);
-  else if (typeof v === 'number') writeNumber(w, v);
+  else if (typeof v === 'number') writeNumber(w, v, compact);
   else if (typeof v === 'string') {
+    if (compact && w.shortString(v, SHORT_STRING, MAX_SHORT_STRING)) return;
     w.u8(Tag.String);
     w.string(v);
   } else if (v instanceof Uint8Array) {
@@ -103,21 +121,23 @@ export function writeValue(w: ByteWriter, v: Value): void {
   } else if (Array.isArray(v)) {
     w.u8(Tag.Array);
     w.uint(v.length);
-    for (const item of v as readonly Value[]) writeValue(w, item);
+    for (const item of v as readonly Value[]) writeValue(w, item, compact);
   } else {
     const entries = Object.entries(v);
     w.u8(Tag.Object);
     w.uint(entries.length);
     for (const [key, item] of entries) {
       w.string(key);
-      writeValue(w, item);
+      writeValue(w, item, compact);
     }
   }
 }
 
-function writeNumber(w: ByteWriter, n: number): void {
+function writeNumber(w: ByteWriter, n: number, compact = false): void {
   if (Number.isSafeInteger(n) && !Object.is(n, -0)) {
-    if (n >= 0) {
+    if (compact && n >= 0 && n <= MAX_SMALL_UINT) {
+      w.u8(SMALL_UINT + n);
+    } else if (n >= 0) {
       w.u8(Tag.Uint);
       w.uint(n);
     } else {
@@ -172,6 +192,10 @@ export function readValue(r: ByteReader): Value {
         return out;
       });
     default:
+      if (r.format >= COMPACT_TAGS_FORMAT) {
+        if (tag >= SHORT_STRING) return r.stringOfLength(tag - SHORT_STRING);
+        if (tag >= SMALL_UINT) return tag - SMALL_UINT;
+      }
       return r.fail('bad-tag', `unknown value tag ${tag}`);
   }
 }
@@ -186,19 +210,22 @@ function readNumberAfterTag(r: ByteReader, tag: number): number {
 
 /**
  * Keys are mostly short strings, so a string key is just its length-prefixed UTF-8 with the
- * length doubled; an odd first varint announces a number (its value tag follows).
+ * length doubled; an odd first varint announces a number (its value tag follows). With
+ * `headOfOne`, the key is the only one of its map and its head is written as the map's size
+ * (see `writeHeadOfOne`): the head doubled plus one.
  */
-export function writeKey(w: ByteWriter, k: Key): void {
+export function writeKey(w: ByteWriter, k: Key, headOfOne = false): void {
   if (typeof k === 'string') {
-    w.string(k, true);
+    if (headOfOne) w.string(k, 4, 1);
+    else w.string(k, 2);
   } else {
-    w.u8(1);
+    w.u8(headOfOne ? 3 : 1);
     writeNumber(w, k);
   }
 }
 
-export function readKey(r: ByteReader): Key {
-  const head = r.uint();
+/** Reads a key; `head` is its first varint when the caller has read it already. */
+export function readKey(r: ByteReader, head: number = r.uint()): Key {
   if (head % 2 === 0) return r.stringOfLength(head / 2);
   if (head !== 1) r.fail('bad-tag', `a key starts with 1 or an even length, not ${head}`);
   const tag = r.u8();

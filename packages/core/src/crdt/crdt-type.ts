@@ -34,19 +34,35 @@ export interface Actor {
 }
 
 /**
- * Version of the encoding of states. The first byte of every encoded state is
- * `version << 6 | singleReplica << 5 | typeId`: the flag says the replica table is one compact
- * id, which saves a byte on nearly every delta.
+ * Version of the encoding of states that {@link CrdtType.encode} writes. The first byte of every
+ * encoded state is `version << 6 | singleReplica << 5 | typeId`: the flag says the replica table
+ * is one compact id, which saves a byte on nearly every delta. Format 3 differs from format 1 in
+ * its stores only: a collection of one entry folds its size into the entry's head, and values
+ * carry small uints and short strings in their tag byte (docs/protocol.md). Bytes of format 1,
+ * which relay logs and IndexedDB still hold, decode as before.
  */
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 3;
 const SINGLE_REPLICA_FLAG = 0x20;
 
-/** Splits a state's first byte; refuses an unknown format version. */
+/** The state formats this version decodes. */
+export const READABLE_STATE_FORMATS: readonly number[] = [1, STATE_FORMAT_VERSION];
+
+/**
+ * Splits a state's first byte; refuses an unknown format version. Sets the reader's `format`,
+ * which the store's decoders consult.
+ */
 export function readStateHeader(r: ByteReader): { typeId: number; singleReplica: boolean } {
   const header = r.u8();
-  if (header >> 6 !== STATE_FORMAT_VERSION) {
-    r.fail('bad-version', `state format ${header >> 6} is not ${STATE_FORMAT_VERSION}`);
+  const version = header >> 6;
+  if (!READABLE_STATE_FORMATS.includes(version)) {
+    r.fail(
+      'bad-version',
+      version === 0
+        ? 'this is a delta batch or not a state'
+        : `state format ${version} is not one of ${READABLE_STATE_FORMATS.join(', ')}`,
+    );
   }
+  r.format = version;
   return { typeId: header & 0x1f, singleReplica: (header & SINGLE_REPLICA_FLAG) !== 0 };
 }
 

@@ -9,7 +9,12 @@ import {
   writeRanges,
   writeReplicaIds,
 } from '../codec/replica-table.js';
-import type { CrdtState, CrdtType } from './crdt-type.js';
+import {
+  type CrdtState,
+  type CrdtType,
+  READABLE_STATE_FORMATS,
+  STATE_FORMAT_VERSION,
+} from './crdt-type.js';
 import { type AnyCrdtState, type AnyCrdtType, readType } from './registry.js';
 
 /**
@@ -23,11 +28,12 @@ export const DELTA_BATCH_FORMAT_VERSION = 1;
 /**
  * Encodes deltas of one type as one batch: the type once, one table of every replica id the
  * deltas name, then each delta as its context (replicas by their index in that table) and its
- * store, exactly as {@link CrdtType.encode} writes them. A batch of many writers' deltas (a
+ * store, exactly as {@link CrdtType.encode} writes them (state format {@link STATE_FORMAT_VERSION}). A batch of many writers' deltas (a
  * relay's feed page, a backfill page) so names each writer once, and decoding it builds each
  * id string once instead of once per delta.
  *
- * Layout: `u8 typeId` (top bits 0), `u8 version`, the type's parameters, the replica table as in
+ * Layout: `u8 typeId` (top bits 0), `u8` batch format version, `u8` the state format its deltas
+ * are written in, the type's parameters, the replica table as in
  * a state (count doubled plus a compact flag, then the ids), `uint` delta count, and per delta
  * `uint` replica count, per replica `uint` table index and its context ranges, then the store.
  */
@@ -38,6 +44,7 @@ export function encodeDeltaBatch<S>(
   const w = new ByteWriter(64 + deltas.length * 32);
   w.u8(type.typeId);
   w.u8(DELTA_BATCH_FORMAT_VERSION);
+  w.u8(STATE_FORMAT_VERSION);
   type.writeParams(w);
   const shared = new Map<ReplicaId, number>();
   for (const d of deltas) {
@@ -60,7 +67,7 @@ export function encodeDeltaBatch<S>(
   return w.finish();
 }
 
-/** Reads a batch's first two bytes; returns the type id. */
+/** Reads a batch's first three bytes; returns the type id. */
 function readBatchHeader(r: ByteReader): number {
   const head = r.u8();
   if (head >> 5 !== 0) {
@@ -73,6 +80,11 @@ function readBatchHeader(r: ByteReader): number {
   if (version !== DELTA_BATCH_FORMAT_VERSION) {
     r.fail('bad-version', `delta batch format ${version} is not ${DELTA_BATCH_FORMAT_VERSION}`);
   }
+  const format = r.u8();
+  if (!READABLE_STATE_FORMATS.includes(format)) {
+    r.fail('bad-version', `deltas of state format ${format} cannot be read`);
+  }
+  r.format = format;
   return head;
 }
 

@@ -1,5 +1,6 @@
 import type { ReplicaId } from '../causal/replica-id.js';
-import { readDot, writeDot } from '../codec/replica-table.js';
+import { dotHead, readDot, writeDot } from '../codec/replica-table.js';
+import { firstHeadOf, readSizeHead, sizeOf, writeSizeHead } from '../codec/size-head.js';
 import type { DotStoreKind, EntryValueKind } from './dot-store.js';
 
 /** One entry of a {@link DotFun}: the dot that created it and what it holds. Immutable. */
@@ -103,17 +104,21 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
       return true;
     },
     write(w, s, table) {
-      w.uint(s.length);
-      for (const e of s) {
-        writeDot(w, table, e.replica, e.seq);
+      const first = s[0];
+      writeSizeHead(w, s.length, first ? dotHead(table, first.replica, first.seq) : 0);
+      for (let i = 0; i < s.length; i++) {
+        const e = s[i]!;
+        writeDot(w, table, e.replica, e.seq, i === 0 && s.length === 1);
         values.write(w, e.value);
       }
     },
     read(r, table) {
-      const n = r.length();
+      // Format 1 wrote the count on its own.
+      const head = r.format >= 3 ? readSizeHead(r) : r.length() * 2;
+      const n = sizeOf(head);
       const out: DotFun<V> = [];
       for (let i = 0; i < n; i++) {
-        const { replica, seq } = readDot(r, table);
+        const { replica, seq } = readDot(r, table, i === 0 ? firstHeadOf(head) : undefined);
         if (indexOfDot(out, replica, seq) >= 0) r.fail('invariant', `dot ${replica}:${seq} twice`);
         out.push({ replica, seq, value: values.read(r) });
       }

@@ -2,6 +2,7 @@ import type { CausalContext } from '../causal/causal-context.js';
 import { rangesHas, rangesSize } from '../causal/ranges.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { ByteReader } from '../codec/byte-reader.js';
+import { firstHeadOf, readSizeHead, sizeOf, writeSizeHead } from '../codec/size-head.js';
 import type { Key } from '../codec/value.js';
 import { readKey, writeKey } from '../codec/value.js';
 import type { DotStoreKind } from './dot-store.js';
@@ -165,17 +166,27 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       return true;
     },
     write(w, m, table) {
-      w.uint(m.entries.size);
-      for (const [key, store] of m.entries) {
+      if (m.entries.size === 1) {
+        // A map of one key: its key's head is the map's size head (see writeSizeHead).
+        m.entries.forEach((store, key) => {
+          writeKey(w, key, true);
+          inner.write(w, store, table);
+        });
+        return;
+      }
+      writeSizeHead(w, m.entries.size, 0);
+      m.entries.forEach((store, key) => {
         writeKey(w, key);
         inner.write(w, store, table);
-      }
+      });
     },
     read(r, table) {
-      const n = r.length(2);
+      // Format 1 wrote the count on its own.
+      const head = r.format >= 3 ? readSizeHead(r, 2) : r.length(2) * 2;
+      const n = sizeOf(head);
       const out = empty();
       for (let i = 0; i < n; i++) {
-        const key = readKey(r);
+        const key = readKey(r, i === 0 ? firstHeadOf(head) : undefined);
         if (out.entries.has(key)) r.fail('invariant', `key ${JSON.stringify(key)} twice`);
         r.enter();
         const store = inner.read(r, table);

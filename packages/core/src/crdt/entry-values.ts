@@ -36,7 +36,7 @@ export const lwwValues: EntryValueKind<LwwEntry> = {
   write(w, e) {
     w.uint(e.wall * 2 + (e.counter > 0 ? 1 : 0));
     if (e.counter > 0) w.uint(e.counter);
-    writeValue(w, e.value);
+    writeValue(w, e.value, true);
   },
   read(r) {
     const packed = r.uint();
@@ -49,7 +49,7 @@ export const lwwValues: EntryValueKind<LwwEntry> = {
 
 export const plainValues: EntryValueKind<Value> = {
   equals: valueEquals,
-  write: writeValue,
+  write: (w, v) => writeValue(w, v, true),
   read: readValue,
 };
 
