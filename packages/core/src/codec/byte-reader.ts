@@ -200,12 +200,3 @@ export class ByteReader {
     }
   }
 }
-
-/**
- * Optimized decoders embed the reader's hidden class weakly, and V8 drops a class-with-fields'
- * hidden class at a full GC when no instance is alive: every decoder would then deoptimize and
- * run slow again after each such GC (most inputs are decoded by a short-lived reader). One
- * reader kept for the life of the module keeps the class, and the optimized code, alive.
- */
-// biome-ignore lint/correctness/noUnusedVariables: held, never read, for the reason above.
-const shapeKeeper = new ByteReader(new Uint8Array(0));

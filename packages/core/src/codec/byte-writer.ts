@@ -117,10 +117,3 @@ export class ByteWriter {
     return this.#buf.slice(0, this.#pos);
   }
 }
-
-/**
- * Keeps the writer's hidden class alive across full GCs, for the reason `byte-reader.ts` gives:
- * most writers live for one message, and optimized encoders embed the class weakly.
- */
-// biome-ignore lint/correctness/noUnusedVariables: held, never read, for the reason above.
-const shapeKeeper = new ByteWriter(0);

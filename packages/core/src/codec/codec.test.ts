@@ -41,6 +41,12 @@ function codeOf(run: () => unknown): string {
 const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
 
 describe('ByteWriter / ByteReader', () => {
+  it('grows from any initial capacity, 0 included', () => {
+    const w = new ByteWriter(0);
+    w.string('x'.repeat(100));
+    expect(w.length).toBe(101);
+  });
+
   it('round-trips varints at the 7-bit boundaries up to 2^53 - 1', () => {
     const cases: [number, number][] = [
       [0, 1],
