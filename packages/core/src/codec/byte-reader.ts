@@ -139,7 +139,13 @@ export class ByteReader {
       }
       if (ascii) {
         this.#pos += n;
-        // One call for the whole string: a flat string, not one concatenation per character.
+        // Up to 12 characters, appending makes a flat string and allocates no view (one
+        // character is V8's shared single-character string); longer, one call makes it flat.
+        if (n <= 12) {
+          let out = '';
+          for (let i = start; i < start + n; i++) out += String.fromCharCode(buf[i]!);
+          return out;
+        }
         return String.fromCharCode.apply(
           null,
           buf.subarray(start, start + n) as unknown as number[],

@@ -33,8 +33,14 @@ export function latestByReplica<V>(store: DotFun<V>): Map<ReplicaId, DotEntry<V>
   return latest;
 }
 
-function indexOfDot<V>(entries: DotFun<V>, replica: ReplicaId, seq: number): number {
-  for (let i = 0; i < entries.length; i++) {
+/** Index of the entry of dot `replica:seq` among the first `length` entries, or -1. */
+function indexOfDot<V>(
+  entries: DotFun<V>,
+  replica: ReplicaId,
+  seq: number,
+  length = entries.length,
+): number {
+  for (let i = 0; i < length; i++) {
     const e = entries[i]!;
     if (e.seq === seq && e.replica === replica) return i;
   }
@@ -116,11 +122,13 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
       // Format 1 wrote the count on its own.
       const head = r.format >= 3 ? readSizeHead(r) : r.length() * 2;
       const n = sizeOf(head);
-      const out: DotFun<V> = [];
+      // Sized up front: a growing array reserves room for 17 entries, most hold one.
+      const out: DotFun<V> = new Array(n);
       for (let i = 0; i < n; i++) {
         const { replica, seq } = readDot(r, table, i === 0 ? firstHeadOf(head) : undefined);
-        if (indexOfDot(out, replica, seq) >= 0) r.fail('invariant', `dot ${replica}:${seq} twice`);
-        out.push({ replica, seq, value: values.read(r) });
+        if (indexOfDot(out, replica, seq, i) >= 0)
+          r.fail('invariant', `dot ${replica}:${seq} twice`);
+        out[i] = { replica, seq, value: values.read(r) };
       }
       return out;
     },
