@@ -66,6 +66,29 @@ function forEachCovered(
   return false;
 }
 
+/** True when `m` holds a live dot of some replica of `context`: only then can it cover one. */
+function coversSomeReplica(m: DotMap<unknown>, context: CausalContext): boolean {
+  if (m.owners.size === 0) return false;
+  for (const replica of context.replicas()) if (m.owners.has(replica)) return true;
+  return false;
+}
+
+/** Joins `incoming` into `target`'s store of `key`; returns whether that store changed. */
+function mergeKey<S>(
+  inner: DotStoreKind<S>,
+  target: DotMap<S>,
+  targetContext: CausalContext,
+  key: Key,
+  incoming: S,
+  deltaContext: CausalContext,
+): boolean {
+  const store = target.entries.get(key) ?? inner.empty();
+  if (!inner.merge(store, targetContext, incoming, deltaContext)) return false;
+  if (inner.isEmpty(store)) target.entries.delete(key);
+  else target.entries.set(key, store);
+  return true;
+}
+
 export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
   const empty = (): DotMap<S> => ({ entries: new Map(), owners: new Map() });
 
@@ -83,41 +106,48 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       // it too, and takes a delta dot only if our context lacks it. So the owners index follows
       // from what the delta touches; re-indexing whole nested stores instead made merging n
       // concurrent writes to one key cost O(n²). Keys the delta leaves out are touched only when
-      // its context covers one of their dots (a removal): most deltas cover none.
+      // its context covers one of their dots (a removal): most deltas cover none, and then
+      // nothing is collected.
       let removedFrom: Set<Key> | undefined;
-      const lost: [Map<number, Key>, number][] = [];
-      forEachCovered(target, deltaContext, (replica, bySeq, seq, key) => {
-        if (!delta.entries.has(key)) {
-          removedFrom ??= new Set();
-          removedFrom.add(key);
-        }
-        if (delta.owners.get(replica)?.get(seq) !== key) lost.push([bySeq, seq]);
-        return false;
-      });
+      let lost: [Map<number, Key>, number][] | undefined;
+      if (coversSomeReplica(target, deltaContext)) {
+        forEachCovered(target, deltaContext, (replica, bySeq, seq, key) => {
+          if (!delta.entries.has(key)) {
+            removedFrom ??= new Set();
+            removedFrom.add(key);
+          }
+          if (delta.owners.get(replica)?.get(seq) !== key) {
+            lost ??= [];
+            lost.push([bySeq, seq]);
+          }
+          return false;
+        });
+      }
       let changed = false;
-      const mergeKey = (key: Key, incoming: S): void => {
-        const store = target.entries.get(key) ?? inner.empty();
-        if (!inner.merge(store, targetContext, incoming, deltaContext)) return;
-        changed = true;
-        if (inner.isEmpty(store)) target.entries.delete(key);
-        else target.entries.set(key, store);
-      };
-      delta.entries.forEach((incoming, key) => {
-        mergeKey(key, incoming);
-      });
-      if (removedFrom !== undefined) for (const key of removedFrom) mergeKey(key, inner.empty());
-      for (const [bySeq, seq] of lost) bySeq.delete(seq);
-      delta.owners.forEach((theirs, replica) => {
+      for (const key of delta.entries.keys()) {
+        if (mergeKey(inner, target, targetContext, key, delta.entries.get(key)!, deltaContext)) {
+          changed = true;
+        }
+      }
+      if (removedFrom !== undefined) {
+        for (const key of removedFrom) {
+          if (mergeKey(inner, target, targetContext, key, inner.empty(), deltaContext)) {
+            changed = true;
+          }
+        }
+      }
+      if (lost !== undefined) for (const [bySeq, seq] of lost) bySeq.delete(seq);
+      for (const replica of delta.owners.keys()) {
         let bySeq = target.owners.get(replica);
-        theirs.forEach((key, seq) => {
-          if (targetContext.has(replica, seq)) return;
+        for (const seq of delta.owners.get(replica)!.keys()) {
+          if (targetContext.has(replica, seq)) continue;
           if (bySeq === undefined) {
             bySeq = new Map();
             target.owners.set(replica, bySeq);
           }
-          bySeq.set(seq, key);
-        });
-      });
+          bySeq.set(seq, delta.owners.get(replica)!.get(seq)!);
+        }
+      }
       return changed;
     },
     forEachDot(m, fn) {
