@@ -199,29 +199,25 @@ export function readContext(
 }
 
 /**
- * The first varint of a dot: its replica's index in a table of several replicas, else its
- * offset below the replica's highest sequence. A collection of one entry folds it into its
- * head (see `writeHeadOfOne`).
+ * Writes a dot of the store relative to the table: its replica's index when the table has
+ * several, then its offset below that replica's highest sequence. As the only entry of its
+ * collection, its first varint is written doubled plus one: that collection's size (see
+ * `writeSizeHead`).
  */
-export function dotHead(t: EncodingTable, replica: ReplicaId, seq: number): number {
-  const i = t.index.get(replica)!;
-  return t.ids.length > 1 ? i : t.max[i]! - seq;
-}
-
-/** Writes a dot of the store relative to the table; with `headWritten`, all but its head. */
 export function writeDot(
   w: ByteWriter,
   t: EncodingTable,
   replica: ReplicaId,
   seq: number,
-  headWritten = false,
+  onlyEntry = false,
 ): void {
   const i = t.index.get(replica)!;
+  const offset = t.max[i]! - seq;
   if (t.ids.length > 1) {
-    if (!headWritten) w.uint(i);
-    w.uint(t.max[i]! - seq);
-  } else if (!headWritten) {
-    w.uint(t.max[i]! - seq);
+    w.uint(onlyEntry ? i * 2 + 1 : i);
+    w.uint(offset);
+  } else {
+    w.uint(onlyEntry ? offset * 2 + 1 : offset);
   }
 }
 

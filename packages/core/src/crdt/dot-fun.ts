@@ -1,5 +1,5 @@
 import type { ReplicaId } from '../causal/replica-id.js';
-import { dotHead, readDot, writeDot } from '../codec/replica-table.js';
+import { readDot, writeDot } from '../codec/replica-table.js';
 import { firstHeadOf, readSizeHead, sizeOf, writeSizeHead } from '../codec/size-head.js';
 import type { DotStoreKind, EntryValueKind } from './dot-store.js';
 
@@ -110,11 +110,14 @@ export function dotFunKind<V>(values: EntryValueKind<V>): DotStoreKind<DotFun<V>
       return true;
     },
     write(w, s, table) {
-      const first = s[0];
-      writeSizeHead(w, s.length, first ? dotHead(table, first.replica, first.seq) : 0);
-      for (let i = 0; i < s.length; i++) {
-        const e = s[i]!;
-        writeDot(w, table, e.replica, e.seq, i === 0 && s.length === 1);
+      if (s.length === 1) {
+        writeDot(w, table, s[0]!.replica, s[0]!.seq, true);
+        values.write(w, s[0]!.value);
+        return;
+      }
+      writeSizeHead(w, s.length, 0);
+      for (const e of s) {
+        writeDot(w, table, e.replica, e.seq);
         values.write(w, e.value);
       }
     },
