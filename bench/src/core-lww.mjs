@@ -223,7 +223,7 @@ export function b31(cfg, log) {
     unit: 'ms',
     better: 'lower',
   });
-  const batchNote = `helios: one batch of ${n} deltas (${heliosBatch.length} B) with one replica table, decoded and merged (mergeDeltaBatch)`;
+  const batchNote = `helios: one batch of ${n} deltas (${heliosBatch.length} B) with one replica table, decoded and merged (mergeDeltaBatch; encodeDeltaBatch is the sender's, untimed)`;
   const fasterPeer = yjsMs <= amMs ? 'yjs' : 'automerge';
   const goalMet = heliosMs <= Math.min(yjsMs, amMs) / 5;
   const rows = [
