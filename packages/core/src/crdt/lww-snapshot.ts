@@ -58,7 +58,9 @@ function sortedKeys(store: Store): { numeric: Key[]; strings: string[]; bytes: U
  * uniqueness, UTF-8, string indices, dots inside the context and held once), so the lazy parts
  * can never fail later, inside a merge; only the JS strings and objects are made on demand.
  */
-export function lwwMapSnapshot(registers: DotStoreKind<DotFun<LwwEntry>>): SnapshotCodec<Store> {
+export function lwwMapSnapshot(
+  registers: DotStoreKind<DotFun<LwwEntry>>,
+): SnapshotCodec<DotMap<DotFun<LwwEntry>>> {
   return {
     write(w, state) {
       const table = writeContext(w, state.context);
