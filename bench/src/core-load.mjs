@@ -63,7 +63,11 @@ function loroBytes() {
   const mb = b.getMap('m');
   for (const i of overwrites()) mb.set(`k${i}`, `w${i}`);
   b.commit();
-  return b.export({ mode: 'snapshot' });
+  return {
+    snapshot: b.export({ mode: 'snapshot' }),
+    // History trimmed to the current version: Loro's form closest to a state without history.
+    shallow: b.export({ mode: 'shallow-snapshot', frontiers: b.oplogFrontiers() }),
+  };
 }
 
 function yjsBytes() {
@@ -110,11 +114,11 @@ const yjsAll = (bytes) => yjsDoc(bytes).toJSON();
 /** @param {Config} cfg @param {(s: string) => void} log @returns {Result[]} */
 export function load100k(cfg, log) {
   const h = heliosBytes();
-  const l = loroBytes();
+  const { snapshot: l, shallow: ls } = loroBytes();
   const y = yjsBytes();
   const shown = valueAt(54321);
   check(heliosOne(h) === shown && loroOne(l) === shown && yjsOne(y) === shown, 'first value');
-  check(heliosOne(h) === shown && loroImportOne(l) === shown, 'loro import');
+  check(loroImportOne(l) === shown && loroOne(ls) === shown, 'loro import, shallow snapshot');
   const all = /** @type {Map<string, unknown>} */ (heliosAll(h));
   const loroJson = /** @type {Record<string, unknown>} */ (loroAll(l));
   const yjsJson = /** @type {Record<string, unknown>} */ (yjsAll(y));
@@ -128,6 +132,7 @@ export function load100k(cfg, log) {
       helios: { setup: () => h, run: heliosOne },
       loro: { setup: () => l, run: loroOne },
       loroImport: { setup: () => l, run: loroImportOne },
+      loroShallow: { setup: () => ls, run: loroOne },
       yjs: { setup: () => y, run: yjsOne },
     },
     { runs },
@@ -144,7 +149,7 @@ export function load100k(cfg, log) {
   const loroHow =
     one.loro <= one.loroImport ? 'LoroDoc.fromSnapshot' : 'new LoroDoc() + doc.import';
   log(
-    `load100k: helios ${one.helios.toFixed(2)} ms, loro ${one.loro.toFixed(2)} (import ${one.loroImport.toFixed(2)}), yjs ${one.yjs.toFixed(2)}; all values: helios ${every.helios.toFixed(1)}, loro ${every.loro.toFixed(1)}, yjs ${every.yjs.toFixed(1)}; bytes helios ${h.length}, loro ${l.length}, yjs ${y.length}`,
+    `load100k: helios ${one.helios.toFixed(2)} ms, loro ${one.loro.toFixed(2)} (import ${one.loroImport.toFixed(2)}, shallow ${one.loroShallow.toFixed(2)}), yjs ${one.yjs.toFixed(2)}; all values: helios ${every.helios.toFixed(1)}, loro ${every.loro.toFixed(1)}, yjs ${every.yjs.toFixed(1)}; bytes helios ${h.length}, loro ${l.length} (shallow ${ls.length}), yjs ${y.length}`,
   );
   const workload = `${KEYS} keys k<i>: 5/10 short strings, 4/10 integers, 1/10 booleans; a second replica rewrote every ${OVERWRITE_EVERY}th key; median of ${runs}`;
   const configs = `helios: LWWMap.encodeSnapshot, then LWWMap.decode + LWWMap.get; loro: export({mode:'snapshot'}) (commit per ${BATCH} sets), then ${loroHow} + getMap('m').get; yjs: encodeStateAsUpdate (transact per ${BATCH} sets), then applyUpdate into a new Y.Doc + getMap('m').get`;
@@ -162,6 +167,15 @@ export function load100k(cfg, log) {
     versus({ ...load, value: one.helios }, 'yjs', one.yjs),
     versus(
       {
+        ...load,
+        value: one.helios,
+        note: "loro-shallow: export({mode:'shallow-snapshot', frontiers: oplogFrontiers()}), history trimmed; informational, the goal is against the full snapshot",
+      },
+      'loro-shallow',
+      one.loroShallow,
+    ),
+    versus(
+      {
         ...allRow,
         value: every.helios,
         note: 'helios: LWWMap.value; loro: getMap(m).toJSON(); yjs: toJSON()',
@@ -172,6 +186,7 @@ export function load100k(cfg, log) {
     versus({ ...allRow, value: every.helios }, 'yjs', every.yjs),
     versus({ ...bytes, value: h.length }, 'loro', l.length),
     versus({ ...bytes, value: h.length }, 'yjs', y.length),
+    versus({ ...bytes, value: h.length }, 'loro-shallow', ls.length),
     withGoal(
       {
         metric: 'load100kVsLoro',

@@ -6,6 +6,7 @@ import {
   SNAPSHOT_FORMAT_VERSION,
   STATE_FORMAT_VERSION,
 } from '@helios/core';
+import { freePort } from '@helios/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay } from './relay.js';
@@ -24,17 +25,23 @@ function actorOf(replica: string): ClockedActor {
   return { replica, now: () => ({ wall: Date.now(), counter: 0, replica }) };
 }
 
-async function relayOn(path: string) {
-  const store = await SqliteStore.open({ path, region: REGION, synchronous: 'normal' });
+async function relayOn(
+  path: string,
+  region = REGION,
+  port = 0,
+  peers: readonly { region: string; port: number }[] = [],
+) {
+  const store = await SqliteStore.open({ path, region, synchronous: 'normal' });
   const relay = createRelay({
-    region: REGION,
+    region,
     store,
     anonymous: true,
     logger: pino({ level: 'silent' }),
     snapshotEvery: 3,
+    peers: peers.map((p) => ({ region: p.region, url: `http://127.0.0.1:${p.port}` })),
   });
   open.push(relay);
-  const { url } = await relay.listen(0);
+  const { url } = await relay.listen(port);
   return { relay, store, url };
 }
 
@@ -102,3 +109,58 @@ describe('relay snapshots across the format change', () => {
     }
   });
 });
+
+describe('backfill of LWW-Maps in the snapshot format', () => {
+  it('a new region receives the whole map from feed-state pages of version-2 snapshots', async () => {
+    const dir = await tempDir('helios-snapshot-backfill-');
+    try {
+      const [portA, portC] = [await freePort(), await freePort()];
+      const pathA = join(dir.path, 'a.db');
+      // Region A alone (no peers: it releases its feed at once) until snapshots replace its feed.
+      const alone = await relayOn(pathA, 'a', portA);
+      const w = await reader(alone.url);
+      for (let i = 0; i < 30; i++) {
+        await w.write('prefs', (s, me) => LWWMap.set(s, actorOf(me.replica), `k${i}`, `v${i}`));
+      }
+      await eventuallyAsync(async () => {
+        const stored = await alone.store.load('prefs');
+        return (
+          (await alone.store.feedStart()) > 0 && stored?.snapshot?.[0] === (0x80 | LWWMap.typeId)
+        );
+      }, 'A released its feed and holds a version-2 snapshot');
+      w.close();
+      await alone.relay.close();
+
+      await relayOn(pathA, 'a', portA, [{ region: 'c', port: portC }]);
+      const c = await relayOn(join(dir.path, 'c.db'), 'c', portC, [{ region: 'a', port: portA }]);
+      await eventuallyAsync(async () => {
+        const stored = await c.store.load('prefs');
+        if (stored === undefined) return false;
+        const merged = LWWMap.empty();
+        for (const bytes of [stored.snapshot, ...stored.changes.map((ch) => ch.delta)]) {
+          if (bytes !== null) LWWMap.merge(merged, LWWMap.decode(bytes));
+        }
+        return LWWMap.value(merged).size === 30;
+      }, 'C holds all of A’s map');
+      // What C merged from the backfill page is the snapshot, as A sent it.
+      const atStore = await c.store.load('prefs');
+      const formats = [atStore!.snapshot, ...atStore!.changes.map((ch) => ch.delta)]
+        .filter((b): b is Uint8Array => b !== null)
+        .map((b) => b[0]! >> 6);
+      expect(formats).toContain(SNAPSHOT_FORMAT_VERSION);
+      const atC = await reader(c.url);
+      expect(atC.value('prefs').get('k29')).toBe('v29');
+      expect(atC.value('prefs').size).toBe(30);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+async function eventuallyAsync(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not reached: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

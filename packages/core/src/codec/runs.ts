@@ -89,3 +89,60 @@ export function readRuns(r: ByteReader, n: number, min: number, max: number): Fl
   if (at !== n) r.fail('invariant', `a column of ${at} values where ${n} are due`);
   return out;
 }
+
+/**
+ * Writes a column of `values` (safe integers ≥ 0) whose rows belong to the replicas `replica`:
+ * as the zigzagged step from the previous value of the same replica (from 0 for its first), in
+ * runs, when every value is below 2^52 (flag 1); else as the values themselves (flag 0). One
+ * replica's sequence numbers and clock readings advance by small steps in key order even where
+ * the rows of several replicas interleave, so the steps form long runs where the values jump.
+ */
+export function writeStepsByReplica(
+  w: ByteWriter,
+  values: ArrayLike<number>,
+  replica: ArrayLike<number>,
+  replicas: number,
+): void {
+  let small = true;
+  for (let i = 0; i < values.length && small; i++) small = values[i]! <= MAX_DELTA_VALUE;
+  w.u8(small ? 1 : 0);
+  if (!small) {
+    writeRuns(w, values);
+    return;
+  }
+  const last = new Float64Array(replicas);
+  const steps = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i]! - last[replica[i]!]!;
+    last[replica[i]!] = values[i]!;
+    steps[i] = d >= 0 ? d * 2 : -d * 2 - 1;
+  }
+  writeRuns(w, steps);
+}
+
+/**
+ * Reads what {@link writeStepsByReplica} wrote: `n` values in [min, max], row `i` of replica
+ * `replica[i]` (each < `replicas`, checked by the caller).
+ */
+export function readStepsByReplica(
+  r: ByteReader,
+  replica: Float64Array,
+  replicas: number,
+  min: number,
+  max: number,
+): Float64Array {
+  const flag = r.u8();
+  if (flag > 1) r.fail('bad-tag', `a column flag is 0 or 1, not ${flag}`);
+  const n = replica.length;
+  if (flag === 0) return readRuns(r, n, min, max);
+  const out = readRuns(r, n, 0, Number.MAX_SAFE_INTEGER);
+  const last = new Float64Array(replicas);
+  for (let i = 0; i < n; i++) {
+    const z = out[i]!;
+    const v = last[replica[i]!]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    if (v < min || v > max) r.fail('invariant', `a column value leaves [${min}, ${max}]`);
+    last[replica[i]!] = v;
+    out[i] = v;
+  }
+  return out;
+}

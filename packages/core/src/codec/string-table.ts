@@ -1,5 +1,6 @@
 import type { ByteReader } from './byte-reader.js';
 import type { ByteWriter } from './byte-writer.js';
+import { readRuns, writeRuns } from './runs.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -51,10 +52,13 @@ export class StringTableWriter {
     return i;
   }
 
-  /** The count, every byte length, then all the bytes. */
+  /** The count, the byte lengths as runs (keys of one length come together), all the bytes. */
   write(w: ByteWriter): void {
     w.uint(this.#strings.length);
-    for (const s of this.#strings) w.uint(s.length);
+    writeRuns(
+      w,
+      this.#strings.map((s) => s.length),
+    );
     for (const s of this.#strings) w.bytes(s);
   }
 }
@@ -71,13 +75,15 @@ export class StringTable {
   readonly size: number;
 
   constructor(r: ByteReader, keys: number) {
+    // Distinct strings but one take a byte at least: a count beyond the input is refused.
     const n = r.length(1);
     if (keys > n) r.fail('invariant', `${keys} keys in a table of ${n} strings`);
+    const lengths = readRuns(r, n, 0, r.remaining);
     const start = new Uint32Array(n + 1);
     let total = 0;
     for (let i = 0; i < n; i++) {
       start[i] = total;
-      total += r.uint();
+      total += lengths[i]!;
       if (total > r.remaining) r.fail('truncated', 'strings longer than the input');
     }
     start[n] = total;

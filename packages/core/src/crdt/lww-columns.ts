@@ -3,7 +3,7 @@ import { rangesHas } from '../causal/ranges.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import type { ByteReader } from '../codec/byte-reader.js';
 import type { ReplicaTable } from '../codec/replica-table.js';
-import { MAX_DELTA_VALUE, readRuns } from '../codec/runs.js';
+import { MAX_DELTA_VALUE, readRuns, readStepsByReplica } from '../codec/runs.js';
 import { StringTable, utf8 } from '../codec/string-table.js';
 import { type Key, readKey, readValue, type Value } from '../codec/value.js';
 import type { DotFun } from './dot-fun.js';
@@ -94,10 +94,11 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
     r.charge(keys);
 
     const replicas = table.ids.length;
-    this.#replica = readRuns(r, rows, 0, replicas - 1);
-    this.#seq = readRuns(r, rows, 1, MAX_SEQ);
-    this.#wall = readRuns(r, rows, 0, MAX_DELTA_VALUE);
-    this.#counter = readRuns(r, rows, 0, Number.MAX_SAFE_INTEGER);
+    const replica = readRuns(r, rows, 0, replicas - 1);
+    this.#replica = replica;
+    this.#seq = readStepsByReplica(r, replica, replicas, 1, MAX_SEQ);
+    this.#wall = readStepsByReplica(r, replica, replicas, 0, MAX_DELTA_VALUE);
+    this.#counter = readStepsByReplica(r, replica, replicas, 0, Number.MAX_SAFE_INTEGER);
     checkDots(r, table, this.#replica, this.#seq);
 
     const packed = r.bytes(Math.ceil(rows / 2));

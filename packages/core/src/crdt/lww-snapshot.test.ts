@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CausalContext } from '../causal/causal-context.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import { writeContext } from '../codec/replica-table.js';
-import { writeRuns } from '../codec/runs.js';
+import { writeRuns, writeStepsByReplica } from '../codec/runs.js';
 import type { Key, Value } from '../codec/value.js';
 import { DecodeError } from '../errors.js';
 import {
@@ -253,14 +253,18 @@ function rawSnapshot(parts: {
   w.uint(parts.keys.length);
   const strings = parts.strings ?? parts.keys.map((k) => new TextEncoder().encode(k));
   w.uint(strings.length);
-  for (const s of strings) w.uint(s.length);
+  writeRuns(
+    w,
+    strings.map((s) => s.length),
+  );
   for (const s of strings) w.bytes(s);
   w.uint(0); // keys with several entries
   const n = parts.keys.length;
-  writeRuns(w, parts.replica ?? new Array(n).fill(0));
-  writeRuns(w, parts.seq);
-  writeRuns(w, new Array(n).fill(5));
-  writeRuns(w, new Array(n).fill(0));
+  const replica = parts.replica ?? new Array(n).fill(0);
+  writeRuns(w, replica);
+  writeStepsByReplica(w, parts.seq, replica, 2);
+  writeStepsByReplica(w, new Array(n).fill(5), replica, 2);
+  writeStepsByReplica(w, new Array(n).fill(0), replica, 2);
   const kinds = parts.kinds ?? new Array(n).fill(0);
   const packed = new Uint8Array(Math.ceil(n / 2));
   kinds.forEach((k, i) => {

@@ -1,6 +1,6 @@
 import { CausalContext } from '../causal/causal-context.js';
 import { readContext, writeContext } from '../codec/replica-table.js';
-import { MAX_DELTA_VALUE, writeRuns } from '../codec/runs.js';
+import { MAX_DELTA_VALUE, writeRuns, writeStepsByReplica } from '../codec/runs.js';
 import { compareUtf8, StringTableWriter, utf8 } from '../codec/string-table.js';
 import { type Key, type Value, writeKey, writeValue } from '../codec/value.js';
 import type { SnapshotCodec } from './crdt-type.js';
@@ -46,10 +46,10 @@ function sortedKeys(store: Store): { numeric: Key[]; strings: string[]; bytes: U
  *    binary search without decoding the others), then each distinct string value once;
  * 4. the keys holding more than one entry (count; per key the gap from the previous and the
  *    entries beyond one): rows are the entries, key by key;
- * 5. the row columns, each as plain or delta runs (see `writeRuns`): replica index, seq, wall
- *    time, HLC counter; then the value kinds, two per byte; then the columns of unsigned
- *    integers, of negative ones (as -1 - n) and of string indices; then the other values, each
- *    in the value encoding.
+ * 5. the row columns, each as plain or delta runs (see `writeRuns`): replica index; seq, wall
+ *    time and HLC counter as steps from the same replica's previous row (`writeStepsByReplica`);
+ *    then the value kinds, two per byte; then the columns of unsigned integers, of negative ones
+ *    (as -1 - n) and of string indices; then the other values, each in the value encoding.
  *
  * Why columns: a map written by a few replicas has long runs of contiguous dots and of close
  * wall times, which cost a few bytes in all instead of a few per entry, and a string value
@@ -126,10 +126,11 @@ export function lwwMapSnapshot(
         w.uint(multi[k + 1]!);
         prev = multi[k]!;
       }
+      const replicas = table.ids.length;
       writeRuns(w, replica);
-      writeRuns(w, seq);
-      writeRuns(w, wall);
-      writeRuns(w, counter);
+      writeStepsByReplica(w, seq, replica, replicas);
+      writeStepsByReplica(w, wall, replica, replicas);
+      writeStepsByReplica(w, counter, replica, replicas);
       w.bytes(kinds);
       writeRuns(w, uints);
       writeRuns(w, negs);
