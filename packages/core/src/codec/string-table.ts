@@ -4,6 +4,10 @@ import { readRuns, writeRuns } from './runs.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Decodes ASCII (and only ASCII is given to it) in one call. */
+const latin1 = new TextDecoder('latin1');
+/** Strings read one by one before a table decodes all its bytes at once. */
+const SLICE_AFTER = 256;
 
 /** UTF-8 of `s`, without TextEncoder for ASCII (most keys). */
 export function utf8(s: string): Uint8Array {
@@ -73,6 +77,10 @@ export class StringTable {
   /** Offset of string i in `#bytes`; one more entry marks the end. */
   readonly #start: Uint32Array;
   readonly size: number;
+  readonly #ascii: boolean;
+  /** All the bytes as one string, once many were read (ASCII tables only). */
+  #text: string | undefined;
+  #reads = 0;
 
   constructor(r: ByteReader, keys: number) {
     // Distinct strings but one take a byte at least: a count beyond the input is refused.
@@ -98,6 +106,7 @@ export class StringTable {
         break;
       }
     }
+    this.#ascii = ascii;
     if (!ascii) {
       for (let i = 0; i < n; i++) {
         try {
@@ -118,6 +127,12 @@ export class StringTable {
   at(i: number): string {
     const from = this.#start[i]!;
     const to = this.#start[i + 1]!;
+    if (this.#text !== undefined) return this.#text.slice(from, to);
+    // Reading many strings (a map materializing): decode all ASCII bytes at once, then slice.
+    if (this.#ascii && ++this.#reads > SLICE_AFTER) {
+      this.#text = latin1.decode(this.#bytes);
+      return this.#text.slice(from, to);
+    }
     const b = this.#bytes;
     if (to - from <= 32) {
       let s = '';

@@ -6,7 +6,7 @@ import type { ReplicaTable } from '../codec/replica-table.js';
 import { MAX_DELTA_VALUE, readRuns, readStepsByReplica } from '../codec/runs.js';
 import { StringTable, utf8 } from '../codec/string-table.js';
 import { type Key, readKey, readValue, type Value } from '../codec/value.js';
-import type { DotFun } from './dot-fun.js';
+import type { DotEntry, DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
 import type { EntrySource } from './lazy-entries.js';
 
@@ -137,15 +137,18 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
     const start = this.#rowStart;
     const from = start === undefined ? index : start[index]!;
     const to = start === undefined ? index + 1 : start[index + 1]!;
+    if (to === from + 1) return [this.#entryAt(from)];
     const out: DotFun<LwwEntry> = [];
-    for (let row = from; row < to; row++) {
-      out.push({
-        replica: this.#ids[this.#replica[row]!]!,
-        seq: this.#seq[row]!,
-        value: { wall: this.#wall[row]!, counter: this.#counter[row]!, value: this.#valueAt(row) },
-      });
-    }
+    for (let row = from; row < to; row++) out.push(this.#entryAt(row));
     return out;
+  }
+
+  #entryAt(row: number): DotEntry<LwwEntry> {
+    return {
+      replica: this.#ids[this.#replica[row]!]!,
+      seq: this.#seq[row]!,
+      value: { wall: this.#wall[row]!, counter: this.#counter[row]!, value: this.#valueAt(row) },
+    };
   }
 
   #valueAt(row: number): Value {
