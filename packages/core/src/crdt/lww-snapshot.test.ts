@@ -72,6 +72,75 @@ function actorFor(replica: string, tick: { wall: number }): ClockedActor {
   return { replica, now: () => ({ wall: ++tick.wall, counter: 0, replica }) };
 }
 
+/** Runs `a` on a lazily and an eagerly decoded copy of one state; expects the same outcome. */
+function act(a: Action, lazy: State, eager: State, states: State[], tick: { wall: number }): void {
+  const replicas = states.map((_, i) => `r${i}`);
+  const other =
+    states[(a.kind === 'merge' || a.kind === 'deltaSince' ? a.from : 0) % states.length]!;
+  switch (a.kind) {
+    case 'get':
+      expect(LWWMap.get(lazy, a.key)).toEqual(LWWMap.get(eager, a.key));
+      expect(lazy.store.entries.has(a.key)).toBe(eager.store.entries.has(a.key));
+      break;
+    case 'size':
+      expect(lazy.store.entries.size).toBe(eager.store.entries.size);
+      break;
+    case 'write': {
+      const replica = replicas[a.at % replicas.length]!;
+      const fromLazy = lwwMapCase.mutate(lazy, actorFor(replica, { wall: tick.wall }), a.op);
+      const fromEager = lwwMapCase.mutate(eager, actorFor(replica, tick), a.op);
+      expect(LWWMap.equals(fromLazy, fromEager)).toBe(true);
+      expect(LWWMap.merge(lazy, fromLazy)).toBe(LWWMap.merge(eager, fromEager));
+      break;
+    }
+    case 'merge': {
+      // A lazy delta too: a relay merges a stored snapshot into the document it holds.
+      const lazyDelta = lazyOf(other);
+      const viaLazyDelta = LWWMap.clone(eager);
+      const changed = LWWMap.merge(eager, LWWMap.clone(other));
+      expect(LWWMap.merge(viaLazyDelta, lazyOf(other))).toBe(changed);
+      expect(LWWMap.equals(viaLazyDelta, eager)).toBe(true);
+      expect(LWWMap.merge(lazy, lazyDelta)).toBe(changed);
+      expect(LWWMap.conflicts(lazy.store, lazyDelta.store)).toBe(
+        LWWMap.conflicts(eager.store, other.store),
+      );
+      break;
+    }
+    case 'deltaSince': {
+      const digest = LWWMap.digest(other);
+      const fromLazy = LWWMap.deltaSince(lazy, digest);
+      expect(LWWMap.equals(fromLazy, LWWMap.deltaSince(eager, digest))).toBe(true);
+      expect(LWWMap.digest(lazy).live.equals(LWWMap.digest(eager).live)).toBe(true);
+      break;
+    }
+    case 'admit': {
+      const replica = replicas[a.at % replicas.length]!;
+      const delta = lwwMapCase.mutate(other, actorFor(replica, { wall: tick.wall }), a.op);
+      const outcome = (s: State) => {
+        try {
+          return validateDelta(LWWMap, s, delta, {
+            replicas: new Set([replica]),
+            now: () => tick.wall,
+          });
+        } catch (err) {
+          return (err as { code?: string }).code ?? String(err);
+        }
+      };
+      expect(outcome(lazy)).toBe(outcome(eager));
+      break;
+    }
+    case 'value':
+      expect(sortedValue(lazy)).toEqual(sortedValue(eager));
+      expect(LWWMap.toJson(lazy)).toEqual(LWWMap.toJson(eager));
+      break;
+    case 'reencode':
+      expect(LWWMap.equals(eagerOf(lazy), eager)).toBe(true);
+      expect(LWWMap.equals(lazyOf(lazy), eager)).toBe(true);
+      expect(LWWMap.encodeSnapshot(lazy)).toEqual(LWWMap.encodeSnapshot(eager));
+      break;
+  }
+}
+
 describe('LWW-Map snapshots (format version 2)', () => {
   it('round-trip: equal state, value and keys, the same bytes again, readable by decodeState', () => {
     fc.assert(
@@ -99,70 +168,14 @@ describe('LWW-Map snapshots (format version 2)', () => {
   it('a lazily decoded state behaves exactly as the eagerly decoded one under any operations', () => {
     fc.assert(
       fc.property(statesArb, fc.array(actionArb, { maxLength: 12 }), (states, actions) => {
-        const replicas = states.map((_, i) => `r${i}`);
         const lazy = lazyOf(states[0]!);
         const eager = eagerOf(states[0]!);
         const tick = { wall: 1_800_000_000_000 };
         for (const a of actions) {
-          const other =
-            states[(a.kind === 'merge' || a.kind === 'deltaSince' ? a.from : 0) % states.length]!;
-          switch (a.kind) {
-            case 'get':
-              expect(LWWMap.get(lazy, a.key)).toEqual(LWWMap.get(eager, a.key));
-              expect(lazy.store.entries.has(a.key)).toBe(eager.store.entries.has(a.key));
-              break;
-            case 'size':
-              expect(lazy.store.entries.size).toBe(eager.store.entries.size);
-              break;
-            case 'write': {
-              const t = tick.wall;
-              const replica = replicas[a.at % replicas.length]!;
-              const fromLazy = lwwMapCase.mutate(lazy, actorFor(replica, { wall: t }), a.op);
-              const fromEager = lwwMapCase.mutate(eager, actorFor(replica, tick), a.op);
-              expect(LWWMap.equals(fromLazy, fromEager)).toBe(true);
-              expect(LWWMap.merge(lazy, fromLazy)).toBe(LWWMap.merge(eager, fromEager));
-              break;
-            }
-            case 'merge': {
-              const a1 = lazyOf(other);
-              const changed = LWWMap.merge(lazy, a1);
-              expect(changed).toBe(LWWMap.merge(eager, LWWMap.clone(other)));
-              expect(LWWMap.conflicts(lazy.store, a1.store)).toBe(
-                LWWMap.conflicts(eager.store, other.store),
-              );
-              break;
-            }
-            case 'deltaSince': {
-              const digest = LWWMap.digest(other);
-              expect(
-                LWWMap.equals(LWWMap.deltaSince(lazy, digest), LWWMap.deltaSince(eager, digest)),
-              ).toBe(true);
-              break;
-            }
-            case 'admit': {
-              const replica = replicas[a.at % replicas.length]!;
-              const delta = lwwMapCase.mutate(other, actorFor(replica, { wall: tick.wall }), a.op);
-              const outcome = (s: State) => {
-                try {
-                  return validateDelta(LWWMap, s, delta, {
-                    replicas: new Set([replica]),
-                    now: () => tick.wall,
-                  });
-                } catch (err) {
-                  return (err as { code?: string }).code ?? String(err);
-                }
-              };
-              expect(outcome(lazy)).toBe(outcome(eager));
-              break;
-            }
-            case 'value':
-              expect(sortedValue(lazy)).toEqual(sortedValue(eager));
-              break;
-            case 'reencode':
-              expect(LWWMap.equals(eagerOf(lazy), eager)).toBe(true);
-              expect(LWWMap.equals(lazyOf(lazy), eager)).toBe(true);
-              break;
-          }
+          // The action on a fresh decode too, so that every operation meets an unmaterialized
+          // state, not only the first one of a sequence.
+          act(a, lazyOf(eager), LWWMap.clone(eager), states, { wall: tick.wall });
+          act(a, lazy, eager, states, tick);
           expect(LWWMap.equals(lazy, eager)).toBe(LWWMap.equals(eager, lazy));
         }
         expect(LWWMap.equals(lazy, eager)).toBe(true);
