@@ -92,6 +92,9 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
       this.#rowStart = start;
     }
     r.charge(keys);
+    // Runs make long columns cheap, but every row has half a byte of value kind: a row count
+    // the input cannot hold is refused before any column is allocated.
+    if (Math.ceil(rows / 2) > r.remaining) r.fail('truncated', `${rows} rows do not fit the input`);
 
     const replicas = table.ids.length;
     const replica = readRuns(r, rows, 0, replicas - 1);

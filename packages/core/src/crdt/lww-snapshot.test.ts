@@ -330,6 +330,24 @@ describe('hostile LWW-Map snapshots', () => {
     expect(codeOf(rawSnapshot({ ...ok, kinds: [7], stringIndex: [] }))).toBe('bad-tag');
   });
 
+  it('refuses more rows than the input holds value kinds for, before allocating them', () => {
+    const bytes = rawSnapshot({ context, keys: ['a'], seq: [1] });
+    // The one key claims 2^40 more entries: a few bytes asking for terabytes of columns.
+    const w = new ByteWriter();
+    w.uint(1);
+    w.uint(0);
+    w.uint(2 ** 40);
+    const multi = w.finish();
+    // The count of keys with several entries (0) follows the table: 'a' is the table's last byte.
+    const at = bytes.indexOf(0x61) + 1;
+    expect(bytes[at]).toBe(0);
+    const forged = new Uint8Array([...bytes.subarray(0, at), ...multi, ...bytes.subarray(at + 1)]);
+    const limits = { maxBytes: 1 << 20, maxDepth: 8, maxElements: Number.MAX_SAFE_INTEGER };
+    expect(() => LWWMap.decode(forged, limits)).toThrow(
+      expect.objectContaining({ code: 'truncated' }),
+    );
+  });
+
   it('charges keys and rows against maxElements', () => {
     const keys = Array.from({ length: 60 }, (_, i) => `k${String(i).padStart(2, '0')}`);
     const many = new CausalContext().addRange('aaaaaaaaaaaaaa', 1, 60);
