@@ -36,12 +36,12 @@ function sortedKeys(store: Store): { numeric: Key[]; strings: string[]; bytes: U
 }
 
 /**
- * The snapshot format of LWW-Maps (format version 2; docs/protocol.md, "Snapshots"). After the
+ * The snapshot format of LWW-Maps (format version 2; docs/protocol.md §3.7). After the
  * header, in order:
  *
  * 1. the context, as in version 1 (replica table, then each replica's ranges);
  * 2. the number keys (count, then each), eagerly read: apps rarely use them;
- * 3. the count of string keys, then the string table (count, each string's UTF-8 length, all
+ * 3. the count of string keys, then the string table (count, the UTF-8 lengths as runs, all
  *    the bytes): the string keys first, in shortlex order of their UTF-8 (so a key is found by
  *    binary search without decoding the others), then each distinct string value once;
  * 4. the keys holding more than one entry (count; per key the gap from the previous and the
