@@ -4,7 +4,6 @@ import type { ReplicaId } from '../causal/replica-id.js';
 import type { Key } from '../codec/value.js';
 import { readKey, writeKey } from '../codec/value.js';
 import type { DotStoreKind } from './dot-store.js';
-import type { LazyEntries } from './lazy-entries.js';
 
 /**
  * A map from keys to nested dot stores, sharing the causal context of the whole state. A key
@@ -180,26 +179,6 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       return out;
     },
   };
-}
-
-/**
- * A map over `entries` that decode on demand (a snapshot's, see {@link LazyEntries}): its owners
- * index, which only merges read, is built from the entries on first use.
- */
-export function lazyDotMap<S>(inner: DotStoreKind<S>, entries: LazyEntries<S>): DotMap<S> {
-  let owners: Map<ReplicaId, Map<number, Key>> | undefined;
-  const m: DotMap<S> = {
-    entries,
-    get owners() {
-      if (owners === undefined) {
-        owners = new Map();
-        const indexed = { entries, owners };
-        for (const [key, store] of entries) own(inner, indexed, key, store);
-      }
-      return owners;
-    },
-  };
-  return m;
 }
 
 /** The map `key → store`: the payload of a delta that touches one key. */

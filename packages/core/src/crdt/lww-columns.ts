@@ -8,7 +8,8 @@ import { StringTable, utf8 } from '../codec/string-table.js';
 import { type Key, readKey, readValue, type Value } from '../codec/value.js';
 import type { DotEntry, DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
-import type { EntrySource } from './lazy-entries.js';
+import type { MapSource } from './lazy-map.js';
+import type { DotsOfReplica } from './lazy-owners.js';
 
 /**
  * How a snapshot row holds its value: the constants inline, small integers and strings in
@@ -30,7 +31,7 @@ export const ValueKind = {
  * (`replica[r]`, `seq[r]`), its time (`wall[r]`, `counter[r]`) and its value (`kind[r]`, the
  * `slot[r]`-th of its kind's column). Key `i` holds rows `rowStart(i)` to `rowStart(i + 1)`.
  */
-export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
+export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
   readonly size: number;
   readonly #ids: readonly ReplicaId[];
   readonly #numeric: readonly number[];
@@ -49,6 +50,8 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
   readonly #negs: Float64Array;
   readonly #stringIndex: Float64Array;
   readonly #others: readonly Value[];
+  /** Which key holds each dot, for the owners index: made when a merge first asks. */
+  #dots: { seqs: Float64Array; keys: Uint32Array; start: Uint32Array } | undefined;
 
   /** Reads the rows after the context; refuses anything a store may not hold. */
   constructor(r: ByteReader, table: ReplicaTable) {
@@ -136,7 +139,7 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
     return index < n ? this.#numeric[index]! : this.#strings.at(index - n);
   }
 
-  storeAt(index: number): DotFun<LwwEntry> {
+  valueAt(index: number): DotFun<LwwEntry> {
     const start = this.#rowStart;
     const from = start === undefined ? index : start[index]!;
     const to = start === undefined ? index + 1 : start[index + 1]!;
@@ -144,6 +147,30 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
     const out: DotFun<LwwEntry> = [];
     for (let row = from; row < to; row++) out.push(this.#entryAt(row));
     return out;
+  }
+
+  /** The dots replica `r` holds here, seqs ascending, each with the index of its key. */
+  dotsOf(r: number): DotsOfReplica {
+    this.#dots ??= this.#dotsByReplica();
+    const { seqs, keys, start } = this.#dots;
+    return {
+      seqs: seqs.subarray(start[r], start[r + 1]),
+      keys: keys.subarray(start[r], start[r + 1]),
+    };
+  }
+
+  /** Every row's dot and key, grouped by replica, seqs ascending in each. */
+  #dotsByReplica(): { seqs: Float64Array; keys: Uint32Array; start: Uint32Array } {
+    const seq = this.#seq;
+    const { order, start } = groupByReplica(this.#replica, seq, this.#ids.length);
+    const rowStart = this.#rowStart;
+    return {
+      seqs: Float64Array.from(order, (row) => seq[row]!),
+      keys: Uint32Array.from(order, (row) =>
+        rowStart === undefined ? row : keyOfRow(rowStart, row),
+      ),
+      start,
+    };
   }
 
   #entryAt(row: number): DotEntry<LwwEntry> {
@@ -175,6 +202,18 @@ export class LwwColumns implements EntrySource<DotFun<LwwEntry>> {
   }
 }
 
+/** The key whose rows include `row`: the last key starting at or before it. */
+function keyOfRow(start: Uint32Array, row: number): number {
+  let lo = 0;
+  let hi = start.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (start[mid]! <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /**
  * Every dot of the store must be in the context and held once. Rows of one replica usually come
  * in increasing order (one writer, keys in write order): one pass proves them distinct; other
@@ -194,14 +233,36 @@ function checkDots(r: ByteReader, table: ReplicaTable, replica: Float64Array, se
     last[rep] = s;
   }
   if (ordered) return;
-  const byReplica = table.ids.map(() => [] as number[]);
-  for (let i = 0; i < replica.length; i++) byReplica[replica[i]!]!.push(seq[i]!);
-  byReplica.forEach((seqs, rep) => {
-    const sorted = Float64Array.from(seqs).sort();
-    for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i] === sorted[i - 1]) {
-        r.fail('invariant', `dot ${table.ids[rep]}:${sorted[i]} held twice`);
-      }
+  const { order } = groupByReplica(replica, seq, table.ids.length);
+  for (let k = 1; k < order.length; k++) {
+    const [a, b] = [order[k - 1]!, order[k]!];
+    if (replica[a] === replica[b] && seq[a] === seq[b]) {
+      r.fail('invariant', `dot ${table.ids[replica[b]!]}:${seq[b]} held twice`);
     }
-  });
+  }
+}
+
+/**
+ * The rows grouped by replica (a counting sort: `order[start[r]]` to `order[start[r + 1]]` are
+ * replica r's rows), seqs ascending in each group.
+ */
+function groupByReplica(
+  replica: Float64Array,
+  seq: Float64Array,
+  replicas: number,
+): { order: Uint32Array; start: Uint32Array } {
+  const rows = replica.length;
+  const start = new Uint32Array(replicas + 1);
+  for (let row = 0; row < rows; row++) start[replica[row]! + 1]!++;
+  for (let r = 0; r < replicas; r++) start[r + 1]! += start[r]!;
+  const next = start.slice(0, replicas);
+  const order = new Uint32Array(rows);
+  for (let row = 0; row < rows; row++) order[next[replica[row]!]!++] = row;
+  for (let r = 0; r < replicas; r++) {
+    const group = order.subarray(start[r], start[r + 1]);
+    let sorted = true;
+    for (let i = 1; i < group.length && sorted; i++) sorted = seq[group[i]!]! > seq[group[i - 1]!]!;
+    if (!sorted) group.sort((a, b) => seq[a]! - seq[b]!);
+  }
+  return { order, start };
 }

@@ -24,7 +24,7 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
   readonly registers = dotFunKind(lwwValues);
   readonly kind = dotMapKind(this.registers);
   /** Columnar, lazily decoded snapshots: see `lwwMapSnapshot`. */
-  override readonly snapshotCodec = lwwMapSnapshot(this.registers);
+  override readonly snapshotCodec = lwwMapSnapshot;
 
   override checkDelta(
     current: DotMap<DotFun<LwwEntry>>,

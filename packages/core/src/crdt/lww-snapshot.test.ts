@@ -20,7 +20,7 @@ import { type CrdtState, SNAPSHOT_FORMAT_VERSION, STATE_FORMAT_VERSION } from '.
 import type { DotFun } from './dot-fun.js';
 import type { DotMap } from './dot-map.js';
 import type { LwwEntry } from './entry-values.js';
-import type { LazyEntries } from './lazy-entries.js';
+import type { LazyMap } from './lazy-map.js';
 import type { ClockedActor } from './lww.js';
 import { LWWMap } from './lww-map.js';
 import { decodeState } from './registry.js';
@@ -37,7 +37,7 @@ const statesArb = historyArb(lwwMapCase.op, { lossy: true, maxSteps: 30 }).map(
 
 const lazyOf = (s: State): State => LWWMap.decode(LWWMap.encodeSnapshot(s));
 const eagerOf = (s: State): State => LWWMap.decode(LWWMap.encode(s));
-const isLazy = (s: State): boolean => (s.store.entries as LazyEntries<unknown>).isLazy === true;
+const isLazy = (s: State): boolean => (s.store.entries as LazyMap<Key, unknown>).isLazy === true;
 const sortedValue = (s: State): [Key, Value][] =>
   [...LWWMap.value(s)].sort(([a], [b]) => {
     const ka = `${typeof a}:${String(a)}`;
@@ -186,25 +186,37 @@ describe('LWW-Map snapshots (format version 2)', () => {
     );
   });
 
-  it('reads one key without materializing the others; a write materializes once', () => {
+  it('reads one key and merges deltas without materializing the others; iterating does', () => {
     const clock = actorFor('aaaaaaaaaaaaaa', { wall: 1_700_000_000_000 });
+    const other = actorFor('bbbbbbbbbbbbbb', { wall: 1_700_000_000_000 });
     const s = LWWMap.empty();
-    for (let i = 0; i < 1000; i++)
+    for (let i = 0; i < 1000; i++) {
       LWWMap.merge(s, LWWMap.set(s, clock, `k${i}`, i % 2 ? `v${i}` : i));
+    }
     const lazy = lazyOf(s);
     expect(LWWMap.get(lazy, 'k777')).toBe('v777');
     expect(LWWMap.get(lazy, 'k778')).toBe(778);
     expect(LWWMap.get(lazy, 'k1000')).toBeUndefined();
     expect(lazy.store.entries.size).toBe(1000);
-    expect(isLazy(lazy)).toBe(true);
-    // The store handed out for a key is the one the map keeps (and merges into) once it
-    // materializes, as with a plain Map.
+    // The store handed out for a key is the one the map keeps and merges into, as a Map does.
     const held = lazy.store.entries.get('k5');
+    // A delta from this replica, one from a replica that saw k6, a removal, a new key.
     LWWMap.merge(lazy, LWWMap.set(lazy, clock, 'k5', 'new'));
-    expect(isLazy(lazy)).toBe(false);
+    LWWMap.merge(lazy, LWWMap.set(s, other, 'k6', 'theirs'));
+    LWWMap.merge(lazy, LWWMap.remove(lazy, clock, 'k7'));
+    LWWMap.merge(lazy, LWWMap.set(lazy, clock, 'fresh', true));
+    expect(isLazy(lazy)).toBe(true);
     expect(lazy.store.entries.get('k5')).toBe(held);
     expect(LWWMap.get(lazy, 'k5')).toBe('new');
-    expect(LWWMap.get(lazy, 'k6')).toBe(6);
+    expect(LWWMap.get(lazy, 'k6')).toBe('theirs');
+    expect(lazy.store.entries.has('k7')).toBe(false);
+    expect(LWWMap.get(lazy, 'fresh')).toBe(true);
+    expect(lazy.store.entries.size).toBe(1000);
+    const value = LWWMap.value(lazy);
+    expect(isLazy(lazy)).toBe(false);
+    expect(value.size).toBe(1000);
+    expect(value.get('k6')).toBe('theirs');
+    expect(value.get('k8')).toBe(8);
   });
 
   it('compresses contiguous dots and a shared string value', () => {

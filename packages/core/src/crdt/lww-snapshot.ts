@@ -5,10 +5,10 @@ import { compareUtf8, StringTableWriter, utf8 } from '../codec/string-table.js';
 import { type Key, type Value, writeKey, writeValue } from '../codec/value.js';
 import type { SnapshotCodec } from './crdt-type.js';
 import type { DotFun } from './dot-fun.js';
-import { type DotMap, lazyDotMap } from './dot-map.js';
-import type { DotStoreKind } from './dot-store.js';
+import type { DotMap } from './dot-map.js';
 import type { LwwEntry } from './entry-values.js';
-import { LazyEntries } from './lazy-entries.js';
+import { LazyMap } from './lazy-map.js';
+import { LazyOwners } from './lazy-owners.js';
 import { LwwColumns, ValueKind } from './lww-columns.js';
 
 type Store = DotMap<DotFun<LwwEntry>>;
@@ -58,90 +58,91 @@ function sortedKeys(store: Store): { numeric: Key[]; strings: string[]; bytes: U
  * uniqueness, UTF-8, string indices, dots inside the context and held once), so the lazy parts
  * can never fail later, inside a merge; only the JS strings and objects are made on demand.
  */
-export function lwwMapSnapshot(
-  registers: DotStoreKind<DotFun<LwwEntry>>,
-): SnapshotCodec<DotMap<DotFun<LwwEntry>>> {
-  return {
-    write(w, state) {
-      const table = writeContext(w, state.context);
-      const { numeric, strings, bytes } = sortedKeys(state.store);
-      w.uint(numeric.length);
-      for (const k of numeric) writeKey(w, k);
-      w.uint(strings.length);
-      const texts = new StringTableWriter(bytes);
-      const keys: Key[] = numeric;
-      for (const k of strings) keys.push(k);
-      let rows = 0;
-      const stores = keys.map((k) => {
-        const entries = state.store.entries.get(k)!;
-        rows += entries.length;
-        return entries;
-      });
-      const multi: number[] = [];
-      const replica = new Float64Array(rows);
-      const seq = new Float64Array(rows);
-      const wall = new Float64Array(rows);
-      const counter = new Float64Array(rows);
-      const kinds = new Uint8Array(Math.ceil(rows / 2));
-      const uints: number[] = [];
-      const negs: number[] = [];
-      const stringIndex: number[] = [];
-      const others: Value[] = [];
-      let row = 0;
-      for (let i = 0; i < stores.length; i++) {
-        const entries = stores[i]!;
-        if (entries.length > 1) multi.push(i, entries.length - 2);
-        for (const e of entries) {
-          replica[row] = table.index.get(e.replica)!;
-          seq[row] = e.seq;
-          wall[row] = e.value.wall;
-          counter[row] = e.value.counter;
-          const v = e.value.value;
-          let kind: number = ValueKind.other;
-          if (v === null) kind = ValueKind.null;
-          else if (v === false) kind = ValueKind.false;
-          else if (v === true) kind = ValueKind.true;
-          else if (typeof v === 'string') {
-            kind = ValueKind.string;
-            stringIndex.push(texts.intern(v));
-          } else if (typeof v === 'number' && Number.isInteger(v) && !Object.is(v, -0)) {
-            if (v >= 0 && v <= MAX_DELTA_VALUE) {
-              kind = ValueKind.uint;
-              uints.push(v);
-            } else if (v < 0 && -v - 1 <= MAX_DELTA_VALUE) {
-              kind = ValueKind.negInt;
-              negs.push(-v - 1);
-            }
+export const lwwMapSnapshot: SnapshotCodec<DotMap<DotFun<LwwEntry>>> = {
+  write(w, state) {
+    const table = writeContext(w, state.context);
+    const { numeric, strings, bytes } = sortedKeys(state.store);
+    w.uint(numeric.length);
+    for (const k of numeric) writeKey(w, k);
+    w.uint(strings.length);
+    const texts = new StringTableWriter(bytes);
+    const keys: Key[] = numeric;
+    for (const k of strings) keys.push(k);
+    let rows = 0;
+    const stores = keys.map((k) => {
+      const entries = state.store.entries.get(k)!;
+      rows += entries.length;
+      return entries;
+    });
+    const multi: number[] = [];
+    const replica = new Float64Array(rows);
+    const seq = new Float64Array(rows);
+    const wall = new Float64Array(rows);
+    const counter = new Float64Array(rows);
+    const kinds = new Uint8Array(Math.ceil(rows / 2));
+    const uints: number[] = [];
+    const negs: number[] = [];
+    const stringIndex: number[] = [];
+    const others: Value[] = [];
+    let row = 0;
+    for (let i = 0; i < stores.length; i++) {
+      const entries = stores[i]!;
+      if (entries.length > 1) multi.push(i, entries.length - 2);
+      for (const e of entries) {
+        replica[row] = table.index.get(e.replica)!;
+        seq[row] = e.seq;
+        wall[row] = e.value.wall;
+        counter[row] = e.value.counter;
+        const v = e.value.value;
+        let kind: number = ValueKind.other;
+        if (v === null) kind = ValueKind.null;
+        else if (v === false) kind = ValueKind.false;
+        else if (v === true) kind = ValueKind.true;
+        else if (typeof v === 'string') {
+          kind = ValueKind.string;
+          stringIndex.push(texts.intern(v));
+        } else if (typeof v === 'number' && Number.isInteger(v) && !Object.is(v, -0)) {
+          if (v >= 0 && v <= MAX_DELTA_VALUE) {
+            kind = ValueKind.uint;
+            uints.push(v);
+          } else if (v < 0 && -v - 1 <= MAX_DELTA_VALUE) {
+            kind = ValueKind.negInt;
+            negs.push(-v - 1);
           }
-          if (kind === ValueKind.other) others.push(v);
-          kinds[row >> 1]! |= kind << ((row & 1) * 4);
-          row++;
         }
+        if (kind === ValueKind.other) others.push(v);
+        kinds[row >> 1]! |= kind << ((row & 1) * 4);
+        row++;
       }
-      texts.write(w);
-      w.uint(multi.length / 2);
-      let prev = -1;
-      for (let k = 0; k < multi.length; k += 2) {
-        w.uint(multi[k]! - prev - 1);
-        w.uint(multi[k + 1]!);
-        prev = multi[k]!;
-      }
-      const replicas = table.ids.length;
-      writeRuns(w, replica);
-      writeStepsByReplica(w, seq, replica, replicas);
-      writeStepsByReplica(w, wall, replica, replicas);
-      writeStepsByReplica(w, counter, replica, replicas);
-      w.bytes(kinds);
-      writeRuns(w, uints);
-      writeRuns(w, negs);
-      writeRuns(w, stringIndex);
-      for (const v of others) writeValue(w, v);
-    },
-    read(r) {
-      const context = new CausalContext();
-      const table = readContext(r, context);
-      const entries = new LazyEntries(new LwwColumns(r, table));
-      return { context, store: lazyDotMap(registers, entries) };
-    },
-  };
-}
+    }
+    texts.write(w);
+    w.uint(multi.length / 2);
+    let prev = -1;
+    for (let k = 0; k < multi.length; k += 2) {
+      w.uint(multi[k]! - prev - 1);
+      w.uint(multi[k + 1]!);
+      prev = multi[k]!;
+    }
+    const replicas = table.ids.length;
+    writeRuns(w, replica);
+    writeStepsByReplica(w, seq, replica, replicas);
+    writeStepsByReplica(w, wall, replica, replicas);
+    writeStepsByReplica(w, counter, replica, replicas);
+    w.bytes(kinds);
+    writeRuns(w, uints);
+    writeRuns(w, negs);
+    writeRuns(w, stringIndex);
+    for (const v of others) writeValue(w, v);
+  },
+  read(r) {
+    const context = new CausalContext();
+    const table = readContext(r, context);
+    const columns = new LwwColumns(r, table);
+    const owners = new LazyOwners({
+      ids: table.ids,
+      dotsOf: (i) => columns.dotsOf(i),
+      keyAt: (i) => columns.keyAt(i),
+    });
+    return { context, store: { entries: new LazyMap(columns), owners } };
+  },
+};
