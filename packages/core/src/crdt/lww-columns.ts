@@ -164,13 +164,14 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
     const seq = this.#seq;
     const { order, start } = groupByReplica(this.#replica, seq, this.#ids.length);
     const rowStart = this.#rowStart;
-    return {
-      seqs: Float64Array.from(order, (row) => seq[row]!),
-      keys: Uint32Array.from(order, (row) =>
-        rowStart === undefined ? row : keyOfRow(rowStart, row),
-      ),
-      start,
-    };
+    const seqs = new Float64Array(order.length);
+    const keys = new Uint32Array(order.length);
+    for (let i = 0; i < order.length; i++) {
+      const row = order[i]!;
+      seqs[i] = seq[row]!;
+      keys[i] = rowStart === undefined ? row : keyOfRow(rowStart, row);
+    }
+    return { seqs, keys, start };
   }
 
   #entryAt(row: number): DotEntry<LwwEntry> {
