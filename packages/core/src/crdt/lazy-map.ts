@@ -23,7 +23,7 @@ export interface MapSource<K, V> {
  */
 export class LazyMap<K, V> extends Map<K, V> {
   #source: MapSource<K, V> | undefined;
-  /** Stores handed out by `get`, by key index: the map holds these ones, as a Map would. */
+  /** Values handed out by `get`, by source index: the map keeps these ones, as a Map would. */
   readonly #fetched = new Map<number, V>();
   /** Source keys written or deleted since: their entry, if any, is in the Map itself. */
   readonly #shadowed = new Set<number>();
