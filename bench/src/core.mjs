@@ -1,7 +1,8 @@
 /**
- * Core benchmark: Helios' CRDTs against Yjs and Automerge, in one process, on the operations an
- * offline-first client performs: local writes, merging concurrent writes, the size of what goes
- * on the wire, set operations on a large set, and the codec against msgpackr.
+ * Core benchmark: Helios' CRDTs against Yjs, Automerge and Loro, in one process, on the
+ * operations an offline-first client performs: local writes, merging concurrent writes, the size
+ * of what goes on the wire, set operations on a large set, the codec against msgpackr, and
+ * loading a large document from its stored state.
  *
  * Every Helios figure is taken from the built package (`@helios/core` → packages/core/dist).
  * Each peer is given its fastest documented path for the same job, so the ratios are not
@@ -12,6 +13,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { awSet } from './core-awset.mjs';
 import { codec, deltaBytes } from './core-deltas.mjs';
+import { load100k } from './core-load.mjs';
 import { b31, lwwMapSet } from './core-lww.mjs';
 import { rounded } from './core-rows.mjs';
 import { collectGarbage, useCpuClock } from './timing.mjs';
@@ -40,6 +42,7 @@ import { collectGarbage, useCpuClock } from './timing.mjs';
  *   b31Replicas: number, b31Runs: number,
  *   awSize: number, awSamples: number, awRounds: number,
  *   codecTargetMs: number, codecRuns: number, codecWarmupMs: number,
+ *   loadRuns: number,
  * }} Config
  */
 
@@ -57,6 +60,7 @@ const FULL = {
   codecTargetMs: 150,
   codecRuns: 5,
   codecWarmupMs: 400,
+  loadRuns: 9,
 };
 
 /** Same shapes (1540 replicas, 100k-element set), fewer repetitions. */
@@ -74,10 +78,11 @@ const QUICK = {
   codecTargetMs: 40,
   codecRuns: 3,
   codecWarmupMs: 150,
+  loadRuns: 5,
 };
 
 /** The sections of the suite, in the order they run. */
-export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec'];
+export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec', 'load100k'];
 
 /**
  * Runs the named sections in this process; with `cpuTime`, runs are timed by CPU time (see
@@ -103,6 +108,7 @@ export function runSections({ quick, log, only = SECTIONS, cpuTime = false }) {
   if (d !== undefined && wanted('deltaBytes')) results.push(...d.rows);
   section('awSet', () => awSet(cfg, log));
   if (d !== undefined) section('codec', () => codec(cfg, log, d));
+  section('load100k', () => load100k(cfg, log));
   return results.map((r) => {
     const out = rounded(r);
     // Sizes and single-operation latencies do not depend on the clock of timed runs.

@@ -44,6 +44,7 @@ export function machineInfo() {
     versions: {
       '@helios/core': packageVersion('@helios/core'),
       yjs: packageVersion('yjs'),
+      'loro-crdt': packageVersion('loro-crdt'),
       '@automerge/automerge': packageVersion('@automerge/automerge'),
       msgpackr: packageVersion('msgpackr'),
     },

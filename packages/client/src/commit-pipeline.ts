@@ -113,7 +113,7 @@ export class CommitPipeline {
       .compact(id, (stored) => {
         const state = stored.snapshot ? type.decode(stored.snapshot) : type.empty();
         for (const delta of stored.deltas) type.merge(state, type.decode(delta));
-        return type.encode(state);
+        return type.encodeSnapshot(state);
       })
       .catch(() => {
         // Compaction is an optimisation: the deltas stay, and the next attempt retries.

@@ -187,7 +187,7 @@ export class FeedStream {
     const held = await this.#node.docs.get(doc);
     if (held === undefined) return undefined;
     await this.#node.refresh(held);
-    return held.type.encode(held.state);
+    return held.type.encodeSnapshot(held.state);
   }
 
   #acknowledged(upTo: number): void {

@@ -46,7 +46,7 @@ export class Snapshots {
   async #take(doc: RelayDocument): Promise<void> {
     const store = this.#store;
     if (!this.#shared) {
-      await store.saveSnapshot(doc.id, doc.type.encode(doc.state), doc.lastSeq);
+      await store.saveSnapshot(doc.id, doc.type.encodeSnapshot(doc.state), doc.lastSeq);
       return;
     }
     const stored = await store.load(doc.id);
@@ -60,6 +60,8 @@ export class Snapshots {
       if (type === doc.type) doc.type.merge(state, delta);
       upTo = change.seq;
     }
-    if (upTo > stored.snapshotSeq) await store.saveSnapshot(doc.id, doc.type.encode(state), upTo);
+    if (upTo > stored.snapshotSeq) {
+      await store.saveSnapshot(doc.id, doc.type.encodeSnapshot(state), upTo);
+    }
   }
 }

@@ -30,9 +30,9 @@ const fixtures: readonly Fixture[] = JSON.parse(
 const bytesOf = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 
 describe('state format', () => {
-  it('writes format 3 and reads formats 1 and 3', () => {
+  it('writes format 3 and reads formats 1, 2 (snapshots) and 3', () => {
     expect(STATE_FORMAT_VERSION).toBe(3);
-    expect(READABLE_STATE_FORMATS).toEqual([1, 3]);
+    expect(READABLE_STATE_FORMATS).toEqual([1, 2, 3]);
     const clock = new HybridLogicalClock({ replica: '0123456789abcd' });
     expect(LWWMap.encode(LWWMap.set(LWWMap.empty(), clock, 'k', 'v'))[0]! >> 6).toBe(3);
   });

@@ -34,24 +34,43 @@ export interface Actor {
 }
 
 /**
- * Version of the encoding of states that {@link CrdtType.encode} writes. The first byte of every
- * encoded state is `version << 6 | singleReplica << 5 | typeId`: the flag says the replica table
- * is one compact id, which saves a byte on nearly every delta. Format 3 differs from format 1 in
- * its stores only: a collection of one entry folds its size into the entry's head, and values
- * carry small uints and short strings in their tag byte (docs/protocol.md). Bytes of format 1,
- * which relay logs and IndexedDB still hold, decode as before.
+ * Version of the encoding of deltas (and of the full states of types without a snapshot codec)
+ * that {@link CrdtType.encode} writes. The first byte of every encoded state is
+ * `version << 6 | singleReplica << 5 | typeId`: the flag says the replica table is one compact
+ * id, which saves a byte on nearly every delta. Format 3 differs from format 1 in its stores
+ * only: a collection of one entry folds its size into the entry's head, and values carry small
+ * uints and short strings in their tag byte (docs/protocol.md). Bytes of format 1, which relay
+ * logs and IndexedDB still hold, decode as before.
  */
 export const STATE_FORMAT_VERSION = 3;
+/**
+ * Version of the columnar snapshot encoding of full states ({@link CrdtType.encodeSnapshot}):
+ * written only by types with a {@link SnapshotCodec}; every decoder reads it.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const SINGLE_REPLICA_FLAG = 0x20;
 
 /** The state formats this version decodes. */
-export const READABLE_STATE_FORMATS: readonly number[] = [1, STATE_FORMAT_VERSION];
+export const READABLE_STATE_FORMATS: readonly number[] = [
+  1,
+  SNAPSHOT_FORMAT_VERSION,
+  STATE_FORMAT_VERSION,
+];
+
+/** What a state's first byte says. */
+export interface StateHeader {
+  readonly typeId: number;
+  /** One of {@link READABLE_STATE_FORMATS}. */
+  readonly version: number;
+  readonly singleReplica: boolean;
+}
 
 /**
  * Splits a state's first byte; refuses an unknown format version. Sets the reader's `format`,
- * which the store's decoders consult.
+ * which the store's decoders consult: a snapshot's embedded values are written as format 1
+ * writes them.
  */
-export function readStateHeader(r: ByteReader): { typeId: number; singleReplica: boolean } {
+export function readStateHeader(r: ByteReader): StateHeader {
   const header = r.u8();
   const version = header >> 6;
   if (!READABLE_STATE_FORMATS.includes(version)) {
@@ -62,8 +81,24 @@ export function readStateHeader(r: ByteReader): { typeId: number; singleReplica:
         : `state format ${version} is not one of ${READABLE_STATE_FORMATS.join(', ')}`,
     );
   }
-  r.format = version;
-  return { typeId: header & 0x1f, singleReplica: (header & SINGLE_REPLICA_FLAG) !== 0 };
+  const singleReplica = (header & SINGLE_REPLICA_FLAG) !== 0;
+  if (version === SNAPSHOT_FORMAT_VERSION && singleReplica) {
+    r.fail('bad-version', 'a snapshot has no single-replica form');
+  }
+  r.format = version === SNAPSHOT_FORMAT_VERSION ? 1 : version;
+  return { typeId: header & 0x1f, version, singleReplica };
+}
+
+/**
+ * How a type writes its full states as snapshots (format version 2) and reads them back. The
+ * state a reader returns may decode lazily, but must behave exactly as the eagerly decoded one
+ * under every operation of the type, and must refuse malformed bytes with a `DecodeError`
+ * while reading, never later.
+ */
+export interface SnapshotCodec<S> {
+  /** Writes the context and store (the header and type parameters are written already). */
+  write(w: ByteWriter, state: CrdtState<S>): void;
+  read(r: ByteReader): CrdtState<S>;
 }
 
 /**
@@ -123,6 +158,12 @@ export abstract class CrdtType<S, V> {
   describeConflicts(_merged: S, _delta: S, _scope: ConflictScope): ConflictDescription[] {
     return [];
   }
+
+  /**
+   * The columnar codec of this type's snapshots, if it has one; types without one write their
+   * snapshots in the delta format (version 1).
+   */
+  readonly snapshotCodec: SnapshotCodec<S> | undefined = undefined;
 
   /** Writes the type's parameters after its id (only parametrized types have any). */
   writeParams(_w: ByteWriter): void {}
@@ -188,6 +229,21 @@ export abstract class CrdtType<S, V> {
     return w.finish();
   }
 
+  /**
+   * Encodes a full state for storage or a backfill: the columnar snapshot format (version 2) of
+   * types with a {@link snapshotCodec}, which decodes lazily; {@link encode} for the others.
+   * Deltas on the wire use {@link encode}: for a handful of entries, rows beat columns.
+   */
+  encodeSnapshot(state: CrdtState<S>): Uint8Array {
+    const codec = this.snapshotCodec;
+    if (codec === undefined) return this.encode(state);
+    const w = new ByteWriter(1024);
+    w.u8((SNAPSHOT_FORMAT_VERSION << 6) | this.typeId);
+    this.writeParams(w);
+    codec.write(w, state);
+    return w.finish();
+  }
+
   writeTo(w: ByteWriter, state: CrdtState<S>): void {
     const single = isSingleCompactTable(state.context);
     w.u8((STATE_FORMAT_VERSION << 6) | (single ? SINGLE_REPLICA_FLAG : 0) | this.typeId);
@@ -202,11 +258,11 @@ export abstract class CrdtType<S, V> {
    */
   decode(bytes: Uint8Array, limits?: DecodeLimits): CrdtState<S> {
     const r = new ByteReader(bytes, limits);
-    const { typeId, singleReplica } = readStateHeader(r);
-    if (typeId !== this.typeId || !this.readsOwnParams(r)) {
+    const header = readStateHeader(r);
+    if (header.typeId !== this.typeId || !this.readsOwnParams(r)) {
       r.fail('wrong-type', `this is not a ${this.name} state`);
     }
-    const state = this.readBody(r, singleReplica);
+    const state = this.readBody(r, header);
     r.end();
     return state;
   }
@@ -232,10 +288,15 @@ export abstract class CrdtType<S, V> {
     return this.#params;
   }
 
-  /** Reads the context and store that follow a header. */
-  readBody(r: ByteReader, singleReplica: boolean): CrdtState<S> {
+  /** Reads the context and store that follow a header (and the type's parameters). */
+  readBody(r: ByteReader, header: StateHeader): CrdtState<S> {
+    if (header.version === SNAPSHOT_FORMAT_VERSION) {
+      const codec = this.snapshotCodec;
+      if (codec === undefined) r.fail('bad-version', `${this.name} has no snapshot format`);
+      return codec.read(r);
+    }
     const context = new CausalContext();
-    const table = readContext(r, context, singleReplica);
+    const table = readContext(r, context, header.singleReplica);
     const store = this.kind.read(r, table);
     return { context, store };
   }

@@ -13,6 +13,7 @@ import {
   type CrdtState,
   type CrdtType,
   READABLE_STATE_FORMATS,
+  SNAPSHOT_FORMAT_VERSION,
   STATE_FORMAT_VERSION,
 } from './crdt-type.js';
 import { type AnyCrdtState, type AnyCrdtType, readType } from './registry.js';
@@ -81,7 +82,8 @@ function readBatchHeader(r: ByteReader): number {
     r.fail('bad-version', `delta batch format ${version} is not ${DELTA_BATCH_FORMAT_VERSION}`);
   }
   const format = r.u8();
-  if (!READABLE_STATE_FORMATS.includes(format)) {
+  // Deltas are written in a row format; the snapshot format is for full states at rest.
+  if (format === SNAPSHOT_FORMAT_VERSION || !READABLE_STATE_FORMATS.includes(format)) {
     r.fail('bad-version', `deltas of state format ${format} cannot be read`);
   }
   r.format = format;

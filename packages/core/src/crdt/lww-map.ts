@@ -6,6 +6,7 @@ import { type DotFun, dotFunKind } from './dot-fun.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
 import { type LwwEntry, lwwValues } from './entry-values.js';
 import { type ClockedActor, describeLww, lwwWinner, stamp } from './lww.js';
+import { lwwMapSnapshot } from './lww-snapshot.js';
 import { entryAt, removingContext, replacingContext } from './mutation.js';
 import { registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';
@@ -22,6 +23,8 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
   readonly name = 'lww-map';
   readonly registers = dotFunKind(lwwValues);
   readonly kind = dotMapKind(this.registers);
+  /** Columnar, lazily decoded snapshots: see `lwwMapSnapshot`. */
+  override readonly snapshotCodec = lwwMapSnapshot;
 
   override checkDelta(
     current: DotMap<DotFun<LwwEntry>>,

@@ -53,14 +53,15 @@ export interface DecodedState {
 }
 
 /**
- * Decodes a state of whatever registered type its header names.
+ * Decodes a state of whatever registered type its header names, in either format: a delta or
+ * state (version 1) or a snapshot (version 2, see `CrdtType.encodeSnapshot`).
  * @throws {DecodeError} on malformed bytes or an unknown type.
  */
 export function decodeState(bytes: Uint8Array, limits?: DecodeLimits): DecodedState {
   const r = new ByteReader(bytes, limits);
-  const { typeId, singleReplica } = readStateHeader(r);
-  const type = readType(r, typeId);
-  const state = type.readBody(r, singleReplica);
+  const header = readStateHeader(r);
+  const type = readType(r, header.typeId);
+  const state = type.readBody(r, header);
   r.end();
   return { type, state };
 }

@@ -341,6 +341,17 @@ describe('validateDelta in a relay', () => {
     expect(() => decodeDeltaOf(AWSet, new Uint8Array([]))).toThrow(DecodeError);
   });
 
+  it('decodeDeltaOf refuses a snapshot (format 2): pushed bytes are stored and forwarded as sent', () => {
+    const clock = { replica: ALICE, now: () => ({ wall: 5, counter: 0, replica: ALICE }) };
+    const delta = LWWMap.set(LWWMap.empty(), clock, 'k', 1);
+    expect(ruleOf(() => decodeDeltaOf(LWWMap, LWWMap.encode(delta)))).toBe('accepted');
+    const snapshot = LWWMap.encodeSnapshot(delta);
+    expect(LWWMap.equals(LWWMap.decode(snapshot), delta)).toBe(true);
+    expect(() => decodeDeltaOf(LWWMap, snapshot)).toThrow(
+      expect.objectContaining({ code: 'bad-version' }),
+    );
+  });
+
   it('checks rules in a relay session without ever changing the relay state', () => {
     const relay = new Relay(orMap(PNCounter));
     const Cart = orMap(PNCounter);

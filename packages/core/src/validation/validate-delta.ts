@@ -2,7 +2,7 @@ import { rangesInclude } from '../causal/ranges.js';
 import type { ReplicaId } from '../causal/replica-id.js';
 import { HLC_MAX_FUTURE_DRIFT_MS } from '../clock/hybrid-logical-clock.js';
 import type { DecodeLimits } from '../codec/limits.js';
-import type { CrdtState, CrdtType } from '../crdt/crdt-type.js';
+import { type CrdtState, type CrdtType, SNAPSHOT_FORMAT_VERSION } from '../crdt/crdt-type.js';
 import { decodeState } from '../crdt/registry.js';
 import { DecodeError, ValidationError } from '../errors.js';
 
@@ -106,15 +106,20 @@ export function validateDelta<S>(
 }
 
 /**
- * Decodes an untrusted delta that must be of `type`.
+ * Decodes an untrusted delta that must be of `type`, in a delta format (1 or 3): a relay
+ * stores and forwards a pushed delta's bytes as they came, so a snapshot (version 2, for full
+ * states at rest) is refused there, and every reader of deltas keeps reading them.
  * @throws {ValidationError} `type-mismatch` when the bytes hold a state of another type.
- * @throws {DecodeError} when the bytes are malformed.
+ * @throws {DecodeError} when the bytes are malformed, or `bad-version` for a snapshot.
  */
 export function decodeDeltaOf<S>(
   type: CrdtType<S, unknown>,
   bytes: Uint8Array,
   limits?: DecodeLimits,
 ): CrdtState<S> {
+  if (bytes.length > 0 && bytes[0]! >> 6 === SNAPSHOT_FORMAT_VERSION) {
+    throw new DecodeError('bad-version', 'a delta is in format 1 or 3; this is a snapshot', 0);
+  }
   try {
     return type.decode(bytes, limits);
   } catch (err) {
