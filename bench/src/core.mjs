@@ -1,7 +1,8 @@
 /**
  * Core benchmark: Helios' CRDTs against Yjs and Automerge, in one process, on the operations an
  * offline-first client performs: local writes, merging concurrent writes, the size of what goes
- * on the wire, set operations on a large set, and the codec against msgpackr.
+ * on the wire, set operations on a large set, and the codec against msgpackr; and on its own,
+ * the size of a counter whose many retired writers were folded.
  *
  * Every Helios figure is taken from the built package (`@helios/core` → packages/core/dist).
  * Each peer is given its fastest documented path for the same job, so the ratios are not
@@ -12,6 +13,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { awSet } from './core-awset.mjs';
 import { codec, deltaBytes } from './core-deltas.mjs';
+import { retiredFold } from './core-fold.mjs';
 import { b31, lwwMapSet } from './core-lww.mjs';
 import { rounded } from './core-rows.mjs';
 import { collectGarbage, useCpuClock } from './timing.mjs';
@@ -77,7 +79,7 @@ const QUICK = {
 };
 
 /** The sections of the suite, in the order they run. */
-export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec'];
+export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec', 'retiredFold'];
 
 /**
  * Runs the named sections in this process; with `cpuTime`, runs are timed by CPU time (see
@@ -103,6 +105,7 @@ export function runSections({ quick, log, only = SECTIONS, cpuTime = false }) {
   if (d !== undefined && wanted('deltaBytes')) results.push(...d.rows);
   section('awSet', () => awSet(cfg, log));
   if (d !== undefined) section('codec', () => codec(cfg, log, d));
+  section('retiredFold', () => retiredFold(cfg, log));
   return results.map((r) => {
     const out = rounded(r);
     // Sizes and single-operation latencies do not depend on the clock of timed runs.

@@ -12,6 +12,7 @@ import {
   rangesSubtract,
   rangesUnion,
 } from './ranges.js';
+import { FOLD_REPLICA, isRetiredBy } from './replica-epoch.js';
 import type { ReplicaId } from './replica-id.js';
 import { VersionVector } from './version-vector.js';
 
@@ -21,13 +22,41 @@ import { VersionVector } from './version-vector.js';
  * missing dots merges ranges, so the cloud compacts itself and the context stays
  * O(replicas) in the usual case.
  *
+ * A context may also hold dots of {@link FOLD_REPLICA}: the greatest is its *retirement
+ * frontier* `E`, and the context then holds every dot of every replica of an epoch below `E`
+ * (see `replica-epoch.ts`), without listing them: their ranges are dropped, and {@link has}
+ * answers for them from the frontier. That is what keeps a folded counter's context small.
+ *
  * Mutating methods end in a verb (`add`, `join`); the others return fresh values.
  */
 export class CausalContext {
   readonly #ranges: Map<ReplicaId, Ranges>;
+  /** The greatest fold dot (0: nothing retired). */
+  #frontier = 0;
 
   constructor(ranges?: Map<ReplicaId, Ranges>) {
     this.#ranges = ranges ?? new Map();
+    if (this.#ranges.has(FOLD_REPLICA)) this.#settleFrontier();
+  }
+
+  /** Every replica of an epoch below this is retired: all its dots are in the context. */
+  get frontier(): number {
+    return this.#frontier;
+  }
+
+  /** True when the frontier retires `replica`: every dot it minted is in this context. */
+  isRetired(replica: ReplicaId): boolean {
+    return isRetiredBy(replica, this.#frontier);
+  }
+
+  /** Recomputes the frontier from the fold dots; drops the ranges of replicas it now retires. */
+  #settleFrontier(): void {
+    const frontier = rangesMax(this.#ranges.get(FOLD_REPLICA) ?? []);
+    if (frontier <= this.#frontier) return;
+    this.#frontier = frontier;
+    for (const replica of this.#ranges.keys()) {
+      if (isRetiredBy(replica, frontier)) this.#ranges.delete(replica);
+    }
   }
 
   /** The context of everything up to each entry of `vv`. */
@@ -46,7 +75,8 @@ export class CausalContext {
 
   has(replica: ReplicaId, seq: number): boolean {
     const r = this.#ranges.get(replica);
-    return r !== undefined && rangesHas(r, seq);
+    if (r !== undefined) return rangesHas(r, seq);
+    return this.#frontier > 0 && isRetiredBy(replica, this.#frontier);
   }
 
   contains(dot: Dot): boolean {
@@ -70,8 +100,9 @@ export class CausalContext {
 
   addRange(replica: ReplicaId, start: number, end: number): this {
     const r = this.#ranges.get(replica);
-    if (r === undefined) this.#ranges.set(replica, [start, end]);
-    else rangesAddMut(r, start, end);
+    if (r !== undefined) rangesAddMut(r, start, end);
+    else if (!this.isRetired(replica)) this.#ranges.set(replica, [start, end]);
+    if (replica === FOLD_REPLICA) this.#settleFrontier();
     return this;
   }
 
@@ -79,17 +110,20 @@ export class CausalContext {
   join(other: CausalContext): this {
     for (const [replica, theirs] of other.#ranges) {
       const mine = this.#ranges.get(replica);
-      if (mine === undefined) this.#ranges.set(replica, theirs.slice());
-      else if (theirs.length === 2) rangesAddMut(mine, theirs[0]!, theirs[1]!);
+      if (mine === undefined) {
+        if (!this.isRetired(replica)) this.#ranges.set(replica, theirs.slice());
+      } else if (theirs.length === 2) rangesAddMut(mine, theirs[0]!, theirs[1]!);
       else this.#ranges.set(replica, rangesUnion(mine, theirs));
     }
+    if (other.#frontier > this.#frontier) this.#settleFrontier();
     return this;
   }
 
-  /** Dots of this context that `other` lacks. */
+  /** Dots of this context that `other` lacks (for retired replicas: those `other` retires). */
   subtract(other: CausalContext): CausalContext {
     const out = new Map<ReplicaId, Ranges>();
     for (const [replica, mine] of this.#ranges) {
+      if (other.isRetired(replica)) continue;
       const theirs = other.#ranges.get(replica);
       const rest = theirs === undefined ? mine.slice() : rangesSubtract(mine, theirs);
       if (rest.length > 0) out.set(replica, rest);
@@ -97,14 +131,22 @@ export class CausalContext {
     return new CausalContext(out);
   }
 
-  /** Dots present in both contexts. */
+  /** Dots present in both contexts (the listed dots of one that the other's frontier retires). */
   intersect(other: CausalContext): CausalContext {
     const out = new Map<ReplicaId, Ranges>();
     for (const [replica, mine] of this.#ranges) {
       const theirs = other.#ranges.get(replica);
-      if (theirs === undefined) continue;
+      if (theirs === undefined) {
+        if (other.isRetired(replica)) out.set(replica, mine.slice());
+        continue;
+      }
       const both = rangesIntersect(mine, theirs);
       if (both.length > 0) out.set(replica, both);
+    }
+    if (this.#frontier > 0) {
+      for (const [replica, theirs] of other.#ranges) {
+        if (this.isRetired(replica)) out.set(replica, theirs.slice());
+      }
     }
     return new CausalContext(out);
   }
@@ -114,14 +156,25 @@ export class CausalContext {
     const [small, large] = this.#ranges.size <= other.#ranges.size ? [this, other] : [other, this];
     for (const [replica, mine] of small.#ranges) {
       const theirs = large.#ranges.get(replica);
-      if (theirs !== undefined && rangesIntersect(mine, theirs).length > 0) return true;
+      if (
+        theirs === undefined ? large.isRetired(replica) : rangesIntersect(mine, theirs).length > 0
+      )
+        return true;
+    }
+    if (small.#frontier > 0) {
+      for (const replica of large.#ranges.keys()) if (small.isRetired(replica)) return true;
     }
     return false;
   }
 
-  /** True when every dot of `other` is in this context. */
+  /**
+   * True when every dot of `other` is in this context. A frontier holds more dots than any
+   * listing: `other`'s is included only by one at least as high.
+   */
   includes(other: CausalContext): boolean {
+    if (other.#frontier > this.#frontier) return false;
     for (const [replica, theirs] of other.#ranges) {
+      if (this.isRetired(replica)) continue;
       const mine = this.#ranges.get(replica);
       if (mine === undefined || !rangesInclude(mine, theirs)) return false;
     }
@@ -157,7 +210,7 @@ export class CausalContext {
     return this.#ranges.size === 0;
   }
 
-  /** Number of dots in the context. */
+  /** Number of dots listed in the context (those of retired replicas are not listed). */
   get size(): number {
     let n = 0;
     for (const r of this.#ranges.values()) n += rangesSize(r);
@@ -181,6 +234,7 @@ export class CausalContext {
     return vv;
   }
 
+  /** The listed dots (not those of retired replicas, which the frontier holds). */
   *dots(): IterableIterator<Dot> {
     for (const [replica, r] of this.#ranges) {
       for (let i = 0; i < r.length; i += 2) {
