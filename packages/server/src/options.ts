@@ -194,6 +194,14 @@ export interface RelayOptions {
    * (docs/architecture.md §5.2).
    */
   readonly rights?: Partial<RightsPolicy>;
+  /**
+   * Replica epochs below the number this returns are retired in the deployment
+   * (docs/compaction.md): a handshake that binds an id of one is refused (`replica-retired`),
+   * and `foldRetired` may fold counters' entries of them. Read at every handshake and fold, so
+   * it can be raised without a restart; raise it in every region before any of them folds.
+   * Default: 0, none.
+   */
+  readonly retiredEpochsBelow?: () => number;
   /** Changes of a document after which its snapshot is rewritten. Default 500. */
   readonly snapshotEvery?: number;
   /** Largest number of changes in one group commit. Default 5000. */

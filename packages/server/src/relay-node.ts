@@ -5,6 +5,7 @@ import {
   type AnyCrdtState,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
+  type DocumentId,
   type ReplicaId,
 } from '@helios/core';
 import { type Logger, pino } from 'pino';
@@ -39,6 +40,7 @@ import {
   type RelaySocket,
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
+import { foldRetired } from './retirement.js';
 import type { RightsDesk } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
@@ -157,6 +159,12 @@ export class RelayNode {
     this.#linkPort = this.#makeLinkPort();
     this.#io.use((socket, next) => this.#admission.middleware(socket, next));
     this.#io.on('connection', (socket) => this.#connected(socket));
+  }
+
+  /** Folds retired replicas' entries of counter `doc` (see {@link foldRetired}). */
+  foldRetired(doc: DocumentId, frontier: number): Promise<boolean> {
+    const retiredBelow = this.#options.retiredEpochsBelow?.() ?? 0;
+    return foldRetired({ core: this.#core, slot: this.#slot, retiredBelow }, doc, frontier);
   }
 
   /** The node's own replica, holding the rights it grants; none while it holds no slot. */

@@ -1,4 +1,4 @@
-import type { ReplicaId } from '@helios/core';
+import type { DocumentId, ReplicaId } from '@helios/core';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
 import { RelayNode } from './relay-node.js';
@@ -21,6 +21,14 @@ export interface Relay {
    * connects to the peers. Resolves with the URL clients use.
    */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /**
+   * Folds the entries of every replica of an epoch below `frontier` in the G- or PN-Counter
+   * `doc` into one, as this relay's own write that replicates like any other
+   * (docs/compaction.md). The caller asserts that every region retired those epochs
+   * (`retiredEpochsBelow`) and that this region has merged every write accepted from them.
+   * Resolves `false` when the counter is folded that far already.
+   */
+  foldRetired(doc: DocumentId, frontier: number): Promise<boolean>;
   /**
    * Graceful shutdown: refuses new connections, waits for queued commits, closes peer links,
    * client connections and the store.
@@ -49,6 +57,7 @@ export function createRelay(options: RelayOptions): Relay {
       const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return { port: address.port, url: `http://${shown}:${address.port}` };
     },
+    foldRetired: (doc, frontier) => node.foldRetired(doc, frontier),
     close: () => node.close(),
   };
 }

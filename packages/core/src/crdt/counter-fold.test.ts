@@ -212,6 +212,21 @@ describe('retired replicas', () => {
     );
   });
 
+  it('are refused when they write to a relay that has the fold, which changes nothing', () => {
+    const relay = PNCounter.empty();
+    const writer = PNCounter.empty();
+    PNCounter.merge(writer, PNCounter.increment(writer, { replica: old }));
+    PNCounter.merge(relay, writer);
+    PNCounter.merge(relay, PNCounter.fold(relay, 1));
+    const bytes = PNCounter.encode(relay);
+    // The writer has not heard of the fold, and writes again.
+    const late = PNCounter.increment(writer, { replica: old });
+    expect(() => validateDelta(PNCounter, relay, late, { replicas: new Set([old]) })).toThrow(
+      expect.objectContaining({ code: 'replica-retired' }) as ValidationError,
+    );
+    expect(PNCounter.encode(relay)).toEqual(bytes);
+  });
+
   it('are refused in the store of a decoded state: the fold already counts them', () => {
     // A fold dot and an entry of an epoch-1 writer, which the frontier 1 does not retire…
     const s = PNCounter.join(
