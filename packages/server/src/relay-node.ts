@@ -293,6 +293,7 @@ export class RelayNode {
       applyLocal: (doc, bytes, delta, originSocket, lane) =>
         core.applyLocal(doc, bytes, delta, originSocket, lane),
       rights: (doc, to, amount) => this.#rights.forClient(doc, to, amount),
+      retiredEpochsBelow: () => this.#options.retiredEpochsBelow?.() ?? 0,
     };
   }
 

@@ -81,6 +81,10 @@ describe('retired replicas across regions', () => {
     const late = new ProtocolClient(url('eu-west-1'), { replica: newEpochReplicaId(0) });
     open.push(late);
     await expect(late.ready()).rejects.toMatchObject({ data: { code: 'replica-retired' } });
+    // A writer of epoch 0 connected before: its writes are refused now, and change nothing.
+    await expect(
+      writers[1]!.write('likes', (s, me) => PNCounter.increment(s, me)),
+    ).rejects.toMatchObject({ code: 'replica-retired' });
     // A fold of an epoch that is not retired is refused.
     await expect(relays.get('us-east-1')!.relay.foldRetired('likes', 2)).rejects.toThrow(
       /not all retired/,
@@ -125,5 +129,18 @@ describe('retired replicas across regions', () => {
     });
     await live.write('likes', (s, me) => PNCounter.increment(s, me));
     await eventually(() => all().every((r) => r.value('likes') === 66), 'every region has 66');
+
+    // Epoch 1 retires too; the third region folds it over the first fold.
+    retired.below = 2;
+    await eventually(() => all().every((r) => stateOf(r).store.length === 2), 'all have 66');
+    expect(await relays.get('sa-east-1')!.relay.foldRetired('likes', 2)).toBe(true);
+    await eventually(
+      () => all().every((r) => stateOf(r).store.length === 1 && stateOf(r).context.frontier === 2),
+      'every region has the second fold',
+    );
+    for (const r of all()) {
+      expect(r.value('likes')).toBe(66);
+      expect([...stateOf(r).context.replicas()]).toEqual([FOLD_REPLICA]);
+    }
   }, 30_000);
 });

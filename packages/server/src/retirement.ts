@@ -1,4 +1,5 @@
 import {
+  type CausalContext,
   type DocumentId,
   epochOf,
   GCounter,
@@ -28,6 +29,21 @@ export function refuseRetiredReplica(replica: ReplicaId, retiredBelow: number): 
       'replica-retired',
       `replica ${replica} is of epoch ${epoch}, and epochs below ${retiredBelow} are retired: take a replica id of a current epoch`,
     );
+  }
+}
+
+/**
+ * Refuses a push by a replica of a retired epoch that the connection is bound to (its writes
+ * name it in their context): bound before its epoch retired, it may still be connected.
+ */
+export function refuseRetiredWriter(
+  context: CausalContext,
+  bound: ReadonlySet<ReplicaId>,
+  retiredBelow: number,
+): void {
+  if (retiredBelow === 0) return;
+  for (const replica of context.replicas()) {
+    if (bound.has(replica)) refuseRetiredReplica(replica, retiredBelow);
   }
 }
 

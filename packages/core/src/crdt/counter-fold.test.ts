@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CausalContext } from '../causal/causal-context.js';
+import { causalReadiness } from '../causal/readiness.js';
 import { epochOf, FOLD_REPLICA, newEpochReplicaId } from '../causal/replica-epoch.js';
 import { type DecodeError, InvalidArgumentError, type ValidationError } from '../errors.js';
 import { validateDelta } from '../validation/validate-delta.js';
@@ -170,6 +171,25 @@ describe.each([
 function sumUp(script: readonly Op[]): number {
   return script.reduce((n, op) => n + op.amount, 0);
 }
+
+describe('causal readiness of folds', () => {
+  it('a fold, and a late delta of a folded replica, are ready for a strict receiver', () => {
+    const s = PNCounter.empty();
+    const old = { replica: newEpochReplicaId(0) };
+    const first = PNCounter.increment(s, old);
+    PNCounter.merge(s, first);
+    const second = PNCounter.increment(s, old);
+    PNCounter.merge(s, second);
+    // A first fold at frontier 3 names fold dots 1–3: only the fold itself is an event.
+    const fold = PNCounter.fold(s, 3);
+    expect(causalReadiness(fold.context, new CausalContext()).ready).toBe(true);
+    expect(causalReadiness(fold.context, s.context).ready).toBe(true);
+    PNCounter.merge(s, fold);
+    // The replica's second write names its first: two dots, both seen through the frontier.
+    expect(second.context.size).toBe(2);
+    expect(causalReadiness(second.context, s.context).unseen.isEmpty).toBe(true);
+  });
+});
 
 describe('a counter written once by many retired replicas', () => {
   it('folds to a state of a few bytes, context included', () => {
