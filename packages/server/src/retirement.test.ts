@@ -2,6 +2,7 @@ import { CausalContext, FOLD_REPLICA, newEpochReplicaId, PNCounter } from '@heli
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from './relay.js';
+import { foldOwner } from './retirement.js';
 import { MemoryStore } from './store/memory-store.js';
 import { meshLinks } from './test-support/mesh-links.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
@@ -143,4 +144,18 @@ describe('retired replicas across regions', () => {
       expect([...stateOf(r).context.replicas()]).toEqual([FOLD_REPLICA]);
     }
   }, 30_000);
+});
+
+describe('the region that folds a document', () => {
+  it('is the same whatever order the regions are listed in, and spreads documents', () => {
+    const owners = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const doc = `likes:${i}`;
+      const owner = foldOwner(doc, REGIONS);
+      expect(foldOwner(doc, [...REGIONS].reverse())).toBe(owner);
+      owners.set(owner, (owners.get(owner) ?? 0) + 1);
+    }
+    expect([...owners.keys()].sort()).toEqual([...REGIONS].sort());
+    for (const n of owners.values()) expect(n).toBeGreaterThan(60);
+  });
 });

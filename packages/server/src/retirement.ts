@@ -47,6 +47,23 @@ export function refuseRetiredWriter(
   }
 }
 
+/**
+ * The region that folds document `doc`: the same answer in every region, given the same set of
+ * regions (each relay passes its own region and its peers'), so a scheduled job folds each
+ * document once. Folding is safe in any region, and concurrently in several (they make the
+ * same event): the owner only saves the duplicate work. FNV-1a of the id picks among the
+ * regions sorted by name.
+ */
+export function foldOwner(doc: DocumentId, regions: readonly string[]): string {
+  if (regions.length === 0) throw new RangeError('no region to fold in');
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < doc.length; i++) {
+    hash ^= doc.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return [...regions].sort()[hash % regions.length]!;
+}
+
 /** What a fold needs of the relay node. */
 export interface FoldParts {
   readonly core: MergeCore;
