@@ -5,7 +5,6 @@ import {
   type AnyCrdtState,
   DEFAULT_DECODE_LIMITS,
   type DecodeLimits,
-  type DocumentId,
   type ReplicaId,
 } from '@helios/core';
 import { type Logger, pino } from 'pino';
@@ -19,6 +18,7 @@ import { LoopShare, RELAY_LOOP_SHARE } from './loop-share.js';
 import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
 import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
+import { NodeFolding } from './node-folding.js';
 import type { FeedPort, LinkPort, NodeBasics, SessionPort } from './node-ports.js';
 import { nodePresenceHub } from './node-presence.js';
 import { answerSibling, nodeRightsDesk } from './node-rights.js';
@@ -40,7 +40,6 @@ import {
   type RelaySocket,
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
-import { foldRetired } from './retirement.js';
 import type { RightsDesk } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
@@ -89,6 +88,8 @@ export class RelayNode {
   readonly #presence: PresenceHub;
   /** The node's own replica, holding the rights it grants, bound to a slot of the store. */
   readonly #slot: NodeSlot;
+  /** Closure receipts and folds of retired replicas (docs/compaction.md). */
+  readonly folding: NodeFolding;
   /** Accepts peer links over QUIC, when enabled (docs/quic.md). */
   #quic: QuicPeerListener | undefined;
   #closing = false;
@@ -139,8 +140,11 @@ export class RelayNode {
       this.#replicationOutlet(),
     );
     this.#conflicts = new ConflictLog(this.metrics.conflicts, this.#now);
-    const parts = { core: this.#core, conflicts: this.#conflicts, links: this.#links };
-    const admin = relayAdmin(this, options, { ...parts, replication: this.#replication });
+    const [slot, core, links, now] = [this.#slot, this.#core, this.#links, this.#now];
+    const replication = this.#replication;
+    this.folding = new NodeFolding({ ...own, options, core, slot, replication, links, now });
+    const parts = { core, conflicts: this.#conflicts, links, folding: this.folding };
+    const admin = relayAdmin(this, options, { ...parts, replication });
     this.#http = createServer(relayHttp(this.metrics, () => this.#health(), admin));
     this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
     this.#rooms = new DocumentRooms(this.#io, this.metrics);
@@ -150,8 +154,7 @@ export class RelayNode {
         ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
         : undefined;
     this.#catchUp = this.#storeCatchUp();
-    const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
-    const [limits, now, rooms] = [this.#limits, this.#now, this.#rooms];
+    const [cluster, limits, rooms] = [this.#cluster, this.#limits, this.#rooms];
     this.#presence = nodePresenceHub({ region: this.region, limits, now, rooms, cluster, links });
     this.#rights = nodeRightsDesk({ ...own, slot, core, links, cluster, policy: options.rights });
     this.#sessionPort = this.#makeSessionPort();
@@ -159,12 +162,6 @@ export class RelayNode {
     this.#linkPort = this.#makeLinkPort();
     this.#io.use((socket, next) => this.#admission.middleware(socket, next));
     this.#io.on('connection', (socket) => this.#connected(socket));
-  }
-
-  /** Folds retired replicas' entries of counter `doc` (see {@link foldRetired}). */
-  foldRetired(doc: DocumentId, frontier: number): Promise<boolean> {
-    const retiredBelow = this.#options.retiredEpochsBelow?.() ?? 0;
-    return foldRetired({ core: this.#core, slot: this.#slot, retiredBelow }, doc, frontier);
   }
 
   /** The node's own replica, holding the rights it grants; none while it holds no slot. */
@@ -339,6 +336,7 @@ export class RelayNode {
     const [port, store, replication] = [this.#feedPort, this.#options.store, this.#replication];
     const welcome = welcomeMessage(this, this.#limits, this.#now(), store.epoch);
     servePeer(channel, peer, welcome, { port, store, replication });
+    this.folding.servePeer(channel);
   }
 
   #health(): Health {
@@ -368,6 +366,7 @@ export class RelayNode {
       linkPort: this.#linkPort,
       links: this.#links,
     });
+    this.folding.start();
     this.#listening = true;
     return address;
   }
@@ -378,6 +377,7 @@ export class RelayNode {
     this.#closing = true;
     this.#admission.close();
     this.#presence.close();
+    this.folding.stop();
     for (const link of this.#links) link.close();
     await this.#quic?.close();
     this.#replication.stop();

@@ -1,6 +1,7 @@
 import type { DocumentId, ReplicaId } from '@helios/core';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
+import { ratchet } from './region-closure.js';
 import { RelayNode } from './relay-node.js';
 
 /** A running (or ready to run) regional relay. */
@@ -44,7 +45,11 @@ export interface Relay {
  * const { url } = await relay.listen(4101);
  */
 export function createRelay(options: RelayOptions): Relay {
-  const node = new RelayNode(options);
+  // Never lower than it was: the region's closure receipt promised to refuse what it closed.
+  const node = new RelayNode({
+    ...options,
+    retiredEpochsBelow: ratchet(options.retiredEpochsBelow),
+  });
   return {
     region: node.region,
     relayId: node.relayId,
@@ -57,7 +62,7 @@ export function createRelay(options: RelayOptions): Relay {
       const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return { port: address.port, url: `http://${shown}:${address.port}` };
     },
-    foldRetired: (doc, frontier) => node.foldRetired(doc, frontier),
+    foldRetired: (doc, frontier) => node.folding.fold(doc, frontier),
     close: () => node.close(),
   };
 }

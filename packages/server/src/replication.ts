@@ -84,6 +84,11 @@ export class Replication {
     }
   }
 
+  /** The highest feed position of this region's own changes committed on this node. */
+  get head(): number {
+    return this.#head;
+  }
+
   /** Where each peer region is in the feed, and how far behind. */
   status(now = Date.now()): PeerFeedStatus[] {
     return this.#peerRegions.map((region) => {

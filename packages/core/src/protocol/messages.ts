@@ -207,6 +207,21 @@ export interface FeedAck {
   readonly upTo: number;
 }
 
+/**
+ * A closure receipt (docs/compaction.md): the sender's region refuses every replica id of an
+ * epoch below `below` (its `retiredEpochsBelow`), and its feed after `upTo` holds no write of
+ * one. A peer that has merged that feed up to `upTo` therefore has every write the sender's
+ * region ever accepted from those replicas. Sent on the control lane after the `welcome`, and
+ * again whenever the sender retires more epochs; a receipt replaces the one before it on the
+ * same connection. Kind 20.
+ */
+export interface FeedClosed {
+  readonly kind: 'feed-closed';
+  /** 1 to `MAX_EPOCH` + 1. */
+  readonly below: number;
+  readonly upTo: number;
+}
+
 // ─── rights of bounded counters: client → relay, relay → relay ───────────────────────────────
 
 /** The most rights one {@link RightsRequest} may ask for (a relay grants at most its own cap). */
@@ -315,6 +330,7 @@ export type PeerMessage =
   | FeedRequest
   | FeedBatch
   | FeedAck
+  | FeedClosed
   | FeedState
   | RightsRequest
   | RightsGrant
