@@ -1,9 +1,12 @@
+import { DEFAULT_DECODE_LIMITS } from '@helios/core';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { type Closure, type PeerClosure, stableFrontier } from './fold-stability.js';
 import type { PeerChannel } from './peer-channel.js';
 import { RegionClosure, ratchet } from './region-closure.js';
+import { Replication } from './replication.js';
+import { MemoryStore } from './store/memory-store.js';
 
 const PEERS = ['eu-west-1', 'sa-east-1'];
 const own: Closure = { below: 3, upTo: 50 };
@@ -98,7 +101,7 @@ describe("a region's closure receipt", () => {
         new Promise<void>((resolve) => {
           drained = resolve;
         }),
-      head: () => head,
+      head: async () => head,
       shared: false,
       logger: pino({ level: 'silent' }),
       now: () => 1000,
@@ -127,11 +130,34 @@ describe("a region's closure receipt", () => {
     expect(closure.current?.below).toBe(2);
   });
 
+  it("names the store's feed head even when this node has committed nothing since a restart", async () => {
+    const store = new MemoryStore({ region: 'us-east-1' });
+    const change = (doc: string, origin: string) => ({ doc, delta: new Uint8Array([1]), origin });
+    await store.commit({ changes: [change('a', 'us-east-1'), change('b', 'eu-west-1')] });
+    const [last] = await store.commit({ changes: [change('c', 'us-east-1')] });
+    await store.commit({ changes: [change('d', 'eu-west-1')] }); // a peer's: not in the feed
+    const outlet = {
+      announce: () => {},
+      announceRegion: () => {},
+      regionTrailWanted: () => false,
+      peerAcked: () => {},
+      peerRewound: () => {},
+    };
+    const fresh = new Replication(
+      store,
+      ['eu-west-1'],
+      DEFAULT_DECODE_LIMITS,
+      pino({ level: 'silent' }),
+      outlet,
+    );
+    expect(await fresh.feedHead()).toBe(last);
+  });
+
   it('is never announced by a region of several nodes', async () => {
     const closure = new RegionClosure({
       retiredBelow: () => 4,
       drain: async () => {},
-      head: () => 1,
+      head: async () => 1,
       shared: true,
       logger: pino({ level: 'silent' }),
       now: () => 0,

@@ -54,7 +54,7 @@ export class NodeFolding {
     this.#closure = new RegionClosure({
       retiredBelow: () => this.#retiredBelow(),
       drain: () => core.barrier(),
-      head: () => replication.head,
+      head: () => replication.feedHead(),
       shared: options.redisUrl !== undefined,
       logger,
       now,

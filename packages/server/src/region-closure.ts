@@ -8,8 +8,8 @@ export interface ClosureParts {
   readonly retiredBelow: () => number;
   /** Resolves once every commit queued so far is durable (and in the feed). */
   readonly drain: () => Promise<void>;
-  /** The highest feed position of this region's own changes committed so far. */
-  readonly head: () => number;
+  /** The position of the last change in this region's feed, as the store has it. */
+  readonly head: () => Promise<number>;
   /**
    * Several nodes share the region: one node cannot vouch for the others' commits, so the
    * region announces no closure (and so nothing is folded automatically; docs/compaction.md).
@@ -73,7 +73,8 @@ export class RegionClosure {
       // Every push accepted before `below` was read here is merged and queued: once those
       // commits are durable, the head bounds every write of the newly retired replicas.
       await this.#parts.drain();
-      this.#current = { below, upTo: this.#parts.head(), at: this.#parts.now() };
+      const upTo = await this.#parts.head();
+      this.#current = { below, upTo, at: this.#parts.now() };
       this.#parts.logger.info({ closure: this.#current }, 'retired epochs closed in this region');
       this.#parts.closed(below);
       for (const channel of this.#channels) this.#send(channel);
