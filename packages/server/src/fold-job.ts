@@ -79,7 +79,7 @@ export class FoldJob {
   #after: DocumentId = '';
   #status = { scanned: 0, folded: 0, passes: 0, lastTickAt: 0 };
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #stopped = true;
+  #stopped = false;
 
   constructor(parts: FoldJobParts, schedule: AutoFoldSchedule) {
     this.#parts = parts;
