@@ -205,6 +205,13 @@ export interface RelayOptions {
    */
   readonly retiredEpochsBelow?: () => number;
   /**
+   * The replica epoch clients should mint their ids of now (a lease period of the deployment,
+   * docs/compaction.md), announced to each client right after its `welcome` with the retired
+   * epochs (`replica-epoch`), never below `retiredEpochsBelow`. Read at every handshake. Absent
+   * (the default): nothing is announced, and clients keep their compact ids.
+   */
+  readonly replicaEpoch?: () => number;
+  /**
    * Folds counters of retired replicas automatically once that is causally stable
    * (docs/compaction.md): every `intervalMs`, up to `docsPerTick` documents of which this
    * region is the `foldOwner`. Absent: off, the default (a fold forgets which

@@ -44,7 +44,7 @@ import type { RightsDesk } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
-import { welcomeMessage } from './welcome.js';
+import { clientGreeting, welcomeMessage } from './welcome.js';
 import { send } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -326,7 +326,8 @@ export class RelayNode {
       this.#servePeer(socketPeerChannel(socket), admitted.peer);
       return;
     }
-    send(socket, welcomeMessage(this, this.#limits, this.#now(), undefined));
+    const welcome = welcomeMessage(this, this.#limits, this.#now(), undefined);
+    for (const m of clientGreeting(welcome, this.#options)) send(socket, m);
     this.metrics.connections.inc();
     new ClientSession(this.#sessionPort, socket, admitted.user, admitted.replicas, admitted.slot);
   }

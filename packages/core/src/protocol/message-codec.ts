@@ -2,7 +2,15 @@ import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
 import { writeContext } from '../codec/replica-table.js';
-import { closedBelow, context, docId, pushId, regionName, replica } from './message-fields.js';
+import {
+  closedBelow,
+  context,
+  docId,
+  pushId,
+  regionName,
+  replica,
+  replicaEpochs,
+} from './message-fields.js';
 import {
   type FeedEntry,
   MAX_DOCUMENT_ID_LENGTH,
@@ -44,6 +52,7 @@ const KINDS = [
   'peer-presence',
   'region-replicated',
   'feed-closed',
+  'replica-epoch',
 ] as const satisfies readonly Message['kind'][];
 
 const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1] as const));
@@ -133,6 +142,10 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'feed-closed':
       w.uint(m.below);
       w.uint(m.upTo);
+      break;
+    case 'replica-epoch':
+      w.uint(m.epoch);
+      w.uint(m.retiredBelow);
       break;
     case 'feed-state':
       w.uint(m.upTo);
@@ -303,6 +316,8 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
       return { kind, upTo: r.uint() };
     case 'feed-closed':
       return { kind, below: closedBelow(r), upTo: r.uint() };
+    case 'replica-epoch':
+      return { kind, ...replicaEpochs(r) };
     case 'feed-state': {
       const upTo = r.uint();
       const n = r.length(3);

@@ -60,3 +60,16 @@ export function closedBelow(r: ByteReader): number {
   }
   return below;
 }
+
+/** A `replica-epoch`'s fields: an epoch up to {@link MAX_EPOCH}, and a retired bound ≤ it. */
+export function replicaEpochs(r: ByteReader): { epoch: number; retiredBelow: number } {
+  const epoch = r.uint();
+  const retiredBelow = r.uint();
+  if (epoch > MAX_EPOCH || retiredBelow > epoch) {
+    r.fail(
+      'invariant',
+      `replica epochs: the current one is at most ${MAX_EPOCH}, retired ones below it`,
+    );
+  }
+  return { epoch, retiredBelow };
+}

@@ -104,6 +104,19 @@ export interface RegionReplicated {
   readonly dots: CausalContext;
 }
 
+/**
+ * The deployment's replica epochs (docs/compaction.md), sent to a client right after the
+ * `welcome` by a relay configured with `replicaEpoch`: new replica ids are to be minted of epoch
+ * `epoch` (`newEpochReplicaId`), and ids of epochs below `retiredBelow` (≤ `epoch`) are refused.
+ * A kind of its own rather than a `welcome` field: clients that predate it drop a welcome they
+ * cannot decode, but ignore kinds they do not know. Kind 21.
+ */
+export interface ReplicaEpochs {
+  readonly kind: 'replica-epoch';
+  readonly epoch: number;
+  readonly retiredBelow: number;
+}
+
 /** Why a message was refused. `push` names the refused push id, `doc` the document. */
 export interface ErrorEvent {
   readonly kind: 'error';
@@ -322,6 +335,7 @@ export type RelayToClient =
   | Ack
   | Replicated
   | RegionReplicated
+  | ReplicaEpochs
   | ErrorEvent
   | RightsGrant
   | Presence;
