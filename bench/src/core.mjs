@@ -2,7 +2,8 @@
  * Core benchmark: Helios' CRDTs against Yjs, Automerge and Loro, in one process, on the
  * operations an offline-first client performs: local writes, merging concurrent writes, the size
  * of what goes on the wire, set operations on a large set, the codec against msgpackr, and
- * loading a large document from its stored state.
+ * loading a large document from its stored state; and on its own, the size of a counter whose
+ * many retired writers were folded.
  *
  * Every Helios figure is taken from the built package (`@helios/core` → packages/core/dist).
  * Each peer is given its fastest documented path for the same job, so the ratios are not
@@ -13,6 +14,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { awSet } from './core-awset.mjs';
 import { codec, deltaBytes } from './core-deltas.mjs';
+import { retiredFold } from './core-fold.mjs';
 import { load100k } from './core-load.mjs';
 import { b31, lwwMapSet } from './core-lww.mjs';
 import { rounded } from './core-rows.mjs';
@@ -82,7 +84,15 @@ const QUICK = {
 };
 
 /** The sections of the suite, in the order they run. */
-export const SECTIONS = ['lwwMapSet', 'b31', 'deltaBytes', 'awSet', 'codec', 'load100k'];
+export const SECTIONS = [
+  'lwwMapSet',
+  'b31',
+  'deltaBytes',
+  'awSet',
+  'codec',
+  'load100k',
+  'retiredFold',
+];
 
 /**
  * Runs the named sections in this process; with `cpuTime`, runs are timed by CPU time (see
@@ -109,6 +119,7 @@ export function runSections({ quick, log, only = SECTIONS, cpuTime = false }) {
   section('awSet', () => awSet(cfg, log));
   if (d !== undefined) section('codec', () => codec(cfg, log, d));
   section('load100k', () => load100k(cfg, log));
+  section('retiredFold', () => retiredFold(cfg, log));
   return results.map((r) => {
     const out = rounded(r);
     // Sizes and single-operation latencies do not depend on the clock of timed runs.

@@ -1,5 +1,5 @@
 import type { AnyCrdtType, ClockedActor, CrdtState, Value } from '@helios/core';
-import type { Message, Welcome } from '@helios/core/protocol';
+import type { Message, ReplicaEpochs, Welcome } from '@helios/core/protocol';
 import { SocketIoTransport } from '@helios/transport';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { ClientDocument } from './client-document.js';
@@ -99,6 +99,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
         this.#setStatus({ connection, relay });
       },
       onRefused: (code, message, relay) => {
+        if (code === 'replica-retired') this.#identity?.retired().catch(() => {});
         this.#observer.refused(code, message, relay);
         this.#refusal = { code, message, relay };
         this.#setStatus({ lastError: this.#refusal });
@@ -223,6 +224,17 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#connection.reconnect(); // a relay learns a connection's replica ids at the handshake
   }
 
+  /**
+   * The relay named the deployment's replica epochs: a slot id of an older epoch (or a compact
+   * one) is renewed to an id of the current epoch, announced on a new connection.
+   */
+  #adoptEpochs({ epoch, retiredBelow }: ReplicaEpochs): void {
+    const reconnect = () => this.#connection.reconnect();
+    // Storage failing to record the new id keeps the old one, which stays valid until retired:
+    // the next welcome tries again.
+    this.#identity?.adoptEpochs(epoch, retiredBelow, reconnect).catch(() => {});
+  }
+
   // ─── the write path ──────────────────────────────────────────────────────────────────────
 
   /**
@@ -272,7 +284,8 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       this.#presence,
     ];
     const setError = (lastError: ClientStatus['lastError']) => this.#setStatus({ lastError });
-    dispatchRelayMessage(message, { session, outbox, rights, presence, setError });
+    const epochs = (e: ReplicaEpochs) => this.#adoptEpochs(e);
+    dispatchRelayMessage(message, { session, outbox, rights, presence, setError, epochs });
   }
 
   /** Every open document as devtools show it: type, JSON value, causal context. */

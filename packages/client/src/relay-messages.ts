@@ -1,4 +1,4 @@
-import type { Message } from '@helios/core/protocol';
+import type { Message, ReplicaEpochs } from '@helios/core/protocol';
 import type { Outbox } from './outbox.js';
 import type { ClientPresence } from './presence.js';
 import type { RightsRequests } from './rights-requests.js';
@@ -12,6 +12,8 @@ export interface RelayMessageTargets {
   readonly rights: RightsRequests;
   readonly presence: ClientPresence;
   readonly setError: (lastError: NonNullable<ClientStatus['lastError']>) => void;
+  /** The deployment's replica epochs, for the client's replica identity. */
+  readonly epochs: (epochs: ReplicaEpochs) => void;
 }
 
 /**
@@ -42,6 +44,9 @@ export function dispatchRelayMessage(message: Message, to: RelayMessageTargets):
       return;
     case 'presence':
       to.presence.received(message);
+      return;
+    case 'replica-epoch':
+      to.epochs(message);
       return;
     case 'error':
       to.rights.refused(message);

@@ -1,10 +1,21 @@
-import { type ClockedActor, HybridLogicalClock, newReplicaId, type ReplicaId } from '@helios/core';
+import {
+  type ClockedActor,
+  epochOf,
+  HybridLogicalClock,
+  isRetiredBy,
+  newEpochReplicaId,
+  newReplicaId,
+  type ReplicaId,
+} from '@helios/core';
 import type { Clock } from './clock.js';
 import type { ClientPersistence } from './persistence/persistence.js';
 import { acquireReplicaSlot, type ReplicaSlot } from './replica-slot.js';
 
 /** Replica ids a relay accepts in one handshake. */
 const MAX_HANDSHAKE_REPLICAS = 16;
+
+/** The meta key of the retired epochs the last relay named: their ids are not announced. */
+const RETIRED_BELOW = 'retiredEpochsBelow';
 
 /**
  * Who this client writes as: its replica slot, the hybrid logical clock that stamps its writes,
@@ -15,17 +26,20 @@ export class ReplicaIdentity {
   #hlc: HybridLogicalClock;
   #replicas: readonly ReplicaId[];
   readonly #clock: Clock;
+  readonly #persistence: ClientPersistence;
 
   private constructor(
     slot: ReplicaSlot,
     hlc: HybridLogicalClock,
     replicas: ReplicaId[],
     clock: Clock,
+    persistence: ClientPersistence,
   ) {
     this.#slot = slot;
     this.#hlc = hlc;
     this.#replicas = replicas.slice(0, MAX_HANDSHAKE_REPLICAS);
     this.#clock = clock;
+    this.#persistence = persistence;
   }
 
   /** Takes a free replica slot of the profile and restores the clock offset learned earlier. */
@@ -46,13 +60,16 @@ export class ReplicaIdentity {
     // it: the relay must let us push them, so we announce every slot's id, not only ours.
     const slotIds = await persistence.slotIds().catch(() => []);
     const offset = await persistence.getMeta('clockOffsetMs').catch(() => undefined);
+    // Ids of retired epochs would have the whole handshake refused (`replica-retired`).
+    const retired = await persistence.getMeta(RETIRED_BELOW).catch(() => undefined);
+    const retiredBelow = typeof retired === 'number' ? retired : 0;
     const hlc = new HybridLogicalClock({
       replica: slot.replica,
       now: () => clock.now(),
       ...(typeof offset === 'number' ? { offsetMs: offset } : {}),
     });
-    const others = slotIds.filter((id) => id !== slot.replica);
-    return new ReplicaIdentity(slot, hlc, [slot.replica, ...others], clock);
+    const others = slotIds.filter((id) => id !== slot.replica && !isRetiredBy(id, retiredBelow));
+    return new ReplicaIdentity(slot, hlc, [slot.replica, ...others], clock, persistence);
   }
 
   /** The replica id this client writes as. */
@@ -79,11 +96,11 @@ export class ReplicaIdentity {
   /**
    * Documents opened after a fallback to memory start empty: their history, with the dots
    * this replica already minted in them, is in IndexedDB, out of reach. Minting on under the
-   * same id would reuse those dots, so from now on this client writes as a fresh replica. The
-   * old id stays announced to relays for the writes still in the outbox.
+   * same id would reuse those dots, so from now on this client writes as a fresh replica
+   * (`replica`, a compact id unless given). The old id stays announced to relays for the writes
+   * still in the outbox.
    */
-  renew(): void {
-    const replica = newReplicaId();
+  renew(replica: ReplicaId = newReplicaId()): void {
     const hlc = new HybridLogicalClock({
       replica,
       now: () => this.#clock.now(),
@@ -98,6 +115,49 @@ export class ReplicaIdentity {
     this.#slot = { index: slot.index, replica, release: slot.release };
     this.#hlc = hlc;
     this.#replicas = [replica, ...this.#replicas].slice(0, MAX_HANDSHAKE_REPLICAS);
+  }
+
+  /**
+   * A relay named the deployment's replica epochs (`replica-epoch`, docs/compaction.md): ids of
+   * retired epochs are no longer announced, and a slot id of an older epoch than `epoch` (or
+   * without one) is renewed to an id of `epoch`, persisted first. `renewed` is called in the
+   * same step as the switch, before any write can mint under the new id: the relay binds ids at
+   * the handshake, so the caller reconnects there. Resolves whether the id was renewed.
+   */
+  async adoptEpochs(epoch: number, retiredBelow: number, renewed: () => void): Promise<boolean> {
+    const persistence = this.#persistence;
+    await persistence.setMeta(RETIRED_BELOW, retiredBelow).catch(() => {});
+    const own = epochOf(this.replica);
+    const stale = (own === undefined || own < epoch) && persistence.renewSlot !== undefined;
+    const replica = newEpochReplicaId(epoch);
+    if (stale) await persistence.renewSlot?.(this.#slot.index, replica);
+    // The own id stays unless it is being replaced: a connection must announce what it writes as.
+    const current = this.replica;
+    this.#replicas = this.#replicas.filter(
+      (id) => !isRetiredBy(id, retiredBelow) || (id === current && !stale),
+    );
+    if (!stale || epochOf(this.replica) === epoch) return false; // renewed meanwhile
+    this.renew(replica);
+    renewed();
+    return true;
+  }
+
+  /**
+   * A relay refused the handshake as `replica-retired` without saying which announced id it was.
+   * Ids other than the own one are dropped first (writes of theirs still in the outbox can no
+   * longer be pushed: they are refused, as writes of a retired replica are anyway); if the own
+   * id alone is refused, the slot moves to the next epoch, persisted first. The next dial
+   * announces what is left.
+   */
+  async retired(): Promise<void> {
+    if (this.#replicas.length > 1) {
+      this.#replicas = [this.replica];
+      return;
+    }
+    const replica = newEpochReplicaId((epochOf(this.replica) ?? -1) + 1);
+    await this.#persistence.renewSlot?.(this.#slot.index, replica);
+    this.renew(replica);
+    this.#replicas = [replica];
   }
 
   release(): void {

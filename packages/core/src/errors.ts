@@ -52,6 +52,7 @@ export interface TypeRuleCodes {}
 export type ValidationRule =
   | 'no-replica'
   | 'foreign-dot'
+  | 'replica-retired'
   | 'unknown-context'
   | 'dot-conflict'
   | 'unattributed'

@@ -11,6 +11,7 @@ export * from './causal/causal-order.js';
 export * from './causal/context-ranges.js';
 export * from './causal/dot.js';
 export * from './causal/readiness.js';
+export * from './causal/replica-epoch.js';
 export * from './causal/replica-id.js';
 export * from './causal/version-vector.js';
 export * from './clock/hybrid-logical-clock.js';

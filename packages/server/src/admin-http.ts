@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContextRanges, JsonValue } from '@helios/core';
 import { MAX_DOCUMENT_ID_LENGTH } from '@helios/core/protocol';
 import type { RelayConflict } from './conflict-log.js';
+import type { AdminFold } from './node-folding.js';
 import type { PeerFeedStatus } from './replication.js';
 
 /** A document as `GET /admin/documents/:id` shows it. */
@@ -32,6 +33,7 @@ export interface AdminSource {
   document(id: string): Promise<AdminDocument | undefined>;
   replication(): AdminReplication;
   conflicts(doc: string | undefined): readonly RelayConflict[];
+  fold(): AdminFold;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -65,7 +67,8 @@ function documentId(segment: string): string | undefined {
 
 /**
  * Serves `/admin/…` when an admin token is configured (else a 404, as for any unknown path):
- * `GET /admin/documents/:id`, `GET /admin/replication`, `GET /admin/conflicts?doc=`, as JSON,
+ * `GET /admin/documents/:id`, `GET /admin/replication`, `GET /admin/conflicts?doc=`,
+ * `GET /admin/fold`, as JSON,
  * to requests that carry the token. docs/devtools.md documents them.
  */
 export async function serveAdmin(
@@ -92,6 +95,8 @@ export async function serveAdmin(
   const path = url.pathname;
   if (path === '/admin/replication') {
     json(res, 200, source.replication());
+  } else if (path === '/admin/fold') {
+    json(res, 200, source.fold());
   } else if (path === '/admin/conflicts') {
     const doc = url.searchParams.get('doc') ?? undefined;
     if (doc !== undefined && (doc.length === 0 || doc.length > MAX_DOCUMENT_ID_LENGTH)) {

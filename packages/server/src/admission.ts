@@ -20,6 +20,7 @@ import { RelayError } from './errors.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ConnectionLimits, RelayOptions } from './options.js';
 import type { RelaySocket } from './relay-socket.js';
+import { refuseRetiredReplica } from './retirement.js';
 import { UserLimits } from './user-limits.js';
 
 /** Compares secrets in constant time, so response timing does not leak the peer token. */
@@ -216,6 +217,7 @@ export class Admission {
           'replica ids are non-empty strings of up to 64 characters',
         );
       }
+      refuseRetiredReplica(replica, this.#options.retiredEpochsBelow?.() ?? 0);
       // A relay's replica spends its region's rights: no client may write as one.
       if (isRelayReplica(replica)) {
         throw new RelayError(

@@ -14,6 +14,7 @@ import { RelayError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { SessionPort } from './node-ports.js';
 import type { RelaySocket } from './relay-socket.js';
+import { refuseRetiredWriter } from './retirement.js';
 import { SessionPresence } from './session-presence.js';
 import { SessionRefusals } from './session-refusals.js';
 import { SessionRights } from './session-rights.js';
@@ -318,6 +319,7 @@ export class ClientSession {
   #write(doc: RelayDocument, entry: PushEntry): Promise<number> {
     const node = this.#node;
     const delta = decodeDeltaOf(doc.type, entry.delta, node.decodeLimits);
+    refuseRetiredWriter(delta.context, this.#replicas, node.retiredEpochsBelow());
     const admitted = validateDelta(doc.type, doc.state, delta, {
       replicas: this.#replicas,
       maxCounterStep: node.limits.maxCounterStep,

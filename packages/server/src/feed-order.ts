@@ -130,3 +130,12 @@ export class FeedProgress {
     return this.#merged.contiguous;
   }
 }
+
+/**
+ * The name of the store cursor into a peer's feed: per region and the epoch of its store, so a
+ * recreated store (seqs from 1 again) starts from 0. A peer that names no epoch (an older
+ * relay) keeps the plain region, as before epochs existed.
+ */
+export function cursorName(region: string, epoch: string | undefined): string {
+  return epoch === undefined ? region : `${region}@${epoch}`;
+}

@@ -14,8 +14,11 @@ export {
 } from './auth.js';
 export { CONFLICT_HISTORY, type RelayConflict } from './conflict-log.js';
 export { RelayError, type RelayErrorCode } from './errors.js';
+export type { AutoFoldOptions, FoldJobStatus } from './fold-job.js';
+export { type Closure, type PeerClosure, stableFrontier } from './fold-stability.js';
 export type { RelayHooks } from './hooks-module.js';
 export type { RelayMetrics } from './metrics.js';
+export type { AdminFold } from './node-folding.js';
 export type { ConnectionLimits, PeerConfig, QuicOptions, RelayOptions } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
 export {
@@ -26,6 +29,7 @@ export {
 } from './redis-channels.js';
 export { createRelay, type Relay } from './relay.js';
 export type { PeerFeedStatus } from './replication.js';
+export { foldOwner } from './retirement.js';
 export { DEFAULT_RIGHTS_POLICY, type RightsPolicy, resolveRightsPolicy } from './rights-desk.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';

@@ -21,10 +21,7 @@ import type { NewChange, RelayStore, SlotFence, StoredChange } from './store/rel
 
 /** Where the merge core hands what it committed: the node's fan-out, cluster and replication. */
 export interface CommitOutlet {
-  /**
-   * `changes` of `doc` are durable (`deltas` are their decoded forms); `originSocket` is the
-   * client connection that wrote them, if one did.
-   */
+  /** `changes` of `doc` are durable (`deltas` decoded); `originSocket` wrote them, if one did. */
   committed(
     doc: RelayDocument,
     changes: readonly StoredChange[],
@@ -125,10 +122,13 @@ export class MergeCore {
     return this.#commits.room();
   }
 
-  /** Resolves once every commit queued so far is done. */
+  /** Resolves once the commit queue is idle (at shutdown: nothing more is queued then). */
   flush(): Promise<void> {
     return this.#commits.flush();
   }
+
+  /** Resolves once every commit queued so far is committed or failed, however busy the queue. */
+  barrier = (): Promise<void> => this.#commits.barrier();
 
   /**
    * With several nodes per region, another node may have committed changes this node missed:

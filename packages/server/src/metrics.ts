@@ -20,6 +20,9 @@ export class RelayMetrics {
   readonly rightsAskSeconds: Histogram<'outcome'>;
   readonly rightsRequests: Counter<'decided'>;
   readonly relaySlot: Gauge;
+  readonly closedBelow: Gauge;
+  readonly foldFrontier: Gauge;
+  readonly folds: Counter;
 
   constructor(labels: { region: string }) {
     this.registry.setDefaultLabels(labels);
@@ -125,5 +128,20 @@ export class RelayMetrics {
       registers,
     });
     this.relaySlot.set(-1);
+    this.closedBelow = new Gauge({
+      name: 'helios_closed_epochs_below',
+      help: 'Replica epochs below this are closed in this region: its closure receipt, announced to the peer regions (0: none; docs/compaction.md)',
+      registers,
+    });
+    this.foldFrontier = new Gauge({
+      name: 'helios_fold_frontier',
+      help: 'Epochs below this are causally stable here, past the grace period: the automatic fold job folds counters to it (0: nothing to fold yet)',
+      registers,
+    });
+    this.folds = new Counter({
+      name: 'helios_folds_total',
+      help: "Counters this relay folded (their retired replicas' entries made one), by the automatic job or Relay.foldRetired",
+      registers,
+    });
   }
 }

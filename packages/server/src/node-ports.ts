@@ -60,6 +60,8 @@ export interface SessionPort extends NodeBasics {
   ): Promise<number>;
   /** Grants a client's replica `to` up to `amount` rights of a bounded counter (RightsDesk). */
   rights(doc: DocumentId, to: ReplicaId, amount: number): Promise<Grant>;
+  /** Replica epochs below this are retired (`RelayOptions.retiredEpochsBelow`). */
+  retiredEpochsBelow(): number;
 }
 
 /** What a feed stream to a peer region needs of its node. */

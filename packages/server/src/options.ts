@@ -3,6 +3,7 @@ import type { PeerAuth, RelayLimits } from '@helios/core/protocol';
 import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Logger } from 'pino';
 import type { Authenticate, Authorize, JwtOptions } from './auth.js';
+import type { AutoFoldOptions } from './fold-job.js';
 import type { DEFAULT_RIGHTS_POLICY, RightsPolicy } from './rights-desk.js';
 import type { RelayStore } from './store/relay-store.js';
 
@@ -194,6 +195,30 @@ export interface RelayOptions {
    * (docs/architecture.md §5.2).
    */
   readonly rights?: Partial<RightsPolicy>;
+  /**
+   * Replica epochs below the number this returns are retired in the deployment
+   * (docs/compaction.md): a handshake that binds an id of one is refused (`replica-retired`),
+   * and `foldRetired` may fold counters' entries of them. Read at every handshake and fold, and
+   * every second to announce the region's closure receipt to its peers, so it can be raised
+   * without a restart; raise it in every region. It never goes down: once the relay returned a
+   * value it keeps refusing below it, since its closure receipt promised so. Default: 0, none.
+   */
+  readonly retiredEpochsBelow?: () => number;
+  /**
+   * The replica epoch clients should mint their ids of now (a lease period of the deployment,
+   * docs/compaction.md), announced to each client right after its `welcome` with the retired
+   * epochs (`replica-epoch`), never below `retiredEpochsBelow`. Read at every handshake. Absent
+   * (the default): nothing is announced, and clients keep their compact ids.
+   */
+  readonly replicaEpoch?: () => number;
+  /**
+   * Folds counters of retired replicas automatically once that is causally stable
+   * (docs/compaction.md): every `intervalMs`, up to `docsPerTick` documents of which this
+   * region is the `foldOwner`. Absent: off, the default (a fold forgets which
+   * sent-but-unacknowledged writes of a retired writer arrived; the deployment opts in and
+   * picks the grace period).
+   */
+  readonly autoFold?: AutoFoldOptions;
   /** Changes of a document after which its snapshot is rewritten. Default 500. */
   readonly snapshotEvery?: number;
   /** Largest number of changes in one group commit. Default 5000. */

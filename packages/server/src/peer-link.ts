@@ -10,7 +10,8 @@ import {
   type RightsRequest,
 } from '@helios/core/protocol';
 import type { Transport } from '@helios/transport';
-import { FeedProgress, type FeedRange, rangeOf } from './feed-order.js';
+import { cursorName, FeedProgress, type FeedRange, rangeOf } from './feed-order.js';
+import type { Closure, PeerClosure } from './fold-stability.js';
 import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
 import { LinkDelay } from './link-delay.js';
 import type { LinkPort } from './node-ports.js';
@@ -19,24 +20,24 @@ import { PeerConnection } from './peer-connection.js';
 import type { RelayStore } from './store/relay-store.js';
 
 /**
- * Pulls one peer region's feed into this relay: asks from the durable cursor, merges each
- * batch, commits it together with the new cursor, then acknowledges. After a partition or a
- * restart it resumes from the cursor, so nothing is lost and nothing is merged twice.
- * The configured one-way latency delays both directions. The link dials its peer through the
- * relay's peer {@link Transport} (Socket.IO by default), and again whenever the connection ends
- * (see {@link PeerConnection}).
+ * Pulls one peer region's feed into this relay: asks from the durable cursor, merges each batch,
+ * commits it together with the new cursor, then acknowledges. After a partition or a restart it
+ * resumes from the cursor, so nothing is lost and nothing is merged twice. The configured one-way
+ * latency delays both directions. The link dials its peer through the relay's peer
+ * {@link Transport} (Socket.IO by default), and again whenever the connection ends (see
+ * {@link PeerConnection}).
  *
  * The cursor is kept per region *and* store epoch (the peer's `welcome` names it): a peer whose
- * store was lost restarts its seqs at 1, and a cursor into its old feed would skip its new
- * writes. A peer whose feed no longer reaches back to the cursor answers with a backfill: pages
- * of document states, merged like batches, the last one committed with the cursor it reaches.
+ * store was lost restarts its seqs at 1, and a cursor into its old feed would skip its new writes.
+ * A peer whose feed no longer reaches back to the cursor answers with a backfill: pages of
+ * document states, merged like batches, the last one committed with the cursor it reaches.
  *
- * Feed entries are merged in causal order (docs/architecture.md §2.1): an entry that names a
- * write this relay has not merged yet (one another region's feed brings) is held back, with the
- * entries after it of the same document; the rest of the feed goes on. Held entries are merged
- * once what they name has arrived (checked every {@link WAIT_POLL_MS}), or after `WAIT_MAX_MS`
- * anyway (see {@link releaseHeld}). The durable cursor, and the acknowledgement, stop before the
- * first held entry: a restart asks for it again, and the peer keeps it in its feed.
+ * Feed entries are merged in causal order (docs/architecture.md §2.1): an entry that names a write
+ * this relay has not merged yet (one another region's feed brings) is held back, with the entries
+ * after it of the same document; the rest of the feed goes on. Held entries are merged once what
+ * they name has arrived (checked every {@link WAIT_POLL_MS}), or after `WAIT_MAX_MS` anyway (see
+ * {@link releaseHeld}). The durable cursor, and the acknowledgement, stop before the first held
+ * entry: a restart asks for it again, and the peer keeps it in its feed.
  *
  * Batches may arrive out of order (a stream each) and twice: each is merged at once (joins
  * commute; an entry that names a write still missing is held, as above), but the cursor and the
@@ -68,6 +69,8 @@ export class PeerLink {
   #requestTimer: ReturnType<typeof setTimeout> | undefined;
   /** Feed batches received and queued on the chain, not merged yet (see releaseHeld). */
   #queued: FeedEntry[][] = [];
+  /** The peer's closure receipt on this connection (docs/compaction.md); none before one. */
+  #closure: Closure | undefined;
 
   constructor(
     node: LinkPort,
@@ -102,6 +105,10 @@ export class PeerLink {
   get connected(): boolean {
     return this.#connection.connected;
   }
+  /** The peer region's closure receipt, and how far this relay has durably merged its feed. */
+  get closure(): PeerClosure {
+    return { region: this.region, receipt: this.#closure, mergedUpTo: this.#acked };
+  }
 
   start(): void {
     this.#connection.start();
@@ -128,6 +135,7 @@ export class PeerLink {
       // request reads the durable cursor once the queue is idle, and the peer sends it again.
       this.#generation++;
       this.#reset();
+      this.#closure = undefined; // a receipt is of one store's feed: the peer sends it again
       this.#cursor = cursorName(this.region, message.epoch);
       this.#then(() => this.#request());
       // The peer dropped what this region's connections had shown it when the link went down.
@@ -144,6 +152,8 @@ export class PeerLink {
       this.#then(() => this.#mergePage(message, generation));
     } else if (message.kind === 'rights-grant') {
       this.#node.rightsGranted(this.region, message);
+    } else if (message.kind === 'feed-closed') {
+      this.#closure = { below: message.below, upTo: message.upTo };
     }
   }
 
@@ -164,10 +174,9 @@ export class PeerLink {
   }
 
   /**
-   * Queues `step` behind the link's earlier steps. Once the link is closed nothing more runs,
-   * and a step that fails then (its store closed under it) is of no interest: the link is gone.
-   * Steps handle their own failures while open; one that escapes them is logged, never left as
-   * an unhandled rejection, which would take the process down.
+   * Queues `step` behind the link's earlier steps. Once the link is closed nothing more runs, and
+   * a step failing then (its store closed under it) is of no interest. Steps handle their own
+   * failures while open; one that escapes is logged, never an unhandled rejection (fatal).
    */
   #then(step: () => Promise<void>): void {
     this.#chain = this.#chain
@@ -389,12 +398,3 @@ const PRESENCE_BATCH = 500;
 
 /** How long a link waits before it reads its cursor again after the store failed to answer. */
 const REQUEST_RETRY_MS = 500;
-
-/**
- * The name of the store cursor into a peer's feed: per region and the epoch of its store, so a
- * recreated store (seqs from 1 again) starts from 0. A peer that names no epoch (an older
- * relay) keeps the plain region, as before epochs existed.
- */
-function cursorName(region: string, epoch: string | undefined): string {
-  return epoch === undefined ? region : `${region}@${epoch}`;
-}

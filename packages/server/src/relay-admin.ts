@@ -2,6 +2,7 @@ import { contextRanges } from '@helios/core';
 import type { AdminSource } from './admin-http.js';
 import type { ConflictLog } from './conflict-log.js';
 import type { MergeCore } from './merge-core.js';
+import type { NodeFolding } from './node-folding.js';
 import type { RelayOptions } from './options.js';
 import type { PeerLink } from './peer-link.js';
 import type { Replication } from './replication.js';
@@ -12,6 +13,7 @@ export interface RelayAdminParts {
   readonly conflicts: ConflictLog;
   readonly replication: Replication;
   readonly links: readonly PeerLink[];
+  readonly folding: NodeFolding;
 }
 
 /** The admin endpoint's view of relay node `node` (see admin-http.ts). */
@@ -20,7 +22,7 @@ export function relayAdmin(
   options: Pick<RelayOptions, 'adminToken'>,
   parts: RelayAdminParts,
 ): AdminSource {
-  const { core, conflicts, links, replication } = parts;
+  const { core, conflicts, links, replication, folding } = parts;
   const token = options.adminToken;
   if (token !== undefined && token.length < 16) {
     throw new RangeError('adminToken must have at least 16 characters');
@@ -50,5 +52,6 @@ export function relayAdmin(
       };
     },
     conflicts: (doc) => conflicts.recent(doc),
+    fold: () => folding.status(),
   };
 }

@@ -18,6 +18,7 @@ import { LoopShare, RELAY_LOOP_SHARE } from './loop-share.js';
 import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
 import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
+import { NodeFolding } from './node-folding.js';
 import type { FeedPort, LinkPort, NodeBasics, SessionPort } from './node-ports.js';
 import { nodePresenceHub } from './node-presence.js';
 import { answerSibling, nodeRightsDesk } from './node-rights.js';
@@ -43,7 +44,7 @@ import type { RightsDesk } from './rights-desk.js';
 import { SqlWriter } from './sql-writer.js';
 import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
-import { welcomeMessage } from './welcome.js';
+import { clientGreeting, welcomeMessage } from './welcome.js';
 import { send } from './wire.js';
 import { coalesceWrites } from './write-coalescing.js';
 
@@ -87,6 +88,8 @@ export class RelayNode {
   readonly #presence: PresenceHub;
   /** The node's own replica, holding the rights it grants, bound to a slot of the store. */
   readonly #slot: NodeSlot;
+  /** Closure receipts and folds of retired replicas (docs/compaction.md). */
+  readonly folding: NodeFolding;
   /** Accepts peer links over QUIC, when enabled (docs/quic.md). */
   #quic: QuicPeerListener | undefined;
   #closing = false;
@@ -137,8 +140,11 @@ export class RelayNode {
       this.#replicationOutlet(),
     );
     this.#conflicts = new ConflictLog(this.metrics.conflicts, this.#now);
-    const parts = { core: this.#core, conflicts: this.#conflicts, links: this.#links };
-    const admin = relayAdmin(this, options, { ...parts, replication: this.#replication });
+    const [slot, core, links, now] = [this.#slot, this.#core, this.#links, this.#now];
+    const replication = this.#replication;
+    this.folding = new NodeFolding({ ...own, options, core, slot, replication, links, now });
+    const parts = { core, conflicts: this.#conflicts, links, folding: this.folding };
+    const admin = relayAdmin(this, options, { ...parts, replication });
     this.#http = createServer(relayHttp(this.metrics, () => this.#health(), admin));
     this.#io = createSocketServer(this.#http, this.#limits.maxMessageBytes, options.corsOrigins);
     this.#rooms = new DocumentRooms(this.#io, this.metrics);
@@ -148,8 +154,7 @@ export class RelayNode {
         ? new NodeCluster(this.#io, redis, this.relayId, this.#logger, this.#clusterListener())
         : undefined;
     this.#catchUp = this.#storeCatchUp();
-    const [slot, core, links, cluster] = [this.#slot, this.#core, this.#links, this.#cluster];
-    const [limits, now, rooms] = [this.#limits, this.#now, this.#rooms];
+    const [cluster, limits, rooms] = [this.#cluster, this.#limits, this.#rooms];
     this.#presence = nodePresenceHub({ region: this.region, limits, now, rooms, cluster, links });
     this.#rights = nodeRightsDesk({ ...own, slot, core, links, cluster, policy: options.rights });
     this.#sessionPort = this.#makeSessionPort();
@@ -285,6 +290,7 @@ export class RelayNode {
       applyLocal: (doc, bytes, delta, originSocket, lane) =>
         core.applyLocal(doc, bytes, delta, originSocket, lane),
       rights: (doc, to, amount) => this.#rights.forClient(doc, to, amount),
+      retiredEpochsBelow: () => this.#options.retiredEpochsBelow?.() ?? 0,
     };
   }
 
@@ -320,7 +326,8 @@ export class RelayNode {
       this.#servePeer(socketPeerChannel(socket), admitted.peer);
       return;
     }
-    send(socket, welcomeMessage(this, this.#limits, this.#now(), undefined));
+    const welcome = welcomeMessage(this, this.#limits, this.#now(), undefined);
+    for (const m of clientGreeting(welcome, this.#options)) send(socket, m);
     this.metrics.connections.inc();
     new ClientSession(this.#sessionPort, socket, admitted.user, admitted.replicas, admitted.slot);
   }
@@ -330,6 +337,7 @@ export class RelayNode {
     const [port, store, replication] = [this.#feedPort, this.#options.store, this.#replication];
     const welcome = welcomeMessage(this, this.#limits, this.#now(), store.epoch);
     servePeer(channel, peer, welcome, { port, store, replication });
+    this.folding.servePeer(channel);
   }
 
   #health(): Health {
@@ -359,6 +367,7 @@ export class RelayNode {
       linkPort: this.#linkPort,
       links: this.#links,
     });
+    this.folding.start();
     this.#listening = true;
     return address;
   }
@@ -369,6 +378,7 @@ export class RelayNode {
     this.#closing = true;
     this.#admission.close();
     this.#presence.close();
+    this.folding.stop();
     for (const link of this.#links) link.close();
     await this.#quic?.close();
     this.#replication.stop();

@@ -1,6 +1,7 @@
-import type { ReplicaId } from '@helios/core';
+import type { DocumentId, ReplicaId } from '@helios/core';
 import type { RelayMetrics } from './metrics.js';
 import type { RelayOptions } from './options.js';
+import { ratchet } from './region-closure.js';
 import { RelayNode } from './relay-node.js';
 
 /** A running (or ready to run) regional relay. */
@@ -22,6 +23,14 @@ export interface Relay {
    */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /**
+   * Folds the entries of every replica of an epoch below `frontier` in the G- or PN-Counter
+   * `doc` into one, as this relay's own write that replicates like any other
+   * (docs/compaction.md). The caller asserts that every region retired those epochs
+   * (`retiredEpochsBelow`) and that this region has merged every write accepted from them.
+   * Resolves `false` when the counter is folded that far already.
+   */
+  foldRetired(doc: DocumentId, frontier: number): Promise<boolean>;
+  /**
    * Graceful shutdown: refuses new connections, waits for queued commits, closes peer links,
    * client connections and the store.
    */
@@ -36,7 +45,11 @@ export interface Relay {
  * const { url } = await relay.listen(4101);
  */
 export function createRelay(options: RelayOptions): Relay {
-  const node = new RelayNode(options);
+  // Never lower than it was: the region's closure receipt promised to refuse what it closed.
+  const node = new RelayNode({
+    ...options,
+    retiredEpochsBelow: ratchet(options.retiredEpochsBelow),
+  });
   return {
     region: node.region,
     relayId: node.relayId,
@@ -49,6 +62,7 @@ export function createRelay(options: RelayOptions): Relay {
       const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return { port: address.port, url: `http://${shown}:${address.port}` };
     },
+    foldRetired: (doc, frontier) => node.folding.fold(doc, frontier),
     close: () => node.close(),
   };
 }

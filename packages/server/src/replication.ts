@@ -84,6 +84,19 @@ export class Replication {
     }
   }
 
+  /**
+   * The position of the last change of this region's feed, read from the store: after a
+   * restart this node has committed nothing yet, but the feed may hold changes from before.
+   */
+  async feedHead(): Promise<number> {
+    let after = Math.max(this.#head, await this.#store.feedStart());
+    for (;;) {
+      const last = (await this.#store.readFeed(after, 1000)).at(-1);
+      if (last === undefined) return after;
+      after = last.seq;
+    }
+  }
+
   /** Where each peer region is in the feed, and how far behind. */
   status(now = Date.now()): PeerFeedStatus[] {
     return this.#peerRegions.map((region) => {

@@ -1,4 +1,10 @@
-import { PROTOCOL_VERSION, type RelayLimits, type Welcome } from '@helios/core/protocol';
+import {
+  type Message,
+  PROTOCOL_VERSION,
+  type RelayLimits,
+  type Welcome,
+} from '@helios/core/protocol';
+import type { RelayOptions } from './options.js';
 
 /**
  * The `welcome` a relay answers an admitted handshake with: who it is, its clock, its limits,
@@ -24,4 +30,19 @@ export function welcomeMessage(
     },
     ...(epoch !== undefined ? { epoch } : {}),
   };
+}
+
+/**
+ * What a client is greeted with: the `welcome`, then, when the deployment names a replica epoch
+ * (`RelayOptions.replicaEpoch`), the epochs to mint ids of and the retired ones
+ * (`replica-epoch`). The current epoch is never announced below the retired ones.
+ */
+export function clientGreeting(
+  welcome: Welcome,
+  options: Pick<RelayOptions, 'replicaEpoch' | 'retiredEpochsBelow'>,
+): Message[] {
+  if (options.replicaEpoch === undefined) return [welcome];
+  const retiredBelow = options.retiredEpochsBelow?.() ?? 0;
+  const epoch = Math.max(options.replicaEpoch(), retiredBelow);
+  return [welcome, { kind: 'replica-epoch', epoch, retiredBelow }];
 }

@@ -22,6 +22,17 @@ interface HeliosDB extends DBSchema {
 
 const VERSION = 1;
 
+/**
+ * The meta key of the ids slots had before they were renewed, newest first, at most
+ * {@link MAX_FORMER} (a handshake announces 16 ids in all).
+ */
+const FORMER_SLOT_IDS = 'formerSlotIds';
+const MAX_FORMER = 8;
+
+function formerIds(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
+}
+
 /** Maps a DOMException from IndexedDB to what the status reports. */
 export function problemOf(err: unknown): StorageProblem {
   const name = (err as { name?: string } | null)?.name;
@@ -185,9 +196,26 @@ export class IdbPersistence implements ClientPersistence {
 
   async slotIds(): Promise<string[]> {
     try {
-      return await this.#db.getAll('slots');
+      const former = await this.#db.get('meta', FORMER_SLOT_IDS);
+      return [...(await this.#db.getAll('slots')), ...formerIds(former)];
     } catch (err) {
       throw wrap(err, 'reading the replica slots');
+    }
+  }
+
+  async renewSlot(index: number, id: string): Promise<void> {
+    try {
+      // One transaction: the old id is never dropped without the new one taking its place.
+      const tx = this.#db.transaction(['slots', 'meta'], 'readwrite');
+      const old = await tx.objectStore('slots').get(index);
+      const former = formerIds(await tx.objectStore('meta').get(FORMER_SLOT_IDS));
+      await tx.objectStore('slots').put(id, index);
+      if (old !== undefined) {
+        await tx.objectStore('meta').put([old, ...former].slice(0, MAX_FORMER), FORMER_SLOT_IDS);
+      }
+      await tx.done;
+    } catch (err) {
+      throw wrap(err, 'renewing a replica slot');
     }
   }
 

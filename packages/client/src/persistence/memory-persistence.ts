@@ -4,6 +4,8 @@ interface MemoryDatabase {
   readonly docs: Map<string, { snapshot: Uint8Array | null; deltas: Uint8Array[] }>;
   readonly outbox: Map<number, OutboxEntry>;
   readonly slots: Map<number, string>;
+  /** Ids slots had before they were renewed, newest first. */
+  readonly formerSlotIds: string[];
   readonly meta: Map<string, unknown>;
   nextOutboxId: number;
 }
@@ -31,6 +33,7 @@ export class MemoryPersistence implements ClientPersistence {
       docs: new Map(),
       outbox: new Map(),
       slots: new Map(),
+      formerSlotIds: [],
       meta: new Map(),
       nextOutboxId: 1,
     });
@@ -93,7 +96,13 @@ export class MemoryPersistence implements ClientPersistence {
   }
 
   async slotIds(): Promise<string[]> {
-    return [...this.#db.slots.values()];
+    return [...this.#db.slots.values(), ...this.#db.formerSlotIds];
+  }
+
+  async renewSlot(index: number, id: string): Promise<void> {
+    const old = this.#db.slots.get(index);
+    this.#db.slots.set(index, id);
+    if (old !== undefined) this.#db.formerSlotIds.unshift(old);
   }
 
   async getMeta(key: string): Promise<unknown> {

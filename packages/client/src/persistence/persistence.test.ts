@@ -44,4 +44,16 @@ describe.each(implementations)('%s persistence', (_name, open) => {
     expect((await db.load('tags')).deltas).toEqual([bytes(3)]);
     db.close();
   });
+
+  it('renews a slot: the new id is the slot’s from now on, the old one stays among the slot ids', async () => {
+    const name = freshDb();
+    const db = await open(name);
+    expect(await db.slot(0, () => 'first')).toBe('first');
+    expect(await db.slot(1, () => 'other')).toBe('other');
+    await db.renewSlot!(0, 'second');
+    await db.renewSlot!(0, 'third');
+    expect(await db.slot(0, () => 'never')).toBe('third');
+    expect(new Set(await db.slotIds())).toEqual(new Set(['third', 'other', 'second', 'first']));
+    db.close();
+  });
 });

@@ -64,6 +64,13 @@ export interface ClientPersistence {
    * them (a crashed tab's too), so a client pushing it must be allowed to write as each.
    */
   slotIds(): Promise<string[]>;
+  /**
+   * Gives slot `index` the replica id `id` from now on (its epoch was superseded,
+   * docs/compaction.md). The old id stays among {@link slotIds}: the outbox may hold its writes.
+   * Optional for persistences written before it: without it a client keeps its slot's id until
+   * a relay refuses it as retired, and then renews it for the session only.
+   */
+  renewSlot?(index: number, id: string): Promise<void>;
   getMeta(key: string): Promise<unknown>;
   setMeta(key: string, value: unknown): Promise<void>;
   close(): void;

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CausalContext } from './causal-context.js';
 import { type Dot, dotEquals } from './dot.js';
+import { FOLD_REPLICA, newEpochReplicaId } from './replica-epoch.js';
 import { VersionVector } from './version-vector.js';
 
 const RUNS = 300;
@@ -308,6 +309,61 @@ describe('VersionVector', () => {
         const joined = a.vv.clone().join(b.vv);
         expect(joined.dominates(a.vv) && joined.dominates(b.vv)).toBe(true);
         expect(a.vv.dominates(a.vv.meet(b.vv)) && b.vv.dominates(a.vv.meet(b.vv))).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('CausalContext with a retirement frontier', () => {
+  const EPOCH_IDS = [0, 1, 2, 3].map((e) => newEpochReplicaId(e, () => new Uint8Array(8).fill(e)));
+  const ALL = [...EPOCH_IDS, 'plain'];
+  const arb = fc.record({
+    frontier: fc.integer({ min: 0, max: 4 }),
+    dots: fc.array(
+      fc.record({ replica: fc.constantFrom(...ALL), seq: fc.integer({ min: 1, max: 6 }) }),
+      { maxLength: 12 },
+    ),
+  });
+  /** Membership as the frontier defines it: listed, or of a replica of an epoch below it. */
+  type Spec = { frontier: number; dots: { replica: string; seq: number }[] };
+  const has = (s: Spec, replica: string, seq: number): boolean =>
+    (s.frontier > 0 &&
+      EPOCH_IDS.indexOf(replica) >= 0 &&
+      EPOCH_IDS.indexOf(replica) < s.frontier) ||
+    (replica === FOLD_REPLICA && seq <= s.frontier) ||
+    s.dots.some((d) => d.replica === replica && d.seq === seq);
+  const build = (s: Spec): CausalContext => {
+    const ctx = CausalContext.of(s.dots);
+    return s.frontier > 0 ? ctx.addRange(FOLD_REPLICA, 1, s.frontier) : ctx;
+  };
+  const probes = [...ALL, FOLD_REPLICA].flatMap((r) =>
+    [1, 2, 3, 4, 5, 6, 7].map((q) => [r, q] as const),
+  );
+
+  it('answers, joins, meets and compares by the dots it holds', () => {
+    fc.assert(
+      fc.property(arb, arb, (a, b) => {
+        const x = build(a);
+        const y = build(b);
+        const joined = x.clone().join(y);
+        const met = x.intersect(y);
+        const diff = x.subtract(y);
+        for (const [r, q] of probes) {
+          expect(x.has(r, q)).toBe(has(a, r, q));
+          expect(joined.has(r, q)).toBe(has(a, r, q) || has(b, r, q));
+          expect(met.has(r, q)).toBe(has(a, r, q) && has(b, r, q));
+          // A difference may hold dots of the other too (a higher frontier retires whole
+          // epochs), never a dot this context lacks, and never misses one the other lacks.
+          if (has(a, r, q) && !has(b, r, q)) expect(diff.has(r, q)).toBe(true);
+          if (!has(a, r, q)) expect(diff.has(r, q)).toBe(false);
+        }
+        const aInB = probes.every(([r, q]) => !has(a, r, q) || has(b, r, q));
+        if (y.includes(x)) expect(aInB).toBe(true);
+        const shared = probes.some(([r, q]) => has(a, r, q) && has(b, r, q));
+        expect(x.overlaps(y)).toBe(shared);
+        // Retired replicas are not listed: their ids do not stay in the context.
+        for (const r of joined.replicas()) expect(joined.isRetired(r)).toBe(false);
       }),
       { numRuns: RUNS },
     );

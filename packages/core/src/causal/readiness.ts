@@ -1,5 +1,6 @@
 import { CausalContext } from './causal-context.js';
 import type { Ranges } from './ranges.js';
+import { FOLD_REPLICA } from './replica-epoch.js';
 import type { ReplicaId } from './replica-id.js';
 
 /**
@@ -52,6 +53,14 @@ export interface Readiness {
 export function unseenDots(context: CausalContext, seen: CausalContext): CausalContext {
   const out = new Map<ReplicaId, Ranges>();
   for (const replica of context.replicas()) {
+    // A retired replica's dots are all seen; of the fold dots, only the fold itself is an
+    // event: it replaces whichever earlier fold the receiver holds (docs/compaction.md).
+    if (seen.isRetired(replica)) continue;
+    if (replica === FOLD_REPLICA) {
+      const fold = context.max(replica);
+      if (!seen.has(replica, fold)) out.set(replica, [fold, fold]);
+      continue;
+    }
     const theirs = context.rangesOf(replica);
     const mine = seen.rangesOf(replica);
     const rest = mine.length === 0 ? theirs.slice() : subtractSearching(theirs, mine);

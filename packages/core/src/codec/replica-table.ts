@@ -1,5 +1,6 @@
 import type { CausalContext } from '../causal/causal-context.js';
 import { MAX_SEQ } from '../causal/dot.js';
+import { EPOCH_ID_LENGTH, isEpochReplicaId } from '../causal/replica-epoch.js';
 import { isCompactReplicaId, MAX_REPLICA_ID_LENGTH, type ReplicaId } from '../causal/replica-id.js';
 import type { ByteReader } from './byte-reader.js';
 import type { ByteWriter } from './byte-writer.js';
@@ -9,6 +10,9 @@ import type { ByteWriter } from './byte-writer.js';
  * dot of a store is in the state's causal context, the context's replicas are the whole table.
  * Dot sequences are written as offsets below each replica's highest sequence, which is the
  * newest event and so the most likely to appear in a delta: usually one byte.
+ *
+ * Ids are written as 7 bytes each when all are compact (14 hex digits), else each as a
+ * length-prefixed string, except epoch ids (20 hex digits): a length 0, then 10 bytes.
  */
 export interface ReplicaTable {
   readonly ids: readonly ReplicaId[];
@@ -30,6 +34,17 @@ const HEX_CODES = HEX.map((h) => [h.charCodeAt(0), h.charCodeAt(1)] as const);
 function hexValue(id: string, i: number): number {
   const c = id.charCodeAt(i);
   return c <= 57 ? c - 48 : c - 87;
+}
+
+/** Writes a compact or epoch id's hex digits as bytes. */
+function writeHex(w: ByteWriter, id: ReplicaId): void {
+  for (let i = 0; i < id.length; i += 2) w.u8((hexValue(id, i) << 4) | hexValue(id, i + 1));
+}
+
+function readHex(r: ByteReader, bytes: number): ReplicaId {
+  let id = '';
+  for (let j = 0; j < bytes; j++) id += HEX[r.u8()]!;
+  return id;
 }
 
 /**
@@ -56,7 +71,11 @@ export function writeReplicaIds(
   if (!implicitSingle) w.uint(ids.length * 2 + (compact ? 1 : 0));
   for (const id of ids) {
     if (compact) {
-      for (let i = 0; i < 14; i += 2) w.u8((hexValue(id, i) << 4) | hexValue(id, i + 1));
+      writeHex(w, id);
+    } else if (isEpochReplicaId(id)) {
+      // An empty string is no replica id, so its length, 0, says that raw bytes follow.
+      w.u8(0);
+      writeHex(w, id);
     } else {
       w.string(id);
     }
@@ -101,10 +120,9 @@ export function readReplicaIds(r: ByteReader, implicitSingle = false): ReplicaId
         b6[1],
       );
     } else {
-      id = r.string();
-      if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {
-        r.fail('invariant', 'replica id is empty or too long');
-      }
+      const length = r.uint();
+      id = length === 0 ? readHex(r, EPOCH_ID_LENGTH / 2) : r.stringOfLength(length);
+      if (id.length > MAX_REPLICA_ID_LENGTH) r.fail('invariant', 'replica id is too long');
     }
     if (seen !== undefined) {
       if (seen.has(id)) r.fail('invariant', `replica ${id} listed twice`);
@@ -234,6 +252,8 @@ export function readDot(
   const i = many ? head : 0;
   if (i >= t.ids.length) r.fail('invariant', `replica index ${i} is not in the table`);
   const replica = t.ids[i]!;
+  // A retired replica's entries live on only in the fold: one beside it would count twice.
+  if (t.context.isRetired(replica)) r.fail('invariant', `replica ${replica} is retired`);
   const seq = t.max[i]! - (many ? r.uint() : head);
   if (!t.context.has(replica, seq))
     r.fail('invariant', `dot ${replica}:${seq} is outside the context`);

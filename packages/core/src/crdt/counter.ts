@@ -1,10 +1,11 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkCounterDelta, counterOrder, type DeltaCheck } from './admission.js';
 import { type ConflictDescription, type ConflictScope, describeCounter } from './conflicts.js';
+import { foldRetired } from './counter-fold.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind, latestByReplica } from './dot-fun.js';
 import { type CounterEntry, counterValues, growOnlyValues } from './entry-values.js';
-import { assertAmount, replaceOwnEntry } from './mutation.js';
+import { assertAmount, assertNotRetired, replaceOwnEntry } from './mutation.js';
 import { registerType } from './registry.js';
 import { TypeIds } from './type-ids.js';
 
@@ -15,6 +16,7 @@ export type CounterState = CrdtState<DotFun<CounterEntry>>;
  * change: a change replaces the replica's previous entries.
  */
 function bump(state: CounterState, actor: Actor, dp: number, dn: number): CounterState {
+  assertNotRetired(state, actor);
   return replaceOwnEntry<CounterEntry>(state, actor, ({ p, n } = { p: 0, n: 0 }) => {
     if (p + dp > Number.MAX_SAFE_INTEGER || n + dn > Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError('counter would exceed Number.MAX_SAFE_INTEGER');
@@ -51,6 +53,15 @@ abstract class CounterType extends CrdtType<DotFun<CounterEntry>, number> {
   ): ConflictDescription[] {
     const found = delta.length > 0 ? describeCounter(merged, scope) : undefined;
     return found ? [found] : [];
+  }
+
+  /**
+   * Folds the entries of every replica of an epoch below `frontier` into one entry, the fold
+   * (see `foldRetired`). Only a relay may do this, and only when every such replica is retired
+   * and `state` holds all their writes. Returns the delta.
+   */
+  fold(state: CounterState, frontier: number): CounterState {
+    return foldRetired(state, frontier);
   }
 
   /** Adds `amount` (a positive safe integer, default 1). Returns the delta. */

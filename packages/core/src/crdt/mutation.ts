@@ -27,6 +27,18 @@ export function entryAt<V>(dot: Dot, value: V): DotEntry<V> {
   return { replica: dot.replica, seq: dot.seq, value };
 }
 
+/**
+ * A retired replica may not write: its dots are all seen everywhere the fold went, so a new one
+ * would be dropped as a duplicate. Its writer must take a new replica id (of a current epoch).
+ */
+export function assertNotRetired(state: CrdtState<unknown>, actor: Actor): void {
+  if (state.context.isRetired(actor.replica)) {
+    throw new InvalidArgumentError(
+      `replica ${actor.replica} is retired in this document: write as a replica of a current epoch`,
+    );
+  }
+}
+
 /** Counters move by positive safe integers. */
 export function assertAmount(amount: number): void {
   if (!Number.isSafeInteger(amount) || amount <= 0) {

@@ -6,6 +6,7 @@ export type RelayErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'replica-owned'
+  | 'replica-retired'
   | 'bad-hello'
   | 'rate-limited'
   | 'too-many-connections'

@@ -47,6 +47,10 @@ const SAMPLES: readonly Message[] = [
     ],
   },
   { kind: 'feed-ack', upTo: 7 },
+  { kind: 'feed-closed', below: 3, upTo: 4_000_000 },
+  { kind: 'feed-closed', below: 65_536, upTo: 0 },
+  { kind: 'replica-epoch', epoch: 4, retiredBelow: 3 },
+  { kind: 'replica-epoch', epoch: 0, retiredBelow: 0 },
   {
     kind: 'feed-state',
     upTo: 300,
@@ -121,7 +125,26 @@ describe('message codec', () => {
     expect(decodeMessage(withRegion('us')).kind).toBe('region-replicated');
     expect(() => decodeMessage(withRegion(''))).toThrow(/region name/);
     // The next code is not a message kind yet.
-    expect(() => decodeMessage(new Uint8Array([1, 20]))).toThrow(/unknown message kind/);
+    expect(() => decodeMessage(new Uint8Array([1, 22]))).toThrow(/unknown message kind/);
+  });
+
+  it('gives feed-closed kind 20, replica-epoch kind 21, and refuses epochs out of range', () => {
+    expect(hex(encodeMessage({ kind: 'feed-closed', below: 2, upTo: 300 }))).toBe(
+      '0114' + '02' + 'ac02',
+    );
+    expect(hex(encodeMessage({ kind: 'replica-epoch', epoch: 4, retiredBelow: 3 }))).toBe(
+      '011504' + '03',
+    );
+    for (const text of [
+      '0114 00 07',
+      '0114 818004 07',
+      '0114 02',
+      '0114 02 07 00',
+      '0115 03 04',
+      '0115 808004 00',
+    ]) {
+      expect(() => decodeMessage(fromHex(text)), text).toThrow(DecodeError);
+    }
   });
 
   it('encodes the backfill fields as docs/protocol.md §2.4 shows', () => {

@@ -1,9 +1,16 @@
-import { CausalContext } from '../causal/causal-context.js';
-import { MAX_REPLICA_ID_LENGTH } from '../causal/replica-id.js';
 import { ByteReader } from '../codec/byte-reader.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import type { DecodeLimits } from '../codec/limits.js';
-import { readContext, writeContext } from '../codec/replica-table.js';
+import { writeContext } from '../codec/replica-table.js';
+import {
+  closedBelow,
+  context,
+  docId,
+  pushId,
+  regionName,
+  replica,
+  replicaEpochs,
+} from './message-fields.js';
 import {
   type FeedEntry,
   MAX_DOCUMENT_ID_LENGTH,
@@ -44,6 +51,8 @@ const KINDS = [
   'presence',
   'peer-presence',
   'region-replicated',
+  'feed-closed',
+  'replica-epoch',
 ] as const satisfies readonly Message['kind'][];
 
 const KIND_CODE = new Map<Message['kind'], number>(KINDS.map((k, i) => [k, i + 1] as const));
@@ -130,6 +139,14 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'feed-ack':
       w.uint(m.upTo);
       break;
+    case 'feed-closed':
+      w.uint(m.below);
+      w.uint(m.upTo);
+      break;
+    case 'replica-epoch':
+      w.uint(m.epoch);
+      w.uint(m.retiredBelow);
+      break;
     case 'feed-state':
       w.uint(m.upTo);
       w.uint(m.entries.length);
@@ -208,48 +225,6 @@ export function decodeMessage(bytes: Uint8Array, limits?: DecodeLimits): Message
   const m = readBody(r, kind);
   r.end();
   return m;
-}
-
-function docId(r: ByteReader): string {
-  const doc = r.string();
-  if (doc.length === 0 || doc.length > MAX_DOCUMENT_ID_LENGTH) {
-    r.fail('invariant', `a document id has 1 to ${MAX_DOCUMENT_ID_LENGTH} characters`);
-  }
-  return doc;
-}
-
-/** Push ids up to 2^48: an `error` names one as id + 1, which must stay an exact integer. */
-const MAX_PUSH_ID = 2 ** 48;
-
-function pushId(r: ByteReader): number {
-  const id = r.uint();
-  if (id > MAX_PUSH_ID) r.fail('invariant', `push id ${id} exceeds 2^48`);
-  return id;
-}
-
-function replica(r: ByteReader): string {
-  const id = r.string();
-  if (id.length === 0 || id.length > MAX_REPLICA_ID_LENGTH) {
-    r.fail('invariant', `a replica id has 1 to ${MAX_REPLICA_ID_LENGTH} characters`);
-  }
-  return id;
-}
-
-/** Region names are short labels (`eu-west`): 1 to 256 characters. */
-const MAX_REGION_LENGTH = 256;
-
-function regionName(r: ByteReader): string {
-  const region = r.string();
-  if (region.length === 0 || region.length > MAX_REGION_LENGTH) {
-    r.fail('invariant', `a region name has 1 to ${MAX_REGION_LENGTH} characters`);
-  }
-  return region;
-}
-
-function context(r: ByteReader): CausalContext {
-  const ctx = new CausalContext();
-  readContext(r, ctx);
-  return ctx;
 }
 
 function readBody(r: ByteReader, kind: Message['kind']): Message {
@@ -339,6 +314,10 @@ function readBody(r: ByteReader, kind: Message['kind']): Message {
     }
     case 'feed-ack':
       return { kind, upTo: r.uint() };
+    case 'feed-closed':
+      return { kind, below: closedBelow(r), upTo: r.uint() };
+    case 'replica-epoch':
+      return { kind, ...replicaEpochs(r) };
     case 'feed-state': {
       const upTo = r.uint();
       const n = r.length(3);

@@ -104,6 +104,19 @@ export interface RegionReplicated {
   readonly dots: CausalContext;
 }
 
+/**
+ * The deployment's replica epochs (docs/compaction.md), sent to a client right after the
+ * `welcome` by a relay configured with `replicaEpoch`: new replica ids are to be minted of epoch
+ * `epoch` (`newEpochReplicaId`), and ids of epochs below `retiredBelow` (≤ `epoch`) are refused.
+ * A kind of its own rather than a `welcome` field: clients that predate it drop a welcome they
+ * cannot decode, but ignore kinds they do not know. Kind 21.
+ */
+export interface ReplicaEpochs {
+  readonly kind: 'replica-epoch';
+  readonly epoch: number;
+  readonly retiredBelow: number;
+}
+
 /** Why a message was refused. `push` names the refused push id, `doc` the document. */
 export interface ErrorEvent {
   readonly kind: 'error';
@@ -207,6 +220,21 @@ export interface FeedAck {
   readonly upTo: number;
 }
 
+/**
+ * A closure receipt (docs/compaction.md): the sender's region refuses every replica id of an
+ * epoch below `below` (its `retiredEpochsBelow`), and its feed after `upTo` holds no write of
+ * one. A peer that has merged that feed up to `upTo` therefore has every write the sender's
+ * region ever accepted from those replicas. Sent on the control lane after the `welcome`, and
+ * again whenever the sender retires more epochs; a receipt replaces the one before it on the
+ * same connection. Kind 20.
+ */
+export interface FeedClosed {
+  readonly kind: 'feed-closed';
+  /** 1 to `MAX_EPOCH` + 1. */
+  readonly below: number;
+  readonly upTo: number;
+}
+
 // ─── rights of bounded counters: client → relay, relay → relay ───────────────────────────────
 
 /** The most rights one {@link RightsRequest} may ask for (a relay grants at most its own cap). */
@@ -307,6 +335,7 @@ export type RelayToClient =
   | Ack
   | Replicated
   | RegionReplicated
+  | ReplicaEpochs
   | ErrorEvent
   | RightsGrant
   | Presence;
@@ -315,6 +344,7 @@ export type PeerMessage =
   | FeedRequest
   | FeedBatch
   | FeedAck
+  | FeedClosed
   | FeedState
   | RightsRequest
   | RightsGrant

@@ -35,6 +35,8 @@ export type Admitted = 'write' | 'replay';
  * - `no-replica`: the writer is bound to no replica id, so nothing it writes could be attributed;
  * - `foreign-dot`: the store holds a dot of a replica the writer is not bound to (even one the
  *   receiver has seen: a writer only ever sends its own writes);
+ * - `replica-retired`: the store holds a dot of a replica a fold of the document retired (its
+ *   writer must write as a new replica: see docs/compaction.md);
  * - `unknown-context`: the context claims dots of another replica that the receiver has never
  *   seen (it would erase that replica's future writes);
  * - `dot-conflict`: a dot the receiver holds arrives with other content (dots are unique);
@@ -61,6 +63,13 @@ export function validateDelta<S>(
       throw new ValidationError(
         'foreign-dot',
         `the delta writes as replica ${replica}, which this connection is not bound to`,
+      );
+    }
+    // Folded: every dot of it counts as seen here, so a new write would merge as nothing.
+    if (current.context.isRetired(replica)) {
+      throw new ValidationError(
+        'replica-retired',
+        `replica ${replica} is retired in this document: write as a replica of a current epoch`,
       );
     }
   });
