@@ -116,6 +116,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     });
     this.#storage = new ClientStorage({
       dbName,
+      durability: options.localDurability ?? 'relaxed',
       wanted: options.persistence,
       onStatus: (storage) => this.#setStatus({ storage }),
       outboxIdsAbove: () => this.#outbox.maxId,

@@ -92,9 +92,10 @@ export class CommitPipeline {
         const item: OutboxItem = { id, doc: w.doc, delta: w.delta, receipt: w.receipt };
         outbox.add(item);
         pushes.push(item);
-        w.receipt.reach('local');
         // Published only now that it is durable: a dot never leaves before its delta is stored.
+        // Posted before the receipt's listeners (the app's) run, so they do not delay the tabs.
         tabs?.post(w.doc, w.delta);
+        w.receipt.reach('local');
       }
       const doc = documents.get(w.doc);
       if (doc) doc.storedSinceSnapshot++;

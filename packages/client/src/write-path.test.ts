@@ -99,6 +99,29 @@ describe('the write path in IndexedDB', () => {
     expect(client.status.pendingTotal).toBe(0);
   });
 
+  it("commits with the durability the app chose: relaxed by default, 'strict' when asked", async () => {
+    const seen: unknown[] = [];
+    const proto = IDBDatabase.prototype;
+    const original = proto.transaction;
+    proto.transaction = function (this: IDBDatabase, ...args: Parameters<typeof original>) {
+      const [stores, mode, options] = args;
+      if (mode === 'readwrite' && [stores].flat().includes('log')) seen.push(options?.durability);
+      return original.apply(this, args);
+    } as typeof original;
+    restore.push(() => {
+      proto.transaction = original;
+    });
+    const relaxed = world.client(['memory://nowhere'], { dbName: freshDb(), offline: true });
+    await relaxed.counter('likes').increment().wait('local');
+    const strict = world.client(['memory://nowhere'], {
+      dbName: freshDb(),
+      offline: true,
+      localDurability: 'strict',
+    });
+    await strict.counter('likes').increment().wait('local');
+    expect(seen).toEqual(['relaxed', 'strict']);
+  });
+
   it('close deletes the acknowledged entries still waiting for a commit', async () => {
     const relay = world.relay('us-east-1');
     const dbName = freshDb();

@@ -45,3 +45,42 @@ describe.each(implementations)('%s persistence', (_name, open) => {
     db.close();
   });
 });
+
+describe('IndexedDB commit durability', () => {
+  /** The options of every readwrite transaction `run` opens over the log. */
+  async function durabilities(run: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const original = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (
+      this: IDBDatabase,
+      stores: string | string[],
+      mode?: IDBTransactionMode,
+      options?: IDBTransactionOptions,
+    ) {
+      if (mode === 'readwrite' && [stores].flat().includes('log')) seen.push(options?.durability);
+      return original.call(this, stores, mode, options);
+    };
+    try {
+      await run();
+    } finally {
+      IDBDatabase.prototype.transaction = original;
+    }
+    return seen;
+  }
+
+  const commitOne = async (db: ClientPersistence) => {
+    await db.commit({ writes: [{ doc: 'd', delta: bytes(1), outbox: true }], settled: [] });
+    db.close();
+  };
+
+  it('is relaxed by default and strict when asked', async () => {
+    expect(
+      await durabilities(async () => commitOne(await IdbPersistence.open(freshDb('d'), () => {}))),
+    ).toEqual(['relaxed']);
+    expect(
+      await durabilities(async () =>
+        commitOne(await IdbPersistence.open(freshDb('d'), () => {}, indexedDB, 'strict')),
+      ),
+    ).toEqual(['strict']);
+  });
+});
