@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../../e2e/chromium.mjs';
+import { runColdLoad } from './browser-cold.mjs';
 import { logPhases } from './browser-phases.mjs';
 import { writeRows } from './browser-rows.mjs';
 import { startCluster } from './cluster.mjs';
@@ -26,7 +27,7 @@ import { relayErrors } from './convergence.mjs';
 const PAGE = fileURLToPath(new URL('./browser/page.js', import.meta.url));
 
 /** Bundles the page into `outDir`; returns the bundle's text. */
-async function bundle(/** @type {string} */ outDir) {
+export async function bundle(/** @type {string} */ outDir) {
   await build({
     configFile: false,
     logLevel: 'warn',
@@ -44,7 +45,7 @@ async function bundle(/** @type {string} */ outDir) {
 }
 
 /** Serves the page, cross-origin isolated. */
-function serve(/** @type {string} */ script) {
+export function serve(/** @type {string} */ script) {
   const headers = {
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-embedder-policy': 'require-corp',
@@ -193,9 +194,17 @@ export async function runBrowser({ quick, log }) {
     const relaxed = await measureMode(pages, { relay, durability: 'relaxed', writes, warmup, log });
     const strict = await measureMode(pages, { relay, durability: 'strict', writes, warmup, log });
     if (pageErrors.length > 0) log(`browser: page errors: ${pageErrors.slice(0, 3).join(' | ')}`);
+    await context.close();
+    context = undefined;
+    const cold = await runColdLoad({
+      url: /** @type {string} */ (server?.url),
+      profile: join(work, 'cold-profile'),
+      quick,
+      log,
+    });
     const chrome = relaxed.info.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
     const setup = `${relaxed.online.length} writes of one LWW-Map key per durability (after ${warmup} warm-up), one at a time, each followed by one bare IndexedDB transaction, 5–15 ms apart, in 4 rounds alternating with the same writes offline; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${relaxed.info.isolated}`;
-    return [...writeRows(relaxed, strict, writes, setup), pressureRow(pressure0)];
+    return [...writeRows(relaxed, strict, writes, setup), ...cold, pressureRow(pressure0)];
   } finally {
     await context?.close().catch(() => {});
     server?.close();

@@ -16,6 +16,7 @@ import { type HandleOf, handleClassOf } from './handle-table.js';
 import type { Writer } from './handles.js';
 import type { ClientOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import type { ClientPersistence } from './persistence/persistence.js';
 import { ClientPresence } from './presence.js';
 import type { PresenceHandle } from './presence-handle.js';
 import { Receipt } from './receipt.js';
@@ -65,6 +66,11 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   #refusal: ClientStatus['lastError'] = null;
   /** Resolves when local storage is open and a replica slot is held. */
   readonly ready: Promise<void>;
+  /**
+   * Resolves when local storage is open: documents load from then on, while the replica slot is
+   * claimed and the outbox read (a large document's first value need not wait for those).
+   */
+  readonly #storageOpen: Promise<unknown>;
 
   constructor(options: ClientOptions) {
     super();
@@ -132,6 +138,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       documents: this.#documents,
       storage: this.#storage,
       connection: this.#connection,
+      storageOpen: () => this.#storageOpen,
       ready: () => this.ready,
       store: (write) => this.#pipeline.enqueue(write),
       onError: (lastError) => this.#setStatus({ lastError }),
@@ -157,7 +164,9 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       push: (items) => this.#connection.push(items),
       compactEvery: options.compactEvery ?? 500,
     });
-    this.ready = this.#start(dbName);
+    const opening = this.#storage.open();
+    this.#storageOpen = opening.catch(() => {}); // the failure is ready's to report
+    this.ready = this.#start(dbName, opening);
   }
 
   /** The replica id this client writes as (once `ready`). */
@@ -203,8 +212,8 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
 
   // ─── start-up ────────────────────────────────────────────────────────────────────────────
 
-  async #start(dbName: string): Promise<void> {
-    const persistence = await this.#storage.open();
+  async #start(dbName: string, opening: Promise<ClientPersistence>): Promise<void> {
+    const persistence = await opening;
     this.#identity = await ReplicaIdentity.acquire(
       dbName,
       persistence,
@@ -235,8 +244,10 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
   ): Receipt {
     if (this.#closed) throw new ClientError('closed', 'this client is closed');
-    if (!doc.isLoaded || !this.#identity)
-      return writeWhenLoaded(doc, () => this.write(doc, mutate));
+    if (!doc.isLoaded || !this.#identity) {
+      const until = Promise.all([doc.loaded, this.ready]);
+      return writeWhenLoaded(doc.id, until, () => this.write(doc, mutate));
+    }
     const actor = this.#identity.actor();
     const next = doc.state.context.next(actor.replica);
     const delta = mutate(doc.state, actor); // throws on bad input, before anything changes

@@ -5,6 +5,7 @@
  * other tab timestamps the moment each write shows there.
  */
 import { createClient } from '@helios/client';
+import { coldOpen, seedCold } from './cold-load.js';
 import { phasesOf, probeDone, probeWrite } from './commit-probe.js';
 
 /** Absolute high-resolution time, comparable across tabs up to a clock offset (measured). */
@@ -189,6 +190,10 @@ const bench = {
     c.setOnline(on);
     if (on) await c.flush('relay');
   },
+
+  seedCold,
+
+  coldOpen,
 
   arrivals: () => arrivals.slice(),
 
