@@ -6,11 +6,11 @@ import { percentile } from '../stats.mjs';
 import { r2 } from './common.mjs';
 
 /**
- * @typedef {{ beforeTx: number, tx: number, afterTx: number, broadcast: number, ops: number,
+ * @typedef {{ write: number, beforeTx: number, tx: number, afterTx: number, broadcast: number, ops: number,
  *   stores: string, otherTxs: string }} Phases
  */
 
-const PHASES = /** @type {const} */ (['beforeTx', 'tx', 'afterTx', 'broadcast']);
+const PHASES = /** @type {const} */ (['write', 'beforeTx', 'tx', 'afterTx', 'broadcast']);
 
 /**
  * Logs p50/p90/p99 of each phase over `writes`, then the phases of the slowest 1% by `local`.
@@ -36,7 +36,7 @@ export function logPhases(log, label, writes) {
   for (const w of slow) {
     const p = w.phases;
     log(
-      `  slow ${r2(w.local)} ms: before ${r2(p.beforeTx)}, tx ${r2(p.tx)} (${p.stores}, ${p.ops} requests), after ${r2(p.afterTx)}, broadcast +${r2(p.broadcast)}${p.otherTxs ? `; others: ${p.otherTxs}` : ''}`,
+      `  slow ${r2(w.local)} ms: write ${r2(p.write)}, before ${r2(p.beforeTx)}, tx ${r2(p.tx)} (${p.stores}, ${p.ops} requests), after ${r2(p.afterTx)}, broadcast +${r2(p.broadcast)}${p.otherTxs ? `; others: ${p.otherTxs}` : ''}`,
     );
   }
 }

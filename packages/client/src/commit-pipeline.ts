@@ -92,10 +92,10 @@ export class CommitPipeline {
         const item: OutboxItem = { id, doc: w.doc, delta: w.delta, receipt: w.receipt };
         outbox.add(item);
         pushes.push(item);
-        // Published only now that it is durable: a dot never leaves before its delta is stored.
-        // Posted before the receipt's listeners (the app's) run, so they do not delay the tabs.
-        tabs?.post(w.doc, w.delta);
         w.receipt.reach('local');
+        // Published only now that it is durable: a dot never leaves before its delta is stored.
+        // After the receipt: posting costs this thread about half a millisecond in Chromium.
+        tabs?.post(w.doc, w.delta);
       }
       const doc = documents.get(w.doc);
       if (doc) doc.storedSinceSnapshot++;

@@ -7,7 +7,7 @@
 
 /**
  * @typedef {{ stores: string, open: number, complete: number, ops: number }} TxRecord
- * @typedef {{ start: number, txs: TxRecord[], posted: number }} WriteProbe
+ * @typedef {{ start: number, returned: number, txs: TxRecord[], posted: number }} WriteProbe
  */
 
 /** The write being timed, if any. @type {WriteProbe | undefined} */
@@ -58,7 +58,7 @@ BroadcastChannel.prototype.postMessage = function (/** @type {unknown} */ messag
 
 /** Starts recording for a write started at `start` (performance.now()). */
 export function probeWrite(/** @type {number} */ start) {
-  current = { start, txs: [], posted: NaN };
+  current = { start, returned: NaN, txs: [], posted: NaN };
   return current;
 }
 
@@ -68,16 +68,18 @@ export function probeDone() {
 }
 
 /**
- * The phases of one write, in ms from its start, given when its receipt reached `local`: until
- * its commit's transaction opened, that transaction, from its completion to the receipt, and to
- * the broadcast; with the transactions it had to share the window with.
+ * The phases of one write, in ms, given when its receipt reached `local`: the write call itself
+ * (`returned` set by the caller), from its return until its commit's transaction opened, that
+ * transaction, from its completion to the receipt, and to the broadcast; with the transactions it
+ * had to share the window with.
  */
 export function phasesOf(/** @type {WriteProbe} */ p, /** @type {number} */ local) {
   const mine = p.txs.filter((t) => t.stores.includes('log') && t.complete <= local);
   const own = mine[mine.length - 1];
   const others = p.txs.filter((t) => t !== own && t.open < local);
   return {
-    beforeTx: own ? own.open - p.start : NaN,
+    write: p.returned - p.start,
+    beforeTx: own ? own.open - p.returned : NaN,
     tx: own ? own.complete - own.open : NaN,
     afterTx: own ? local - own.complete : NaN,
     broadcast: p.posted - local,

@@ -149,6 +149,7 @@ const bench = {
       const start = performance.now();
       const probe = probeWrite(start);
       const receipt = m.set('k', seq);
+      probe.returned = performance.now();
       const committed = new Promise((resolve) => {
         const off = receipt.subscribe((level) => {
           if (Number.isNaN(rec.local) && level !== 'pending') {
