@@ -6,11 +6,11 @@ import { percentile } from '../stats.mjs';
 import { r2 } from './common.mjs';
 
 /**
- * @typedef {{ write: number, beforeTx: number, tx: number, afterTx: number, broadcast: number, ops: number,
+ * @typedef {{ write: number, beforeTx: number, tx: number, txCall: number, afterTx: number, broadcast: number, ops: number,
  *   stores: string, otherTxs: string }} Phases
  */
 
-const PHASES = /** @type {const} */ (['write', 'beforeTx', 'tx', 'afterTx', 'broadcast']);
+const PHASES = /** @type {const} */ (['write', 'beforeTx', 'tx', 'txCall', 'afterTx', 'broadcast']);
 
 /**
  * Logs p50/p90/p99 of each phase over `writes`, then the phases of the slowest 1% by `local`.

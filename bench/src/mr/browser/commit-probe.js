@@ -6,7 +6,7 @@
  */
 
 /**
- * @typedef {{ stores: string, open: number, complete: number, ops: number }} TxRecord
+ * @typedef {{ stores: string, called: number, open: number, complete: number, ops: number }} TxRecord
  * @typedef {{ start: number, returned: number, txs: TxRecord[], posted: number }} WriteProbe
  */
 
@@ -21,11 +21,13 @@ IDBDatabase.prototype.transaction = function (
   /** @type {any} */ mode,
   /** @type {any} */ options,
 ) {
+  const called = performance.now();
   const tx = transaction.call(this, stores, mode, options);
   if (current !== undefined && mode === 'readwrite') {
     /** @type {TxRecord} */
     const rec = {
       stores: [stores].flat().join('+'),
+      called,
       open: performance.now(),
       complete: NaN,
       ops: 0,
@@ -69,8 +71,9 @@ export function probeDone() {
 
 /**
  * The phases of one write, in ms, given when its receipt reached `local`: the write call itself
- * (`returned` set by the caller), from its return until its commit's transaction opened, that
- * transaction, from its completion to the receipt, and to the broadcast; with the transactions it
+ * (`returned` set by the caller), from its return until its commit's `transaction()` call, that
+ * transaction until `complete` (and of it, the `transaction()` call itself), from its completion
+ * to the receipt, and to the broadcast; with the transactions it
  * had to share the window with.
  */
 export function phasesOf(/** @type {WriteProbe} */ p, /** @type {number} */ local) {
@@ -79,8 +82,9 @@ export function phasesOf(/** @type {WriteProbe} */ p, /** @type {number} */ loca
   const others = p.txs.filter((t) => t !== own && t.open < local);
   return {
     write: p.returned - p.start,
-    beforeTx: own ? own.open - p.returned : NaN,
-    tx: own ? own.complete - own.open : NaN,
+    beforeTx: own ? own.called - p.returned : NaN,
+    tx: own ? own.complete - own.called : NaN,
+    txCall: own ? own.open - own.called : NaN,
     afterTx: own ? local - own.complete : NaN,
     broadcast: p.posted - local,
     ops: own?.ops ?? 0,

@@ -40,7 +40,8 @@ const pause = () => new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
 
 /**
  * The floor: one bare IndexedDB readwrite transaction adding one 40-byte record (the size of a
- * delta), with the client's durability, from `transaction()` to `complete`; in ms.
+ * delta), with the client's durability, committed at once, from `transaction()` to `complete`;
+ * in ms.
  */
 async function bareCommit() {
   bareDb ??= new Promise((resolve, reject) => {
@@ -54,6 +55,7 @@ async function bareCommit() {
   await new Promise((resolve, reject) => {
     const tx = db.transaction('bare', 'readwrite', { durability });
     tx.objectStore('bare').add({ doc: 'bench', delta: new Uint8Array(40) });
+    tx.commit(); // as the client does: no wait for the request's result before committing
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);
   });
