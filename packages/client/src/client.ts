@@ -113,7 +113,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#outbox = new Outbox({
       clock,
       push: (items) => this.#connection.push(items),
-      commitSoon: () => this.#pipeline.schedule(),
+      commitSoon: () => this.#pipeline.schedule(true),
       onPending: (pending, pendingTotal) => {
         this.#observer.outbox(pendingTotal);
         this.#setStatus({ pending, pendingTotal });
@@ -331,7 +331,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   /** Flushes local writes, then closes the connection, the tab channel and the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#outbox.hasSettled) this.#pipeline.schedule(); // flush waits for that commit too
+    if (this.#outbox.hasSettled) this.#pipeline.schedule(true); // flush waits for it too
     await this.flush('local').catch(() => {});
     this.#closed = true;
     this.#outbox.close();

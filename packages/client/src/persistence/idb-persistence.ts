@@ -11,16 +11,27 @@ import {
 interface HeliosDB extends DBSchema {
   /** Newest snapshot per document. */
   docs: { key: string; value: { snapshot: Uint8Array } };
-  /** Deltas since the snapshot, own and received, in commit order. */
+  /**
+   * Deltas since the snapshot: those received, and own writes once a relay acknowledged (or
+   * refused) them, in commit order.
+   */
   log: { key: number; value: { doc: string; delta: Uint8Array }; indexes: { doc: string } };
-  /** Own writes not yet acknowledged by a relay. */
-  outbox: { key: number; value: { doc: string; delta: Uint8Array } };
+  /**
+   * Own writes not yet acknowledged by a relay: a write is stored here alone (one record per
+   * write, the floor of an IndexedDB commit), and moves to the log when it is settled.
+   */
+  outbox: { key: number; value: { doc: string; delta: Uint8Array }; indexes: { doc: string } };
   /** Replica id per slot of this browser profile. */
   slots: { key: number; value: string };
   meta: { key: string; value: unknown };
 }
 
-const VERSION = 1;
+/**
+ * 1: own writes in the log and the outbox. 2: own writes in the outbox alone until settled, found
+ * per document through its `doc` index; version 1's outbox entries, also in its log, are read
+ * twice, which merging makes harmless.
+ */
+const VERSION = 2;
 
 /**
  * What IndexedDB promises when a commit's transaction completes (docs/concepts.md, "Write
@@ -53,8 +64,8 @@ function wrap(err: unknown, doing: string): PersistenceError {
 
 /**
  * Persistence in IndexedDB through idb. Every commit is one readwrite transaction over the log
- * and the outbox, so a write is either durable with its outbox entry or not at all; the same
- * transaction deletes the outbox entries relays acknowledged since the last one. Tabs of
+ * and the outbox: an own write is one record in the outbox, a received delta one in the log, and
+ * settled outbox entries move to the log in the same way, whole or not at all. Tabs of
  * one profile open the same database; compaction folds, inside its own transaction, exactly the
  * deltas it reads, so another tab's concurrent commits are never lost.
  */
@@ -88,12 +99,15 @@ export class IdbPersistence implements ClientPersistence {
     let blocked = false;
     try {
       const db = await openDB<HeliosDB>(name, VERSION, {
-        upgrade(database) {
-          database.createObjectStore('docs');
-          database.createObjectStore('log', { autoIncrement: true }).createIndex('doc', 'doc');
-          database.createObjectStore('outbox', { autoIncrement: true });
-          database.createObjectStore('slots');
-          database.createObjectStore('meta');
+        upgrade(database, oldVersion, _newVersion, tx) {
+          if (oldVersion < 1) {
+            database.createObjectStore('docs');
+            database.createObjectStore('log', { autoIncrement: true }).createIndex('doc', 'doc');
+            database.createObjectStore('outbox', { autoIncrement: true });
+            database.createObjectStore('slots');
+            database.createObjectStore('meta');
+          }
+          if (oldVersion < 2) tx.objectStore('outbox').createIndex('doc', 'doc');
         },
         blocked() {
           blocked = true;
@@ -119,12 +133,13 @@ export class IdbPersistence implements ClientPersistence {
 
   async load(doc: string): Promise<StoredDocument> {
     try {
-      const tx = this.#db.transaction(['docs', 'log'], 'readonly');
-      const [stored, rows] = await Promise.all([
+      const tx = this.#db.transaction(['docs', 'log', 'outbox'], 'readonly');
+      const [stored, rows, own] = await Promise.all([
         tx.objectStore('docs').get(doc),
         tx.objectStore('log').index('doc').getAll(doc),
+        tx.objectStore('outbox').index('doc').getAll(doc),
       ]);
-      return { snapshot: stored?.snapshot ?? null, deltas: rows.map((r) => r.delta) };
+      return { snapshot: stored?.snapshot ?? null, deltas: [...rows, ...own].map((r) => r.delta) };
     } catch (err) {
       throw wrap(err, `loading ${doc}`);
     }
@@ -137,11 +152,15 @@ export class IdbPersistence implements ClientPersistence {
       });
       const log = tx.objectStore('log');
       const outbox = tx.objectStore('outbox');
-      for (const id of settled) void outbox.delete(id);
-      const ids = writes.map((w) => {
-        void log.add({ doc: w.doc, delta: w.delta });
-        return w.outbox ? outbox.add({ doc: w.doc, delta: w.delta }) : undefined;
-      });
+      for (const entry of settled) {
+        void log.add({ doc: entry.doc, delta: entry.delta });
+        void outbox.delete(entry.id);
+      }
+      const ids = writes.map((w) =>
+        w.outbox
+          ? outbox.add({ doc: w.doc, delta: w.delta })
+          : void log.add({ doc: w.doc, delta: w.delta }),
+      );
       // Every request is placed: commit now rather than once their results have come back to
       // this thread, which saves a round trip to the browser's storage process per commit.
       tx.commit();
