@@ -62,7 +62,7 @@ export function writeRows(relaxed, strict, writes, setup) {
       'localCommitP50Ms',
       ms(local, 50),
       'ms',
-      `handle.set → receipt \`local\`: the IndexedDB transaction (log + outbox, durability relaxed, the default) completed. Records added to the profile's \`log\` store during the ${writes} online writes: ${relaxed.logAdds[0]} by the writer tab, ${relaxed.logAdds[1]} by the other tab (the relay's copies of writes it already had over BroadcastChannel)`,
+      `handle.set → receipt \`local\`: the IndexedDB transaction (one outbox record, durability relaxed, the default) completed. Records added during the ${writes} online writes: ${relaxed.logAdds[0]} to the outbox by the writer tab (one per write; moved to the log once acknowledged), ${relaxed.logAdds[1]} to the log by the other tab (the relay's copies of writes it already had over BroadcastChannel)`,
     ),
     row(
       'localCommitP99Ms',

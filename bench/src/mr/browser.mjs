@@ -122,7 +122,7 @@ async function measureMode([writer, reader], { relay, durability, writes, warmup
   /** @type {WriteRecord[]} */
   const offline = [];
   let seq = warmup + 1;
-  /** Records each tab added to the profile's `log` store during the online rounds. */
+  /** Records each tab added to the profile's `log` and `outbox` stores during the online rounds. */
   const logAdds = [0, 0];
   for (let round = 0; round < rounds; round++) {
     const before = await adds();
@@ -132,8 +132,10 @@ async function measureMode([writer, reader], { relay, durability, writes, warmup
     await new Promise((res) => setTimeout(res, 300));
     const after = await adds();
     for (const i of [0, 1]) {
+      // The writer's writes go to the outbox; the other tab would store relay copies in the log.
+      const store = i === 0 ? 'outbox' : 'log';
       logAdds[i] =
-        /** @type {number} */ (logAdds[i]) + (after[i]?.log ?? 0) - (before[i]?.log ?? 0);
+        /** @type {number} */ (logAdds[i]) + (after[i]?.[store] ?? 0) - (before[i]?.[store] ?? 0);
     }
     // The same writes with both tabs offline: no acks (and no outbox deletes), no relay
     // copies, no notices: what the relay's traffic costs the profile's IndexedDB.

@@ -16,6 +16,7 @@ import { type HandleOf, handleClassOf } from './handle-table.js';
 import type { Writer } from './handles.js';
 import type { ClientOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { onPageHidden } from './page-hidden.js';
 import type { ClientPersistence } from './persistence/persistence.js';
 import { ClientPresence } from './presence.js';
 import type { PresenceHandle } from './presence-handle.js';
@@ -66,6 +67,8 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   #refusal: ClientStatus['lastError'] = null;
   /** Resolves when local storage is open and a replica slot is held. */
   readonly ready: Promise<void>;
+  /** Stops settling the outbox when the page hides (see the constructor). */
+  readonly #offPageHidden: () => void;
   /**
    * Resolves when local storage is open: documents load from then on, while the replica slot is
    * claimed and the outbox read (a large document's first value need not wait for those).
@@ -163,6 +166,11 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       documents: this.#documents,
       push: (items) => this.#connection.push(items),
       compactEvery: options.compactEvery ?? 500,
+    });
+    // Acknowledged writes leave the stored outbox a second after their ack; a reload before
+    // that would show them pending again (until a relay acknowledges them once more).
+    this.#offPageHidden = onPageHidden(() => {
+      if (this.#outbox.hasSettled && this.#storage.opened) this.#pipeline.schedule(true);
     });
     const opening = this.#storage.open();
     this.#storageOpen = opening.catch(() => {}); // the failure is ready's to report
@@ -334,6 +342,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     if (this.#outbox.hasSettled) this.#pipeline.schedule(true); // flush waits for it too
     await this.flush('local').catch(() => {});
     this.#closed = true;
+    this.#offPageHidden();
     this.#outbox.close();
     this.#presence.close();
     this.#session.close();

@@ -149,6 +149,33 @@ describe('the write path in IndexedDB', () => {
     expect(requests).toEqual(Array(5).fill(['outbox.add']));
   });
 
+  it('acknowledged entries leave the stored outbox at once when the page hides (a reload shows no stale pending writes)', async () => {
+    const page = new EventTarget();
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+    const globals = globalThis as unknown as Record<string, unknown>;
+    Object.assign(globals, {
+      document: doc,
+      addEventListener: page.addEventListener.bind(page),
+      removeEventListener: page.removeEventListener.bind(page),
+    });
+    restore.push(() => {
+      delete globals.document;
+      delete globals.addEventListener;
+      delete globals.removeEventListener;
+    });
+    const relay = world.relay('us-east-1');
+    const dbName = freshDb();
+    const client = world.client([relay.url], { dbName });
+    const likes = client.counter('likes');
+    await world.reach(likes.increment(), 'relay');
+    await world.reach(likes.increment(), 'relay');
+    await client.flush();
+    expect(await countRecords(dbName, 'outbox')).toBe(2); // settling waits a second
+    page.dispatchEvent(new Event('pagehide'));
+    await client.flush();
+    expect(await countRecords(dbName, 'outbox')).toBe(0);
+  });
+
   it('close deletes the acknowledged entries still waiting for a commit', async () => {
     const relay = world.relay('us-east-1');
     const dbName = freshDb();
