@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../../e2e/chromium.mjs';
-import { percentile } from '../stats.mjs';
+import { runColdLoad } from './browser-cold.mjs';
+import { logPhases } from './browser-phases.mjs';
+import { writeRows } from './browser-rows.mjs';
 import { startCluster } from './cluster.mjs';
 import { cpuPressure, pressureRow, r2 } from './common.mjs';
 import { relayErrors } from './convergence.mjs';
@@ -25,7 +27,7 @@ import { relayErrors } from './convergence.mjs';
 const PAGE = fileURLToPath(new URL('./browser/page.js', import.meta.url));
 
 /** Bundles the page into `outDir`; returns the bundle's text. */
-async function bundle(/** @type {string} */ outDir) {
+export async function bundle(/** @type {string} */ outDir) {
   await build({
     configFile: false,
     logLevel: 'warn',
@@ -43,7 +45,7 @@ async function bundle(/** @type {string} */ outDir) {
 }
 
 /** Serves the page, cross-origin isolated. */
-function serve(/** @type {string} */ script) {
+export function serve(/** @type {string} */ script) {
   const headers = {
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-embedder-policy': 'require-corp',
@@ -72,6 +74,95 @@ function serve(/** @type {string} */ script) {
 }
 
 /**
+ * @typedef {{ seq: number, t0: number, visible: number, local: number, bare: number,
+ *   phases: import('./browser-phases.mjs').Phases }} WriteRecord
+ * @typedef {{ durability: 'relaxed' | 'strict', online: WriteRecord[], offline: WriteRecord[],
+ *   otherTab: number[], missing: number, logAdds: number[],
+ *   clock: { offsetMs: number, minRttMs: number, medianRttMs: number } }} ModeResult
+ */
+
+/**
+ * One durability mode: both tabs open the client with it, the writer's writes alternate with
+ * the bare baseline (of the same durability) write by write, online and offline in rounds.
+ * @param {import('playwright-core').Page[]} pages writer, reader
+ * @param {{ relay: string, durability: 'relaxed' | 'strict', writes: number, warmup: number,
+ *   log: (s: string) => void }} o
+ * @returns {Promise<ModeResult & { info: any }>}
+ */
+async function measureMode([writer, reader], { relay, durability, writes, warmup, log }) {
+  const tabs = [writer, reader].map((p) => /** @type {import('playwright-core').Page} */ (p));
+  const bench = (
+    /** @type {import('playwright-core').Page} */ page,
+    /** @type {string} */ fn,
+    /** @type {unknown} */ arg,
+  ) =>
+    page.evaluate(
+      ([f, a]) => /** @type {any} */ (globalThis).heliosBench[/** @type {string} */ (f)](a),
+      /** @type {[string, any]} */ ([fn, arg]),
+    );
+  const [w, r] = /** @type {[import('playwright-core').Page, import('playwright-core').Page]} */ (
+    tabs
+  );
+  const info = await bench(w, 'open', { relay, dbName: 'bench', role: 'writer', durability });
+  await bench(r, 'open', { relay, dbName: 'bench', role: 'reader', durability });
+  if (info.storage !== 'indexeddb') throw new Error(`the page uses ${info.storage}, not IndexedDB`);
+  const clock = await bench(w, 'clockOffset', 200);
+  log(
+    `browser (${durability}): ${info.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, isolated ${info.isolated}; tab clock offset ${r2(clock.offsetMs)} ms, BroadcastChannel round trip ${r2(clock.medianRttMs)} ms`,
+  );
+  const adds = () => Promise.all(tabs.map((p) => bench(p, 'idbAdds', undefined)));
+  const both = (/** @type {boolean} */ on) =>
+    Promise.all(tabs.map((p) => bench(p, 'setOnline', on)));
+  // Online and offline writes alternate in rounds, so that load from elsewhere on the machine
+  // hits both alike; the first `warmup` are dropped.
+  const rounds = 4;
+  const per = writes / rounds;
+  /** @type {WriteRecord[]} */
+  const out = await bench(w, 'write', { from: 1, n: warmup });
+  /** @type {WriteRecord[]} */
+  const offline = [];
+  let seq = warmup + 1;
+  /** Records each tab added to the profile's `log` and `outbox` stores during the online rounds. */
+  const logAdds = [0, 0];
+  for (let round = 0; round < rounds; round++) {
+    const before = await adds();
+    out.push(...(await bench(w, 'write', { from: seq, n: per })));
+    seq += per;
+    // Let the relay's copies of the round's last writes arrive before counting.
+    await new Promise((res) => setTimeout(res, 300));
+    const after = await adds();
+    for (const i of [0, 1]) {
+      // The writer's writes go to the outbox; the other tab would store relay copies in the log.
+      const store = i === 0 ? 'outbox' : 'log';
+      logAdds[i] =
+        /** @type {number} */ (logAdds[i]) + (after[i]?.[store] ?? 0) - (before[i]?.[store] ?? 0);
+    }
+    // The same writes with both tabs offline: no acks (and no outbox deletes), no relay
+    // copies, no notices: what the relay's traffic costs the profile's IndexedDB.
+    await both(false);
+    offline.push(...(await bench(w, 'write', { from: seq, n: per })));
+    seq += per;
+    await both(true);
+  }
+  /** @type {[number, number][]} */
+  const arrivals = await bench(r, 'arrivals', undefined);
+  const arrived = new Map(arrivals);
+  const online = out.filter((x) => x.seq > warmup);
+  /** @type {number[]} */
+  const otherTab = [];
+  let missing = 0;
+  for (const x of online) {
+    const t = arrived.get(x.seq);
+    if (t === undefined) missing++;
+    else otherTab.push(t - clock.offsetMs - x.t0);
+  }
+  for (const page of tabs) await bench(page, 'close', undefined);
+  logPhases(log, `${durability}, online`, online);
+  logPhases(log, `${durability}, offline`, offline);
+  return { durability, online, offline, otherTab, missing, logAdds, clock, info };
+}
+
+/**
  * @param {{ quick: boolean, log: (s: string) => void }} opts
  */
 export async function runBrowser({ quick, log }) {
@@ -93,170 +184,29 @@ export async function runBrowser({ quick, log }) {
       headless: true,
       args: CHROMIUM_FLAGS,
     });
-    const [writer, reader] = [await context.newPage(), await context.newPage()];
+    const pages = [await context.newPage(), await context.newPage()];
     /** @type {string[]} */
     const pageErrors = [];
-    for (const page of [writer, reader]) {
+    for (const page of pages) {
       page.on('pageerror', (err) => pageErrors.push(err.message));
       await page.goto(/** @type {string} */ (server?.url));
       await page.waitForFunction(() => 'heliosBench' in globalThis);
     }
     const relay = cluster.url('us-east-1');
-    const info = await writer.evaluate((o) => /** @type {any} */ (globalThis).heliosBench.open(o), {
-      relay,
-      dbName: 'bench',
-      role: 'writer',
-    });
-    await reader.evaluate((o) => /** @type {any} */ (globalThis).heliosBench.open(o), {
-      relay,
-      dbName: 'bench',
-      role: 'reader',
-    });
-    if (info.storage !== 'indexeddb')
-      throw new Error(`the page uses ${info.storage}, not IndexedDB`);
-    const clock = await writer.evaluate(() =>
-      /** @type {any} */ (globalThis).heliosBench.clockOffset(200),
-    );
-    log(
-      `browser: ${info.userAgent.match(/Chrome\/[\d.]+/)?.[0]}, isolated ${info.isolated}; tab clock offset ${r2(clock.offsetMs)} ms, BroadcastChannel round trip ${r2(clock.medianRttMs)} ms`,
-    );
-    const adds = async () =>
-      Promise.all(
-        [writer, reader].map((p) =>
-          p.evaluate(() => /** @type {any} */ (globalThis).heliosBench.idbAdds()),
-        ),
-      );
-    const call = (/** @type {string} */ fn, /** @type {unknown} */ arg) =>
-      writer.evaluate(
-        ([f, a]) => /** @type {any} */ (globalThis).heliosBench[/** @type {string} */ (f)](a),
-        /** @type {[string, any]} */ ([fn, arg]),
-      );
-    // Helios writes and the bare IndexedDB baseline alternate in rounds, so that load from
-    // elsewhere on the machine hits both alike; the first `warmup` of each are dropped.
-    const rounds = 4;
-    const per = writes / rounds;
-    /** @type {{ seq: number, t0: number, visible: number, local: number }[]} */
-    const out = await call('write', { from: 1, n: warmup });
-    await call('bareIdb', warmup);
-    /** @type {number[]} */
-    const bare = [];
-    /** @type {typeof out} */
-    const offline = [];
-    let seq = warmup + 1;
-    const both = (/** @type {boolean} */ on) =>
-      Promise.all(
-        [writer, reader].map((p) =>
-          p.evaluate((o) => /** @type {any} */ (globalThis).heliosBench.setOnline(o), on),
-        ),
-      );
-    /** Records each tab added to the profile's `log` store during the online rounds. */
-    const logAdds = [0, 0];
-    for (let round = 0; round < rounds; round++) {
-      const before = await adds();
-      out.push(...(await call('write', { from: seq, n: per })));
-      seq += per;
-      // Let the relay's copies of the round's last writes arrive before counting.
-      await new Promise((r) => setTimeout(r, 300));
-      const after = await adds();
-      for (const i of [0, 1]) {
-        logAdds[i] =
-          /** @type {number} */ (logAdds[i]) + (after[i]?.log ?? 0) - (before[i]?.log ?? 0);
-      }
-      bare.push(...(await call('bareIdb', per)));
-      // The same writes with both tabs offline: no acks (and no outbox deletes), no relay
-      // copies, no notices: what the relay's traffic costs the profile's IndexedDB.
-      await both(false);
-      offline.push(...(await call('write', { from: seq, n: per })));
-      seq += per;
-      await both(true);
-    }
-    /** @type {[number, number][]} */
-    const arrivals = await reader.evaluate(() =>
-      /** @type {any} */ (globalThis).heliosBench.arrivals(),
-    );
-    const arrived = new Map(arrivals);
-    const measured = out.filter((r) => r.seq > warmup);
-    const offlineLocal = offline.map((r) => r.local);
-    const visible = measured.map((r) => r.visible);
-    const local = measured.map((r) => r.local);
-    /** @type {number[]} */
-    const otherTab = [];
-    let missing = 0;
-    for (const r of measured) {
-      const t = arrived.get(r.seq);
-      if (t === undefined) missing++;
-      else otherTab.push(t - clock.offsetMs - r.t0);
-    }
-    for (const page of [writer, reader]) {
-      await page.evaluate(() => /** @type {any} */ (globalThis).heliosBench.close());
-    }
+    const relaxed = await measureMode(pages, { relay, durability: 'relaxed', writes, warmup, log });
+    const strict = await measureMode(pages, { relay, durability: 'strict', writes, warmup, log });
     if (pageErrors.length > 0) log(`browser: page errors: ${pageErrors.slice(0, 3).join(' | ')}`);
-
-    const chrome = info.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
-    const setup = `${measured.length} writes of one LWW-Map key (after ${warmup} warm-up), one at a time, 5–15 ms apart, in ${rounds} rounds alternating with the bare IndexedDB baseline and the same writes offline; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${info.isolated}`;
-    const row = (
-      /** @type {string} */ metric,
-      /** @type {number[]} */ xs,
-      /** @type {number} */ p,
-      /** @type {string} */ note,
-      /** @type {number} [goal] */ goal = undefined,
-    ) => ({
-      metric,
-      value: Math.round(percentile(xs, p) * 1000) / 1000,
-      unit: 'ms',
-      better: 'lower',
-      ...(goal === undefined ? {} : { goal: `<= ${goal}`, goalMet: percentile(xs, p) <= goal }),
-      note,
+    await context.close();
+    context = undefined;
+    const cold = await runColdLoad({
+      url: /** @type {string} */ (server?.url),
+      profile: join(work, 'cold-profile'),
+      quick,
+      log,
     });
-    return [
-      row(
-        'localWriteVisibleP50Ms',
-        visible,
-        50,
-        `handle.set → the handle's listener sees the value (synchronous, in memory); ${setup}`,
-      ),
-      row('localWriteVisibleP99Ms', visible, 99, 'handle.set → the listener sees the value'),
-      row(
-        'localCommitP50Ms',
-        local,
-        50,
-        `handle.set → receipt \`local\`: the IndexedDB transaction (log + outbox) completed. Records added to the profile's \`log\` store during the ${writes} online writes: ${logAdds[0]} by the writer tab, ${logAdds[1]} by the other tab (the relay's copies of writes it already had over BroadcastChannel)`,
-      ),
-      row(
-        'localCommitP99Ms',
-        local,
-        99,
-        'handle.set → receipt `local` (IndexedDB transaction complete, default durability)',
-        2,
-      ),
-      row(
-        'otherTabP50Ms',
-        otherTab,
-        50,
-        `handle.set → the value shows in the other tab (posted over BroadcastChannel after the commit, or from the relay, whichever is first); tab clocks aligned with an offset of ${r2(clock.offsetMs)} ms (fastest of 200 BroadcastChannel round trips, ${r2(clock.minRttMs)} ms; median round trip ${r2(clock.medianRttMs)} ms)${missing > 0 ? `; ${missing} writes never showed` : ''}`,
-      ),
-      row('otherTabP99Ms', otherTab, 99, 'handle.set → the value shows in the other tab', 5),
-      row(
-        'localCommitOfflineP50Ms',
-        offlineLocal,
-        50,
-        `the same write → receipt \`local\` with both tabs offline (${offline.length} writes in the same rounds): no acks, hence no outbox deletes, no relay copies or notices in the profile's database meanwhile`,
-      ),
-      row('localCommitOfflineP99Ms', offlineLocal, 99, 'the same, both tabs offline'),
-      row(
-        'bareIdbCommitP50Ms',
-        bare,
-        50,
-        'baseline without Helios, same page and pacing: one IndexedDB readwrite transaction adding a 40-byte record → complete',
-      ),
-      row(
-        'bareIdbCommitP99Ms',
-        bare,
-        99,
-        'baseline without Helios: one bare IndexedDB transaction → complete',
-      ),
-      pressureRow(pressure0),
-    ];
+    const chrome = relaxed.info.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
+    const setup = `${relaxed.online.length} writes of one LWW-Map key per durability (after ${warmup} warm-up), one at a time, each followed by one bare IndexedDB transaction, 5–15 ms apart, in 4 rounds alternating with the same writes offline; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${relaxed.info.isolated}`;
+    return [...writeRows(relaxed, strict, writes, setup), ...cold, pressureRow(pressure0)];
   } finally {
     await context?.close().catch(() => {});
     server?.close();

@@ -1,10 +1,12 @@
-import { IdbPersistence } from './persistence/idb-persistence.js';
+import { IdbPersistence, type LocalDurability } from './persistence/idb-persistence.js';
 import { MemoryPersistence } from './persistence/memory-persistence.js';
 import { type ClientPersistence, PersistenceError } from './persistence/persistence.js';
 import type { StorageProblem, StorageStatus } from './status.js';
 
 export interface ClientStorageOptions {
   readonly dbName: string;
+  /** What an IndexedDB commit promises (`ClientOptions.localDurability`). */
+  readonly durability: LocalDurability;
   /** What the app asked for (`ClientOptions.persistence`). */
   readonly wanted: 'indexeddb' | 'memory' | ClientPersistence | undefined;
   /** Where writes are made durable changed (or why it is not IndexedDB). */
@@ -85,6 +87,8 @@ export class ClientStorage {
     return IdbPersistence.open(
       this.#options.dbName,
       (problem) => void this.degrade(problem, 'IndexedDB went away'),
+      globalThis.indexedDB,
+      this.#options.durability,
     );
   }
 

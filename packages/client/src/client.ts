@@ -16,6 +16,8 @@ import { type HandleOf, handleClassOf } from './handle-table.js';
 import type { Writer } from './handles.js';
 import type { ClientOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import { onPageHidden } from './page-hidden.js';
+import type { ClientPersistence } from './persistence/persistence.js';
 import { ClientPresence } from './presence.js';
 import type { PresenceHandle } from './presence-handle.js';
 import { Receipt } from './receipt.js';
@@ -65,6 +67,13 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   #refusal: ClientStatus['lastError'] = null;
   /** Resolves when local storage is open and a replica slot is held. */
   readonly ready: Promise<void>;
+  /** Stops settling the outbox when the page hides (see the constructor). */
+  readonly #offPageHidden: () => void;
+  /**
+   * Resolves when local storage is open: documents load from then on, while the replica slot is
+   * claimed and the outbox read (a large document's first value need not wait for those).
+   */
+  readonly #storageOpen: Promise<unknown>;
 
   constructor(options: ClientOptions) {
     super();
@@ -108,7 +117,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#outbox = new Outbox({
       clock,
       push: (items) => this.#connection.push(items),
-      commitSoon: () => this.#pipeline.schedule(),
+      commitSoon: () => this.#pipeline.schedule(true),
       onPending: (pending, pendingTotal) => {
         this.#observer.outbox(pendingTotal);
         this.#setStatus({ pending, pendingTotal });
@@ -117,6 +126,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     });
     this.#storage = new ClientStorage({
       dbName,
+      durability: options.localDurability ?? 'relaxed',
       wanted: options.persistence,
       onStatus: (storage) => this.#setStatus({ storage }),
       outboxIdsAbove: () => this.#outbox.maxId,
@@ -132,6 +142,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       documents: this.#documents,
       storage: this.#storage,
       connection: this.#connection,
+      storageOpen: () => this.#storageOpen,
       ready: () => this.ready,
       store: (write) => this.#pipeline.enqueue(write),
       onError: (lastError) => this.#setStatus({ lastError }),
@@ -157,7 +168,14 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       push: (items) => this.#connection.push(items),
       compactEvery: options.compactEvery ?? 500,
     });
-    this.ready = this.#start(dbName);
+    // Acknowledged writes leave the stored outbox a second after their ack; a reload before
+    // that would show them pending again (until a relay acknowledges them once more).
+    this.#offPageHidden = onPageHidden(() => {
+      if (this.#outbox.hasSettled && this.#storage.opened) this.#pipeline.schedule(true);
+    });
+    const opening = this.#storage.open();
+    this.#storageOpen = opening.catch(() => {}); // the failure is ready's to report
+    this.ready = this.#start(dbName, opening);
   }
 
   /** The replica id this client writes as (once `ready`). */
@@ -203,8 +221,8 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
 
   // ─── start-up ────────────────────────────────────────────────────────────────────────────
 
-  async #start(dbName: string): Promise<void> {
-    const persistence = await this.#storage.open();
+  async #start(dbName: string, opening: Promise<ClientPersistence>): Promise<void> {
+    const persistence = await opening;
     this.#identity = await ReplicaIdentity.acquire(
       dbName,
       persistence,
@@ -246,8 +264,10 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     mutate: (state: CrdtState<S>, actor: ClockedActor) => CrdtState<S>,
   ): Receipt {
     if (this.#closed) throw new ClientError('closed', 'this client is closed');
-    if (!doc.isLoaded || !this.#identity)
-      return writeWhenLoaded(doc, () => this.write(doc, mutate));
+    if (!doc.isLoaded || !this.#identity) {
+      const until = Promise.all([doc.loaded, this.ready]);
+      return writeWhenLoaded(doc.id, until, () => this.write(doc, mutate));
+    }
     const actor = this.#identity.actor();
     const next = doc.state.context.next(actor.replica);
     const delta = mutate(doc.state, actor); // throws on bad input, before anything changes
@@ -332,9 +352,10 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   /** Flushes local writes, then closes the connection, the tab channel and the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#outbox.hasSettled) this.#pipeline.schedule(); // flush waits for that commit too
+    if (this.#outbox.hasSettled) this.#pipeline.schedule(true); // flush waits for it too
     await this.flush('local').catch(() => {});
     this.#closed = true;
+    this.#offPageHidden();
     this.#outbox.close();
     this.#presence.close();
     this.#session.close();

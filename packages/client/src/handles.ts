@@ -204,8 +204,9 @@ export class LWWMapHandle<V extends Value> extends DocumentHandle<
   StateOf<typeof LWWMap>,
   ReadonlyMap<Key, V>
 > {
+  /** The value of `key`, looked up in the state: the whole map's value is not built for it. */
   get(key: Key): V | undefined {
-    return this.value.get(key);
+    return this.read((state) => LWWMap.get(state, key)) as V | undefined;
   }
   set(key: Key, value: V): Receipt {
     return this.mutate((s, a) => LWWMap.set(s, a, key, value));

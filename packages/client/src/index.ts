@@ -41,7 +41,7 @@ export {
   RWSetHandle,
 } from './handles.js';
 export type { ClientOptions } from './options.js';
-export { IdbPersistence } from './persistence/idb-persistence.js';
+export { IdbPersistence, type LocalDurability } from './persistence/idb-persistence.js';
 export { MemoryPersistence } from './persistence/memory-persistence.js';
 export type {
   ClientPersistence,

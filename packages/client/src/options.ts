@@ -1,5 +1,6 @@
 import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Clock } from './clock.js';
+import type { LocalDurability } from './persistence/idb-persistence.js';
 import type { ClientPersistence } from './persistence/persistence.js';
 import type { MemoryTransport } from './transport/memory-transport.js';
 
@@ -17,6 +18,13 @@ export interface ClientOptions {
    * elsewhere, e.g. Node), or your own implementation.
    */
   readonly persistence?: 'indexeddb' | 'memory' | ClientPersistence;
+  /**
+   * What receipt level `local` promises with IndexedDB: `relaxed` (the default), a committed write
+   * survives the tab or the browser crashing; `strict`, also the operating system crashing or
+   * the power going, for about a millisecond more per commit. Either way a write is safe from
+   * every crash once it reaches `relay`. See docs/concepts.md, "Write receipts".
+   */
+  readonly localDurability?: LocalDurability;
   /** Most replica ids one browser profile uses at once (one per concurrently open tab). Default 8. */
   readonly maxReplicaSlots?: number;
   /** Stored deltas of a document after which it is compacted into a snapshot. Default 500. */

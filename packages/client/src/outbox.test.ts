@@ -53,13 +53,13 @@ describe('Outbox', () => {
     expect(a.receipt?.level).toBe('global');
   });
 
-  it('settled entries are handed to the next commit, or ask for one after a second', async () => {
+  it('settled entries are handed to a commit that takes them, or ask for one after a second', async () => {
     const { outbox, clock, write, commits } = setup();
     write(1);
     write(2);
     outbox.acknowledged([1]);
     expect(outbox.hasSettled).toBe(true);
-    expect(outbox.takeSettled()).toEqual([1]); // a commit took it: no commit of its own
+    expect(outbox.takeSettled().map((e) => e.id)).toEqual([1]); // a commit took it
     await clock.advance(5_000);
     expect(commits()).toBe(0);
 
@@ -68,7 +68,7 @@ describe('Outbox', () => {
     expect(commits()).toBe(0);
     await clock.advance(1);
     expect(commits()).toBe(1);
-    expect(outbox.takeSettled()).toEqual([2]);
+    expect(outbox.takeSettled()).toEqual([{ id: 2, doc: 'likes', delta: expect.any(Uint8Array) }]);
   });
 
   it('transient refusals are pushed again together, waiting twice as long each time', async () => {
@@ -102,7 +102,7 @@ describe('Outbox', () => {
     expect(item.receipt?.error).toMatchObject({ code: 'refused', relayCode: 'forbidden' });
     expect(outbox.size).toBe(0);
     expect(pending.at(-1)?.total).toBe(0);
-    expect(outbox.takeSettled()).toEqual([1]);
+    expect(outbox.takeSettled().map((e) => e.id)).toEqual([1]);
   });
 
   it('restores stored entries (without receipts) and never reuses their ids', () => {

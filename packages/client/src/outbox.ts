@@ -20,8 +20,8 @@ const isTransient = (code: string): boolean => RELAY_TRANSIENT.has(code) || isTr
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5_000;
 /**
- * How long settled outbox entries (acknowledged or refused for good) may wait for a commit to
- * delete them in its transaction before they get one of their own.
+ * How long settled outbox entries (acknowledged or refused for good) wait before a commit takes
+ * them out of the stored outbox, all together.
  */
 const SETTLE_WITHIN_MS = 1_000;
 
@@ -34,7 +34,7 @@ export interface OutboxOptions {
   readonly clock: Clock;
   /** Pushes items to the relay (again, after a transient refusal). */
   readonly push: (items: readonly OutboxItem[]) => void;
-  /** Asks for a commit soon: settled entries are deleted in it. */
+  /** Asks for a commit soon that takes the settled entries out of the stored outbox. */
   readonly commitSoon: () => void;
   /** The pending writes per document changed. */
   readonly onPending: (pending: Record<string, number>, total: number) => void;
@@ -56,8 +56,8 @@ export class Outbox {
   readonly #retrying = new Set<number>();
   #retryTimer: TimerHandle | undefined;
   #retryDelay = RETRY_MIN_MS;
-  /** Outbox ids settled in memory whose stored entries the next commit deletes. */
-  #settled: number[] = [];
+  /** Entries settled in memory that a commit is still to take out of the stored outbox. */
+  #settled: OutboxEntry[] = [];
   #settleTimer: TimerHandle | undefined;
   /** Highest outbox id seen, so ids stay unique across a fallback to memory. */
   #maxId = 0;
@@ -104,10 +104,10 @@ export class Outbox {
   }
 
   /**
-   * The settled ids for a commit to delete, taken now, not when the commit was scheduled: acks
-   * that came while the previous commit ran ride along.
+   * The settled entries for a commit to take out of the stored outbox, taken now, not when the
+   * commit was scheduled: acks that came while the previous commit ran ride along.
    */
-  takeSettled(): number[] {
+  takeSettled(): OutboxEntry[] {
     this.#options.clock.clearTimeout(this.#settleTimer);
     this.#settleTimer = undefined;
     return this.#settled.splice(0);
@@ -119,12 +119,12 @@ export class Outbox {
   }
 
   acknowledged(ids: readonly number[]): void {
-    const done: number[] = [];
+    const done: OutboxEntry[] = [];
     for (const id of ids) {
       const item = this.#items.get(id);
       if (!item) continue;
       this.#items.delete(id);
-      done.push(id);
+      done.push(item);
       const receipt = item.receipt;
       if (receipt) {
         receipt.reach('relay');
@@ -152,7 +152,7 @@ export class Outbox {
     if (!item) return;
     this.#items.delete(id);
     item.receipt?.fail(new RefusedWriteError(code, item.doc, message));
-    this.#settle([id]);
+    this.#settle([item]);
     this.publish();
   }
 
@@ -219,13 +219,14 @@ export class Outbox {
   }
 
   /**
-   * Deletes settled entries from the stored outbox with the next commit, in its transaction,
-   * rather than in one of their own that the next commit would queue behind; without a commit
-   * soon, an empty one deletes them. Until then a restart pushes them again, which is harmless:
-   * the relay acknowledges a duplicate without applying it twice.
+   * Takes settled entries out of the stored outbox (into the log) a second after the first of
+   * them, in one commit for all, rather than with each write's commit: a write then costs one
+   * record, the floor of an IndexedDB commit, and a write rarely meets the settling commit.
+   * Until then a restart pushes them again, which is harmless: the relay acknowledges a
+   * duplicate without applying it twice.
    */
-  #settle(ids: readonly number[]): void {
-    this.#settled.push(...ids);
+  #settle(entries: readonly OutboxEntry[]): void {
+    for (const { id, doc, delta } of entries) this.#settled.push({ id, doc, delta });
     this.#settleTimer ??= this.#options.clock.setTimeout(() => {
       this.#settleTimer = undefined;
       this.#options.commitSoon();

@@ -213,13 +213,13 @@ describe('storage failures', () => {
 
     // The newer tab: same database, higher version. It can only open once we let go.
     const upgraded = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(dbName, 2);
+      const request = indexedDB.open(dbName, 3);
       request.onupgradeneeded = () => request.result.createObjectStore('v2-only');
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
     });
     restore.push(() => upgraded.close());
-    expect(upgraded.version).toBe(2);
+    expect(upgraded.version).toBe(3);
     await until(() => c.status.storage.problem === 'version-change', 'status shows it');
     expect(c.status.storage.kind).toBe('memory');
 

@@ -13,7 +13,12 @@ export interface SyncSessionOptions {
   readonly documents: DocumentRegistry;
   readonly storage: ClientStorage;
   readonly connection: RelayConnection;
-  /** Resolves when storage is open: documents load after it. */
+  /** Resolves when storage is open: documents are read from then on. */
+  readonly storageOpen: () => Promise<unknown>;
+  /**
+   * Resolves when the client can write (a replica slot is held): a document is loaded, and takes
+   * writes, once it is read and this resolved, whichever comes last.
+   */
   readonly ready: () => Promise<void>;
   /** Stores a delta from the relay that brought something. */
   readonly store: (write: QueuedWrite) => void;
@@ -47,7 +52,7 @@ export class SyncSession {
   /** Loads a document just opened from local storage, then subscribes it. */
   async load(doc: AnyDocument): Promise<void> {
     try {
-      await this.#options.ready();
+      await this.#options.storageOpen();
       const stored = await this.#options.storage.current.load(doc.id);
       // Nothing is in memory yet (writes wait for the load): the snapshot is the state.
       if (stored.snapshot) doc.adopt(doc.type.decode(stored.snapshot));
@@ -57,6 +62,7 @@ export class SyncSession {
       // Unreadable local data must not block the app: start empty; the relay fills it in.
       this.#options.onError({ code: 'load-failed', message: (err as Error).message, doc: doc.id });
     }
+    await this.#options.ready().catch(() => {}); // a failed start fails the writes, not the load
     // Other tabs' writes that came while loading: they wait for what they replace like any other.
     for (const bytes of this.#early.get(doc.id) ?? []) {
       const delta = this.#decode(doc, bytes);

@@ -77,7 +77,7 @@ async function rawWriter(url: string, replica: string) {
 }
 
 describe('the write path in IndexedDB', () => {
-  it('acknowledged writes leave the outbox inside the next commit, not in transactions of their own', async () => {
+  it('acknowledged writes leave the outbox together, a second after the first, not one transaction each', async () => {
     const relay = world.relay('us-east-1');
     const { clock } = world;
     const dbName = freshDb();
@@ -88,15 +88,92 @@ describe('the write path in IndexedDB', () => {
 
     const transactions = countOutboxTransactions();
     for (let i = 0; i < 20; i++) await world.reach(likes.increment(), 'relay');
-    // One commit per write; each ack's removal rode along with the next one. (Before: 40.)
+    // One commit per write, of one record: the acks wait. (Before: 40 transactions.)
     expect(transactions()).toBeLessThanOrEqual(20);
-    // With no write coming, the last ack's removal goes on its own, within a second.
+    expect(await countRecords(dbName, 'outbox')).toBe(20);
+    // A second after the first ack, one commit takes them all out.
     await clock.advance(999);
     expect(transactions()).toBeLessThanOrEqual(20);
     await clock.advance(1);
     await until(() => transactions() === 21, 'the trailing removal');
     expect(await countRecords(dbName, 'outbox')).toBe(0);
     expect(client.status.pendingTotal).toBe(0);
+  });
+
+  it("commits with the durability the app chose: relaxed by default, 'strict' when asked", async () => {
+    const seen: unknown[] = [];
+    const proto = IDBDatabase.prototype;
+    const original = proto.transaction;
+    proto.transaction = function (this: IDBDatabase, ...args: Parameters<typeof original>) {
+      const [stores, mode, options] = args;
+      if (mode === 'readwrite' && [stores].flat().includes('log')) seen.push(options?.durability);
+      return original.apply(this, args);
+    } as typeof original;
+    restore.push(() => {
+      proto.transaction = original;
+    });
+    const relaxed = world.client(['memory://nowhere'], { dbName: freshDb(), offline: true });
+    await relaxed.counter('likes').increment().wait('local');
+    const strict = world.client(['memory://nowhere'], {
+      dbName: freshDb(),
+      offline: true,
+      localDurability: 'strict',
+    });
+    await strict.counter('likes').increment().wait('local');
+    expect(seen).toEqual(['relaxed', 'strict']);
+  });
+
+  it("an own write's commit stores one record, online too (acks do not ride along)", async () => {
+    const relay = world.relay('us-east-1');
+    const client = world.client([relay.url], { dbName: freshDb() });
+    const likes = client.counter('likes');
+    await world.reach(likes.increment(), 'relay');
+    const requests: string[][] = [];
+    const proto = IDBObjectStore.prototype;
+    const originals = { add: proto.add, put: proto.put, delete: proto.delete };
+    for (const name of ['add', 'put', 'delete'] as const) {
+      const original = originals[name] as (...a: unknown[]) => IDBRequest;
+      (proto as unknown as Record<string, unknown>)[name] = function (
+        this: IDBObjectStore,
+        ...args: unknown[]
+      ) {
+        requests.at(-1)?.push(`${this.name}.${name}`);
+        return original.apply(this, args);
+      };
+    }
+    restore.push(() => Object.assign(proto, originals));
+    for (let i = 0; i < 5; i++) {
+      requests.push([]);
+      await world.reach(likes.increment(), 'relay'); // the previous one's ack has come
+    }
+    expect(requests).toEqual(Array(5).fill(['outbox.add']));
+  });
+
+  it('acknowledged entries leave the stored outbox at once when the page hides (a reload shows no stale pending writes)', async () => {
+    const page = new EventTarget();
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+    const globals = globalThis as unknown as Record<string, unknown>;
+    Object.assign(globals, {
+      document: doc,
+      addEventListener: page.addEventListener.bind(page),
+      removeEventListener: page.removeEventListener.bind(page),
+    });
+    restore.push(() => {
+      delete globals.document;
+      delete globals.addEventListener;
+      delete globals.removeEventListener;
+    });
+    const relay = world.relay('us-east-1');
+    const dbName = freshDb();
+    const client = world.client([relay.url], { dbName });
+    const likes = client.counter('likes');
+    await world.reach(likes.increment(), 'relay');
+    await world.reach(likes.increment(), 'relay');
+    await client.flush();
+    expect(await countRecords(dbName, 'outbox')).toBe(2); // settling waits a second
+    page.dispatchEvent(new Event('pagehide'));
+    await client.flush();
+    expect(await countRecords(dbName, 'outbox')).toBe(0);
   });
 
   it('close deletes the acknowledged entries still waiting for a commit', async () => {
@@ -179,7 +256,9 @@ describe('the write path in IndexedDB', () => {
     );
     await sleep(200); // the subscriptions' sync replies are in
     await Promise.all([writer.flush(), other.flush()]);
-    const before = await countRecords(dbName, 'log');
+    const stored = async () =>
+      (await countRecords(dbName, 'log')) + (await countRecords(dbName, 'outbox'));
+    const before = await stored();
     const tap = new WireTap();
     restore.push(() => tap.stop());
 
@@ -191,6 +270,7 @@ describe('the write path in IndexedDB', () => {
     await Promise.all([writer.flush(), other.flush()]);
     // The relay did send each write back to the other tab, which did not store it again.
     expect(tap.received('delta', 'likes').filter((f) => f.url === slow)).toHaveLength(10);
-    expect(await countRecords(dbName, 'log')).toBe(before + 10); // the writer's ten, once
+    // The writer's ten, once: in the outbox, or in the log once settled.
+    expect(await stored()).toBe(before + 10);
   });
 });

@@ -1,5 +1,4 @@
 import { HeliosError } from '@helios/core';
-import type { ClientDocument } from './client-document.js';
 import { RefusedWriteError } from './client-error.js';
 import type { ClientEventLog } from './client-events.js';
 import type { Clock } from './clock.js';
@@ -53,24 +52,28 @@ function errorOf(error: Error): { code: string; message: string } {
 }
 
 /**
- * A write to a document still loading: its receipt now, the write once the document has loaded
- * (`write` then applies it, with a receipt of its own whose steps and failure this one follows;
- * that one carries the dot and the trail).
+ * A write to a document still loading, or made before the client holds a replica slot: its
+ * receipt now, the write once `until` resolved (`write` then applies it, with a receipt of its own
+ * whose steps and failure this one follows; that one carries the dot and the trail).
  */
 export function writeWhenLoaded(
-  doc: ClientDocument<unknown, unknown>,
+  doc: string,
+  until: Promise<unknown>,
   write: () => Receipt,
 ): Receipt {
-  const receipt = new Receipt(doc.id, undefined);
-  void doc.loaded.then(() => {
-    try {
-      const applied = write();
-      applied.subscribe((level) => receipt.reach(level));
-      // Any failure of the applied write, even after 'local' (a relay refusal), is this one's.
-      applied.wait('global').catch((err: Error) => receipt.fail(err));
-    } catch (err) {
-      receipt.fail(err as Error);
-    }
-  });
+  const receipt = new Receipt(doc, undefined);
+  until.then(
+    () => {
+      try {
+        const applied = write();
+        applied.subscribe((level) => receipt.reach(level));
+        // Any failure of the applied write, even after 'local' (a relay refusal), is this one's.
+        applied.wait('global').catch((err: Error) => receipt.fail(err));
+      } catch (err) {
+        receipt.fail(err as Error);
+      }
+    },
+    (err: Error) => receipt.fail(err),
+  );
   return receipt;
 }

@@ -5,6 +5,8 @@
  * other tab timestamps the moment each write shows there.
  */
 import { createClient } from '@helios/client';
+import { coldOpen, seedCold } from './cold-load.js';
+import { phasesOf, probeDone, probeWrite } from './commit-probe.js';
 
 /** Absolute high-resolution time, comparable across tabs up to a clock offset (measured). */
 const abs = () => performance.timeOrigin + performance.now();
@@ -28,12 +30,45 @@ let map;
 /** Arrival of each value in this tab (the other tab's role). @type {[number, number][]} */
 const arrivals = [];
 const acks = new BroadcastChannel('bench-ack');
+/** The durability of the client's commits, which the bare baseline uses too. */
+let durability = /** @type {'relaxed' | 'strict'} */ ('relaxed');
+/** The bare baseline's database. @type {Promise<IDBDatabase> | undefined} */
+let bareDb;
 const clock = new BroadcastChannel('bench-clock');
+
+const pause = () => new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+
+/**
+ * The floor: one bare IndexedDB readwrite transaction adding one 40-byte record (the size of a
+ * delta), with the client's durability, committed at once, from `transaction()` to `complete`;
+ * in ms.
+ */
+async function bareCommit() {
+  bareDb ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open('bare-bench', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('bare', { autoIncrement: true });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const db = await bareDb;
+  const start = performance.now();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction('bare', 'readwrite', { durability });
+    tx.objectStore('bare').add({ doc: 'bench', delta: new Uint8Array(40) });
+    tx.commit(); // as the client does: no wait for the request's result before committing
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  return performance.now() - start;
+}
 
 const bench = {
   /** Opens the client and the benchmark document; the reader starts recording. */
-  async open(/** @type {{ relay: string, dbName: string, role: 'writer' | 'reader' }} */ o) {
-    client = createClient({ relays: [o.relay], dbName: o.dbName });
+  async open(
+    /** @type {{ relay: string, dbName: string, role: 'writer' | 'reader', durability: 'relaxed' | 'strict' }} */ o,
+  ) {
+    durability = o.durability;
+    client = createClient({ relays: [o.relay], dbName: o.dbName, localDurability: durability });
     await client.ready;
     map = /** @type {import('@helios/client').LWWMapHandle<number>} */ (client.lwwMap('bench'));
     await map.loaded;
@@ -89,11 +124,14 @@ const bench = {
   /**
    * `n` writes, each after the previous one showed in the other tab (or 2 s passed), with a
    * random 5–15 ms pause: write → listener, write → IndexedDB commit, and the write's
-   * absolute start time (for the other tab's arrival).
+   * absolute start time (for the other tab's arrival). After each, with the same pause, one
+   * bare IndexedDB transaction (the floor, see {@link bareCommit}): the two alternate write by
+   * write, so whatever else loads the machine meanwhile (the relays replicating the write) hits
+   * both alike.
    */
   async write(/** @type {{ from: number, n: number }} */ o) {
     const m = /** @type {import('@helios/client').LWWMapHandle<number>} */ (map);
-    /** @type {{ seq: number, t0: number, visible: number, local: number }[]} */
+    /** @type {{ seq: number, t0: number, visible: number, local: number, bare: number, phases: ReturnType<typeof phasesOf> }[]} */
     const out = [];
     for (let seq = o.from; seq < o.from + o.n; seq++) {
       const rec = { seq, t0: 0, visible: Number.NaN, local: Number.NaN };
@@ -111,7 +149,9 @@ const bench = {
       });
       rec.t0 = abs();
       const start = performance.now();
+      const probe = probeWrite(start);
       const receipt = m.set('k', seq);
+      probe.returned = performance.now();
       const committed = new Promise((resolve) => {
         const off = receipt.subscribe((level) => {
           if (Number.isNaN(rec.local) && level !== 'pending') {
@@ -128,44 +168,19 @@ const bench = {
       unsubscribe();
       await committed;
       await shownThere;
+      probeDone();
+      await pause();
       out.push({
         seq,
         t0: rec.t0,
         visible: rec.visible - start,
         local: rec.local - start,
+        bare: await bareCommit(),
+        phases: phasesOf(probe, rec.local),
       });
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+      await pause();
     }
     acks.onmessage = null;
-    return out;
-  },
-
-  /**
-   * The baseline: `n` bare IndexedDB transactions of one `add` each (a 40-byte record, the
-   * size of a delta), paced like the writes: what the browser's storage costs without Helios.
-   */
-  async bareIdb(/** @type {number} */ n) {
-    /** @type {IDBDatabase} */
-    const db = await new Promise((resolve, reject) => {
-      const req = indexedDB.open('bare-bench', 1);
-      req.onupgradeneeded = () => req.result.createObjectStore('bare', { autoIncrement: true });
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    /** @type {number[]} */
-    const out = [];
-    for (let i = 0; i < n; i++) {
-      const start = performance.now();
-      await new Promise((resolve, reject) => {
-        const tx = db.transaction('bare', 'readwrite');
-        tx.objectStore('bare').add({ doc: 'bench', delta: new Uint8Array(40) });
-        tx.oncomplete = resolve;
-        tx.onerror = () => reject(tx.error);
-      });
-      out.push(performance.now() - start);
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
-    }
-    db.close();
     return out;
   },
 
@@ -179,12 +194,18 @@ const bench = {
     if (on) await c.flush('relay');
   },
 
+  seedCold,
+
+  coldOpen,
+
   arrivals: () => arrivals.slice(),
 
   idbAdds: () => ({ ...idbAdds }),
 
   async close() {
     await client?.close();
+    (await bareDb)?.close();
+    bareDb = undefined;
   },
 };
 

@@ -57,7 +57,7 @@ export class MemoryPersistence implements ClientPersistence {
   }
 
   async commit({ writes, settled }: CommitBatch): Promise<(number | undefined)[]> {
-    for (const id of settled) this.#db.outbox.delete(id);
+    for (const entry of settled) this.#db.outbox.delete(entry.id);
     if (this.#idsAbove) {
       this.#db.nextOutboxId = Math.max(this.#db.nextOutboxId, this.#idsAbove() + 1);
     }

@@ -27,10 +27,10 @@ export interface CommitBatch {
   /** Deltas to store, in order. */
   readonly writes: readonly PendingWrite[];
   /**
-   * Outbox ids a relay acknowledged (or refused for good): their entries leave the outbox. They
-   * ride along with the next commit rather than costing a transaction of their own.
+   * Outbox entries a relay acknowledged (or refused for good): they leave the outbox and stay
+   * part of their document (IndexedDB moves them to its log).
    */
-  readonly settled: readonly number[];
+  readonly settled: readonly OutboxEntry[];
 }
 
 /**
@@ -40,11 +40,15 @@ export interface CommitBatch {
  */
 export interface ClientPersistence {
   readonly kind: 'indexeddb' | 'memory';
-  /** Snapshot plus deltas of `doc` (empty for an unknown document). */
+  /**
+   * Snapshot plus deltas of `doc` (empty for an unknown document): every delta committed and not
+   * folded into the snapshot, own writes still in the outbox included, in no particular order.
+   */
   load(doc: string): Promise<StoredDocument>;
   /**
-   * Makes the writes durable and removes the settled outbox entries, in one transaction, in
-   * order. Resolves with the outbox id of each own write (undefined for the others).
+   * Makes the writes durable and takes the settled entries out of the outbox, in one
+   * transaction, in order. Resolves with the outbox id of each own write (undefined for the
+   * others).
    */
   commit(batch: CommitBatch): Promise<(number | undefined)[]>;
   /**

@@ -1,0 +1,107 @@
+/**
+ * The cold load of a large document (the browser suite's `coldLoad100kChromiumMs`): one page
+ * writes a 100k-entry LWW-Map through the client, synced with a stand-in relay so that its
+ * outbox empties and the client folds the log into its snapshot as it would in use; later a
+ * fresh browser opens the client on that profile and times the way to the first value.
+ */
+import { createClient, MemoryTransport, systemClock } from '@helios/client';
+import { LWWMap } from '@helios/core';
+import { MemoryRelay } from '../../../../packages/client/src/test-support/memory-relay.ts';
+
+const RELAY = 'memory://bench';
+
+/** Resolves once `dbName`'s log holds no delta: the client's compaction has folded them all. */
+async function untilCompacted(/** @type {string} */ dbName) {
+  for (let i = 0; i < 600; i++) {
+    const count = await new Promise((resolve, reject) => {
+      const req = indexedDB.open(dbName);
+      req.onsuccess = () => {
+        const db = req.result;
+        const c = db.transaction('log').objectStore('log').count();
+        c.onsuccess = () => {
+          db.close();
+          resolve(c.result);
+        };
+        c.onerror = () => reject(c.error);
+      };
+      req.onerror = () => reject(req.error);
+    });
+    if (count === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${dbName}: the log was never compacted`);
+}
+
+/**
+ * Writes `n` keys (`k0`…) of document `doc` through a client with IndexedDB, pushes them to a
+ * stand-in relay in the page until acknowledged, and waits for the client's own compaction to
+ * fold them into a snapshot. The keys are set in one mutation (each with a dot and a timestamp
+ * of its own, as `n` sets would be) rather than `n` writes, which take minutes.
+ */
+export async function seedCold(/** @type {{ dbName: string, doc: string, n: number }} */ o) {
+  const started = performance.now();
+  const transport = new MemoryTransport();
+  new MemoryRelay(/** @type {any} */ (transport), {
+    url: RELAY,
+    region: 'bench',
+    clock: systemClock,
+  });
+  const client = createClient({ relays: [RELAY], dbName: o.dbName, transport, compactEvery: 1 });
+  const map = client.lwwMap(o.doc);
+  await map.loaded;
+  await map
+    .mutate((state, actor) => {
+      if (!state.context.isEmpty) throw new Error(`${o.doc} is not new`);
+      const all = LWWMap.empty();
+      for (let k = 0; k < o.n; k++) LWWMap.merge(all, LWWMap.set(all, actor, `k${k}`, k));
+      return all;
+    })
+    .wait('relay');
+  await client.flush('relay');
+  await untilCompacted(o.dbName);
+  await client.close();
+  return { seedMs: performance.now() - started };
+}
+
+/**
+ * A cold open: from `createClient` to the first value of document `doc` (key `key`), offline,
+ * with when storage was ready and when the document had loaded, in ms from the start.
+ */
+export async function coldOpen(/** @type {{ dbName: string, doc: string, key: string }} */ o) {
+  const start = performance.now();
+  const client = createClient({ relays: [RELAY], dbName: o.dbName, offline: true });
+  const map = client.lwwMap(o.doc);
+  const ready = client.ready.then(() => performance.now() - start);
+  await map.loaded;
+  const loaded = performance.now() - start;
+  const value = map.get(o.key);
+  const first = performance.now() - start;
+  const size = map.value.size;
+  await client.close();
+  // What of that was reading the snapshot and decoding it: timed again, alone, now.
+  const t0 = performance.now();
+  const snapshot = await readSnapshot(o.dbName, o.doc);
+  const read = performance.now() - t0;
+  LWWMap.decode(snapshot);
+  const decode = performance.now() - t0 - read;
+  return { first, loaded, ready: await ready, value, size, read, decode, bytes: snapshot.length };
+}
+
+/** The snapshot the client keeps of `doc` (see IdbPersistence), read in a connection of its own. */
+function readSnapshot(/** @type {string} */ dbName, /** @type {string} */ doc) {
+  return /** @type {Promise<Uint8Array>} */ (
+    new Promise((resolve, reject) => {
+      const req = indexedDB.open(dbName);
+      req.onsuccess = () => {
+        const db = req.result;
+        const get = db.transaction('docs').objectStore('docs').get(doc);
+        get.onsuccess = () => {
+          db.close();
+          resolve(get.result.snapshot);
+        };
+        get.onerror = () => reject(get.error);
+      };
+      req.onerror = () => reject(req.error);
+    })
+  );
+}

@@ -1,0 +1,71 @@
+import { LWWMap } from '@helios/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, type HeliosClient } from './index.js';
+import { MemoryPersistence } from './persistence/memory-persistence.js';
+import { freshDb } from './test-support/harness.js';
+
+/**
+ * The way from `createClient` to a document's first value: what waits for what, and what a
+ * read of one key computes.
+ */
+const clients: HeliosClient[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const c of clients.splice(0)) await c.close();
+});
+
+/** Memory persistence whose replica slots are handed out only once `release` is called. */
+function slowSlots() {
+  const persistence = new MemoryPersistence(freshDb('load'));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const slot = persistence.slot.bind(persistence);
+  persistence.slot = async (index, create) => {
+    await gate;
+    return slot(index, create);
+  };
+  return { persistence, release };
+}
+
+describe('loading a document', () => {
+  it('reads the document while the replica slot is claimed; it is loaded, and writable, once both are done', async () => {
+    const { persistence, release } = slowSlots();
+    const load = vi.spyOn(persistence, 'load');
+    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
+    clients.push(client);
+    const map = client.lwwMap<number>('prefs');
+    await vi.waitFor(() => expect(load).toHaveBeenCalledWith('prefs'));
+    expect(client.replica).toBeUndefined(); // the slot is not held yet
+    let loaded = false;
+    void map.loaded.then(() => {
+      loaded = true;
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(loaded).toBe(false);
+    release();
+    await map.loaded;
+    expect(client.replica).toBeDefined();
+    map.set('theme', 1); // applies at once
+    expect(map.get('theme')).toBe(1);
+  });
+
+  it("reads one key of an LWW-Map without building the map's whole value", async () => {
+    const client = createClient({
+      relays: ['memory://none'],
+      offline: true,
+      persistence: 'memory',
+    });
+    clients.push(client);
+    const map = client.lwwMap<number>('big');
+    await map.loaded;
+    map.set('a', 1);
+    map.set('b', 2);
+    const value = vi.spyOn(LWWMap, 'value');
+    expect(map.get('b')).toBe(2);
+    expect(map.get('missing')).toBeUndefined();
+    expect(value).not.toHaveBeenCalled();
+    expect(map.value.get('a')).toBe(1);
+  });
+});
