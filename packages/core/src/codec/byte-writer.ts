@@ -64,21 +64,8 @@ export class ByteWriter {
    */
   string(s: string, lengthScale = 1, lengthTag = 0): void {
     // ASCII fast path: most keys and ids are short ASCII strings.
-    if (s.length * lengthScale + lengthTag < 128) {
-      let ascii = true;
-      for (let i = 0; i < s.length; i++) {
-        if (s.charCodeAt(i) > 0x7f) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) {
-        this.#ensure(1 + s.length);
-        this.#buf[this.#pos++] = s.length * lengthScale + lengthTag;
-        for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
-        return;
-      }
-    }
+    const prefix = s.length * lengthScale + lengthTag;
+    if (prefix < 128 && this.#ascii(s, prefix)) return;
     const b = encoder.encode(s);
     this.uint(b.length * lengthScale + lengthTag);
     this.bytes(b);
@@ -90,25 +77,23 @@ export class ByteWriter {
    */
   shortString(s: string, tagBase: number, maxLength: number): boolean {
     if (s.length > maxLength * 3) return false;
-    if (s.length <= maxLength) {
-      let ascii = true;
-      for (let i = 0; i < s.length; i++) {
-        if (s.charCodeAt(i) > 0x7f) {
-          ascii = false;
-          break;
-        }
-      }
-      if (ascii) {
-        this.#ensure(1 + s.length);
-        this.#buf[this.#pos++] = tagBase + s.length;
-        for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
-        return true;
-      }
-    }
+    if (s.length <= maxLength && this.#ascii(s, tagBase + s.length)) return true;
     const b = encoder.encode(s);
     if (b.length > maxLength) return false;
     this.u8(tagBase + b.length);
     this.bytes(b);
+    return true;
+  }
+
+  /**
+   * Writes the one-byte `prefix` and `s` as ASCII, one byte per character, when every character
+   * is ASCII (then its UTF-8 is exactly that); returns false, having written nothing, otherwise.
+   */
+  #ascii(s: string, prefix: number): boolean {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+    this.#ensure(1 + s.length);
+    this.#buf[this.#pos++] = prefix;
+    for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
     return true;
   }
 
