@@ -36,7 +36,13 @@ const CLIENTS = 5;
 const OPS = Number(process.env.HELIOS_OPS ?? 220);
 /** How long new schedules keep starting (ms). */
 const SOAK_MS = Number(process.env.HELIOS_SOAK_MS ?? 5_000);
-const RETRIED = /: (unknown-context|counter-decrease|rate-limited) /;
+/**
+ * Refusals a client meets in these schedules and recovers from by itself: writes refused until
+ * the relay has caught up, and a handshake that reached a relay as it shut down (the schedules
+ * stop relays; the client dials again, that relay or another).
+ */
+const RETRIED =
+  /: (unknown-context|counter-decrease|rate-limited) |: unavailable the relay is shutting down$/;
 
 interface Docs {
   readonly counter: CounterHandle;
