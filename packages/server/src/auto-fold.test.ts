@@ -1,11 +1,9 @@
 import { FOLD_REPLICA, newEpochReplicaId, PNCounter } from '@helios/core';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AdminFold } from './node-folding.js';
-import { createRelay, type Relay } from './relay.js';
+import type { Relay } from './relay.js';
 import { foldOwner } from './retirement.js';
-import { MemoryStore } from './store/memory-store.js';
-import { meshLinks } from './test-support/mesh-links.js';
+import { startMemoryMesh } from './test-support/memory-mesh.js';
 import { PEER_TRANSPORTS, type PeerTransportName } from './test-support/peer-transports.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
@@ -24,37 +22,12 @@ const DOC = Array.from({ length: 100 }, (_, i) => `likes:${i}`).find(
 
 /** Three relays in a full mesh with the automatic fold on, every link through a proxy. */
 async function startMesh(transport: PeerTransportName, retired: { below: number }) {
-  const { ports, links } = await meshLinks(REGIONS, (proxy) => open.push(proxy), transport);
-  const relays = new Map<Region, { relay: Relay; url: string }>();
-  for (const region of REGIONS) {
-    const relay = createRelay({
-      region,
-      store: new MemoryStore({ region }),
-      anonymous: true,
-      adminToken: TOKEN,
-      logger: pino({ level: 'silent' }),
-      peerTransport: transport,
-      retiredEpochsBelow: () => retired.below,
-      autoFold: { intervalMs: 50, graceMs: 0, docsPerTick: 10 },
-      peers: REGIONS.filter((r) => r !== region).map((r) => ({
-        region: r,
-        url: links.get(`${region}->${r}`)!.url,
-      })),
-    });
-    open.push(relay);
-    const { url } = await relay.listen(ports.get(region)!);
-    relays.set(region, { relay, url });
-  }
-  /** Cuts (or heals) every link to and from `region`. */
-  const partition = (region: Region, cut: boolean) => {
-    for (const [key, proxy] of links) {
-      if (key.startsWith(`${region}->`) || key.endsWith(`->${region}`)) {
-        if (cut) proxy.cut();
-        else proxy.heal();
-      }
-    }
+  const options = {
+    adminToken: TOKEN,
+    retiredEpochsBelow: () => retired.below,
+    autoFold: { intervalMs: 50, graceMs: 0, docsPerTick: 10 },
   };
-  return { relays, partition };
+  return startMemoryMesh(REGIONS, (c) => open.push(c), options, transport);
 }
 
 async function clientOf(url: string, replica: string): Promise<ProtocolClient> {

@@ -2,22 +2,9 @@ import { type DocumentId, FOLD_REPLICA, GCounter, isRetiredBy, PNCounter } from 
 import type { Logger } from 'pino';
 import type { DocumentCache } from './documents.js';
 import type { RelayMetrics } from './metrics.js';
+import type { AutoFoldOptions } from './options.js';
 import { foldOwner } from './retirement.js';
 import type { RelayStore } from './store/relay-store.js';
-
-/** The automatic fold's schedule (`RelayOptions.autoFold`); each left out has its default. */
-export interface AutoFoldOptions {
-  /** Time between two ticks of the job, in ms. Default 10,000. */
-  readonly intervalMs?: number;
-  /**
-   * How long after this region closed the retired epochs (its closure receipt) the job waits
-   * before folding them, in ms: writers that retired with writes in flight have that long to
-   * reconnect and re-base them exactly (docs/compaction.md). Default 86,400,000 (a day).
-   */
-  readonly graceMs?: number;
-  /** Documents looked at per tick, so a tick never holds the event loop long. Default 100. */
-  readonly docsPerTick?: number;
-}
 
 /** {@link AutoFoldOptions} with every default filled in, checked. */
 export type AutoFoldSchedule = Required<AutoFoldOptions>;

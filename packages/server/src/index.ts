@@ -14,12 +14,18 @@ export {
 } from './auth.js';
 export { CONFLICT_HISTORY, type RelayConflict } from './conflict-log.js';
 export { RelayError, type RelayErrorCode } from './errors.js';
-export type { AutoFoldOptions, FoldJobStatus } from './fold-job.js';
+export type { FoldJobStatus } from './fold-job.js';
 export { type Closure, type PeerClosure, stableFrontier } from './fold-stability.js';
 export type { RelayHooks } from './hooks-module.js';
 export type { RelayMetrics } from './metrics.js';
 export type { AdminFold } from './node-folding.js';
-export type { ConnectionLimits, PeerConfig, QuicOptions, RelayOptions } from './options.js';
+export type {
+  AutoFoldOptions,
+  ConnectionLimits,
+  PeerConfig,
+  QuicOptions,
+  RelayOptions,
+} from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
 export {
   DEFAULT_DEPLOYMENT,

@@ -3,7 +3,6 @@ import type { PeerAuth, RelayLimits } from '@helios/core/protocol';
 import type { SocketIoTransport, Transport } from '@helios/transport';
 import type { Logger } from 'pino';
 import type { Authenticate, Authorize, JwtOptions } from './auth.js';
-import type { AutoFoldOptions } from './fold-job.js';
 import type { DEFAULT_RIGHTS_POLICY, RightsPolicy } from './rights-desk.js';
 import type { RelayStore } from './store/relay-store.js';
 
@@ -267,4 +266,18 @@ export function resolveLimits(given: Partial<ConnectionLimits> = {}): Connection
     }
   }
   return limits;
+}
+
+/** The automatic fold's schedule (`RelayOptions.autoFold`); each left out has its default. */
+export interface AutoFoldOptions {
+  /** Time between two ticks of the job, in ms. Default 10,000. */
+  readonly intervalMs?: number;
+  /**
+   * How long after this region closed the retired epochs (its closure receipt) the job waits
+   * before folding them, in ms: writers that retired with writes in flight have that long to
+   * reconnect and re-base them exactly (docs/compaction.md). Default 86,400,000 (a day).
+   */
+  readonly graceMs?: number;
+  /** Documents looked at per tick, so a tick never holds the event loop long. Default 100. */
+  readonly docsPerTick?: number;
 }

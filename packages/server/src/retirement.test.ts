@@ -1,10 +1,7 @@
 import { CausalContext, FOLD_REPLICA, newEpochReplicaId, PNCounter } from '@helios/core';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from './relay.js';
 import { foldOwner } from './retirement.js';
-import { MemoryStore } from './store/memory-store.js';
-import { meshLinks } from './test-support/mesh-links.js';
+import { startMemoryMesh } from './test-support/memory-mesh.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 
 const open: { close(): unknown }[] = [];
@@ -17,25 +14,8 @@ type Region = (typeof REGIONS)[number];
 
 /** Three relays in a full mesh, all reading the deployment's retired epochs from `retired`. */
 async function startMesh(retired: { below: number }) {
-  const { ports, links } = await meshLinks(REGIONS, (proxy) => open.push(proxy), 'ws');
-  const relays = new Map<Region, { relay: Relay; url: string }>();
-  for (const region of REGIONS) {
-    const relay = createRelay({
-      region,
-      store: new MemoryStore({ region }),
-      anonymous: true,
-      logger: pino({ level: 'silent' }),
-      retiredEpochsBelow: () => retired.below,
-      peers: REGIONS.filter((r) => r !== region).map((r) => ({
-        region: r,
-        url: links.get(`${region}->${r}`)!.url,
-      })),
-    });
-    open.push(relay);
-    const { url } = await relay.listen(ports.get(region)!);
-    relays.set(region, { relay, url });
-  }
-  return relays;
+  const options = { retiredEpochsBelow: () => retired.below };
+  return (await startMemoryMesh(REGIONS, (c) => open.push(c), options)).relays;
 }
 
 async function clientOf(url: string, replica: string): Promise<ProtocolClient> {

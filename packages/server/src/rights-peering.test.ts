@@ -1,10 +1,7 @@
 import { BoundedCounter, type BoundedCounterState, type ReplicaId } from '@helios/core';
 import { baseSeed, createRng } from '@helios/test-kit';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from './relay.js';
-import { MemoryStore } from './store/memory-store.js';
-import { meshLinks } from './test-support/mesh-links.js';
+import { startMemoryMesh } from './test-support/memory-mesh.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
 import { drawRights, replicasOf, rightsAt } from './test-support/rights.js';
 
@@ -18,33 +15,7 @@ type Region = (typeof REGIONS)[number];
 
 /** Three peered relays, each link through its own proxy, with a short wait for peers' rights. */
 async function startMesh() {
-  const { ports, links: proxies } = await meshLinks(REGIONS, (proxy) => open.push(proxy));
-  const relays = new Map<Region, { relay: Relay; url: string }>();
-  for (const region of REGIONS) {
-    const relay = createRelay({
-      region,
-      store: new MemoryStore({ region }),
-      anonymous: true,
-      logger: pino({ level: 'silent' }),
-      rights: { peerWaitMs: 500 },
-      peers: REGIONS.filter((r) => r !== region).map((r) => ({
-        region: r,
-        url: proxies.get(`${region}->${r}`)!.url,
-      })),
-    });
-    open.push(relay);
-    const { url } = await relay.listen(ports.get(region)!);
-    relays.set(region, { relay, url });
-  }
-  const partition = (region: Region, cut: boolean) => {
-    for (const [key, proxy] of proxies) {
-      if (key.startsWith(`${region}->`) || key.endsWith(`->${region}`)) {
-        if (cut) proxy.cut();
-        else proxy.heal();
-      }
-    }
-  };
-  return { relays, partition };
+  return startMemoryMesh(REGIONS, (c) => open.push(c), { rights: { peerWaitMs: 500 } });
 }
 
 async function buyerAt(url: string): Promise<ProtocolClient> {
