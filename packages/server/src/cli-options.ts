@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HeliosError } from '@helios/core';
+import { type EpochCalendarOptions, epochCalendar } from './epoch-calendar.js';
+import { AUTO_FOLD_DEFAULTS, resolveAutoFold } from './fold-job.js';
 import {
+  type AutoFoldOptions,
   type ConnectionLimits,
   DEFAULT_LIMITS,
   type PeerConfig,
@@ -58,6 +61,16 @@ Options (each also read from the environment variable in brackets):
   --rights <name>=<n>      how the relay hands out bounded-counter rights: maxGrant (10),
                            lowWater (20) or peerWaitMs (2000); repeat per setting
                                                               [HELIOS_RIGHTS, comma-separated]
+  --epoch-period-days <n>  replica ids carry an epoch, one per n days (from the Unix
+                           epoch); clients renew theirs once a period (docs/compaction.md)
+                                                                         [HELIOS_EPOCH_PERIOD_DAYS]
+  --retire-after <n>       retire the epochs more than n periods old (needs
+                           --epoch-period-days); their writers' ids are refused
+                                                                         [HELIOS_RETIRE_AFTER]
+  --auto-fold <on|name=n>  fold counters of retired epochs once causally stable; on, or
+                           intervalMs (10000), graceMs (86400000) or docsPerTick (100);
+                           repeat per setting (needs --retire-after)
+                                                              [HELIOS_AUTO_FOLD, comma-separated]
   --log-level <level>      pino level (info)                             [HELIOS_LOG_LEVEL]
   --help                   this text
 
@@ -94,6 +107,10 @@ export interface CliSettings {
   readonly limits: Partial<ConnectionLimits>;
   /** Bounded-counter rights settings given with `--rights`; the others keep their defaults. */
   readonly rights: Partial<RightsPolicy>;
+  /** The replica-epoch calendar (`--epoch-period-days`, `--retire-after`); none: no epochs. */
+  readonly epochs: EpochCalendarOptions | undefined;
+  /** The automatic fold's settings (`--auto-fold`); none: off. */
+  readonly autoFold: AutoFoldOptions | undefined;
   readonly logLevel: string;
 }
 
@@ -136,7 +153,9 @@ function parseNamed<T extends object>(
   try {
     check(given as Partial<T>);
   } catch (err) {
-    throw new CliError(`--${(err as Error).message.replace(/^(limits|rights)\./, `${flag} `)}`);
+    throw new CliError(
+      `--${(err as Error).message.replace(/^(limits|rights|autoFold)\./, `${flag} `)}`,
+    );
   }
   return given as Partial<T>;
 }
@@ -149,6 +168,40 @@ export function parseLimits(args: readonly string[]): Partial<ConnectionLimits> 
 /** `--rights name=value` arguments: the settings of a {@link RightsPolicy}. */
 export function parseRights(args: readonly string[]): Partial<RightsPolicy> {
   return parseNamed('rights', args, DEFAULT_RIGHTS_POLICY, resolveRightsPolicy);
+}
+
+/** `--auto-fold` arguments: `on`, or settings of {@link AutoFoldOptions}; none: off. */
+export function parseAutoFold(args: readonly string[]): AutoFoldOptions | undefined {
+  if (args.length === 0) return undefined;
+  return parseNamed(
+    'auto-fold',
+    args.filter((a) => a !== 'on'),
+    AUTO_FOLD_DEFAULTS,
+    resolveAutoFold,
+  );
+}
+
+/** The epoch calendar of `--epoch-period-days` and `--retire-after`; none without a period. */
+function epochOptions(
+  periodDays: string | undefined,
+  retireAfter: string | undefined,
+): EpochCalendarOptions | undefined {
+  if (periodDays === undefined) {
+    if (retireAfter !== undefined) throw new CliError('--retire-after needs --epoch-period-days');
+    return undefined;
+  }
+  const options = {
+    periodMs: Number(periodDays) * 86_400_000,
+    ...(retireAfter !== undefined ? { retireAfter: Number(retireAfter) } : {}),
+  };
+  try {
+    epochCalendar(options);
+  } catch (err) {
+    throw new CliError(
+      `--epoch-period-days ${periodDays}, --retire-after ${retireAfter}: ${(err as Error).message}`,
+    );
+  }
+  return options;
 }
 
 /** One-way delays per peer region from a regions.json with p50 round-trip times. */
@@ -240,6 +293,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
         cors: { type: 'string' },
         limit: { type: 'string', multiple: true },
         rights: { type: 'string', multiple: true },
+        'epoch-period-days': { type: 'string' },
+        'retire-after': { type: 'string' },
+        'auto-fold': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -277,6 +333,17 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
   if (peerTransport !== 'ws' && peerTransport !== 'quic') {
     throw new CliError(`--peer-transport must be ws or quic, got "${peerTransport}"`);
   }
+  const epochs = epochOptions(
+    values['epoch-period-days'] ?? env.HELIOS_EPOCH_PERIOD_DAYS,
+    values['retire-after'] ?? env.HELIOS_RETIRE_AFTER,
+  );
+  const autoFold = parseAutoFold(
+    values['auto-fold'] ??
+      (env.HELIOS_AUTO_FOLD ? env.HELIOS_AUTO_FOLD.split(',').filter(Boolean) : []),
+  );
+  if (autoFold !== undefined && epochs?.retireAfter === undefined) {
+    throw new CliError('--auto-fold folds retired epochs: it needs --retire-after');
+  }
   const cors = values.cors ?? env.HELIOS_CORS_ORIGINS;
   const keyFile = values['jwt-public-key'] ?? env.HELIOS_JWT_PUBLIC_KEY;
   return {
@@ -306,6 +373,8 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliSe
     rights: parseRights(
       values.rights ?? (env.HELIOS_RIGHTS ? env.HELIOS_RIGHTS.split(',').filter(Boolean) : []),
     ),
+    epochs,
+    autoFold,
     logLevel: values['log-level'] ?? env.HELIOS_LOG_LEVEL ?? 'info',
   };
 }

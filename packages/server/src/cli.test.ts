@@ -2,7 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AWSet, HeliosError, HybridLogicalClock, LWWMap, newReplicaId } from '@helios/core';
+import {
+  AWSet,
+  HeliosError,
+  HybridLogicalClock,
+  LWWMap,
+  newEpochReplicaId,
+  newReplicaId,
+} from '@helios/core';
+import type { Message } from '@helios/core/protocol';
 import { freePort } from '@helios/test-kit';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -446,6 +454,88 @@ describe('helios-relay command line', () => {
     expect(code).toBe(0);
     expect(acked.size).toBeGreaterThan(0);
     expect(lost).toEqual([]);
+  });
+
+  it('--epoch-period-days, --retire-after and --auto-fold set the epoch calendar and the fold; HELIOS_* too; bad ones are usage errors', () => {
+    const flags = ['--epoch-period-days', '30', '--retire-after', '2'];
+    const given = parseCli(['--region', 'x', ...flags, '--auto-fold', 'graceMs=3600000'], {});
+    expect(given.epochs).toEqual({ periodMs: 30 * 86_400_000, retireAfter: 2 });
+    expect(given.autoFold).toEqual({ graceMs: 3_600_000 });
+    expect(parseCli(['--region', 'x', ...flags, '--auto-fold', 'on'], {}).autoFold).toEqual({});
+    const env = {
+      HELIOS_REGION: 'x',
+      HELIOS_EPOCH_PERIOD_DAYS: '7',
+      HELIOS_RETIRE_AFTER: '1',
+      HELIOS_AUTO_FOLD: 'intervalMs=5000,docsPerTick=10',
+    };
+    expect(parseCli([], env)).toMatchObject({
+      epochs: { periodMs: 7 * 86_400_000, retireAfter: 1 },
+      autoFold: { intervalMs: 5000, docsPerTick: 10 },
+    });
+    const none = parseCli(['--region', 'x'], {});
+    expect([none.epochs, none.autoFold]).toEqual([undefined, undefined]);
+    expect(parseCli(['--region', 'x', '--epoch-period-days', '1'], {}).epochs).toEqual({
+      periodMs: 86_400_000,
+    });
+    for (const bad of [
+      ['--retire-after', '2'],
+      ['--epoch-period-days', '0'],
+      ['--epoch-period-days', 'monthly'],
+      ['--epoch-period-days', '0.001'],
+      ['--epoch-period-days', '30', '--retire-after', '0'],
+      ['--epoch-period-days', '30', '--retire-after', '1.5'],
+      ['--epoch-period-days', '30', '--auto-fold', 'on'],
+      [...flags, '--auto-fold', 'graceMs=-1'],
+      [...flags, '--auto-fold', 'never'],
+    ]) {
+      expect(() => parseCli(['--region', 'x', ...bad], {}), bad.join(' ')).toThrow(CliError);
+    }
+  });
+
+  it('a relay started with an epoch calendar announces the epoch and refuses retired ids', async () => {
+    const relay = await startRelay([
+      '--region',
+      'eu-west-1',
+      '--port',
+      '0',
+      '--db',
+      join(dir.path, 'epochs.sqlite'),
+      '--anonymous',
+      '--epoch-period-days',
+      '1',
+      '--retire-after',
+      '1',
+      '--auto-fold',
+      'on',
+    ]);
+    const today = Math.floor(Date.now() / 86_400_000);
+    const fresh = await clientOf(relay.url);
+    const announced = await fresh.waitFor(
+      (m): m is Extract<Message, { kind: 'replica-epoch' }> => m.kind === 'replica-epoch',
+    );
+    // Tolerates a run that crosses midnight UTC.
+    expect(announced.epoch - today).toBeGreaterThanOrEqual(0);
+    expect(announced.epoch - today).toBeLessThanOrEqual(1);
+    expect(announced.retiredBelow).toBe(announced.epoch - 1);
+    const yesterday = new ProtocolClient(relay.url, {
+      replica: newEpochReplicaId(announced.epoch - 1),
+    });
+    open.push(yesterday);
+    await yesterday.ready();
+    const retired = new ProtocolClient(relay.url, {
+      replica: newEpochReplicaId(announced.epoch - 2),
+    });
+    open.push(retired);
+    await expect(retired.ready()).rejects.toMatchObject({ data: { code: 'replica-retired' } });
+    // The region closes the retired epochs (its closure receipt) within a second or so.
+    const closedBelow = async () =>
+      sample(await metricsOf(relay.url), 'helios_closed_epochs_below');
+    let closed = await closedBelow();
+    for (let i = 0; i < 50 && closed !== announced.retiredBelow; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      closed = await closedBelow();
+    }
+    expect(closed).toBe(announced.retiredBelow);
   });
 
   it('/healthz answers 200 JSON with the region', async () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { pino } from 'pino';
 import { CliError, parseCli, USAGE } from './cli-options.js';
+import { epochCalendar } from './epoch-calendar.js';
 import { HooksModuleError, loadHooksModule, type RelayHooks } from './hooks-module.js';
 import { createRelay } from './relay.js';
 
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
     ...(settings.openAccess ? { openAccess: true } : {}),
     ...(Object.keys(settings.limits).length > 0 ? { limits: settings.limits } : {}),
     ...(Object.keys(settings.rights).length > 0 ? { rights: settings.rights } : {}),
+    ...(settings.epochs !== undefined ? epochCalendar(settings.epochs) : {}),
+    ...(settings.autoFold !== undefined ? { autoFold: settings.autoFold } : {}),
     ...(settings.peerToken !== undefined ? { peerToken: settings.peerToken } : {}),
     peerTransport: settings.peerTransport,
     ...(settings.quic !== undefined ? { quic: settings.quic } : {}),

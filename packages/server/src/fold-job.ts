@@ -9,9 +9,16 @@ import type { RelayStore } from './store/relay-store.js';
 /** {@link AutoFoldOptions} with every default filled in, checked. */
 export type AutoFoldSchedule = Required<AutoFoldOptions>;
 
+/** The defaults of {@link AutoFoldOptions}. */
+export const AUTO_FOLD_DEFAULTS: AutoFoldSchedule = {
+  intervalMs: 10_000,
+  graceMs: 86_400_000,
+  docsPerTick: 100,
+};
+
 /** Fills in `given`'s defaults; a `RangeError` names a bad value. */
 export function resolveAutoFold(given: AutoFoldOptions): AutoFoldSchedule {
-  const schedule = { intervalMs: 10_000, graceMs: 86_400_000, docsPerTick: 100, ...given };
+  const schedule = { ...AUTO_FOLD_DEFAULTS, ...given };
   const { intervalMs, graceMs, docsPerTick } = schedule;
   if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
     throw new RangeError(`autoFold.intervalMs must be a positive number, got ${intervalMs}`);

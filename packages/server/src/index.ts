@@ -13,6 +13,7 @@ export {
   type RelayUser,
 } from './auth.js';
 export { CONFLICT_HISTORY, type RelayConflict } from './conflict-log.js';
+export { type EpochCalendarOptions, epochCalendar } from './epoch-calendar.js';
 export { RelayError, type RelayErrorCode } from './errors.js';
 export type { FoldJobStatus } from './fold-job.js';
 export { type Closure, type PeerClosure, stableFrontier } from './fold-stability.js';
