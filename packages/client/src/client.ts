@@ -107,8 +107,8 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
         this.#observer.state(connection, relay);
         this.#setStatus({ connection, relay });
       },
-      onRefused: (code, message, relay) => {
-        if (code === 'replica-retired') this.#identity?.retired().catch(() => {});
+      onRefused: ({ code, message, retiredBelow }, relay) => {
+        if (code === 'replica-retired') this.#identity?.retired(retiredBelow).catch(() => {});
         this.#observer.refused(code, message, relay);
         this.#refusal = { code, message, relay };
         this.#setStatus({ lastError: this.#refusal });

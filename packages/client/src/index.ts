@@ -5,6 +5,7 @@ export {
   type Transport,
   type TransportConnection,
   type TransportEvents,
+  type TransportRefusal,
 } from '@helios/transport';
 export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js';
 export { createClient, HeliosClient } from './client.js';

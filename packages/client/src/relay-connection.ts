@@ -1,4 +1,4 @@
-import type { ReplicaId } from '@helios/core';
+import type { HandshakeRefusal, ReplicaId } from '@helios/core';
 import {
   decodeMessage,
   encodeMessage,
@@ -29,11 +29,15 @@ export interface RelayConnectionOptions {
   readonly onMessage: (message: Message) => void;
   readonly onState: (state: 'online' | 'offline' | 'connecting', url: string | null) => void;
   /**
-   * A relay refused the handshake (`code` is the relay's: `unauthenticated`, `protocol-version`…),
-   * or the token function threw (`token-failed`), so the relay was not dialled.
+   * A relay refused the handshake (`code` is the relay's: `unauthenticated`, `protocol-version`…,
+   * with what else it said, e.g. `retiredBelow`), or the token function threw (`token-failed`),
+   * so the relay was not dialled.
    */
-  readonly onRefused: (code: string, message: string, url: string) => void;
+  readonly onRefused: (refusal: Refusal, url: string) => void;
 }
+
+/** A refused handshake as the client reports it: the relay's code (or `token-failed`) and why. */
+export type Refusal = HandshakeRefusal & { readonly message: string };
 
 /** Push entries per message when re-sending the outbox. */
 const PUSH_BATCH = 200;
@@ -175,7 +179,10 @@ export class RelayConnection {
     } catch (err) {
       if (this.#closed || !this.#wanted || this.#url !== url) return;
       // Dialling without a token would only be refused, and hide why: report the app's error.
-      this.#refused(index, 'token-failed', err instanceof Error ? err.message : String(err));
+      this.#refused(index, {
+        code: 'token-failed',
+        message: err instanceof Error ? err.message : String(err),
+      });
       this.#scheduleNext();
       return;
     }
@@ -214,7 +221,7 @@ export class RelayConnection {
         },
         refused: (error) => {
           if (this.#conn === socket && error.code !== undefined) {
-            this.#refused(index, error.code, error.message);
+            this.#refused(index, { ...error, code: error.code });
           }
           failed();
         },
@@ -224,13 +231,13 @@ export class RelayConnection {
     this.#conn = socket;
   }
 
-  #refused(index: number, code: string, message: string): void {
-    if (!PASSING_REFUSALS.has(code)) {
+  #refused(index: number, refusal: Refusal): void {
+    if (!PASSING_REFUSALS.has(refusal.code)) {
       const last = this.#held.get(index)?.ms;
       const ms = last === undefined ? HOLD_MIN_MS : Math.min(HOLD_MAX_MS, last * 2);
       this.#held.set(index, { until: this.#options.clock.now() + ms, ms });
     }
-    this.#options.onRefused(code, message, this.#options.relays[index]!);
+    this.#options.onRefused(refusal, this.#options.relays[index]!);
   }
 
   #isHeld(index: number): boolean {

@@ -143,21 +143,36 @@ export class ReplicaIdentity {
   }
 
   /**
-   * A relay refused the handshake as `replica-retired` without saying which announced id it was.
-   * Ids other than the own one are dropped first (writes of theirs still in the outbox can no
-   * longer be pushed: they are refused, as writes of a retired replica are anyway); if the own
-   * id alone is refused, the slot moves to the next epoch, persisted first. The next dial
-   * announces what is left.
+   * A relay refused the handshake as `replica-retired`: an announced id is of an epoch below
+   * `retiredBelow`. Exactly those ids are dropped (writes of theirs still in the outbox can no
+   * longer be pushed: they are refused, as writes of a retired replica are anyway), and the
+   * bound is kept for the next start; if the own id is one, the slot moves to epoch
+   * `retiredBelow`, persisted first. A relay from before `retiredBelow` names no bound: then the
+   * ids other than the own one are dropped first, and if the own id alone is refused, the slot
+   * moves to the next epoch. The next dial announces what is left.
    */
-  async retired(): Promise<void> {
+  async retired(retiredBelow?: number): Promise<void> {
+    if (retiredBelow !== undefined) {
+      await this.#persistence.setMeta(RETIRED_BELOW, retiredBelow).catch(() => {});
+      const own = this.replica;
+      const former = this.#replicas.filter((id) => id !== own && !isRetiredBy(id, retiredBelow));
+      if (isRetiredBy(own, retiredBelow)) await this.#moveTo(retiredBelow, former);
+      else this.#replicas = [own, ...former];
+      return;
+    }
     if (this.#replicas.length > 1) {
       this.#replicas = [this.replica];
       return;
     }
-    const replica = newEpochReplicaId((epochOf(this.replica) ?? -1) + 1);
+    await this.#moveTo((epochOf(this.replica) ?? -1) + 1, []);
+  }
+
+  /** Renews the slot, persisted first, to an id of `epoch`; announces it and `former`. */
+  async #moveTo(epoch: number, former: readonly ReplicaId[]): Promise<void> {
+    const replica = newEpochReplicaId(epoch);
     await this.#persistence.renewSlot?.(this.#slot.index, replica);
     this.renew(replica);
-    this.#replicas = [replica];
+    this.#replicas = [replica, ...former];
   }
 
   release(): void {

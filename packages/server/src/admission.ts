@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { assertReplicaId } from '@helios/core';
+import { assertReplicaId, type HandshakeRefusal } from '@helios/core';
 import {
   type HelloAuth,
   isRelayReplica,
@@ -127,12 +127,14 @@ export class Admission {
       (err: unknown) => {
         // Hooks may throw anything; a failure that is not a refusal (a store down) is not a
         // credentials problem either.
-        const code = err instanceof RelayError ? err.code : 'unavailable';
+        const refusal: HandshakeRefusal =
+          err instanceof RelayError ? err.refusal : { code: 'unavailable' };
+        const { code } = refusal;
         if (code === 'unavailable') this.#logger.error({ err }, 'admitting a connection failed');
         const e = new Error(err instanceof Error ? err.message : 'refused') as Error & {
-          data: unknown;
+          data: HandshakeRefusal;
         };
-        e.data = { code };
+        e.data = refusal;
         this.#metrics.refused.inc({ code });
         next(e);
       },

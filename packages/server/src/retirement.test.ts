@@ -61,7 +61,10 @@ describe('retired replicas across regions', () => {
     retired.below = 1;
     const late = new ProtocolClient(url('eu-west-1'), { replica: newEpochReplicaId(0) });
     open.push(late);
-    await expect(late.ready()).rejects.toMatchObject({ data: { code: 'replica-retired' } });
+    // The refusal names the bound, so a client drops exactly the ids it retires.
+    await expect(late.ready()).rejects.toMatchObject({
+      data: { code: 'replica-retired', retiredBelow: 1 },
+    });
     // A writer of epoch 0 connected before: its writes are refused now, and change nothing.
     await expect(
       writers[1]!.write('likes', (s, me) => PNCounter.increment(s, me)),

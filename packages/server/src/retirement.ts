@@ -28,6 +28,7 @@ export function refuseRetiredReplica(replica: ReplicaId, retiredBelow: number): 
     throw new RelayError(
       'replica-retired',
       `replica ${replica} is of epoch ${epoch}, and epochs below ${retiredBelow} are retired: take a replica id of a current epoch`,
+      { retiredBelow },
     );
   }
 }

@@ -17,4 +17,10 @@ export {
   singleFrameParser,
   socketParser,
 } from './socket-parser.js';
-export type { Handshake, Transport, TransportConnection, TransportEvents } from './transport.js';
+export type {
+  Handshake,
+  Transport,
+  TransportConnection,
+  TransportEvents,
+  TransportRefusal,
+} from './transport.js';

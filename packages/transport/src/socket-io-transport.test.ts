@@ -25,9 +25,12 @@ async function fakeRelay() {
   const io = new Server(http, { parser: socketParser, transports: ['websocket'] });
   const sockets: Socket[] = [];
   io.use((socket, next) => {
-    const code = (socket.handshake.auth as { refuse?: string }).refuse;
+    const { refuse: code, retiredBelow } = socket.handshake.auth as {
+      refuse?: string;
+      retiredBelow?: unknown;
+    };
     if (code === undefined) return next();
-    next(Object.assign(new Error('go away'), { data: { code } }));
+    next(Object.assign(new Error('go away'), { data: { code, retiredBelow } }));
   });
   io.on('connection', (socket) => sockets.push(socket));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -97,6 +100,20 @@ describe('SocketIoTransport', () => {
     dial(relay.url, { ...hello, refuse: 'unauthenticated' }, refusedByRelay.events);
     await until(() => refusedByRelay.seen.refused.length === 1);
     expect(refusedByRelay.seen.refused).toEqual([{ code: 'unauthenticated', message: 'go away' }]);
+
+    // A retirement refusal carries the bound; a value that cannot be one is left out.
+    const retired = recorder();
+    dial(relay.url, { ...hello, refuse: 'replica-retired', retiredBelow: 4 }, retired.events);
+    for (const bad of [0, 65_537, 1.5, '4', null]) {
+      dial(relay.url, { ...hello, refuse: 'replica-retired', retiredBelow: bad }, retired.events);
+    }
+    await until(() => retired.seen.refused.length === 6);
+    expect(retired.seen.refused).toContainEqual({
+      code: 'replica-retired',
+      message: 'go away',
+      retiredBelow: 4,
+    });
+    expect(retired.seen.refused.filter((r) => 'retiredBelow' in r)).toHaveLength(1);
 
     const unreachable = recorder();
     dial('http://127.0.0.1:1', hello, unreachable.events);

@@ -1,3 +1,4 @@
+import { isEpochFrontier } from '@helios/core';
 import { io } from 'socket.io-client';
 import { asBytes, MESSAGE_EVENT, socketParser } from './socket-parser.js';
 import type { Handshake, Transport, TransportConnection, TransportEvents } from './transport.js';
@@ -40,13 +41,18 @@ export class SocketIoTransport implements Transport<Handshake> {
       const bytes = asBytes(payload);
       if (bytes !== undefined) events.message(bytes);
     });
-    socket.on('connect_error', (err: Error & { data?: { code?: unknown } }) => {
-      // A relay's refusal carries its code; a network failure does not.
-      const code = err.data?.code;
-      events.refused(
-        typeof code === 'string' ? { code, message: err.message } : { message: err.message },
-      );
-    });
+    socket.on(
+      'connect_error',
+      (err: Error & { data?: { code?: unknown; retiredBelow?: unknown } }) => {
+        // A relay's refusal carries its code; a network failure does not.
+        const { code, retiredBelow } = err.data ?? {};
+        events.refused({
+          message: err.message,
+          ...(typeof code === 'string' ? { code } : {}),
+          ...(typeof code === 'string' && isEpochFrontier(retiredBelow) ? { retiredBelow } : {}),
+        });
+      },
+    );
     socket.on('disconnect', () => events.closed());
     return {
       get connected() {

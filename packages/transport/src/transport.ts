@@ -1,3 +1,4 @@
+import type { HandshakeRefusal } from '@helios/core';
 import type { HelloAuth, PeerAuth } from '@helios/core/protocol';
 
 /**
@@ -31,12 +32,20 @@ export interface Transport<Hello extends Handshake = HelloAuth> {
   probe(url: string): Promise<boolean>;
 }
 
+/** Why a connection could not be opened (see {@link TransportEvents.refused}). */
+export interface TransportRefusal extends Partial<HandshakeRefusal> {
+  readonly message: string;
+}
+
 /** What a {@link TransportConnection} reports. */
 export interface TransportEvents {
   /** A protocol message from the relay, encoded. */
   message(bytes: Uint8Array): void;
-  /** The connection could not be opened: the relay refused (with its `code`) or was unreachable. */
-  refused(error: { readonly code?: string; readonly message: string }): void;
+  /**
+   * The connection could not be opened: the relay refused (with its `code`, and for
+   * `replica-retired` the deployment's `retiredBelow`) or was unreachable (no code).
+   */
+  refused(error: TransportRefusal): void;
   /** An open connection ended (the relay went away, or the network). */
   closed(): void;
 }

@@ -73,6 +73,14 @@ export function isRetiredBy(id: ReplicaId, frontier: number): boolean {
   return epoch >= 0 && epoch < frontier && hexFrom(id, 4);
 }
 
+/**
+ * Whether `value` can be a retirement frontier ("epochs below it are retired") as peers and
+ * relays send it: an integer from 1 (epoch 0 retired) to {@link MAX_EPOCH} + 1 (all retired).
+ */
+export function isEpochFrontier(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_EPOCH + 1;
+}
+
 /** Throws {@link InvalidArgumentError} unless `epoch` is an integer in 0–{@link MAX_EPOCH}. */
 export function assertEpoch(epoch: number): void {
   if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH) {

@@ -17,6 +17,19 @@ export type RelayErrorCode =
   | 'unavailable';
 
 /**
+ * What a refused handshake says beyond its code and message (Socket.IO `connect_error`'s `data`,
+ * docs/protocol.md §1.2).
+ */
+export interface HandshakeRefusal {
+  readonly code: WireCode;
+  /**
+   * With `replica-retired`: the deployment's `retiredEpochsBelow`, so the client drops exactly
+   * the ids it announced of epochs below it (relays before it leave it out).
+   */
+  readonly retiredBelow?: number;
+}
+
+/**
  * Every code a relay of this version sends, in an `error` message or a refused handshake: its
  * own refusals, the admission rules a delta broke, `decode/<reason>` for bytes it could not
  * decode, and `internal` for a failure of its own. Relays of later versions may send others, so

@@ -1,5 +1,5 @@
 import { CausalContext } from '../causal/causal-context.js';
-import { MAX_EPOCH } from '../causal/replica-epoch.js';
+import { isEpochFrontier, MAX_EPOCH } from '../causal/replica-epoch.js';
 import { MAX_REPLICA_ID_LENGTH } from '../causal/replica-id.js';
 import type { ByteReader } from '../codec/byte-reader.js';
 import { readContext } from '../codec/replica-table.js';
@@ -55,7 +55,7 @@ export function context(r: ByteReader): CausalContext {
  */
 export function closedBelow(r: ByteReader): number {
   const below = r.uint();
-  if (below < 1 || below > MAX_EPOCH + 1) {
+  if (!isEpochFrontier(below)) {
     r.fail('invariant', `a closure receipt retires epochs below 1 to ${MAX_EPOCH + 1}`);
   }
   return below;
