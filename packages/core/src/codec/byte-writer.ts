@@ -1,5 +1,11 @@
 const encoder = new TextEncoder();
 
+/** Whether every character of `s` is ASCII, so that its UTF-8 is one byte per character. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /**
  * Appends primitives to a growing buffer. Integers are LEB128 varints (7 bits a byte), so the
  * small numbers that dominate our messages (counts, offsets, sequence deltas) take one byte.
@@ -71,6 +77,16 @@ export class ByteWriter {
     this.bytes(b);
   }
 
+  /** The UTF-8 of `s`, without a length: the caller wrote or knows it. */
+  utf8(s: string): void {
+    if (isAscii(s)) {
+      this.#ensure(s.length);
+      for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);
+      return;
+    }
+    this.bytes(encoder.encode(s));
+  }
+
   /**
    * A string whose one-byte prefix is `tagBase` plus its UTF-8 length, when that length is at
    * most `maxLength`; returns false, having written nothing, when it is longer.
@@ -90,7 +106,7 @@ export class ByteWriter {
    * is ASCII (then its UTF-8 is exactly that); returns false, having written nothing, otherwise.
    */
   #ascii(s: string, prefix: number): boolean {
-    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+    if (!isAscii(s)) return false;
     this.#ensure(1 + s.length);
     this.#buf[this.#pos++] = prefix;
     for (let i = 0; i < s.length; i++) this.#buf[this.#pos++] = s.charCodeAt(i);

@@ -71,7 +71,10 @@ describe('string tables', () => {
         fc.array(fc.string({ maxLength: 4 }), { maxLength: 10 }),
         (keys, values) => {
           const sorted = keys.map((k) => ({ k, b: utf8(k) })).sort((a, b) => compareUtf8(a.b, b.b));
-          const t = new StringTableWriter(sorted.map((e) => e.b));
+          const t = new StringTableWriter(
+            sorted.map((e) => e.k),
+            sorted.map((e) => e.b.length),
+          );
           const indices = values.map((v) => t.intern(v.replace(/\p{Cs}/gu, '')));
           const w = new ByteWriter();
           t.write(w);

@@ -1,5 +1,5 @@
 import type { ByteReader } from './byte-reader.js';
-import type { ByteWriter } from './byte-writer.js';
+import { type ByteWriter, isAscii } from './byte-writer.js';
 import { readRuns, writeRuns } from './runs.js';
 
 const encoder = new TextEncoder();
@@ -11,13 +11,15 @@ const SLICE_AFTER = 256;
 
 /** UTF-8 of `s`, without TextEncoder for ASCII (most keys). */
 export function utf8(s: string): Uint8Array {
+  if (!isAscii(s)) return encoder.encode(s);
   const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return encoder.encode(s);
-    out[i] = c;
-  }
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
+}
+
+/** UTF-8 byte length of `s`. */
+function utf8Length(s: string): number {
+  return isAscii(s) ? s.length : encoder.encode(s).length;
 }
 
 /**
@@ -38,11 +40,15 @@ export function compareUtf8(a: Uint8Array, b: Uint8Array): number {
  * every value up among the keys would cost the writer a map of all keys for a rare saving.
  */
 export class StringTableWriter {
-  readonly #strings: Uint8Array[];
+  readonly #strings: string[];
+  /** UTF-8 byte length of each string. */
+  readonly #lengths: number[];
   readonly #index = new Map<string, number>();
 
-  constructor(sortedKeys: readonly Uint8Array[]) {
+  /** `sortedKeys` in {@link compareUtf8} order, with their UTF-8 byte lengths. */
+  constructor(sortedKeys: readonly string[], keyLengths: readonly number[]) {
     this.#strings = sortedKeys.slice();
+    this.#lengths = keyLengths.slice();
   }
 
   /** The index of string value `s`, added if new. */
@@ -50,7 +56,8 @@ export class StringTableWriter {
     let i = this.#index.get(s);
     if (i === undefined) {
       i = this.#strings.length;
-      this.#strings.push(utf8(s));
+      this.#strings.push(s);
+      this.#lengths.push(utf8Length(s));
       this.#index.set(s, i);
     }
     return i;
@@ -59,11 +66,8 @@ export class StringTableWriter {
   /** The count, the byte lengths as runs (keys of one length come together), all the bytes. */
   write(w: ByteWriter): void {
     w.uint(this.#strings.length);
-    writeRuns(
-      w,
-      this.#strings.map((s) => s.length),
-    );
-    for (const s of this.#strings) w.bytes(s);
+    writeRuns(w, this.#lengths);
+    for (const s of this.#strings) w.utf8(s);
   }
 }
 
