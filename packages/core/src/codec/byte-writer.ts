@@ -1,3 +1,5 @@
+import { keepShape } from '../keep-shape.js';
+
 const encoder = new TextEncoder();
 
 /**
@@ -102,3 +104,6 @@ export class ByteWriter {
     return this.#buf.slice(0, this.#pos);
   }
 }
+
+// Every encode builds a writer and drops it: its map must outlive them (see keepShape).
+keepShape(new ByteWriter(0));
