@@ -18,7 +18,7 @@ import {
   encodeDeltaBatch,
   mergeDeltaBatch,
 } from './delta-batch.js';
-import { LWWMap } from './lww-map.js';
+import { LWWMap, type LWWMapState } from './lww-map.js';
 import { decodeState } from './registry.js';
 
 const RUNS = Number(process.env.HELIOS_PROPERTY_RUNS ?? 60);
@@ -204,7 +204,7 @@ describe('delta batches', () => {
     // A set of 'j' whose context also covers a:1, the dot that holds 'k'.
     const overreach = LWWMap.set(other, b, 'j', 2);
     overreach.context.add('0123456789abcd', 1);
-    const merged = (deltas: State[]) => {
+    const merged = (deltas: LWWMapState[]) => {
       const one = LWWMap.clone(target);
       let changed = false;
       for (const d of deltas)
