@@ -1,3 +1,4 @@
+import { keepShape } from '../keep-shape.js';
 import type { CausalOrder } from './causal-order.js';
 import type { Dot } from './dot.js';
 import {
@@ -261,3 +262,6 @@ export class CausalContext {
     return `{${parts.join(' ')}}`;
   }
 }
+
+// Every decoded delta builds a context, and merged deltas drop theirs (see keepShape).
+keepShape(new CausalContext());

@@ -1,4 +1,5 @@
 import { DecodeError, type DecodeErrorCode } from '../errors.js';
+import { keepShape } from '../keep-shape.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -206,3 +207,6 @@ export class ByteReader {
     }
   }
 }
+
+// Every decode builds a reader and drops it: its map must outlive them (see keepShape).
+keepShape(new ByteReader(new Uint8Array(0)));

@@ -1,3 +1,5 @@
+import { keepShape } from '../keep-shape.js';
+
 const encoder = new TextEncoder();
 
 /** Whether every character of `s` is ASCII, so that its UTF-8 is one byte per character. */
@@ -118,3 +120,6 @@ export class ByteWriter {
     return this.#buf.slice(0, this.#pos);
   }
 }
+
+// Every encode builds a writer and drops it: its map must outlive them (see keepShape).
+keepShape(new ByteWriter(0));

@@ -18,7 +18,7 @@ import {
   encodeDeltaBatch,
   mergeDeltaBatch,
 } from './delta-batch.js';
-import { LWWMap } from './lww-map.js';
+import { LWWMap, type LWWMapState } from './lww-map.js';
 import { decodeState } from './registry.js';
 
 const RUNS = Number(process.env.HELIOS_PROPERTY_RUNS ?? 60);
@@ -190,6 +190,37 @@ describe('delta batches', () => {
     twice[twice.length - 1] = 2;
     const bytes = Uint8Array.of(...twice, 0, 1, 0, 0, 1, 0, 0);
     expect(() => decodeDeltaBatch(LWWMap, bytes)).toThrow(/listed twice/);
+  });
+
+  it('merge a re-sent dot and a context that removes more exactly as merging each delta does', () => {
+    // Merging is not admission (validateDelta refuses such deltas from a writer): a batch
+    // joins what it holds, as its deltas merged one by one would, and never throws for it.
+    const a = actor('0123456789abcd');
+    const b = actor('fedcba98765432');
+    const first = LWWMap.set(LWWMap.empty(), a, 'k', 'x');
+    // The same dot a:1 with other content.
+    const resent = LWWMap.set(LWWMap.empty(), a, 'k', 'y');
+    const other = LWWMap.set(LWWMap.empty(), b, 'j', 1);
+    // A set of 'j' whose context also covers a:1, the dot that holds 'k'.
+    const overreach = LWWMap.set(other, b, 'j', 2);
+    overreach.context.add('0123456789abcd', 1);
+    const merged = (deltas: LWWMapState[]) => {
+      const one = LWWMap.clone(target);
+      let changed = false;
+      for (const d of deltas)
+        if (LWWMap.merge(one, LWWMap.decode(LWWMap.encode(d)))) changed = true;
+      const batched = LWWMap.clone(target);
+      expect(mergeDeltaBatch(LWWMap, batched, encodeDeltaBatch(LWWMap, deltas))).toBe(changed);
+      expect(LWWMap.equals(batched, one)).toBe(true);
+      return batched;
+    };
+    const target = LWWMap.empty();
+    LWWMap.merge(target, first);
+    expect(LWWMap.get(merged([resent]), 'k')).toBe('x');
+    expect(LWWMap.get(merged([resent, first, resent]), 'k')).toBe('x');
+    const removed = merged([other, resent, overreach, first]);
+    expect(LWWMap.get(removed, 'k')).toBeUndefined();
+    expect(LWWMap.get(removed, 'j')).toBe(2);
   });
 
   it('never crash nor hang on random and mutated bytes: a DecodeError or deltas, target unchanged', () => {
