@@ -27,6 +27,8 @@ function raced(id: string): { doc: RelayDocument; delta: AnyCrdtState } {
     lastSeq: 0,
     snapshotSeq: 0,
     changesSinceSnapshot: 0,
+    changeBytesSinceSnapshot: 0,
+    snapshotBytes: 0,
     subscribers: 0,
     replicated: new CausalContext(),
   } as RelayDocument;

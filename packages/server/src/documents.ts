@@ -21,6 +21,9 @@ export interface RelayDocument {
   /** Seq of the newest snapshot, and changes merged since: drives compaction. */
   snapshotSeq: number;
   changesSinceSnapshot: number;
+  /** Encoded bytes of the changes since the newest snapshot, and of that snapshot (see `Snapshots`). */
+  changeBytesSinceSnapshot: number;
+  snapshotBytes: number;
   /** Clients of this node subscribed to it; documents without any may be evicted. */
   subscribers: number;
   /**
@@ -89,6 +92,8 @@ export class DocumentCache {
       lastSeq: 0,
       snapshotSeq: 0,
       changesSinceSnapshot: 0,
+      changeBytesSinceSnapshot: 0,
+      snapshotBytes: 0,
       subscribers: 0,
       replicated: new CausalContext(),
     };
@@ -116,6 +121,8 @@ export class DocumentCache {
       lastSeq,
       snapshotSeq: stored.snapshotSeq,
       changesSinceSnapshot: stored.changes.length,
+      changeBytesSinceSnapshot: stored.changes.reduce((sum, c) => sum + c.delta.length, 0),
+      snapshotBytes: stored.snapshot?.length ?? 0,
       subscribers: 0,
       replicated: new CausalContext(),
     };

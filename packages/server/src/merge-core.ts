@@ -391,6 +391,7 @@ export class MergeCore {
       // the store checked at commit that this node had every earlier change (values' basis).
       if (this.#commitsComplete) doc.lastSeq = Math.max(doc.lastSeq, change.seq);
       doc.changesSinceSnapshot++;
+      doc.changeBytesSinceSnapshot += change.delta.length;
     }
     this.#outlet.committed(doc, changes, deltas, originSocket);
     this.#snapshots.maybeTake(doc);

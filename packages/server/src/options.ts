@@ -218,7 +218,11 @@ export interface RelayOptions {
    * picks the grace period).
    */
   readonly autoFold?: AutoFoldOptions;
-  /** Changes of a document after which its snapshot is rewritten. Default 500. */
+  /**
+   * Changes of a document after which its snapshot is rewritten, once they also weigh as many
+   * encoded bytes as the snapshot (so large documents are not re-encoded every few hundred
+   * changes). Default 500.
+   */
   readonly snapshotEvery?: number;
   /** Largest number of changes in one group commit. Default 5000. */
   readonly maxCommitBatch?: number;

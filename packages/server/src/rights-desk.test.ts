@@ -55,6 +55,8 @@ function world() {
       lastSeq: 0,
       snapshotSeq: 0,
       changesSinceSnapshot: 0,
+      changeBytesSinceSnapshot: 0,
+      snapshotBytes: 0,
       subscribers: 0,
       replicated: new CausalContext(),
     });
@@ -216,6 +218,8 @@ describe('whom a node asks', () => {
       lastSeq: 0,
       snapshotSeq: 0,
       changesSinceSnapshot: 0,
+      changeBytesSinceSnapshot: 0,
+      snapshotBytes: 0,
       subscribers: 0,
       replicated: new CausalContext(),
     };

@@ -86,8 +86,9 @@ describe('relay snapshots across the format change', () => {
       const c = await reader(first.url);
       expect(c.value('prefs').get('k3')).toBe('old-3');
       expect(c.value('prefs').size).toBe(40);
-      for (const k of ['x', 'y', 'z', 'w']) {
-        await c.write('prefs', (s, me) => LWWMap.set(s, actorOf(me.replica), k, k));
+      // Enough writes to weigh as much as the snapshot: the relay then rewrites it.
+      for (let i = 0; i < 40; i++) {
+        await c.write('prefs', (s, me) => LWWMap.set(s, actorOf(me.replica), `n${i}`, `new-${i}`));
       }
       let format = 0;
       await eventually(() => {
@@ -101,9 +102,9 @@ describe('relay snapshots across the format change', () => {
 
       const second = await relayOn(path);
       const fresh = await reader(second.url);
-      expect(fresh.value('prefs').size).toBe(44);
+      expect(fresh.value('prefs').size).toBe(80);
       expect(fresh.value('prefs').get('k39')).toBe('old-39');
-      expect(fresh.value('prefs').get('w')).toBe('w');
+      expect(fresh.value('prefs').get('n39')).toBe('new-39');
     } finally {
       await dir.remove();
     }
