@@ -182,6 +182,34 @@ describe('tabs', () => {
     );
   });
 
+  it("a tab waiting for a slot reads its documents only once it holds the slot: it never mints the last holder's final dots again", async () => {
+    const dbName = freshDb();
+    // No tab channel: a tab that dies right after its commit never posts it, and the only way
+    // the next holder of its slot learns of it is storage.
+    const tab = { dbName, offline: true, tabSync: false, maxReplicaSlots: 1 } as const;
+    const a = res.client(['http://127.0.0.1:9'], tab);
+    const likesA = a.counter('likes');
+    await likesA.loaded;
+    const first = likesA.increment();
+    await first.wait('local');
+
+    // `next` opens while `a` holds the only slot: it waits for it.
+    const next = res.client(['http://127.0.0.1:9'], tab);
+    const likesNext = next.counter('likes');
+    await sleep(100);
+    expect(next.replica).toBeUndefined();
+    // `a` commits once more and goes: the slot is free, and only storage has that last write.
+    const last = likesA.increment();
+    await last.wait('local');
+    await a.close();
+
+    await likesNext.loaded;
+    expect(next.replica).toBe(a.replica);
+    expect(likesNext.value).toBe(2);
+    const own = likesNext.increment();
+    expect(own.dot).toEqual({ replica: a.replica, seq: last.dot!.seq + 1 });
+  });
+
   it('a crashed tab loses no committed write: the next tab has it and pushes it when online', async () => {
     const { url } = await res.relay({ region: 'us-east-1' });
     const dbName = freshDb();
