@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../../../e2e/chromium.mjs';
 import { runColdLoad } from './browser-cold.mjs';
-import { logPhases } from './browser-phases.mjs';
+import { logPhases, logTabHop } from './browser-phases.mjs';
 import { writeRows } from './browser-rows.mjs';
 import { startCluster } from './cluster.mjs';
 import { cpuPressure, pressureRow, r2 } from './common.mjs';
@@ -147,6 +147,8 @@ async function measureMode([writer, reader], { relay, durability, writes, warmup
   /** @type {[number, number][]} */
   const arrivals = await bench(r, 'arrivals', undefined);
   const arrived = new Map(arrivals);
+  /** @type {import('./browser-phases.mjs').TabRecord[]} */
+  const records = await bench(r, 'tabRecords', undefined);
   const online = out.filter((x) => x.seq > warmup);
   /** @type {number[]} */
   const otherTab = [];
@@ -159,6 +161,8 @@ async function measureMode([writer, reader], { relay, durability, writes, warmup
   for (const page of tabs) await bench(page, 'close', undefined);
   logPhases(log, `${durability}, online`, online);
   logPhases(log, `${durability}, offline`, offline);
+  logTabHop(log, `${durability}, online`, online, records, clock.offsetMs);
+  logTabHop(log, `${durability}, offline`, offline, records, clock.offsetMs);
   return { durability, online, offline, otherTab, missing, logAdds, clock, info };
 }
 

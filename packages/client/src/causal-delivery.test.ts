@@ -35,7 +35,7 @@ function record(handle: MVRegisterHandle<string>): string[] {
 /** Posts a write as another tab of the profile would. */
 function fromAnotherTab(dbName: string, doc: string, delta: Uint8Array): void {
   const channel = new BroadcastChannel(`helios:${dbName}`);
-  channel.postMessage({ doc, delta });
+  channel.postMessage({ writes: [{ doc, delta }] });
   channel.close();
 }
 

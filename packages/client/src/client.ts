@@ -70,10 +70,12 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   /** Stops settling the outbox when the page hides (see the constructor). */
   readonly #offPageHidden: () => void;
   /**
-   * Resolves when local storage is open: documents load from then on, while the replica slot is
-   * claimed and the outbox read (a large document's first value need not wait for those).
+   * Resolves when documents may be read: storage is open and this tab holds its replica slot's
+   * lock (a read begun before could miss the last holder's final commits, see
+   * `acquireReplicaSlot`), or start-up failed. The slot's id and the outbox are read meanwhile:
+   * a large document's first value need not wait for those.
    */
-  readonly #storageOpen: Promise<unknown>;
+  readonly #readable: Promise<unknown>;
 
   constructor(options: ClientOptions) {
     super();
@@ -142,7 +144,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       documents: this.#documents,
       storage: this.#storage,
       connection: this.#connection,
-      storageOpen: () => this.#storageOpen,
+      readable: () => this.#readable,
       ready: () => this.ready,
       store: (write) => this.#pipeline.enqueue(write),
       onError: (lastError) => this.#setStatus({ lastError }),
@@ -174,8 +176,13 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       if (this.#outbox.hasSettled && this.#storage.opened) this.#pipeline.schedule(true);
     });
     const opening = this.#storage.open();
-    this.#storageOpen = opening.catch(() => {}); // the failure is ready's to report
-    this.ready = this.#start(dbName, opening);
+    let locked!: () => void;
+    const slotLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    this.ready = this.#start(dbName, opening, locked);
+    // A failed start-up is ready's to report: documents then load from what storage gives.
+    this.#readable = Promise.race([slotLocked, this.ready.catch(() => {})]);
   }
 
   /** The replica id this client writes as (once `ready`). */
@@ -221,13 +228,18 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
 
   // ─── start-up ────────────────────────────────────────────────────────────────────────────
 
-  async #start(dbName: string, opening: Promise<ClientPersistence>): Promise<void> {
+  async #start(
+    dbName: string,
+    opening: Promise<ClientPersistence>,
+    onLocked: () => void,
+  ): Promise<void> {
     const persistence = await opening;
     this.#identity = await ReplicaIdentity.acquire(
       dbName,
       persistence,
       this.#options.maxReplicaSlots ?? 8,
       this.#clock,
+      onLocked,
     );
     // Writes of earlier sessions (or of crashed tabs) that no relay acknowledged yet.
     this.#outbox.restore(await persistence.outbox().catch(() => []));

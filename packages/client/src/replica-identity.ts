@@ -42,12 +42,17 @@ export class ReplicaIdentity {
     this.#persistence = persistence;
   }
 
-  /** Takes a free replica slot of the profile and restores the clock offset learned earlier. */
+  /**
+   * Takes a free replica slot of the profile and restores the clock offset learned earlier.
+   * `onLocked` is told once the slot's lock is held: from then on documents may be read (see
+   * `acquireReplicaSlot`).
+   */
   static async acquire(
     dbName: string,
     persistence: ClientPersistence,
     maxSlots: number,
     clock: Clock,
+    onLocked?: () => void,
   ): Promise<ReplicaIdentity> {
     const slot = await acquireReplicaSlot(
       dbName,
@@ -55,6 +60,7 @@ export class ReplicaIdentity {
       () => newReplicaId(),
       maxSlots,
       clock,
+      onLocked,
     );
     // The outbox is shared by the profile's tabs, and a tab that crashed leaves its writes in
     // it: the relay must let us push them, so we announce every slot's id, not only ours.

@@ -45,6 +45,12 @@ async function tryLock(name: string): Promise<(() => void) | undefined> {
  * per tab that was ever open at the same time as others, not one per page load), and the lock
  * guarantees that no two live tabs mint dots with the same id. A slot's sequence numbers live in
  * the documents' persisted contexts, so the next holder continues where the last one stopped.
+ *
+ * `onLocked` is told as soon as the slot's lock is held, before its id is read: documents must
+ * be read from then on, not before. The last holder created its transactions while it held the
+ * lock, and IndexedDB runs a transaction over the same stores created later after them, so such
+ * a read sees every commit of the last holder; a read begun earlier can miss its final ones,
+ * whose dots this tab would then mint again.
  */
 export async function acquireReplicaSlot(
   dbName: string,
@@ -52,11 +58,13 @@ export async function acquireReplicaSlot(
   createId: () => ReplicaId,
   maxSlots: number,
   clock: Clock,
+  onLocked: () => void = () => {},
 ): Promise<ReplicaSlot> {
   for (let round = 0; ; round++) {
     for (let index = 0; index < maxSlots; index++) {
       const release = await tryLock(`helios:${dbName}:slot:${index}`);
       if (release === undefined) continue;
+      onLocked();
       try {
         const replica = await persistence.slot(index, createId);
         return { index, replica, release };

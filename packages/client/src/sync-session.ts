@@ -13,8 +13,11 @@ export interface SyncSessionOptions {
   readonly documents: DocumentRegistry;
   readonly storage: ClientStorage;
   readonly connection: RelayConnection;
-  /** Resolves when storage is open: documents are read from then on. */
-  readonly storageOpen: () => Promise<unknown>;
+  /**
+   * Resolves when documents may be read: storage is open and the replica slot's lock is held (a
+   * read begun before could miss the slot's last holder's final commits).
+   */
+  readonly readable: () => Promise<unknown>;
   /**
    * Resolves when the client can write (a replica slot is held): a document is loaded, and takes
    * writes, once it is read and this resolved, whichever comes last.
@@ -52,7 +55,7 @@ export class SyncSession {
   /** Loads a document just opened from local storage, then subscribes it. */
   async load(doc: AnyDocument): Promise<void> {
     try {
-      await this.#options.storageOpen();
+      await this.#options.readable();
       const stored = await this.#options.storage.current.load(doc.id);
       // Nothing is in memory yet (writes wait for the load): the snapshot is the state.
       if (stored.snapshot) doc.adopt(doc.type.decode(stored.snapshot));

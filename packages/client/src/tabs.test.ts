@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import type { Dot } from '@helios/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HeliosClient } from './client.js';
 import type { Receipt } from './receipt.js';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
@@ -11,7 +11,10 @@ import { freshDb, Resources, sleep, until } from './test-support/harness.js';
  * replica slots under the in-process lock set (Node has no navigator.locks).
  */
 const res = new Resources();
-afterEach(() => res.closeAll());
+afterEach(() => {
+  vi.restoreAllMocks();
+  return res.closeAll();
+});
 
 const dotKey = (doc: string, dot: Dot) => `${doc}|${dot.replica}|${dot.seq}`;
 
@@ -50,6 +53,59 @@ describe('tabs', () => {
     expect(delays[delays.length - 1]!).toBeLessThan(1_000);
     expect(a.status.connection).toBe('offline');
     expect(b.status.connection).toBe('offline');
+  });
+
+  it('the writes of one commit reach the other tabs in one message, after their receipts', async () => {
+    const dbName = freshDb();
+    const a = res.client(['http://127.0.0.1:9'], { dbName, offline: true });
+    const b = res.client(['http://127.0.0.1:9'], { dbName, offline: true });
+    const [likesA, setA] = [a.counter('likes'), a.awSet<string>('set')];
+    const [likesB, setB] = [b.counter('likes'), b.awSet<string>('set')];
+    await Promise.all([likesA.loaded, setA.loaded, likesB.loaded, setB.loaded]);
+    const posts: { levels: string[]; docs: string[] }[] = [];
+    const receipts: Receipt[] = [];
+    const post = BroadcastChannel.prototype.postMessage;
+    vi.spyOn(BroadcastChannel.prototype, 'postMessage').mockImplementation(function (
+      this: BroadcastChannel,
+      message: unknown,
+    ) {
+      if (this.name === `helios:${dbName}`) {
+        const { writes } = message as { writes: { doc: string }[] };
+        posts.push({ levels: receipts.map((r) => r.level), docs: writes.map((w) => w.doc) });
+      }
+      post.call(this, message);
+    });
+
+    // One task, three writes over two documents: one commit, one message.
+    receipts.push(likesA.increment(), setA.add('x'), likesA.increment(2));
+    await until(() => likesB.value === 3 && setB.has('x'), 'the other tab has all three');
+    expect(posts).toEqual([
+      { levels: ['local', 'local', 'local'], docs: ['likes', 'set', 'likes'] },
+    ]);
+  });
+
+  it('a message of another shape on the tab channel changes nothing', async () => {
+    const dbName = freshDb();
+    const a = res.client(['http://127.0.0.1:9'], { dbName, offline: true });
+    const b = res.client(['http://127.0.0.1:9'], { dbName, offline: true });
+    const [likesA, likesB] = [a.counter('likes'), b.counter('likes')];
+    await Promise.all([likesA.loaded, likesB.loaded]);
+    likesA.increment();
+    await until(() => likesB.value === 1, 'the first write crossed');
+    // What a tab of an earlier version (one write per message) or anything else might post.
+    const stranger = new BroadcastChannel(`helios:${dbName}`);
+    for (const junk of [
+      { doc: 'likes', delta: new Uint8Array([1, 2, 3]) },
+      null,
+      7,
+      { writes: 1 },
+    ]) {
+      stranger.postMessage(junk);
+    }
+    stranger.close();
+    likesA.increment();
+    await until(() => likesB.value === 2, 'the next write crossed');
+    expect(b.status.lastError).toBeNull();
   });
 
   it('tabs hold different replica ids; a new tab takes a freed slot and continues its seqs', async () => {
@@ -124,6 +180,34 @@ describe('tabs', () => {
       () => shared.every((s) => s.value === 15 + 15 + 15 + 5 + 10 + 10),
       'tabs agree on the counter',
     );
+  });
+
+  it("a tab waiting for a slot reads its documents only once it holds the slot: it never mints the last holder's final dots again", async () => {
+    const dbName = freshDb();
+    // No tab channel: a tab that dies right after its commit never posts it, and the only way
+    // the next holder of its slot learns of it is storage.
+    const tab = { dbName, offline: true, tabSync: false, maxReplicaSlots: 1 } as const;
+    const a = res.client(['http://127.0.0.1:9'], tab);
+    const likesA = a.counter('likes');
+    await likesA.loaded;
+    const first = likesA.increment();
+    await first.wait('local');
+
+    // `next` opens while `a` holds the only slot: it waits for it.
+    const next = res.client(['http://127.0.0.1:9'], tab);
+    const likesNext = next.counter('likes');
+    await sleep(100);
+    expect(next.replica).toBeUndefined();
+    // `a` commits once more and goes: the slot is free, and only storage has that last write.
+    const last = likesA.increment();
+    await last.wait('local');
+    await a.close();
+
+    await likesNext.loaded;
+    expect(next.replica).toBe(a.replica);
+    expect(likesNext.value).toBe(2);
+    const own = likesNext.increment();
+    expect(own.dot).toEqual({ replica: a.replica, seq: last.dot!.seq + 1 });
   });
 
   it('a crashed tab loses no committed write: the next tab has it and pushes it when online', async () => {

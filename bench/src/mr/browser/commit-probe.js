@@ -7,7 +7,7 @@
 
 /**
  * @typedef {{ stores: string, called: number, open: number, complete: number, ops: number }} TxRecord
- * @typedef {{ start: number, returned: number, txs: TxRecord[], posted: number }} WriteProbe
+ * @typedef {{ start: number, returned: number, txs: TxRecord[], posted: number, postDone: number }} WriteProbe
  */
 
 /** The write being timed, if any. @type {WriteProbe | undefined} */
@@ -52,15 +52,21 @@ for (const method of /** @type {const} */ (['add', 'put', 'delete'])) {
 
 const postMessage = BroadcastChannel.prototype.postMessage;
 BroadcastChannel.prototype.postMessage = function (/** @type {unknown} */ message) {
-  if (current !== undefined && this.name.startsWith('helios:') && Number.isNaN(current.posted)) {
-    current.posted = performance.now();
+  const probe =
+    current !== undefined && this.name.startsWith('helios:') && Number.isNaN(current.posted)
+      ? current
+      : undefined;
+  if (probe !== undefined) probe.posted = performance.now();
+  try {
+    return postMessage.call(this, message);
+  } finally {
+    if (probe !== undefined) probe.postDone = performance.now();
   }
-  return postMessage.call(this, message);
 };
 
 /** Starts recording for a write started at `start` (performance.now()). */
 export function probeWrite(/** @type {number} */ start) {
-  current = { start, returned: NaN, txs: [], posted: NaN };
+  current = { start, returned: NaN, txs: [], posted: NaN, postDone: NaN };
   return current;
 }
 
@@ -73,8 +79,9 @@ export function probeDone() {
  * The phases of one write, in ms, given when its receipt reached `local`: the write call itself
  * (`returned` set by the caller), from its return until its commit's `transaction()` call, that
  * transaction until `complete` (and of it, the `transaction()` call itself), from its completion
- * to the receipt, and to the broadcast; with the transactions it
- * had to share the window with.
+ * to the receipt, and to the broadcast (and the `postMessage` call itself); with the
+ * transactions it had to share the window with. `completeAt` and `postedAt` are from the write's
+ * start, for the other tab's side (see tab-probe.js).
  */
 export function phasesOf(/** @type {WriteProbe} */ p, /** @type {number} */ local) {
   const mine = p.txs.filter((t) => t.stores.includes('log') && t.complete <= local);
@@ -87,6 +94,9 @@ export function phasesOf(/** @type {WriteProbe} */ p, /** @type {number} */ loca
     txCall: own ? own.open - own.called : NaN,
     afterTx: own ? local - own.complete : NaN,
     broadcast: p.posted - local,
+    postCall: p.postDone - p.posted,
+    completeAt: own ? own.complete - p.start : NaN,
+    postedAt: p.posted - p.start,
     ops: own?.ops ?? 0,
     stores: own?.stores ?? '',
     otherTxs: others.map((t) => `${t.stores}:${t.ops}`).join(' '),

@@ -7,6 +7,7 @@
 import { createClient } from '@helios/client';
 import { coldOpen, seedCold } from './cold-load.js';
 import { phasesOf, probeDone, probeWrite } from './commit-probe.js';
+import { probeShown, tabRecords } from './tab-probe.js';
 
 /** Absolute high-resolution time, comparable across tabs up to a clock offset (measured). */
 const abs = () => performance.timeOrigin + performance.now();
@@ -78,6 +79,7 @@ const bench = {
         const v = /** @type {number | undefined} */ (map?.get('k'));
         if (typeof v === 'number' && v > last) {
           const t = abs();
+          probeShown(v, t);
           for (let s = last + 1; s <= v; s++) arrivals.push([s, t]);
           last = v;
           acks.postMessage(v);
@@ -199,6 +201,8 @@ const bench = {
   coldOpen,
 
   arrivals: () => arrivals.slice(),
+
+  tabRecords,
 
   idbAdds: () => ({ ...idbAdds }),
 
