@@ -5,6 +5,7 @@ import { socketParser } from '@helios/transport';
 import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MVRegisterHandle } from './handles.js';
+import { tabChannelName } from './tab-channel.js';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
 
 /**
@@ -34,7 +35,7 @@ function record(handle: MVRegisterHandle<string>): string[] {
 
 /** Posts a write as another tab of the profile would. */
 function fromAnotherTab(dbName: string, doc: string, delta: Uint8Array): void {
-  const channel = new BroadcastChannel(`helios:${dbName}`);
+  const channel = new BroadcastChannel(tabChannelName(dbName));
   channel.postMessage({ writes: [{ doc, delta }] });
   channel.close();
 }

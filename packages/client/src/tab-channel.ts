@@ -10,6 +10,15 @@ interface TabMessage {
 }
 
 /**
+ * The channel's name for database `dbName`. Tabs of a release that posted one write per message
+ * (`{ doc, delta }`, on `helios:<dbName>`) and tabs of this one do not hear each other: during
+ * an upgrade, their writes reach each other through the relay.
+ */
+export function tabChannelName(dbName: string): string {
+  return `helios:${dbName}:writes`;
+}
+
+/**
  * The BroadcastChannel over which the tabs of one browser profile (one database name) share
  * their writes, so a write shows in the other tabs at once, without a round trip to the relay.
  */
@@ -17,10 +26,9 @@ export class TabChannel {
   readonly #channel: BroadcastChannel;
 
   constructor(dbName: string, onDelta: (doc: string, delta: Uint8Array) => void) {
-    this.#channel = new BroadcastChannel(`helios:${dbName}`);
+    this.#channel = new BroadcastChannel(tabChannelName(dbName));
     this.#channel.onmessage = (event: MessageEvent<Partial<TabMessage> | null>) => {
-      // A tab of an earlier version posts another shape: skipped, the relay and the causal
-      // gate's repair from storage bring its writes instead.
+      // Anything else (no tab of this profile posts it): skipped.
       const writes = event.data?.writes;
       if (!Array.isArray(writes)) return;
       for (const w of writes) onDelta(w.doc, w.delta);

@@ -3,6 +3,7 @@ import type { Dot } from '@helios/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HeliosClient } from './client.js';
 import type { Receipt } from './receipt.js';
+import { tabChannelName } from './tab-channel.js';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
 
 /**
@@ -69,7 +70,7 @@ describe('tabs', () => {
       this: BroadcastChannel,
       message: unknown,
     ) {
-      if (this.name === `helios:${dbName}`) {
+      if (this.name === tabChannelName(dbName)) {
         const { writes } = message as { writes: { doc: string }[] };
         posts.push({ levels: receipts.map((r) => r.level), docs: writes.map((w) => w.doc) });
       }
@@ -92,8 +93,8 @@ describe('tabs', () => {
     await Promise.all([likesA.loaded, likesB.loaded]);
     likesA.increment();
     await until(() => likesB.value === 1, 'the first write crossed');
-    // What a tab of an earlier version (one write per message) or anything else might post.
-    const stranger = new BroadcastChannel(`helios:${dbName}`);
+    // What anything else might post on the channel.
+    const stranger = new BroadcastChannel(tabChannelName(dbName));
     for (const junk of [
       { doc: 'likes', delta: new Uint8Array([1, 2, 3]) },
       null,
