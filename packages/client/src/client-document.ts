@@ -13,8 +13,10 @@ export class ClientDocument<S, V> {
   /** Resolves when the document has been read from local storage. */
   readonly loaded: Promise<void>;
   isLoaded = false;
-  /** Deltas stored since the last snapshot: drives compaction. */
+  /** Deltas stored since the last snapshot, their encoded bytes, and the snapshot's: drive compaction. */
   storedSinceSnapshot = 0;
+  storedBytesSinceSnapshot = 0;
+  snapshotBytes = 0;
   #markLoaded!: () => void;
   #value: { v: V } | undefined;
   readonly #listeners = new Set<() => void>();

@@ -104,7 +104,10 @@ export class CommitPipeline {
         shared.push({ doc: w.doc, delta: w.delta });
       }
       const doc = documents.get(w.doc);
-      if (doc) doc.storedSinceSnapshot++;
+      if (doc) {
+        doc.storedSinceSnapshot++;
+        doc.storedBytesSinceSnapshot += w.delta.length;
+      }
     });
     // Published only now that they are durable: a dot never leaves before its delta is stored.
     // After the receipts, in one message: posting costs this thread a fraction of a millisecond
@@ -118,13 +121,19 @@ export class CommitPipeline {
   async #maybeCompact(id: string): Promise<void> {
     const doc = this.#options.documents.get(id);
     if (!doc || doc.storedSinceSnapshot < this.#options.compactEvery) return;
+    // Folding re-encodes the whole document on this thread: a large one waits until its log
+    // weighs as much as its snapshot, so each write pays for about its own size.
+    if (doc.storedBytesSinceSnapshot < doc.snapshotBytes) return;
     doc.storedSinceSnapshot = 0;
+    doc.storedBytesSinceSnapshot = 0;
     const type = doc.type;
     await this.#options.storage.current
       .compact(id, (stored) => {
         const state = stored.snapshot ? type.decode(stored.snapshot) : type.empty();
         for (const delta of stored.deltas) type.merge(state, type.decode(delta));
-        return type.encodeSnapshot(state);
+        const snapshot = type.encodeSnapshot(state);
+        doc.snapshotBytes = snapshot.length;
+        return snapshot;
       })
       .catch(() => {
         // Compaction is an optimisation: the deltas stay, and the next attempt retries.

@@ -27,7 +27,11 @@ export interface ClientOptions {
   readonly localDurability?: LocalDurability;
   /** Most replica ids one browser profile uses at once (one per concurrently open tab). Default 8. */
   readonly maxReplicaSlots?: number;
-  /** Stored deltas of a document after which it is compacted into a snapshot. Default 500. */
+  /**
+   * Stored deltas of a document after which it is compacted into a snapshot, once they also
+   * weigh as many encoded bytes as the snapshot (a large document is not re-encoded every few
+   * hundred writes). Default 500.
+   */
   readonly compactEvery?: number;
   /**
    * Ask relays for each write's arrival in every peer region, so `client.events` shows a

@@ -53,8 +53,9 @@ describe('IndexedDB snapshots across the format change', () => {
     expect(prefs.get('k7')).toBe('after the snapshot');
     expect(prefs.value.size).toBe(50);
 
-    // Three writes reach compactEvery: the snapshot is rewritten in the new format.
-    for (const k of ['x', 'y', 'z']) await prefs.set(k, k).wait('local');
+    // Writes past compactEvery that weigh as much as the snapshot: it is rewritten in the new
+    // format.
+    for (let i = 0; i < 50; i++) await prefs.set(`n${i}`, `new-${i}`).wait('local');
     const check = await IdbPersistence.open(dbName, () => {});
     let snapshot: Uint8Array | null = null;
     for (let tries = 0; tries < 100; tries++) {
@@ -74,7 +75,7 @@ describe('IndexedDB snapshots across the format change', () => {
     const again = reopened.lwwMap<string>('prefs');
     await again.loaded;
     expect(again.get('k7')).toBe('after the snapshot');
-    expect(again.get('z')).toBe('z');
-    expect(again.value.size).toBe(53);
+    expect(again.get('n49')).toBe('new-49');
+    expect(again.value.size).toBe(100);
   });
 });

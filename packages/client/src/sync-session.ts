@@ -61,6 +61,8 @@ export class SyncSession {
       if (stored.snapshot) doc.adopt(doc.type.decode(stored.snapshot));
       for (const delta of stored.deltas) doc.type.merge(doc.state, doc.type.decode(delta));
       doc.storedSinceSnapshot = stored.deltas.length;
+      doc.storedBytesSinceSnapshot = stored.deltas.reduce((sum, d) => sum + d.length, 0);
+      doc.snapshotBytes = stored.snapshot?.length ?? 0;
     } catch (err) {
       // Unreadable local data must not block the app: start empty; the relay fills it in.
       this.#options.onError({ code: 'load-failed', message: (err as Error).message, doc: doc.id });

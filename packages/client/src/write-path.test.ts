@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { MVRegister, newReplicaId } from '@helios/core';
+import { LWWMap, MVRegister, newReplicaId } from '@helios/core';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { socketParser } from '@helios/transport';
 import { openDB } from 'idb';
@@ -98,6 +98,54 @@ describe('the write path in IndexedDB', () => {
     await until(() => transactions() === 21, 'the trailing removal');
     expect(await countRecords(dbName, 'outbox')).toBe(0);
     expect(client.status.pendingTotal).toBe(0);
+  });
+
+  it('compacts a large document only once its stored deltas weigh as much as its snapshot', async () => {
+    const relay = world.relay('us-east-1');
+    const { clock } = world;
+    const dbName = freshDb();
+    const client = world.client([relay.url], { dbName, compactEvery: 3 });
+    const prefs = client.lwwMap<string>('prefs');
+    await clock.until(() => relay.sentOf('sync', 'prefs').length === 1, 'the sync reply');
+    const snapshotBytes = async () => {
+      const db = await openDB(dbName);
+      try {
+        return ((await db.get('docs', 'prefs'))?.snapshot as Uint8Array | undefined)?.length ?? 0;
+      } finally {
+        db.close();
+      }
+    };
+    const write = async (key: string) => {
+      await world.reach(prefs.set(key, `value of ${key}`), 'relay');
+      await clock.advance(1_000); // settled: moved from the outbox to the log
+      await client.flush();
+    };
+    // 200 keys in one write, then the first compaction: no snapshot yet, the count decides.
+    const big = prefs.mutate((state, actor) => {
+      const all = LWWMap.empty();
+      for (let k = 0; k < 200; k++) LWWMap.merge(all, LWWMap.set(all, actor, `k${k}`, `v${k}`));
+      return all;
+    });
+    await world.reach(big, 'relay');
+    await clock.advance(1_000);
+    for (const k of ['a', 'b', 'c']) await write(k);
+    let first = 0;
+    for (let tries = 0; tries < 100 && first < 1_000; tries++) {
+      await sleep(10);
+      first = await snapshotBytes();
+    }
+    expect(first, 'the first snapshot').toBeGreaterThan(1_000);
+    const logged = await countRecords(dbName, 'log');
+    // Writes past compactEvery that weigh far less than the snapshot stay in the log.
+    for (const k of ['d', 'e', 'f', 'g', 'h', 'i']) await write(k);
+    expect(await countRecords(dbName, 'log')).toBe(logged + 6);
+    expect(await snapshotBytes()).toBe(first);
+    // Once they weigh as much as it, a later write folds them.
+    for (let i = 0; (await snapshotBytes()) === first; i++) {
+      expect(i, 'compacted within twice the snapshot').toBeLessThan((2 * first) / 20);
+      await write(`n${i}`);
+    }
+    expect(await countRecords(dbName, 'log')).toBeLessThan(logged + 6);
   });
 
   it("commits with the durability the app chose: relaxed by default, 'strict' when asked", async () => {
