@@ -1,27 +1,22 @@
 /**
- * Load clients for the relay benchmark. `HeliosClient` speaks the Helios wire protocol over
- * socket.io-client (websocket transport, one connection and one replica id per client), as the
- * SDK does; `YjsClient` is a raw y-protocols client of y-websocket's server over `ws` (one
- * Y.Doc per client, `map.set` per update), as `WebsocketProvider` does minus awareness.
+ * Load clients for the relay benchmark, and what the clients of one run share (`LoadStats`).
+ * `HeliosClient` speaks the Helios wire protocol over socket.io-client (websocket transport, one
+ * connection and one replica id per client), as the SDK does; the Yjs servers' clients are in
+ * yjs-clients.mjs.
  *
- * Neither merges what it receives: the benchmark measures the server, and merging 9 copies of
- * every delta would only spend the load generator's single core. Received deltas are
- * recognised by their exact bytes (both servers forward the sender's bytes unchanged, which the
- * benchmark checks by counting matches).
+ * A client does not merge what it receives: the benchmark measures the server, and merging 9
+ * copies of every delta would only spend the load generator's single core. A received delta is
+ * recognised by the dots it carries.
  */
 import { newReplicaId, orMap, PNCounter } from '@helios/core';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { socketParser } from '@helios/transport';
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
 import { io } from 'socket.io-client';
-import WebSocket from 'ws';
-import * as syncProtocol from 'y-protocols/sync';
-import * as Y from 'yjs';
 
 export const Cart = orMap(PNCounter);
 const CART_TYPE = Cart.encode(Cart.empty());
-const ITEMS = Array.from({ length: 20 }, (_, i) => `sku-${String(i).padStart(4, '0')}`);
+/** The 20 keys a client writes to, in turn. */
+export const ITEMS = Array.from({ length: 20 }, (_, i) => `sku-${String(i).padStart(4, '0')}`);
 
 // Message kind codes (packages/core/src/protocol/message-codec.ts, KINDS order + 1).
 const WELCOME = 1;
@@ -233,135 +228,5 @@ export class HeliosClient {
   close() {
     this.closing = true;
     this.socket.close();
-  }
-}
-
-const REMOTE = Symbol('remote');
-// y-protocols message layout: varUint message type (0 = sync), varUint sync type.
-const Y_SYNC = 0;
-const Y_STEP1 = 0;
-const Y_STEP2 = 1;
-const Y_UPDATE = 2;
-
-/**
- * One y-websocket client: a Y.Doc with a map, a websocket to `<url>/<doc>`, and the sync
- * handshake of `WebsocketProvider` (step 1 both ways, step 2 both ways). Each update is one
- * `map.set` of a key of its own, sent as one message. y-websocket's server sends every update
- * back to its sender as well: that echo is the closest thing it has to an ack (it is not
- * durable) and drives the saturating load.
- */
-export class YjsClient {
-  /**
-   * @param {string} url ws://host:port
-   * @param {string} doc
-   * @param {number} index unique per client, makes the client's keys its own
-   * @param {LoadStats} stats
-   */
-  constructor(url, doc, index, stats) {
-    this.stats = stats;
-    this.index = index;
-    this.ydoc = new Y.Doc();
-    this.map = this.ydoc.getMap('cart');
-    this.n = 0;
-    /** Updates sent and not yet echoed: message bytes (latin1) → send time. */
-    this.pending = new Map();
-    this.outstanding = 0;
-    this.onAck = () => {};
-    /** @type {Uint8Array | undefined} */
-    this.lastUpdate = undefined;
-    this.ydoc.on('update', (/** @type {Uint8Array} */ update, /** @type {unknown} */ origin) => {
-      if (origin !== REMOTE) this.lastUpdate = update;
-    });
-    /** @type {(() => void) | undefined} */
-    this.synced = undefined;
-    this.ws = new WebSocket(`${url}/${doc}`, { perMessageDeflate: false });
-    this.ws.on('message', (/** @type {Buffer} */ data) => this.#receive(data));
-    this.ws.on('error', (err) => stats.errors.push(String(err)));
-    this.closing = false;
-    this.lost = false;
-    this.ws.on('close', (code) => {
-      this.lost = true;
-      if (!this.closing) stats.disconnects.push(`close ${code}`);
-    });
-  }
-
-  /** @param {Buffer} data */
-  #receive(data) {
-    const stats = this.stats;
-    if (data[0] !== Y_SYNC) return; // awareness: nobody sets any
-    const type = data[1];
-    if (type === Y_UPDATE) {
-      const key = data.toString('latin1');
-      const mine = this.pending.get(key);
-      if (mine !== undefined) {
-        this.pending.delete(key);
-        this.outstanding--;
-        stats.acked++;
-        if (stats.timing) stats.ackMs.push(performance.now() - mine);
-        this.onAck();
-        return;
-      }
-      stats.fanout++;
-      if (!stats.timing) return;
-      const now = performance.now();
-      const at = stats.inFlight.get(key);
-      if (at === undefined) stats.unmatched++;
-      else stats.fanoutMs.push(now - at);
-      return;
-    }
-    if (type === Y_STEP1) {
-      // Answer the server's state vector with what it lacks, as WebsocketProvider does.
-      const decoder = decoding.createDecoder(data);
-      decoding.readVarUint(decoder);
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, Y_SYNC);
-      syncProtocol.readSyncMessage(decoder, encoder, this.ydoc, REMOTE);
-      this.ws.send(encoding.toUint8Array(encoder));
-    } else if (type === Y_STEP2) {
-      this.synced?.();
-    }
-  }
-
-  /** Opens the socket, sends sync step 1 and waits for the server's step 2. */
-  async start(timeoutMs = 30_000) {
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not synced in ${timeoutMs} ms`)), timeoutMs);
-      this.synced = () => {
-        clearTimeout(timer);
-        this.synced = undefined;
-        resolve(undefined);
-      };
-      this.ws.once('error', reject);
-      this.ws.once('open', () => {
-        const encoder = encoding.createEncoder();
-        encoding.writeVarUint(encoder, Y_SYNC);
-        syncProtocol.writeSyncStep1(encoder, this.ydoc);
-        this.ws.send(encoding.toUint8Array(encoder));
-      });
-    });
-  }
-
-  /** One `map.set` of one of this client's 20 keys, sent as one update message. */
-  update() {
-    this.n++;
-    this.map.set(`${this.index}:${ITEMS[this.n % ITEMS.length]}`, this.n);
-    const update = /** @type {Uint8Array} */ (this.lastUpdate);
-    const encoder = encoding.createEncoder();
-    encoding.writeVarUint(encoder, Y_SYNC);
-    syncProtocol.writeUpdate(encoder, update);
-    const message = encoding.toUint8Array(encoder);
-    const key = Buffer.from(message.buffer, message.byteOffset, message.length).toString('latin1');
-    const at = performance.now();
-    this.pending.set(key, at);
-    if (this.stats.timing) this.stats.inFlight.set(key, at);
-    this.outstanding++;
-    this.stats.sent++;
-    this.ws.send(message);
-  }
-
-  close() {
-    this.closing = true;
-    this.ws.terminate();
-    this.ydoc.destroy();
   }
 }

@@ -2,7 +2,7 @@
  * The relay benchmark's load phases, the same for every server under test: saturation (a closed
  * loop) and a fixed rate, with the checks that every acked unit reached every other subscriber.
  */
-import { cpuSeconds, ownCpuSeconds, writeSyscalls } from './proc.mjs';
+import { cpuSeconds, ownCpuSeconds, storageWriteBytes, writeSyscalls } from './proc.mjs';
 import { describeInternals, pct, relayInternals } from './relay-metrics.mjs';
 import { percentile } from './stats.mjs';
 
@@ -63,19 +63,19 @@ export async function connectAll(count, batch, make) {
  */
 
 /**
- * Saturation: every client pushes again as soon as its previous push is acked (Helios: one push
- * of `batch` entries in flight; Yjs: `window` single updates in flight). Counts units acked and
- * fan-out messages received during `seconds`, then drains and checks every acked unit reached
- * every other subscriber of its document.
+ * Saturation: every client pushes again as soon as its previous push is acked (one message of
+ * `batch` units in flight per client, for every server). Counts units acked and fan-out units
+ * received during `seconds`, then drains and checks every acked unit reached every other
+ * subscriber of its document.
  * @param {Target} t
- * @param {{ seconds: number, batch: number, window: number, drainMs: number }} o
+ * @param {{ seconds: number, batch: number, drainMs: number }} o
  */
 export async function saturate(t, o) {
   const { stats } = t;
   let running = true;
   t.clients.forEach((c, i) => {
     c.onAck = () => {
-      while (running && c.outstanding + o.batch <= o.window) t.push(i, o.batch);
+      if (running && c.outstanding === 0) t.push(i, o.batch);
     };
   });
   stats.reset();
@@ -83,15 +83,18 @@ export async function saturate(t, o) {
   const m0 = await t.probe?.();
   const cpu0 = cpuSeconds(t.pid);
   const writes0 = writeSyscalls(t.pid);
+  const stored0 = storageWriteBytes(t.pid);
   const own0 = ownCpuSeconds();
   const started = performance.now();
   for (const c of t.clients) c.onAck();
   await sleep(o.seconds * 1000);
-  const elapsed = (performance.now() - started) / 1000;
+  const endedAt = performance.now();
+  const elapsed = (endedAt - started) / 1000;
   const acked = stats.acked;
   const fanout = stats.fanout;
   const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
   const writesPerDelta = (writeSyscalls(t.pid) - writes0) / acked;
+  const storageBytesPerDelta = (storageWriteBytes(t.pid) - stored0) / acked;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
   running = false;
   const m1 = await t.probe?.();
@@ -104,10 +107,13 @@ export async function saturate(t, o) {
   await sleep(200); // anything past the expected count would be a duplicate: let it show
   for (const c of t.clients) c.onAck = () => {};
   return {
+    /** When the measured window ended (performance.now), before the drain. */
+    endedAt,
     perSec: acked / elapsed,
     fanoutPerSec: fanout / elapsed,
     serverCpu,
     writesPerDelta,
+    storageBytesPerDelta,
     ownCpu,
     drained,
     sent: stats.sent,
@@ -244,7 +250,8 @@ export function describePaced(p) {
 export function describeSaturated(s) {
   return (
     `${Math.round(s.perSec)}/s acked, ${Math.round(s.fanoutPerSec)}/s fanned out, ` +
-    `server CPU ${pct(s.serverCpu)} (${s.writesPerDelta.toFixed(2)} write syscalls per delta), ` +
+    `server CPU ${pct(s.serverCpu)} (${s.writesPerDelta.toFixed(2)} write syscalls and ` +
+    `${Math.round(s.storageBytesPerDelta)} bytes to storage per delta), ` +
     `generator CPU ${pct(s.ownCpu)}, fan-out ${s.fanoutTotal}/${s.fanoutExpected}${s.drained ? '' : ' (NOT drained)'}, ` +
     `${s.errors} errors, ${s.disconnects} disconnects${describeInternals(s.server)}`
   );

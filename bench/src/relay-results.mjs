@@ -1,14 +1,15 @@
 /**
- * The relay benchmark's result rows, from the Helios relay's and y-websocket's runs.
+ * The relay benchmark's result rows: the Helios relay's figures, each beside the best peer's
+ * (relay-peers.mjs), then every peer's throughput and CPU per write beside the relay's.
  */
 import { pct } from './relay-metrics.mjs';
-import { packageVersion } from './results.mjs';
+import { describeStoreLag } from './relay-peers.mjs';
 import { round2 } from './stats.mjs';
 
 /** @typedef {import('./core.mjs').Result} Result */
 /** @typedef {import('./relay.mjs').Config} Config */
 /** @typedef {import('./relay.mjs').HeliosRun} HeliosRun */
-/** @typedef {import('./relay.mjs').YjsRun} YjsRun */
+/** @typedef {import('./relay.mjs').PeerRun} PeerRun */
 
 /**
  * How a paced figure was taken: at the goal's rate, or at a lower one because the relay did not
@@ -24,20 +25,60 @@ function rateNote(p, target) {
   return `at ${p.rate} deltas/s, NOT sustained either (the lowest rate tried; ${kept}): the latencies include queueing`;
 }
 
+/** Server CPU time per acked write (delta or set) during a saturation phase, in µs. */
+const cpuUs = (/** @type {{ serverCpu: number, perSec: number }} */ s) =>
+  (s.serverCpu / s.perSec) * 1e6;
+
+/**
+ * The run in `runs` with the least of `key` (the first on a tie), or undefined if there is none.
+ * @param {PeerRun[]} runs
+ * @param {(r: PeerRun) => number} key
+ */
+function least(runs, key) {
+  /** @type {PeerRun | undefined} */
+  let best;
+  for (const r of runs) if (best === undefined || key(r) < key(best)) best = r;
+  return best;
+}
+
+/**
+ * `peer`, `peerValue` and `ratio` of a row against `run`, or nothing without a peer.
+ * @param {PeerRun | undefined} run
+ * @param {number} ours
+ * @param {(r: PeerRun) => number} value
+ * @param {'higher' | 'lower'} better
+ */
+function against(run, ours, value, better) {
+  if (run === undefined) return {};
+  const theirs = value(run);
+  return {
+    peer: run.name,
+    peerValue: Math.abs(theirs) >= 100 ? round(theirs) : round2(theirs),
+    ratio: better === 'higher' ? ratio(ours, theirs) : ratio(theirs, ours),
+  };
+}
+
 /**
  * @param {Config} cfg
  * @param {HeliosRun} h
- * @param {YjsRun} y
+ * @param {PeerRun[]} peers
  * @returns {Result[]}
  */
-export function buildResults(cfg, h, y) {
+export function buildResults(cfg, h, peers) {
   const subscribers = cfg.clients / cfg.docs;
   const shape = `${cfg.clients} clients, ${cfg.docs} docs × ${subscribers} subscribers`;
-  const ywsVersion = packageVersion('y-websocket');
   const fanoutCheck = (/** @type {{ fanoutTotal: number, fanoutExpected: number }} */ s) =>
     s.fanoutTotal === s.fanoutExpected
-      ? `every acked delta reached the ${subscribers - 1} other subscribers (${s.fanoutTotal} receipts)`
+      ? `every acked write reached the ${subscribers - 1} other subscribers (${s.fanoutTotal} receipts)`
       : `FAN-OUT MISMATCH: ${s.fanoutTotal} receipts, ${s.fanoutExpected} expected`;
+  const each = (/** @type {(r: PeerRun) => string} */ say) =>
+    peers.map((r) => `${r.name}: ${say(r)}`).join('; ');
+  const fastest = least(peers, (r) => -r.sat.perSec);
+  const leanest = least(peers, (r) => cpuUs(r.sat));
+  const leanestDurable = least(
+    peers.filter((r) => r.durable),
+    (r) => cpuUs(r.sat),
+  );
   /** @type {Result[]} */
   const results = [];
   results.push({
@@ -45,46 +86,87 @@ export function buildResults(cfg, h, y) {
     value: round(h.sat.perSec),
     unit: 'deltas/s',
     better: 'higher',
-    peer: 'y-websocket',
-    peerValue: round(y.sat.perSec),
-    ratio: ratio(h.sat.perSec, y.sat.perSec),
+    ...against(fastest, h.sat.perSec, (r) => r.sat.perSec, 'higher'),
     goal: '>= 50000',
     goalMet: h.sat.perSec >= 50_000,
     note:
-      `${shape}; closed loop, each client one push of ${cfg.batch} entries in flight ` +
-      `(y-websocket ${ywsVersion}: ${cfg.window} single-update messages in flight, counted when ` +
-      `its server echoes them back to the sender, which is not durable; Helios counts durable ` +
-      `acks). Fan-out ${round(h.sat.fanoutPerSec)}/s (y-websocket ${round(y.sat.fanoutPerSec)}/s); ` +
-      `${fanoutCheck(h.sat)}; y-websocket: ${fanoutCheck(y.sat)}. ` +
-      `CPU during the phase: relay ${pct(h.sat.serverCpu)} / generator ${pct(h.sat.ownCpu)}, ` +
-      `y-websocket ${pct(y.sat.serverCpu)} / generator ${pct(y.sat.ownCpu)}.`,
+      `${shape}; closed loop, each client one message of ${cfg.batch} writes in flight ` +
+      `(Helios: a push of ${cfg.batch} deltas, counted at its durable ack; Yjs peers: one update ` +
+      `of ${cfg.batch} map.sets in one transaction, counted at the peer's ack, see each ` +
+      `contender's config). Helios: fan-out ${round(h.sat.fanoutPerSec)}/s, ${fanoutCheck(h.sat)}, ` +
+      `CPU relay ${pct(h.sat.serverCpu)} / generator ${pct(h.sat.ownCpu)}. ` +
+      each(
+        (r) =>
+          `${round(r.sat.perSec)} sets/s, ${fanoutCheck(r.sat)}, CPU ${pct(r.sat.serverCpu)} / ` +
+          `generator ${pct(r.sat.ownCpu)}${r.onDisk ? `, ${describeStoreLag(r.onDisk)}` : ''}`,
+      ),
   });
   results.push({
     metric: 'relayFanoutPerSec',
     value: round(h.sat.fanoutPerSec),
-    unit: 'msgs/s',
+    unit: 'deltas/s',
     better: 'higher',
-    peer: 'y-websocket',
-    peerValue: round(y.sat.fanoutPerSec),
-    ratio: ratio(h.sat.fanoutPerSec, y.sat.fanoutPerSec),
-    note: `delta messages received by the other subscribers during the saturation phase (${shape})`,
+    ...against(fastest, h.sat.fanoutPerSec, (r) => r.sat.fanoutPerSec, 'higher'),
+    note: `writes received by the other subscribers during the saturation phase (${shape})`,
   });
-  const cpuUs = (/** @type {{ serverCpu: number, perSec: number }} */ s) =>
-    (s.serverCpu / s.perSec) * 1e6;
   results.push({
     metric: 'relayCpuUsPerDelta',
     value: round(cpuUs(h.sat)),
     unit: 'µs',
     better: 'lower',
-    peer: 'y-websocket',
-    peerValue: round(cpuUs(y.sat)),
-    ratio: ratio(cpuUs(y.sat), cpuUs(h.sat)),
+    ...against(leanest, cpuUs(h.sat), (r) => cpuUs(r.sat), 'lower'),
     note:
-      `server CPU time (user + system, /proc/<pid>/stat) per delta during the saturation phase, ` +
-      `fan-out to ${subscribers - 1} subscribers included: the cost that bounds throughput on ` +
-      `an idle core (1e6 / this), and a figure other processes on the machine disturb less ` +
-      `than throughput. Without fan-out (ingest phase): ${round(cpuUs(h.ingest))} µs.`,
+      `server process CPU time (user + system of all its threads, /proc/<pid>/stat; the load ` +
+      `generator is another process) per acked write during the saturation phase, fan-out to ` +
+      `${subscribers - 1} subscribers included: the cost that bounds throughput on an idle ` +
+      `core (1e6 / this), and a figure other processes disturb less than throughput. Without ` +
+      `fan-out (ingest phase): ${round(cpuUs(h.ingest))} µs. Bytes written to storage per ` +
+      `write: Helios ${round(h.sat.storageBytesPerDelta)}; ` +
+      each((r) => `${round(r.sat.storageBytesPerDelta)}`),
   });
+  const vs = (/** @type {PeerRun} */ r) => round2(cpuUs(h.sat) / cpuUs(r.sat));
+  if (leanest !== undefined) {
+    results.push({
+      metric: 'relayCpuUsPerDeltaVsBestPeer',
+      value: vs(leanest),
+      unit: '×',
+      better: 'lower',
+      goal: '<= 0.5',
+      goalMet: vs(leanest) <= 0.5,
+      note: `relayCpuUsPerDelta / the least peerCpuUsPerDelta of all peers (${leanest.name})`,
+    });
+  }
+  if (leanestDurable !== undefined) {
+    results.push({
+      metric: 'relayCpuUsPerDeltaVsDurablePeer',
+      value: vs(leanestDurable),
+      unit: '×',
+      better: 'lower',
+      note:
+        `relayCpuUsPerDelta / the least peerCpuUsPerDelta of the peers that start a store at ` +
+        `every write (${leanestDurable.name}): durable against durable, though that peer's ` +
+        `ack does not wait for the disk`,
+    });
+  }
+  for (const r of peers) {
+    const config = /** @type {{ ack?: string, onDisk?: string }} */ (r.config);
+    results.push({
+      metric: 'peerDeltasPerSec',
+      value: round(h.sat.perSec),
+      unit: 'deltas/s',
+      better: 'higher',
+      ...against(r, h.sat.perSec, (p) => p.sat.perSec, 'higher'),
+      note: `${r.name}, sets acked per second at saturation; its ack: ${config.ack}; on disk: ${config.onDisk ?? 'never'}`,
+    });
+    results.push({
+      metric: 'peerCpuUsPerDelta',
+      value: round(cpuUs(h.sat)),
+      unit: 'µs',
+      better: 'lower',
+      ...against(r, cpuUs(h.sat), (p) => cpuUs(p.sat), 'lower'),
+      note: `${r.name}, server CPU per acked set at saturation (as relayCpuUsPerDelta)`,
+    });
+  }
   results.push({
     metric: 'relayIngestDeltasPerSec',
     value: round(h.ingest.perSec),
@@ -96,19 +178,23 @@ export function buildResults(cfg, h, y) {
       `generator ${pct(h.ingest.ownCpu)}`,
   });
   const hp = h.paced;
-  const yp = y.paced;
   const pacedNote = (/** @type {string} */ what) =>
-    `${what}; Helios ${rateNote(hp, cfg.rate)}; y-websocket at the same rate ` +
-    `(${yp.sustained ? 'sustained' : 'NOT sustained'}); one delta per push, round-robin over ` +
-    `${cfg.clients} clients, for ${cfg.phaseS} s; relay CPU ${pct(hp.serverCpu)}, generator ` +
-    `${pct(hp.ownCpu)}; y-websocket CPU ${pct(yp.serverCpu)}, generator ${pct(yp.ownCpu)}`;
+    `${what}; Helios ${rateNote(hp, cfg.rate)}, relay CPU ${pct(hp.serverCpu)}, generator ` +
+    `${pct(hp.ownCpu)}; one write per message, round-robin over ${cfg.clients} clients, for ` +
+    `${cfg.phaseS} s; each peer at the same rate: ` +
+    each(
+      (r) =>
+        `${r.paced.sustained ? 'sustained' : 'NOT sustained'}, ack p50/p99 ` +
+        `${round2(r.paced.ackP50)}/${round2(r.paced.ackP99)} ms, fan-out p50/p99 ` +
+        `${round2(r.paced.fanoutP50)}/${round2(r.paced.fanoutP99)} ms, CPU ${pct(r.paced.serverCpu)}`,
+    );
   const atGoalRate = hp.rate === cfg.rate && hp.sustained;
   results.push({
     metric: 'pushAckP50Ms',
     value: round2(hp.ackP50),
     unit: 'ms',
     better: 'lower',
-    note: pacedNote('push → durable ack (SQLite WAL, synchronous=FULL); y-websocket has no ack'),
+    note: pacedNote('push → durable ack (SQLite WAL, synchronous=FULL); no peer acks durably'),
   });
   results.push({
     metric: 'pushAckP99Ms',
@@ -119,22 +205,25 @@ export function buildResults(cfg, h, y) {
     goalMet: hp.ackP99 <= 5 && atGoalRate,
     note: pacedNote('push → durable ack'),
   });
-  for (const [metric, ours, peer, goal] of /** @type {const} */ ([
-    ['fanoutP50Ms', hp.fanoutP50, yp.fanoutP50, undefined],
-    ['fanoutP99Ms', hp.fanoutP99, yp.fanoutP99, '<= 5'],
+  for (const [metric, key, goal] of /** @type {const} */ ([
+    ['fanoutP50Ms', 'fanoutP50', undefined],
+    ['fanoutP99Ms', 'fanoutP99', '<= 5'],
   ])) {
     results.push({
       metric,
-      value: round2(ours),
+      value: round2(hp[key]),
       unit: 'ms',
       better: 'lower',
-      peer: 'y-websocket',
-      peerValue: round2(peer),
-      ratio: ratio(peer, ours),
-      ...(goal === undefined ? {} : { goal, goalMet: ours <= 5 && atGoalRate }),
+      ...against(
+        least(peers, (r) => r.paced[key]),
+        hp[key],
+        (r) => r.paced[key],
+        'lower',
+      ),
+      ...(goal === undefined ? {} : { goal, goalMet: hp[key] <= 5 && atGoalRate }),
       note: pacedNote(
         `push → receipt by each other subscriber (${hp.fanoutSamples} samples; Helios fans out ` +
-          `after the durable commit, y-websocket right after applying the update in memory)`,
+          `after the durable commit, the peers right after applying the update in memory)`,
       ),
     });
   }
@@ -143,13 +232,16 @@ export function buildResults(cfg, h, y) {
     value: round(h.rssMb),
     unit: 'MiB',
     better: 'lower',
-    peer: 'y-websocket',
-    peerValue: round(y.rssMb),
-    ratio: ratio(y.rssMb, h.rssMb),
+    ...against(
+      least(peers, (r) => r.rssMb),
+      h.rssMb,
+      (r) => r.rssMb,
+      'lower',
+    ),
     note:
       `VmHWM of the server process at the end of its run (connection setup, saturation and ` +
-      `paced phases); after the saturation phases it was ${round(h.rssAfterSaturationMb)} MiB ` +
-      `(y-websocket ${round(y.rssAfterSaturationMb)} MiB)`,
+      `paced phases); after the saturation phases: Helios ${round(h.rssAfterSaturationMb)} MiB; ` +
+      each((r) => `${round(r.rssAfterSaturationMb)} MiB`),
   });
   return results;
 }

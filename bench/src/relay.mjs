@@ -1,18 +1,18 @@
 /**
  * Relay benchmark: one Helios relay (the real CLI, SQLite store, anonymous) in a child process,
- * loaded by N socket.io clients in this process, then y-websocket's own server
- * (`y-websocket/bin/server.cjs`) in a child process loaded by N y-protocols clients with the
- * same documents and rates. See RELAY.md for the method and what each figure includes.
+ * loaded by N socket.io clients in this process, then each peer Yjs server (relay-peers.mjs) in a
+ * child process, loaded by N y-protocols clients with the same documents, batching and rates.
+ * See RELAY.md for the method and what each figure includes.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, peakRssMb, removeOnExit, startServer, stopChild } from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
-import { HeliosClient, LoadStats, YjsClient } from './relay-clients.mjs';
+import { HeliosClient, LoadStats } from './relay-clients.mjs';
 import { cpuPressure, probeRelay } from './relay-metrics.mjs';
+import { describeStoreLag, PEERS, storeLag } from './relay-peers.mjs';
 import {
   connectAll,
   describePaced,
@@ -23,20 +23,19 @@ import {
   sustained,
 } from './relay-phases.mjs';
 import { buildResults } from './relay-results.mjs';
-import { loadAverage } from './results.mjs';
+import { loadAverage, packageVersion } from './results.mjs';
+import { YjsClient } from './yjs-clients.mjs';
 
-const require = createRequire(import.meta.url);
 // The relay's CLI, next to the entry point of the built package (packages/server/dist).
 // HELIOS_RELAY_CLI points at another build instead, to compare two versions in one session.
 const RELAY_CLI =
   process.env.HELIOS_RELAY_CLI ??
   join(dirname(fileURLToPath(import.meta.resolve('@helios/server'))), 'cli.js');
-const YWS_SERVER = join(dirname(require.resolve('y-websocket/package.json')), 'bin', 'server.cjs');
 
 /**
  * @typedef {{
  *   clients: number, docs: number, phaseS: number, warmupS: number, rate: number,
- *   batch: number, window: number, connectBatch: number, drainMs: number,
+ *   batch: number, connectBatch: number, drainMs: number,
  * }} Config
  */
 
@@ -47,10 +46,9 @@ const FULL = {
   phaseS: 10,
   warmupS: 2,
   rate: 10_000,
-  // Saturation: each Helios client keeps one push of `batch` entries in flight; each Yjs
-  // client keeps `window` updates in flight (its protocol has one update per message).
+  // Saturation: each client keeps one message of `batch` writes in flight (Helios: a push of
+  // `batch` deltas; Yjs: one update of `batch` map.sets made in one transaction).
   batch: 8,
-  window: 8,
   connectBatch: 50,
   drainMs: 10_000,
 };
@@ -71,22 +69,30 @@ async function benchHelios(cfg, o) {
   removeOnExit(dir);
   const port = await freePort();
   const nodeArgs = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
-  const server = await startServer(
-    [
-      ...nodeArgs,
-      RELAY_CLI,
-      '--region',
-      'us-east-1',
-      '--port',
-      String(port),
-      '--db',
-      join(dir, 'relay.sqlite'),
-      '--anonymous',
-      '--log-level',
-      'error',
-    ],
-    /listening on/,
-  );
+  const cliArgs = [
+    '--region',
+    'us-east-1',
+    '--port',
+    String(port),
+    '--db',
+    join(dir, 'relay.sqlite'),
+    '--anonymous',
+    '--log-level',
+    'error',
+  ];
+  const server = await startServer([...nodeArgs, RELAY_CLI, ...cliArgs], /listening on/);
+  const config = {
+    server: `helios-relay CLI (@helios/server ${packageVersion('@helios/server')}), one process`,
+    args: cliArgs.join(' ').replace(dir, '<tmp>').replace(String(port), '<port>'),
+    batching:
+      `${cfg.batch} deltas per push message, one push in flight per client at saturation; ` +
+      'paced: one delta per push',
+    store: 'SQLite, WAL, synchronous = FULL: every group commit is fsynced',
+    ack: 'after the group commit holding the delta is fsynced',
+    onDisk: 'when acked',
+    durableAck: true,
+    storesEveryWrite: true,
+  };
   const url = `http://127.0.0.1:${port}`;
   const stats = new LoadStats();
   /** @type {HeliosClient[]} */
@@ -112,11 +118,7 @@ async function benchHelios(cfg, o) {
       others: cfg.clients / cfg.docs - 1,
       probe: () => probeRelay(url, server.pid),
     };
-    const satOpts = {
-      batch: cfg.batch,
-      window: cfg.batch,
-      drainMs: cfg.drainMs,
-    };
+    const satOpts = { batch: cfg.batch, drainMs: cfg.drainMs };
     const warm = await saturate(shared, { ...satOpts, seconds: cfg.warmupS });
     log(`helios warm-up: ${describeSaturated(warm)}`);
     const sat = await saturate(shared, { ...satOpts, seconds: cfg.phaseS });
@@ -136,7 +138,15 @@ async function benchHelios(cfg, o) {
       (s) => log(s),
     );
     const rssMb = peakRssMb(server.pid);
-    return { sat, ingest, paced, rssMb, rssAfterSaturationMb, errors: stats.errors.slice(0, 5) };
+    return {
+      config,
+      sat,
+      ingest,
+      paced,
+      rssMb,
+      rssAfterSaturationMb,
+      errors: stats.errors.slice(0, 5),
+    };
   } catch (err) {
     throw new Error(
       `helios relay bench failed: ${err} ${/** @type {Error} */ (err).cause ?? ''}\n` +
@@ -151,17 +161,17 @@ async function benchHelios(cfg, o) {
 }
 
 /**
+ * One peer under the same clients, documents, batching and phases as the relay (no ingest phase):
+ * saturation, then one paced run at the rate the relay's latencies were taken at.
+ * @param {import('./relay-peers.mjs').Peer} peer
  * @param {Config} cfg
- * @param {{ log: (s: string) => void, rate: number }} o `rate`: the paced rate, the one at which
- *   the Helios relay's latencies were taken, so both are compared under the same load
+ * @param {{ log: (s: string) => void, rate: number }} o `rate`: the relay's paced rate
  */
-async function benchYjs(cfg, o) {
+async function benchPeer(peer, cfg, o) {
   const { log } = o;
-  const port = await freePort();
-  const server = await startServer([YWS_SERVER], /running at/, {
-    env: { HOST: '127.0.0.1', PORT: String(port) },
-  });
-  const url = `ws://127.0.0.1:${port}`;
+  const { name } = peer;
+  const running = await peer.start(cfg.batch);
+  const { server } = running;
   const stats = new LoadStats();
   /** @type {YjsClient[]} */
   let clients = [];
@@ -170,45 +180,55 @@ async function benchYjs(cfg, o) {
     clients = await connectAll(
       cfg.clients,
       cfg.connectBatch,
-      (i) => new YjsClient(url, docName(i, cfg), i, stats),
+      (i) => new YjsClient(peer.dialect, running.url, docName(i, cfg), i, stats),
     );
     log(
-      `y-websocket: ${cfg.clients} clients connected and synced in ` +
+      `${name}: ${cfg.clients} clients connected and synced in ` +
         `${Math.round(performance.now() - t0)} ms (${stats.errors.length} errors)`,
     );
     /** @type {Target} */
     const target = {
-      name: 'y-websocket',
+      name,
       pid: server.pid,
       stats,
       clients,
-      push: (i, n) => {
-        for (let k = 0; k < n; k++) clients[i]?.update();
-      },
+      push: (i, n) => clients[i]?.push(n),
       others: cfg.clients / cfg.docs - 1,
     };
-    const satOpts = { batch: 1, window: cfg.window, drainMs: cfg.drainMs };
+    const satOpts = { batch: cfg.batch, drainMs: cfg.drainMs };
     const warm = await saturate(target, { ...satOpts, seconds: cfg.warmupS });
-    log(`y-websocket warm-up: ${describeSaturated(warm)}`);
+    log(`${name} warm-up: ${describeSaturated(warm)}`);
+    const stores0 = await running.stores?.();
     const sat = await saturate(target, { ...satOpts, seconds: cfg.phaseS });
-    log(`y-websocket saturated: ${describeSaturated(sat)}`);
+    const onDisk =
+      running.stores && stores0
+        ? await storeLag(running.stores, stores0, sat.endedAt, cfg)
+        : undefined;
+    log(
+      `${name} saturated: ${describeSaturated(sat)}${onDisk ? `; ${describeStoreLag(onDisk)}` : ''}`,
+    );
     const rssAfterSaturationMb = peakRssMb(server.pid);
     const p = await paced(target, { seconds: cfg.phaseS, drainMs: cfg.drainMs, rate: o.rate });
     const ok = sustained(p);
-    log(`y-websocket paced ${o.rate}/s${ok ? '' : ' (NOT sustained)'}: ${describePaced(p)}`);
+    log(`${name} paced ${o.rate}/s${ok ? '' : ' (NOT sustained)'}: ${describePaced(p)}`);
     const rssMb = peakRssMb(server.pid);
     return {
+      name,
+      durable: peer.durable,
+      config: running.config,
       sat,
+      onDisk,
       paced: { ...p, sustained: ok },
       rssMb,
       rssAfterSaturationMb,
       errors: stats.errors.slice(0, 5),
     };
   } catch (err) {
-    throw new Error(`y-websocket bench failed: ${err}\nserver output:\n${server.output()}`);
+    throw new Error(`${name} bench failed: ${err}\nserver output:\n${server.output()}`);
   } finally {
     for (const c of clients) c.close();
     await stopChild(server.child);
+    running.cleanup();
   }
 }
 
@@ -222,17 +242,19 @@ function docName(i, cfg) {
 
 /**
  * @param {{ quick: boolean, log: (s: string) => void, only?: string[], profile?: boolean }} opts
- *   `only: ['helios']` skips y-websocket (for profiling the relay); the rows then have no peer.
- * @returns {Promise<Result[]>}
+ *   `only`: the peers to run besides the relay, by name (`--only=helios`: none, for profiling
+ *   the relay; the rows then have no peer).
  */
 export async function runRelay({ quick, log, only, profile = process.argv.includes('--profile') }) {
   const cfg = quick ? QUICK : FULL;
   if (cfg.clients % cfg.docs !== 0) throw new Error('clients must be a multiple of docs');
+  const peers = PEERS.filter((p) => only === undefined || only.includes(p.name));
   // Everything is bounded in time; this is the backstop if something hangs anyway.
+  const watchdogMin = 4 + 3 * peers.length;
   const watchdog = setTimeout(() => {
-    console.error('relay bench: watchdog fired after 8 minutes; killing the servers');
+    console.error(`relay bench: watchdog fired after ${watchdogMin} minutes; killing the servers`);
     process.exit(1);
-  }, 8 * 60_000);
+  }, watchdogMin * 60_000);
   watchdog.unref();
   const subscribers = cfg.clients / cfg.docs;
   log(
@@ -242,47 +264,43 @@ export async function runRelay({ quick, log, only, profile = process.argv.includ
   const profileDir = profile ? mkdtempSync(join(tmpdir(), 'helios-relay-prof-')) : undefined;
   try {
     const h = await benchHelios(cfg, { log, ...(profileDir ? { profileDir } : {}) });
-    const y =
-      only === undefined || only.includes('y-websocket')
-        ? await benchYjs(cfg, { log, rate: h.paced.rate })
-        : undefined;
-    if (profileDir) {
-      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-      if (file) {
-        const top = topSelfTime(join(profileDir, file), 20);
-        log(`relay CPU profile: ${join(profileDir, file)} (${top.totalMs} ms sampled)`);
-        for (const r of top.functions)
-          log(
-            `  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`,
-          );
-        log("  inclusive time of the relay's own functions:");
-        for (const r of top.inclusive.slice(0, 15))
-          log(
-            `  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`,
-          );
-        log('  by package / file:');
-        for (const r of top.areas.slice(0, 12))
-          log(
-            `  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`,
-          );
-      }
-    }
-    if (y !== undefined) return buildResults(cfg, h, y);
-    // Without the peer: the same rows, minus the comparison.
-    const none = { perSec: Number.NaN, fanoutPerSec: Number.NaN, serverCpu: Number.NaN };
-    const nan = /** @type {Awaited<ReturnType<typeof benchYjs>>} */ (
-      /** @type {unknown} */ ({
-        sat: none,
-        paced: { ...h.paced, rate: Number.NaN },
-        rssMb: Number.NaN,
-        rssAfterSaturationMb: Number.NaN,
-      })
-    );
-    return buildResults(cfg, h, nan).map(({ peer, peerValue, ratio, ...r }) => r);
+    /** @type {PeerRun[]} */
+    const runs = [];
+    for (const peer of peers) runs.push(await benchPeer(peer, cfg, { log, rate: h.paced.rate }));
+    if (profileDir) logProfile(profileDir, log);
+    return {
+      results: buildResults(cfg, h, runs),
+      config: {
+        run: cfg,
+        contenders: Object.fromEntries([
+          ['helios', h.config],
+          ...runs.map((r) => [r.name, r.config]),
+        ]),
+      },
+    };
   } finally {
     clearTimeout(watchdog);
   }
 }
 
+/**
+ * Prints the top of the relay's CPU profile.
+ * @param {string} profileDir
+ * @param {(s: string) => void} log
+ */
+function logProfile(profileDir, log) {
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return;
+  const top = topSelfTime(join(profileDir, file), 20);
+  const row = (/** @type {{ share: number, ms: number, name: string }} */ r) =>
+    log(`  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`);
+  log(`relay CPU profile: ${join(profileDir, file)} (${top.totalMs} ms sampled)`);
+  for (const r of top.functions) row(r);
+  log("  inclusive time of the relay's own functions:");
+  for (const r of top.inclusive.slice(0, 15)) row(r);
+  log('  by package / file:');
+  for (const r of top.areas.slice(0, 12)) row(r);
+}
+
 /** @typedef {Awaited<ReturnType<typeof benchHelios>>} HeliosRun */
-/** @typedef {Awaited<ReturnType<typeof benchYjs>>} YjsRun */
+/** @typedef {Awaited<ReturnType<typeof benchPeer>>} PeerRun */
