@@ -167,54 +167,76 @@ async function measureMode([writer, reader], { relay, durability, writes, warmup
 }
 
 /**
- * @param {{ quick: boolean, log: (s: string) => void }} opts
+ * The local-write rows: both durability modes in two tabs of one persistent profile, connected
+ * to the cluster's us-east-1 relay.
+ * @param {{ url: string, profile: string, relay: string, writes: number, warmup: number,
+ *   log: (s: string) => void }} o
  */
-export async function runBrowser({ quick, log }) {
+async function runWrites({ url, profile, relay, writes, warmup, log }) {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+  try {
+    const pages = [await context.newPage(), await context.newPage()];
+    /** @type {string[]} */
+    const pageErrors = [];
+    for (const page of pages) {
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      await page.goto(url);
+      await page.waitForFunction(() => 'heliosBench' in globalThis);
+    }
+    const relaxed = await measureMode(pages, { relay, durability: 'relaxed', writes, warmup, log });
+    const strict = await measureMode(pages, { relay, durability: 'strict', writes, warmup, log });
+    if (pageErrors.length > 0) log(`browser: page errors: ${pageErrors.slice(0, 3).join(' | ')}`);
+    const chrome = relaxed.info.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
+    const setup = `${relaxed.online.length} writes of one LWW-Map key per durability (after ${warmup} warm-up), one at a time, each followed by one bare IndexedDB transaction, 5–15 ms apart, in 4 rounds alternating with the same writes offline; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${relaxed.info.isolated}`;
+    return writeRows(relaxed, strict, writes, setup);
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+/**
+ * The suite's parts: `writes` (figure 1's local writes, with the relay cluster) and `cold` (the
+ * cold load, which needs no relay); `--only=cold` runs that one alone.
+ * @param {{ quick: boolean, log: (s: string) => void, only?: readonly string[] }} opts
+ */
+export async function runBrowser({ quick, log, only = ['writes', 'cold'] }) {
   const writes = quick ? 500 : 1000;
   const warmup = 50;
   const pressure0 = cpuPressure();
   const work = mkdtempSync(join(tmpdir(), 'helios-mr-browser-'));
   const script = await bundle(join(work, 'dist'));
   log(`browser: page bundled (${Math.round(script.length / 1024)} KiB)`);
-  const cluster = await startCluster({ log: relayErrors(log) });
+  const cluster = only.includes('writes')
+    ? await startCluster({ log: relayErrors(log) })
+    : undefined;
   /** @type {{ url: string, close(): void } | undefined} */
   let server;
-  /** @type {import('playwright-core').BrowserContext | undefined} */
-  let context;
   try {
     server = /** @type {{ url: string, close(): void }} */ (await serve(script));
-    context = await chromium.launchPersistentContext(join(work, 'profile'), {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
-    const pages = [await context.newPage(), await context.newPage()];
-    /** @type {string[]} */
-    const pageErrors = [];
-    for (const page of pages) {
-      page.on('pageerror', (err) => pageErrors.push(err.message));
-      await page.goto(/** @type {string} */ (server?.url));
-      await page.waitForFunction(() => 'heliosBench' in globalThis);
+    const rows = [];
+    if (cluster !== undefined) {
+      const relay = cluster.url('us-east-1');
+      const profile = join(work, 'profile');
+      rows.push(...(await runWrites({ url: server.url, profile, relay, writes, warmup, log })));
     }
-    const relay = cluster.url('us-east-1');
-    const relaxed = await measureMode(pages, { relay, durability: 'relaxed', writes, warmup, log });
-    const strict = await measureMode(pages, { relay, durability: 'strict', writes, warmup, log });
-    if (pageErrors.length > 0) log(`browser: page errors: ${pageErrors.slice(0, 3).join(' | ')}`);
-    await context.close();
-    context = undefined;
-    const cold = await runColdLoad({
-      url: /** @type {string} */ (server?.url),
-      profile: join(work, 'cold-profile'),
-      quick,
-      log,
-    });
-    const chrome = relaxed.info.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium';
-    const setup = `${relaxed.online.length} writes of one LWW-Map key per durability (after ${warmup} warm-up), one at a time, each followed by one bare IndexedDB transaction, 5–15 ms apart, in 4 rounds alternating with the same writes offline; headless ${chrome}, persistent on-disk profile, page cross-origin isolated: ${relaxed.info.isolated}`;
-    return [...writeRows(relaxed, strict, writes, setup), ...cold, pressureRow(pressure0)];
+    if (only.includes('cold')) {
+      rows.push(
+        ...(await runColdLoad({
+          url: server.url,
+          profile: join(work, 'cold-profile'),
+          quick,
+          log,
+        })),
+      );
+    }
+    return [...rows, pressureRow(pressure0)];
   } finally {
-    await context?.close().catch(() => {});
     server?.close();
-    await cluster.stop();
+    await cluster?.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }

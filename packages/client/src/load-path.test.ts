@@ -1,4 +1,4 @@
-import { LWWMap } from '@helios/core';
+import { HybridLogicalClock, LWWMap } from '@helios/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type HeliosClient } from './index.js';
 import { MemoryPersistence } from './persistence/memory-persistence.js';
@@ -49,6 +49,28 @@ describe('loading a document', () => {
     expect(client.replica).toBeDefined();
     map.set('theme', 1); // applies at once
     expect(map.get('theme')).toBe(1);
+  });
+
+  it('loads a stored LWW-Map offline without listing its dots for a subscription', async () => {
+    const persistence = new MemoryPersistence(freshDb('load'));
+    const s = LWWMap.empty();
+    const hlc = new HybridLogicalClock({ replica: 'aaaaaaaaaaaaaa', now: () => 1_700_000_000_000 });
+    const actor = { replica: 'aaaaaaaaaaaaaa', now: () => hlc.now() };
+    for (let i = 0; i < 50; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
+    const store = (delta: Uint8Array) =>
+      persistence.commit({ writes: [{ doc: 'big', delta, outbox: false }], settled: [] });
+    await store(LWWMap.encode(s));
+    await persistence.compact('big', () => LWWMap.encodeSnapshot(s));
+    await store(LWWMap.encode(LWWMap.set(s, actor, 'last', -1))); // a delta after the snapshot
+    const digest = vi.spyOn(LWWMap, 'digest');
+    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
+    clients.push(client);
+    const map = client.lwwMap<number>('big');
+    await map.loaded;
+    expect(map.get('k42')).toBe(42);
+    expect(map.get('last')).toBe(-1);
+    // A digest lists every live dot (decoding the whole snapshot); nothing would send it.
+    expect(digest).not.toHaveBeenCalled();
   });
 
   it("reads one key of an LWW-Map without building the map's whole value", async () => {

@@ -124,7 +124,10 @@ export class SyncSession {
   }
 
   #subscribe(docs: readonly AnyDocument[]): void {
-    if (docs.length === 0) return;
+    // Unsent anyway, and the next connection subscribes every loaded document: a digest lists
+    // every live dot, which for a lazily decoded snapshot means decoding all of it, and an
+    // offline start (or one still dialling) must not pay that before its first value.
+    if (docs.length === 0 || !this.#options.connection.connected) return;
     this.#options.connection.send({
       kind: 'subscribe',
       docs: docs.map((d) => ({

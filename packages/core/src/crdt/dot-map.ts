@@ -68,7 +68,7 @@ function forEachCovered(
 
 /** True when `m` holds a live dot of some replica of `context`: only then can it cover one. */
 function coversSomeReplica(m: DotMap<unknown>, context: CausalContext): boolean {
-  if (m.owners.size === 0) return false;
+  // Not `owners.size`: a lazily decoded owners index would build every replica's to count them.
   for (const replica of context.replicas()) if (m.owners.has(replica)) return true;
   return false;
 }
@@ -110,7 +110,9 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       // nothing is collected.
       let removedFrom: Set<Key> | undefined;
       let lost: [Map<number, Key>, number][] | undefined;
-      if (coversSomeReplica(target, deltaContext)) {
+      // A covered dot of ours is in both contexts: a delta of fresh dots only (new keys, the
+      // usual write) skips the owners index, which a lazily decoded store builds on first use.
+      if (deltaContext.overlaps(targetContext) && coversSomeReplica(target, deltaContext)) {
         forEachCovered(target, deltaContext, (replica, bySeq, seq, key) => {
           if (!delta.entries.has(key)) {
             removedFrom ??= new Set();

@@ -12,16 +12,29 @@ export interface DotsOfReplica {
 export interface OwnerSource {
   /** The snapshot's replica table. */
   readonly ids: readonly ReplicaId[];
+  /** How many dots a replica holds, and the highest of their seqs: known without its dots. */
+  dotSummary(replicaIndex: number): { count: number; maxSeq: number };
   dotsOf(replicaIndex: number): DotsOfReplica;
   keyAt(keyIndex: number): Key;
 }
 
-/** One replica's `seq → key` from a snapshot, found by binary search over its sorted seqs. */
-function bySeqSource(dots: DotsOfReplica, source: OwnerSource): MapSource<number, Key> {
-  const { seqs, keys } = dots;
+/**
+ * One replica's `seq → key` from a snapshot, found by binary search over its sorted seqs, which
+ * are gathered on first use: a seq above the replica's highest (a write made since, the usual
+ * merge) is known absent without them.
+ */
+function bySeqSource(replica: number, source: OwnerSource): MapSource<number, Key> {
+  const { count, maxSeq } = source.dotSummary(replica);
+  let dots: DotsOfReplica | undefined;
+  const all = () => {
+    dots ??= source.dotsOf(replica);
+    return dots;
+  };
   return {
-    size: seqs.length,
+    size: count,
     find(seq) {
+      if (seq > maxSeq) return -1;
+      const { seqs } = all();
       let lo = 0;
       let hi = seqs.length - 1;
       while (lo <= hi) {
@@ -33,8 +46,8 @@ function bySeqSource(dots: DotsOfReplica, source: OwnerSource): MapSource<number
       }
       return -1;
     },
-    keyAt: (i) => seqs[i]!,
-    valueAt: (i) => source.keyAt(keys[i]!),
+    keyAt: (i) => all().seqs[i]!,
+    valueAt: (i) => source.keyAt(all().keys[i]!),
   };
 }
 
@@ -61,8 +74,9 @@ export class LazyOwners extends Map<ReplicaId, Map<number, Key>> {
     const i = this.#pending.get(replica);
     if (i === undefined) return;
     this.#pending.delete(replica);
-    const dots = this.#source.dotsOf(i);
-    if (dots.seqs.length > 0) super.set(replica, new LazyMap(bySeqSource(dots, this.#source)));
+    if (this.#source.dotSummary(i).count > 0) {
+      super.set(replica, new LazyMap(bySeqSource(i, this.#source)));
+    }
   }
 
   #loadAll(): void {

@@ -52,6 +52,9 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
   readonly #others: readonly Value[];
   /** Which key holds each dot, for the owners index: made when a merge first asks. */
   #dots: { seqs: Float64Array; keys: Uint32Array; start: Uint32Array } | undefined;
+  /** Per replica index: how many dots it holds here, and its highest seq (0 for none). */
+  readonly #dotCount: Uint32Array;
+  readonly #maxSeq: Float64Array;
 
   /** Reads the rows after the context; refuses anything a store may not hold. */
   constructor(r: ByteReader, table: ReplicaTable) {
@@ -105,7 +108,9 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
     this.#seq = readStepsByReplica(r, replica, replicas, 1, MAX_SEQ);
     this.#wall = readStepsByReplica(r, replica, replicas, 0, MAX_DELTA_VALUE);
     this.#counter = readStepsByReplica(r, replica, replicas, 0, Number.MAX_SAFE_INTEGER);
-    checkDots(r, table, this.#replica, this.#seq);
+    const summary = checkDots(r, table, this.#replica, this.#seq);
+    this.#dotCount = summary.count;
+    this.#maxSeq = summary.max;
 
     const packed = r.bytes(Math.ceil(rows / 2));
     const kind = new Uint8Array(rows);
@@ -147,6 +152,11 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
     const out: DotFun<LwwEntry> = [];
     for (let row = from; row < to; row++) out.push(this.#entryAt(row));
     return out;
+  }
+
+  /** How many dots replica `r` holds here, and the highest of their seqs (0 for none). */
+  dotSummary(r: number): { count: number; maxSeq: number } {
+    return { count: this.#dotCount[r]!, maxSeq: this.#maxSeq[r]! };
   }
 
   /** The dots replica `r` holds here, seqs ascending, each with the index of its key. */
@@ -218,11 +228,19 @@ function keyOfRow(start: Uint32Array, row: number): number {
 /**
  * Every dot of the store must be in the context and held once. Rows of one replica usually come
  * in increasing order (one writer, keys in write order): one pass proves them distinct; other
- * orders are sorted per replica first.
+ * orders are sorted per replica first. Returns each replica's count of dots and highest seq,
+ * which that pass sees anyway: the owners index answers from them until it needs its dots.
  */
-function checkDots(r: ByteReader, table: ReplicaTable, replica: Float64Array, seq: Float64Array) {
+function checkDots(
+  r: ByteReader,
+  table: ReplicaTable,
+  replica: Float64Array,
+  seq: Float64Array,
+): { count: Uint32Array; max: Float64Array } {
   const ranges = table.ids.map((id) => table.context.rangesOf(id));
   const last = new Float64Array(table.ids.length);
+  const count = new Uint32Array(table.ids.length);
+  const max = new Float64Array(table.ids.length);
   let ordered = true;
   for (let i = 0; i < replica.length; i++) {
     const rep = replica[i]!;
@@ -231,9 +249,11 @@ function checkDots(r: ByteReader, table: ReplicaTable, replica: Float64Array, se
       r.fail('invariant', `dot ${table.ids[rep]}:${s} is outside the context`);
     }
     if (s <= last[rep]!) ordered = false;
+    if (s > max[rep]!) max[rep] = s;
     last[rep] = s;
+    count[rep]!++;
   }
-  if (ordered) return;
+  if (ordered) return { count, max };
   const { order } = groupByReplica(replica, seq, table.ids.length);
   for (let k = 1; k < order.length; k++) {
     const [a, b] = [order[k - 1]!, order[k]!];
@@ -241,6 +261,7 @@ function checkDots(r: ByteReader, table: ReplicaTable, replica: Float64Array, se
       r.fail('invariant', `dot ${table.ids[replica[b]!]}:${seq[b]} held twice`);
     }
   }
+  return { count, max };
 }
 
 /**

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CausalContext } from '../causal/causal-context.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import { writeContext } from '../codec/replica-table.js';
@@ -22,6 +22,7 @@ import type { DotMap } from './dot-map.js';
 import type { LwwEntry } from './entry-values.js';
 import type { LazyMap } from './lazy-map.js';
 import type { ClockedActor } from './lww.js';
+import { LwwColumns } from './lww-columns.js';
 import { LWWMap } from './lww-map.js';
 import { decodeState } from './registry.js';
 
@@ -217,6 +218,31 @@ describe('LWW-Map snapshots (format version 2)', () => {
     expect(value.size).toBe(1000);
     expect(value.get('k6')).toBe('theirs');
     expect(value.get('k8')).toBe(8);
+  });
+
+  it('merges a delta of fresh dots without building the owners index; a covering one builds it', () => {
+    const clock = actorFor('aaaaaaaaaaaaaa', { wall: 1_700_000_000_000 });
+    const s = LWWMap.empty();
+    for (let i = 0; i < 100; i++) LWWMap.merge(s, LWWMap.set(s, clock, `k${i}`, i));
+    const lazy = lazyOf(s);
+    const eager = LWWMap.clone(s);
+    const dotsOf = vi.spyOn(LwwColumns.prototype, 'dotsOf');
+    try {
+      // A new key: its delta's context holds its own dot only, which no stored dot can be.
+      const fresh = LWWMap.set(lazy, clock, 'new', true);
+      LWWMap.merge(lazy, fresh);
+      LWWMap.merge(eager, fresh);
+      expect(dotsOf).not.toHaveBeenCalled();
+      // Overwriting a key covers its old dot: that one is looked up in the owners index.
+      const over = LWWMap.set(lazy, clock, 'k3', 'again');
+      LWWMap.merge(lazy, over);
+      LWWMap.merge(eager, over);
+      expect(dotsOf).toHaveBeenCalled();
+    } finally {
+      dotsOf.mockRestore();
+    }
+    expect(isLazy(lazy)).toBe(true);
+    expect(LWWMap.equals(lazy, eager)).toBe(true);
   });
 
   it('compresses contiguous dots and a shared string value', () => {

@@ -160,6 +160,7 @@ export const lwwMapSnapshot: SnapshotCodec<DotMap<DotFun<LwwEntry>>> = {
     const columns = new LwwColumns(r, table);
     const owners = new LazyOwners({
       ids: table.ids,
+      dotSummary: (i) => columns.dotSummary(i),
       dotsOf: (i) => columns.dotsOf(i),
       keyAt: (i) => columns.keyAt(i),
     });
