@@ -40,13 +40,6 @@ async function until(check: () => boolean, what: string, ms = 10_000): Promise<v
   }
 }
 
-/** Drops the connection and dials again: a new handshake, a new welcome. */
-async function redial(c: HeliosClient): Promise<void> {
-  c.setOnline(false);
-  await until(() => c.status.connection === 'offline', 'offline');
-  c.setOnline(true);
-}
-
 describe('replica ids of the relay’s epoch', () => {
   it('mints ids of the announced epoch, renews them as epochs move on and retire, and loses no write', async () => {
     const epochs = { current: 3, retired: 0 };
@@ -60,16 +53,20 @@ describe('replica ids of the relay’s epoch', () => {
     await until(() => a.status.connection === 'online', 'a reconnects with it');
     await likes.increment(2).wait('relay');
 
-    // The lease period moves on: the next handshake renews the slot again.
+    // The lease period moves on while a stays connected: the relay tells it (within a second),
+    // and a renews its slot again, without waiting for a handshake of its own.
     epochs.current = 4;
-    await redial(a);
     await until(() => epochOf(a.replica ?? '') === 4, 'a renews its slot to an epoch-4 id');
+    await until(() => a.status.connection === 'online', 'a reconnects with it');
     await likes.increment(4).wait('relay');
 
-    // Epoch 3 retires. a still announces its former epoch-3 id at its next handshake, which is
-    // refused as a whole (`replica-retired`); a drops its former ids and is admitted.
+    // Epoch 3 retires while a is offline. a still announces its former epoch-3 id at its next
+    // handshake, which is refused as a whole (`replica-retired`, naming the bound); a drops the
+    // ids the bound retires and is admitted.
+    a.setOnline(false);
+    await until(() => a.status.connection === 'offline', 'offline');
     epochs.retired = 4;
-    await redial(a);
+    a.setOnline(true);
     await until(() => a.status.lastError?.code === 'replica-retired', 'the handshake is refused');
     await until(() => a.status.connection === 'online', 'a is admitted with its own id');
     expect(epochOf(a.replica ?? '')).toBe(4);

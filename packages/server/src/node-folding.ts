@@ -1,5 +1,7 @@
 import type { DocumentId } from '@helios/core';
+import type { ReplicaEpochs } from '@helios/core/protocol';
 import type { Logger } from 'pino';
+import { EpochAnnouncer } from './epoch-announcer.js';
 import { type AutoFoldSchedule, FoldJob, type FoldJobStatus, resolveAutoFold } from './fold-job.js';
 import { type Closure, type PeerClosure, stableFrontier } from './fold-stability.js';
 import type { MergeCore } from './merge-core.js';
@@ -35,11 +37,14 @@ export interface FoldingParts {
   readonly metrics: RelayMetrics;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Sends a message to every client connected to this node. */
+  readonly toClients: (message: ReplicaEpochs) => void;
 }
 
 /**
  * A relay node's part in folding retired replicas (docs/compaction.md): its region's closure
- * receipt, the stability rule over its peers' receipts, the manual fold and the scheduled one.
+ * receipt, the stability rule over its peers' receipts, the manual fold and the scheduled one,
+ * and telling its clients when epochs move.
  */
 export class NodeFolding {
   readonly #parts: FoldingParts;
@@ -47,9 +52,11 @@ export class NodeFolding {
   readonly #peerRegions: readonly string[];
   readonly #schedule: AutoFoldSchedule | undefined;
   readonly #job: FoldJob | undefined;
+  readonly #epochs: EpochAnnouncer;
 
   constructor(parts: FoldingParts) {
     this.#parts = parts;
+    this.#epochs = new EpochAnnouncer(parts.options, parts.toClients);
     const { options, core, replication, logger, now } = parts;
     this.#closure = new RegionClosure({
       retiredBelow: () => this.#retiredBelow(),
@@ -127,14 +134,16 @@ export class NodeFolding {
     };
   }
 
-  /** Starts announcing closure and, with `autoFold`, the fold job. */
+  /** Starts announcing closure and epoch changes and, with `autoFold`, the fold job. */
   start(): void {
     this.#closure.start();
+    this.#epochs.start();
     this.#job?.start();
   }
 
   stop(): void {
     this.#closure.stop();
+    this.#epochs.stop();
     this.#job?.stop();
   }
 }

@@ -38,6 +38,7 @@ import {
   type NodeChange,
   type RelayServer,
   type RelaySocket,
+  sendToClients,
 } from './relay-socket.js';
 import { Replication, type ReplicationOutlet } from './replication.js';
 import type { RightsDesk } from './rights-desk.js';
@@ -131,7 +132,6 @@ export class RelayNode {
             key: redisChannelKey(options.deployment ?? DEFAULT_DEPLOYMENT, this.region),
           }
         : undefined;
-
     this.#replication = new Replication(
       options.store,
       (options.peers ?? []).map((p) => p.region),
@@ -142,7 +142,8 @@ export class RelayNode {
     this.#conflicts = new ConflictLog(this.metrics.conflicts, this.#now);
     const [slot, core, links, now] = [this.#slot, this.#core, this.#links, this.#now];
     const replication = this.#replication;
-    this.folding = new NodeFolding({ ...own, options, core, slot, replication, links, now });
+    const folding = { ...own, options, core, slot, replication, links, now };
+    this.folding = new NodeFolding({ ...folding, toClients: (m) => sendToClients(this.#io, m) });
     const parts = { core, conflicts: this.#conflicts, links, folding: this.folding };
     const admin = relayAdmin(this, options, { ...parts, replication });
     this.#http = createServer(relayHttp(this.metrics, () => this.#health(), admin));

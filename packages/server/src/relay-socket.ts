@@ -1,11 +1,11 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ReplicaId } from '@helios/core';
-import type { PeerPresenceEntry, RightsGrant, RightsRequest } from '@helios/core/protocol';
+import type { Message, PeerPresenceEntry, RightsGrant, RightsRequest } from '@helios/core/protocol';
 import { socketParser } from '@helios/transport';
 import { Server, type Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
 import type { UserSlot } from './user-limits.js';
-import type { EVENT } from './wire.js';
+import { type EVENT, send } from './wire.js';
 
 /** The one event a client or a peer sends a relay: a binary protocol frame. */
 export interface InboundEvents {
@@ -99,4 +99,11 @@ export function createSocketServer(
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+}
+
+/** Sends `message` to every client (not peer relay) connected to this node. */
+export function sendToClients(io: RelayServer, message: Message): void {
+  for (const socket of io.sockets.sockets.values()) {
+    if (socket.data.admitted?.kind === 'client') send(socket, message);
+  }
 }

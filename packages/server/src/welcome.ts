@@ -2,6 +2,7 @@ import {
   type Message,
   PROTOCOL_VERSION,
   type RelayLimits,
+  type ReplicaEpochs,
   type Welcome,
 } from '@helios/core/protocol';
 import type { RelayOptions } from './options.js';
@@ -41,8 +42,19 @@ export function clientGreeting(
   welcome: Welcome,
   options: Pick<RelayOptions, 'replicaEpoch' | 'retiredEpochsBelow'>,
 ): Message[] {
-  if (options.replicaEpoch === undefined) return [welcome];
+  const epochs = replicaEpochs(options);
+  return epochs === undefined ? [welcome] : [welcome, epochs];
+}
+
+/**
+ * The deployment's replica epochs as clients are told them (`replica-epoch`), read now; none
+ * when the deployment names no epoch. The current epoch is never below the retired ones.
+ */
+export function replicaEpochs(
+  options: Pick<RelayOptions, 'replicaEpoch' | 'retiredEpochsBelow'>,
+): ReplicaEpochs | undefined {
+  if (options.replicaEpoch === undefined) return undefined;
   const retiredBelow = options.retiredEpochsBelow?.() ?? 0;
   const epoch = Math.max(options.replicaEpoch(), retiredBelow);
-  return [welcome, { kind: 'replica-epoch', epoch, retiredBelow }];
+  return { kind: 'replica-epoch', epoch, retiredBelow };
 }
