@@ -121,7 +121,7 @@ describe('the write path in IndexedDB', () => {
       await client.flush();
     };
     // 200 keys in one write, then the first compaction: no snapshot yet, the count decides.
-    const big = prefs.mutate((state, actor) => {
+    const big = prefs.mutate((_state, actor) => {
       const all = LWWMap.empty();
       for (let k = 0; k < 200; k++) LWWMap.merge(all, LWWMap.set(all, actor, `k${k}`, `v${k}`));
       return all;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { CausalContext } from '../causal/causal-context.js';
-import { ByteWriter } from '../codec/byte-writer.js';
+import { ByteWriter, isAscii } from '../codec/byte-writer.js';
 import { writeContext } from '../codec/replica-table.js';
 import { writeRuns, writeStepsByReplica } from '../codec/runs.js';
 import type { Key, Value } from '../codec/value.js';
@@ -405,11 +405,11 @@ describe('hostile LWW-Map snapshots', () => {
         (keys, onlyAscii) => {
           const clock = actorFor('aaaaaaaaaaaaaa', { wall: 1_700_000_000_000 });
           const s = LWWMap.empty();
-          const used = onlyAscii ? keys.filter((k) => /^[\x00-\x7f]*$/.test(k)) : keys;
-          used.forEach((k, i) => LWWMap.merge(s, LWWMap.set(s, clock, k, i)));
+          const used = onlyAscii ? keys.filter(isAscii) : keys;
+          for (const [i, k] of used.entries()) LWWMap.merge(s, LWWMap.set(s, clock, k, i));
           // Decoding refuses keys out of shortlex UTF-8 order: a wrong sort fails here.
           const back = lazyOf(s);
-          used.forEach((k, i) => expect(LWWMap.get(back, k)).toBe(i));
+          for (const [i, k] of used.entries()) expect(LWWMap.get(back, k)).toBe(i);
           expect(sortedValue(back)).toEqual(sortedValue(s));
         },
       ),
