@@ -21,9 +21,12 @@ afterEach(() => {
   for (const c of channels.splice(0)) c.close();
 });
 
-/** Joins the channel the tabs of a profile share (a client posts each committed delta there). */
+/**
+ * Joins the channel the tabs of a profile share (a client posts the own writes of each commit
+ * there, `{ writes: [{ doc, delta }] }`; see @helios/client's tab-channel.ts).
+ */
 function tabChannel(dbName: string): { channel: BroadcastChannel; posted: unknown[] } {
-  const channel = new BroadcastChannel(`helios:${dbName}`);
+  const channel = new BroadcastChannel(`helios:${dbName}:writes`);
   channels.push(channel);
   const posted: unknown[] = [];
   channel.onmessage = (event: MessageEvent) => posted.push(event.data);
@@ -65,7 +68,7 @@ describe('a merge that changes nothing', () => {
         tab.channel.postMessage(message);
         const like = PNCounter.increment(likes, other, 1);
         PNCounter.merge(likes, like);
-        tab.channel.postMessage({ doc: 'likes', delta: PNCounter.encode(like) });
+        tab.channel.postMessage({ writes: [{ doc: 'likes', delta: PNCounter.encode(like) }] });
         const shown = PNCounter.value(likes);
         await until(() => reader.counter('likes').value === shown, 'the later message merged');
       });
@@ -74,13 +77,14 @@ describe('a merge that changes nothing', () => {
     await deliver(tab.posted[0]);
     // A removal of an element the reader never had: new to its context, not to its value.
     const removal = AWSet.remove(AWSet.empty(), { replica: 'eeeeeeeeeeeeee' }, 'tea');
-    await deliver({ doc: 'wishlist', delta: AWSet.encode(removal) });
+    await deliver({ writes: [{ doc: 'wishlist', delta: AWSet.encode(removal) }] });
     expect(screen.getByTestId('likes').textContent).toBe('2');
     expect(renders.count).toBe(rendered);
     expect(wishlist.value).toBe(value);
 
     // A real change (a concurrent add by another replica) renders once.
-    await deliver({ doc: 'wishlist', delta: AWSet.encode(AWSet.add(AWSet.empty(), other, 'tea')) });
+    const tea = AWSet.add(AWSet.empty(), other, 'tea');
+    await deliver({ writes: [{ doc: 'wishlist', delta: AWSet.encode(tea) }] });
     expect(screen.getByTestId('wishlist').textContent).toBe('mug,tea');
     expect(renders.count).toBe(rendered + 1);
   });
