@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type HeliosClient } from './index.js';
 import { freshDb } from './test-support/fresh-db.js';
+import { until } from './test-support/harness.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -31,14 +32,6 @@ function client(
   const c = createClient({ relays, dbName, homeProbeMs: 100, ...extra });
   open.push(c);
   return c;
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('client', () => {

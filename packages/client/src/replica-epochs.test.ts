@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type HeliosClient } from './index.js';
 import { freshDb } from './test-support/fresh-db.js';
+import { until } from './test-support/harness.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -30,14 +31,6 @@ function client(url: string, dbName = freshDb()): HeliosClient {
   const c = createClient({ relays: [url], dbName, homeProbeMs: 100 });
   open.push(c);
   return c;
-}
-
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('replica ids of the relay’s epoch', () => {
