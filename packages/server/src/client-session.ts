@@ -19,6 +19,7 @@ import { SessionPresence } from './session-presence.js';
 import { SessionRefusals } from './session-refusals.js';
 import { SessionRights } from './session-rights.js';
 import { SessionSubscriptions } from './session-subscriptions.js';
+import { type AckGroup, type PushEntry, SliceCommits } from './slice-commits.js';
 import type { UserSlot } from './user-limits.js';
 import { EVENT, send } from './wire.js';
 
@@ -38,14 +39,6 @@ const ABANDON_GRACE_MS = 2_000;
 const SLICE_DOCS = 8;
 /** Frames queued up to which an idle ordinary client's first slice goes at once (bytes). */
 const IMMEDIATE_BYTES = 2 * 1024;
-
-type PushEntry = Push['entries'][number];
-
-/** A push entry merged, and its commit. */
-interface Written {
-  readonly entry: PushEntry;
-  readonly durable: Promise<number>;
-}
 
 /** A message being worked through, a slice at a time. */
 type Work =
@@ -224,18 +217,22 @@ export class ClientSession {
       if (work.kind === 'push') {
         const slice = this.#bulk ? BULK_SLICE_ENTRIES : SLICE_ENTRIES;
         const end = Math.min(work.items.length, work.next + slice);
-        const written: Written[] = [];
+        const commits = new SliceCommits(this.#node, this.#socket.id, this.#bulk);
         for (; work.next < end; work.next++) {
           const entry = work.items[work.next]!;
           try {
             let doc = this.#documentToWrite(entry);
-            if (doc instanceof Promise) doc = await doc;
-            written.push({ entry, durable: this.#write(doc, entry) });
+            if (doc instanceof Promise) {
+              // Deltas merged so far are queued for commit before the slice yields.
+              commits.seal();
+              doc = await doc;
+            }
+            this.#write(doc, entry, commits);
           } catch (err) {
             this.#refusals.refuseError(err, { push: entry.id, doc: entry.doc });
           }
         }
-        this.#ackWhenDurable(written);
+        this.#ackWhenDurable(commits.seal());
       } else {
         const end = Math.min(work.items.length, work.next + SLICE_DOCS);
         for (; work.next < end; work.next++) {
@@ -315,8 +312,8 @@ export class ClientSession {
     );
   }
 
-  /** Validates and merges one push entry; the promise resolves once it is durable. */
-  #write(doc: RelayDocument, entry: PushEntry): Promise<number> {
+  /** Validates and merges one push entry, to be acked with the slice's `commits`. */
+  #write(doc: RelayDocument, entry: PushEntry, commits: SliceCommits): void {
     const node = this.#node;
     const delta = decodeDeltaOf(doc.type, entry.delta, node.decodeLimits);
     refuseRetiredWriter(delta.context, this.#replicas, node.retiredEpochsBelow());
@@ -326,34 +323,28 @@ export class ClientSession {
       maxDriftMs: node.limits.maxDriftMs,
       now: node.now,
     });
-    return admitted === 'write'
-      ? node.applyLocal(
-          doc,
-          entry.delta,
-          delta,
-          this.#socket.id,
-          this.#bulk ? 'bulk' : 'interactive',
-        )
-      : node.confirmReplay(doc).then(() => 0);
+    if (admitted === 'write') commits.write(entry, doc, delta);
+    else commits.replay(entry, doc);
   }
 
   /**
-   * One ack for the entries of a slice that become durable, after the group commit; the
-   * connection's next slice does not wait for it (it sees these deltas, merged before).
+   * One ack for the entries of a slice once all are durable (after their group commit); the
+   * connection's next slice does not wait for it (it sees these deltas, merged before). Entries
+   * whose commit failed are refused instead.
    */
-  #ackWhenDurable(written: readonly Written[]): void {
-    if (written.length === 0) return;
-    const outcomes = written.map(({ entry, durable }) =>
+  #ackWhenDurable(groups: readonly AckGroup[]): void {
+    if (groups.length === 0) return;
+    const outcomes = groups.map(({ entries, durable }) =>
       durable.then(
-        () => entry.id,
+        () => entries.map((e) => e.id),
         (err: unknown) => {
-          this.#refusals.refuseError(err, { push: entry.id, doc: entry.doc });
-          return undefined;
+          for (const e of entries) this.#refusals.refuseError(err, { push: e.id, doc: e.doc });
+          return [];
         },
       ),
     );
     void Promise.all(outcomes).then((ids) => {
-      const acked = ids.filter((id) => id !== undefined);
+      const acked = ids.flat();
       if (acked.length > 0 && this.#socket.connected) this.#send({ kind: 'ack', ids: acked });
     });
   }

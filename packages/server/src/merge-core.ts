@@ -1,23 +1,28 @@
 import {
   type AnyCrdtState,
-  type AnyCrdtType,
   type CausalContext,
-  causalReadiness,
   type DecodeLimits,
   type DocumentId,
   decodeState,
-  unseenDots,
 } from '@helios/core';
 import type { Logger } from 'pino';
 import { type CommitLane, CommitQueue } from './commit-queue.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
+import { byDocument, type LocalWrite } from './local-write.js';
 import type { RelayMetrics } from './metrics.js';
 import type { PeerWait } from './node-ports.js';
 import type { RelayOptions } from './options.js';
+import {
+  type MergedFromPeer,
+  mergeFromPeer,
+  type PeerEntries,
+  type PeerMergePort,
+  type PeerOps,
+} from './peer-merge.js';
 import { documentValues } from './read-model.js';
 import { Snapshots } from './snapshots.js';
-import type { NewChange, RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
+import type { RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
 
 /** Where the merge core hands what it committed: the node's fan-out, cluster and replication. */
 export interface CommitOutlet {
@@ -33,25 +38,6 @@ export interface CommitOutlet {
   /** `delta` was merged into `doc` (conflicts it left are counted and kept there). */
   merged(doc: RelayDocument, delta: AnyCrdtState): void;
 }
-
-/** A feed batch's documents already holding entries back, and the seqs to merge regardless. */
-interface PeerOps {
-  readonly holding: ReadonlySet<DocumentId>;
-  readonly force: ReadonlySet<number>;
-}
-
-/** What {@link MergeCore}'s merge of a peer's entries did: the changes merged and held. */
-interface MergedFromPeer {
-  readonly changes: NewChange[];
-  /** The merged deltas, decoded, in the order of `changes`. */
-  readonly decoded: AnyCrdtState[];
-  readonly held: PeerWait[];
-}
-
-/** Peer entries as {@link MergeCore.applyFromPeer} takes them: a feed entry or a document state. */
-export type PeerEntries = readonly (Pick<StoredChange, 'doc' | 'delta'> & {
-  readonly seq?: number;
-})[];
 
 /**
  * The relay's merge-and-commit core: the documents in memory, the group-commit queue, and the
@@ -75,6 +61,7 @@ export class MergeCore {
   readonly #commits: CommitQueue;
   readonly #snapshots: Snapshots;
   readonly #outlet: CommitOutlet;
+  readonly #peerMerge: PeerMergePort;
 
   constructor(
     options: RelayOptions,
@@ -110,6 +97,14 @@ export class MergeCore {
       decodeLimits,
       logger,
     );
+    this.#peerMerge = {
+      docs: this.docs,
+      decodeLimits,
+      logger,
+      metrics,
+      merge: (doc, delta) => this.#merge(doc, delta),
+      refresh: (doc) => this.refresh(doc),
+    };
   }
 
   /** Whether the bulk commit lane is full. */
@@ -167,19 +162,48 @@ export class MergeCore {
     lane: CommitLane,
     fence?: SlotFence,
   ): Promise<number> {
+    this.mergeLocal(doc, delta);
+    return this.commitLocal([{ doc, bytes, delta }], originSocket, lane, fence).then(
+      ([seq]) => seq!,
+    );
+  }
+
+  /**
+   * Joins a validated client delta into its document at once, so that the connection's next
+   * delta is validated against it. It must be handed to {@link commitLocal} in the same turn
+   * (no await between): memory then never holds a client delta that no commit is queued for.
+   */
+  mergeLocal(doc: RelayDocument, delta: AnyCrdtState): void {
     this.#merge(doc, delta);
-    const change = { doc: doc.id, delta: bytes, origin: this.#region };
-    return this.#commits.commit({ changes: [change], ...(fence ? { fence } : {}) }, lane).then(
-      ([seq]) => {
-        this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: change.origin });
-        this.#outlet.durableHere(doc.id, delta.context);
-        this.#committed(doc, [{ ...change, seq: seq! }], [delta], originSocket);
-        return seq!;
+  }
+
+  /**
+   * Commits client deltas joined by {@link mergeLocal} as one unit: one promise, one set of
+   * metrics and one turn of the outlet for all of them rather than one per delta (a push's
+   * deltas, usually of one document, commit together anyway). Resolves with their feed seqs
+   * once durable; then fan-out to the documents' subscribers and to the peer regions follows.
+   */
+  commitLocal(
+    writes: readonly LocalWrite[],
+    originSocket: string | undefined,
+    lane: CommitLane,
+    fence?: SlotFence,
+  ): Promise<number[]> {
+    const region = this.#region;
+    const changes = writes.map(({ doc, bytes }) => ({ doc: doc.id, delta: bytes, origin: region }));
+    return this.#commits.commit({ changes, ...(fence ? { fence } : {}) }, lane).then(
+      (seqs) => {
+        for (const [doc, { stored, deltas }] of byDocument(writes, changes, seqs)) {
+          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region }, deltas.length);
+          for (const delta of deltas) this.#outlet.durableHere(doc.id, delta.context);
+          this.#committed(doc, stored, deltas, originSocket);
+        }
+        return seqs;
       },
       (err: unknown) => {
-        // The in-memory state may now hold a delta the store does not: drop it, reload later.
-        this.docs.evict(doc.id);
-        this.#logger.error({ err, doc: doc.id }, 'commit failed');
+        // The in-memory state may now hold deltas the store does not: drop them, reload later.
+        for (const { doc } of writes) this.docs.evict(doc.id);
+        this.#logger.error({ err, docs: [...new Set(changes.map((c) => c.doc))] }, 'commit failed');
         throw new RelayError('unavailable', 'the relay could not store this delta; retry');
       },
     );
@@ -249,7 +273,7 @@ export class MergeCore {
     let merged: MergedFromPeer;
     let committing: Promise<number[]> | undefined;
     try {
-      merged = await this.#mergeFromPeer(peer, entries, ops);
+      merged = await mergeFromPeer(this.#peerMerge, peer, entries, ops);
       const { changes, held } = merged;
       if (held.length > 0 && cursor !== undefined) {
         // The cursor stops before the first held entry, so a restart loses nothing.
@@ -280,82 +304,6 @@ export class MergeCore {
       if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], [decoded[i]!], undefined);
     });
     return held;
-  }
-
-  /** Merges a peer's entries that are causally ready (see {@link applyFromPeer}); holds the rest. */
-  async #mergeFromPeer(
-    peer: string,
-    entries: PeerEntries,
-    ops: PeerOps | undefined,
-  ): Promise<MergedFromPeer> {
-    const changes: NewChange[] = [];
-    const decoded: AnyCrdtState[] = [];
-    const held: PeerWait[] = [];
-    const holding = new Set(ops?.holding);
-    for (const entry of entries) {
-      let type: AnyCrdtType;
-      let state: AnyCrdtState;
-      try {
-        ({ type, state } = decodeState(entry.delta, this.#decodeLimits));
-      } catch (err) {
-        this.#logger.error({ err, peer, doc: entry.doc }, 'undecodable delta from a peer; skipped');
-        continue;
-      }
-      const doc = await this.docs.getOrCreate(entry.doc, type);
-      if (doc.type !== type) {
-        this.#logger.error({ peer, doc: entry.doc }, 'peer sent a delta of another type; skipped');
-        continue;
-      }
-      // A dot's content is fixed where it is first merged. Clients cannot send a known dot with
-      // other content (`dot-conflict`), so this is a writer that used one replica id in two
-      // regions at once, or a broken peer: keep ours rather than let regions disagree silently.
-      const conflict = doc.type.kind.findConflict(doc.state.store, state.store);
-      if (conflict !== undefined) {
-        this.#metrics.dotConflicts.inc({ peer });
-        this.#logger.error(
-          { peer, doc: entry.doc, dot: conflict },
-          'peer sent a known dot with other content; skipped',
-        );
-        continue;
-      }
-      if (ops !== undefined && !ops.force.has(entry.seq ?? 0)) {
-        const seq = entry.seq ?? 0;
-        const wait = holding.has(entry.doc)
-          ? {
-              doc: entry.doc,
-              seq,
-              context: state.context,
-              unseen: unseenDots(state.context, doc.state.context),
-            }
-          : await this.#unready(doc, entry.doc, seq, state.context);
-        if (wait !== undefined) {
-          held.push(wait);
-          holding.add(entry.doc);
-          continue;
-        }
-      }
-      this.#merge(doc, state);
-      changes.push({ doc: entry.doc, delta: entry.delta, origin: peer });
-      decoded.push(state);
-    }
-    return { changes, decoded, held };
-  }
-
-  /**
-   * Why a peer's operation cannot be merged into `doc` yet, or undefined if it can: it names
-   * writes of other replicas this relay has not merged (`one-writer` readiness). With several
-   * nodes, another node may have merged them: the document is refreshed before it waits.
-   */
-  async #unready(
-    doc: RelayDocument,
-    id: DocumentId,
-    seq: number,
-    context: CausalContext,
-  ): Promise<PeerWait | undefined> {
-    if (causalReadiness(context, doc.state.context, 'one-writer').ready) return undefined;
-    await this.refresh(doc);
-    const { ready, unseen } = causalReadiness(context, doc.state.context, 'one-writer');
-    return ready ? undefined : { doc: id, seq, context, unseen };
   }
 
   #merge(doc: RelayDocument, delta: AnyCrdtState): void {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { RelayUser } from './auth.js';
 import type { CommitLane } from './commit-queue.js';
 import type { DocumentCache, RelayDocument } from './documents.js';
+import type { LocalWrite } from './local-write.js';
 import type { LoopShare } from './loop-share.js';
 import type { RelayMetrics } from './metrics.js';
 import type { ConnectionLimits } from './options.js';
@@ -50,14 +51,14 @@ export interface SessionPort extends NodeBasics {
   confirmReplay(doc: RelayDocument): Promise<void>;
   /** A bulk writer's turn: `undefined` to go on now, or a promise of its next turn. */
   bulkTurn(who: object): Promise<void> | undefined;
-  /** Merges a validated client delta, commits it in `lane`; resolves with its feed seq. */
-  applyLocal(
-    doc: RelayDocument,
-    bytes: Uint8Array,
-    delta: AnyCrdtState,
+  /** Joins a validated client delta into `doc` at once (see MergeCore.mergeLocal). */
+  mergeLocal(doc: RelayDocument, delta: AnyCrdtState): void;
+  /** Commits merged client deltas as one unit in `lane`; resolves with their feed seqs. */
+  commitLocal(
+    writes: readonly LocalWrite[],
     originSocket: string,
     lane: CommitLane,
-  ): Promise<number>;
+  ): Promise<number[]>;
   /** Grants a client's replica `to` up to `amount` rights of a bounded counter (RightsDesk). */
   rights(doc: DocumentId, to: ReplicaId, amount: number): Promise<Grant>;
   /** Replica epochs below this are retired (`RelayOptions.retiredEpochsBelow`). */

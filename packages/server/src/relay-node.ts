@@ -288,8 +288,8 @@ export class RelayNode {
       // A bulk writer's next slice waits for the next turn of the loop, or for room in the bulk
       // commit lane.
       bulkTurn: (who) => loopShare.turn(who, 'bulk') ?? core.bulkRoom(),
-      applyLocal: (doc, bytes, delta, originSocket, lane) =>
-        core.applyLocal(doc, bytes, delta, originSocket, lane),
+      mergeLocal: (doc, delta) => core.mergeLocal(doc, delta),
+      commitLocal: (writes, originSocket, lane) => core.commitLocal(writes, originSocket, lane),
       rights: (doc, to, amount) => this.#rights.forClient(doc, to, amount),
       retiredEpochsBelow: () => this.#options.retiredEpochsBelow?.() ?? 0,
     };
