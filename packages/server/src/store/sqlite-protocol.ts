@@ -1,3 +1,4 @@
+import type { PackedBatch } from './commit-packing.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 
 /** What a {@link SqliteStore} asks its worker: `open` first, then engine methods. */
@@ -17,9 +18,15 @@ export type EngineMethod =
   | 'countChanges'
   | 'close';
 
-/** The arguments of a method: the engine's (`open` takes its options as the worker's data). */
-export type EngineArgs<M extends EngineMethod> =
-  M extends Exclude<EngineMethod, 'open'> ? Parameters<SqliteEngine[M]> : [];
+/**
+ * The arguments of a method: the engine's (`open` takes its options as the worker's data), but a
+ * commit's batch travels packed (see commit-packing.ts).
+ */
+export type EngineArgs<M extends EngineMethod> = M extends 'commit'
+  ? [PackedBatch]
+  : M extends Exclude<EngineMethod, 'open'>
+    ? Parameters<SqliteEngine[M]>
+    : [];
 
 /** A call from the store to its worker. */
 export interface EngineCall<M extends EngineMethod = EngineMethod> {

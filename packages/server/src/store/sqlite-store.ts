@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DocumentId } from '@helios/core';
+import { packBatch } from './commit-packing.js';
 import { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
 import { checkName } from './internal.js';
 import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
@@ -111,7 +112,8 @@ export class SqliteStore implements RelayStore {
   }
 
   commit(batch: CommitBatch): Promise<number[]> {
-    return this.#call('commit', [batch]) as Promise<number[]>;
+    const { packed, transfer } = packBatch(batch);
+    return this.#call('commit', [packed], transfer) as Promise<number[]>;
   }
 
   saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void> {
@@ -187,7 +189,12 @@ export class SqliteStore implements RelayStore {
     await exited;
   }
 
-  #call<M extends EngineMethod>(method: M, args: EngineArgs<M>): Promise<unknown> {
+  /** Posts a call to the worker; `transfer`: buffers of `args` moved to it, not copied. */
+  #call<M extends EngineMethod>(
+    method: M,
+    args: EngineArgs<M>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new StoreClosedError('SqliteStore'));
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -196,7 +203,7 @@ export class SqliteStore implements RelayStore {
       // A call in flight keeps the process alive, an idle store does not.
       if (this.#waiting.size === 1) this.#worker.ref();
       const call: EngineCall = { id, method, args };
-      this.#worker.postMessage(call);
+      this.#worker.postMessage(call, transfer);
     });
   }
 

@@ -4,6 +4,7 @@
  * answered one at a time, in the order they arrive: the order of the store's calls.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { unpackBatch } from './commit-packing.js';
 import { StoreError } from './errors.js';
 import { SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';
 import type { EngineCall, EngineReply } from './sqlite-protocol.js';
@@ -23,6 +24,9 @@ function run(call: EngineCall): unknown {
     return engine.epoch;
   }
   if (engine === undefined) throw new Error('the SQLite worker has no open store');
+  if (call.method === 'commit') {
+    return engine.commit(unpackBatch((call as EngineCall<'commit'>).args[0]));
+  }
   // The method names and their arguments are those of SqliteEngine (see sqlite-protocol.ts).
   const method = engine[call.method] as (...args: unknown[]) => unknown;
   return method.apply(engine, call.args);
