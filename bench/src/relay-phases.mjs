@@ -127,15 +127,16 @@ export async function saturate(t, o) {
 }
 
 /**
- * Fixed rate: `rate` units per second in total, one unit per push, sent round-robin over the
- * clients from a 1 ms timer (a late tick sends what is due, as a burst). Latencies are taken
- * from just before the send to the ack (push→ack) and to each other subscriber's receipt
- * (push→other-client), all in this process's clock.
+ * Fixed rate: `rate` units per second in total, `batch` units per push (default 1), sent
+ * round-robin over the clients from a 1 ms timer (a late tick sends what is due, as a burst).
+ * Latencies are taken from just before the send to the ack (push→ack) and to each other
+ * subscriber's receipt (push→other-client), all in this process's clock.
  * @param {Target} t
- * @param {{ seconds: number, rate: number, drainMs: number }} o
+ * @param {{ seconds: number, rate: number, drainMs: number, batch?: number }} o
  */
 export async function paced(t, o) {
   const { stats } = t;
+  const batch = o.batch ?? 1;
   stats.reset();
   stats.timing = true;
   const m0 = await t.probe?.();
@@ -149,9 +150,9 @@ export async function paced(t, o) {
   await new Promise((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
-      const due = Math.floor((Math.min(now, end) - started) * (o.rate / 1000));
+      const due = Math.floor((Math.min(now, end) - started) * (o.rate / 1000 / batch));
       for (; sent < due; sent++) {
-        t.push(next, 1);
+        t.push(next, batch);
         next = (next + 1) % t.clients.length;
       }
       maxBacklog = Math.max(maxBacklog, stats.sent - stats.acked);
@@ -176,6 +177,7 @@ export async function paced(t, o) {
   stats.timing = false;
   const result = {
     rate: o.rate,
+    batch,
     sent: stats.sent,
     sentPerSec: stats.sent / elapsed,
     ackedInWindowPerSec: ackedInWindow / elapsed,
@@ -230,7 +232,7 @@ export async function pacedAtSustainableRate(t, rate, saturated, o, log) {
 }
 
 /** @param {number} r */
-function roundRate(r) {
+export function roundRate(r) {
   const step = r >= 2000 ? 500 : r >= 200 ? 50 : 10;
   return Math.max(step, Math.floor(r / step) * step);
 }

@@ -4,6 +4,7 @@
  */
 import { pct } from './relay-metrics.mjs';
 import { describeStoreLag } from './relay-peers.mjs';
+import { sustained } from './relay-phases.mjs';
 import { round2 } from './stats.mjs';
 
 /** @typedef {import('./core.mjs').Result} Result */
@@ -176,6 +177,30 @@ export function buildResults(cfg, h, peers) {
       `the same closed loop on ${cfg.clients} documents of one subscriber each (no fan-out): ` +
       `decode, validate, merge, group commit, ack; relay CPU ${pct(h.ingest.serverCpu)}, ` +
       `generator ${pct(h.ingest.ownCpu)}`,
+  });
+  const half = h.half;
+  const halfNote =
+    `push → durable ack at half the saturated rate: ${half.rate} deltas/s in pushes of ` +
+    `${half.batch} (the saturation phase's messages), round-robin over ${cfg.clients} clients, ` +
+    `for ${cfg.phaseS} s; ${sustained(half) ? 'sustained' : 'NOT sustained'} (acked ` +
+    `${round(half.ackedInWindowPerSec)}/s, backlog at most ${half.maxBacklog}); relay CPU ` +
+    `${pct(half.serverCpu)}, generator ${pct(half.ownCpu)}; fan-out p50/p99 ` +
+    `${round2(half.fanoutP50)}/${round2(half.fanoutP99)} ms`;
+  results.push({
+    metric: 'pushAckP50MsAtHalfLoad',
+    value: round2(half.ackP50),
+    unit: 'ms',
+    better: 'lower',
+    note: halfNote,
+  });
+  results.push({
+    metric: 'pushAckP99MsAtHalfLoad',
+    value: round2(half.ackP99),
+    unit: 'ms',
+    better: 'lower',
+    goal: '<= 10',
+    goalMet: half.ackP99 <= 10 && sustained(half),
+    note: halfNote,
   });
   const hp = h.paced;
   const pacedNote = (/** @type {string} */ what) =>

@@ -19,6 +19,7 @@ import {
   describeSaturated,
   paced,
   pacedAtSustainableRate,
+  roundRate,
   saturate,
   sustained,
 } from './relay-phases.mjs';
@@ -123,6 +124,17 @@ async function benchHelios(cfg, o) {
     log(`helios warm-up: ${describeSaturated(warm)}`);
     const sat = await saturate(shared, { ...satOpts, seconds: cfg.phaseS });
     log(`helios saturated: ${describeSaturated(sat)}`);
+    // Half the saturated rate, in the same pushes of `batch` deltas: the latency of a relay
+    // with headroom, which is how a relay should be run.
+    const half = await paced(shared, {
+      seconds: cfg.phaseS,
+      drainMs: cfg.drainMs,
+      rate: roundRate(sat.perSec / 2),
+      batch: cfg.batch,
+    });
+    log(
+      `helios at half load, ${half.rate}/s in pushes of ${cfg.batch}${sustained(half) ? '' : ' (NOT sustained)'}: ${describePaced(half)}`,
+    );
     // The same load on documents of one subscriber each: what the relay ingests without fan-out.
     /** @type {Target} */
     const solo = { ...shared, push: (i, n) => clients[i]?.push(`solo-${i}`, n), others: 0 };
@@ -130,7 +142,7 @@ async function benchHelios(cfg, o) {
     log(`helios ingest (no fan-out): ${describeSaturated(ingest)}`);
     // Peak RSS before the paced runs too: a rate the relay cannot sustain queues messages.
     const rssAfterSaturationMb = peakRssMb(server.pid);
-    const paced = await pacedAtSustainableRate(
+    const atRate = await pacedAtSustainableRate(
       shared,
       cfg.rate,
       sat.perSec,
@@ -141,8 +153,9 @@ async function benchHelios(cfg, o) {
     return {
       config,
       sat,
+      half,
       ingest,
-      paced,
+      paced: atRate,
       rssMb,
       rssAfterSaturationMb,
       errors: stats.errors.slice(0, 5),
