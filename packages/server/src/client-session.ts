@@ -217,7 +217,8 @@ export class ClientSession {
       if (work.kind === 'push') {
         const slice = this.#bulk ? BULK_SLICE_ENTRIES : SLICE_ENTRIES;
         const end = Math.min(work.items.length, work.next + slice);
-        const commits = new SliceCommits(this.#node, this.#socket.id, this.#bulk);
+        const oneWriter = this.#replicas.size === 1;
+        const commits = new SliceCommits(this.#node, this.#socket.id, this.#bulk, oneWriter);
         for (; work.next < end; work.next++) {
           const entry = work.items[work.next]!;
           try {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { type CommitLane, CommitQueue } from './commit-queue.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
-import { byDocument, type LocalWrite } from './local-write.js';
+import { byDocument, joinedPerDocument, type LocalWrite } from './local-write.js';
 import type { RelayMetrics } from './metrics.js';
 import type { PeerWait } from './node-ports.js';
 import type { RelayOptions } from './options.js';
@@ -179,24 +179,27 @@ export class MergeCore {
 
   /**
    * Commits client deltas joined by {@link mergeLocal} as one unit: one promise, one set of
-   * metrics and one turn of the outlet for all of them rather than one per delta (a push's
-   * deltas, usually of one document, commit together anyway). Resolves with their feed seqs
-   * once durable; then fan-out to the documents' subscribers and to the peer regions follows.
+   * metrics and one turn of the outlet for all of them rather than one per delta. `oneWriter`:
+   * they are all one replica's, so each document's are stored, fed to peers and fanned out as
+   * one joined delta (see {@link joinedPerDocument}). Resolves with the feed seqs of the changes
+   * stored once they are durable; fan-out to the subscribers and the peer regions follows.
    */
   commitLocal(
     writes: readonly LocalWrite[],
     originSocket: string | undefined,
     lane: CommitLane,
     fence?: SlotFence,
+    oneWriter = false,
   ): Promise<number[]> {
     const region = this.#region;
-    const changes = writes.map(({ doc, bytes }) => ({ doc: doc.id, delta: bytes, origin: region }));
+    const stored = oneWriter ? joinedPerDocument(writes) : writes;
+    const changes = stored.map(({ doc, bytes }) => ({ doc: doc.id, delta: bytes, origin: region }));
     return this.#commits.commit({ changes, ...(fence ? { fence } : {}) }, lane).then(
       (seqs) => {
-        for (const [doc, { stored, deltas }] of byDocument(writes, changes, seqs)) {
-          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region }, deltas.length);
-          for (const delta of deltas) this.#outlet.durableHere(doc.id, delta.context);
-          this.#committed(doc, stored, deltas, originSocket);
+        for (const [doc, group] of byDocument(stored, changes, seqs)) {
+          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region }, group.count);
+          for (const delta of group.deltas) this.#outlet.durableHere(doc.id, delta.context);
+          this.#committed(doc, group.stored, group.deltas, originSocket);
         }
         return seqs;
       },

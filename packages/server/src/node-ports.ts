@@ -53,11 +53,15 @@ export interface SessionPort extends NodeBasics {
   bulkTurn(who: object): Promise<void> | undefined;
   /** Joins a validated client delta into `doc` at once (see MergeCore.mergeLocal). */
   mergeLocal(doc: RelayDocument, delta: AnyCrdtState): void;
-  /** Commits merged client deltas as one unit in `lane`; resolves with their feed seqs. */
+  /**
+   * Commits merged client deltas as one unit in `lane`, joined per document if `oneWriter`
+   * (see MergeCore.commitLocal); resolves with the feed seqs of the changes stored.
+   */
   commitLocal(
     writes: readonly LocalWrite[],
     originSocket: string,
     lane: CommitLane,
+    oneWriter: boolean,
   ): Promise<number[]>;
   /** Grants a client's replica `to` up to `amount` rights of a bounded counter (RightsDesk). */
   rights(doc: DocumentId, to: ReplicaId, amount: number): Promise<Grant>;

@@ -289,7 +289,8 @@ export class RelayNode {
       // commit lane.
       bulkTurn: (who) => loopShare.turn(who, 'bulk') ?? core.bulkRoom(),
       mergeLocal: (doc, delta) => core.mergeLocal(doc, delta),
-      commitLocal: (writes, originSocket, lane) => core.commitLocal(writes, originSocket, lane),
+      commitLocal: (writes, originSocket, lane, oneWriter) =>
+        core.commitLocal(writes, originSocket, lane, undefined, oneWriter),
       rights: (doc, to, amount) => this.#rights.forClient(doc, to, amount),
       retiredEpochsBelow: () => this.#options.retiredEpochsBelow?.() ?? 0,
     };

@@ -1,4 +1,4 @@
-import { AWSet, MVRegister } from '@helios/core';
+import { AWSet, MVRegister, newReplicaId, PNCounter } from '@helios/core';
 import type { Ack, ErrorEvent } from '@helios/core/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,5 +122,73 @@ describe('a push slice commits as one unit', () => {
     await fresh.ready();
     await fresh.subscribe('items', AWSet);
     expect(fresh.value('items')).toEqual(new Set(['x', 'y']));
+  });
+
+  it("one writer's deltas to a document are stored, fanned out and reloaded as one joined change", async () => {
+    const { store, client, url } = await start();
+    const reader = new ProtocolClient(url);
+    open.push(reader);
+    await reader.ready();
+    await reader.subscribe('clicks', PNCounter);
+    await client.subscribe('clicks', PNCounter);
+    await client.subscribe('items', AWSet);
+    const me = { replica: client.replica };
+    const clicks = PNCounter.empty();
+    const items = AWSet.empty();
+    const entries = [];
+    for (let i = 0; i < 8; i++) {
+      const delta = PNCounter.increment(clicks, me, 1);
+      PNCounter.merge(clicks, delta);
+      entries.push({ id: 2 * i + 1, doc: 'clicks', delta: PNCounter.encode(delta) });
+      const add = AWSet.add(items, me, `i${i}`);
+      AWSet.merge(items, add);
+      entries.push({ id: 2 * i + 2, doc: 'items', delta: AWSet.encode(add) });
+    }
+    client.send({ kind: 'push', entries });
+    await eventually(
+      () => client.received.filter(isAck).flatMap((m) => m.ids).length === 16,
+      'all 16 entries acked',
+    );
+    // One row per document, not one per delta, and it holds every write.
+    expect((await store.load('clicks'))?.changes.length).toBe(1);
+    expect((await store.load('items'))?.changes.length).toBe(1);
+    await eventually(() => reader.value('clicks') === 8, 'the reader sees 8 clicks');
+    // A relay started on the same store loads the joined rows.
+    const again = createRelay({
+      region: 'us-east-1',
+      store,
+      anonymous: true,
+      logger: pino({ level: 'silent' }),
+    });
+    open.push(again);
+    const other = new ProtocolClient((await again.listen()).url);
+    open.push(other);
+    await other.ready();
+    await other.subscribe('clicks', PNCounter);
+    await other.subscribe('items', AWSet);
+    expect(other.value('clicks')).toBe(8);
+    expect(other.value('items')).toEqual(new Set(Array.from({ length: 8 }, (_, i) => `i${i}`)));
+  });
+
+  it('a connection writing as several replicas keeps one change per delta', async () => {
+    const store = new FlakyStore({ region: 'us-east-1' });
+    const { url } = await start(store);
+    const [a, b] = [newReplicaId(), newReplicaId()];
+    const client = new ProtocolClient(url, { replicas: [a, b] });
+    open.push(client);
+    await client.ready();
+    await client.subscribe('clicks', PNCounter);
+    const state = PNCounter.empty();
+    const entries = [a, b, a].map((replica, i) => {
+      const delta = PNCounter.increment(state, { replica }, 1);
+      PNCounter.merge(state, delta);
+      return { id: i + 1, doc: 'clicks', delta: PNCounter.encode(delta) };
+    });
+    client.send({ kind: 'push', entries });
+    await eventually(
+      () => client.received.filter(isAck).flatMap((m) => m.ids).length === 3,
+      'all 3 entries acked',
+    );
+    expect((await store.load('clicks'))?.changes.length).toBe(3);
   });
 });

@@ -15,8 +15,8 @@ export interface AckGroup {
 
 /**
  * The commits of one slice of a connection's push: the deltas it merges are committed as one
- * unit, and its replays (deltas merged here before) are confirmed once the commits queued
- * before them are durable. One promise per slice instead of one per delta: a relay under load
+ * unit (joined per document when the connection writes as one replica), and its replays
+ * (deltas merged here before) are confirmed once the commits queued before them are durable. One promise per slice instead of one per delta: a relay under load
  * merges tens of thousands of deltas a second, and per-delta promises, metric updates and
  * outlet turns were a large part of its CPU time (bench/RELAY.md).
  */
@@ -24,14 +24,17 @@ export class SliceCommits {
   readonly #node: SessionPort;
   readonly #socket: string;
   readonly #bulk: boolean;
+  readonly #oneWriter: boolean;
   #writes: LocalWrite[] = [];
   #entries: PushEntry[] = [];
   readonly #groups: AckGroup[] = [];
 
-  constructor(node: SessionPort, socket: string, bulk: boolean) {
+  /** `oneWriter`: the connection writes as one replica, so its deltas may be joined. */
+  constructor(node: SessionPort, socket: string, bulk: boolean, oneWriter: boolean) {
     this.#node = node;
     this.#socket = socket;
     this.#bulk = bulk;
+    this.#oneWriter = oneWriter;
   }
 
   /** Joins a validated delta into `doc` now; it commits with the others at {@link seal}. */
@@ -56,7 +59,7 @@ export class SliceCommits {
   seal(): readonly AckGroup[] {
     if (this.#writes.length > 0) {
       const lane = this.#bulk ? 'bulk' : 'interactive';
-      const durable = this.#node.commitLocal(this.#writes, this.#socket, lane);
+      const durable = this.#node.commitLocal(this.#writes, this.#socket, lane, this.#oneWriter);
       this.#groups.push({ entries: this.#entries, durable });
       this.#writes = [];
       this.#entries = [];

@@ -116,8 +116,8 @@ export function validateDelta<S>(
 
 /**
  * Decodes an untrusted delta that must be of `type`, in a delta format (1 or 3): a relay
- * stores and forwards a pushed delta's bytes as they came, so a snapshot (version 2, for full
- * states at rest) is refused there, and every reader of deltas keeps reading them.
+ * stores and forwards a lone pushed delta's bytes as they came, so a snapshot (version 2, for
+ * full states at rest) is refused there, and every reader of deltas keeps reading them.
  * @throws {ValidationError} `type-mismatch` when the bytes hold a state of another type.
  * @throws {DecodeError} when the bytes are malformed, or `bad-version` for a snapshot.
  */

@@ -10,7 +10,10 @@ export interface StoredChange {
   /** Position in this store's commit order: increasing, assigned at commit. */
   readonly seq: number;
   readonly doc: DocumentId;
-  /** The encoded delta (`CrdtType.encode`), exactly as merged. */
+  /**
+   * The encoded delta (`CrdtType.encode`): a client's as it pushed it, or the join of one
+   * client's deltas to this document in one push.
+   */
   readonly delta: Uint8Array;
   readonly origin: string;
 }

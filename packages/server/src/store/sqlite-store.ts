@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { DocumentId } from '@helios/core';
 import { packBatch } from './commit-packing.js';
 import { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
-import { checkName } from './internal.js';
+import { checkBatch, checkName } from './internal.js';
 import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
 import type { SqliteEngineOptions, SqliteStoreOptions } from './sqlite-engine.js';
 import type { EngineArgs, EngineCall, EngineMethod, EngineReply } from './sqlite-protocol.js';
@@ -112,6 +112,12 @@ export class SqliteStore implements RelayStore {
   }
 
   commit(batch: CommitBatch): Promise<number[]> {
+    try {
+      // Here, not only in the worker: packing a malformed batch would fail in other ways.
+      checkBatch(batch);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const { packed, transfer } = packBatch(batch);
     return this.#call('commit', [packed], transfer) as Promise<number[]>;
   }
