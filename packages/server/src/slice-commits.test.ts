@@ -94,7 +94,7 @@ describe('a push slice commits as one unit', () => {
   });
 
   it('a failed commit refuses every entry of the slice, and memory keeps none of them', async () => {
-    const { store, client } = await start();
+    const { store, client, url } = await start();
     await client.subscribe('items', AWSet);
     const me = { replica: client.replica };
     store.failing = true;
@@ -117,7 +117,7 @@ describe('a push slice commits as one unit', () => {
     store.failing = false;
     await client.pushBytes('items', AWSet.encode(first));
     await client.pushBytes('items', AWSet.encode(second));
-    const fresh = new ProtocolClient(client.socket.io.uri);
+    const fresh = new ProtocolClient(url);
     open.push(fresh);
     await fresh.ready();
     await fresh.subscribe('items', AWSet);
