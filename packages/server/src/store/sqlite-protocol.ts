@@ -12,7 +12,7 @@ export type EngineMethod =
   | 'getCursor'
   | 'release'
   | 'compactFeed'
-  | 'claimReplica'
+  | 'claimReplicas'
   | 'lastSeq'
   | 'countChanges'
   | 'close';
