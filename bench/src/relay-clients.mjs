@@ -88,20 +88,102 @@ export class HeliosClient {
     this.onAck = () => {};
     /** @type {((kind: number) => void) | undefined} */
     this.waiter = undefined;
-    this.socket = io(url, {
+    this.url = url;
+    this.closing = false;
+    /**
+     * Called when the connection is lost or an attempt fails, instead of counting a disconnect.
+     * @type {(() => void) | undefined}
+     */
+    this.onLost = undefined;
+    this.socket = this.#dial(30_000);
+  }
+
+  /**
+   * A new connection to the relay with this client's replica id (Socket.IO's own reconnection
+   * off, as in the SDK's transport: reconnecting is the caller's business).
+   * @param {number} timeoutMs how long the handshake may take before the attempt fails
+   */
+  #dial(timeoutMs) {
+    const socket = io(this.url, {
       auth: { protocol: PROTOCOL_VERSION, replicas: [this.replica] },
       transports: ['websocket'],
       parser: socketParser,
       reconnection: false,
       forceNew: true,
-      timeout: 30_000,
+      timeout: timeoutMs,
     });
-    this.socket.on('h', (/** @type {Uint8Array} */ payload) => this.#receive(payload));
-    this.closing = false;
+    socket.on('h', (/** @type {Uint8Array} */ payload) => this.#receive(payload));
     this.lost = false;
-    this.socket.on('disconnect', (reason) => {
+    socket.on('disconnect', (reason) => {
       this.lost = true;
-      if (!this.closing) stats.disconnects.push(reason);
+      if (this.onLost) this.onLost();
+      else if (!this.closing) this.stats.disconnects.push(reason);
+    });
+    socket.on('connect_error', () => this.onLost?.());
+    return socket;
+  }
+
+  /**
+   * Comes back after the relay went away, as the SDK's `RelayConnection` does with one relay:
+   * the first dial 250 ms after the connection is lost, then after each failed attempt (refused,
+   * or no handshake within 5 s) 500 ms, 1 s, 2 s, 4 s, then every 5 s; no jitter. On the
+   * welcome it does what the SDK's client does: one `subscribe` of every document with its
+   * digest, then the outbox (here one write made while offline). Call it before the relay goes
+   * away. Resolves with the time (performance.now) at which both sync replies and the ack are
+   * in, when the dial that got through started, and the number of dials it took.
+   * @returns {Promise<{ at: number, dialledAt: number, dials: number }>}
+   */
+  rejoin() {
+    return new Promise((resolve) => {
+      let failures = 0;
+      let dials = 0;
+      const retry = () => {
+        this.onLost = undefined; // one retry per attempt (a failed attempt may report twice)
+        failures++;
+        setTimeout(dial, Math.min(5_000, 250 * 2 ** (failures - 1)));
+      };
+      const dial = () => {
+        this.socket.removeAllListeners();
+        this.socket.close();
+        this.waiter = undefined;
+        this.onAck = () => {};
+        dials++;
+        const dialledAt = performance.now();
+        this.socket = this.#dial(5_000);
+        this.onLost = retry;
+        let waiting = -1; // sync replies and the ack still due, once welcomed
+        const settle = () => {
+          if (--waiting > 0) return;
+          this.onLost = undefined;
+          this.waiter = undefined;
+          this.onAck = () => {};
+          resolve({ at: performance.now(), dialledAt, dials });
+        };
+        this.waiter = (kind) => {
+          if (kind === WELCOME && waiting < 0) {
+            // Pushes of the lost connection will never be acked: the SDK re-sends its outbox.
+            this.pending.clear();
+            this.outstanding = 0;
+            waiting = this.carts.size + 1;
+            this.socket.emit('h', this.#subscribeMessage([...this.carts.keys()]));
+            this.push(/** @type {string} */ (this.carts.keys().next().value), 1);
+            this.onAck = settle;
+          } else if (kind === SYNC && waiting > 0) settle();
+        };
+      };
+      this.onLost = retry;
+    });
+  }
+
+  /** @param {string[]} docs */
+  #subscribeMessage(docs) {
+    return encodeMessage({
+      kind: 'subscribe',
+      docs: docs.map((doc) => ({
+        doc,
+        type: CART_TYPE,
+        digest: Cart.digest(/** @type {ReturnType<typeof Cart.empty>} */ (this.carts.get(doc))),
+      })),
     });
   }
 
@@ -180,13 +262,9 @@ export class HeliosClient {
   /** Waits for the welcome, then subscribes to each cart and waits for its sync reply. */
   async start(timeoutMs = 30_000) {
     await this.#next(WELCOME, timeoutMs);
-    for (const [doc, state] of this.carts) {
+    for (const doc of this.carts.keys()) {
       const synced = this.#next(SYNC, timeoutMs);
-      const digest = Cart.digest(state);
-      this.socket.emit(
-        'h',
-        encodeMessage({ kind: 'subscribe', docs: [{ doc, type: CART_TYPE, digest }] }),
-      );
+      this.socket.emit('h', this.#subscribeMessage([doc]));
       await synced;
     }
   }

@@ -23,6 +23,7 @@ import {
   saturate,
   sustained,
 } from './relay-phases.mjs';
+import { describeRestart, restartStorm } from './relay-restart.mjs';
 import { buildResults } from './relay-results.mjs';
 import { loadAverage, packageVersion } from './results.mjs';
 import { YjsClient } from './yjs-clients.mjs';
@@ -81,7 +82,8 @@ async function benchHelios(cfg, o) {
     '--log-level',
     'error',
   ];
-  const server = await startServer([...nodeArgs, RELAY_CLI, ...cliArgs], /listening on/);
+  const start = () => startServer([...nodeArgs, RELAY_CLI, ...cliArgs], /listening on/);
+  let server = await start();
   const config = {
     server: `helios-relay CLI (@helios/server ${packageVersion('@helios/server')}), one process`,
     args: cliArgs.join(' ').replace(dir, '<tmp>').replace(String(port), '<port>'),
@@ -150,12 +152,22 @@ async function benchHelios(cfg, o) {
       (s) => log(s),
     );
     const rssMb = peakRssMb(server.pid);
+    // A deploy, then a crash: the same port and database, the same clients coming back.
+    /** @type {Awaited<ReturnType<typeof restartStorm>>[]} */
+    const restarts = [];
+    for (const signal of /** @type {const} */ (['SIGTERM', 'SIGKILL'])) {
+      const r = await restartStorm(server, start, clients, signal);
+      server = r.relay;
+      restarts.push(r);
+      log(`helios restart, ${describeRestart(r)}`);
+    }
     return {
       config,
       sat,
       half,
       ingest,
       paced: atRate,
+      restarts,
       rssMb,
       rssAfterSaturationMb,
       errors: stats.errors.slice(0, 5),
@@ -297,17 +309,33 @@ export async function runRelay({ quick, log, only, profile = process.argv.includ
 }
 
 /**
- * Prints the top of the relay's CPU profile.
+ * Prints the top of the relay's CPU profiles.
  * @param {string} profileDir
  * @param {(s: string) => void} log
  */
 function logProfile(profileDir, log) {
-  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) return;
-  const top = topSelfTime(join(profileDir, file), 20);
+  // One per relay process that exited (a killed one writes none): the first covers the load
+  // phases, the last the clients' return after the crash. Names are CPU.<date>.<time>.<pid>.
+  // <thread>.<n>: thread 0 is the event loop (the others are the store's worker threads).
+  const files = readdirSync(profileDir)
+    .filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+    .sort();
+  const first = files[0];
+  const last = files.at(-1);
+  if (first) logProfileFile(join(profileDir, first), 'the load phases', log);
+  if (last && last !== first) logProfileFile(join(profileDir, last), 'after the crash', log);
+}
+
+/**
+ * @param {string} file
+ * @param {string} what
+ * @param {(s: string) => void} log
+ */
+function logProfileFile(file, what, log) {
+  const top = topSelfTime(file, 20);
   const row = (/** @type {{ share: number, ms: number, name: string }} */ r) =>
     log(`  ${(r.share * 100).toFixed(1).padStart(5)}% ${String(r.ms).padStart(6)} ms  ${r.name}`);
-  log(`relay CPU profile: ${join(profileDir, file)} (${top.totalMs} ms sampled)`);
+  log(`relay CPU profile, ${what}: ${file} (${top.totalMs} ms sampled)`);
   for (const r of top.functions) row(r);
   log("  inclusive time of the relay's own functions:");
   for (const r of top.inclusive.slice(0, 15)) row(r);

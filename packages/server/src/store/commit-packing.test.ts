@@ -53,8 +53,9 @@ describe('commit packing (the SQLite store → its worker)', () => {
       delta: frame.subarray(i * 10, i * 10 + 7),
     }));
     const { packed, transfer } = packBatch({ changes });
-    expect(packed.deltas.byteLength).toBe(700);
+    expect(packed.deltas.bytes.byteLength).toBe(700);
     expect(packed.docs).toEqual(['cart-0', 'cart-1', 'cart-2']);
-    expect(transfer.reduce((n, b) => n + b.byteLength, 0)).toBe(700 + 100 * 3 * 4);
+    // Two name indices and one end per change, then the deltas' own bytes.
+    expect(transfer.reduce((n, b) => n + b.byteLength, 0)).toBe(100 * 2 * 4 + 100 * 4 + 700);
   });
 });

@@ -13,7 +13,7 @@ export type EngineMethod =
   | 'getCursor'
   | 'release'
   | 'compactFeed'
-  | 'claimReplica'
+  | 'claimReplicas'
   | 'lastSeq'
   | 'countChanges'
   | 'close';

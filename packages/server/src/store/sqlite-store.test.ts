@@ -3,11 +3,13 @@ import { once } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeRelayStoreConformance } from '../test-support/store-conformance.js';
 import { tempDir } from '../test-support/temp-dir.js';
 import { StoreClosedError, StoreError } from './errors.js';
+import type { EngineCall } from './sqlite-protocol.js';
 import { SqliteStore } from './sqlite-store.js';
 
 describeRelayStoreConformance(
@@ -34,6 +36,53 @@ describeRelayStoreConformance(
 );
 
 describe('SqliteStore', () => {
+  it('commits concurrent replica claims together, and still binds each replica to one user', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    const path = join(dir.path, 'relay.db');
+    const store = await SqliteStore.open({ path, region: 'eu' });
+    // What the store asks its worker: the claims' transactions are the `claimReplicas` calls.
+    const batches: number[] = [];
+    const original = Worker.prototype.postMessage;
+    const post = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+      this: Worker,
+      call: EngineCall,
+    ) {
+      if (call.method === 'claimReplicas') batches.push((call.args[0] as unknown[]).length);
+      original.call(this, call);
+    });
+    try {
+      // 300 clients connecting at once, each new replica also claimed by a second user, and
+      // one replica taken before.
+      expect(await store.claimReplica('taken', 'mallory')).toBe('mallory');
+      batches.length = 0;
+      const owners = await Promise.all([
+        store.claimReplica('taken', 'alice'),
+        ...Array.from({ length: 300 }, (_, i) => [
+          store.claimReplica(`r${i}`, `u${i}`),
+          store.claimReplica(`r${i}`, `thief${i}`),
+        ]).flat(),
+      ]);
+      expect(owners[0]).toBe('mallory');
+      expect(owners.slice(1)).toEqual(
+        Array.from({ length: 300 }, (_, i) => [`u${i}`, `u${i}`]).flat(),
+      );
+      // Made in one turn: one transaction.
+      expect(batches).toEqual([601]);
+    } finally {
+      post.mockRestore();
+      await store.close();
+    }
+    // Durable, and still refused to another user after a restart.
+    const again = await SqliteStore.open({ path, region: 'eu' });
+    try {
+      expect(await again.claimReplica('r7', 'thief7')).toBe('u7');
+      expect(await again.claimReplica('taken', 'alice')).toBe('mallory');
+    } finally {
+      await again.close();
+      await dir.remove();
+    }
+  });
+
   it('uses WAL and refuses a file of another region', async () => {
     const dir = await tempDir('helios-sqlite-');
     try {

@@ -2,9 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DocumentId } from '@helios/core';
+import { ClaimBatches } from './claim-batches.js';
 import { packBatch } from './commit-packing.js';
 import { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
 import { checkBatch, checkName } from './internal.js';
+import { type PackedDocument, unpackDocument } from './packed-document.js';
 import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
 import type { SqliteEngineOptions, SqliteStoreOptions } from './sqlite-engine.js';
 import type { EngineArgs, EngineCall, EngineMethod, EngineReply } from './sqlite-protocol.js';
@@ -51,6 +53,9 @@ export class SqliteStore implements RelayStore {
   /** The thread that checkpoints the write-ahead log; none for an in-memory store. */
   #checkpointer: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
+  readonly #claims = new ClaimBatches(
+    (claims) => this.#call('claimReplicas', [claims]) as Promise<string[]>,
+  );
   #epoch = '';
   #nextId = 1;
   #closed = false;
@@ -107,8 +112,9 @@ export class SqliteStore implements RelayStore {
     }
   }
 
-  load(doc: DocumentId): Promise<StoredDocument | undefined> {
-    return this.#call('load', [doc]) as Promise<StoredDocument | undefined>;
+  async load(doc: DocumentId): Promise<StoredDocument | undefined> {
+    const packed = (await this.#call('load', [doc])) as PackedDocument | undefined;
+    return packed === undefined ? undefined : unpackDocument(doc, packed);
   }
 
   commit(batch: CommitBatch): Promise<number[]> {
@@ -154,8 +160,13 @@ export class SqliteStore implements RelayStore {
     }
   }
 
-  claimReplica(replica: string, user: string): Promise<string> {
-    return this.#call('claimReplica', [replica, user]) as Promise<string>;
+  /** Gathered into group commits with the claims made meanwhile (see ClaimBatches). */
+  async claimReplica(replica: string, user: string): Promise<string> {
+    if (this.#closed) throw new StoreClosedError('SqliteStore');
+    // Checked here: one bad claim would otherwise fail the whole batch it joins.
+    checkName('replica', replica);
+    checkName('user', user);
+    return this.#claims.claim(replica, user);
   }
 
   lastSeq(doc: DocumentId): Promise<number> {
