@@ -32,6 +32,8 @@ export interface CommitOutlet {
   durableHere(doc: DocumentId, dots: CausalContext): void;
   /** `delta` was merged into `doc` (conflicts it left are counted and kept there). */
   merged(doc: RelayDocument, delta: AnyCrdtState): void;
+  /** Another node's change, merged into `doc` while committing (see `documentValues`). */
+  caughtUp(doc: RelayDocument, bytes: Uint8Array, delta: AnyCrdtState): void;
 }
 
 /** A feed batch's documents already holding entries back, and the seqs to merge regardless. */
@@ -100,7 +102,11 @@ export class MergeCore {
       },
       ...(bulkRest ? { bulkRest } : {}),
       ...(options.store.keepsValues
-        ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared) }
+        ? {
+            valuesOf: documentValues(this.docs, decodeLimits, this.#shared, (doc, bytes, delta) =>
+              outlet.caughtUp(doc, bytes, delta),
+            ),
+          }
         : {}),
     });
     this.#snapshots = new Snapshots(
