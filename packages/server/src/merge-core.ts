@@ -15,7 +15,7 @@ import { RelayError } from './errors.js';
 import type { RelayMetrics } from './metrics.js';
 import type { PeerWait } from './node-ports.js';
 import type { RelayOptions } from './options.js';
-import { documentValues } from './read-model.js';
+import { type CaughtUp, documentValues } from './read-model.js';
 import { Snapshots } from './snapshots.js';
 import type { NewChange, RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
 
@@ -32,8 +32,7 @@ export interface CommitOutlet {
   durableHere(doc: DocumentId, dots: CausalContext): void;
   /** `delta` was merged into `doc` (conflicts it left are counted and kept there). */
   merged(doc: RelayDocument, delta: AnyCrdtState): void;
-  /** Another node's change, merged into `doc` while committing (see `documentValues`). */
-  caughtUp(doc: RelayDocument, bytes: Uint8Array, delta: AnyCrdtState): void;
+  readonly caughtUp: CaughtUp;
 }
 
 /** A feed batch's documents already holding entries back, and the seqs to merge regardless. */
@@ -102,11 +101,7 @@ export class MergeCore {
       },
       ...(bulkRest ? { bulkRest } : {}),
       ...(options.store.keepsValues
-        ? {
-            valuesOf: documentValues(this.docs, decodeLimits, this.#shared, (doc, bytes, delta) =>
-              outlet.caughtUp(doc, bytes, delta),
-            ),
-          }
+        ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared, outlet.caughtUp) }
         : {}),
     });
     this.#snapshots = new Snapshots(
