@@ -18,8 +18,15 @@ const usPerDelta = (/** @type {number} */ share, /** @type {number} */ perSec) =
 
 /** @param {ScaleRun} r */
 function label(r) {
-  const { store, nodes } = r.setup;
-  return `${nodes} ${store === 'sqlite' ? 'SQLite' : 'Postgres + Redis'} node${nodes > 1 ? 's' : ''}`;
+  const { store, nodes, spread } = r.setup;
+  const kind = store === 'sqlite' ? 'SQLite' : 'Postgres + Redis';
+  const where =
+    nodes === 1
+      ? ''
+      : spread
+        ? ", each document's subscribers spread over them"
+        : ', each document on one node';
+  return `${nodes} ${kind} node${nodes > 1 ? 's' : ''}${where}`;
 }
 
 /**
@@ -61,8 +68,7 @@ function describeRun(r, subscribers) {
 export function buildScaleResults(cfg, runs) {
   const subscribers = cfg.clients / cfg.docs;
   const shape =
-    `${cfg.clients} clients, ${cfg.docs} docs × ${subscribers} subscribers spread over the ` +
-    `nodes; closed loop, one push of ${cfg.batch} deltas in flight per client, counted at its ` +
+    `${cfg.clients} clients, ${cfg.docs} docs × ${subscribers} subscribers; closed loop, one push of ${cfg.batch} deltas in flight per client, counted at its ` +
     `durable ack, ${cfg.phaseS} s`;
   /** @type {Result[]} */
   const results = [];
@@ -129,6 +135,7 @@ export function buildScaleResults(cfg, runs) {
   for (const [metric, id, goal] of /** @type {const} */ ([
     ['twoNodeScaling', 'pg2', '>= 1.6'],
     ['threeNodeScaling', 'pg3', undefined],
+    ['twoNodeScalingByDocument', 'pg2bydoc', undefined],
   ])) {
     const many = byId.get(id);
     if (one === undefined || many === undefined) continue;

@@ -51,14 +51,19 @@ const FULL = {
 /** @type {ScaleConfig} */
 const QUICK = { ...FULL, clients: 200, docs: 20, phaseS: 3, warmupS: 1, drainMs: 5_000 };
 
-/** @typedef {{ id: string, store: 'sqlite' | 'postgres', nodes: number }} Setup */
+/**
+ * `spread`: the subscribers of each document are spread over the nodes (otherwise each
+ * document's are all on one node, the documents shared out between the nodes).
+ * @typedef {{ id: string, store: 'sqlite' | 'postgres', nodes: number, spread: boolean }} Setup
+ */
 
 /** @type {Setup[]} */
 const SETUPS = [
-  { id: 'sqlite1', store: 'sqlite', nodes: 1 },
-  { id: 'pg1', store: 'postgres', nodes: 1 },
-  { id: 'pg2', store: 'postgres', nodes: 2 },
-  { id: 'pg3', store: 'postgres', nodes: 3 },
+  { id: 'sqlite1', store: 'sqlite', nodes: 1, spread: true },
+  { id: 'pg1', store: 'postgres', nodes: 1, spread: true },
+  { id: 'pg2', store: 'postgres', nodes: 2, spread: true },
+  { id: 'pg3', store: 'postgres', nodes: 3, spread: true },
+  { id: 'pg2bydoc', store: 'postgres', nodes: 2, spread: false },
 ];
 
 /**
@@ -70,15 +75,17 @@ function docName(i, cfg) {
 }
 
 /**
- * The node of client `i`: the subscribers of a document (clients d, d + docs, d + 2·docs, …)
- * take the nodes in turn, starting at a different node for each document, so every node has
- * as many clients (± 1 per document) and every document has subscribers on every node.
+ * The node of client `i`. Spread: the subscribers of a document (clients d, d + docs,
+ * d + 2·docs, …) take the nodes in turn, starting at a different node for each document, so
+ * every node has as many clients (± 1 per document) and every document has subscribers on
+ * every node. Otherwise document d's subscribers are all on node d mod nodes.
  * @param {number} i
  * @param {ScaleConfig} cfg
- * @param {number} nodes
+ * @param {Setup} setup
  */
-function nodeOf(i, cfg, nodes) {
-  return ((i % cfg.docs) + Math.floor(i / cfg.docs)) % nodes;
+function nodeOf(i, cfg, setup) {
+  const doc = i % cfg.docs;
+  return setup.spread ? (doc + Math.floor(i / cfg.docs)) % setup.nodes : doc % setup.nodes;
 }
 
 /**
@@ -185,7 +192,7 @@ async function benchSetup(cfg, setup, o) {
       cfg.connectBatch,
       (i) =>
         new HeliosClient(
-          /** @type {{ url: string }} */ (region.nodes[nodeOf(i, cfg, setup.nodes)]).url,
+          /** @type {{ url: string }} */ (region.nodes[nodeOf(i, cfg, setup)]).url,
           [docName(i, cfg)],
           stats,
         ),
@@ -220,7 +227,7 @@ async function benchSetup(cfg, setup, o) {
     log(`${setup.id} saturated: ${describeSaturated(sat)}; CPU pressure ${pressure ?? '?'}%`);
     const perNode = probes.perNode(sat.seconds).map((internals, i) => ({
       node: i + 1,
-      clients: clients.filter((_, c) => nodeOf(c, cfg, setup.nodes) === i).length,
+      clients: clients.filter((_, c) => nodeOf(c, cfg, setup) === i).length,
       deltasPerSec: internals.commitsPerSec * internals.meanBatch,
       internals,
       rssMb: peakRssMb(/** @type {number} */ (pids[i])),
@@ -315,7 +322,7 @@ async function staleCommits(sql, schema, commits) {
 
 /**
  * @param {{ quick: boolean, log: (s: string) => void, only?: string[] }} opts `only`: the
- *   setups to run, by id (sqlite1, pg1, pg2, pg3)
+ *   setups to run, by id (sqlite1, pg1, pg2, pg3, pg2bydoc)
  */
 export async function runRelayScale({ quick, log, only }) {
   const cfg = quick ? QUICK : FULL;
@@ -368,8 +375,9 @@ export async function runRelayScale({ quick, log, only }) {
         postgres: { url: PG_URL.replace(/\/\/[^@]*@/, '//<user>@'), ...postgres },
         redis: REDIS_URL,
         placement:
-          'client i → node ((i mod docs) + floor(i / docs)) mod nodes: the subscribers of each ' +
-          'document take the nodes in turn',
+          'spread: client i → node ((i mod docs) + floor(i / docs)) mod nodes, the subscribers ' +
+          'of each document take the nodes in turn; otherwise client i → node (i mod docs) mod ' +
+          'nodes, all subscribers of a document on one node',
       },
     };
   } finally {
