@@ -11,6 +11,13 @@ import { percentile } from './stats.mjs';
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * The sum of `read` over the processes `pids`.
+ * @param {readonly number[]} pids
+ * @param {(pid: number) => number} read
+ */
+const sum = (pids, read) => pids.reduce((n, pid) => n + read(pid), 0);
+
+/**
  * Polls `done` every 20 ms until it holds or `timeoutMs` passes.
  * @param {() => boolean} done
  * @param {number} timeoutMs
@@ -50,10 +57,14 @@ export async function connectAll(count, batch, make) {
 
 /**
  * A server under load, as the phases below see it: clients that push one unit (a delta, an
- * update) to their shared document and report acks through `LoadStats`.
+ * update) to their shared document and report acks through `LoadStats`. `pids`: the server's
+ * processes (one, or the nodes of a region), whose CPU time and writes are summed. `services`:
+ * the CPU seconds so far of the processes the server depends on (its Postgres, its Redis), by
+ * name, reported beside its own.
  * @typedef {{
  *   name: string,
- *   pid: number,
+ *   pids: readonly number[],
+ *   services?: () => Record<string, number>,
  *   stats: LoadStats,
  *   clients: { outstanding: number, lost: boolean, onAck: () => void }[],
  *   push: (client: number, n: number) => void,
@@ -81,9 +92,10 @@ export async function saturate(t, o) {
   stats.reset();
   stats.timing = false;
   const m0 = await t.probe?.();
-  const cpu0 = cpuSeconds(t.pid);
-  const writes0 = writeSyscalls(t.pid);
-  const stored0 = storageWriteBytes(t.pid);
+  const cpu0 = sum(t.pids, cpuSeconds);
+  const services0 = t.services?.();
+  const writes0 = sum(t.pids, writeSyscalls);
+  const stored0 = sum(t.pids, storageWriteBytes);
   const own0 = ownCpuSeconds();
   const started = performance.now();
   for (const c of t.clients) c.onAck();
@@ -92,10 +104,18 @@ export async function saturate(t, o) {
   const elapsed = (endedAt - started) / 1000;
   const acked = stats.acked;
   const fanout = stats.fanout;
-  const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
-  const writesPerDelta = (writeSyscalls(t.pid) - writes0) / acked;
-  const storageBytesPerDelta = (storageWriteBytes(t.pid) - stored0) / acked;
+  const serverCpu = (sum(t.pids, cpuSeconds) - cpu0) / elapsed;
+  const services1 = t.services?.();
+  const writesPerDelta = (sum(t.pids, writeSyscalls) - writes0) / acked;
+  const storageBytesPerDelta = (sum(t.pids, storageWriteBytes) - stored0) / acked;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
+  /** Share of a core each service used during the window. @type {Record<string, number>} */
+  const serviceCpu = {};
+  if (services0 && services1) {
+    for (const [name, s] of Object.entries(services1)) {
+      serviceCpu[name] = (s - (services0[name] ?? 0)) / elapsed;
+    }
+  }
   running = false;
   const m1 = await t.probe?.();
   const drained = await until(
@@ -109,9 +129,11 @@ export async function saturate(t, o) {
   return {
     /** When the measured window ended (performance.now), before the drain. */
     endedAt,
+    seconds: elapsed,
     perSec: acked / elapsed,
     fanoutPerSec: fanout / elapsed,
     serverCpu,
+    serviceCpu,
     writesPerDelta,
     storageBytesPerDelta,
     ownCpu,
@@ -140,7 +162,7 @@ export async function paced(t, o) {
   stats.reset();
   stats.timing = true;
   const m0 = await t.probe?.();
-  const cpu0 = cpuSeconds(t.pid);
+  const cpu0 = sum(t.pids, cpuSeconds);
   const own0 = ownCpuSeconds();
   const started = performance.now();
   const end = started + o.seconds * 1000;
@@ -164,7 +186,7 @@ export async function paced(t, o) {
   });
   const elapsed = (performance.now() - started) / 1000;
   const ackedInWindow = stats.acked;
-  const serverCpu = (cpuSeconds(t.pid) - cpu0) / elapsed;
+  const serverCpu = (sum(t.pids, cpuSeconds) - cpu0) / elapsed;
   const ownCpu = (ownCpuSeconds() - own0) / elapsed;
   const m1 = await t.probe?.();
   const drained = await until(
@@ -254,6 +276,9 @@ export function describeSaturated(s) {
     `${Math.round(s.perSec)}/s acked, ${Math.round(s.fanoutPerSec)}/s fanned out, ` +
     `server CPU ${pct(s.serverCpu)} (${s.writesPerDelta.toFixed(2)} write syscalls and ` +
     `${Math.round(s.storageBytesPerDelta)} bytes to storage per delta), ` +
+    Object.entries(s.serviceCpu)
+      .map(([name, share]) => `${name} CPU ${pct(share)}, `)
+      .join('') +
     `generator CPU ${pct(s.ownCpu)}, fan-out ${s.fanoutTotal}/${s.fanoutExpected}${s.drained ? '' : ' (NOT drained)'}, ` +
     `${s.errors} errors, ${s.disconnects} disconnects${describeInternals(s.server)}`
   );

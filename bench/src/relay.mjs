@@ -30,7 +30,7 @@ import { YjsClient } from './yjs-clients.mjs';
 
 // The relay's CLI, next to the entry point of the built package (packages/server/dist).
 // HELIOS_RELAY_CLI points at another build instead, to compare two versions in one session.
-const RELAY_CLI =
+export const RELAY_CLI =
   process.env.HELIOS_RELAY_CLI ??
   join(dirname(fileURLToPath(import.meta.resolve('@helios/server'))), 'cli.js');
 
@@ -114,7 +114,7 @@ async function benchHelios(cfg, o) {
     /** @type {Target} */
     const shared = {
       name: 'helios',
-      pid: server.pid,
+      pids: [server.pid],
       stats,
       clients,
       push: (i, n) => clients[i]?.push(docName(i, cfg), n),
@@ -214,7 +214,7 @@ async function benchPeer(peer, cfg, o) {
     /** @type {Target} */
     const target = {
       name,
-      pid: server.pid,
+      pids: [server.pid],
       stats,
       clients,
       push: (i, n) => clients[i]?.push(n),

@@ -10,6 +10,7 @@ import { markdownTable, textTable } from './table.mjs';
 const SUITES = {
   core: async () => (await import('./core.mjs')).runCore,
   relay: async () => (await import('./relay.mjs')).runRelay,
+  'relay-scale': async () => (await import('./relay-scale.mjs')).runRelayScale,
   client: async () => (await import('./client.mjs')).runClient,
   flood: async () => (await import('./flood.mjs')).runFlood,
   sql: async () => (await import('./sql.mjs')).runSql,

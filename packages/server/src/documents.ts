@@ -15,7 +15,8 @@ export interface RelayDocument {
   readonly state: AnyCrdtState;
   /**
    * Every stored change of the document up to this seq is merged into `state` (0 for a document
-   * not yet committed). With several nodes per region it moves only on reads of the store.
+   * not yet committed). With several nodes per region it moves only on reads of the store (a
+   * commit's catch-up of another node's changes included: read-model.ts).
    */
   lastSeq: number;
   /** Seq of the newest snapshot, and changes merged since: drives compaction. */

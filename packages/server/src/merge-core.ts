@@ -20,7 +20,7 @@ import {
   type PeerMergePort,
   type PeerOps,
 } from './peer-merge.js';
-import { documentValues } from './read-model.js';
+import { type CaughtUp, documentValues } from './read-model.js';
 import { Snapshots } from './snapshots.js';
 import type { RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
 
@@ -37,6 +37,7 @@ export interface CommitOutlet {
   durableHere(doc: DocumentId, dots: CausalContext): void;
   /** `delta` was merged into `doc` (conflicts it left are counted and kept there). */
   merged(doc: RelayDocument, delta: AnyCrdtState): void;
+  readonly caughtUp: CaughtUp;
 }
 
 /**
@@ -87,7 +88,7 @@ export class MergeCore {
       },
       ...(bulkRest ? { bulkRest } : {}),
       ...(options.store.keepsValues
-        ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared) }
+        ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared, outlet.caughtUp) }
         : {}),
     });
     this.#snapshots = new Snapshots(

@@ -1,4 +1,4 @@
-import { type DecodeLimits, type DocumentId, decodeState } from '@helios/core';
+import { type AnyCrdtState, type DecodeLimits, type DocumentId, decodeState } from '@helios/core';
 import type { ValuesOf } from './commit-queue.js';
 import type { DocumentCache, RelayDocument } from './documents.js';
 import type { DocumentValue } from './store/relay-store.js';
@@ -14,12 +14,15 @@ import type { DocumentValue } from './store/relay-store.js';
  *
  * `shared`: several nodes share the store, so this node may lack another node's change. A value
  * then names its basis (the document's `lastSeq`); a store that finds a later change hands it
- * over within the commit, and it is merged here before the value is computed again.
+ * over within the commit, and it is merged here before the value is computed again. What that
+ * merge adds goes to `caughtUp`, for the node's subscribers: once the commit lands, `lastSeq`
+ * is past the change, and the change's own notice from its node is then ignored as known.
  */
 export function documentValues(
   cache: DocumentCache,
   limits: DecodeLimits,
   shared: boolean,
+  caughtUp: CaughtUp,
 ): ValuesOf {
   return async (changes) => {
     const deltas = new Map<DocumentId, Uint8Array[]>();
@@ -36,7 +39,7 @@ export function documentValues(
         doc: id,
         type: doc.type.name,
         json,
-        ...(shared ? { basis: doc.lastSeq, catchUp: catchUp(doc, limits) } : {}),
+        ...(shared ? { basis: doc.lastSeq, catchUp: catchUp(doc, limits, caughtUp) } : {}),
       });
     }
     return values;
@@ -44,15 +47,37 @@ export function documentValues(
 }
 
 /**
- * Merges what the store holds of `doc` past the value's basis (another node's changes): the
- * document then holds every stored change, and its value is computed again.
+ * What a commit's catch-up merged into `doc` that it lacked (other nodes' changes whose notices
+ * had not arrived yet): the node's subscribers must get it too.
  */
-function catchUp(doc: RelayDocument, limits: DecodeLimits): NonNullable<DocumentValue['catchUp']> {
+export type CaughtUp = (doc: RelayDocument, bytes: Uint8Array, delta: AnyCrdtState) => void;
+
+/**
+ * Merges what the store holds of `doc` past the value's basis (another node's changes): the
+ * document then holds every stored change, and its value is computed again. The store read
+ * them with the region's head locked, so the document now holds every change up to the last
+ * one read: `lastSeq` moves there, and the notices of those changes, when they arrive, are
+ * known. What the merge added is handed to `caughtUp` instead, as one delta, so a node's memory
+ * and its subscribers still gain a change together.
+ */
+function catchUp(
+  doc: RelayDocument,
+  limits: DecodeLimits,
+  caughtUp: CaughtUp,
+): NonNullable<DocumentValue['catchUp']> {
   return (missed) => {
+    const before = doc.type.digest(doc.state);
+    let changed = false;
     for (const bytes of [missed.snapshot, ...missed.changes.map((c) => c.delta)]) {
       if (bytes === null) continue;
       const { type, state } = decodeState(bytes, limits);
-      if (type === doc.type) doc.type.merge(doc.state, state);
+      if (type === doc.type) changed = doc.type.merge(doc.state, state) || changed;
+    }
+    const last = missed.changes.at(-1)?.seq ?? missed.snapshotSeq;
+    doc.lastSeq = Math.max(doc.lastSeq, last, missed.snapshotSeq);
+    if (changed) {
+      const added = doc.type.deltaSince(doc.state, before);
+      caughtUp(doc, doc.type.encode(added), added);
     }
     return JSON.stringify(doc.type.toJson(doc.state));
   };

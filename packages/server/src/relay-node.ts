@@ -177,6 +177,7 @@ export class RelayNode {
         this.#committed(doc, changes, deltas, originSocket),
       durableHere: (doc, dots) => this.#replication.durableHere(doc, dots),
       merged: (doc, delta) => this.#conflicts.merged(doc, delta),
+      caughtUp: (doc, bytes, delta) => this.#fanOut.add(doc, bytes, delta, undefined),
     };
   }
 

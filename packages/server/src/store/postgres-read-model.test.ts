@@ -97,6 +97,47 @@ describe('PostgresStore read model', () => {
     expect((await store.load('a'))!.changes).toHaveLength(3);
   });
 
+  it('reads every document a commit lacks changes of at once, past a snapshot too', async () => {
+    const store = await open();
+    // This node's view: seq 1 of a, seq 2 of b. Then another node's changes to both, and a
+    // snapshot of b past this node's basis (it covers seq 4 and replaces it).
+    await store.commit({ changes: [{ doc: 'a', origin: 'eu', delta: bump('r', 1, 1) }] });
+    await store.commit({ changes: [{ doc: 'b', origin: 'eu', delta: bump('r', 2, 2) }] });
+    await store.commit({
+      changes: [
+        { doc: 'a', origin: 'eu', delta: bump('s', 1, 3) },
+        { doc: 'b', origin: 'eu', delta: bump('s', 2, 4) },
+        { doc: 'a', origin: 'eu', delta: bump('s', 3, 5) },
+      ],
+    });
+    const snapshot = GCounter.decode(bump('r', 2, 2));
+    GCounter.merge(snapshot, GCounter.decode(bump('s', 2, 4)));
+    await store.saveSnapshot('b', GCounter.encode(snapshot), 4);
+    const handed = new Map<string, StoredDocument>();
+    const value = (doc: string, basis: number) => ({
+      doc,
+      type: 'g-counter',
+      json: '"stale"',
+      basis,
+      catchUp: (missed: StoredDocument) => {
+        handed.set(doc, missed);
+        return '"caught up"';
+      },
+    });
+    await store.commit({
+      changes: [
+        { doc: 'a', origin: 'eu', delta: bump('t', 1, 1) },
+        { doc: 'b', origin: 'eu', delta: bump('t', 2, 1) },
+      ],
+      values: [value('a', 1), value('b', 2)],
+    });
+    expect(handed.get('a')).toMatchObject({ snapshot: null, snapshotSeq: 0 });
+    expect(handed.get('a')!.changes.map((c) => c.seq)).toEqual([3, 5]);
+    expect(handed.get('b')).toMatchObject({ snapshotSeq: 4, changes: [] });
+    expect(GCounter.value(GCounter.decode(handed.get('b')!.snapshot!))).toBe(6);
+    expect((await valueRows(store.schema)).map((r) => r.value)).toEqual(['caught up', 'caught up']);
+  });
+
   it('upgrading a version 1 schema writes the value of every stored document', async () => {
     const store = await open();
     const { schema } = store;

@@ -41,3 +41,21 @@ export function toStoredDocument(
   }
   return { snapshot, snapshotSeq, changes };
 }
+
+/** A row of the `loadAfter` statement: a load row of one of several documents. */
+export interface DocLoadRow extends LoadRow {
+  doc: string;
+}
+
+/** The `loadAfter` statement's rows as stored documents, by id (none for a document without rows). */
+export function toStoredDocuments(rows: readonly DocLoadRow[]): Map<DocumentId, StoredDocument> {
+  const byDoc = new Map<DocumentId, DocLoadRow[]>();
+  for (const row of rows) {
+    const list = byDoc.get(row.doc);
+    if (list === undefined) byDoc.set(row.doc, [row]);
+    else list.push(row);
+  }
+  const out = new Map<DocumentId, StoredDocument>();
+  for (const [doc, docRows] of byDoc) out.set(doc, toStoredDocument(doc, docRows)!);
+  return out;
+}

@@ -116,6 +116,24 @@ export function postgresSql(schema: string) {
       ORDER BY seq NULLS FIRST`,
 
     /*
+     * `load` of several documents at once, each after its own seq: $1 docs, $2 the seqs (a
+     * commit that catches up reads every document it lacks changes of in one round trip, while
+     * it holds the head row that every other node's commit waits for).
+     */
+    loadAfter: `
+      WITH wanted AS (
+        SELECT t.doc, t.after, sn.seq AS snap_seq, sn.state
+        FROM unnest($1::text[], $2::bigint[]) AS t(doc, after)
+        LEFT JOIN ${s}.snapshots sn ON sn.doc = t.doc AND sn.seq > t.after
+      )
+      SELECT doc, NULL::bigint AS seq, state AS bytes, NULL::text AS origin, snap_seq
+      FROM wanted WHERE snap_seq IS NOT NULL
+      UNION ALL
+      SELECT c.doc, c.seq, c.delta, c.origin, NULL FROM wanted w
+      JOIN ${s}.changes c ON c.doc = w.doc AND c.seq > GREATEST(w.after, COALESCE(w.snap_seq, 0))
+      ORDER BY doc, seq NULLS FIRST`,
+
+    /*
      * Does nothing when $2 is past the head (the caller then throws). A snapshot older than the
      * stored one does not replace it: the changes between them are gone. Feed changes stay
      * until released. $1 doc, $2 up-to seq, $3 state, $4 region.

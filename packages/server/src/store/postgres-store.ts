@@ -3,7 +3,8 @@ import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg
 import { StoreClosedError, StoreError } from './errors.js';
 import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
 import { PostgresRelaySlots } from './postgres-relay-slots.js';
-import { type ChangeRow, type LoadRow, toChange, toStoredDocument } from './postgres-rows.js';
+import type { ChangeRow, DocLoadRow, LoadRow } from './postgres-rows.js';
+import { toChange, toStoredDocument, toStoredDocuments } from './postgres-rows.js';
 import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
 import { PostgresWriteRequests } from './postgres-write-requests.js';
@@ -327,13 +328,17 @@ export class PostgresStore implements RelayStore {
         values.map((v) => v.doc),
       ]);
       const last = new Map(rows.map((row) => [row.doc, Number(row.last_seq)]));
-      const json: string[] = [];
-      for (const value of values) {
-        const { basis, catchUp } = value;
-        const behind = basis !== undefined && (last.get(value.doc) ?? 0) > basis;
-        const missed = behind && catchUp ? await this.#load(value.doc, client, basis) : undefined;
-        json.push(missed && catchUp ? catchUp(missed) : value.json);
-      }
+      const behind = values.filter(
+        (v) => v.catchUp !== undefined && v.basis !== undefined && (last.get(v.doc) ?? 0) > v.basis,
+      );
+      const wanted = [behind.map((v) => v.doc), behind.map((v) => v.basis)];
+      const loaded =
+        behind.length > 0 ? await this.#query<DocLoadRow>('loadAfter', wanted, client) : undefined;
+      const missed = toStoredDocuments(loaded?.rows ?? []);
+      const json = values.map((value) => {
+        const stored = missed.get(value.doc);
+        return stored && value.catchUp ? value.catchUp(stored) : value.json;
+      });
       // Under the lock every value is now exact: no basis to check.
       const fresh = [...params.slice(0, 9), json, values.map(() => null), ...params.slice(11)];
       const head = await this.#query<{ seq: string }>('commit', fresh, client);
