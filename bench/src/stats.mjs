@@ -32,6 +32,31 @@ export function median(xs) {
   return s.length % 2 === 1 ? /** @type {number} */ (s[mid]) : (s[mid - 1] + s[mid]) / 2;
 }
 
+/**
+ * The arithmetic mean.
+ * @param {ArrayLike<number>} xs
+ * @returns {number}
+ */
+export function mean(xs) {
+  if (xs.length === 0) throw new RangeError('mean of no samples');
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += /** @type {number} */ (xs[i]);
+  return sum / xs.length;
+}
+
+/**
+ * The largest sample (a loop: spreading hundreds of thousands of samples into `Math.max`
+ * overflows the call stack).
+ * @param {ArrayLike<number>} xs
+ * @returns {number}
+ */
+export function max(xs) {
+  if (xs.length === 0) throw new RangeError('max of no samples');
+  let m = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, /** @type {number} */ (xs[i]));
+  return m;
+}
+
 /** `x` rounded to two decimals, for reports. @param {number} x */
 export function round2(x) {
   return Math.round(x * 100) / 100;

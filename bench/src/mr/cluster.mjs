@@ -1,22 +1,20 @@
 /**
  * The five regional relays of the multi-region benchmarks, as separate processes of the real
  * CLI with the inter-region latencies of config/regions.json injected on their peer links
- * (`--rtt-file`), plus the single servers of the side-by-side runs (a Helios relay without
+ * (fixed, by the relays: `--rtt-file`; or jittered, by proxies: see {@link startCluster}), plus the single servers of the side-by-side runs (a Helios relay without
  * peers, y-websocket's server). Every child process started here is killed when this process
  * exits, whichever way it exits.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startProxy } from '@helios/test-kit';
 import { oneWayMs, REGIONS } from '../../../apps/demo-cart/scripts/regions.mjs';
 import { relayArgs, startRelays } from '../../../apps/demo-cart/scripts/relays.mjs';
 import { exited, freePort, stopChild, track } from '../proc.mjs';
-import { startProxyPair } from '../proxy-pair.mjs';
+import { holdPorts, startClientProxy, startLinkProxy } from './cluster-proxies.mjs';
 
 export { oneWayMs, REGIONS };
 
@@ -103,6 +101,7 @@ function startProcess(args, ready, opts = {}) {
  *   regions: readonly string[],
  *   dataDir: string,
  *   url(region: string): string,
+ *   clientUrl(region: string, from?: string): string,
  *   port(region: string): number,
  *   isUp(region: string): boolean,
  *   kill(region: string): Promise<void>,
@@ -110,100 +109,67 @@ function startProcess(args, ready, opts = {}) {
  *   partition(region: string): void,
  *   heal(region: string): void,
  *   partitioned(region: string): boolean,
+ *   recordDelays(on: boolean): void,
+ *   appliedDelays(from: string, to: string): number[],
  *   stop(): Promise<void>,
  * }} Cluster
  */
 
 /**
- * One directed peer link's way through: a TCP proxy (what a WebSocket link dials) and, for QUIC
- * links, a UDP proxy on the same port number (what a QUIC link dials for the same URL).
- * @typedef {{ url: string, cut(): void, heal(): void, close(): Promise<void> }} LinkProxy
- */
-
-/**
- * Binds TCP and UDP on each of `ports` until `release`, so that nothing else the OS hands a port
- * to meanwhile gets one of them.
- * @param {number[]} ports
- */
-async function holdPorts(ports) {
-  /** @type {(() => Promise<void>)[]} */
-  const releases = [];
-  for (const port of ports) {
-    const tcp = createServer();
-    await new Promise((resolve) => tcp.listen(port, '127.0.0.1', () => resolve(undefined)));
-    const udp = createSocket('udp4');
-    await new Promise((resolve) => udp.bind(port, '127.0.0.1', () => resolve(undefined)));
-    releases.push(async () => {
-      await new Promise((resolve) => tcp.close(() => resolve(undefined)));
-      await new Promise((resolve) => udp.close(() => resolve(undefined)));
-    });
-  }
-  return { release: () => Promise.all(releases.map((r) => r())) };
-}
-
-/**
- * A proxy in front of `port` for links over `peerTransport`: cut and healed as one.
- * @param {number} port
- * @param {import('./peer-transport.mjs').PeerTransport} peerTransport
- * @returns {Promise<LinkProxy>}
- */
-async function startLinkProxy(port, peerTransport) {
-  if (peerTransport === 'ws') {
-    const tcp = await startProxy(port);
-    return { url: tcp.url, cut: () => tcp.cut(), heal: () => tcp.heal(), close: () => tcp.close() };
-  }
-  const { tcp, udp } = await startProxyPair(port);
-  const both = [tcp, udp];
-  return {
-    url: tcp.url,
-    cut: () => {
-      for (const p of both) p.cut();
-    },
-    heal: () => {
-      for (const p of both) p.heal();
-    },
-    close: async () => {
-      await Promise.all(both.map((p) => p.close()));
-    },
-  };
-}
-
-/**
  * Starts the five relays, their peer links over `peerTransport` (default `ws`).
  *
- * Without `partitionable`, this is exactly the demo's `startRelays` (relays.mjs): every relay
- * dials its peers' ports directly. With it, each directed peer link (relay A pulling B's feed)
- * dials a proxy of its own in front of B, so that a region can be cut off from the others while
- * its clients still reach it: relays.mjs wires peer URLs to the relays' own ports, so it cannot
- * do that, and this launcher passes the same arguments with the proxies' URLs instead. Over
- * QUIC the proxy is a TCP and a UDP proxy on one port, since a QUIC link dials the UDP port of
- * its peer URL (and falls back to WebSocket, the TCP port, when UDP does not answer).
+ * Unproxied (no `partitionable`, `jitter` nor `clientProxies`), this is exactly the demo's
+ * `startRelays` (relays.mjs): every relay dials its peers' ports directly, and the relays inject
+ * the fixed one-way delays themselves (`--rtt-file`). Proxied, each directed peer link (relay A
+ * pulling B's feed) dials a proxy of its own in front of B, so that a region can be cut off from
+ * the others: relays.mjs wires peer URLs to the relays' own ports, so it cannot do that, and this
+ * launcher passes the same arguments with the proxies' URLs instead. Over QUIC the proxy is a
+ * TCP and a UDP proxy on one port, since a QUIC link dials the UDP port of its peer URL (and
+ * falls back to WebSocket, the TCP port, when UDP does not answer).
  *
- * @param {{ partitionable?: boolean, latency?: boolean, log?: (line: string) => void,
+ * - `jitter` (a fraction, e.g. 0.1): the peer-link proxies, not the relays, delay each chunk by
+ *   the pair's one-way delay ± that fraction of it, uniform, in order (link-jitter.mjs); what
+ *   they applied is recorded between `recordDelays(true)` and `recordDelays(false)`.
+ * - `clientProxies`: the clients of each region reach each relay through a proxy of their own
+ *   (`clientUrl(relay, from)`), delaying both ways by the one-way delay between the two regions
+ *   (none to their own region's relay), so a client that fails over pays the distance. A
+ *   partition of a region cuts every proxy to its relay too: its clients lose their home relay
+ *   and fail over. Without it a partition cuts only relay-to-relay links and `clientUrl` is the
+ *   relay's URL.
+ *
+ * @param {{ partitionable?: boolean, latency?: boolean, jitter?: number,
+ *   clientProxies?: boolean, log?: (line: string) => void,
  *   peerTransport?: import('./peer-transport.mjs').PeerTransport }} [opts]
  * @returns {Promise<Cluster>}
  */
 export async function startCluster({
   partitionable = false,
   latency = true,
+  jitter,
+  clientProxies = false,
   log,
   peerTransport = 'ws',
 } = {}) {
+  const proxied = partitionable || clientProxies || jitter !== undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-mr-bench-'));
   /** @type {Map<string, import('node:child_process').ChildProcess>} */
   const children = new Map();
   /** @type {Map<string, number>} */
   const ports = new Map();
   /** Directed links `${puller}>${served}` → proxy. */
-  /** @type {Map<string, LinkProxy>} */
+  /** @type {Map<string, import('./cluster-proxies.mjs').LinkProxy>} */
   const links = new Map();
+  /** `${client region}>${relay region}` → the proxy those clients dial (with `clientProxies`). */
+  /** @type {Map<string, import('./cluster-proxies.mjs').LinkProxy>} */
+  const fronts = new Map();
+  const proxies = () => [...links.values(), ...fronts.values()];
   /** @type {Set<string>} */
   const cutOff = new Set();
   /** @type {(region: string) => Promise<void>} */
   let launch;
 
   try {
-    if (!partitionable) {
+    if (!proxied) {
       const basePort = await freeRange(REGIONS.length);
       REGIONS.forEach((r, i) => {
         ports.set(r, basePort + i);
@@ -224,13 +190,25 @@ export async function startCluster({
       // The proxies listen on ports the OS picks: held meanwhile, the relays' ports cannot be
       // among them (a relay would then fail to listen with EADDRINUSE).
       const held = await holdPorts([...ports.values()]);
+      let seed = 1;
       for (const puller of REGIONS) {
         for (const served of REGIONS) {
           if (puller === served) continue;
+          const delay =
+            jitter === undefined || !latency
+              ? undefined
+              : { puller, served, oneWayMs: oneWayMs(puller, served), jitter, seed: seed++ };
           links.set(
             `${puller}>${served}`,
-            await startLinkProxy(/** @type {number} */ (ports.get(served)), peerTransport),
+            await startLinkProxy(/** @type {number} */ (ports.get(served)), peerTransport, delay),
           );
+        }
+        if (clientProxies) {
+          for (const from of REGIONS) {
+            const delay = from === puller ? 0 : oneWayMs(from, puller);
+            const port = /** @type {number} */ (ports.get(puller));
+            fronts.set(`${from}>${puller}`, await startClientProxy(port, delay));
+          }
         }
       }
       await held.release();
@@ -240,11 +218,14 @@ export async function startCluster({
           host: '127.0.0.1',
           port: /** @type {number} */ (ports.get(region)),
           db: join(dataDir, `${region}.sqlite`),
-          latency,
+          // With jitter the proxies delay the peer links; the relays must not add theirs.
+          latency: latency && jitter === undefined,
           peerTransport,
           peers: REGIONS.filter((r) => r !== region).map((peer) => [
             peer,
-            /** @type {LinkProxy} */ (links.get(`${region}>${peer}`)).url,
+            /** @type {import('./cluster-proxies.mjs').LinkProxy} */ (
+              links.get(`${region}>${peer}`)
+            ).url,
           ]),
         });
         const child = await startProcess(args, 'listening on', {
@@ -256,7 +237,7 @@ export async function startCluster({
     await Promise.all(REGIONS.map((r) => launch(r)));
   } catch (err) {
     await Promise.all([...children.values()].map(killChild));
-    for (const p of links.values()) await p.close();
+    for (const p of proxies()) await p.close();
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
@@ -267,11 +248,14 @@ export async function startCluster({
     if (port === undefined) throw new Error(`unknown region ${region}`);
     return port;
   };
+  const models = proxies().flatMap((p) => p.models);
 
   return {
     regions: REGIONS,
     dataDir,
     url: (region) => `http://127.0.0.1:${portOf(region)}`,
+    clientUrl: (region, from = region) =>
+      fronts.get(`${from}>${region}`)?.url ?? `http://127.0.0.1:${portOf(region)}`,
     port: portOf,
     isUp: (region) => {
       const child = children.get(region);
@@ -287,9 +271,10 @@ export async function startCluster({
       await launch(region);
     },
     partition(region) {
-      if (!partitionable) throw new Error('start the cluster with partitionable: true');
+      if (!proxied) throw new Error('start the cluster with partitionable: true');
       cutOff.add(region);
       for (const [key, proxy] of links) if (key.split('>').includes(region)) proxy.cut();
+      for (const [key, proxy] of fronts) if (key.endsWith(`>${region}`)) proxy.cut();
     },
     heal(region) {
       cutOff.delete(region);
@@ -298,11 +283,16 @@ export async function startCluster({
         // A link stays down while either of its ends is still cut off.
         if (ends.includes(region) && !ends.some((r) => cutOff.has(r))) proxy.heal();
       }
+      for (const [key, proxy] of fronts) if (key.endsWith(`>${region}`)) proxy.heal();
     },
     partitioned: (region) => cutOff.has(region),
+    recordDelays(on) {
+      for (const m of models) m.recording = on;
+    },
+    appliedDelays: (from, to) => models.flatMap((m) => m.delays.get(`${from}>${to}`) ?? []),
     async stop() {
       await Promise.all([...children.values()].map((c) => stopChild(c)));
-      for (const p of links.values()) await p.close();
+      for (const p of proxies()) await p.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -2,13 +2,24 @@
  * Cross-region convergence: a write in one region → the moment a client in every other region
  * sees it, per region pair, beside the one-way delay injected on that pair's peer link.
  *
- * Five relays (the real CLI, relays.mjs, latencies of config/regions.json); per region one
- * writer and one observer client (the SDK in Node). Every writer sets its own key of one shared
- * LWW-Map to 1, 2, 3, … on a fixed schedule; each observer timestamps when each value becomes
- * visible. All clients live in this process, so both ends of a sample read the same clock.
+ * Five relays (the real CLI); per region one writer and one observer client (the SDK in Node).
+ * Every writer sets its own key of one shared LWW-Map to 1, 2, 3, … every {@link PERIOD_MS} ms
+ * (250 writes/s in all, 10× the rate of the first version of this suite); each observer
+ * timestamps when each value becomes visible. All clients live in this process, so both ends of
+ * a sample read the same clock.
+ *
+ * The peer links go through proxies that delay each chunk by the pair's one-way delay (half the
+ * p50 RTT of config/regions.json) ± {@link JITTER} of it, uniform, never letting a chunk
+ * overtake an earlier one (link-jitter.mjs). With jitter the one-way delay is a distribution, so
+ * "over one-way" is the p99 of the convergence time minus the p99 of the delay the proxies
+ * actually applied to the chunks between the pair (both directions, recorded during the
+ * measured writes, in-order holds included): what Helios adds at the same percentile. The
+ * figure against the mean injected delay, which charges the network's own jitter tail (up to
+ * +10% of one-way) to Helios, is reported beside it.
  * `--peer-transport quic` runs the peer links over QUIC and writes `convergence-quic.json`.
  */
-import { percentile } from '../stats.mjs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { mean, percentile } from '../stats.mjs';
 import { oneWayMs, REGIONS, startCluster } from './cluster.mjs';
 import {
   allOnline,
@@ -28,9 +39,19 @@ import {
 import { peerTransportFlag, transportVariant } from './peer-transport.mjs';
 
 /** Slack the goal allows above the injected one-way delay (`crossRegionP99OverOneWayMs`). */
-const SLACK_MS = 50;
+const SLACK_MS = 10;
+/** Each writer's gap between writes (ms): 5 writers, 250 writes/s in all. */
+const PERIOD_MS = 20;
+/** The inter-region delay varies by ± this fraction of the one-way delay, uniform. */
+const JITTER = 0.1;
 
-/** @typedef {import('../core.mjs').Result & { pair?: string, oneWayMs?: number }} Result */
+/** What the notes say of the load. */
+const RATE_NOTE = `5 writers writing every ${PERIOD_MS} ms (${5000 / PERIOD_MS} writes/s in all)`;
+
+/**
+ * @typedef {import('../core.mjs').Result & { pair?: string, oneWayMs?: number,
+ *   injectedP99Ms?: number }} Result
+ */
 
 /**
  * @param {{ quick: boolean, log: (s: string) => void }} opts
@@ -39,11 +60,13 @@ const SLACK_MS = 50;
 export async function runConvergence({ quick, log }) {
   const peerTransport = peerTransportFlag();
   const variant = transportVariant(peerTransport);
-  const writes = quick ? 100 : 500;
-  const periodMs = 200;
-  const warmup = 10;
+  // 60 s of writing (10 s with --quick).
+  const writes = quick ? 500 : 3000;
+  const periodMs = PERIOD_MS;
+  const warmup = 50;
   const pressure0 = cpuPressure();
-  const cluster = await startCluster({ log: relayErrors(log), peerTransport });
+  const cluster = await startCluster({ log: relayErrors(log), peerTransport, jitter: JITTER });
+  const harnessLag = monitorEventLoopDelay({ resolution: 10 });
   /** @type {import('@helios/client').HeliosClient[]} */
   const clients = [];
   try {
@@ -55,7 +78,7 @@ export async function runConvergence({ quick, log }) {
     await Promise.all([...wMaps, ...oMaps].map((m) => m.loaded));
     await allOnline(clients);
     log(
-      `convergence: 5 relays (peer links over ${peerTransport}), 10 clients online; ${writes} writes per region every ${periodMs} ms`,
+      `convergence: 5 relays (peer links over ${peerTransport}, one-way ± ${JITTER * 100}%), 10 clients online; ${writes} writes per region every ${periodMs} ms`,
     );
 
     const n = REGIONS.length;
@@ -92,6 +115,8 @@ export async function runConvergence({ quick, log }) {
     }
 
     const start = performance.now() + 100;
+    cluster.recordDelays(true);
+    harnessLag.enable();
     await Promise.all(
       wMaps.map(async (map, w) => {
         const key = /** @type {string} */ (REGIONS[w]);
@@ -109,10 +134,11 @@ export async function runConvergence({ quick, log }) {
     );
     const done = await until(() => last.every((l) => l.every((v) => v >= writes)), 60_000);
     if (!done) log('convergence: some writes were not seen everywhere within 60 s');
-
+    cluster.recordDelays(false);
     /** @type {Result[]} */
     const results = [];
     let worst = { over: Number.NEGATIVE_INFINITY, pair: '' };
+    let worstMean = { over: Number.NEGATIVE_INFINITY, pair: '' };
     let missing = 0;
     const collect = (
       /** @type {number} */ w,
@@ -134,49 +160,56 @@ export async function runConvergence({ quick, log }) {
         collect(a, b, samples);
         collect(b, a, samples);
         const delay = oneWayMs(ra, rb);
+        const applied = [...cluster.appliedDelays(ra, rb), ...cluster.appliedDelays(rb, ra)];
+        const injectedP99 = r2(percentile(applied, 99));
         const { p50, p99, n: count } = p50p99(samples);
         const pair = `${ra}↔${rb}`;
-        const note = `${count} writes, both directions pooled; injected one-way delay ${delay} ms`;
-        results.push({
-          metric: 'crossRegionP50Ms',
-          value: p50,
+        const note = `${count} writes, both directions pooled, ${RATE_NOTE}; injected one-way delay ${delay} ms ± ${JITTER * 100}% (${applied.length} chunks crossed: mean ${r2(mean(applied))} ms, p99 ${injectedP99} ms, in-order holds included)`;
+        const row = {
           unit: 'ms',
-          better: 'lower',
+          better: /** @type {const} */ ('lower'),
           pair,
           oneWayMs: delay,
-          note,
-        });
+          injectedP99Ms: injectedP99,
+        };
+        results.push({ metric: 'crossRegionP50Ms', value: p50, ...row, note });
         results.push({
           metric: 'crossRegionP99Ms',
           value: p99,
-          unit: 'ms',
-          better: 'lower',
-          pair,
-          oneWayMs: delay,
-          goal: `<= ${r2(delay + SLACK_MS)}`,
-          goalMet: p99 <= delay + SLACK_MS,
-          note,
+          ...row,
+          goal: `<= ${r2(injectedP99 + SLACK_MS)}`,
+          goalMet: p99 <= injectedP99 + SLACK_MS,
+          note: `${note}; goal: the injected p99 + ${SLACK_MS} ms`,
         });
-        if (p99 - delay > worst.over) worst = { over: p99 - delay, pair };
+        if (p99 - injectedP99 > worst.over) worst = { over: p99 - injectedP99, pair };
+        if (p99 - delay > worstMean.over) worstMean = { over: p99 - delay, pair };
       }
     }
     results.sort((x, y) => (x.oneWayMs ?? 0) - (y.oneWayMs ?? 0));
-    results.push({
-      metric: 'crossRegionP99OverOneWayMs',
-      value: r2(worst.over),
-      unit: 'ms',
-      better: 'lower',
-      goal: `<= ${SLACK_MS}`,
-      goalMet: worst.over <= SLACK_MS,
-      note: `largest (p99 − injected one-way delay) over the 10 region pairs: ${worst.pair}${
-        missing > 0 ? `; ${missing} samples never arrived` : ''
-      }`,
-    });
+    const lost = missing > 0 ? `; ${missing} samples never arrived` : '';
+    results.push(
+      {
+        metric: 'crossRegionP99OverOneWayMs',
+        value: r2(worst.over),
+        unit: 'ms',
+        better: 'lower',
+        goal: `<= ${SLACK_MS}`,
+        goalMet: worst.over <= SLACK_MS && missing === 0,
+        note: `largest (p99 of convergence − p99 of the delay the proxies applied between the pair) over the 10 region pairs: ${worst.pair}; ${RATE_NOTE}, one-way ± ${JITTER * 100}% uniform, in order${lost}`,
+      },
+      {
+        metric: 'crossRegionP99OverMeanOneWayMs',
+        value: r2(worstMean.over),
+        unit: 'ms',
+        better: 'lower',
+        note: `largest (p99 of convergence − mean injected one-way delay) over the 10 pairs: ${worstMean.pair}. Includes the network's own jitter tail (the p99 of one-way ± ${JITTER * 100}% uniform is one-way + ${r2(JITTER * 98)}%, more with in-order holds), so no goal here; see crossRegionP99OverOneWayMs`,
+      },
+    );
     /** @type {number[]} */
     const local = [];
     for (let r = 0; r < n; r++) collect(r, r, local);
     const same = p50p99(local);
-    const sameNote = `writer → home relay (durable commit) → another client of the same region; ${same.n} writes over the 5 regions`;
+    const sameNote = `writer → home relay (durable commit) → another client of the same region; ${same.n} writes over the 5 regions; ${RATE_NOTE}`;
     results.push(
       { metric: 'sameRegionP50Ms', value: same.p50, unit: 'ms', better: 'lower', note: sameNote },
       { metric: 'sameRegionP99Ms', value: same.p99, unit: 'ms', better: 'lower', note: sameNote },
@@ -207,12 +240,28 @@ export async function runConvergence({ quick, log }) {
         better: 'lower',
         note: `largest p99 event-loop delay of the 5 relays (nodejs_eventloop_lag_p99_seconds): time a ready message waits before the relay's thread gets to it`,
       },
+      {
+        metric: 'harnessEventLoopLagP99Ms',
+        value: r2(harnessLag.percentile(99) / 1e6),
+        unit: 'ms',
+        better: 'lower',
+        note: `p99 event-loop delay of the benchmark process during the writes (max ${r2(harnessLag.max / 1e6)} ms): it runs the 10 clients and the 20 link proxies, so a late timer here delays a chunk or a write beyond its schedule, and counts against the figures above`,
+      },
       pressureRow(pressure0),
     );
     log(
-      `convergence: worst p99 over one-way ${r2(worst.over)} ms (${worst.pair}); same region p50 ${same.p50} ms, p99 ${r2(percentile(local, 99))} ms`,
+      `convergence: worst p99 over injected p99 ${r2(worst.over)} ms (${worst.pair}), over mean one-way ${r2(worstMean.over)} ms (${worstMean.pair}); same region p50 ${same.p50} ms, p99 ${r2(percentile(local, 99))} ms`,
     );
-    return { results, config: { peerTransport }, ...(variant === undefined ? {} : { variant }) };
+    const config = {
+      peerTransport,
+      writers: n,
+      writePeriodMs: periodMs,
+      writesPerSecond: (n * 1000) / periodMs,
+      writesPerWriter: writes,
+      jitter: `one-way delay ± ${JITTER * 100}% of it, uniform per chunk, in order per connection direction (a chunk never overtakes an earlier one), applied by the proxies on the peer links`,
+      overOneWay: 'p99 of convergence − p99 of the delay the proxies applied between the pair',
+    };
+    return { results, config, ...(variant === undefined ? {} : { variant }) };
   } finally {
     await closeAll(clients);
     await cluster.stop();

@@ -23,8 +23,14 @@ export function find(r, metric, workload) {
   );
 }
 
+/** A figure as shown: `fmt`, except that a share just under 100 % never shows as 100. */
+export const shown = (/** @type {number} */ v, /** @type {string} */ unit) =>
+  unit === '%' && v < 100 && fmt(v) === '100' ? String(v) : fmt(v);
+
 export const value = (/** @type {Row | undefined} */ x) =>
-  x === undefined ? '—' : `${fmt(x.value)} ${x.unit === '%' ? '%' : x.unit}`.replace(' %', ' %');
+  x === undefined
+    ? '—'
+    : `${shown(x.value, x.unit)} ${x.unit === '%' ? '%' : x.unit}`.replace(' %', ' %');
 
 export const status = (/** @type {Row | undefined} */ x) =>
   x?.goal === undefined ? '' : x.goalMet ? '**met**' : '**missed**';

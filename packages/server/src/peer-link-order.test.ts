@@ -11,6 +11,7 @@ import type { Transport, TransportConnection, TransportEvents } from '@helios/tr
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_GAPS } from './feed-order.js';
+import { MERGE_MAX_ENTRIES } from './feed-queue.js';
 import { createRelay } from './relay.js';
 import { MemoryStore } from './store/memory-store.js';
 import { eventually, ProtocolClient } from './test-support/protocol-client.js';
@@ -80,9 +81,8 @@ const WELCOME: Message = {
 };
 
 /** Relay `us` pulling `eu`'s feed from the scripted peer, and a client reading it. */
-async function start() {
+async function start(store = new MemoryStore({ region: 'us' })) {
   const peer = new ScriptedPeer();
-  const store = new MemoryStore({ region: 'us' });
   const relay = createRelay({
     region: 'us',
     store,
@@ -198,5 +198,61 @@ describe('a peer link receiving feed batches out of order', () => {
     // The feed, sent again in order from there, is taken as usual.
     peer.deliver(batch(0, views(1, 1), views(2, 1)));
     await eventually(() => peer.acks.at(-1) === 2, 'acknowledged');
+  });
+});
+
+/** A store whose commits wait while {@link hold} is set: a slow disk, or a busy commit queue. */
+class SlowStore extends MemoryStore {
+  hold: Promise<void> | undefined;
+  commits = 0;
+
+  override async commit(batch: Parameters<MemoryStore['commit']>[0]): Promise<number[]> {
+    this.commits++;
+    await this.hold;
+    return super.commit(batch);
+  }
+}
+
+describe('a peer link whose commits are slower than the peer sends batches', () => {
+  it('merges the batches queued behind a commit in one commit', async () => {
+    const store = new SlowStore({ region: 'us' });
+    const { peer, reader, cursor } = await start(store);
+    let open = () => {};
+    store.hold = new Promise((resolve) => {
+      open = resolve;
+    });
+    peer.deliver(batch(0, views(1, 1)));
+    await eventually(() => store.commits === 1, 'the first batch is committing');
+    for (let seq = 2; seq <= 5; seq++) peer.deliver(batch(seq - 1, views(seq, 1)));
+    await settle();
+    store.hold = undefined;
+    open();
+    await eventually(() => peer.acks.at(-1) === 5, 'the whole feed is acknowledged');
+    // One commit for the first batch, one for the four that came while it was committing.
+    expect(peer.acks).toEqual([1, 5]);
+    expect(store.commits).toBe(2);
+    expect(await cursor()).toBe(5);
+    await eventually(() => reader.value('views') === 5, 'every entry is merged');
+  });
+
+  it('keeps each merge within MERGE_MAX_ENTRIES', async () => {
+    const store = new SlowStore({ region: 'us' });
+    const { peer, reader } = await start(store);
+    let open = () => {};
+    store.hold = new Promise((resolve) => {
+      open = resolve;
+    });
+    peer.deliver(batch(0, views(1, 1)));
+    await eventually(() => store.commits === 1, 'the first batch is committing');
+    // Two batches of MERGE_MAX_ENTRIES − 1 entries: together they would exceed it.
+    const size = MERGE_MAX_ENTRIES - 1;
+    const entries = (from: number) => Array.from({ length: size }, (_, i) => views(from + i, 1));
+    peer.deliver(batch(1, ...entries(2)));
+    peer.deliver(batch(1 + size, ...entries(2 + size)));
+    await settle();
+    store.hold = undefined;
+    open();
+    await eventually(() => reader.value('views') === 1 + 2 * size, 'every entry is merged');
+    expect(peer.acks).toEqual([1, 1 + size, 1 + 2 * size]);
   });
 });

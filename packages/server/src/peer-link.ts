@@ -11,6 +11,7 @@ import {
 } from '@helios/core/protocol';
 import type { Transport } from '@helios/transport';
 import { cursorName, FeedProgress, type FeedRange, rangeOf } from './feed-order.js';
+import { FeedQueue } from './feed-queue.js';
 import type { Closure, PeerClosure } from './fold-stability.js';
 import { type Held, type PeerEntry, releaseHeld, WAIT_POLL_MS } from './held-entries.js';
 import { LinkDelay } from './link-delay.js';
@@ -68,7 +69,7 @@ export class PeerLink {
   /** Set while a failed cursor read waits to be tried again (see {@link #request}). */
   #requestTimer: ReturnType<typeof setTimeout> | undefined;
   /** Feed batches received and queued on the chain, not merged yet (see releaseHeld). */
-  #queued: FeedEntry[][] = [];
+  readonly #queued = new FeedQueue();
   /** The peer's closure receipt on this connection (docs/compaction.md); none before one. */
   #closure: Closure | undefined;
 
@@ -145,8 +146,12 @@ export class PeerLink {
       if (fresh === 'full') this.#failed(new Error('too many gaps in the peer feed'));
       if (fresh === undefined || typeof fresh === 'string') return;
       const generation = this.#generation;
-      this.#queued.push(fresh);
-      this.#then(() => this.#merge(fresh, rangeOf(message), generation));
+      this.#queued.push(fresh, rangeOf(message));
+      this.#then(async () => {
+        // With the batches queued behind it (see FeedQueue), unless taken with an earlier one.
+        const taken = this.#queued.take(fresh);
+        if (taken !== undefined) await this.#apply(taken.entries, generation, taken.ranges);
+      });
     } else if (message.kind === 'feed-state') {
       const generation = this.#generation;
       this.#then(() => this.#mergePage(message, generation));
@@ -214,7 +219,7 @@ export class PeerLink {
   /** Forgets what this connection received and held: the feed is asked for again. */
   #reset(): void {
     this.#feed = undefined;
-    this.#queued = [];
+    this.#queued.clear();
     this.#held = [];
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
@@ -222,24 +227,19 @@ export class PeerLink {
     this.#requestTimer = undefined;
   }
 
-  async #merge(entries: FeedEntry[], range: FeedRange, generation: number): Promise<void> {
-    const queued = this.#queued.indexOf(entries);
-    if (queued >= 0) this.#queued.splice(queued, 1);
-    await this.#apply(entries, generation, range);
-  }
-
   /**
-   * Merges feed entries (a new batch's, covering `range`, or held ones again), holding back
+   * Merges feed entries (new batches', covering `ranges`, or held ones again), holding back
    * those not causally ready, commits with the cursor at the end of the contiguous prefix
    * merged, or before the first entry still held, and acknowledges that position. A failed
    * commit asks for the feed again, so its range counts as merged at once.
    */
-  async #apply(entries: readonly FeedEntry[], generation: number, range?: FeedRange) {
+  async #apply(entries: readonly FeedEntry[], generation: number, ranges: FeedRange[] = []) {
     if (generation !== this.#generation || this.#feed === undefined) return;
     const taking = new Set(entries);
     const others = this.#held.filter((h) => !taking.has(h.entry));
     const before = new Map(this.#held.map((h) => [h.entry.seq, h]));
-    const upTo = this.#feed.merging(range);
+    let upTo = this.#feed.merging();
+    for (const range of ranges) upTo = this.#feed.merging(range);
     const cursorUpTo = others.length > 0 ? Math.min(others[0]!.entry.seq - 1, upTo) : upTo;
     try {
       const waits = await this.#node.applyFromPeer(
@@ -307,7 +307,7 @@ export class PeerLink {
       decodeLimits: node.decodeLimits,
       logger: node.logger,
       now: node.now(),
-      queued: this.#queued,
+      queued: this.#queued.batches,
     });
     if (release)
       await this.#apply(
