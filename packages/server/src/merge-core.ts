@@ -164,7 +164,7 @@ export class MergeCore {
     fence?: SlotFence,
   ): Promise<number> {
     this.mergeLocal(doc, delta);
-    return this.commitLocal([{ doc, bytes, delta }], originSocket, lane, fence).then(
+    return this.commitLocal([{ doc, bytes, delta }], originSocket, lane, false, fence).then(
       ([seq]) => seq!,
     );
   }
@@ -189,8 +189,8 @@ export class MergeCore {
     writes: readonly LocalWrite[],
     originSocket: string | undefined,
     lane: CommitLane,
-    fence?: SlotFence,
     oneWriter = false,
+    fence?: SlotFence,
   ): Promise<number[]> {
     const region = this.#region;
     const stored = oneWriter ? joinedPerDocument(writes) : writes;

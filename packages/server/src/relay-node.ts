@@ -286,12 +286,10 @@ export class RelayNode {
       documentFor: (id, type) => core.docs.getOrCreate(id, type),
       refresh: (doc) => core.refresh(doc),
       confirmReplay: (doc) => core.confirmReplay(doc),
-      // A bulk writer's next slice waits for the next turn of the loop, or for room in the bulk
-      // commit lane.
+      // A bulk writer's next slice waits for the next turn, or for room in the bulk commit lane.
       bulkTurn: (who) => loopShare.turn(who, 'bulk') ?? core.bulkRoom(),
       mergeLocal: (doc, delta) => core.mergeLocal(doc, delta),
-      commitLocal: (writes, originSocket, lane, oneWriter) =>
-        core.commitLocal(writes, originSocket, lane, undefined, oneWriter),
+      commitLocal: (...args) => core.commitLocal(...args),
       rights: (doc, to, amount) => this.#rights.forClient(doc, to, amount),
       retiredEpochsBelow: () => this.#options.retiredEpochsBelow?.() ?? 0,
     };
