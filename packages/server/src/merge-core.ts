@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { type CommitLane, CommitQueue } from './commit-queue.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
-import { byDocument, joinedPerDocument, type LocalWrite } from './local-write.js';
+import { type LocalWrite, writesByDocument } from './local-write.js';
 import type { RelayMetrics } from './metrics.js';
 import type { PeerWait } from './node-ports.js';
 import type { RelayOptions } from './options.js';
@@ -22,7 +22,7 @@ import {
 } from './peer-merge.js';
 import { type CaughtUp, documentValues } from './read-model.js';
 import { Snapshots } from './snapshots.js';
-import type { RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
+import type { NewChange, RelayStore, SlotFence, StoredChange } from './store/relay-store.js';
 
 /** Where the merge core hands what it committed: the node's fan-out, cluster and replication. */
 export interface CommitOutlet {
@@ -182,7 +182,7 @@ export class MergeCore {
    * Commits client deltas joined by {@link mergeLocal} as one unit: one promise, one set of
    * metrics and one turn of the outlet for all of them rather than one per delta. `oneWriter`:
    * they are all one replica's, so each document's are stored, fed to peers and fanned out as
-   * one joined delta (see {@link joinedPerDocument}). Resolves with the feed seqs of the changes
+   * one joined delta (see {@link writesByDocument}). Resolves with the feed seqs of the changes
    * stored once they are durable; fan-out to the subscribers and the peer regions follows.
    */
   commitLocal(
@@ -192,22 +192,31 @@ export class MergeCore {
     oneWriter = false,
     fence?: SlotFence,
   ): Promise<number[]> {
-    const region = this.#region;
-    const stored = oneWriter ? joinedPerDocument(writes) : writes;
-    const changes = stored.map(({ doc, bytes }) => ({ doc: doc.id, delta: bytes, origin: region }));
+    const origin = this.#region;
+    const byDocument = writesByDocument(writes, oneWriter);
+    const changes: NewChange[] = [];
+    for (const [doc, { parts }] of byDocument) {
+      for (const { bytes } of parts) changes.push({ doc: doc.id, delta: bytes, origin });
+    }
     return this.#commits.commit({ changes, ...(fence ? { fence } : {}) }, lane).then(
       (seqs) => {
-        for (const [doc, group] of byDocument(stored, changes, seqs)) {
-          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: region }, group.count);
-          for (const delta of group.deltas) this.#outlet.durableHere(doc.id, delta.context);
-          this.#committed(doc, group.stored, group.deltas, originSocket);
+        let at = 0;
+        for (const [doc, { parts, count }] of byDocument) {
+          this.#metrics.deltasMerged.inc({ type: doc.type.name, origin }, count);
+          const stored = parts.map(() => {
+            const i = at++;
+            return { ...changes[i]!, seq: seqs[i]! };
+          });
+          const deltas = parts.map((p) => p.delta);
+          for (const delta of deltas) this.#outlet.durableHere(doc.id, delta.context);
+          this.#committed(doc, stored, deltas, originSocket);
         }
         return seqs;
       },
       (err: unknown) => {
         // The in-memory state may now hold deltas the store does not: drop them, reload later.
-        for (const { doc } of writes) this.docs.evict(doc.id);
-        this.#logger.error({ err, docs: [...new Set(changes.map((c) => c.doc))] }, 'commit failed');
+        for (const doc of byDocument.keys()) this.docs.evict(doc.id);
+        this.#logger.error({ err, docs: [...byDocument.keys()].map((d) => d.id) }, 'commit failed');
         throw new RelayError('unavailable', 'the relay could not store this delta; retry');
       },
     );

@@ -5,14 +5,7 @@ import type { DocumentId } from '@helios/core';
 import Database from 'better-sqlite3';
 import type { ReplicaClaim } from './claim-batches.js';
 import { StoreClosedError, StoreError } from './errors.js';
-import {
-  checkBatch,
-  checkName,
-  checkNotAhead,
-  checkSeq,
-  highestCursors,
-  ownBytes,
-} from './internal.js';
+import { checkName, checkNotAhead, checkSeq, highestCursors, ownBytes } from './internal.js';
 import { type PackedDocument, packDocument, type RawChangeRow } from './packed-document.js';
 import type { CommitBatch, StoredChange } from './relay-store.js';
 
@@ -212,9 +205,9 @@ export class SqliteEngine {
     return this.#loadTx(doc);
   }
 
+  /** `batch` was checked by the store before it was packed (`SqliteStore.commit`). */
   commit(batch: CommitBatch): number[] {
     this.#open();
-    checkBatch(batch);
     if (batch.changes.length === 0 && (batch.cursors?.length ?? 0) === 0) return [];
     return this.#commitTx(batch);
   }
