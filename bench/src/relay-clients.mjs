@@ -8,6 +8,7 @@
  * copies of every delta would only spend the load generator's single core. A received delta is
  * recognised by the dots it carries.
  */
+import { backoffMs } from '@helios/client';
 import { newReplicaId, orMap, PNCounter } from '@helios/core';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION } from '@helios/core/protocol';
 import { socketParser } from '@helios/transport';
@@ -126,7 +127,8 @@ export class HeliosClient {
   /**
    * Comes back after the relay went away, as the SDK's `RelayConnection` does with one relay:
    * the first dial 250 ms after the connection is lost, then after each failed attempt (refused,
-   * or no handshake within 5 s) 500 ms, 1 s, 2 s, 4 s, then every 5 s; no jitter. On the
+   * or no handshake within 5 s) 500 ms, 1 s, 2 s, 4 s, then every 5 s, each delay drawn from the
+   * upper half of its step (`backoffMs` of @helios/client, the SDK's own function). On the
    * welcome it does what the SDK's client does: one `subscribe` of every document with its
    * digest, then the outbox (here one write made while offline). Call it before the relay goes
    * away. Resolves with the time (performance.now) at which both sync replies and the ack are
@@ -140,7 +142,7 @@ export class HeliosClient {
       const retry = () => {
         this.onLost = undefined; // one retry per attempt (a failed attempt may report twice)
         failures++;
-        setTimeout(dial, Math.min(5_000, 250 * 2 ** (failures - 1)));
+        setTimeout(dial, backoffMs(failures)); // the SDK's schedule, jitter included
       };
       const dial = () => {
         this.socket.removeAllListeners();

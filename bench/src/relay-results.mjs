@@ -269,8 +269,10 @@ export function buildResults(cfg, h, peers) {
         `the last client is back (welcomed, both subscriptions answered, one write acked); ` +
         `${crash.rejoined}/${crash.clients} back, p50 ${ms(crash.fromListeningP50Ms)}, ` +
         `${ms(crash.fromKillMs)} from the kill (start-up ${ms(crash.startMs)}), ` +
+        `${ms(crash.servedMs)} from the first dial that got through, ` +
         `${crash.meanDials.toFixed(2)} dials per client. Clients reconnect as the SDK does ` +
-        `(250 ms after the loss, then 500 ms, 1 s, … doubling up to 5 s, no jitter). ` +
+        `(\`backoffMs\`: 250 ms after the loss, then 500 ms, 1 s, … doubling up to 5 s, each ` +
+        `delay drawn from the upper half of its step). ` +
         (deploy === undefined
           ? ''
           : `After a graceful stop (SIGTERM) instead: ${ms(deploy.fromListeningMs)} from ` +

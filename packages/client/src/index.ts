@@ -7,6 +7,7 @@ export {
   type TransportEvents,
   type TransportRefusal,
 } from '@helios/transport';
+export { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, backoffMs } from './backoff.js';
 export { BoundedCounterHandle, LEASE_IDLE_MS } from './bounded-counter-handle.js';
 export { createClient, HeliosClient } from './client.js';
 export { ClientError, type ClientErrorCode, RefusedWriteError } from './client-error.js';

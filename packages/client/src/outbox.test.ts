@@ -6,7 +6,7 @@ import { Receipt } from './receipt.js';
 import { ManualClock } from './test-support/manual-clock.js';
 
 /** The outbox alone: a manual clock, and records of what it asks of the client. */
-function setup() {
+function setup(random = () => 0) {
   const clock = new ManualClock();
   const pushed: number[][] = [];
   const pending: { pending: Record<string, number>; total: number }[] = [];
@@ -14,6 +14,7 @@ function setup() {
   const acks: number[] = [];
   const outbox = new Outbox({
     clock,
+    random, // the jitter's lowest draw unless a test says otherwise: each delay its whole step
     push: (items) => pushed.push(items.map((i) => i.id)),
     commitSoon: () => commits++,
     onPending: (p, total) => pending.push({ pending: p, total }),
@@ -92,6 +93,21 @@ describe('Outbox', () => {
     outbox.refused(2, 'internal', 'oops');
     await clock.advance(250);
     expect(pushed.at(-1)).toEqual([2]);
+  });
+
+  it('draws each retry delay from the upper half of its step', async () => {
+    const { outbox, clock, pushed, write } = setup(() => 0.999_999);
+    write(1);
+    outbox.refused(1, 'rate-limited', 'slow down');
+    await clock.advance(124);
+    expect(pushed).toEqual([]);
+    await clock.advance(2); // 125 ms and a hair
+    expect(pushed).toEqual([[1]]);
+    outbox.refused(1, 'rate-limited', 'still');
+    await clock.advance(249);
+    expect(pushed).toHaveLength(1);
+    await clock.advance(2); // the second step's half, 250 ms and a hair
+    expect(pushed).toEqual([[1], [1]]);
   });
 
   it('a final refusal fails the receipt with the relay code and settles the entry', async () => {

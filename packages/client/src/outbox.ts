@@ -1,4 +1,5 @@
 import { CausalContext, isTransientRule } from '@helios/core';
+import { backoffMs } from './backoff.js';
 import { RefusedWriteError } from './client-error.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { OutboxEntry } from './persistence/persistence.js';
@@ -16,9 +17,6 @@ import type { Receipt } from './receipt.js';
 const RELAY_TRANSIENT = new Set(['rate-limited', 'unavailable', 'internal']);
 const isTransient = (code: string): boolean => RELAY_TRANSIENT.has(code) || isTransientRule(code);
 
-/** Delay before pushing transiently refused writes again: doubles up to the maximum. */
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 5_000;
 /**
  * How long settled outbox entries (acknowledged or refused for good) wait before a commit takes
  * them out of the stored outbox, all together.
@@ -40,6 +38,8 @@ export interface OutboxOptions {
   readonly onPending: (pending: Record<string, number>, total: number) => void;
   /** A relay acknowledged writes at `at` (ms since epoch). */
   readonly onAcknowledged: (at: number) => void;
+  /** A uniform draw in [0, 1) for the retries' jitter ({@link backoffMs}); default `Math.random`. */
+  readonly random?: () => number;
 }
 
 /**
@@ -55,7 +55,8 @@ export class Outbox {
   /** Outbox ids refused for now, and when they are pushed again. */
   readonly #retrying = new Set<number>();
   #retryTimer: TimerHandle | undefined;
-  #retryDelay = RETRY_MIN_MS;
+  /** Retries since a relay last connected: the step of the backoff ({@link backoffMs}). */
+  #retries = 0;
   /** Entries settled in memory that a commit is still to take out of the stored outbox. */
   #settled: OutboxEntry[] = [];
   #settleTimer: TimerHandle | undefined;
@@ -115,7 +116,7 @@ export class Outbox {
 
   /** A relay is connected: transient refusals are retried soon again. */
   resetBackoff(): void {
-    this.#retryDelay = RETRY_MIN_MS;
+    this.#retries = 0;
   }
 
   acknowledged(ids: readonly number[]): void {
@@ -209,13 +210,13 @@ export class Outbox {
     if (!this.#items.has(id) || this.#closed) return;
     this.#retrying.add(id);
     if (this.#retryTimer !== undefined) return;
+    const wait = backoffMs(++this.#retries, this.#options.random);
     this.#retryTimer = this.#options.clock.setTimeout(() => {
       this.#retryTimer = undefined;
       const items = [...this.#retrying].flatMap((i) => this.#items.get(i) ?? []);
       this.#retrying.clear();
       this.#options.push(items);
-    }, this.#retryDelay);
-    this.#retryDelay = Math.min(RETRY_MAX_MS, this.#retryDelay * 2);
+    }, wait);
   }
 
   /**

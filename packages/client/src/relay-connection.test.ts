@@ -6,7 +6,7 @@ import { MemoryRelay } from './test-support/memory-relay.js';
 import { MemoryTransport } from './transport/memory-transport.js';
 
 /** A connection over relays a, b and c in memory, on a manual clock; its states, recorded. */
-function setup(up: readonly string[] = ['a', 'b', 'c']) {
+function setup(up: readonly string[] = ['a', 'b', 'c'], random?: () => number) {
   const clock = new ManualClock();
   const transport = new MemoryTransport({ clock });
   const urls = ['a', 'b', 'c'].map((r) => `memory://${r}`);
@@ -32,6 +32,7 @@ function setup(up: readonly string[] = ['a', 'b', 'c']) {
     token: () => undefined,
     replicas: () => ['r1'],
     homeProbeMs: 1_000,
+    ...(random && { random }),
     onWelcome: (welcome) => welcomes.push(welcome.region),
     onMessage: () => {},
     onState: () => {},
@@ -55,7 +56,8 @@ describe('RelayConnection', () => {
   });
 
   it('backs off once every relay failed: 250 ms, then doubling up to 5 s', async () => {
-    const { clock, connection, attempts, t0 } = setup([]);
+    // The jitter's lowest draw: each delay is its whole step.
+    const { clock, connection, attempts, t0 } = setup([], () => 0);
     connection.start();
     await clock.until(() => attempts.length >= 13, 'thirteen attempts');
     const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i]!.at);
@@ -68,6 +70,49 @@ describe('RelayConnection', () => {
     ]);
     expect(attempts.at(-1)!.at - t0).toBe(7_350);
     connection.close();
+  });
+
+  it('draws each backoff from the upper half of its step', async () => {
+    const { clock, connection, attempts } = setup([], () => 0.999_999);
+    connection.start();
+    await clock.until(() => attempts.length >= 10, 'ten attempts');
+    const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i]!.at);
+    expect(gaps.map(Math.round)).toEqual([50, 50, 125, 125, 125, 250, 250, 250, 500]);
+    connection.close();
+  });
+
+  it('brings a crowd back to a restarted relay as a stream, not all in one millisecond', async () => {
+    const clock = new ManualClock();
+    const transport = new MemoryTransport({ clock });
+    const welcomed: number[] = [];
+    const crowd = Array.from(
+      { length: 200 },
+      (_, i) =>
+        new RelayConnection({
+          transport,
+          clock,
+          relays: ['memory://a'],
+          token: () => undefined,
+          replicas: () => [`r${i}`],
+          onWelcome: () => welcomed.push(clock.now()),
+          onMessage: () => {},
+          onState: () => {},
+          onRefused: () => {},
+        }),
+    );
+    const t0 = clock.now();
+    for (const connection of crowd) connection.start();
+    // The relay starts between the crowd's second and third dials (at 250 and 750 ms without
+    // jitter: then everyone came back at 1,750 ms, in the same millisecond).
+    await clock.advance(800);
+    new MemoryRelay(transport, { url: 'memory://a', region: 'a', clock });
+    await clock.until(() => welcomed.length === crowd.length, 'the crowd back');
+    const back = welcomed.map((at) => at - t0);
+    expect(Math.max(...back)).toBeLessThanOrEqual(1_750);
+    expect(new Set(back).size).toBeGreaterThan(100);
+    const soon = back.filter((ms) => ms < 1_300).length;
+    expect(soon).toBeGreaterThan(20);
+    for (const connection of crowd) connection.close();
   });
 
   it('while away, probes home every homeProbeMs and goes back as soon as it answers', async () => {

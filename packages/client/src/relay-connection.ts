@@ -8,6 +8,7 @@ import {
   type Welcome,
 } from '@helios/core/protocol';
 import type { Transport, TransportConnection } from '@helios/transport';
+import { backoffMs } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 export interface RelayConnectionOptions {
@@ -23,6 +24,8 @@ export interface RelayConnectionOptions {
   readonly replicas: () => readonly ReplicaId[];
   /** How often to check, while on another relay, whether home is back (ms). */
   readonly homeProbeMs?: number;
+  /** A uniform draw in [0, 1) for the backoff's jitter ({@link backoffMs}); default `Math.random`. */
+  readonly random?: () => number;
   /** Ask for per-region replication notices in the handshake (`HelloAuth.regionTrail`). */
   readonly regionTrail?: boolean;
   readonly onWelcome: (welcome: Welcome, url: string, rttMs: number) => void;
@@ -245,7 +248,8 @@ export class RelayConnection {
   }
 
   /**
-   * Tries the next relay, wrapping to home, with a backoff once every relay has failed. A relay
+   * Tries the next relay, wrapping to home, with a backoff once every relay has failed
+   * ({@link backoffMs}: jittered, so that a crowd does not come back all at once). A relay
    * held back is skipped for the first one free sooner; when all are held, the first to be free.
    */
   #scheduleNext(): void {
@@ -263,7 +267,7 @@ export class RelayConnection {
     const count = this.#options.relays.length;
     const lap = Math.floor(this.#attempt / count);
     const now = this.#options.clock.now();
-    const earliest = now + (lap === 0 ? 50 : Math.min(5_000, 250 * 2 ** (lap - 1)));
+    const earliest = now + (lap === 0 ? 50 : backoffMs(lap, this.#options.random));
     let next = 0;
     let at = Number.POSITIVE_INFINITY;
     for (let step = 1; step <= count; step++) {
