@@ -50,7 +50,7 @@ describe('CommitQueue', () => {
       queue.commit(unit('b3'), 'bulk'),
       queue.commit(unit('i2'), 'interactive'),
     ]);
-    const [b12, i1, b3, i2] = results;
+    const [b12, i1, b3, i2] = results.map((r) => r.seqs);
     expect(b12![0]! < b12![1]! && b12![1]! < b3![0]!).toBe(true);
     expect(i1![0]! < i2![0]!).toBe(true);
   });

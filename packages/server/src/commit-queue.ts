@@ -1,3 +1,4 @@
+import type { CommitOutcome } from './store/commit-outcome.js';
 import type {
   CommitBatch,
   DocumentValue,
@@ -34,9 +35,21 @@ const BULK_COMMIT_MS = 2;
 /** The fewest changes a bulk batch is given, however slow commits are. */
 const MIN_BULK_BATCH = 64;
 
+/**
+ * A unit once durable: the seqs of its changes and, from a store several nodes share, each
+ * change's prior (the seq of its document's change before it, see {@link CommitOutcome}).
+ */
+export interface CommittedUnit {
+  readonly seqs: number[];
+  readonly priors?: number[];
+}
+
+/** A batch's commit: the store's outcome, priors only from a store several nodes share. */
+type Committed = Pick<CommitOutcome, 'seqs' | 'redone'> & { readonly priors?: number[] };
+
 interface Pending {
   readonly unit: CommitUnit;
-  readonly resolve: (seqs: number[]) => void;
+  readonly resolve: (committed: CommittedUnit) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -67,6 +80,8 @@ class Lane {
 export interface CommitQueueOptions {
   /** Called after each commit with its time (s) and its number of changes (the metrics). */
   readonly observe?: (seconds: number, changes: number) => void;
+  /** Called after a commit that a store several nodes share had to redo (the metrics). */
+  readonly redone?: () => void;
   /** A monotonic clock in ms that times the commits (a test's own, for one). */
   readonly now?: () => number;
   /**
@@ -102,6 +117,7 @@ export class CommitQueue {
   readonly #store: RelayStore;
   readonly #maxChanges: number;
   readonly #observe: (seconds: number, changes: number) => void;
+  readonly #redone: () => void;
   readonly #now: () => number;
   readonly #valuesOf: ValuesOf | undefined;
   readonly #bulkRest: ((busyMs: number) => number) | undefined;
@@ -126,6 +142,7 @@ export class CommitQueue {
     this.#store = store;
     this.#maxChanges = maxChanges;
     this.#observe = options.observe ?? (() => {});
+    this.#redone = options.redone ?? (() => {});
     this.#now = options.now ?? (() => performance.now());
     this.#valuesOf = options.valuesOf;
     this.#bulkRest = options.bulkRest;
@@ -134,9 +151,9 @@ export class CommitQueue {
   }
 
   /** Queues a unit; resolves with the seqs of its changes once they are durable. */
-  commit(unit: CommitUnit, lane: CommitLane = 'interactive'): Promise<number[]> {
+  commit(unit: CommitUnit, lane: CommitLane = 'interactive'): Promise<CommittedUnit> {
     const queue = lane === 'bulk' ? this.#bulk : this.#interactive;
-    const done = new Promise<number[]>((resolve, reject) => {
+    const done = new Promise<CommittedUnit>((resolve, reject) => {
       queue.queue.push({ unit, resolve, reject });
       queue.changes += unit.changes.length;
       queue.running ??= this.#drain(queue);
@@ -238,9 +255,9 @@ export class CommitQueue {
 
   async #write(batch: readonly Pending[], bulk: boolean): Promise<void> {
     const started = this.#now();
-    let committing: Promise<number[]>;
+    let committing: Promise<Committed>;
     try {
-      committing = this.#store.commit(batchOf(batch));
+      committing = this.#commitBatch(batchOf(batch));
     } catch (err) {
       committing = Promise.reject(err);
     }
@@ -269,7 +286,7 @@ export class CommitQueue {
       this.#wakeRoomWaiters();
       if (batch.length === 0) return;
       const payload = batchOf(batch);
-      let committing: Promise<number[]>;
+      let committing: Promise<Committed>;
       let started = this.#now();
       let valued!: () => void;
       this.#valuing = new Promise((resolve) => {
@@ -278,7 +295,7 @@ export class CommitQueue {
       try {
         const values = await valuesOf(payload.changes);
         started = this.#now();
-        committing = this.#store.commit({ ...payload, values });
+        committing = this.#commitBatch({ ...payload, values });
       } catch (err) {
         committing = Promise.reject(err);
       } finally {
@@ -312,22 +329,36 @@ export class CommitQueue {
   }
 
   /** Resolves or rejects the batch's units once `committing` settles; true if it committed. */
+  /** Commits a batch: with each change's prior where the store has them. */
+  #commitBatch(batch: CommitBatch): Promise<Committed> {
+    const store = this.#store;
+    return store.commitShared
+      ? store.commitShared(batch)
+      : store.commit(batch).then((seqs) => ({ seqs, redone: false }));
+  }
+
   async #settle(
     batch: readonly Pending[],
     bulk: boolean,
     started: number,
-    committing: Promise<number[]>,
+    committing: Promise<Committed>,
   ): Promise<boolean> {
     try {
-      const seqs = await committing;
+      const { seqs, priors, redone } = await committing;
       const ms = this.#now() - started;
       const changes = seqs.length;
       if (bulk) this.#measured(ms, changes);
       this.#observe(ms / 1000, changes);
+      if (redone) this.#redone();
       let at = 0;
       for (const p of batch) {
-        p.resolve(seqs.slice(at, at + p.unit.changes.length));
-        at += p.unit.changes.length;
+        const end = at + p.unit.changes.length;
+        p.resolve(
+          priors === undefined
+            ? { seqs: seqs.slice(at, end) }
+            : { seqs: seqs.slice(at, end), priors: priors.slice(at, end) },
+        );
+        at = end;
       }
       return true;
     } catch (err) {

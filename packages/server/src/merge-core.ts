@@ -6,7 +6,7 @@ import {
   decodeState,
 } from '@helios/core';
 import type { Logger } from 'pino';
-import { type CommitLane, CommitQueue } from './commit-queue.js';
+import { type CommitLane, CommitQueue, type CommittedUnit } from './commit-queue.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
 import { type LocalWrite, writesByDocument } from './local-write.js';
@@ -86,6 +86,7 @@ export class MergeCore {
         metrics.commitSeconds.observe(s);
         metrics.commitBatchSize.observe(n);
       },
+      redone: () => metrics.commitsRedone.inc(),
       ...(bulkRest ? { bulkRest } : {}),
       ...(options.store.keepsValues
         ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared, outlet.caughtUp) }
@@ -199,19 +200,19 @@ export class MergeCore {
       for (const { bytes } of parts) changes.push({ doc: doc.id, delta: bytes, origin });
     }
     return this.#commits.commit({ changes, ...(fence ? { fence } : {}) }, lane).then(
-      (seqs) => {
+      (committed) => {
         let at = 0;
         for (const [doc, { parts, count }] of byDocument) {
           this.#metrics.deltasMerged.inc({ type: doc.type.name, origin }, count);
           const stored = parts.map(() => {
             const i = at++;
-            return { ...changes[i]!, seq: seqs[i]! };
+            return storedChange(changes[i]!, committed, i);
           });
           const deltas = parts.map((p) => p.delta);
           for (const delta of deltas) this.#outlet.durableHere(doc.id, delta.context);
           this.#committed(doc, stored, deltas, originSocket);
         }
-        return seqs;
+        return committed.seqs;
       },
       (err: unknown) => {
         // The in-memory state may now hold deltas the store does not: drop them, reload later.
@@ -239,9 +240,9 @@ export class MergeCore {
     const change = { doc: doc.id, delta: bytes, origin: this.#region };
     const unit = { changes: [change], requests: [request], ...(fence ? { fence } : {}) };
     return this.#commits.commit(unit).then(
-      ([seq]) => {
+      (committed) => {
         this.#metrics.deltasMerged.inc({ type: doc.type.name, origin: change.origin });
-        this.#committed(doc, [{ ...change, seq: seq! }], [delta], undefined);
+        this.#committed(doc, [storedChange(change, committed, 0)], [delta], undefined);
       },
       (err: unknown) => {
         this.docs.evict(doc.id);
@@ -284,7 +285,7 @@ export class MergeCore {
     // would hold deltas no commit may ever store (see CommitQueue.holdValues).
     const release = this.#store.keepsValues ? await this.#commits.holdValues() : undefined;
     let merged: MergedFromPeer;
-    let committing: Promise<number[]> | undefined;
+    let committing: Promise<CommittedUnit> | undefined;
     try {
       merged = await mergeFromPeer(this.#peerMerge, peer, entries, ops);
       const { changes, held } = merged;
@@ -303,9 +304,9 @@ export class MergeCore {
     }
     const { changes, decoded, held } = merged;
     if (committing === undefined) return held;
-    let seqs: number[];
+    let committed: CommittedUnit;
     try {
-      seqs = await committing;
+      committed = await committing;
     } catch (err) {
       // Memory may now hold deltas the store does not: forget those documents, reload later.
       for (const change of changes) this.docs.evict(change.doc);
@@ -314,7 +315,7 @@ export class MergeCore {
     changes.forEach((change, i) => {
       const doc = this.docs.peek(change.doc);
       this.#metrics.deltasMerged.inc({ type: doc?.type.name ?? 'unknown', origin: peer });
-      if (doc) this.#committed(doc, [{ ...change, seq: seqs[i]! }], [decoded[i]!], undefined);
+      if (doc) this.#committed(doc, [storedChange(change, committed, i)], [decoded[i]!], undefined);
     });
     return held;
   }
@@ -357,4 +358,11 @@ export class MergeCore {
     this.#outlet.committed(doc, changes, deltas, originSocket);
     this.#snapshots.maybeTake(doc);
   }
+}
+
+/** Change `i` of a committed unit as stored: its seq, and its prior where the store told it. */
+function storedChange(change: NewChange, committed: CommittedUnit, i: number): StoredChange {
+  const seq = committed.seqs[i]!;
+  const prior = committed.priors?.[i];
+  return prior === undefined ? { ...change, seq } : { ...change, seq, prior };
 }

@@ -10,6 +10,7 @@ export class RelayMetrics {
   readonly mergeSeconds: Histogram;
   readonly commitSeconds: Histogram;
   readonly commitBatchSize: Histogram;
+  readonly commitsRedone: Counter;
   readonly peerLagEntries: Gauge<'peer'>;
   readonly peerLagSeconds: Gauge<'peer'>;
   readonly conflicts: Counter<'type'>;
@@ -66,6 +67,11 @@ export class RelayMetrics {
       name: 'helios_commit_batch_size',
       help: 'Changes per group-commit batch',
       buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
+      registers,
+    });
+    this.commitsRedone = new Counter({
+      name: 'helios_commits_redone_total',
+      help: "Commits a store shared by several nodes refused (a value lacked another node's change) and redone under the region's lock",
       registers,
     });
     this.peerLagEntries = new Gauge({

@@ -129,6 +129,33 @@ describe('two relay nodes of one region (shared Postgres + Redis)', () => {
     }
   });
 
+  it('a node that heard the other’s commit of a document commits after it at the first try', async () => {
+    const doc = `turns-${RUN}`;
+    const one = await clientOf(node(0).url);
+    const two = await clientOf(node(1).url);
+    for (const c of [one, two]) await c.subscribe(doc, GCounter);
+    const redone = async () => {
+      let sum = 0;
+      for (const i of [0, 1] as const) {
+        const text = await (await fetch(`${node(i).url}/metrics`)).text();
+        const count = /^helios_commits_redone_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1];
+        if (count === undefined) throw new Error(`node ${i + 1} has no commits-redone metric`);
+        sum += Number(count);
+      }
+      return sum;
+    };
+    const before = await redone();
+    // Turns: each write follows the other node's, once its notice has come (its client sees it).
+    for (let turn = 1; turn <= 10; turn++) {
+      const [writer, reader] = turn % 2 === 1 ? [one, two] : [two, one];
+      await writer.write(doc, (s, me) => GCounter.increment(s, me, 1));
+      await eventually(() => reader.value(doc) === turn, `turn ${turn} seen across`);
+    }
+    // Each node's notice told the other the change's predecessor, so the other knew it held
+    // every change up to it, and its value's basis was current: no commit was refused and redone.
+    expect(await redone()).toBe(before);
+  });
+
   it('presence set through one node reaches the other node’s subscribers, and goes with its connection', async () => {
     const doc = `room-${RUN}`;
     const one = await clientOf(node(0).url);

@@ -71,6 +71,7 @@ export class NodeCluster {
       doc: c.doc,
       origin: c.origin,
       delta: Buffer.from(c.delta.buffer, c.delta.byteOffset, c.delta.byteLength).toString('base64'),
+      ...(c.prior === undefined ? {} : { prior: c.prior }),
     }));
     this.#io.serverSideEmit('helios:changes', wire);
   }

@@ -14,10 +14,11 @@ import { ConflictLog } from './conflict-log.js';
 import { DocumentRooms } from './document-rooms.js';
 import type { RelayDocument } from './documents.js';
 import { FanOut } from './fan-out.js';
+import { mergeHeardChanges } from './heard-changes.js';
 import { LoopShare, RELAY_LOOP_SHARE } from './loop-share.js';
 import { type CommitOutlet, MergeCore } from './merge-core.js';
 import { RelayMetrics } from './metrics.js';
-import { type ClusterListener, changeBytes, NodeCluster } from './node-cluster.js';
+import { type ClusterListener, NodeCluster } from './node-cluster.js';
 import { NodeFolding } from './node-folding.js';
 import type { FeedPort, LinkPort, NodeBasics, SessionPort } from './node-ports.js';
 import { nodePresenceHub } from './node-presence.js';
@@ -230,15 +231,9 @@ export class RelayNode {
 
   /** Another node committed `changes`: merge those of documents held here, and fan them out. */
   #heardChanges(changes: readonly NodeChange[]): void {
-    for (const change of changes) {
-      const doc = this.#core.docs.peek(change.doc);
-      // Merging is idempotent, and messages of two nodes arrive in any order relative to
-      // this node's own commits: merge every one, and leave `lastSeq` to the store reads.
-      if (doc === undefined || change.seq <= doc.lastSeq) continue;
-      const bytes = changeBytes(change);
-      const delta = this.#core.mergeBytes(doc, bytes);
-      if (delta !== undefined) this.#fanOut.add(doc, bytes, delta, undefined);
-    }
+    mergeHeardChanges(this.#core, changes, (doc, bytes, delta) =>
+      this.#fanOut.add(doc, bytes, delta, undefined),
+    );
     if (changes.some((c) => c.origin === this.region)) this.#replication.pumpFeeds();
   }
 

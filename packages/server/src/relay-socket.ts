@@ -26,6 +26,11 @@ export interface NodeChange {
   readonly doc: string;
   readonly origin: string;
   readonly delta: string;
+  /**
+   * The seq of the document's change before this one (`StoredChange.prior`): no change of the
+   * document lies between the two. Absent from nodes of an earlier version.
+   */
+  readonly prior?: number;
 }
 
 /** The notices the nodes of one region send each other (Redis adapter `serverSideEmit`). */

@@ -97,6 +97,38 @@ describe('PostgresStore read model', () => {
     expect((await store.load('a'))!.changes).toHaveLength(3);
   });
 
+  it("tells each change's prior (its document's change before it) and whether it was redone", async () => {
+    const store = await open();
+    const change = (doc: string, n: number) => ({ doc, origin: 'eu', delta: bump('r', n, n) });
+    const value = (doc: string, basis: number) => ({
+      doc,
+      type: 'g-counter',
+      json: '0',
+      basis,
+      catchUp: () => '0',
+    });
+    expect(
+      await store.commitShared({ changes: [change('a', 1), change('b', 1), change('a', 2)] }),
+    ).toEqual({ seqs: [1, 2, 3], priors: [0, 0, 1], redone: false });
+    expect(
+      await store.commitShared({ changes: [change('a', 3)], values: [value('a', 3)] }),
+    ).toEqual({ seqs: [4], priors: [3], redone: false });
+    // Another node's change to a, then a commit from a node that has not merged it (basis 4):
+    // redone under the lock, the priors are still the documents' true predecessors.
+    await store.commitShared({ changes: [change('a', 4)], values: [value('a', 4)] });
+    expect(
+      await store.commitShared({
+        changes: [change('b', 2), change('a', 5)],
+        values: [value('b', 2), value('a', 4)],
+      }),
+    ).toEqual({ seqs: [6, 7], priors: [2, 5], redone: true });
+    expect(await store.commitShared({ changes: [] })).toEqual({
+      seqs: [],
+      priors: [],
+      redone: false,
+    });
+  });
+
   it('reads every document a commit lacks changes of at once, past a snapshot too', async () => {
     const store = await open();
     // This node's view: seq 1 of a, seq 2 of b. Then another node's changes to both, and a

@@ -1,6 +1,7 @@
 import type { DocumentId } from '@helios/core';
+import { type CommitOutcome, commitOutcome } from './commit-outcome.js';
 import { ownBytes } from './internal.js';
-import type { StoredChange, StoredDocument } from './relay-store.js';
+import type { NewChange, StoredChange, StoredDocument } from './relay-store.js';
 
 /** A row of the feed: one change. */
 export interface ChangeRow {
@@ -58,4 +59,23 @@ export function toStoredDocuments(rows: readonly DocLoadRow[]): Map<DocumentId, 
   const out = new Map<DocumentId, StoredDocument>();
   for (const [doc, docRows] of byDoc) out.set(doc, toStoredDocument(doc, docRows)!);
   return out;
+}
+
+/** The commit statement's row: the new head, and each changed document's seq before it. */
+export interface CommitRow {
+  seq: string;
+  head_docs: string[] | null;
+  prior_seqs: string[] | null;
+}
+
+/** What the commit statement's row tells of the batch of `changes` it committed. */
+export function outcomeOf(
+  changes: readonly NewChange[],
+  row: CommitRow,
+  redone: boolean,
+): CommitOutcome {
+  const docs = row.head_docs ?? [];
+  const priors = row.prior_seqs ?? [];
+  const lastBefore = new Map(docs.map((doc, i) => [doc, Number(priors[i])]));
+  return commitOutcome(changes, Number(row.seq), lastBefore, redone);
 }

@@ -57,6 +57,8 @@ export function postgresSql(schema: string) {
      * $8 value docs, $9 their types, $10 their values (JSON texts), $11 their bases (null: the
      * value holds every change), $12 the SQL writes the changes apply. A value whose document had a change after its basis (another
      * node's, before this commit) would be wrong: then the whole statement fails with HL409.
+     * Also returns, per document changed, the seq of its last change before this commit
+     * (`prior_seq`, 0 for none): with the head row locked, none lies between the two.
      */
     commit: `
       WITH head AS (
@@ -89,7 +91,10 @@ export function postgresSql(schema: string) {
         FROM doc_heads h JOIN unnest($8::text[], $11::bigint[]) AS b(doc, basis) ON b.doc = h.doc
         WHERE h.prior_seq > b.basis
       )
-      SELECT seq FROM head, stale
+      SELECT head.seq,
+        (SELECT array_agg(h.doc) FROM doc_heads h) AS head_docs,
+        (SELECT array_agg(h.prior_seq) FROM doc_heads h) AS prior_seqs
+      FROM head, stale
       WHERE ${s}.refuse_stale_values(stale.docs)
       AND ${s}.refuse_reapplied(cardinality($12::bigint[]), (SELECT count(*) FROM applied))`,
 

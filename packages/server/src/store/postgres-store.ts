@@ -1,10 +1,11 @@
 import type { DocumentId } from '@helios/core';
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import type { CommitOutcome } from './commit-outcome.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
 import { PostgresRelaySlots } from './postgres-relay-slots.js';
-import type { ChangeRow, DocLoadRow, LoadRow } from './postgres-rows.js';
-import { toChange, toStoredDocument, toStoredDocuments } from './postgres-rows.js';
+import type { ChangeRow, CommitRow, DocLoadRow, LoadRow } from './postgres-rows.js';
+import { outcomeOf, toChange, toStoredDocument, toStoredDocuments } from './postgres-rows.js';
 import { prepareSchema } from './postgres-schema.js';
 import { postgresSql } from './postgres-sql.js';
 import { PostgresWriteRequests } from './postgres-write-requests.js';
@@ -155,6 +156,11 @@ export class PostgresStore implements RelayStore {
   }
 
   async commit(batch: CommitBatch): Promise<number[]> {
+    return (await this.commitShared(batch)).seqs;
+  }
+
+  /** {@link commit}, with each change's place among its document's ({@link CommitOutcome}). */
+  async commitShared(batch: CommitBatch): Promise<CommitOutcome> {
     this.#open();
     checkBatch(batch);
     if (
@@ -162,7 +168,7 @@ export class PostgresStore implements RelayStore {
       (batch.cursors?.length ?? 0) === 0 &&
       (batch.requests?.length ?? 0) === 0
     ) {
-      return [];
+      return { seqs: [], priors: [], redone: false };
     }
     // Read the batch now: the caller may reuse its arrays while the commit waits in the queue
     // (the delta bytes themselves are treated as immutable, as everywhere in the relay).
@@ -289,23 +295,23 @@ export class PostgresStore implements RelayStore {
     values: readonly DocumentValue[],
     params: unknown[],
     fences: readonly SlotFence[],
-  ): Promise<number[]> {
+  ): Promise<CommitOutcome> {
     try {
       // A batch that mints a node slot's dots checks the slot in its own transaction.
       const { rows } =
         fences.length === 0
-          ? await this.#query<{ seq: string }>('commit', params)
+          ? await this.#query<CommitRow>('commit', params)
           : await this.#transaction(async (client) => {
               await this.#relaySlots.checkFences(client, fences);
-              return this.#query<{ seq: string }>('commit', params, client);
+              return this.#query<CommitRow>('commit', params, client);
             });
-      return seqsEndingAt(Number(rows[0]!.seq), changes.length);
+      return outcomeOf(changes, rows[0]!, false);
     } catch (err) {
       if ((err as { code?: unknown }).code !== STALE_VALUES) throw refusal(err);
-      const head = await this.#commitCaughtUp(values, params, fences).catch((e: unknown) => {
+      const row = await this.#commitCaughtUp(values, params, fences).catch((e: unknown) => {
         throw refusal(e);
       });
-      return seqsEndingAt(head, changes.length);
+      return outcomeOf(changes, row, true);
     }
   }
 
@@ -319,7 +325,7 @@ export class PostgresStore implements RelayStore {
     values: readonly DocumentValue[],
     params: unknown[],
     fences: readonly SlotFence[],
-  ): Promise<number> {
+  ): Promise<CommitRow> {
     return this.#transaction(async (client) => {
       // Slot rows before the head row, as in every fenced commit: no two commits wait in a cycle.
       if (fences.length > 0) await this.#relaySlots.checkFences(client, fences);
@@ -341,8 +347,8 @@ export class PostgresStore implements RelayStore {
       });
       // Under the lock every value is now exact: no basis to check.
       const fresh = [...params.slice(0, 9), json, values.map(() => null), ...params.slice(11)];
-      const head = await this.#query<{ seq: string }>('commit', fresh, client);
-      return Number(head.rows[0]!.seq);
+      const head = await this.#query<CommitRow>('commit', fresh, client);
+      return head.rows[0]!;
     });
   }
 
@@ -388,9 +394,4 @@ const REAPPLIED = 'HL410';
 function refusal(err: unknown): unknown {
   if ((err as { code?: unknown }).code !== REAPPLIED) return err;
   return new StoreError('already-applied', (err as Error).message);
-}
-
-/** The seqs of a batch of `count` changes whose last one is `head`. */
-function seqsEndingAt(head: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => head - count + 1 + i);
 }

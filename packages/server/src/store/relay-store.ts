@@ -1,4 +1,5 @@
 import type { DocumentId, JsonValue } from '@helios/core';
+import type { CommitOutcome } from './commit-outcome.js';
 
 /**
  * One durable change: a delta merged into a document, in commit order. `origin` is the region
@@ -16,6 +17,12 @@ export interface StoredChange {
    */
   readonly delta: Uint8Array;
   readonly origin: string;
+  /**
+   * On a change just committed to a store several relay nodes share: the seq of its document's
+   * change before it (0 for none), with no change of the document between the two (see
+   * {@link CommitOutcome.priors}). Unset everywhere else.
+   */
+  readonly prior?: number;
 }
 
 /** A change to append; the store assigns its `seq`. */
@@ -190,6 +197,15 @@ export interface RelayStore {
    * Postgres, of the machine).
    */
   commit(batch: CommitBatch): Promise<number[]>;
+
+  /**
+   * {@link commit}, also telling where each change sits among its document's changes
+   * ({@link CommitOutcome}). A store several relay nodes share has it: the relay then tells the
+   * other nodes, with each change, the seq of its document's change before it, and a node that
+   * holds every change up to that one counts itself current with the new one, so its own next
+   * commit of the document is not refused for lacking it. Other stores leave it out.
+   */
+  commitShared?(batch: CommitBatch): Promise<CommitOutcome>;
 
   /**
    * Records a snapshot of `doc` covering every change of it with seq <= `upToSeq`, then deletes
