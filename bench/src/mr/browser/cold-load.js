@@ -91,6 +91,30 @@ export async function coldOpen(/** @type {{ dbName: string, doc: string, key: st
   return { first, loaded, ready: await ready, value, size, read, decode, bytes: snapshot.length };
 }
 
+/**
+ * The floor of a cold open, without Helios: in a fresh browser, `indexedDB.open` → the snapshot
+ * record read (one readonly transaction) → decoded, in ms from the start.
+ */
+export async function bareColdOpen(/** @type {{ dbName: string, doc: string }} */ o) {
+  const start = performance.now();
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open(o.dbName);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const opened = performance.now() - start;
+  const snapshot = await new Promise((resolve, reject) => {
+    const get = db.transaction('docs').objectStore('docs').get(o.doc);
+    get.onsuccess = () => resolve(get.result.snapshot);
+    get.onerror = () => reject(get.error);
+  });
+  const read = performance.now() - start;
+  LWWMap.decode(snapshot);
+  const decoded = performance.now() - start;
+  db.close();
+  return { opened, read, decoded };
+}
+
 /** The snapshot the client keeps of `doc` (see IdbPersistence), read in a connection of its own. */
 function readSnapshot(/** @type {string} */ dbName, /** @type {string} */ doc) {
   return /** @type {Promise<Uint8Array>} */ (

@@ -5,7 +5,7 @@
  * other tab timestamps the moment each write shows there.
  */
 import { createClient } from '@helios/client';
-import { coldOpen, seedCold } from './cold-load.js';
+import { bareColdOpen, coldOpen, seedCold } from './cold-load.js';
 import { phasesOf, probeDone, probeWrite } from './commit-probe.js';
 import { probeShown, tabRecords } from './tab-probe.js';
 
@@ -199,6 +199,7 @@ const bench = {
   seedCold,
 
   coldOpen,
+  bareColdOpen,
 
   arrivals: () => arrivals.slice(),
 
