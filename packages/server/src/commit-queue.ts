@@ -328,7 +328,6 @@ export class CommitQueue {
     return batch;
   }
 
-  /** Resolves or rejects the batch's units once `committing` settles; true if it committed. */
   /** Commits a batch: with each change's prior where the store has them. */
   #commitBatch(batch: CommitBatch): Promise<Committed> {
     const store = this.#store;
@@ -337,6 +336,7 @@ export class CommitQueue {
       : store.commit(batch).then((seqs) => ({ seqs, redone: false }));
   }
 
+  /** Resolves or rejects the batch's units once `committing` settles; true if it committed. */
   async #settle(
     batch: readonly Pending[],
     bulk: boolean,
