@@ -94,7 +94,7 @@ export class MergeCore {
     });
     this.#snapshots = new Snapshots(
       options.store,
-      options.snapshotEvery ?? 500,
+      options.snapshotEvery ?? options.store.snapshotEvery ?? 500,
       this.#shared,
       decodeLimits,
       logger,

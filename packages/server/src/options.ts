@@ -221,7 +221,8 @@ export interface RelayOptions {
   /**
    * Changes of a document after which its snapshot is rewritten, once they also weigh as many
    * encoded bytes as the snapshot (so large documents are not re-encoded every few hundred
-   * changes). Default 500.
+   * changes). Default: the store's `snapshotEvery` (16 for `SqliteStore`, whose snapshot writes
+   * are not synced), else 500 (`PostgresStore`, `MemoryStore`).
    */
   readonly snapshotEvery?: number;
   /** Largest number of changes in one group commit. Default 5000. */

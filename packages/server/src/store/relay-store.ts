@@ -208,6 +208,14 @@ export interface RelayStore {
   commitShared?(batch: CommitBatch): Promise<CommitOutcome>;
 
   /**
+   * How many changes of a document a new snapshot of it is worth, when the relay's options do
+   * not say (`RelayOptions.snapshotEvery`; absent: 500). A snapshot costs a write and saves the
+   * next load the fold of the changes it covers: a store whose snapshot writes are cheap takes
+   * them often.
+   */
+  readonly snapshotEvery?: number;
+
+  /**
    * Records a snapshot of `doc` covering every change of it with seq <= `upToSeq`, then deletes
    * the covered changes, except changes of the store's own region (its feed) that peers may
    * still need: those stay until {@link release} covers them. Load cost then depends on the

@@ -94,10 +94,13 @@ export class SqliteEngine {
   readonly #releaseTx: (upTo: number) => void;
   readonly #compactTx: (after: number, limit: number) => number | undefined;
   readonly #claimTx: (claims: readonly ReplicaClaim[]) => string[];
+  /** Whether commits sync the log (`synchronous: 'full'`). */
+  readonly #synced: boolean;
   #closed = false;
 
-  private constructor(db: Database.Database, region: string, epoch: string) {
+  private constructor(db: Database.Database, region: string, epoch: string, synced: boolean) {
     this.#db = db;
+    this.#synced = synced;
     this.region = region;
     this.epoch = epoch;
     const stmt = prepare(db);
@@ -121,11 +124,13 @@ export class SqliteEngine {
       if (snap === undefined && rows.length === 0) return undefined;
       return packDocument(snap === undefined ? null : ownBytes(snap.state), snapshotSeq, rows);
     }).deferred;
-    this.#snapshotTx = db.transaction((doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => {
+    const snapshotTx = db.transaction((doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => {
       checkNotAhead('upToSeq', upToSeq, this.#head());
       stmt.upsertSnapshot.run(doc, upToSeq, snapshot);
       stmt.deleteCovered.run(doc, upToSeq, region, region);
     }).immediate;
+    this.#snapshotTx = (doc, snapshot, upToSeq) =>
+      this.#unsynced(() => snapshotTx(doc, snapshot, upToSeq));
     this.#releaseTx = db.transaction((upTo: number) => {
       checkNotAhead('upTo', upTo, this.#head());
       stmt.upsertReleased.run(region, upTo);
@@ -149,6 +154,24 @@ export class SqliteEngine {
         return user;
       }),
     ).immediate;
+  }
+
+  /**
+   * Runs `tx` without syncing the log at its commit. For a transaction that only re-states what
+   * committed changes hold (a snapshot, and the deletion of the changes it covers): after a
+   * power loss it is either whole or gone, since the log is replayed in order up to the first
+   * incomplete transaction, and the next synced commit syncs it too. Gone costs a longer load,
+   * never a change. Snapshots are taken every few changes of a small document, so a sync each
+   * would cost the commits queued behind them a disk flush each.
+   */
+  #unsynced<T>(tx: () => T): T {
+    if (!this.#synced) return tx();
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return tx();
+    } finally {
+      this.#db.pragma('synchronous = FULL');
+    }
   }
 
   /**
@@ -192,7 +215,7 @@ export class SqliteEngine {
           `${options.path} holds the store of region "${stored}", not "${options.region}"`,
         );
       }
-      return new SqliteEngine(db, options.region, epoch);
+      return new SqliteEngine(db, options.region, epoch, options.synchronous !== 'normal');
     } catch (error) {
       db.close();
       throw error;
