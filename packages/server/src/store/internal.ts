@@ -78,10 +78,16 @@ export function ownBytes(bytes: Uint8Array): Uint8Array {
 
 /** Refuses a snapshot or release position past the last committed seq (see the callers). */
 export function checkNotAhead(name: string, value: number, head: number): void {
-  if (value > head) {
-    throw new StoreError(
-      'invalid-argument',
-      `${name} ${value} is past the last committed seq ${head}; it would cover changes not yet made`,
-    );
-  }
+  const error = aheadError(name, value, head);
+  if (error !== undefined) throw error;
+}
+
+/** The error {@link checkNotAhead} throws, or undefined where it throws none. */
+export function aheadError(name: string, value: number, head: number): StoreError | undefined {
+  return value > head
+    ? new StoreError(
+        'invalid-argument',
+        `${name} ${value} is past the last committed seq ${head}; it would cover changes not yet made`,
+      )
+    : undefined;
 }

@@ -3,11 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DocumentId } from '@helios/core';
 import Database from 'better-sqlite3';
-import type { ReplicaClaim } from './claim-batches.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { checkName, checkNotAhead, checkSeq, highestCursors, ownBytes } from './internal.js';
 import { type PackedDocument, packDocument, type RawChangeRow } from './packed-document.js';
 import type { CommitBatch, StoredChange } from './relay-store.js';
+import type { ReplicaClaim, SnapshotWrite } from './worker-writes.js';
 
 /** Options of `SqliteStore.open`. */
 export interface SqliteStoreOptions {
@@ -90,7 +90,7 @@ export class SqliteEngine {
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #commitTx: (batch: CommitBatch) => number[];
   readonly #loadTx: (doc: DocumentId) => PackedDocument | undefined;
-  readonly #snapshotTx: (doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => void;
+  readonly #snapshotsTx: (writes: readonly SnapshotWrite[]) => number;
   readonly #releaseTx: (upTo: number) => void;
   readonly #compactTx: (after: number, limit: number) => number | undefined;
   readonly #claimTx: (claims: readonly ReplicaClaim[]) => string[];
@@ -124,13 +124,16 @@ export class SqliteEngine {
       if (snap === undefined && rows.length === 0) return undefined;
       return packDocument(snap === undefined ? null : ownBytes(snap.state), snapshotSeq, rows);
     }).deferred;
-    const snapshotTx = db.transaction((doc: DocumentId, snapshot: Uint8Array, upToSeq: number) => {
-      checkNotAhead('upToSeq', upToSeq, this.#head());
-      stmt.upsertSnapshot.run(doc, upToSeq, snapshot);
-      stmt.deleteCovered.run(doc, upToSeq, region, region);
+    const snapshotsTx = db.transaction((writes: readonly SnapshotWrite[]) => {
+      const head = this.#head();
+      for (const { doc, snapshot, upToSeq } of writes) {
+        if (upToSeq > head) continue;
+        stmt.upsertSnapshot.run(doc, upToSeq, snapshot);
+        stmt.deleteCovered.run(doc, upToSeq, region, region);
+      }
+      return head;
     }).immediate;
-    this.#snapshotTx = (doc, snapshot, upToSeq) =>
-      this.#unsynced(() => snapshotTx(doc, snapshot, upToSeq));
+    this.#snapshotsTx = (writes) => this.#unsynced(() => snapshotsTx(writes));
     this.#releaseTx = db.transaction((upTo: number) => {
       checkNotAhead('upTo', upTo, this.#head());
       stmt.upsertReleased.run(region, upTo);
@@ -161,7 +164,7 @@ export class SqliteEngine {
    * committed changes hold (a snapshot, and the deletion of the changes it covers): after a
    * power loss it is either whole or gone, since the log is replayed in order up to the first
    * incomplete transaction, and the next synced commit syncs it too. Gone costs a longer load,
-   * never a change. Snapshots are taken every few changes of a small document, so a sync each
+   * never a change. Snapshots are taken every few changes of a small document: a sync each
    * would cost the commits queued behind them a disk flush each.
    */
   #unsynced<T>(tx: () => T): T {
@@ -235,10 +238,14 @@ export class SqliteEngine {
     return this.#commitTx(batch);
   }
 
-  saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): void {
+  /**
+   * Saves the snapshots (each as `RelayStore.saveSnapshot` does) in one transaction, but those
+   * past the last committed seq, which is returned: the store refuses those.
+   */
+  saveSnapshots(writes: readonly SnapshotWrite[]): number {
     this.#open();
-    checkSeq('upToSeq', upToSeq);
-    this.#snapshotTx(doc, snapshot, upToSeq);
+    for (const { upToSeq } of writes) checkSeq('upToSeq', upToSeq);
+    return this.#snapshotsTx(writes);
   }
 
   readFeed(after: number, limit: number): StoredChange[] {
@@ -289,7 +296,7 @@ export class SqliteEngine {
 
   /**
    * Binds each free replica to its claimant, in order, in one transaction (one fsync for the
-   * batch: see ClaimBatches), and returns each claim's owner. A replica already bound, or
+   * batch: see TurnBatches), and returns each claim's owner. A replica already bound, or
    * claimed earlier in the batch, keeps its owner.
    */
   claimReplicas(claims: readonly ReplicaClaim[]): string[] {

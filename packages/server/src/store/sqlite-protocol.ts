@@ -6,7 +6,7 @@ export type EngineMethod =
   | 'open'
   | 'load'
   | 'commit'
-  | 'saveSnapshot'
+  | 'saveSnapshots'
   | 'readFeed'
   | 'feedStart'
   | 'documents'

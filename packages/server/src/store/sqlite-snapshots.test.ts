@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { LWWMap } from '@helios/core';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
@@ -6,7 +7,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRelay } from '../relay.js';
 import { eventually, ProtocolClient } from '../test-support/protocol-client.js';
 import { tempDir } from '../test-support/temp-dir.js';
+import { StoreError } from './errors.js';
 import { SqliteEngine } from './sqlite-engine.js';
+import type { EngineCall } from './sqlite-protocol.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const open: { close(): unknown }[] = [];
@@ -46,11 +49,13 @@ describe('SQLite snapshots', () => {
       const [seq] = engine.commit({
         changes: [{ doc: 'd', origin: 'eu', delta: new Uint8Array([1]) }],
       });
-      engine.saveSnapshot('d', new Uint8Array([2]), seq!);
+      expect(
+        engine.saveSnapshots([{ doc: 'd', snapshot: new Uint8Array([2]), upToSeq: seq! }]),
+      ).toBe(seq);
       expect(sync.set).toEqual(['FULL', 'NORMAL', 'FULL']);
       expect(sync.level()).toBe(2);
-      // A refused snapshot (past the head) leaves the connection synced too.
-      expect(() => engine.saveSnapshot('d', new Uint8Array([3]), seq! + 5)).toThrow();
+      // A snapshot past the head is left out (the store refuses it); the connection is synced.
+      engine.saveSnapshots([{ doc: 'd', snapshot: new Uint8Array([3]), upToSeq: seq! + 5 }]);
       expect(sync.set).toEqual(['FULL', 'NORMAL', 'FULL', 'NORMAL', 'FULL']);
       expect(sync.level()).toBe(2);
       expect(engine.load('d')?.snapshotSeq).toBe(seq);
@@ -72,9 +77,46 @@ describe('SQLite snapshots', () => {
       const [seq] = engine.commit({
         changes: [{ doc: 'd', origin: 'eu', delta: new Uint8Array([1]) }],
       });
-      engine.saveSnapshot('d', new Uint8Array([2]), seq!);
+      expect(
+        engine.saveSnapshots([{ doc: 'd', snapshot: new Uint8Array([2]), upToSeq: seq! }]),
+      ).toBe(seq);
       expect(sync.set).toEqual(['NORMAL']);
       expect(sync.level()).toBe(1);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('saved in one turn go to the worker as one transaction; one past the head is refused alone', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    try {
+      const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });
+      open.push(store);
+      const batches: number[] = [];
+      const original = Worker.prototype.postMessage;
+      vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+        this: Worker,
+        call: EngineCall,
+      ) {
+        if (call.method === 'saveSnapshots') batches.push((call.args[0] as unknown[]).length);
+        original.call(this, call);
+      });
+      const docs = Array.from({ length: 30 }, (_, i) => `d${i}`);
+      const seqs = await store.commit({
+        changes: docs.map((doc) => ({ doc, origin: 'eu', delta: new Uint8Array([1]) })),
+      });
+      const saved = docs.map((doc, i) => store.saveSnapshot(doc, new Uint8Array([2]), seqs[i]!));
+      const ahead = store.saveSnapshot('d0', new Uint8Array([3]), seqs.at(-1)! + 1);
+      await Promise.all(saved);
+      const refused = await ahead.catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(StoreError);
+      expect((refused as StoreError).code).toBe('invalid-argument');
+      expect(batches).toEqual([31]);
+      for (const [i, doc] of docs.entries()) {
+        const stored = await store.load(doc);
+        expect(stored?.snapshotSeq).toBe(seqs[i]);
+        expect(stored?.snapshot).toEqual(new Uint8Array([2]));
+      }
     } finally {
       await dir.remove();
     }

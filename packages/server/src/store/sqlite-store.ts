@@ -2,14 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DocumentId } from '@helios/core';
-import { ClaimBatches } from './claim-batches.js';
 import { packBatch } from './commit-packing.js';
 import { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
-import { checkBatch, checkName } from './internal.js';
+import { aheadError, checkBatch, checkName, checkSeq } from './internal.js';
 import { type PackedDocument, unpackDocument } from './packed-document.js';
 import type { CommitBatch, RelayStore, StoredChange, StoredDocument } from './relay-store.js';
 import type { SqliteEngineOptions, SqliteStoreOptions } from './sqlite-engine.js';
 import type { EngineArgs, EngineCall, EngineMethod, EngineReply } from './sqlite-protocol.js';
+import { TurnBatches } from './turn-batches.js';
+import type { ReplicaClaim, SnapshotWrite } from './worker-writes.js';
 
 export type { SqliteStoreOptions } from './sqlite-engine.js';
 
@@ -32,6 +33,12 @@ const CHECKPOINTER_URL = threadModule('sqlite-checkpointer.js');
 
 /** How often the checkpointer copies the write-ahead log into the database (ms). */
 const CHECKPOINT_EVERY_MS = 200;
+
+/**
+ * Snapshots per transaction at most. Most are of small documents; a large document's comes
+ * rarely (once its changes weigh as much as it: see Snapshots).
+ */
+const SNAPSHOTS_PER_BATCH = 64;
 
 /** Released feed changes looked at per step of a release. */
 const COMPACT_STEP = 1000;
@@ -59,8 +66,17 @@ export class SqliteStore implements RelayStore {
   /** The thread that checkpoints the write-ahead log; none for an in-memory store. */
   #checkpointer: Worker | undefined;
   readonly #waiting = new Map<number, Waiting>();
-  readonly #claims = new ClaimBatches(
+  readonly #claims = new TurnBatches<ReplicaClaim, string>(
     (claims) => this.#call('claimReplicas', [claims]) as Promise<string[]>,
+    1_000,
+  );
+  /** Each batch's answer: per snapshot, why it was refused (past the last commit), if it was. */
+  readonly #snapshots = new TurnBatches<SnapshotWrite, StoreError | undefined>(
+    (writes) =>
+      (this.#call('saveSnapshots', [writes]) as Promise<number>).then((head) =>
+        writes.map(({ upToSeq }) => aheadError('upToSeq', upToSeq, head)),
+      ),
+    SNAPSHOTS_PER_BATCH,
   );
   #epoch = '';
   #nextId = 1;
@@ -134,8 +150,13 @@ export class SqliteStore implements RelayStore {
     return this.#call('commit', [packed], transfer) as Promise<number[]>;
   }
 
-  saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void> {
-    return this.#call('saveSnapshot', [doc, snapshot, upToSeq]) as Promise<void>;
+  /** Gathered into one transaction with the snapshots taken meanwhile (see TurnBatches). */
+  async saveSnapshot(doc: DocumentId, snapshot: Uint8Array, upToSeq: number): Promise<void> {
+    if (this.#closed) throw new StoreClosedError('SqliteStore');
+    // Checked here: one bad snapshot would otherwise fail the whole batch it joins.
+    checkSeq('upToSeq', upToSeq);
+    const refused = await this.#snapshots.add({ doc, snapshot, upToSeq });
+    if (refused !== undefined) throw refused;
   }
 
   readFeed(after: number, limit: number): Promise<StoredChange[]> {
@@ -166,13 +187,13 @@ export class SqliteStore implements RelayStore {
     }
   }
 
-  /** Gathered into group commits with the claims made meanwhile (see ClaimBatches). */
+  /** Gathered into group commits with the claims made meanwhile (see TurnBatches). */
   async claimReplica(replica: string, user: string): Promise<string> {
     if (this.#closed) throw new StoreClosedError('SqliteStore');
     // Checked here: one bad claim would otherwise fail the whole batch it joins.
     checkName('replica', replica);
     checkName('user', user);
-    return this.#claims.claim(replica, user);
+    return this.#claims.add({ replica, user });
   }
 
   lastSeq(doc: DocumentId): Promise<number> {

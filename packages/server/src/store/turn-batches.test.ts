@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ClaimBatches, type ReplicaClaim } from './claim-batches.js';
+import { TurnBatches } from './turn-batches.js';
+import type { ReplicaClaim } from './worker-writes.js';
 
 /** A writer that binds like a store (first claimant wins, batches in order) and records them. */
 function recordingWriter() {
@@ -15,16 +16,22 @@ function recordingWriter() {
   return { write, batches };
 }
 
+/** Batches of claims, as SqliteStore makes them. */
+const claimBatches = (write: (claims: readonly ReplicaClaim[]) => Promise<readonly string[]>) =>
+  new TurnBatches(write, 1_000);
+
+const claim = (replica: string, user: string): ReplicaClaim => ({ replica, user });
+
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('ClaimBatches', () => {
+describe('TurnBatches (of replica claims)', () => {
   it('writes the claims of one turn together, in call order', async () => {
     const w = recordingWriter();
-    const claims = new ClaimBatches(w.write);
-    const first = Array.from({ length: 50 }, (_, i) => claims.claim(`r${i}`, `u${i}`));
+    const claims = claimBatches(w.write);
+    const first = Array.from({ length: 50 }, (_, i) => claims.add(claim(`r${i}`, `u${i}`)));
     expect(w.batches).toEqual([]);
     await nextTurn();
-    const second = claims.claim('r50', 'u50');
+    const second = claims.add(claim('r50', 'u50'));
     expect(await Promise.all(first)).toEqual(first.map((_, i) => `u${i}`));
     expect(await second).toBe('u50');
     expect(w.batches.map((b) => b.length)).toEqual([50, 1]);
@@ -34,13 +41,13 @@ describe('ClaimBatches', () => {
   it('sends a batch without waiting for the one before to be written', async () => {
     const sent: number[] = [];
     const pending: (() => void)[] = [];
-    const claims = new ClaimBatches((batch) => {
+    const claims = claimBatches((batch) => {
       sent.push(batch.length);
       return new Promise((resolve) => pending.push(() => resolve(batch.map((c) => c.user))));
     });
-    const a = claims.claim('a', 'u');
+    const a = claims.add(claim('a', 'u'));
     await nextTurn();
-    const b = claims.claim('b', 'u');
+    const b = claims.add(claim('b', 'u'));
     await nextTurn();
     expect(sent).toEqual([1, 1]);
     for (const release of pending) release();
@@ -49,21 +56,21 @@ describe('ClaimBatches', () => {
 
   it('answers every claim of a replica in a batch with its one owner', async () => {
     const w = recordingWriter();
-    const claims = new ClaimBatches(w.write);
-    const racing = ['alice', 'bob', 'carol'].map((user) => claims.claim('r', user));
+    const claims = claimBatches(w.write);
+    const racing = ['alice', 'bob', 'carol'].map((user) => claims.add(claim('r', user)));
     expect(await Promise.all(racing)).toEqual(['alice', 'alice', 'alice']);
-    expect(await claims.claim('r', 'bob')).toBe('alice');
+    expect(await claims.add(claim('r', 'bob'))).toBe('alice');
   });
 
   it('fails the claims of a failed batch only; the next batch is written', async () => {
     let calls = 0;
-    const claims = new ClaimBatches(async (batch) => {
+    const claims = claimBatches(async (batch) => {
       calls++;
       if (calls === 1) throw new Error('disk full');
       return batch.map((c) => c.user);
     });
-    const failed = claims.claim('r1', 'u1');
+    const failed = claims.add(claim('r1', 'u1'));
     await expect(failed).rejects.toThrow('disk full');
-    expect(await claims.claim('r2', 'u2')).toBe('u2');
+    expect(await claims.add(claim('r2', 'u2'))).toBe('u2');
   });
 });
