@@ -90,7 +90,10 @@ async function benchHelios(cfg, o) {
     batching:
       `${cfg.batch} deltas per push message, one push in flight per client at saturation; ` +
       'paced: one delta per push',
-    store: 'SQLite, WAL, synchronous = FULL: every group commit is fsynced',
+    store:
+      'SQLite, WAL, synchronous = FULL: every group commit is fsynced; ' +
+      "a document's snapshot every 16 changes (the store's default), not synced: it restates " +
+      'committed changes',
     ack: 'after the group commit holding the delta is fsynced',
     onDisk: 'when acked',
     durableAck: true,
