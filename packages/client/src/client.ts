@@ -17,7 +17,7 @@ import type { Writer } from './handles.js';
 import type { ClientOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { onPageHidden } from './page-hidden.js';
-import type { ClientPersistence } from './persistence/persistence.js';
+import type { ClientPersistence, OutboxEntry } from './persistence/persistence.js';
 import { ClientPresence } from './presence.js';
 import type { PresenceHandle } from './presence-handle.js';
 import { Receipt } from './receipt.js';
@@ -85,6 +85,24 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#clock = clock;
     this.#wantOnline = !options.offline;
     this.#status = new BehaviorSubject(initialStatus(options.offline ?? false));
+    // Storage opens, and the replica slot's lock is claimed, before the rest is built: the
+    // browser does both meanwhile. Their callbacks reach the parts below only once awaited.
+    this.#storage = new ClientStorage({
+      dbName,
+      durability: options.localDurability ?? 'relaxed',
+      wanted: options.persistence,
+      onStatus: (storage) => this.#setStatus({ storage }),
+      outboxIdsAbove: () => this.#outbox.maxId,
+      onFallback: () => this.#renewReplica(),
+    });
+    const opening = this.#storage.open();
+    let locked!: () => void;
+    const slotLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    this.ready = this.#start(dbName, opening, locked);
+    // A failed start-up is ready's to report: documents then load from what storage gives.
+    this.#readable = Promise.race([slotLocked, this.ready.catch(() => {})]);
     const isClosed = () => this.#closed;
     this.#observer = new ClientObserver({
       clock,
@@ -125,14 +143,6 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
         this.#setStatus({ pending, pendingTotal });
       },
       onAcknowledged: (lastAckAt) => this.#setStatus({ lastAckAt }),
-    });
-    this.#storage = new ClientStorage({
-      dbName,
-      durability: options.localDurability ?? 'relaxed',
-      wanted: options.persistence,
-      onStatus: (storage) => this.#setStatus({ storage }),
-      outboxIdsAbove: () => this.#outbox.maxId,
-      onFallback: () => this.#renewReplica(),
     });
     this.#documents = new DocumentRegistry({
       writer: this,
@@ -175,14 +185,6 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     this.#offPageHidden = onPageHidden(() => {
       if (this.#outbox.hasSettled && this.#storage.opened) this.#pipeline.schedule(true);
     });
-    const opening = this.#storage.open();
-    let locked!: () => void;
-    const slotLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    this.ready = this.#start(dbName, opening, locked);
-    // A failed start-up is ready's to report: documents then load from what storage gives.
-    this.#readable = Promise.race([slotLocked, this.ready.catch(() => {})]);
   }
 
   /** The replica id this client writes as (once `ready`). */
@@ -233,16 +235,20 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     opening: Promise<ClientPersistence>,
     onLocked: () => void,
   ): Promise<void> {
-    const persistence = await opening;
+    let stored: Promise<OutboxEntry[]> = Promise.resolve([]);
     this.#identity = await ReplicaIdentity.acquire(
       dbName,
-      persistence,
+      opening,
       this.#options.maxReplicaSlots ?? 8,
       this.#clock,
-      onLocked,
+      (persistence) => {
+        onLocked();
+        // Writes of earlier sessions (or of crashed tabs) that no relay acknowledged yet: read
+        // alongside the slot's id rather than after it (see `ReplicaIdentity.acquire`).
+        stored = persistence.outbox().catch(() => []);
+      },
     );
-    // Writes of earlier sessions (or of crashed tabs) that no relay acknowledged yet.
-    this.#outbox.restore(await persistence.outbox().catch(() => []));
+    this.#outbox.restore(await stored);
     this.#started = true;
     if (this.#wantOnline) this.#connection.start();
   }

@@ -51,6 +51,24 @@ describe('loading a document', () => {
     expect(map.get('theme')).toBe(1);
   });
 
+  it("asks for the slot ids, the clock offset and the outbox while the slot's id is read, not after", async () => {
+    const { persistence, release } = slowSlots();
+    const slotIds = vi.spyOn(persistence, 'slotIds');
+    const getMeta = vi.spyOn(persistence, 'getMeta');
+    const outbox = vi.spyOn(persistence, 'outbox');
+    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
+    clients.push(client);
+    // Each waiting for the one before would add a round trip to storage after a large
+    // document's decode, which holds the thread meanwhile.
+    await vi.waitFor(() => expect(outbox).toHaveBeenCalled());
+    expect(slotIds).toHaveBeenCalled();
+    expect(getMeta).toHaveBeenCalledWith('clockOffsetMs');
+    expect(client.replica).toBeUndefined(); // the slot's id is still being read
+    release();
+    await client.ready;
+    expect(client.replica).toBeDefined();
+  });
+
   it('loads a stored LWW-Map offline without listing its dots for a subscription', async () => {
     const persistence = new MemoryPersistence(freshDb('load'));
     const s = LWWMap.empty();

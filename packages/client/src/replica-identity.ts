@@ -44,30 +44,39 @@ export class ReplicaIdentity {
 
   /**
    * Takes a free replica slot of the profile and restores the clock offset learned earlier.
-   * `onLocked` is told once the slot's lock is held: from then on documents may be read (see
-   * `acquireReplicaSlot`).
+   * `persistence` may still be opening. `onLocked` is told once the slot's lock is held and
+   * storage is open: from then on documents may be read (see `acquireReplicaSlot`).
    */
   static async acquire(
     dbName: string,
-    persistence: ClientPersistence,
+    persistence: ClientPersistence | Promise<ClientPersistence>,
     maxSlots: number,
     clock: Clock,
-    onLocked?: () => void,
+    onLocked?: (persistence: ClientPersistence) => void,
   ): Promise<ReplicaIdentity> {
+    let reads: Promise<[string[], unknown, unknown]> | undefined;
     const slot = await acquireReplicaSlot(
       dbName,
       persistence,
       () => newReplicaId(),
       maxSlots,
       clock,
-      onLocked,
+      (opened) => {
+        onLocked?.(opened);
+        // Asked for together with the slot's id, not one after the other once it came: a
+        // document's first read, decoded meanwhile, holds the thread, and each read queued
+        // behind it would add a round trip to storage before the document counts as loaded.
+        reads = Promise.all([
+          // The outbox is shared by the profile's tabs, and a tab that crashed leaves its
+          // writes in it: the relay must let us push them, so we announce every slot's id.
+          opened.slotIds().catch(() => []),
+          opened.getMeta('clockOffsetMs').catch(() => undefined),
+          // Ids of retired epochs would have the whole handshake refused (`replica-retired`).
+          opened.getMeta(RETIRED_BELOW).catch(() => undefined),
+        ]);
+      },
     );
-    // The outbox is shared by the profile's tabs, and a tab that crashed leaves its writes in
-    // it: the relay must let us push them, so we announce every slot's id, not only ours.
-    const slotIds = await persistence.slotIds().catch(() => []);
-    const offset = await persistence.getMeta('clockOffsetMs').catch(() => undefined);
-    // Ids of retired epochs would have the whole handshake refused (`replica-retired`).
-    const retired = await persistence.getMeta(RETIRED_BELOW).catch(() => undefined);
+    const [slotIds, offset, retired] = await (reads as NonNullable<typeof reads>);
     const retiredBelow = typeof retired === 'number' ? retired : 0;
     const hlc = new HybridLogicalClock({
       replica: slot.replica,
@@ -75,7 +84,7 @@ export class ReplicaIdentity {
       ...(typeof offset === 'number' ? { offsetMs: offset } : {}),
     });
     const others = slotIds.filter((id) => id !== slot.replica && !isRetiredBy(id, retiredBelow));
-    return new ReplicaIdentity(slot, hlc, [slot.replica, ...others], clock, persistence);
+    return new ReplicaIdentity(slot, hlc, [slot.replica, ...others], clock, await persistence);
   }
 
   /** The replica id this client writes as. */

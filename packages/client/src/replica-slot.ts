@@ -46,27 +46,30 @@ async function tryLock(name: string): Promise<(() => void) | undefined> {
  * guarantees that no two live tabs mint dots with the same id. A slot's sequence numbers live in
  * the documents' persisted contexts, so the next holder continues where the last one stopped.
  *
- * `onLocked` is told as soon as the slot's lock is held, before its id is read: documents must
- * be read from then on, not before. The last holder created its transactions while it held the
- * lock, and IndexedDB runs a transaction over the same stores created later after them, so such
- * a read sees every commit of the last holder; a read begun earlier can miss its final ones,
- * whose dots this tab would then mint again.
+ * `persistence` may still be opening: the lock does not need it, so a start-up claims the lock
+ * while the database opens rather than after. `onLocked` is told, with the opened storage, as
+ * soon as the slot's lock is held and storage is open, before the slot's id is read: documents
+ * must be read from then on, not before. The last holder created its transactions while it held
+ * the lock, and IndexedDB runs a transaction over the same stores created later after them, so
+ * such a read sees every commit of the last holder; a read begun earlier can miss its final
+ * ones, whose dots this tab would then mint again.
  */
 export async function acquireReplicaSlot(
   dbName: string,
-  persistence: ClientPersistence,
+  persistence: ClientPersistence | Promise<ClientPersistence>,
   createId: () => ReplicaId,
   maxSlots: number,
   clock: Clock,
-  onLocked: () => void = () => {},
+  onLocked: (persistence: ClientPersistence) => void = () => {},
 ): Promise<ReplicaSlot> {
   for (let round = 0; ; round++) {
     for (let index = 0; index < maxSlots; index++) {
       const release = await tryLock(`helios:${dbName}:slot:${index}`);
       if (release === undefined) continue;
-      onLocked();
       try {
-        const replica = await persistence.slot(index, createId);
+        const opened = await persistence;
+        onLocked(opened);
+        const replica = await opened.slot(index, createId);
         return { index, replica, release };
       } catch (err) {
         release();
