@@ -1,6 +1,6 @@
-import type { CommitOutcome } from './store/commit-outcome.js';
 import type {
   CommitBatch,
+  CommitOutcome,
   DocumentValue,
   NewChange,
   RelayStore,

@@ -38,7 +38,6 @@ export { createRelay, type Relay } from './relay.js';
 export type { PeerFeedStatus } from './replication.js';
 export { foldOwner } from './retirement.js';
 export { DEFAULT_RIGHTS_POLICY, type RightsPolicy, resolveRightsPolicy } from './rights-desk.js';
-export type { CommitOutcome } from './store/commit-outcome.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export * from './store/relay-store.js';

@@ -1,26 +1,5 @@
 import type { DocumentId } from '@helios/core';
-import type { NewChange } from './relay-store.js';
-
-/**
- * What a commit to a store several relay nodes share tells besides the seqs: where each change
- * sits among its document's changes, so that the other nodes, hearing of it, can tell whether
- * they now hold every change of the document up to it (see `RelayNode`'s notices).
- */
-export interface CommitOutcome {
-  /** The seqs assigned, in the batch's order (what `RelayStore.commit` returns). */
-  readonly seqs: number[];
-  /**
-   * Per change, the seq of its document's change before it in the store (0 for none): no
-   * change of the document lies between the two. A node holding every change of the document
-   * up to that one holds every change up to this one once it has merged it.
-   */
-  readonly priors: number[];
-  /**
-   * The commit was first refused because a value lacked another node's change, and was redone
-   * in a transaction holding the region's head row (`PostgresStore`).
-   */
-  readonly redone: boolean;
-}
+import type { CommitOutcome, NewChange } from './relay-store.js';
 
 /**
  * The outcome of a batch of `changes` committed as one statement whose seqs end at `head`

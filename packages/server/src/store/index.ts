@@ -1,9 +1,9 @@
-export type { CommitOutcome } from './commit-outcome.js';
 export { StoreClosedError, StoreError, type StoreErrorCode } from './errors.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export type {
   CommitBatch,
+  CommitOutcome,
   DocumentValue,
   NewChange,
   RelaySlot,

@@ -1,7 +1,7 @@
 import type { DocumentId } from '@helios/core';
-import { type CommitOutcome, commitOutcome } from './commit-outcome.js';
+import { commitOutcome } from './commit-outcome.js';
 import { ownBytes } from './internal.js';
-import type { NewChange, StoredChange, StoredDocument } from './relay-store.js';
+import type { CommitOutcome, NewChange, StoredChange, StoredDocument } from './relay-store.js';
 
 /** A row of the feed: one change. */
 export interface ChangeRow {

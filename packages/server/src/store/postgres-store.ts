@@ -1,6 +1,5 @@
 import type { DocumentId } from '@helios/core';
 import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
-import type { CommitOutcome } from './commit-outcome.js';
 import { StoreClosedError, StoreError } from './errors.js';
 import { checkBatch, checkName, checkNotAhead, checkSeq, highestCursors } from './internal.js';
 import { PostgresRelaySlots } from './postgres-relay-slots.js';
@@ -11,6 +10,7 @@ import { postgresSql } from './postgres-sql.js';
 import { PostgresWriteRequests } from './postgres-write-requests.js';
 import type {
   CommitBatch,
+  CommitOutcome,
   DocumentValue,
   NewChange,
   RelaySlots,

@@ -34,6 +34,9 @@ const CHECKPOINTER_URL = threadModule('sqlite-checkpointer.js');
 /** How often the checkpointer copies the write-ahead log into the database (ms). */
 const CHECKPOINT_EVERY_MS = 200;
 
+/** Replica claims per transaction at most: a batch stays one short write however many come. */
+const CLAIMS_PER_BATCH = 1_000;
+
 /**
  * Snapshots per transaction at most. Most are of small documents; a large document's comes
  * rarely (once its changes weigh as much as it: see Snapshots).
@@ -68,7 +71,7 @@ export class SqliteStore implements RelayStore {
   readonly #waiting = new Map<number, Waiting>();
   readonly #claims = new TurnBatches<ReplicaClaim, string>(
     (claims) => this.#call('claimReplicas', [claims]) as Promise<string[]>,
-    1_000,
+    CLAIMS_PER_BATCH,
   );
   /** Each batch's answer: per snapshot, why it was refused (past the last commit), if it was. */
   readonly #snapshots = new TurnBatches<SnapshotWrite, StoreError | undefined>(
