@@ -89,7 +89,7 @@ export class SqliteEngine {
   readonly #db: Database.Database;
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #commitTx: (batch: CommitBatch) => number[];
-  readonly #loadTx: (doc: DocumentId) => PackedDocument | undefined;
+  readonly #loadTx: (docs: readonly DocumentId[]) => (PackedDocument | undefined)[];
   readonly #snapshotsTx: (writes: readonly SnapshotWrite[]) => number;
   readonly #releaseTx: (upTo: number) => void;
   readonly #compactTx: (after: number, limit: number) => number | undefined;
@@ -117,13 +117,15 @@ export class SqliteEngine {
       for (const [peer, upTo] of highestCursors(batch)) stmt.upsertCursor.run(peer, upTo);
       return seqs;
     }).immediate;
-    this.#loadTx = db.transaction((doc: DocumentId) => {
-      const snap = stmt.getSnapshot.get(doc) as { seq: number; state: Uint8Array } | undefined;
-      const snapshotSeq = snap?.seq ?? 0;
-      const rows = stmt.docChanges.all(doc, snapshotSeq) as RawChangeRow[];
-      if (snap === undefined && rows.length === 0) return undefined;
-      return packDocument(snap === undefined ? null : ownBytes(snap.state), snapshotSeq, rows);
-    }).deferred;
+    this.#loadTx = db.transaction((docs: readonly DocumentId[]) =>
+      docs.map((doc) => {
+        const snap = stmt.getSnapshot.get(doc) as { seq: number; state: Uint8Array } | undefined;
+        const snapshotSeq = snap?.seq ?? 0;
+        const rows = stmt.docChanges.all(doc, snapshotSeq) as RawChangeRow[];
+        if (snap === undefined && rows.length === 0) return undefined;
+        return packDocument(snap === undefined ? null : ownBytes(snap.state), snapshotSeq, rows);
+      }),
+    ).deferred;
     const snapshotsTx = db.transaction((writes: readonly SnapshotWrite[]) => {
       const head = this.#head();
       for (const { doc, snapshot, upToSeq } of writes) {
@@ -225,10 +227,14 @@ export class SqliteEngine {
     }
   }
 
-  /** A document's snapshot and changes, packed for the trip to the relay's thread. */
-  load(doc: DocumentId): PackedDocument | undefined {
+  /**
+   * Each document's snapshot and changes (`undefined` for one never committed), packed for the
+   * trip to the relay's thread, read in one transaction: the loads one turn of the relay asks
+   * for (see TurnBatches).
+   */
+  load(docs: readonly DocumentId[]): (PackedDocument | undefined)[] {
     this.#open();
-    return this.#loadTx(doc);
+    return this.#loadTx(docs);
   }
 
   /** `batch` was checked by the store before it was packed (`SqliteStore.commit`). */

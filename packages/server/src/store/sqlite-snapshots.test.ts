@@ -58,7 +58,7 @@ describe('SQLite snapshots', () => {
       engine.saveSnapshots([{ doc: 'd', snapshot: new Uint8Array([3]), upToSeq: seq! + 5 }]);
       expect(sync.set).toEqual(['FULL', 'NORMAL', 'FULL', 'NORMAL', 'FULL']);
       expect(sync.level()).toBe(2);
-      expect(engine.load('d')?.snapshotSeq).toBe(seq);
+      expect(engine.load(['d'])[0]?.snapshotSeq).toBe(seq);
     } finally {
       await dir.remove();
     }

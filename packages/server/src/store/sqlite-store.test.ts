@@ -83,6 +83,56 @@ describe('SqliteStore', () => {
     }
   });
 
+  it('loads the documents asked for in one turn in one call, each with its own changes', async () => {
+    const dir = await tempDir('helios-sqlite-');
+    const store = await SqliteStore.open({ path: join(dir.path, 'relay.db'), region: 'eu' });
+    const changes = Array.from({ length: 150 }, (_, i) => ({
+      doc: `d${i % 100}`,
+      origin: 'eu',
+      delta: Uint8Array.of(i % 256, i >> 8),
+    }));
+    await store.commit({ changes });
+    await store.saveSnapshot('d3', Uint8Array.of(42), 4);
+    // What the store asks its worker: each `load` call carries a batch of documents.
+    const loads: number[] = [];
+    const original = Worker.prototype.postMessage;
+    const post = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+      this: Worker,
+      call: EngineCall,
+    ) {
+      if (call.method === 'load') loads.push((call.args[0] as unknown[]).length);
+      original.call(this, call);
+    });
+    try {
+      // A restart's crowd: 100 documents and one never written, asked for in one turn.
+      const ids = [...Array.from({ length: 100 }, (_, i) => `d${i}`), 'never'];
+      const docs = await Promise.all(ids.map((id) => store.load(id)));
+      // 64 per read at most: a commit never waits behind more than one batch.
+      expect(loads).toEqual([64, 37]);
+      expect(docs[100]).toBeUndefined();
+      for (let i = 0; i < 100; i++) {
+        const own = changes
+          .map((c, seq) => ({ ...c, seq: seq + 1 }))
+          .filter((c) => c.doc === `d${i}`);
+        const doc = docs[i]!;
+        if (i === 3) {
+          // d3's first change (seq 4) is in its snapshot.
+          expect(doc.snapshot).toEqual(Uint8Array.of(42));
+          expect(doc.snapshotSeq).toBe(4);
+        } else expect(doc.snapshot).toBeNull();
+        expect(doc.changes.map((c) => [c.seq, c.doc, c.origin, [...c.delta]])).toEqual(
+          own
+            .filter((c) => c.seq > doc.snapshotSeq)
+            .map((c) => [c.seq, c.doc, c.origin, [...c.delta]]),
+        );
+      }
+    } finally {
+      post.mockRestore();
+      await store.close();
+      await dir.remove();
+    }
+  });
+
   it('uses WAL and refuses a file of another region', async () => {
     const dir = await tempDir('helios-sqlite-');
     try {
@@ -228,9 +278,14 @@ describe('SqliteStore', () => {
     const pending = store.commit({
       changes: [{ doc: 'a', origin: 'eu', delta: Uint8Array.of(1) }],
     });
+    // Asked for in the same turn as the close, so still waiting to join a batch when it came.
+    const loaded = store.load('a');
+    const claimed = store.claimReplica('r', 'alice');
     await store.close();
     // A call made before close is answered first.
     expect(await pending).toEqual([1]);
+    expect((await loaded)?.changes.map((c) => c.seq)).toEqual([1]);
+    expect(await claimed).toBe('alice');
     await expect(store.lastSeq('a')).rejects.toBeInstanceOf(StoreClosedError);
     await store.close();
     await dir.remove();

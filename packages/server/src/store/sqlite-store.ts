@@ -43,6 +43,13 @@ const CLAIMS_PER_BATCH = 1_000;
  */
 const SNAPSHOTS_PER_BATCH = 64;
 
+/**
+ * Document loads per read transaction at most: after a restart, the thousand documents the
+ * returning clients subscribe to in one turn come back in a few calls, not a thousand, and a
+ * commit waits behind one batch at most.
+ */
+const LOADS_PER_BATCH = 64;
+
 /** Released feed changes looked at per step of a release. */
 const COMPACT_STEP = 1000;
 
@@ -72,6 +79,10 @@ export class SqliteStore implements RelayStore {
   readonly #claims = new TurnBatches<ReplicaClaim, string>(
     (claims) => this.#call('claimReplicas', [claims]) as Promise<string[]>,
     CLAIMS_PER_BATCH,
+  );
+  readonly #loads = new TurnBatches<DocumentId, PackedDocument | undefined>(
+    (docs) => this.#call('load', [docs]) as Promise<(PackedDocument | undefined)[]>,
+    LOADS_PER_BATCH,
   );
   /** Each batch's answer: per snapshot, why it was refused (past the last commit), if it was. */
   readonly #snapshots = new TurnBatches<SnapshotWrite, StoreError | undefined>(
@@ -137,8 +148,13 @@ export class SqliteStore implements RelayStore {
     }
   }
 
+  /**
+   * Gathered into one read with the loads asked for meanwhile (see TurnBatches): each call to
+   * the worker costs the relay's thread a message both ways, more than reading a small document.
+   */
   async load(doc: DocumentId): Promise<StoredDocument | undefined> {
-    const packed = (await this.#call('load', [doc])) as PackedDocument | undefined;
+    if (this.#closed) throw new StoreClosedError('SqliteStore');
+    const packed = await this.#loads.add(doc);
     return packed === undefined ? undefined : unpackDocument(doc, packed);
   }
 
@@ -214,6 +230,10 @@ export class SqliteStore implements RelayStore {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // The batched calls still waiting for the end of this turn go first.
+    this.#loads.flush();
+    this.#claims.flush();
+    this.#snapshots.flush();
     const closing = this.#call('close', []);
     this.#closed = true;
     try {

@@ -73,4 +73,16 @@ describe('TurnBatches (of replica claims)', () => {
     await expect(failed).rejects.toThrow('disk full');
     expect(await claims.add(claim('r2', 'u2'))).toBe('u2');
   });
+
+  it('sends what is queued at once on flush, in order, and the end of the turn sends nothing more', async () => {
+    const w = recordingWriter();
+    const claims = claimBatches(w.write);
+    const first = claims.add(claim('a', 'u1'));
+    const second = claims.add(claim('b', 'u2'));
+    claims.flush();
+    expect(w.batches.map((b) => b.map((c) => c.replica))).toEqual([['a', 'b']]);
+    await nextTurn();
+    expect(w.batches).toHaveLength(1);
+    expect(await Promise.all([first, second])).toEqual(['u1', 'u2']);
+  });
 });

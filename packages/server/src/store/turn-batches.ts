@@ -5,9 +5,10 @@ interface Waiting<T, R> {
 }
 
 /**
- * Calls gathered into group writes: the items queued in one turn of the event loop go to the
- * store together, in one transaction (a thousand clients reconnecting after a restart make a
- * few replica-claim transactions, not a thousand; the snapshots taken in one turn, one). A batch
+ * Calls gathered into groups: the items queued in one turn of the event loop go to the store
+ * together, in one call and one transaction (a thousand clients reconnecting after a restart make
+ * a few replica-claim transactions, not a thousand, and their documents load in a few reads; the
+ * snapshots taken in one turn are one write). A batch
  * is sent at the end of its turn even while an earlier one is being written: the store writes
  * them in order, and an item must not wait for more than the calls sent before it (a claim
  * holds up a connection's handshake). `write` answers each item of a batch, in order.
@@ -27,11 +28,12 @@ export class TurnBatches<T, R> {
   add(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.#queued.push({ item, resolve, reject });
-      if (this.#queued.length === 1) setImmediate(() => this.#send());
+      if (this.#queued.length === 1) setImmediate(() => this.flush());
     });
   }
 
-  #send(): void {
+  /** Sends what is queued now, without waiting for the end of the turn (before a close). */
+  flush(): void {
     while (this.#queued.length > 0) {
       const batch = this.#queued.splice(0, this.#maxBatch);
       this.#write(batch.map((w) => w.item)).then(
