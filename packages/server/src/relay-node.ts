@@ -48,7 +48,6 @@ import type { StoredChange } from './store/relay-store.js';
 import { StoreCatchUp } from './store-catch-up.js';
 import { clientGreeting, welcomeMessage } from './welcome.js';
 import { send } from './wire.js';
-import { coalesceWrites } from './write-coalescing.js';
 
 /**
  * One relay node, put together: the HTTP and Socket.IO servers, {@link Admission}, the
@@ -317,7 +316,6 @@ export class RelayNode {
   #connected(socket: RelaySocket): void {
     const admitted = socket.data.admitted;
     if (admitted === undefined) return; // admission sets it before Socket.IO emits `connection`
-    coalesceWrites(socket);
     if (admitted.kind === 'peer') {
       this.#servePeer(socketPeerChannel(socket), admitted.peer);
       return;

@@ -6,6 +6,7 @@ import { Server, type Socket } from 'socket.io';
 import type { RelayUser } from './auth.js';
 import type { UserSlot } from './user-limits.js';
 import { type EVENT, send } from './wire.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /** The one event a client or a peer sends a relay: a binary protocol frame. */
 export interface InboundEvents {
@@ -86,7 +87,7 @@ export function createSocketServer(
   corsOrigins: readonly string[] | '*' | undefined,
 ): RelayServer {
   const origins = corsOrigins;
-  return new Server(http, {
+  const io: RelayServer = new Server(http, {
     // A frame of maxMessageBytes travels as one WebSocket message with the parser's marker byte.
     maxHttpBufferSize: maxMessageBytes + 1,
     cors: origins === '*' ? { origin: true } : { origin: origins ? [...origins] : false },
@@ -104,6 +105,9 @@ export function createSocketServer(
     pingInterval: 10_000,
     pingTimeout: 10_000,
   });
+  // On engine.io's socket as it opens: Socket.IO's CONNECT reply then leaves with `welcome`.
+  io.engine.on('connection', coalesceWrites);
+  return io;
 }
 
 /** Sends `message` to every client (not peer relay) connected to this node. */

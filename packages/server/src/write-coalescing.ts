@@ -1,5 +1,8 @@
 import type { Socket } from 'socket.io';
 
+/** engine.io's socket under a Socket.IO connection: what writes its packets. */
+type EngineConnection = Socket['conn'];
+
 /** The part of a Node stream that {@link coalesceWrites} uses. */
 interface Corkable {
   cork(): void;
@@ -10,7 +13,7 @@ interface Corkable {
  * The TCP socket under a connection's WebSocket transport, or `undefined` (long-polling, or a
  * ws version that no longer keeps it as `_socket`: then writes simply go out uncoalesced).
  */
-function tcpOf(conn: Socket['conn']): Corkable | undefined {
+function tcpOf(conn: EngineConnection): Corkable | undefined {
   if (conn.transport.name !== 'websocket') return undefined;
   const tcp = (conn.transport as unknown as { socket?: { _socket?: Partial<Corkable> } }).socket
     ?._socket;
@@ -25,7 +28,8 @@ function tcpOf(conn: Socket['conn']): Corkable | undefined {
  * `replicated`), engine.io sends the first packet of a burst at once and the rest when that
  * write completes, and ws writes every frame separately: without this, a relay pays one
  * syscall per frame, its largest single cost under load (see bench/RELAY.md). Only the
- * syscalls change: bytes, order and framing on the wire are the same.
+ * syscalls change: bytes, order and framing on the wire are the same. Installed on engine.io's
+ * socket as it opens, so Socket.IO's CONNECT reply and the relay's `welcome` leave together.
  *
  * - The first packet of a tick finds the transport idle: it is marked busy until the end of the
  *   tick (the current microtasks included), so that packet and the ones after it wait in
@@ -37,8 +41,7 @@ function tcpOf(conn: Socket['conn']): Corkable | undefined {
  * Socket.IO drops a `volatile` emit while the transport is busy, so on such a connection only
  * the first volatile emit of a tick would leave: the relay sends none.
  */
-export function coalesceWrites(socket: Socket): void {
-  const conn = socket.conn;
+export function coalesceWrites(conn: EngineConnection): void {
   conn.on('packetCreate', () => {
     const transport = conn.transport;
     // Long-polling has its own batching (one response per poll), and its `writable` means a
