@@ -142,7 +142,22 @@ export function stopChild(child, signal = 'SIGTERM', graceMs = 5000) {
  * @param {number} pid
  */
 export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuOfStat(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds (user + system) a process's main thread (its event loop, for node) has used so
+ * far; {@link cpuSeconds} minus this is its other threads' (V8's compiler and GC helpers,
+ * worker threads).
+ * @param {number} pid
+ */
+export function mainThreadCpuSeconds(pid) {
+  return cpuOfStat(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** @param {string} path a process's or a thread's stat file */
+function cpuOfStat(path) {
+  const stat = readFileSync(path, 'utf8');
   // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
