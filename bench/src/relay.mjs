@@ -62,6 +62,25 @@ const QUICK = { ...FULL, clients: 200, docs: 20, phaseS: 3, warmupS: 1, drainMs:
 /** @typedef {import('./relay-phases.mjs').Target} Target */
 
 /**
+ * The relay's command line in this benchmark: one region, SQLite at `db`, anonymous clients.
+ * @param {number} port
+ * @param {string} db
+ */
+export function relayCliArgs(port, db) {
+  return [
+    '--region',
+    'us-east-1',
+    '--port',
+    String(port),
+    '--db',
+    db,
+    '--anonymous',
+    '--log-level',
+    'error',
+  ];
+}
+
+/**
  * @param {Config} cfg
  * @param {{ log: (s: string) => void, profileDir?: string }} o
  */
@@ -71,17 +90,7 @@ async function benchHelios(cfg, o) {
   removeOnExit(dir);
   const port = await freePort();
   const nodeArgs = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
-  const cliArgs = [
-    '--region',
-    'us-east-1',
-    '--port',
-    String(port),
-    '--db',
-    join(dir, 'relay.sqlite'),
-    '--anonymous',
-    '--log-level',
-    'error',
-  ];
+  const cliArgs = relayCliArgs(port, join(dir, 'relay.sqlite'));
   const start = () => startServer([...nodeArgs, RELAY_CLI, ...cliArgs], /listening on/);
   let server = await start();
   const config = {

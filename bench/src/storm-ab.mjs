@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { positionals } from './args.mjs';
 import { freePort, mainThreadCpuSeconds, removeOnExit, startServer } from './proc.mjs';
+import { relayCliArgs } from './relay.mjs';
 import { HeliosClient, LoadStats } from './relay-clients.mjs';
 import { connectAll, saturate } from './relay-phases.mjs';
 import { restartStorm } from './relay-restart.mjs';
@@ -40,23 +41,13 @@ const seconds = flag('seconds', 10);
 const dir = mkdtempSync(join(tmpdir(), 'helios-storm-ab-'));
 removeOnExit(dir);
 const port = await freePort();
-const cliArgs = [
-  '--region',
-  'us-east-1',
-  '--port',
-  String(port),
-  '--db',
-  join(dir, 'relay.sqlite'),
-];
+const cliArgs = relayCliArgs(port, join(dir, 'relay.sqlite'));
 let build = /** @type {string} */ (builds[0]);
 /** Starts `build` on the port and database; resolves once it is listening. */
 const start = () => {
   const [cli, flags] = build.split('::');
   const nodeArgs = flags ? flags.split(' ') : [];
-  return startServer(
-    [...nodeArgs, /** @type {string} */ (cli), ...cliArgs, '--anonymous', '--log-level', 'error'],
-    /listening on/,
-  );
+  return startServer([...nodeArgs, /** @type {string} */ (cli), ...cliArgs], /listening on/);
 };
 let server = await start();
 const url = `http://127.0.0.1:${port}`;

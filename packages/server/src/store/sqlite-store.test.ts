@@ -35,21 +35,30 @@ describeRelayStoreConformance(
   { persistent: true },
 );
 
+/**
+ * The size of each batch a store sends its worker with `method` (calls whose first argument is
+ * the batch), recorded until `post.mockRestore()`.
+ */
+function batchesSent(method: 'claimReplicas' | 'load') {
+  const batches: number[] = [];
+  const original = Worker.prototype.postMessage;
+  const post = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+    this: Worker,
+    call: EngineCall,
+  ) {
+    if (call.method === method) batches.push((call.args[0] as unknown[]).length);
+    original.call(this, call);
+  });
+  return { batches, post };
+}
+
 describe('SqliteStore', () => {
   it('commits concurrent replica claims together, and still binds each replica to one user', async () => {
     const dir = await tempDir('helios-sqlite-');
     const path = join(dir.path, 'relay.db');
     const store = await SqliteStore.open({ path, region: 'eu' });
     // What the store asks its worker: the claims' transactions are the `claimReplicas` calls.
-    const batches: number[] = [];
-    const original = Worker.prototype.postMessage;
-    const post = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
-      this: Worker,
-      call: EngineCall,
-    ) {
-      if (call.method === 'claimReplicas') batches.push((call.args[0] as unknown[]).length);
-      original.call(this, call);
-    });
+    const { batches, post } = batchesSent('claimReplicas');
     try {
       // 300 clients connecting at once, each new replica also claimed by a second user, and
       // one replica taken before.
@@ -94,15 +103,7 @@ describe('SqliteStore', () => {
     await store.commit({ changes });
     await store.saveSnapshot('d3', Uint8Array.of(42), 4);
     // What the store asks its worker: each `load` call carries a batch of documents.
-    const loads: number[] = [];
-    const original = Worker.prototype.postMessage;
-    const post = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
-      this: Worker,
-      call: EngineCall,
-    ) {
-      if (call.method === 'load') loads.push((call.args[0] as unknown[]).length);
-      original.call(this, call);
-    });
+    const { batches: loads, post } = batchesSent('load');
     try {
       // A restart's crowd: 100 documents and one never written, asked for in one turn.
       const ids = [...Array.from({ length: 100 }, (_, i) => `d${i}`), 'never'];
