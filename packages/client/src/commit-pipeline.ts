@@ -129,8 +129,8 @@ export class CommitPipeline {
     const type = doc.type;
     await this.#options.storage.current
       .compact(id, (stored) => {
-        const state = stored.snapshot ? type.decode(stored.snapshot) : type.empty();
-        for (const delta of stored.deltas) type.merge(state, type.decode(delta));
+        const state = stored.snapshot ? type.decodeStored(stored.snapshot) : type.empty();
+        for (const delta of stored.deltas) type.merge(state, type.decodeStored(delta));
         const snapshot = type.encodeSnapshot(state);
         doc.snapshotBytes = snapshot.length;
         return snapshot;

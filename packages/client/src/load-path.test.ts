@@ -29,6 +29,15 @@ function slowSlots() {
   return { persistence, release };
 }
 
+/** Stores `snapshot` as document `big`'s, as a compaction does. */
+async function storeSnapshot(persistence: MemoryPersistence, snapshot: Uint8Array): Promise<void> {
+  await persistence.commit({
+    writes: [{ doc: 'big', delta: LWWMap.encode(LWWMap.empty()), outbox: false }],
+    settled: [],
+  });
+  await persistence.compact('big', () => snapshot);
+}
+
 describe('loading a document', () => {
   it('reads the document while the replica slot is claimed; it is loaded, and writable, once both are done', async () => {
     const { persistence, release } = slowSlots();
@@ -89,6 +98,41 @@ describe('loading a document', () => {
     expect(map.get('last')).toBe(-1);
     // A digest lists every live dot (decoding the whole snapshot); nothing would send it.
     expect(digest).not.toHaveBeenCalled();
+  });
+
+  it('opens its own stored snapshot as stored bytes: checksum and index now, a block when read', async () => {
+    const persistence = new MemoryPersistence(freshDb('load'));
+    const s = LWWMap.empty();
+    const actor = { replica: 'aaaaaaaaaaaaaa', now: () => ({ wall: 1, counter: 0, replica: 'a' }) };
+    for (let i = 0; i < 5000; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
+    const snapshot = LWWMap.encodeSnapshot(s);
+    await storeSnapshot(persistence, snapshot);
+    const stored = vi.spyOn(LWWMap, 'decodeStored');
+    const checked = vi.spyOn(LWWMap, 'decode');
+    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
+    clients.push(client);
+    const map = client.lwwMap<number>('big');
+    await map.loaded;
+    expect(map.get('k4321')).toBe(4321);
+    expect(stored).toHaveBeenCalledWith(snapshot);
+    expect(checked).not.toHaveBeenCalled();
+  });
+
+  it('a damaged stored snapshot fails its load (load-failed) and the document starts empty', async () => {
+    const persistence = new MemoryPersistence(freshDb('load'));
+    const s = LWWMap.empty();
+    const actor = { replica: 'aaaaaaaaaaaaaa', now: () => ({ wall: 1, counter: 0, replica: 'a' }) };
+    for (let i = 0; i < 100; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
+    const damaged = LWWMap.encodeSnapshot(s);
+    damaged[damaged.length >> 1]! ^= 0x10;
+    await storeSnapshot(persistence, damaged);
+    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
+    clients.push(client);
+    const map = client.lwwMap<number>('big');
+    await map.loaded;
+    expect(client.status.lastError).toMatchObject({ code: 'load-failed', doc: 'big' });
+    expect(client.status.lastError?.message).toMatch(/not as it was written/);
+    expect(map.get('k1')).toBeUndefined();
   });
 
   it("reads one key of an LWW-Map without building the map's whole value", async () => {

@@ -58,8 +58,8 @@ export class SyncSession {
       await this.#options.readable();
       const stored = await this.#options.storage.current.load(doc.id);
       // Nothing is in memory yet (writes wait for the load): the snapshot is the state.
-      if (stored.snapshot) doc.adopt(doc.type.decode(stored.snapshot));
-      for (const delta of stored.deltas) doc.type.merge(doc.state, doc.type.decode(delta));
+      if (stored.snapshot) doc.adopt(doc.type.decodeStored(stored.snapshot));
+      for (const delta of stored.deltas) doc.type.merge(doc.state, doc.type.decodeStored(delta));
       doc.storedSinceSnapshot = stored.deltas.length;
       doc.storedBytesSinceSnapshot = stored.deltas.reduce((sum, d) => sum + d.length, 0);
       doc.snapshotBytes = stored.snapshot?.length ?? 0;
@@ -249,8 +249,8 @@ export class SyncSession {
   async #repair(doc: AnyDocument, gate: CausalGate, dropped = false): Promise<void> {
     try {
       const stored = await this.#options.storage.current.load(doc.id);
-      const state = stored.snapshot ? doc.type.decode(stored.snapshot) : doc.type.empty();
-      for (const delta of stored.deltas) doc.type.merge(state, doc.type.decode(delta));
+      const state = stored.snapshot ? doc.type.decodeStored(stored.snapshot) : doc.type.empty();
+      for (const delta of stored.deltas) doc.type.merge(state, doc.type.decodeStored(delta));
       if (this.#options.isClosed()) return;
       this.#mergeQuietly(doc, state);
       this.#releaseHeld(doc, undefined);

@@ -23,6 +23,7 @@ export type DecodeErrorCode =
   | 'wrong-type'
   | 'overflow'
   | 'bad-utf8'
+  | 'bad-checksum'
   | 'limit-bytes'
   | 'limit-depth'
   | 'limit-elements'

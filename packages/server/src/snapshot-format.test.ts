@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  BLOCKED_SNAPSHOT_FLAG,
   type ClockedActor,
   LWWMap,
   type LWWMapState,
@@ -112,7 +113,7 @@ describe('relay snapshots across the format change', () => {
 });
 
 describe('backfill of LWW-Maps in the snapshot format', () => {
-  it('a new region receives the whole map from feed-state pages of version-2 snapshots', async () => {
+  it('a new region receives the whole map from feed-state pages of blocked version-2 snapshots', async () => {
     const dir = await tempDir('helios-snapshot-backfill-');
     try {
       const [portA, portC] = [await freePort(), await freePort()];
@@ -126,9 +127,11 @@ describe('backfill of LWW-Maps in the snapshot format', () => {
       await eventuallyAsync(async () => {
         const stored = await alone.store.load('prefs');
         return (
-          (await alone.store.feedStart()) > 0 && stored?.snapshot?.[0] === (0x80 | LWWMap.typeId)
+          (await alone.store.feedStart()) > 0 &&
+          stored?.snapshot?.[0] ===
+            ((SNAPSHOT_FORMAT_VERSION << 6) | BLOCKED_SNAPSHOT_FLAG | LWWMap.typeId)
         );
-      }, 'A released its feed and holds a version-2 snapshot');
+      }, 'A released its feed and holds a blocked version-2 snapshot');
       w.close();
       await alone.relay.close();
 

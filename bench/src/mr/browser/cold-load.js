@@ -86,16 +86,17 @@ export async function coldOpen(/** @type {{ dbName: string, doc: string, key: st
   const t0 = performance.now();
   const snapshot = await readSnapshot(o.dbName, o.doc);
   const read = performance.now() - t0;
-  LWWMap.decode(snapshot);
+  LWWMap.get(LWWMap.decodeStored(snapshot), o.key);
   const decode = performance.now() - t0 - read;
   return { first, loaded, ready: await ready, value, size, read, decode, bytes: snapshot.length };
 }
 
 /**
- * The floor of a cold open, without Helios: in a fresh browser, `indexedDB.open` → the snapshot
- * record read (one readonly transaction) → decoded, in ms from the start.
+ * The floor of a cold open, without the client: in a fresh browser, `indexedDB.open` → the
+ * snapshot record read (one readonly transaction) → decoded as stored bytes → key `key` read, in
+ * ms from the start.
  */
-export async function bareColdOpen(/** @type {{ dbName: string, doc: string }} */ o) {
+export async function bareColdOpen(/** @type {{ dbName: string, doc: string, key: string }} */ o) {
   const start = performance.now();
   const db = await new Promise((resolve, reject) => {
     const req = indexedDB.open(o.dbName);
@@ -109,7 +110,7 @@ export async function bareColdOpen(/** @type {{ dbName: string, doc: string }} *
     get.onerror = () => reject(get.error);
   });
   const read = performance.now() - start;
-  LWWMap.decode(snapshot);
+  LWWMap.get(LWWMap.decodeStored(snapshot), o.key);
   const decoded = performance.now() - start;
   db.close();
   return { opened, read, decoded };

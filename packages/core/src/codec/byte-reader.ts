@@ -120,6 +120,11 @@ export class ByteReader {
     return this.#buf.subarray(this.#pos - n, this.#pos);
   }
 
+  /** The bytes not read yet, as a view of the input; reading goes on where it was. */
+  ahead(): Uint8Array {
+    return this.#buf.subarray(this.#pos);
+  }
+
   string(): string {
     return this.stringOfLength(this.uint());
   }

@@ -12,31 +12,51 @@ import type { ByteWriter } from './byte-writer.js';
  */
 export const MAX_DELTA_VALUE = 2 ** 52 - 1;
 
-/** The number of runs of `values` as plain runs (`delta` false) or delta runs. */
-function countRuns(values: ArrayLike<number>, delta: boolean): number {
+/** Bytes of `n` as a varint. */
+const varintBytes = (n: number): number =>
+  n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : Math.ceil(Math.log2(n + 1) / 7);
+
+/** The runs of `values` as plain runs (`delta` false) or delta runs: their count and bytes. */
+function measureRuns(values: ArrayLike<number>, delta: boolean): { runs: number; bytes: number } {
   let runs = 0;
+  let bytes = 0;
   let prev = 0;
   let step = Number.NaN;
+  let length = 0;
+  const close = () => {
+    if (length === 0) return;
+    runs++;
+    bytes +=
+      varintBytes(delta ? (step >= 0 ? step * 2 : -step * 2 - 1) : step) + varintBytes(length);
+  };
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     const d = delta ? v - prev : v;
     prev = v;
-    if (d !== step) runs++;
-    step = d;
+    if (d !== step) {
+      close();
+      step = d;
+      length = 0;
+    }
+    length++;
   }
-  return runs;
+  close();
+  return { runs, bytes };
 }
 
 /**
- * Writes `values` (safe integers ≥ 0) as plain runs or delta runs, whichever has fewer runs; the
- * run count's low bit says which. Delta runs need every value below 2^52.
+ * Writes `values` (safe integers ≥ 0) as plain runs or delta runs, whichever takes fewer bytes
+ * (a column of distinct values alternating two steps is as many runs either way, but its steps
+ * are shorter than its values); the run count's low bit says which. Delta runs need every value
+ * below 2^52.
  */
 export function writeRuns(w: ByteWriter, values: ArrayLike<number>): void {
   let deltaOk = true;
   for (let i = 0; i < values.length && deltaOk; i++) deltaOk = values[i]! <= MAX_DELTA_VALUE;
-  const plain = countRuns(values, false);
-  const delta = deltaOk && countRuns(values, true) < plain;
-  w.uint((delta ? countRuns(values, true) : plain) * 2 + (delta ? 1 : 0));
+  const plain = measureRuns(values, false);
+  const stepped = deltaOk ? measureRuns(values, true) : undefined;
+  const delta = stepped !== undefined && stepped.bytes < plain.bytes;
+  w.uint((delta ? stepped.runs : plain.runs) * 2 + (delta ? 1 : 0));
   let prev = 0;
   for (let i = 0; i < values.length; ) {
     const d = delta ? values[i]! - prev : values[i]!;
@@ -72,7 +92,12 @@ export function readRuns(r: ByteReader, n: number, min: number, max: number): Fl
     const d = delta ? (packed % 2 === 0 ? packed / 2 : -(packed + 1) / 2) : packed;
     const length = r.uint();
     if (length === 0 || length > n - at) r.fail('invariant', 'a run overflows its column');
-    if (delta) {
+    if (delta && length === 1) {
+      // The common run of a column of distinct steps: one value, checked as it is.
+      prev += d;
+      if (prev < min || prev > max) r.fail('invariant', `a column value leaves [${min}, ${max}]`);
+      out[at++] = prev;
+    } else if (delta) {
       // Both ends of a run of equal steps bound every value in it.
       const first = prev + d;
       const end = prev + d * length;

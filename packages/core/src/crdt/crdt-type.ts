@@ -48,6 +48,12 @@ export const STATE_FORMAT_VERSION = 3;
  * written only by types with a {@link SnapshotCodec}; every decoder reads it.
  */
 export const SNAPSHOT_FORMAT_VERSION = 2;
+/**
+ * In a format 2 header: the snapshot is blocked (docs/protocol.md §3.10), its rows cut into
+ * blocks that decode on first use. The same bit says "single compact replica" in formats 1 and
+ * 3, which a snapshot never needs; a release before blocks refuses it (`bad-version`).
+ */
+export const BLOCKED_SNAPSHOT_FLAG = 0x20;
 const SINGLE_REPLICA_FLAG = 0x20;
 
 /** The state formats this version decodes. */
@@ -63,6 +69,8 @@ export interface StateHeader {
   /** One of {@link READABLE_STATE_FORMATS}. */
   readonly version: number;
   readonly singleReplica: boolean;
+  /** A snapshot (format 2) in the blocked layout. */
+  readonly blocked: boolean;
 }
 
 /**
@@ -81,24 +89,41 @@ export function readStateHeader(r: ByteReader): StateHeader {
         : `state format ${version} is not one of ${READABLE_STATE_FORMATS.join(', ')}`,
     );
   }
-  const singleReplica = (header & SINGLE_REPLICA_FLAG) !== 0;
-  if (version === SNAPSHOT_FORMAT_VERSION && singleReplica) {
-    r.fail('bad-version', 'a snapshot has no single-replica form');
-  }
-  r.format = version === SNAPSHOT_FORMAT_VERSION ? 1 : version;
-  return { typeId: header & 0x1f, version, singleReplica };
+  const flag = (header & SINGLE_REPLICA_FLAG) !== 0;
+  const snapshot = version === SNAPSHOT_FORMAT_VERSION;
+  r.format = snapshot ? 1 : version;
+  return {
+    typeId: header & 0x1f,
+    version,
+    singleReplica: flag && !snapshot,
+    blocked: flag && snapshot,
+  };
+}
+
+/** How a snapshot is to be read: what its header says, and whether its bytes are our own. */
+export interface SnapshotRead {
+  /** The header's {@link BLOCKED_SNAPSHOT_FLAG}. */
+  readonly blocked: boolean;
+  /**
+   * The bytes are this program's own, kept by its storage ({@link CrdtType.decodeStored}): a
+   * blocked snapshot whose checksum matches may then leave its blocks unchecked until used.
+   */
+  readonly trusted: boolean;
 }
 
 /**
  * How a type writes its full states as snapshots (format version 2) and reads them back. The
  * state a reader returns may decode lazily, but must behave exactly as the eagerly decoded one
  * under every operation of the type, and must refuse malformed bytes with a `DecodeError`
- * while reading, never later.
+ * while reading, never later, unless `trusted` said the bytes are its own.
  */
 export interface SnapshotCodec<S> {
-  /** Writes the context and store (the header and type parameters are written already). */
+  /**
+   * Writes the context and store (the header, with {@link BLOCKED_SNAPSHOT_FLAG}, and the type
+   * parameters are written already).
+   */
   write(w: ByteWriter, state: CrdtState<S>): void;
-  read(r: ByteReader): CrdtState<S>;
+  read(r: ByteReader, how: SnapshotRead): CrdtState<S>;
 }
 
 /**
@@ -230,15 +255,16 @@ export abstract class CrdtType<S, V> {
   }
 
   /**
-   * Encodes a full state for storage or a backfill: the columnar snapshot format (version 2) of
-   * types with a {@link snapshotCodec}, which decodes lazily; {@link encode} for the others.
+   * Encodes a full state for storage or a backfill: the columnar snapshot format (version 2, in
+   * blocks) of types with a {@link snapshotCodec}, which decodes lazily; {@link encode} for the
+   * others.
    * Deltas on the wire use {@link encode}: for a handful of entries, rows beat columns.
    */
   encodeSnapshot(state: CrdtState<S>): Uint8Array {
     const codec = this.snapshotCodec;
     if (codec === undefined) return this.encode(state);
     const w = new ByteWriter(1024);
-    w.u8((SNAPSHOT_FORMAT_VERSION << 6) | this.typeId);
+    w.u8((SNAPSHOT_FORMAT_VERSION << 6) | BLOCKED_SNAPSHOT_FLAG | this.typeId);
     this.writeParams(w);
     codec.write(w, state);
     return w.finish();
@@ -257,12 +283,32 @@ export abstract class CrdtType<S, V> {
    * @throws {DecodeError} on anything else, including a state of another type (`wrong-type`).
    */
   decode(bytes: Uint8Array, limits?: DecodeLimits): CrdtState<S> {
+    return this.#decode(bytes, limits, false);
+  }
+
+  /**
+   * Decodes a state that this program wrote and its own storage kept since (a client's
+   * IndexedDB, a relay's store): as {@link decode}, except that a blocked snapshot is checked
+   * against its checksum and its index only, and each block is decoded, and checked, when a key
+   * of it is first read, merged or iterated over. Opening a 100k-key document to show one value
+   * then costs the checksum and one block. A block that matches the checksum and still does
+   * not decode (a bug of the writer, or bytes forged to imitate it) throws its `DecodeError`
+   * from the first operation that reads it, and what spans blocks (their key order, a dot held
+   * in two, the replicas' tally) is taken as written. Bytes a peer sent, or anything not written
+   * by this library, go through {@link decode}.
+   * @throws {DecodeError} as {@link decode}; `bad-checksum` for a damaged snapshot.
+   */
+  decodeStored(bytes: Uint8Array): CrdtState<S> {
+    return this.#decode(bytes, undefined, true);
+  }
+
+  #decode(bytes: Uint8Array, limits: DecodeLimits | undefined, trusted: boolean): CrdtState<S> {
     const r = new ByteReader(bytes, limits);
     const header = readStateHeader(r);
     if (header.typeId !== this.typeId || !this.readsOwnParams(r)) {
       r.fail('wrong-type', `this is not a ${this.name} state`);
     }
-    const state = this.readBody(r, header);
+    const state = this.readBody(r, header, trusted);
     r.end();
     return state;
   }
@@ -288,12 +334,15 @@ export abstract class CrdtType<S, V> {
     return this.#params;
   }
 
-  /** Reads the context and store that follow a header (and the type's parameters). */
-  readBody(r: ByteReader, header: StateHeader): CrdtState<S> {
+  /**
+   * Reads the context and store that follow a header (and the type's parameters); `trusted` as
+   * {@link decodeStored} says.
+   */
+  readBody(r: ByteReader, header: StateHeader, trusted = false): CrdtState<S> {
     if (header.version === SNAPSHOT_FORMAT_VERSION) {
       const codec = this.snapshotCodec;
       if (codec === undefined) r.fail('bad-version', `${this.name} has no snapshot format`);
-      return codec.read(r);
+      return codec.read(r, { blocked: header.blocked, trusted });
     }
     const context = new CausalContext();
     const table = readContext(r, context, header.singleReplica);

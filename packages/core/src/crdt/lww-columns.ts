@@ -9,7 +9,7 @@ import { type Key, readKey, readValue, type Value } from '../codec/value.js';
 import type { DotEntry, DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
 import type { MapSource } from './lazy-map.js';
-import type { DotsOfReplica } from './lazy-owners.js';
+import type { DotsOfReplica, OwnerSource } from './lazy-owners.js';
 
 /**
  * How a snapshot row holds its value: the constants inline, small integers and strings in
@@ -31,9 +31,10 @@ export const ValueKind = {
  * (`replica[r]`, `seq[r]`), its time (`wall[r]`, `counter[r]`) and its value (`kind[r]`, the
  * `slot[r]`-th of its kind's column). Key `i` holds rows `rowStart(i)` to `rowStart(i + 1)`.
  */
-export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
+export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource {
   readonly size: number;
-  readonly #ids: readonly ReplicaId[];
+  /** The snapshot's replica table. */
+  readonly ids: readonly ReplicaId[];
   readonly #numeric: readonly number[];
   readonly #numericIndex: ReadonlyMap<number, number>;
   readonly #strings: StringTable;
@@ -55,17 +56,19 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
   /** Per replica index: how many dots it holds here, and its highest seq (0 for none). */
   readonly #dotCount: Uint32Array;
   readonly #maxSeq: Float64Array;
+  readonly #minSeq: Float64Array;
 
   /** Reads the rows after the context; refuses anything a store may not hold. */
   constructor(r: ByteReader, table: ReplicaTable) {
-    this.#ids = table.ids;
+    this.ids = table.ids;
     const numeric: number[] = [];
     const numericIndex = new Map<number, number>();
     const nNumeric = r.length(2);
     for (let i = 0; i < nNumeric; i++) {
       const key = readKey(r);
       if (typeof key !== 'number') r.fail('invariant', 'a string key among number keys');
-      if (numericIndex.has(key)) r.fail('invariant', `key ${key} twice`);
+      // Ascending, as written: a blocked snapshot finds a key's block by its first key.
+      if (i > 0 && !(key > numeric[i - 1]!)) r.fail('invariant', `number key ${key} out of order`);
       // A Map holds -0 as 0; so does this.
       numeric.push(key === 0 ? 0 : key);
       numericIndex.set(key, i);
@@ -111,6 +114,7 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
     const summary = checkDots(r, table, this.#replica, this.#seq);
     this.#dotCount = summary.count;
     this.#maxSeq = summary.max;
+    this.#minSeq = summary.min;
 
     const packed = r.bytes(Math.ceil(rows / 2));
     const kind = new Uint8Array(rows);
@@ -159,6 +163,11 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
     return { count: this.#dotCount[r]!, maxSeq: this.#maxSeq[r]! };
   }
 
+  /** The lowest seq replica `r` holds here (0 for none): with the highest, its dots' span. */
+  minSeq(r: number): number {
+    return this.#minSeq[r]!;
+  }
+
   /** The dots replica `r` holds here, seqs ascending, each with the index of its key. */
   dotsOf(r: number): DotsOfReplica {
     this.#dots ??= this.#dotsByReplica();
@@ -172,7 +181,7 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
   /** Every row's dot and key, grouped by replica, seqs ascending in each. */
   #dotsByReplica(): { seqs: Float64Array; keys: Uint32Array; start: Uint32Array } {
     const seq = this.#seq;
-    const { order, start } = groupByReplica(this.#replica, seq, this.#ids.length);
+    const { order, start } = groupByReplica(this.#replica, seq, this.ids.length);
     const rowStart = this.#rowStart;
     const seqs = new Float64Array(order.length);
     const keys = new Uint32Array(order.length);
@@ -186,7 +195,7 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>> {
 
   #entryAt(row: number): DotEntry<LwwEntry> {
     return {
-      replica: this.#ids[this.#replica[row]!]!,
+      replica: this.ids[this.#replica[row]!]!,
       seq: this.#seq[row]!,
       value: { wall: this.#wall[row]!, counter: this.#counter[row]!, value: this.#valueAt(row) },
     };
@@ -228,7 +237,7 @@ function keyOfRow(start: Uint32Array, row: number): number {
 /**
  * Every dot of the store must be in the context and held once. Rows of one replica usually come
  * in increasing order (one writer, keys in write order): one pass proves them distinct; other
- * orders are sorted per replica first. Returns each replica's count of dots and highest seq,
+ * orders are sorted per replica first. Returns each replica's count of dots, highest and lowest seq,
  * which that pass sees anyway: the owners index answers from them until it needs its dots.
  */
 function checkDots(
@@ -236,11 +245,12 @@ function checkDots(
   table: ReplicaTable,
   replica: Float64Array,
   seq: Float64Array,
-): { count: Uint32Array; max: Float64Array } {
+): { count: Uint32Array; max: Float64Array; min: Float64Array } {
   const ranges = table.ids.map((id) => table.context.rangesOf(id));
   const last = new Float64Array(table.ids.length);
   const count = new Uint32Array(table.ids.length);
   const max = new Float64Array(table.ids.length);
+  const min = new Float64Array(table.ids.length);
   let ordered = true;
   for (let i = 0; i < replica.length; i++) {
     const rep = replica[i]!;
@@ -250,10 +260,11 @@ function checkDots(
     }
     if (s <= last[rep]!) ordered = false;
     if (s > max[rep]!) max[rep] = s;
+    if (s < min[rep]! || min[rep] === 0) min[rep] = s;
     last[rep] = s;
     count[rep]!++;
   }
-  if (ordered) return { count, max };
+  if (ordered) return { count, max, min };
   const { order } = groupByReplica(replica, seq, table.ids.length);
   for (let k = 1; k < order.length; k++) {
     const [a, b] = [order[k - 1]!, order[k]!];
@@ -261,7 +272,7 @@ function checkDots(
       r.fail('invariant', `dot ${table.ids[replica[b]!]}:${seq[b]} held twice`);
     }
   }
-  return { count, max };
+  return { count, max, min };
 }
 
 /**

@@ -15,8 +15,14 @@ import {
   typeCases,
   valueArb,
 } from '../test-support/arbitraries.js';
+import { blockedSnapshot } from '../test-support/blocked-snapshot.js';
 import { validateDelta } from '../validation/validate-delta.js';
-import { type CrdtState, SNAPSHOT_FORMAT_VERSION, STATE_FORMAT_VERSION } from './crdt-type.js';
+import {
+  BLOCKED_SNAPSHOT_FLAG,
+  type CrdtState,
+  SNAPSHOT_FORMAT_VERSION,
+  STATE_FORMAT_VERSION,
+} from './crdt-type.js';
 import type { DotFun } from './dot-fun.js';
 import type { DotMap } from './dot-map.js';
 import type { LwwEntry } from './entry-values.js';
@@ -36,7 +42,8 @@ const statesArb = historyArb(lwwMapCase.op, { lossy: true, maxSteps: 30 }).map(
   (h) => runHistory(lwwMapCase, h).states,
 );
 
-const lazyOf = (s: State): State => LWWMap.decode(LWWMap.encodeSnapshot(s));
+/** As the client opens its own stored snapshot: blocks of 2 keys, each decoded on first use. */
+const lazyOf = (s: State): State => LWWMap.decodeStored(blockedSnapshot(s, 2));
 const eagerOf = (s: State): State => LWWMap.decode(LWWMap.encode(s));
 const isLazy = (s: State): boolean => (s.store.entries as LazyMap<Key, unknown>).isLazy === true;
 const sortedValue = (s: State): [Key, Value][] =>
@@ -143,21 +150,30 @@ function act(a: Action, lazy: State, eager: State, states: State[], tick: { wall
 }
 
 describe('LWW-Map snapshots (format version 2)', () => {
-  it('round-trip: equal state, value and keys, the same bytes again, readable by decodeState', () => {
+  it('round-trip, checked or stored, in any block size: equal state, value and keys, the same bytes again', () => {
     fc.assert(
-      fc.property(statesArb, (states) => {
+      fc.property(statesArb, fc.integer({ min: 1, max: 5 }), (states, blockKeys) => {
         for (const s of states) {
           const bytes = LWWMap.encodeSnapshot(s);
-          expect(bytes[0]! >> 6).toBe(SNAPSHOT_FORMAT_VERSION);
-          const lazy = LWWMap.decode(bytes);
-          for (const k of KEYS) {
-            expect(LWWMap.get(lazy, k)).toEqual(LWWMap.get(s, k));
-            expect(lazy.store.entries.has(k)).toBe(s.store.entries.has(k));
+          expect(bytes[0]!).toBe(
+            (SNAPSHOT_FORMAT_VERSION << 6) | BLOCKED_SNAPSHOT_FLAG | LWWMap.typeId,
+          );
+          const small = blockedSnapshot(s, blockKeys);
+          for (const lazy of [
+            LWWMap.decode(bytes),
+            LWWMap.decodeStored(bytes),
+            LWWMap.decode(small),
+            LWWMap.decodeStored(small),
+          ]) {
+            for (const k of KEYS) {
+              expect(LWWMap.get(lazy, k)).toEqual(LWWMap.get(s, k));
+              expect(lazy.store.entries.has(k)).toBe(s.store.entries.has(k));
+            }
+            expect(lazy.store.entries.size).toBe(s.store.entries.size);
+            expect(LWWMap.equals(lazy, s)).toBe(true);
+            expect(LWWMap.encodeSnapshot(lazy)).toEqual(bytes);
           }
-          expect(lazy.store.entries.size).toBe(s.store.entries.size);
-          expect(LWWMap.equals(lazy, s)).toBe(true);
-          expect(LWWMap.encodeSnapshot(lazy)).toEqual(bytes);
-          const any = decodeState(bytes);
+          const any = decodeState(small);
           expect(any.type).toBe(LWWMap);
           expect(LWWMap.equals(any.state as State, s)).toBe(true);
         }

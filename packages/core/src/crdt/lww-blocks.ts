@@ -1,0 +1,247 @@
+import type { ReplicaId } from '../causal/replica-id.js';
+import { ByteReader } from '../codec/byte-reader.js';
+import { isAscii } from '../codec/byte-writer.js';
+import type { ReplicaTable } from '../codec/replica-table.js';
+import { compareUtf8, utf8 } from '../codec/string-table.js';
+import { type Key, readKey } from '../codec/value.js';
+import type { DotFun } from './dot-fun.js';
+import type { LwwEntry } from './entry-values.js';
+import type { MapSource } from './lazy-map.js';
+import type { DotsOfReplica, OwnerSource } from './lazy-owners.js';
+import { LwwColumns } from './lww-columns.js';
+
+/**
+ * The order of a snapshot's keys: numbers ascending, then strings in shortlex order of their
+ * UTF-8 ({@link compareUtf8}); ASCII strings compare as they are, without being encoded.
+ */
+export function compareKeys(a: Key, b: Key): number {
+  if (typeof a === 'number') return typeof b === 'number' ? a - b : -1;
+  if (typeof b === 'number') return 1;
+  if (isAscii(a) && isAscii(b)) {
+    return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+  }
+  return compareUtf8(utf8(a), utf8(b));
+}
+
+/**
+ * The rows of a blocked snapshot (docs/protocol.md §3.10): its keys cut into blocks, each block
+ * the rows of format 2 for its keys, decoded on first use. An index of each block's key count,
+ * byte length and first key finds a key's block by binary search; a tally of each replica's
+ * held dots answers the owners index without any block. Opening a 100k-key document to show
+ * one value decodes one block of {@link SNAPSHOT_BLOCK_KEYS} keys.
+ *
+ * {@link LwwBlocks.read} checks every block before it returns, as a snapshot from a peer needs;
+ * {@link LwwBlocks.open} checks none, for bytes the caller's own storage holds under a checksum
+ * that matched: a block is checked (its rows, its length, its key count and first key against
+ * the index) when first used, and throws its `DecodeError` there. What spans blocks (their key
+ * order, a dot held in two, the tally) is not checked then: our writer cannot get it wrong.
+ */
+export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource {
+  readonly size: number;
+  readonly ids: readonly ReplicaId[];
+  readonly #table: ReplicaTable;
+  readonly #tally: { count: Float64Array; max: Float64Array };
+  /** First key of each block. */
+  readonly #first: readonly Key[];
+  /** Index of each block's first key; one more entry holds the key count. */
+  readonly #keyStart: Uint32Array;
+  /** Where each block's bytes start in `#bytes`; one more entry marks the end. */
+  readonly #byteStart: Uint32Array;
+  readonly #bytes: Uint8Array;
+  readonly #blocks: (LwwColumns | undefined)[];
+
+  /** Reads the index; with `checked`, every block from `r` too, else only their bytes. */
+  private constructor(r: ByteReader, table: ReplicaTable, checked: boolean) {
+    this.#table = table;
+    this.ids = table.ids;
+    const replicas = table.ids.length;
+    const count = new Float64Array(replicas);
+    const max = new Float64Array(replicas);
+    for (let i = 0; i < replicas; i++) {
+      count[i] = r.uint();
+      if (count[i]! > 0) max[i] = r.uint();
+    }
+    this.#tally = { count, max };
+    const blocks = r.length(3);
+    const first: Key[] = [];
+    const keyStart = new Uint32Array(blocks + 1);
+    const byteStart = new Uint32Array(blocks + 1);
+    for (let b = 0; b < blocks; b++) {
+      const keys = r.uint();
+      const bytes = r.uint();
+      if (keys === 0) r.fail('invariant', `block ${b} holds no key`);
+      r.charge(keys);
+      keyStart[b + 1] = keyStart[b]! + keys;
+      byteStart[b + 1] = byteStart[b]! + bytes;
+      if (byteStart[b + 1]! > r.remaining) r.fail('truncated', `block ${b} ends past the input`);
+      first.push(readKey(r));
+    }
+    this.#first = first;
+    this.#keyStart = keyStart;
+    this.#byteStart = byteStart;
+    this.size = keyStart[blocks]!;
+    this.#blocks = new Array(blocks).fill(undefined);
+    if (checked) {
+      this.#bytes = new Uint8Array(0);
+      this.#readAll(r);
+    } else {
+      this.#bytes = r.view(byteStart[blocks]!);
+    }
+  }
+
+  /**
+   * Reads the rows after the context of a blocked snapshot, every block with it: refuses, as
+   * a format 2 snapshot's rows, anything a store may not hold, and beyond that a block whose
+   * length, key count or first key is not what the index says, keys out of order across blocks,
+   * a dot held in two blocks, and a tally that is not the rows'.
+   */
+  static read(r: ByteReader, table: ReplicaTable): LwwBlocks {
+    return new LwwBlocks(r, table, true);
+  }
+
+  /** Reads the index of a blocked snapshot's rows after the context; the blocks wait. */
+  static open(r: ByteReader, table: ReplicaTable): LwwBlocks {
+    return new LwwBlocks(r, table, false);
+  }
+
+  find(key: Key): number {
+    const first = this.#first;
+    let lo = 0;
+    let hi = first.length - 1;
+    let b = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(first[mid]!, key) <= 0) {
+        b = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (b < 0) return -1;
+    const i = this.#block(b).find(key);
+    return i < 0 ? -1 : this.#keyStart[b]! + i;
+  }
+
+  keyAt(index: number): Key {
+    const b = this.#blockOf(index);
+    return this.#block(b).keyAt(index - this.#keyStart[b]!);
+  }
+
+  valueAt(index: number): DotFun<LwwEntry> {
+    const b = this.#blockOf(index);
+    return this.#block(b).valueAt(index - this.#keyStart[b]!);
+  }
+
+  dotSummary(r: number): { count: number; maxSeq: number } {
+    return { count: this.#tally.count[r]!, maxSeq: this.#tally.max[r]! };
+  }
+
+  /** Replica `r`'s dots across every block (which this decodes), seqs ascending. */
+  dotsOf(r: number): DotsOfReplica {
+    const parts: { seqs: Float64Array; keys: Uint32Array; offset: number }[] = [];
+    let n = 0;
+    for (let b = 0; b < this.#blocks.length; b++) {
+      const { seqs, keys } = this.#block(b).dotsOf(r);
+      parts.push({ seqs, keys, offset: this.#keyStart[b]! });
+      n += seqs.length;
+    }
+    const seqs = new Float64Array(n);
+    const keys = new Uint32Array(n);
+    let at = 0;
+    let ascending = true;
+    for (const part of parts) {
+      for (let i = 0; i < part.seqs.length; i++, at++) {
+        seqs[at] = part.seqs[i]!;
+        keys[at] = part.offset + part.keys[i]!;
+        if (at > 0 && seqs[at]! <= seqs[at - 1]!) ascending = false;
+      }
+    }
+    if (ascending) return { seqs, keys };
+    // Blocks in key order hold one writer's dots in seq order unless keys were written out of
+    // order: then sort the dots, their keys alongside.
+    const order = Array.from(seqs.keys()).sort((a, b) => seqs[a]! - seqs[b]!);
+    return {
+      seqs: Float64Array.from(order, (i) => seqs[i]!),
+      keys: Uint32Array.from(order, (i) => keys[i]!),
+    };
+  }
+
+  /** The block holding key index `index`: the last block starting at or before it. */
+  #blockOf(index: number): number {
+    const start = this.#keyStart;
+    let lo = 0;
+    let hi = start.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (start[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Block `b`, decoded (and checked, as any rows are) on first use. */
+  #block(b: number): LwwColumns {
+    let block = this.#blocks[b];
+    if (block === undefined) {
+      const r = new ByteReader(this.#bytes.subarray(this.#byteStart[b], this.#byteStart[b + 1]));
+      block = new LwwColumns(r, this.#table);
+      r.end();
+      this.#checkAgainstIndex(r, block, b);
+      this.#blocks[b] = block;
+    }
+    return block;
+  }
+
+  /** Refuses block `b` unless it holds as many keys as the index says, from its first key on. */
+  #checkAgainstIndex(r: ByteReader, block: LwwColumns, b: number): void {
+    if (block.size !== this.#keyStart[b + 1]! - this.#keyStart[b]!) {
+      r.fail('invariant', `block ${b} holds another count of keys than the index says`);
+    }
+    if (compareKeys(block.keyAt(0), this.#first[b]!) !== 0) {
+      r.fail('invariant', `block ${b} starts with another key than the index says`);
+    }
+  }
+
+  /**
+   * Decodes every block from `r`, as the index says they are, and checks what no block can
+   * check alone.
+   */
+  #readAll(r: ByteReader): void {
+    const from = r.offset;
+    let last: Key | undefined;
+    for (let b = 0; b < this.#blocks.length; b++) {
+      const block = new LwwColumns(r, this.#table);
+      if (r.offset - from !== this.#byteStart[b + 1]) {
+        r.fail('invariant', `block ${b} is not as long as the index says`);
+      }
+      this.#checkAgainstIndex(r, block, b);
+      if (last !== undefined && compareKeys(last, block.keyAt(0)) >= 0) {
+        r.fail('invariant', `block ${b} does not start after the end of block ${b - 1}`);
+      }
+      last = block.keyAt(block.size - 1);
+      this.#blocks[b] = block;
+    }
+    for (let i = 0; i < this.ids.length; i++) {
+      let count = 0;
+      let max = 0;
+      // Blocks whose spans of this replica's seqs follow one another cannot share a dot: the
+      // usual case (keys written in order). Otherwise the sorted dots show any repeat.
+      let disjoint = true;
+      for (const block of this.#blocks) {
+        const held = block!.dotSummary(i);
+        if (held.count === 0) continue;
+        if (block!.minSeq(i) <= max) disjoint = false;
+        count += held.count;
+        max = Math.max(max, held.maxSeq);
+      }
+      if (count !== this.#tally.count[i] || max !== this.#tally.max[i]) {
+        r.fail('invariant', `the tally of ${this.ids[i]}'s dots is not what the blocks hold`);
+      }
+      if (disjoint) continue;
+      const { seqs } = this.dotsOf(i);
+      for (let k = 1; k < seqs.length; k++) {
+        if (seqs[k] === seqs[k - 1])
+          r.fail('invariant', `dot ${this.ids[i]}:${seqs[k]} held twice`);
+      }
+    }
+  }
+}
