@@ -29,6 +29,14 @@ function slowSlots() {
   return { persistence, release };
 }
 
+/** The snapshot of an LWW-Map whose keys `k0`… hold their index. */
+function snapshotOfKeys(n: number): Uint8Array {
+  const s = LWWMap.empty();
+  const actor = { replica: 'aaaaaaaaaaaaaa', now: () => ({ wall: 1, counter: 0, replica: 'a' }) };
+  for (let i = 0; i < n; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
+  return LWWMap.encodeSnapshot(s);
+}
+
 /** Stores `snapshot` as document `big`'s, as a compaction does. */
 async function storeSnapshot(persistence: MemoryPersistence, snapshot: Uint8Array): Promise<void> {
   await persistence.commit({
@@ -102,10 +110,7 @@ describe('loading a document', () => {
 
   it('opens its own stored snapshot as stored bytes: checksum and index now, a block when read', async () => {
     const persistence = new MemoryPersistence(freshDb('load'));
-    const s = LWWMap.empty();
-    const actor = { replica: 'aaaaaaaaaaaaaa', now: () => ({ wall: 1, counter: 0, replica: 'a' }) };
-    for (let i = 0; i < 5000; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
-    const snapshot = LWWMap.encodeSnapshot(s);
+    const snapshot = snapshotOfKeys(5000);
     await storeSnapshot(persistence, snapshot);
     const stored = vi.spyOn(LWWMap, 'decodeStored');
     const checked = vi.spyOn(LWWMap, 'decode');
@@ -120,10 +125,7 @@ describe('loading a document', () => {
 
   it('a damaged stored snapshot fails its load (load-failed) and the document starts empty', async () => {
     const persistence = new MemoryPersistence(freshDb('load'));
-    const s = LWWMap.empty();
-    const actor = { replica: 'aaaaaaaaaaaaaa', now: () => ({ wall: 1, counter: 0, replica: 'a' }) };
-    for (let i = 0; i < 100; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
-    const damaged = LWWMap.encodeSnapshot(s);
+    const damaged = snapshotOfKeys(100);
     damaged[damaged.length >> 1]! ^= 0x10;
     await storeSnapshot(persistence, damaged);
     const client = createClient({ relays: ['memory://none'], offline: true, persistence });

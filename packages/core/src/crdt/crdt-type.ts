@@ -294,7 +294,7 @@ export abstract class CrdtType<S, V> {
    * then costs the checksum and one block. A block that matches the checksum and still does
    * not decode (a bug of the writer, or bytes forged to imitate it) throws its `DecodeError`
    * from the first operation that reads it, and what spans blocks (their key order, a dot held
-   * in two, the replicas' tally) is taken as written. Bytes a peer sent, or anything not written
+   * in two, each block's spans of dots) is taken as written. Bytes a peer sent, or anything not written
    * by this library, go through {@link decode}.
    * @throws {DecodeError} as {@link decode}; `bad-checksum` for a damaged snapshot.
    */

@@ -14,8 +14,29 @@ export interface OwnerSource {
   readonly ids: readonly ReplicaId[];
   /** How many dots a replica holds, and the highest of their seqs: known without its dots. */
   dotSummary(replicaIndex: number): { count: number; maxSeq: number };
+  /** One replica's `seq → key`, as {@link bySeqSource} makes it or better. */
+  bySeq(replicaIndex: number): MapSource<number, Key>;
+}
+
+/** A source of one replica's dots, all at once: what {@link bySeqSource} reads. */
+export interface DotsSource {
+  dotSummary(replicaIndex: number): { count: number; maxSeq: number };
   dotsOf(replicaIndex: number): DotsOfReplica;
   keyAt(keyIndex: number): Key;
+}
+
+/** The index of `seq` in ascending `seqs`, or -1. */
+export function indexOfSeq(seqs: Float64Array, seq: number): number {
+  let lo = 0;
+  let hi = seqs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const s = seqs[mid]!;
+    if (s < seq) lo = mid + 1;
+    else if (s > seq) hi = mid - 1;
+    else return mid;
+  }
+  return -1;
 }
 
 /**
@@ -23,7 +44,7 @@ export interface OwnerSource {
  * are gathered on first use: a seq above the replica's highest (a write made since, the usual
  * merge) is known absent without them.
  */
-function bySeqSource(replica: number, source: OwnerSource): MapSource<number, Key> {
+export function bySeqSource(replica: number, source: DotsSource): MapSource<number, Key> {
   const { count, maxSeq } = source.dotSummary(replica);
   let dots: DotsOfReplica | undefined;
   const all = () => {
@@ -32,20 +53,7 @@ function bySeqSource(replica: number, source: OwnerSource): MapSource<number, Ke
   };
   return {
     size: count,
-    find(seq) {
-      if (seq > maxSeq) return -1;
-      const { seqs } = all();
-      let lo = 0;
-      let hi = seqs.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const s = seqs[mid]!;
-        if (s < seq) lo = mid + 1;
-        else if (s > seq) hi = mid - 1;
-        else return mid;
-      }
-      return -1;
-    },
+    find: (seq) => (seq > maxSeq ? -1 : indexOfSeq(all().seqs, seq)),
     keyAt: (i) => all().seqs[i]!,
     valueAt: (i) => source.keyAt(all().keys[i]!),
   };
@@ -75,7 +83,7 @@ export class LazyOwners extends Map<ReplicaId, Map<number, Key>> {
     if (i === undefined) return;
     this.#pending.delete(replica);
     if (this.#source.dotSummary(i).count > 0) {
-      super.set(replica, new LazyMap(bySeqSource(i, this.#source)));
+      super.set(replica, new LazyMap(this.#source.bySeq(i)));
     }
   }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CausalContext } from '../causal/causal-context.js';
 import { ByteWriter } from '../codec/byte-writer.js';
 import { checksum32 } from '../codec/checksum.js';
@@ -13,8 +13,9 @@ import type { DotMap } from './dot-map.js';
 import type { LwwEntry } from './entry-values.js';
 import type { ClockedActor } from './lww.js';
 import { compareKeys } from './lww-blocks.js';
+import { LwwColumns } from './lww-columns.js';
 import { LWWMap } from './lww-map.js';
-import { type DotTally, writeLwwRows } from './lww-rows-writer.js';
+import { type DotSpans, emptySpans, writeLwwRows } from './lww-rows-writer.js';
 
 type State = CrdtState<DotMap<DotFun<LwwEntry>>>;
 
@@ -54,8 +55,8 @@ interface RawBlock {
 
 /**
  * Writes a blocked snapshot field by field, so that a test can break one rule at a time: the
- * index (`first`, `keyCounts`, `lengthSlack`) and the tally (`tally`) default to what the
- * blocks hold; the checksum is always right.
+ * index (`first`, `keyCounts`, `lengthSlack`, `spans`) defaults to what the blocks hold; the
+ * checksum is always right.
  */
 function rawBlocked(parts: {
   context: CausalContext;
@@ -63,16 +64,15 @@ function rawBlocked(parts: {
   first?: Key[];
   keyCounts?: number[];
   lengthSlack?: number[];
-  tally?: DotTally;
+  spans?: (DotSpans | undefined)[];
   unblocked?: boolean;
 }): Uint8Array {
   const body = new ByteWriter();
   const table = writeContext(body, parts.context) as EncodingTable;
-  const counted: DotTally = {
-    count: table.ids.map(() => 0),
-    max: table.ids.map(() => 0),
-  };
+  const counted: DotSpans[] = [];
   const blocks = parts.blocks.map((block) => {
+    const spans = emptySpans(table.ids.length);
+    counted.push(spans);
     const w = new ByteWriter();
     const entries = new Map(
       block.keys.map((k, i) => {
@@ -89,7 +89,7 @@ function rawBlocked(parts: {
         lengths: block.keys.filter((k) => typeof k === 'string').map((k) => String(k).length),
         entriesOf: (k) => entries.get(k)!,
       },
-      counted,
+      spans,
     );
     return w.finish();
   });
@@ -101,16 +101,22 @@ function rawBlocked(parts: {
     out.bytes(blocks[0]!);
     return out.finish();
   }
-  const tally = parts.tally ?? counted;
-  table.ids.forEach((_, i) => {
-    body.uint(tally.count[i]!);
-    if (tally.count[i]! > 0) body.uint(tally.max[i]!);
-  });
   body.uint(blocks.length);
   blocks.forEach((bytes, b) => {
     body.uint(parts.keyCounts?.[b] ?? parts.blocks[b]!.keys.length);
     body.uint(bytes.length + (parts.lengthSlack?.[b] ?? 0));
     writeKey(body, parts.first?.[b] ?? parts.blocks[b]!.keys[0]!);
+    const spans = parts.spans?.[b] ?? counted[b]!;
+    const held = spans.count.flatMap((c, i) => (c > 0 ? [i] : []));
+    body.uint(held.length);
+    let prev = -1;
+    for (const i of held) {
+      body.uint(i - prev - 1);
+      body.uint(spans.count[i]!);
+      body.uint(spans.min[i]!);
+      body.uint(spans.max[i]! - spans.min[i]!);
+      prev = i;
+    }
   });
   for (const bytes of blocks) body.bytes(bytes);
   const rest = body.finish();
@@ -143,7 +149,7 @@ describe('blocked LWW-Map snapshots', () => {
     }
   });
 
-  it('refuses an index that does not match its blocks, keys out of order across blocks, a dot in two blocks, a wrong tally', () => {
+  it('refuses an index that does not match its blocks (length, keys, first key, spans), keys out of order across blocks, a dot in two blocks', () => {
     const broken: [string, Parameters<typeof rawBlocked>[0]][] = [
       ['first key', { context, blocks: wellFormed(), first: [1, 'b'] }],
       ['key count', { context, blocks: wellFormed(), keyCounts: [3, 3] }],
@@ -162,8 +168,22 @@ describe('blocked LWW-Map snapshots', () => {
           blocks: [wellFormed()[0]!, { keys: ['c'], entries: [{ replica: A, seq: 2 }] }],
         },
       ],
-      ['tally', { context, blocks: wellFormed(), tally: { count: [4, 1], max: [5, 2] } }],
-      ['tally count', { context, blocks: wellFormed(), tally: { count: [3, 1], max: [4, 2] } }],
+      [
+        'span max',
+        { context, blocks: wellFormed(), spans: [{ count: [3, 0], min: [1, 0], max: [4, 0] }] },
+      ],
+      [
+        'span min',
+        { context, blocks: wellFormed(), spans: [{ count: [3, 0], min: [2, 0], max: [3, 0] }] },
+      ],
+      [
+        'span count',
+        { context, blocks: wellFormed(), spans: [{ count: [2, 0], min: [1, 0], max: [3, 0] }] },
+      ],
+      [
+        'span of a replica the block lacks',
+        { context, blocks: wellFormed(), spans: [{ count: [3, 1], min: [1, 1], max: [3, 1] }] },
+      ],
     ];
     for (const [what, parts] of broken) {
       expect([what, codeOf(() => LWWMap.decode(rawBlocked(parts)))]).toEqual([what, 'invariant']);
@@ -204,13 +224,35 @@ describe('blocked LWW-Map snapshots', () => {
       },
       { keys: ['d'], entries: [{ replica: A, seq: 3 }] },
     ];
-    const bytes = rawBlocked({ context, blocks, tally: { count: [4, 0], max: [9, 0] } });
+    const bytes = rawBlocked({
+      context,
+      blocks,
+      spans: [undefined, { count: [2, 0], min: [2, 0], max: [9, 0] }],
+    });
     expect(codeOf(() => LWWMap.decode(bytes))).toBe('invariant');
     const stored = LWWMap.decodeStored(bytes);
     expect(LWWMap.get(stored, 'a')).toBe(0);
     expect(LWWMap.get(stored, 'd')).toBe(0);
     expect(stored.store.entries.size).toBe(4);
     expect(codeOf(() => LWWMap.get(stored, 'b'))).toBe('invariant');
+  });
+
+  it('stored: overwriting a stored key decodes the one block holding its old dot', () => {
+    const s = mapOf(100);
+    const stored = LWWMap.decodeStored(blockedSnapshot(s, 2));
+    const eager = LWWMap.clone(s);
+    const dotsOf = vi.spyOn(LwwColumns.prototype, 'dotsOf');
+    try {
+      // k37 was A's 38th write: its delta's context covers that dot, which is looked up.
+      const over = LWWMap.set(stored, actorFor(A, { wall: 1_800_000_000_000 }), 'k37', 'again');
+      expect(LWWMap.merge(stored, over)).toBe(LWWMap.merge(eager, over));
+      // Asked of one block only (of 50), however often.
+      expect(new Set(dotsOf.mock.contexts).size).toBe(1);
+    } finally {
+      dotsOf.mockRestore();
+    }
+    expect(LWWMap.get(stored, 'k37')).toBe('again');
+    expect(LWWMap.equals(stored, eager)).toBe(true);
   });
 
   it('still reads format 2 snapshots written before blocks, and rewrites them blocked', () => {

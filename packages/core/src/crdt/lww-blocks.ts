@@ -7,8 +7,14 @@ import { type Key, readKey } from '../codec/value.js';
 import type { DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
 import type { MapSource } from './lazy-map.js';
-import type { DotsOfReplica, OwnerSource } from './lazy-owners.js';
-import { LwwColumns } from './lww-columns.js';
+import {
+  bySeqSource,
+  type DotsOfReplica,
+  type DotsSource,
+  indexOfSeq,
+  type OwnerSource,
+} from './lazy-owners.js';
+import { LwwColumns, rangeHolding } from './lww-columns.js';
 
 /**
  * The order of a snapshot's keys: numbers ascending, then strings in shortlex order of their
@@ -23,23 +29,36 @@ export function compareKeys(a: Key, b: Key): number {
   return compareUtf8(utf8(a), utf8(b));
 }
 
+/** Where a replica's dots are in a block: how many, the lowest and highest seq. */
+interface Span {
+  readonly block: number;
+  readonly replica: number;
+  readonly count: number;
+  readonly min: number;
+  readonly max: number;
+}
+
 /**
  * The rows of a blocked snapshot (docs/protocol.md §3.10): its keys cut into blocks, each block
  * the rows of format 2 for its keys, decoded on first use. An index of each block's key count,
- * byte length and first key finds a key's block by binary search; a tally of each replica's
- * held dots answers the owners index without any block. Opening a 100k-key document to show
- * one value decodes one block of {@link SNAPSHOT_BLOCK_KEYS} keys.
+ * byte length and first key finds a key's block by binary search; its spans (per replica, the
+ * count, lowest and highest seq of the dots the block holds) find a dot's block the same way,
+ * so a merge that overwrites a stored key decodes that key's block, not all of them. Opening a
+ * 100k-key document to show one value decodes one block of `SNAPSHOT_BLOCK_KEYS` keys.
  *
  * {@link LwwBlocks.read} checks every block before it returns, as a snapshot from a peer needs;
  * {@link LwwBlocks.open} checks none, for bytes the caller's own storage holds under a checksum
  * that matched: a block is checked (its rows, its length, its key count and first key against
  * the index) when first used, and throws its `DecodeError` there. What spans blocks (their key
- * order, a dot held in two, the tally) is not checked then: our writer cannot get it wrong.
+ * order, a dot held in two, the spans) is not checked then: our writer cannot get it wrong.
  */
-export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource {
+export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource, DotsSource {
   readonly size: number;
   readonly ids: readonly ReplicaId[];
   readonly #table: ReplicaTable;
+  /** Every block's spans, block by block, replicas ascending in each. */
+  readonly #spans: readonly Span[];
+  /** Per replica: how many dots it holds in all, and its highest seq. */
   readonly #tally: { count: Float64Array; max: Float64Array };
   /** First key of each block. */
   readonly #first: readonly Key[];
@@ -49,6 +68,8 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource 
   readonly #byteStart: Uint32Array;
   readonly #bytes: Uint8Array;
   readonly #blocks: (LwwColumns | undefined)[];
+  /** The spans of each replica, blocks ascending: grouped when first asked for. */
+  #byReplica: Span[][] | undefined;
 
   /** Reads the index; with `checked`, every block from `r` too, else only their bytes. */
   private constructor(r: ByteReader, table: ReplicaTable, checked: boolean) {
@@ -57,25 +78,34 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource 
     const replicas = table.ids.length;
     const count = new Float64Array(replicas);
     const max = new Float64Array(replicas);
-    for (let i = 0; i < replicas; i++) {
-      count[i] = r.uint();
-      if (count[i]! > 0) max[i] = r.uint();
-    }
-    this.#tally = { count, max };
-    const blocks = r.length(3);
+    const spans: Span[] = [];
+    const blocks = r.length(4);
     const first: Key[] = [];
     const keyStart = new Uint32Array(blocks + 1);
     const byteStart = new Uint32Array(blocks + 1);
     for (let b = 0; b < blocks; b++) {
       const keys = r.uint();
-      const bytes = r.uint();
+      const end = byteStart[b]! + r.uint();
       if (keys === 0) r.fail('invariant', `block ${b} holds no key`);
       r.charge(keys);
       keyStart[b + 1] = keyStart[b]! + keys;
-      byteStart[b + 1] = byteStart[b]! + bytes;
-      if (byteStart[b + 1]! > r.remaining) r.fail('truncated', `block ${b} ends past the input`);
       first.push(readKey(r));
+      let replica = -1;
+      for (let n = r.length(4); n > 0; n--) {
+        replica += 1 + r.uint();
+        const held = r.uint();
+        const min = r.uint();
+        const span = { block: b, replica, count: held, min, max: min + r.uint() };
+        if (replica >= replicas || held === 0) r.fail('invariant', `a span of block ${b} is void`);
+        spans.push(span);
+        count[replica]! += held;
+        if (span.max > max[replica]!) max[replica] = span.max;
+      }
+      if (end > r.remaining) r.fail('truncated', `block ${b} ends past the input`);
+      byteStart[b + 1] = end;
     }
+    this.#spans = spans;
+    this.#tally = { count, max };
     this.#first = first;
     this.#keyStart = keyStart;
     this.#byteStart = byteStart;
@@ -92,8 +122,8 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource 
   /**
    * Reads the rows after the context of a blocked snapshot, every block with it: refuses, as
    * a format 2 snapshot's rows, anything a store may not hold, and beyond that a block whose
-   * length, key count or first key is not what the index says, keys out of order across blocks,
-   * a dot held in two blocks, and a tally that is not the rows'.
+   * length, key count, first key or spans are not what the index says, keys out of order across
+   * blocks, and a dot held in two blocks.
    */
   static read(r: ByteReader, table: ReplicaTable): LwwBlocks {
     return new LwwBlocks(r, table, true);
@@ -122,17 +152,60 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource 
   }
 
   keyAt(index: number): Key {
-    const b = this.#blockOf(index);
+    const b = rangeHolding(this.#keyStart, index);
     return this.#block(b).keyAt(index - this.#keyStart[b]!);
   }
 
   valueAt(index: number): DotFun<LwwEntry> {
-    const b = this.#blockOf(index);
+    const b = rangeHolding(this.#keyStart, index);
     return this.#block(b).valueAt(index - this.#keyStart[b]!);
   }
 
   dotSummary(r: number): { count: number; maxSeq: number } {
     return { count: this.#tally.count[r]!, maxSeq: this.#tally.max[r]! };
+  }
+
+  /**
+   * Replica `r`'s `seq → key`. Where its spans follow one another block by block (one writer's
+   * keys written in order: the usual case), a seq is looked up in the one block whose span
+   * holds it, and the blocks before count its index; otherwise from all its dots at once.
+   */
+  bySeq(r: number): MapSource<number, Key> {
+    const spans = this.#spansOf(r);
+    for (let k = 1; k < spans.length; k++) {
+      if (spans[k]!.min <= spans[k - 1]!.max) return bySeqSource(r, this);
+    }
+    const before = new Uint32Array(spans.length + 1);
+    spans.forEach((s, k) => {
+      before[k + 1] = before[k]! + s.count;
+    });
+    /** Span k's block's dots of `r`, and where in them global index `i` is. */
+    const local = (k: number) => this.#block(spans[k]!.block).dotsOf(r);
+    const at = (i: number) => rangeHolding(before, i);
+    return {
+      size: before[spans.length]!,
+      find: (seq) => {
+        // The first span whose highest seq is not below `seq`: spans ascend.
+        let lo = 0;
+        let hi = spans.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (spans[mid]!.max < seq) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo === spans.length || spans[lo]!.min > seq) return -1;
+        const i = indexOfSeq(local(lo).seqs, seq);
+        return i < 0 ? -1 : before[lo]! + i;
+      },
+      keyAt: (i) => {
+        const k = at(i);
+        return local(k).seqs[i - before[k]!]!;
+      },
+      valueAt: (i) => {
+        const k = at(i);
+        return this.#block(spans[k]!.block).keyAt(local(k).keys[i - before[k]!]!);
+      },
+    };
   }
 
   /** Replica `r`'s dots across every block (which this decodes), seqs ascending. */
@@ -165,17 +238,14 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource 
     };
   }
 
-  /** The block holding key index `index`: the last block starting at or before it. */
-  #blockOf(index: number): number {
-    const start = this.#keyStart;
-    let lo = 0;
-    let hi = start.length - 2;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (start[mid]! <= index) lo = mid;
-      else hi = mid - 1;
+  /** Replica `r`'s spans, blocks ascending. */
+  #spansOf(r: number): readonly Span[] {
+    if (this.#byReplica === undefined) {
+      const groups: Span[][] = this.ids.map(() => []);
+      for (const span of this.#spans) groups[span.replica]!.push(span);
+      this.#byReplica = groups;
     }
-    return lo;
+    return this.#byReplica[r]!;
   }
 
   /** Block `b`, decoded (and checked, as any rows are) on first use. */
@@ -220,27 +290,30 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource 
       last = block.keyAt(block.size - 1);
       this.#blocks[b] = block;
     }
+    // Each block's spans are its dots' own.
+    let k = 0;
+    this.#blocks.forEach((block, b) => {
+      for (let i = 0; i < this.ids.length; i++) {
+        const listed = this.#spans[k]?.block === b && this.#spans[k]!.replica === i;
+        const span = listed ? this.#spans[k++]! : undefined;
+        const { count, maxSeq } = block!.dotSummary(i);
+        if (
+          count !== (span?.count ?? 0) ||
+          (span !== undefined && (span.min !== block!.minSeq(i) || span.max !== maxSeq))
+        ) {
+          r.fail('invariant', `block ${b}'s span of ${this.ids[i]}'s dots is not what it holds`);
+        }
+      }
+    });
+    // Blocks whose spans of a replica follow one another cannot share its dots: the usual case.
+    // Otherwise the sorted dots show any repeat.
     for (let i = 0; i < this.ids.length; i++) {
-      let count = 0;
-      let max = 0;
-      // Blocks whose spans of this replica's seqs follow one another cannot share a dot: the
-      // usual case (keys written in order). Otherwise the sorted dots show any repeat.
-      let disjoint = true;
-      for (const block of this.#blocks) {
-        const held = block!.dotSummary(i);
-        if (held.count === 0) continue;
-        if (block!.minSeq(i) <= max) disjoint = false;
-        count += held.count;
-        max = Math.max(max, held.maxSeq);
-      }
-      if (count !== this.#tally.count[i] || max !== this.#tally.max[i]) {
-        r.fail('invariant', `the tally of ${this.ids[i]}'s dots is not what the blocks hold`);
-      }
-      if (disjoint) continue;
+      const spans = this.#spansOf(i);
+      if (spans.every((s, j) => j === 0 || s.min > spans[j - 1]!.max)) continue;
       const { seqs } = this.dotsOf(i);
-      for (let k = 1; k < seqs.length; k++) {
-        if (seqs[k] === seqs[k - 1])
-          r.fail('invariant', `dot ${this.ids[i]}:${seqs[k]} held twice`);
+      for (let j = 1; j < seqs.length; j++) {
+        if (seqs[j] === seqs[j - 1])
+          r.fail('invariant', `dot ${this.ids[i]}:${seqs[j]} held twice`);
       }
     }
   }

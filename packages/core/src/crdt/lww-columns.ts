@@ -9,7 +9,12 @@ import { type Key, readKey, readValue, type Value } from '../codec/value.js';
 import type { DotEntry, DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
 import type { MapSource } from './lazy-map.js';
-import type { DotsOfReplica, OwnerSource } from './lazy-owners.js';
+import {
+  bySeqSource,
+  type DotsOfReplica,
+  type DotsSource,
+  type OwnerSource,
+} from './lazy-owners.js';
 
 /**
  * How a snapshot row holds its value: the constants inline, small integers and strings in
@@ -31,7 +36,7 @@ export const ValueKind = {
  * (`replica[r]`, `seq[r]`), its time (`wall[r]`, `counter[r]`) and its value (`kind[r]`, the
  * `slot[r]`-th of its kind's column). Key `i` holds rows `rowStart(i)` to `rowStart(i + 1)`.
  */
-export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource {
+export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource, DotsSource {
   readonly size: number;
   /** The snapshot's replica table. */
   readonly ids: readonly ReplicaId[];
@@ -163,6 +168,10 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
     return { count: this.#dotCount[r]!, maxSeq: this.#maxSeq[r]! };
   }
 
+  bySeq(r: number): MapSource<number, Key> {
+    return bySeqSource(r, this);
+  }
+
   /** The lowest seq replica `r` holds here (0 for none): with the highest, its dots' span. */
   minSeq(r: number): number {
     return this.#minSeq[r]!;
@@ -188,7 +197,7 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
     for (let i = 0; i < order.length; i++) {
       const row = order[i]!;
       seqs[i] = seq[row]!;
-      keys[i] = rowStart === undefined ? row : keyOfRow(rowStart, row);
+      keys[i] = rowStart === undefined ? row : rangeHolding(rowStart, row);
     }
     return { seqs, keys, start };
   }
@@ -222,13 +231,17 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
   }
 }
 
-/** The key whose rows include `row`: the last key starting at or before it. */
-function keyOfRow(start: Uint32Array, row: number): number {
+/**
+ * Which of the consecutive ranges `start` marks (range i is [start[i], start[i + 1]), the last
+ * entry only ends the last range) holds `at`: the last range starting at or before it. A key's
+ * rows, a block's keys.
+ */
+export function rangeHolding(start: Uint32Array, at: number): number {
   let lo = 0;
   let hi = start.length - 2;
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (start[mid]! <= row) lo = mid;
+    if (start[mid]! <= at) lo = mid;
     else hi = mid - 1;
   }
   return lo;

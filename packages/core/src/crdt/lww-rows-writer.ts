@@ -18,26 +18,33 @@ export interface KeyRange {
 }
 
 /**
- * Per replica (by table index): how many dots the written rows hold, and the highest seq; what
- * a blocked snapshot's index says of each replica, so that a merge can tell a replica's fresh
- * dots from held ones without decoding a block.
+ * Per replica (by table index): how many dots the written rows hold, their lowest and highest
+ * seq (0 for none); what a blocked snapshot's index says of each block, so that a merge finds
+ * the block of a dot, or knows it is fresh, without decoding the others.
  */
-export interface DotTally {
+export interface DotSpans {
   readonly count: number[];
+  readonly min: number[];
   readonly max: number[];
+}
+
+/** Empty spans for `replicas` replicas. */
+export function emptySpans(replicas: number): DotSpans {
+  const zeros = () => new Array<number>(replicas).fill(0);
+  return { count: zeros(), min: zeros(), max: zeros() };
 }
 
 /**
  * Writes the keys of `range` and their entries as the rows of a snapshot (docs/protocol.md §3.9,
  * from the number keys to the values in the value encoding), the part {@link LwwColumns} reads:
  * a format 2 snapshot's whole store, or one block of a blocked one. Adds each row's dot to
- * `tally`.
+ * `spans`.
  */
 export function writeLwwRows(
   w: ByteWriter,
   table: EncodingTable,
   range: KeyRange,
-  tally: DotTally,
+  spans: DotSpans,
 ): void {
   const { numeric, strings, lengths } = range;
   w.uint(numeric.length);
@@ -75,8 +82,10 @@ export function writeLwwRows(
       }
       replica[row] = lastIndex;
       seq[row] = e.seq;
-      tally.count[lastIndex]!++;
-      if (e.seq > tally.max[lastIndex]!) tally.max[lastIndex] = e.seq;
+      if (spans.count[lastIndex]!++ === 0 || e.seq < spans.min[lastIndex]!) {
+        spans.min[lastIndex] = e.seq;
+      }
+      if (e.seq > spans.max[lastIndex]!) spans.max[lastIndex] = e.seq;
       wall[row] = e.value.wall;
       counter[row] = e.value.counter;
       const v = e.value.value;

@@ -12,7 +12,7 @@ import { LazyMap } from './lazy-map.js';
 import { LazyOwners } from './lazy-owners.js';
 import { LwwBlocks } from './lww-blocks.js';
 import { LwwColumns } from './lww-columns.js';
-import { type DotTally, writeLwwRows } from './lww-rows-writer.js';
+import { type DotSpans, emptySpans, writeLwwRows } from './lww-rows-writer.js';
 
 type Store = DotMap<DotFun<LwwEntry>>;
 
@@ -61,9 +61,9 @@ export const SNAPSHOT_BLOCK_KEYS = 1024;
  * The snapshot codec of LWW-Maps (docs/protocol.md §3.9 and §3.10), writing blocks of
  * `blockKeys` keys (other sizes only for tests: readers take any).
  *
- * It writes the blocked layout: a checksum of what follows, the context, each replica's tally
- * of held dots, an index of the blocks (key count, byte length, first key) and the blocks, each
- * the rows of format 2 for its keys: columns of runs in which a map written by a few replicas
+ * It writes the blocked layout: a checksum of what follows, the context, an index of the blocks
+ * (key count, byte length, first key, and the span of each replica's dots in it) and the blocks,
+ * each the rows of format 2 for its keys: columns of runs in which a map written by a few replicas
  * costs little more than its keys and values. It reads that and format 2, whose rows are one
  * block without an index.
  *
@@ -81,14 +81,10 @@ export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCo
       const table = writeContext(body, state.context);
       const { numeric, strings, lengths } = sortedKeys(state.store);
       const replicas = table.ids.length;
-      const tally: DotTally = {
-        count: new Array<number>(replicas).fill(0),
-        max: new Array<number>(replicas).fill(0),
-      };
       const entriesOf = (k: Key) => state.store.entries.get(k)!;
       const n = numeric.length;
       const total = n + strings.length;
-      const blocks: { keys: number; first: Key; bytes: Uint8Array }[] = [];
+      const blocks: { keys: number; first: Key; spans: DotSpans; bytes: Uint8Array }[] = [];
       for (let from = 0; from < total; from += blockKeys) {
         const to = Math.min(total, from + blockKeys);
         const [sFrom, sTo] = [Math.max(from - n, 0), Math.max(to - n, 0)];
@@ -99,22 +95,21 @@ export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCo
           lengths: lengths.slice(sFrom, sTo),
           entriesOf,
         };
-        writeLwwRows(block, table, range, tally);
+        const spans = emptySpans(replicas);
+        writeLwwRows(block, table, range, spans);
         blocks.push({
           keys: to - from,
           first: from < n ? numeric[from]! : strings[from - n]!,
+          spans,
           bytes: block.finish(),
         });
-      }
-      for (let i = 0; i < replicas; i++) {
-        body.uint(tally.count[i]!);
-        if (tally.count[i]! > 0) body.uint(tally.max[i]!);
       }
       body.uint(blocks.length);
       for (const b of blocks) {
         body.uint(b.keys);
         body.uint(b.bytes.length);
         writeKey(body, b.first);
+        writeSpans(body, b.spans);
       }
       for (const b of blocks) body.bytes(b.bytes);
       const bytes = body.finish();
@@ -142,6 +137,25 @@ export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCo
       return { context, store: { entries: new LazyMap(rows), owners: new LazyOwners(rows) } };
     },
   };
+}
+
+/**
+ * A block's spans: the count of replicas holding dots in it, then for each (table order) the
+ * gap from the previous one's index, its count of dots, its lowest seq, its highest minus that.
+ */
+function writeSpans(w: ByteWriter, spans: DotSpans): void {
+  let held = 0;
+  for (const c of spans.count) if (c > 0) held++;
+  w.uint(held);
+  let prev = -1;
+  spans.count.forEach((count, i) => {
+    if (count === 0) return;
+    w.uint(i - prev - 1);
+    w.uint(count);
+    w.uint(spans.min[i]!);
+    w.uint(spans.max[i]! - spans.min[i]!);
+    prev = i;
+  });
 }
 
 /** The LWW-Map's snapshot codec. */
