@@ -147,7 +147,8 @@ export function writeStepsByReplica(
 
 /**
  * Reads what {@link writeStepsByReplica} wrote: `n` values in [min, max], row `i` of replica
- * `replica[i]` (each < `replicas`, checked by the caller).
+ * `replica[i]` (each < `replicas`, checked by the caller). `last`, one zero per replica, may be
+ * lent by a caller reading many columns of a large table: it is zero again on return.
  */
 export function readStepsByReplica(
   r: ByteReader,
@@ -155,19 +156,23 @@ export function readStepsByReplica(
   replicas: number,
   min: number,
   max: number,
+  last: Float64Array = new Float64Array(replicas),
 ): Float64Array {
   const flag = r.u8();
   if (flag > 1) r.fail('bad-tag', `a column flag is 0 or 1, not ${flag}`);
   const n = replica.length;
   if (flag === 0) return readRuns(r, n, min, max);
   const out = readRuns(r, n, 0, Number.MAX_SAFE_INTEGER);
-  const last = new Float64Array(replicas);
-  for (let i = 0; i < n; i++) {
-    const z = out[i]!;
-    const v = last[replica[i]!]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
-    if (v < min || v > max) r.fail('invariant', `a column value leaves [${min}, ${max}]`);
-    last[replica[i]!] = v;
-    out[i] = v;
+  try {
+    for (let i = 0; i < n; i++) {
+      const z = out[i]!;
+      const v = last[replica[i]!]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+      if (v < min || v > max) r.fail('invariant', `a column value leaves [${min}, ${max}]`);
+      last[replica[i]!] = v;
+      out[i] = v;
+    }
+  } finally {
+    for (let i = 0; i < n; i++) last[replica[i]!] = 0;
   }
   return out;
 }

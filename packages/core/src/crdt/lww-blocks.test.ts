@@ -15,7 +15,7 @@ import type { ClockedActor } from './lww.js';
 import { compareKeys } from './lww-blocks.js';
 import { LwwColumns } from './lww-columns.js';
 import { LWWMap } from './lww-map.js';
-import { type DotSpans, emptySpans, writeLwwRows } from './lww-rows-writer.js';
+import { type DotSpans, writeLwwRows } from './lww-rows-writer.js';
 
 type State = CrdtState<DotMap<DotFun<LwwEntry>>>;
 
@@ -47,6 +47,15 @@ const codeOf = (decode: () => unknown): string => {
   }
 };
 
+/** Spans of replicas A and B (table indices 0 and 1), each [count, lowest, highest]; count 0: none. */
+function spansOf(a: number[], b: number[]): DotSpans {
+  const spans: DotSpans = new Map();
+  [a, b].forEach(([count, min, max], i) => {
+    if (count! > 0) spans.set(i, { count: count!, min: min!, max: max! });
+  });
+  return spans;
+}
+
 /** One block as a test writes it: its keys (in order or not) and each key's one entry. */
 interface RawBlock {
   keys: Key[];
@@ -65,13 +74,15 @@ function rawBlocked(parts: {
   keyCounts?: number[];
   lengthSlack?: number[];
   spans?: (DotSpans | undefined)[];
+  /** Blocks written without spans. */
+  unspanned?: number[];
   unblocked?: boolean;
 }): Uint8Array {
   const body = new ByteWriter();
   const table = writeContext(body, parts.context) as EncodingTable;
   const counted: DotSpans[] = [];
   const blocks = parts.blocks.map((block) => {
-    const spans = emptySpans(table.ids.length);
+    const spans: DotSpans = new Map();
     counted.push(spans);
     const w = new ByteWriter();
     const entries = new Map(
@@ -107,14 +118,15 @@ function rawBlocked(parts: {
     body.uint(bytes.length + (parts.lengthSlack?.[b] ?? 0));
     writeKey(body, parts.first?.[b] ?? parts.blocks[b]!.keys[0]!);
     const spans = parts.spans?.[b] ?? counted[b]!;
-    const held = spans.count.flatMap((c, i) => (c > 0 ? [i] : []));
+    const held = parts.unspanned?.includes(b) ? [] : [...spans.keys()].sort((x, y) => x - y);
     body.uint(held.length);
     let prev = -1;
     for (const i of held) {
       body.uint(i - prev - 1);
-      body.uint(spans.count[i]!);
-      body.uint(spans.min[i]!);
-      body.uint(spans.max[i]! - spans.min[i]!);
+      const { count, min, max } = spans.get(i)!;
+      body.uint(count);
+      body.uint(min);
+      body.uint(max - min);
       prev = i;
     }
   });
@@ -169,20 +181,19 @@ describe('blocked LWW-Map snapshots', () => {
         },
       ],
       [
-        'span max',
-        { context, blocks: wellFormed(), spans: [{ count: [3, 0], min: [1, 0], max: [4, 0] }] },
+        'dot twice, blocks without spans',
+        {
+          context,
+          blocks: [wellFormed()[0]!, { keys: ['c'], entries: [{ replica: A, seq: 2 }] }],
+          unspanned: [0, 1],
+        },
       ],
-      [
-        'span min',
-        { context, blocks: wellFormed(), spans: [{ count: [3, 0], min: [2, 0], max: [3, 0] }] },
-      ],
-      [
-        'span count',
-        { context, blocks: wellFormed(), spans: [{ count: [2, 0], min: [1, 0], max: [3, 0] }] },
-      ],
+      ['span max', { context, blocks: wellFormed(), spans: [spansOf([3, 1, 4], [0, 0, 0])] }],
+      ['span min', { context, blocks: wellFormed(), spans: [spansOf([3, 2, 3], [0, 0, 0])] }],
+      ['span count', { context, blocks: wellFormed(), spans: [spansOf([2, 1, 3], [0, 0, 0])] }],
       [
         'span of a replica the block lacks',
-        { context, blocks: wellFormed(), spans: [{ count: [3, 1], min: [1, 1], max: [3, 1] }] },
+        { context, blocks: wellFormed(), spans: [spansOf([3, 1, 3], [1, 1, 1])] },
       ],
     ];
     for (const [what, parts] of broken) {
@@ -227,7 +238,7 @@ describe('blocked LWW-Map snapshots', () => {
     const bytes = rawBlocked({
       context,
       blocks,
-      spans: [undefined, { count: [2, 0], min: [2, 0], max: [9, 0] }],
+      spans: [undefined, spansOf([2, 2, 9], [0, 0, 0])],
     });
     expect(codeOf(() => LWWMap.decode(bytes))).toBe('invariant');
     const stored = LWWMap.decodeStored(bytes);
@@ -253,6 +264,30 @@ describe('blocked LWW-Map snapshots', () => {
     }
     expect(LWWMap.get(stored, 'k37')).toBe('again');
     expect(LWWMap.equals(stored, eager)).toBe(true);
+  });
+
+  it('a map whose keys each have their own writer: blocks without spans, as small as one block, and as a checked decode', () => {
+    const s = LWWMap.empty();
+    for (let i = 0; i < 3000; i++) {
+      const writer = actorFor(`${String(i).padStart(14, '0')}`, { wall: 1_700_000_000_000 });
+      LWWMap.merge(s, LWWMap.set(s, writer, `user${i}`, i));
+    }
+    const bytes = LWWMap.encodeSnapshot(s);
+    // Spans would cost about a row each; one block without them is format 2's size.
+    expect(bytes.length).toBeLessThan(blockedSnapshot(s, 1 << 30, 0).length * 1.01);
+    const stored = LWWMap.decodeStored(bytes);
+    const eager = LWWMap.clone(s);
+    expect(LWWMap.get(stored, 'user2500')).toBe(2500);
+    // An overwrite by the key's own writer, and a fresh write by a new one.
+    const own = actorFor('00000000002500', { wall: 1_800_000_000_000 });
+    for (const delta of [
+      LWWMap.set(stored, own, 'user2500', 'again'),
+      LWWMap.set(stored, actorFor(B, { wall: 1_800_000_000_000 }), 'new', true),
+    ]) {
+      expect(LWWMap.merge(stored, delta)).toBe(LWWMap.merge(eager, delta));
+    }
+    expect(LWWMap.equals(stored, eager)).toBe(true);
+    expect(LWWMap.equals(LWWMap.decode(LWWMap.encodeSnapshot(eager)), eager)).toBe(true);
   });
 
   it('still reads format 2 snapshots written before blocks, and rewrites them blocked', () => {

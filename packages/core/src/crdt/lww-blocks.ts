@@ -14,7 +14,7 @@ import {
   indexOfSeq,
   type OwnerSource,
 } from './lazy-owners.js';
-import { LwwColumns, rangeHolding } from './lww-columns.js';
+import { LwwColumns, ReplicaScratch, rangeHolding } from './lww-columns.js';
 
 /**
  * The order of a snapshot's keys: numbers ascending, then strings in shortlex order of their
@@ -44,7 +44,9 @@ interface Span {
  * byte length and first key finds a key's block by binary search; its spans (per replica, the
  * count, lowest and highest seq of the dots the block holds) find a dot's block the same way,
  * so a merge that overwrites a stored key decodes that key's block, not all of them. Opening a
- * 100k-key document to show one value decodes one block of `SNAPSHOT_BLOCK_KEYS` keys.
+ * 100k-key document to show one value decodes one block of `SNAPSHOT_BLOCK_KEYS` keys. A block
+ * written by many replicas has no spans (they would cost about as much as its dots): its dots
+ * are known once it is decoded, which the first merge that asks about dots then does.
  *
  * {@link LwwBlocks.read} checks every block before it returns, as a snapshot from a peer needs;
  * {@link LwwBlocks.open} checks none, for bytes the caller's own storage holds under a checksum
@@ -58,8 +60,15 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
   readonly #table: ReplicaTable;
   /** Every block's spans, block by block, replicas ascending in each. */
   readonly #spans: readonly Span[];
-  /** Per replica: how many dots it holds in all, and its highest seq. */
-  readonly #tally: { count: Float64Array; max: Float64Array };
+  /** Where each block's spans start in `#spans`; one more entry marks the end. */
+  readonly #spanStart: Uint32Array;
+  /** Blocks without spans, whose dots are known only decoded. */
+  readonly #unspanned: number[];
+  /**
+   * Per replica: how many dots it holds in all, and its highest seq; until the blocks without
+   * spans are decoded and counted in, what the spans say.
+   */
+  #tally: { count: Float64Array; max: Float64Array; complete: boolean };
   /** First key of each block. */
   readonly #first: readonly Key[];
   /** Index of each block's first key; one more entry holds the key count. */
@@ -70,6 +79,8 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
   readonly #blocks: (LwwColumns | undefined)[];
   /** The spans of each replica, blocks ascending: grouped when first asked for. */
   #byReplica: Span[][] | undefined;
+  /** The table's slots the blocks' decodes share: made with the first. */
+  #scratch: ReplicaScratch | undefined;
 
   /** Reads the index; with `checked`, every block from `r` too, else only their bytes. */
   private constructor(r: ByteReader, table: ReplicaTable, checked: boolean) {
@@ -83,6 +94,8 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
     const first: Key[] = [];
     const keyStart = new Uint32Array(blocks + 1);
     const byteStart = new Uint32Array(blocks + 1);
+    const spanStart = new Uint32Array(blocks + 1);
+    const unspanned: number[] = [];
     for (let b = 0; b < blocks; b++) {
       const keys = r.uint();
       const end = byteStart[b]! + r.uint();
@@ -91,7 +104,9 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
       keyStart[b + 1] = keyStart[b]! + keys;
       first.push(readKey(r));
       let replica = -1;
-      for (let n = r.length(4); n > 0; n--) {
+      const n = r.length(4);
+      if (n === 0) unspanned.push(b);
+      for (let k = n; k > 0; k--) {
         replica += 1 + r.uint();
         const held = r.uint();
         const min = r.uint();
@@ -103,9 +118,12 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
       }
       if (end > r.remaining) r.fail('truncated', `block ${b} ends past the input`);
       byteStart[b + 1] = end;
+      spanStart[b + 1] = spans.length;
     }
     this.#spans = spans;
-    this.#tally = { count, max };
+    this.#spanStart = spanStart;
+    this.#unspanned = unspanned;
+    this.#tally = { count, max, complete: unspanned.length === 0 };
     this.#first = first;
     this.#keyStart = keyStart;
     this.#byteStart = byteStart;
@@ -162,7 +180,24 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
   }
 
   dotSummary(r: number): { count: number; maxSeq: number } {
-    return { count: this.#tally.count[r]!, maxSeq: this.#tally.max[r]! };
+    const tally = this.#completeTally();
+    return { count: tally.count[r]!, maxSeq: tally.max[r]! };
+  }
+
+  /** The tally with the blocks without spans decoded and counted in. */
+  #completeTally(): { count: Float64Array; max: Float64Array } {
+    const tally = this.#tally;
+    if (tally.complete) return tally;
+    for (const b of this.#unspanned) {
+      const block = this.#block(b);
+      const held = block.held;
+      held.replica.forEach((i, at) => {
+        tally.count[i]! += held.count[at]!;
+        if (held.max[at]! > tally.max[i]!) tally.max[i] = held.max[at]!;
+      });
+    }
+    this.#tally = { ...tally, complete: true };
+    return tally;
   }
 
   /**
@@ -171,6 +206,7 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
    * holds it, and the blocks before count its index; otherwise from all its dots at once.
    */
   bySeq(r: number): MapSource<number, Key> {
+    if (this.#unspanned.length > 0) return bySeqSource(r, this);
     const spans = this.#spansOf(r);
     for (let k = 1; k < spans.length; k++) {
       if (spans[k]!.min <= spans[k - 1]!.max) return bySeqSource(r, this);
@@ -238,6 +274,11 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
     };
   }
 
+  #sharedScratch(): ReplicaScratch {
+    this.#scratch ??= new ReplicaScratch(this.ids.length);
+    return this.#scratch;
+  }
+
   /** Replica `r`'s spans, blocks ascending. */
   #spansOf(r: number): readonly Span[] {
     if (this.#byReplica === undefined) {
@@ -253,7 +294,7 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
     let block = this.#blocks[b];
     if (block === undefined) {
       const r = new ByteReader(this.#bytes.subarray(this.#byteStart[b], this.#byteStart[b + 1]));
-      block = new LwwColumns(r, this.#table);
+      block = new LwwColumns(r, this.#table, this.#sharedScratch());
       r.end();
       this.#checkAgainstIndex(r, block, b);
       this.#blocks[b] = block;
@@ -261,13 +302,33 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
     return block;
   }
 
-  /** Refuses block `b` unless it holds as many keys as the index says, from its first key on. */
+  /**
+   * Refuses block `b` unless it is what the index says: as many keys, from its first key on, and,
+   * if it has spans, one for each replica holding dots in it, with their count, lowest and
+   * highest seq.
+   */
   #checkAgainstIndex(r: ByteReader, block: LwwColumns, b: number): void {
     if (block.size !== this.#keyStart[b + 1]! - this.#keyStart[b]!) {
       r.fail('invariant', `block ${b} holds another count of keys than the index says`);
     }
     if (compareKeys(block.keyAt(0), this.#first[b]!) !== 0) {
       r.fail('invariant', `block ${b} starts with another key than the index says`);
+    }
+    const from = this.#spanStart[b]!;
+    const to = this.#spanStart[b + 1]!;
+    if (from === to) return; // no spans
+    if (to - from !== block.held.replica.length) {
+      r.fail('invariant', `block ${b} holds dots of another count of replicas than its spans say`);
+    }
+    for (let k = from; k < to; k++) {
+      const span = this.#spans[k]!;
+      const { count, maxSeq } = block.dotSummary(span.replica);
+      if (count !== span.count || block.minSeq(span.replica) !== span.min || maxSeq !== span.max) {
+        r.fail(
+          'invariant',
+          `block ${b}'s span of ${this.ids[span.replica]}'s dots is not what it holds`,
+        );
+      }
     }
   }
 
@@ -279,7 +340,7 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
     const from = r.offset;
     let last: Key | undefined;
     for (let b = 0; b < this.#blocks.length; b++) {
-      const block = new LwwColumns(r, this.#table);
+      const block = new LwwColumns(r, this.#table, this.#sharedScratch());
       if (r.offset - from !== this.#byteStart[b + 1]) {
         r.fail('invariant', `block ${b} is not as long as the index says`);
       }
@@ -290,26 +351,23 @@ export class LwwBlocks implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource,
       last = block.keyAt(block.size - 1);
       this.#blocks[b] = block;
     }
-    // Each block's spans are its dots' own.
-    let k = 0;
-    this.#blocks.forEach((block, b) => {
-      for (let i = 0; i < this.ids.length; i++) {
-        const listed = this.#spans[k]?.block === b && this.#spans[k]!.replica === i;
-        const span = listed ? this.#spans[k++]! : undefined;
-        const { count, maxSeq } = block!.dotSummary(i);
-        if (
-          count !== (span?.count ?? 0) ||
-          (span !== undefined && (span.min !== block!.minSeq(i) || span.max !== maxSeq))
-        ) {
-          r.fail('invariant', `block ${b}'s span of ${this.ids[i]}'s dots is not what it holds`);
-        }
-      }
-    });
     // Blocks whose spans of a replica follow one another cannot share its dots: the usual case.
-    // Otherwise the sorted dots show any repeat.
-    for (let i = 0; i < this.ids.length; i++) {
-      const spans = this.#spansOf(i);
-      if (spans.every((s, j) => j === 0 || s.min > spans[j - 1]!.max)) continue;
+    // Otherwise the sorted dots show any repeat. Spans from the decoded blocks, with or without
+    // spans in the index: per row, not per replica of the table.
+    const highest = this.#sharedScratch().max;
+    const overlapping = new Set<number>();
+    try {
+      for (const block of this.#blocks) {
+        const held = block!.held;
+        held.replica.forEach((i, at) => {
+          if (held.min[at]! <= highest[i]!) overlapping.add(i);
+          if (held.max[at]! > highest[i]!) highest[i] = held.max[at]!;
+        });
+      }
+    } finally {
+      for (const block of this.#blocks) for (const i of block?.held.replica ?? []) highest[i] = 0;
+    }
+    for (const i of overlapping) {
       const { seqs } = this.dotsOf(i);
       for (let j = 1; j < seqs.length; j++) {
         if (seqs[j] === seqs[j - 1])

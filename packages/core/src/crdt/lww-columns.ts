@@ -31,6 +31,42 @@ export const ValueKind = {
 } as const;
 
 /**
+ * Arrays of one slot per replica of a table, all zero between uses, which the blocks of one
+ * snapshot share: each block's work is then per row, not per replica of the table (a map whose
+ * keys each have their own writer has as many replicas as keys, and a block of 1,024 of them).
+ */
+export class ReplicaScratch {
+  readonly steps: Float64Array;
+  readonly last: Float64Array;
+  readonly count: Float64Array;
+  readonly max: Float64Array;
+  readonly min: Float64Array;
+  /** Each replica's context ranges, looked up once per use. */
+  readonly ranges: (readonly number[] | undefined)[];
+
+  constructor(replicas: number) {
+    this.ranges = new Array(replicas);
+    this.steps = new Float64Array(replicas);
+    this.last = new Float64Array(replicas);
+    this.count = new Float64Array(replicas);
+    this.max = new Float64Array(replicas);
+    this.min = new Float64Array(replicas);
+  }
+}
+
+/**
+ * The replicas holding dots in some rows, in order of first row, and per replica (same order)
+ * how many, the lowest and the highest seq: typed arrays, not an object per replica, as a block
+ * of a map whose keys each have their own writer holds a thousand.
+ */
+export interface HeldDots {
+  readonly replica: Uint32Array;
+  readonly count: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+}
+
+/**
  * The rows of an LWW-Map snapshot, checked in full and decoded into typed arrays; keys and
  * string values stay UTF-8 until asked for. Row `r` is one register entry: its dot
  * (`replica[r]`, `seq[r]`), its time (`wall[r]`, `counter[r]`) and its value (`kind[r]`, the
@@ -58,13 +94,20 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
   readonly #others: readonly Value[];
   /** Which key holds each dot, for the owners index: made when a merge first asks. */
   #dots: { seqs: Float64Array; keys: Uint32Array; start: Uint32Array } | undefined;
-  /** Per replica index: how many dots it holds here, and its highest seq (0 for none). */
-  readonly #dotCount: Uint32Array;
-  readonly #maxSeq: Float64Array;
-  readonly #minSeq: Float64Array;
+  /** The replicas holding dots here, with their count, lowest and highest seq. */
+  readonly held: HeldDots;
+  /** Where each replica is in `held`: made when a lookup first asks. */
+  #heldAt: Map<number, number> | undefined;
 
-  /** Reads the rows after the context; refuses anything a store may not hold. */
-  constructor(r: ByteReader, table: ReplicaTable) {
+  /**
+   * Reads the rows after the context; refuses anything a store may not hold. `scratch` may be
+   * lent by a reader of many blocks of one table.
+   */
+  constructor(
+    r: ByteReader,
+    table: ReplicaTable,
+    scratch: ReplicaScratch = new ReplicaScratch(table.ids.length),
+  ) {
     this.ids = table.ids;
     const numeric: number[] = [];
     const numericIndex = new Map<number, number>();
@@ -113,13 +156,11 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
     const replicas = table.ids.length;
     const replica = readRuns(r, rows, 0, replicas - 1);
     this.#replica = replica;
-    this.#seq = readStepsByReplica(r, replica, replicas, 1, MAX_SEQ);
-    this.#wall = readStepsByReplica(r, replica, replicas, 0, MAX_DELTA_VALUE);
-    this.#counter = readStepsByReplica(r, replica, replicas, 0, Number.MAX_SAFE_INTEGER);
-    const summary = checkDots(r, table, this.#replica, this.#seq);
-    this.#dotCount = summary.count;
-    this.#maxSeq = summary.max;
-    this.#minSeq = summary.min;
+    const steps = scratch.steps;
+    this.#seq = readStepsByReplica(r, replica, replicas, 1, MAX_SEQ, steps);
+    this.#wall = readStepsByReplica(r, replica, replicas, 0, MAX_DELTA_VALUE, steps);
+    this.#counter = readStepsByReplica(r, replica, replicas, 0, Number.MAX_SAFE_INTEGER, steps);
+    this.held = checkDots(r, table, this.#replica, this.#seq, scratch);
 
     const packed = r.bytes(Math.ceil(rows / 2));
     const kind = new Uint8Array(rows);
@@ -165,7 +206,10 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
 
   /** How many dots replica `r` holds here, and the highest of their seqs (0 for none). */
   dotSummary(r: number): { count: number; maxSeq: number } {
-    return { count: this.#dotCount[r]!, maxSeq: this.#maxSeq[r]! };
+    const at = this.#positionOf(r);
+    return at < 0
+      ? { count: 0, maxSeq: 0 }
+      : { count: this.held.count[at]!, maxSeq: this.held.max[at]! };
   }
 
   bySeq(r: number): MapSource<number, Key> {
@@ -174,7 +218,20 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
 
   /** The lowest seq replica `r` holds here (0 for none): with the highest, its dots' span. */
   minSeq(r: number): number {
-    return this.#minSeq[r]!;
+    const at = this.#positionOf(r);
+    return at < 0 ? 0 : this.held.min[at]!;
+  }
+
+  /** Where replica `r` is in {@link held}, or -1. */
+  #positionOf(r: number): number {
+    if (this.#heldAt === undefined) {
+      const heldAt = new Map<number, number>();
+      this.held.replica.forEach((replica, at) => {
+        heldAt.set(replica, at);
+      });
+      this.#heldAt = heldAt;
+    }
+    return this.#heldAt.get(r) ?? -1;
   }
 
   /** The dots replica `r` holds here, seqs ascending, each with the index of its key. */
@@ -250,42 +307,61 @@ export function rangeHolding(start: Uint32Array, at: number): number {
 /**
  * Every dot of the store must be in the context and held once. Rows of one replica usually come
  * in increasing order (one writer, keys in write order): one pass proves them distinct; other
- * orders are sorted per replica first. Returns each replica's count of dots, highest and lowest seq,
- * which that pass sees anyway: the owners index answers from them until it needs its dots.
+ * orders are sorted per replica first. Returns, per replica holding dots (in order of first
+ * row), their count, lowest and highest seq, which that pass sees anyway: the owners index
+ * answers from them until it needs the dots. Work is per row: the table's slots are `scratch`'s,
+ * zero again on return.
  */
 function checkDots(
   r: ByteReader,
   table: ReplicaTable,
   replica: Float64Array,
   seq: Float64Array,
-): { count: Uint32Array; max: Float64Array; min: Float64Array } {
-  const ranges = table.ids.map((id) => table.context.rangesOf(id));
-  const last = new Float64Array(table.ids.length);
-  const count = new Uint32Array(table.ids.length);
-  const max = new Float64Array(table.ids.length);
-  const min = new Float64Array(table.ids.length);
-  let ordered = true;
-  for (let i = 0; i < replica.length; i++) {
-    const rep = replica[i]!;
-    const s = seq[i]!;
-    if (!rangesHas(ranges[rep]!, s)) {
-      r.fail('invariant', `dot ${table.ids[rep]}:${s} is outside the context`);
+  scratch: ReplicaScratch,
+): HeldDots {
+  const { last, count, max, min, ranges } = scratch;
+  const seen: number[] = [];
+  try {
+    let ordered = true;
+    for (let i = 0; i < replica.length; i++) {
+      const rep = replica[i]!;
+      const s = seq[i]!;
+      let own = ranges[rep];
+      if (own === undefined) {
+        own = ranges[rep] = table.context.rangesOf(table.ids[rep]!);
+        seen.push(rep);
+        min[rep] = s;
+      }
+      if (!rangesHas(own, s)) {
+        r.fail('invariant', `dot ${table.ids[rep]}:${s} is outside the context`);
+      }
+      if (s <= last[rep]!) ordered = false;
+      if (s > max[rep]!) max[rep] = s;
+      if (s < min[rep]!) min[rep] = s;
+      last[rep] = s;
+      count[rep]!++;
     }
-    if (s <= last[rep]!) ordered = false;
-    if (s > max[rep]!) max[rep] = s;
-    if (s < min[rep]! || min[rep] === 0) min[rep] = s;
-    last[rep] = s;
-    count[rep]!++;
-  }
-  if (ordered) return { count, max, min };
-  const { order } = groupByReplica(replica, seq, table.ids.length);
-  for (let k = 1; k < order.length; k++) {
-    const [a, b] = [order[k - 1]!, order[k]!];
-    if (replica[a] === replica[b] && seq[a] === seq[b]) {
-      r.fail('invariant', `dot ${table.ids[replica[b]!]}:${seq[b]} held twice`);
+    if (!ordered) {
+      const { order } = groupByReplica(replica, seq, table.ids.length);
+      for (let k = 1; k < order.length; k++) {
+        const [a, b] = [order[k - 1]!, order[k]!];
+        if (replica[a] === replica[b] && seq[a] === seq[b]) {
+          r.fail('invariant', `dot ${table.ids[replica[b]!]}:${seq[b]} held twice`);
+        }
+      }
+    }
+    return {
+      replica: Uint32Array.from(seen),
+      count: Float64Array.from(seen, (rep) => count[rep]!),
+      min: Float64Array.from(seen, (rep) => min[rep]!),
+      max: Float64Array.from(seen, (rep) => max[rep]!),
+    };
+  } finally {
+    for (const rep of seen) {
+      last[rep] = count[rep] = max[rep] = min[rep] = 0;
+      ranges[rep] = undefined;
     }
   }
-  return { count, max, min };
 }
 
 /**

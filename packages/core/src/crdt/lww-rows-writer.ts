@@ -18,21 +18,11 @@ export interface KeyRange {
 }
 
 /**
- * Per replica (by table index): how many dots the written rows hold, their lowest and highest
- * seq (0 for none); what a blocked snapshot's index says of each block, so that a merge finds
- * the block of a dot, or knows it is fresh, without decoding the others.
+ * Per replica index holding dots in the written rows: how many, their lowest and highest seq;
+ * what a blocked snapshot's index says of each block, so that a merge finds the block of a dot,
+ * or knows it is fresh, without decoding the others.
  */
-export interface DotSpans {
-  readonly count: number[];
-  readonly min: number[];
-  readonly max: number[];
-}
-
-/** Empty spans for `replicas` replicas. */
-export function emptySpans(replicas: number): DotSpans {
-  const zeros = () => new Array<number>(replicas).fill(0);
-  return { count: zeros(), min: zeros(), max: zeros() };
-}
+export type DotSpans = Map<number, { count: number; min: number; max: number }>;
 
 /**
  * Writes the keys of `range` and their entries as the rows of a snapshot (docs/protocol.md §3.9,
@@ -82,10 +72,13 @@ export function writeLwwRows(
       }
       replica[row] = lastIndex;
       seq[row] = e.seq;
-      if (spans.count[lastIndex]!++ === 0 || e.seq < spans.min[lastIndex]!) {
-        spans.min[lastIndex] = e.seq;
+      const span = spans.get(lastIndex);
+      if (span === undefined) spans.set(lastIndex, { count: 1, min: e.seq, max: e.seq });
+      else {
+        span.count++;
+        if (e.seq < span.min) span.min = e.seq;
+        if (e.seq > span.max) span.max = e.seq;
       }
-      if (e.seq > spans.max[lastIndex]!) spans.max[lastIndex] = e.seq;
       wall[row] = e.value.wall;
       counter[row] = e.value.counter;
       const v = e.value.value;

@@ -43,7 +43,12 @@ const statesArb = historyArb(lwwMapCase.op, { lossy: true, maxSteps: 30 }).map(
 );
 
 /** As the client opens its own stored snapshot: blocks of 2 keys, each decoded on first use. */
-const lazyOf = (s: State): State => LWWMap.decodeStored(blockedSnapshot(s, 2));
+/**
+ * How many replicas' spans a test block lists: set per property run, so that blocks with spans
+ * (few writers) and without (many) both meet every operation.
+ */
+let spanned = 16;
+const lazyOf = (s: State): State => LWWMap.decodeStored(blockedSnapshot(s, 2, spanned));
 const eagerOf = (s: State): State => LWWMap.decode(LWWMap.encode(s));
 const isLazy = (s: State): boolean => (s.store.entries as LazyMap<Key, unknown>).isLazy === true;
 const sortedValue = (s: State): [Key, Value][] =>
@@ -152,53 +157,65 @@ function act(a: Action, lazy: State, eager: State, states: State[], tick: { wall
 describe('LWW-Map snapshots (format version 2)', () => {
   it('round-trip, checked or stored, in any block size: equal state, value and keys, the same bytes again', () => {
     fc.assert(
-      fc.property(statesArb, fc.integer({ min: 1, max: 5 }), (states, blockKeys) => {
-        for (const s of states) {
-          const bytes = LWWMap.encodeSnapshot(s);
-          expect(bytes[0]!).toBe(
-            (SNAPSHOT_FORMAT_VERSION << 6) | BLOCKED_SNAPSHOT_FLAG | LWWMap.typeId,
-          );
-          const small = blockedSnapshot(s, blockKeys);
-          for (const lazy of [
-            LWWMap.decode(bytes),
-            LWWMap.decodeStored(bytes),
-            LWWMap.decode(small),
-            LWWMap.decodeStored(small),
-          ]) {
-            for (const k of KEYS) {
-              expect(LWWMap.get(lazy, k)).toEqual(LWWMap.get(s, k));
-              expect(lazy.store.entries.has(k)).toBe(s.store.entries.has(k));
+      fc.property(
+        statesArb,
+        fc.integer({ min: 1, max: 5 }),
+        fc.nat(3),
+        (states, blockKeys, most) => {
+          for (const s of states) {
+            const bytes = LWWMap.encodeSnapshot(s);
+            expect(bytes[0]!).toBe(
+              (SNAPSHOT_FORMAT_VERSION << 6) | BLOCKED_SNAPSHOT_FLAG | LWWMap.typeId,
+            );
+            // Spans for at most 0 to 3 replicas a block: some blocks with, some without.
+            const small = blockedSnapshot(s, blockKeys, most);
+            for (const lazy of [
+              LWWMap.decode(bytes),
+              LWWMap.decodeStored(bytes),
+              LWWMap.decode(small),
+              LWWMap.decodeStored(small),
+            ]) {
+              for (const k of KEYS) {
+                expect(LWWMap.get(lazy, k)).toEqual(LWWMap.get(s, k));
+                expect(lazy.store.entries.has(k)).toBe(s.store.entries.has(k));
+              }
+              expect(lazy.store.entries.size).toBe(s.store.entries.size);
+              expect(LWWMap.equals(lazy, s)).toBe(true);
+              expect(LWWMap.encodeSnapshot(lazy)).toEqual(bytes);
             }
-            expect(lazy.store.entries.size).toBe(s.store.entries.size);
-            expect(LWWMap.equals(lazy, s)).toBe(true);
-            expect(LWWMap.encodeSnapshot(lazy)).toEqual(bytes);
+            const any = decodeState(small);
+            expect(any.type).toBe(LWWMap);
+            expect(LWWMap.equals(any.state as State, s)).toBe(true);
           }
-          const any = decodeState(small);
-          expect(any.type).toBe(LWWMap);
-          expect(LWWMap.equals(any.state as State, s)).toBe(true);
-        }
-      }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('a lazily decoded state behaves exactly as the eagerly decoded one under any operations', () => {
     fc.assert(
-      fc.property(statesArb, fc.array(actionArb, { maxLength: 12 }), (states, actions) => {
-        const lazy = lazyOf(states[0]!);
-        const eager = eagerOf(states[0]!);
-        const tick = { wall: 1_800_000_000_000 };
-        for (const a of actions) {
-          // The action on a fresh decode too, so that every operation meets an unmaterialized
-          // state, not only the first one of a sequence.
-          act(a, lazyOf(eager), LWWMap.clone(eager), states, { wall: tick.wall });
-          act(a, lazy, eager, states, tick);
-          expect(LWWMap.equals(lazy, eager)).toBe(LWWMap.equals(eager, lazy));
-        }
-        expect(LWWMap.equals(lazy, eager)).toBe(true);
-        expect(LWWMap.equals(eager, lazy)).toBe(true);
-        expect(sortedValue(lazy)).toEqual(sortedValue(eager));
-      }),
+      fc.property(
+        statesArb,
+        fc.array(actionArb, { maxLength: 12 }),
+        fc.boolean(),
+        (states, actions, spans) => {
+          spanned = spans ? 16 : 0;
+          const lazy = lazyOf(states[0]!);
+          const eager = eagerOf(states[0]!);
+          const tick = { wall: 1_800_000_000_000 };
+          for (const a of actions) {
+            // The action on a fresh decode too, so that every operation meets an unmaterialized
+            // state, not only the first one of a sequence.
+            act(a, lazyOf(eager), LWWMap.clone(eager), states, { wall: tick.wall });
+            act(a, lazy, eager, states, tick);
+            expect(LWWMap.equals(lazy, eager)).toBe(LWWMap.equals(eager, lazy));
+          }
+          expect(LWWMap.equals(lazy, eager)).toBe(true);
+          expect(LWWMap.equals(eager, lazy)).toBe(true);
+          expect(sortedValue(lazy)).toEqual(sortedValue(eager));
+        },
+      ),
       { numRuns: RUNS },
     );
   });

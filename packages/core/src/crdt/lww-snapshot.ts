@@ -12,7 +12,7 @@ import { LazyMap } from './lazy-map.js';
 import { LazyOwners } from './lazy-owners.js';
 import { LwwBlocks } from './lww-blocks.js';
 import { LwwColumns } from './lww-columns.js';
-import { type DotSpans, emptySpans, writeLwwRows } from './lww-rows-writer.js';
+import { type DotSpans, writeLwwRows } from './lww-rows-writer.js';
 
 type Store = DotMap<DotFun<LwwEntry>>;
 
@@ -58,8 +58,16 @@ function sortedKeys(store: Store): { numeric: number[]; strings: string[]; lengt
 export const SNAPSHOT_BLOCK_KEYS = 1024;
 
 /**
+ * Most replicas a block lists spans for. A span costs 4–5 bytes; past this, as in a map whose
+ * keys each have their own writer, they would cost about as much as the dots themselves, and
+ * the block goes without: its dots are then known only once it is decoded.
+ */
+export const SPANNED_REPLICAS = 16;
+
+/**
  * The snapshot codec of LWW-Maps (docs/protocol.md §3.9 and §3.10), writing blocks of
- * `blockKeys` keys (other sizes only for tests: readers take any).
+ * `blockKeys` keys with spans for at most `spannedReplicas` replicas each (other values only for
+ * tests: readers take any).
  *
  * It writes the blocked layout: a checksum of what follows, the context, an index of the blocks
  * (key count, byte length, first key, and the span of each replica's dots in it) and the blocks,
@@ -74,13 +82,15 @@ export const SNAPSHOT_BLOCK_KEYS = 1024;
  * a block when a key of it is first read, merged or iterated over. Only the JS strings and
  * objects of read entries are made, either way.
  */
-export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCodec<Store> {
+export function lwwMapSnapshotCodec(
+  blockKeys = SNAPSHOT_BLOCK_KEYS,
+  spannedReplicas = SPANNED_REPLICAS,
+): SnapshotCodec<Store> {
   return {
     write(w, state) {
       const body = new ByteWriter(1024);
       const table = writeContext(body, state.context);
       const { numeric, strings, lengths } = sortedKeys(state.store);
-      const replicas = table.ids.length;
       const entriesOf = (k: Key) => state.store.entries.get(k)!;
       const n = numeric.length;
       const total = n + strings.length;
@@ -95,7 +105,7 @@ export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCo
           lengths: lengths.slice(sFrom, sTo),
           entriesOf,
         };
-        const spans = emptySpans(replicas);
+        const spans: DotSpans = new Map();
         writeLwwRows(block, table, range, spans);
         blocks.push({
           keys: to - from,
@@ -109,7 +119,7 @@ export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCo
         body.uint(b.keys);
         body.uint(b.bytes.length);
         writeKey(body, b.first);
-        writeSpans(body, b.spans);
+        writeSpans(body, b.spans, spannedReplicas);
       }
       for (const b of blocks) body.bytes(b.bytes);
       const bytes = body.finish();
@@ -142,20 +152,23 @@ export function lwwMapSnapshotCodec(blockKeys = SNAPSHOT_BLOCK_KEYS): SnapshotCo
 /**
  * A block's spans: the count of replicas holding dots in it, then for each (table order) the
  * gap from the previous one's index, its count of dots, its lowest seq, its highest minus that.
+ * More than `most` replicas: 0, no spans (a block always holds a dot, so 0 says it).
  */
-function writeSpans(w: ByteWriter, spans: DotSpans): void {
-  let held = 0;
-  for (const c of spans.count) if (c > 0) held++;
-  w.uint(held);
+function writeSpans(w: ByteWriter, spans: DotSpans, most: number): void {
+  if (spans.size > most) {
+    w.uint(0);
+    return;
+  }
+  w.uint(spans.size);
   let prev = -1;
-  spans.count.forEach((count, i) => {
-    if (count === 0) return;
+  for (const i of [...spans.keys()].sort((a, b) => a - b)) {
+    const { count, min, max } = spans.get(i)!;
     w.uint(i - prev - 1);
     w.uint(count);
-    w.uint(spans.min[i]!);
-    w.uint(spans.max[i]! - spans.min[i]!);
+    w.uint(min);
+    w.uint(max - min);
     prev = i;
-  });
+  }
 }
 
 /** The LWW-Map's snapshot codec. */

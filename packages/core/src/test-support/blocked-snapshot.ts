@@ -12,14 +12,16 @@ import { lwwMapSnapshotCodec } from '../crdt/lww-snapshot.js';
 
 /**
  * An LWW-Map snapshot as `encodeSnapshot` writes it, but in blocks of `blockKeys` keys: small
- * ones, so that the states of tests span several blocks.
+ * ones, so that the states of tests span several blocks; with spans for at most
+ * `spannedReplicas` replicas per block (0: none).
  */
 export function blockedSnapshot(
   s: CrdtState<DotMap<DotFun<LwwEntry>>>,
   blockKeys: number,
+  spannedReplicas?: number,
 ): Uint8Array {
   const w = new ByteWriter();
   w.u8((SNAPSHOT_FORMAT_VERSION << 6) | BLOCKED_SNAPSHOT_FLAG | LWWMap.typeId);
-  lwwMapSnapshotCodec(blockKeys).write(w, s);
+  lwwMapSnapshotCodec(blockKeys, spannedReplicas).write(w, s);
   return w.finish();
 }
