@@ -148,7 +148,8 @@ export function writeStepsByReplica(
 /**
  * Reads what {@link writeStepsByReplica} wrote: `n` values in [min, max], row `i` of replica
  * `replica[i]` (each < `replicas`, checked by the caller). `last`, one zero per replica, may be
- * lent by a caller reading many columns of a large table: it is zero again on return.
+ * lent by a caller reading many columns of a large table, who zeroes the slots of `replica`
+ * again after.
  */
 export function readStepsByReplica(
   r: ByteReader,
@@ -163,16 +164,12 @@ export function readStepsByReplica(
   const n = replica.length;
   if (flag === 0) return readRuns(r, n, min, max);
   const out = readRuns(r, n, 0, Number.MAX_SAFE_INTEGER);
-  try {
-    for (let i = 0; i < n; i++) {
-      const z = out[i]!;
-      const v = last[replica[i]!]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
-      if (v < min || v > max) r.fail('invariant', `a column value leaves [${min}, ${max}]`);
-      last[replica[i]!] = v;
-      out[i] = v;
-    }
-  } finally {
-    for (let i = 0; i < n; i++) last[replica[i]!] = 0;
+  for (let i = 0; i < n; i++) {
+    const z = out[i]!;
+    const v = last[replica[i]!]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    if (v < min || v > max) r.fail('invariant', `a column value leaves [${min}, ${max}]`);
+    last[replica[i]!] = v;
+    out[i] = v;
   }
   return out;
 }

@@ -36,7 +36,8 @@ export const ValueKind = {
  * keys each have their own writer has as many replicas as keys, and a block of 1,024 of them).
  */
 export class ReplicaScratch {
-  readonly steps: Float64Array;
+  /** Per column of steps (seq, wall, counter): each replica's last value. */
+  readonly steps: readonly [Float64Array, Float64Array, Float64Array];
   readonly last: Float64Array;
   readonly count: Float64Array;
   readonly max: Float64Array;
@@ -46,7 +47,11 @@ export class ReplicaScratch {
 
   constructor(replicas: number) {
     this.ranges = new Array(replicas);
-    this.steps = new Float64Array(replicas);
+    this.steps = [
+      new Float64Array(replicas),
+      new Float64Array(replicas),
+      new Float64Array(replicas),
+    ];
     this.last = new Float64Array(replicas);
     this.count = new Float64Array(replicas);
     this.max = new Float64Array(replicas);
@@ -156,11 +161,28 @@ export class LwwColumns implements MapSource<Key, DotFun<LwwEntry>>, OwnerSource
     const replicas = table.ids.length;
     const replica = readRuns(r, rows, 0, replicas - 1);
     this.#replica = replica;
-    const steps = scratch.steps;
-    this.#seq = readStepsByReplica(r, replica, replicas, 1, MAX_SEQ, steps);
-    this.#wall = readStepsByReplica(r, replica, replicas, 0, MAX_DELTA_VALUE, steps);
-    this.#counter = readStepsByReplica(r, replica, replicas, 0, Number.MAX_SAFE_INTEGER, steps);
-    this.held = checkDots(r, table, this.#replica, this.#seq, scratch);
+    // The lent slots are zeroed again after: by the replicas seen, or, on a throw, by the rows.
+    const [seqs, walls, counters] = scratch.steps;
+    try {
+      this.#seq = readStepsByReplica(r, replica, replicas, 1, MAX_SEQ, seqs);
+      this.#wall = readStepsByReplica(r, replica, replicas, 0, MAX_DELTA_VALUE, walls);
+      this.#counter = readStepsByReplica(
+        r,
+        replica,
+        replicas,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        counters,
+      );
+      this.held = checkDots(r, table, this.#replica, this.#seq, scratch);
+    } catch (err) {
+      for (let i = 0; i < rows; i++) {
+        const rep = replica[i]!;
+        seqs[rep] = walls[rep] = counters[rep] = 0;
+      }
+      throw err;
+    }
+    for (const rep of this.held.replica) seqs[rep] = walls[rep] = counters[rep] = 0;
 
     const packed = r.bytes(Math.ceil(rows / 2));
     const kind = new Uint8Array(rows);
@@ -350,12 +372,21 @@ function checkDots(
         }
       }
     }
-    return {
-      replica: Uint32Array.from(seen),
-      count: Float64Array.from(seen, (rep) => count[rep]!),
-      min: Float64Array.from(seen, (rep) => min[rep]!),
-      max: Float64Array.from(seen, (rep) => max[rep]!),
+    const n = seen.length;
+    const held = {
+      replica: new Uint32Array(n),
+      count: new Float64Array(n),
+      min: new Float64Array(n),
+      max: new Float64Array(n),
     };
+    for (let at = 0; at < n; at++) {
+      const rep = seen[at]!;
+      held.replica[at] = rep;
+      held.count[at] = count[rep]!;
+      held.min[at] = min[rep]!;
+      held.max[at] = max[rep]!;
+    }
+    return held;
   } finally {
     for (const rep of seen) {
       last[rep] = count[rep] = max[rep] = min[rep] = 0;
