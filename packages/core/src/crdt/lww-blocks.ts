@@ -50,7 +50,7 @@ interface Span {
  *
  * {@link LwwBlocks.read} checks every block before it returns, as a snapshot from a peer needs;
  * {@link LwwBlocks.open} checks none, for bytes the caller's own storage holds under a checksum
- * that matched: a block is checked (its rows, its length, its key count and first key against
+ * that matched: a block is checked (its rows; its length, key count, first key and spans against
  * the index) when first used, and throws its `DecodeError` there. What spans blocks (their key
  * order, a dot held in two, the spans) is not checked then: our writer cannot get it wrong.
  */
