@@ -158,6 +158,10 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       ready: () => this.ready,
       store: (write) => this.#pipeline.enqueue(write),
       onError: (lastError) => this.#setStatus({ lastError }),
+      lost: async () => {
+        await this.#identity?.renewAfterLoss();
+        this.#connection.reconnect(); // a relay learns a connection's replica ids at the handshake
+      },
       isClosed,
       merged: this.#observer.merged,
     });

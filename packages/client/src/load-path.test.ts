@@ -137,6 +137,41 @@ describe('loading a document', () => {
     expect(map.get('k1')).toBeUndefined();
   });
 
+  it('after a failed load the slot writes under a new id, and the next compaction replaces the damaged snapshot', async () => {
+    const persistence = new MemoryPersistence(freshDb('load'));
+    const first = createClient({ relays: ['memory://none'], offline: true, persistence });
+    await first.ready;
+    const before = first.replica!;
+    await first.close();
+    // A snapshot holding dots 1–5 of the slot's id, damaged at rest.
+    const s = LWWMap.empty();
+    const actor = { replica: before, now: () => ({ wall: 1, counter: 0, replica: before }) };
+    for (let i = 0; i < 5; i++) LWWMap.merge(s, LWWMap.set(s, actor, `k${i}`, i));
+    const damaged = LWWMap.encodeSnapshot(s);
+    damaged[damaged.length - 1]! ^= 0x01;
+    await storeSnapshot(persistence, damaged);
+
+    const client = createClient({
+      relays: ['memory://none'],
+      offline: true,
+      persistence,
+      compactEvery: 1,
+    });
+    clients.push(client);
+    const map = client.lwwMap<number>('big');
+    await map.loaded;
+    expect(client.status.lastError).toMatchObject({ code: 'load-failed', doc: 'big' });
+    // Writing as `before` would mint its dot 1 again, with other content than the lost one's.
+    expect(client.replica).not.toBe(before);
+    expect(await persistence.slot(0, () => 'unused')).toBe(client.replica);
+    await map.set('fresh', 1).wait('local');
+    await client.flush('local');
+    await vi.waitFor(async () => {
+      const stored = (await persistence.load('big')).snapshot!;
+      expect(LWWMap.decodeStored(stored).context.has(client.replica!, 1)).toBe(true);
+    });
+  });
+
   it("reads one key of an LWW-Map without building the map's whole value", async () => {
     const client = createClient({
       relays: ['memory://none'],

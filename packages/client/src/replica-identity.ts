@@ -182,6 +182,19 @@ export class ReplicaIdentity {
     await this.#moveTo((epochOf(this.replica) ?? -1) + 1, []);
   }
 
+  /**
+   * A document starts empty though storage may hold its dots of this slot's id (its load
+   * failed): writes under that id could mint those dots again, with other content. The slot
+   * moves to a new id of the same epoch, persisted first; the old one stays announced, for the
+   * outbox's writes.
+   */
+  async renewAfterLoss(): Promise<void> {
+    const epoch = epochOf(this.replica);
+    const replica = epoch === undefined ? newReplicaId() : newEpochReplicaId(epoch);
+    await this.#persistence.renewSlot?.(this.#slot.index, replica);
+    this.renew(replica);
+  }
+
   /** Renews the slot, persisted first, to an id of `epoch`; announces it and `former`. */
   async #moveTo(epoch: number, former: readonly ReplicaId[]): Promise<void> {
     const replica = newEpochReplicaId(epoch);

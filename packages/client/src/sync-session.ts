@@ -25,6 +25,11 @@ export interface SyncSessionOptions {
   readonly ready: () => Promise<void>;
   /** Stores a delta from the relay that brought something. */
   readonly store: (write: QueuedWrite) => void;
+  /**
+   * A document starts empty though storage may hold dots of this client's replica id (its load
+   * failed): resolves once writes mint under an id that cannot have minted them.
+   */
+  readonly lost: () => Promise<void>;
   /** Reports a document that could not be loaded, decoded or merged. */
   readonly onError: (error: NonNullable<ClientStatus['lastError']>) => void;
   readonly isClosed: () => boolean;
@@ -54,6 +59,7 @@ export class SyncSession {
 
   /** Loads a document just opened from local storage, then subscribes it. */
   async load(doc: AnyDocument): Promise<void> {
+    let failed = false;
     try {
       await this.#options.readable();
       const stored = await this.#options.storage.current.load(doc.id);
@@ -66,8 +72,11 @@ export class SyncSession {
     } catch (err) {
       // Unreadable local data must not block the app: start empty; the relay fills it in.
       this.#options.onError({ code: 'load-failed', message: (err as Error).message, doc: doc.id });
+      failed = true;
     }
     await this.#options.ready().catch(() => {}); // a failed start fails the writes, not the load
+    // Writes wait for this: the lost state may hold dots our id would otherwise mint again.
+    if (failed) await this.#options.lost().catch(() => {});
     // Other tabs' writes that came while loading: they wait for what they replace like any other.
     for (const bytes of this.#early.get(doc.id) ?? []) {
       const delta = this.#decode(doc, bytes);
