@@ -1,4 +1,3 @@
-import { type AnyCrdtType, type CrdtState, DecodeError } from '@helios/core';
 import type { ClientStorage } from './client-storage.js';
 import type { DocumentRegistry } from './document-registry.js';
 import type { Outbox, OutboxItem } from './outbox.js';
@@ -130,7 +129,7 @@ export class CommitPipeline {
     const type = doc.type;
     await this.#options.storage.current
       .compact(id, (stored) => {
-        const state = stored.snapshot ? readableSnapshot(type, stored.snapshot) : type.empty();
+        const state = stored.snapshot ? type.decodeStored(stored.snapshot) : type.empty();
         for (const delta of stored.deltas) type.merge(state, type.decodeStored(delta));
         const snapshot = type.encodeSnapshot(state);
         doc.snapshotBytes = snapshot.length;
@@ -139,21 +138,5 @@ export class CommitPipeline {
       .catch(() => {
         // Compaction is an optimisation: the deltas stay, and the next attempt retries.
       });
-  }
-}
-
-/**
- * A stored snapshot as a state to fold deltas into; a damaged one (its checksum fails) as the
- * empty state. What it held is lost to this profile either way (its load failed, and the relay
- * filled the document in, which the log now holds): folding without it replaces it with one
- * that reads, where keeping it would fail every load and every compaction after. Other failures
- * (a snapshot of a newer release, say) keep it and the compaction fails.
- */
-function readableSnapshot(type: AnyCrdtType, snapshot: Uint8Array): CrdtState<unknown> {
-  try {
-    return type.decodeStored(snapshot);
-  } catch (err) {
-    if (err instanceof DecodeError && err.code === 'bad-checksum') return type.empty();
-    throw err;
   }
 }

@@ -137,7 +137,7 @@ describe('loading a document', () => {
     expect(map.get('k1')).toBeUndefined();
   });
 
-  it('after a failed load the slot writes under a new id, and the next compaction replaces the damaged snapshot', async () => {
+  it('after a failed load the slot writes under a new id', async () => {
     const persistence = new MemoryPersistence(freshDb('load'));
     const first = createClient({ relays: ['memory://none'], offline: true, persistence });
     await first.ready;
@@ -151,12 +151,7 @@ describe('loading a document', () => {
     damaged[damaged.length - 1]! ^= 0x01;
     await storeSnapshot(persistence, damaged);
 
-    const client = createClient({
-      relays: ['memory://none'],
-      offline: true,
-      persistence,
-      compactEvery: 1,
-    });
+    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
     clients.push(client);
     const map = client.lwwMap<number>('big');
     await map.loaded;
@@ -165,11 +160,8 @@ describe('loading a document', () => {
     expect(client.replica).not.toBe(before);
     expect(await persistence.slot(0, () => 'unused')).toBe(client.replica);
     await map.set('fresh', 1).wait('local');
-    await client.flush('local');
-    await vi.waitFor(async () => {
-      const stored = (await persistence.load('big')).snapshot!;
-      expect(LWWMap.decodeStored(stored).context.has(client.replica!, 1)).toBe(true);
-    });
+    const [written] = await persistence.outbox();
+    expect([...LWWMap.decode(written!.delta).context.replicas()]).toEqual([client.replica]);
   });
 
   it("reads one key of an LWW-Map without building the map's whole value", async () => {
