@@ -37,6 +37,15 @@ function snapshotOfKeys(n: number): Uint8Array {
   return LWWMap.encodeSnapshot(s);
 }
 
+/** An offline client on `persistence`, with document `big` loaded. */
+async function openBig(persistence: MemoryPersistence) {
+  const client = createClient({ relays: ['memory://none'], offline: true, persistence });
+  clients.push(client);
+  const map = client.lwwMap<number>('big');
+  await map.loaded;
+  return { client, map };
+}
+
 /** Stores `snapshot` as document `big`'s, as a compaction does. */
 async function storeSnapshot(persistence: MemoryPersistence, snapshot: Uint8Array): Promise<void> {
   await persistence.commit({
@@ -98,10 +107,7 @@ describe('loading a document', () => {
     await persistence.compact('big', () => LWWMap.encodeSnapshot(s));
     await store(LWWMap.encode(LWWMap.set(s, actor, 'last', -1))); // a delta after the snapshot
     const digest = vi.spyOn(LWWMap, 'digest');
-    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
-    clients.push(client);
-    const map = client.lwwMap<number>('big');
-    await map.loaded;
+    const { map } = await openBig(persistence);
     expect(map.get('k42')).toBe(42);
     expect(map.get('last')).toBe(-1);
     // A digest lists every live dot (decoding the whole snapshot); nothing would send it.
@@ -114,10 +120,7 @@ describe('loading a document', () => {
     await storeSnapshot(persistence, snapshot);
     const stored = vi.spyOn(LWWMap, 'decodeStored');
     const checked = vi.spyOn(LWWMap, 'decode');
-    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
-    clients.push(client);
-    const map = client.lwwMap<number>('big');
-    await map.loaded;
+    const { map } = await openBig(persistence);
     expect(map.get('k4321')).toBe(4321);
     expect(stored).toHaveBeenCalledWith(snapshot);
     expect(checked).not.toHaveBeenCalled();
@@ -128,10 +131,7 @@ describe('loading a document', () => {
     const damaged = snapshotOfKeys(100);
     damaged[damaged.length >> 1]! ^= 0x10;
     await storeSnapshot(persistence, damaged);
-    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
-    clients.push(client);
-    const map = client.lwwMap<number>('big');
-    await map.loaded;
+    const { client, map } = await openBig(persistence);
     expect(client.status.lastError).toMatchObject({ code: 'load-failed', doc: 'big' });
     expect(client.status.lastError?.message).toMatch(/not as it was written/);
     expect(map.get('k1')).toBeUndefined();
@@ -151,10 +151,7 @@ describe('loading a document', () => {
     damaged[damaged.length - 1]! ^= 0x01;
     await storeSnapshot(persistence, damaged);
 
-    const client = createClient({ relays: ['memory://none'], offline: true, persistence });
-    clients.push(client);
-    const map = client.lwwMap<number>('big');
-    await map.loaded;
+    const { client, map } = await openBig(persistence);
     expect(client.status.lastError).toMatchObject({ code: 'load-failed', doc: 'big' });
     // Writing as `before` would mint its dot 1 again, with other content than the lost one's.
     expect(client.replica).not.toBe(before);

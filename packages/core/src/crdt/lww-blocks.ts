@@ -6,6 +6,7 @@ import { compareUtf8, utf8 } from '../codec/string-table.js';
 import { type Key, readKey } from '../codec/value.js';
 import type { DotFun } from './dot-fun.js';
 import type { LwwEntry } from './entry-values.js';
+import { ReplicaScratch } from './held-dots.js';
 import type { MapSource } from './lazy-map.js';
 import {
   bySeqSource,
@@ -14,7 +15,7 @@ import {
   indexOfSeq,
   type OwnerSource,
 } from './lazy-owners.js';
-import { LwwColumns, ReplicaScratch, rangeHolding } from './lww-columns.js';
+import { LwwColumns, rangeHolding } from './lww-columns.js';
 
 /**
  * The order of a snapshot's keys: numbers ascending, then strings in shortlex order of their
