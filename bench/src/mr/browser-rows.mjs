@@ -93,7 +93,7 @@ export function writeRows(relaxed, strict, writes, setup) {
       'otherTabP50Ms',
       ms(relaxed.otherTab, 50),
       'ms',
-      `handle.set → the value shows in the other tab (posted over BroadcastChannel once committed, or from the relay, whichever is first); tab clocks aligned with an offset of ${r2(c.offsetMs)} ms (fastest of 200 BroadcastChannel round trips, ${r2(c.minRttMs)} ms; median round trip ${r2(c.medianRttMs)} ms)${missing}`,
+      `handle.set → the value shows in the other tab (posted over BroadcastChannel as its commit starts, or from the relay, whichever is first); tab clocks aligned with an offset of ${r2(c.offsetMs)} ms (fastest of 200 BroadcastChannel round trips, ${r2(c.minRttMs)} ms; median round trip ${r2(c.medianRttMs)} ms)${missing}`,
     ),
     row(
       'otherTabP99Ms',

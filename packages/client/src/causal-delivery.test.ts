@@ -33,10 +33,19 @@ function record(handle: MVRegisterHandle<string>): string[] {
   return shown;
 }
 
-/** Posts a write as another tab of the profile would. */
+let posted = 0;
+
+/** Posts a write as another tab of the profile would, once stored. */
 function fromAnotherTab(dbName: string, doc: string, delta: Uint8Array): void {
   const channel = new BroadcastChannel(tabChannelName(dbName));
-  channel.postMessage({ writes: [{ doc, delta }] });
+  const commit = ++posted;
+  channel.postMessage({
+    kind: 'writes',
+    tab: 'another',
+    commit,
+    writes: [{ doc, delta }],
+    stored: true,
+  });
   channel.close();
 }
 

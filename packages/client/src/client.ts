@@ -8,7 +8,7 @@ import type { ClientEvents } from './client-events.js';
 import { ClientObserver } from './client-observer.js';
 import { ClientStorage } from './client-storage.js';
 import { type Clock, systemClock } from './clock.js';
-import { CommitPipeline } from './commit-pipeline.js';
+import { CommitPipeline, type QueuedWrite } from './commit-pipeline.js';
 import { DocumentRegistry } from './document-registry.js';
 import { DocumentShortcuts } from './document-shortcuts.js';
 import { type DocumentSnapshot, snapshotsOf } from './document-snapshot.js';
@@ -27,7 +27,8 @@ import { ReplicaIdentity } from './replica-identity.js';
 import { type ClientRights, RightsRequests } from './rights-requests.js';
 import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
-import { TabChannel } from './tab-channel.js';
+import { tabHost } from './tab-stand-in.js';
+import { TabSync } from './tab-sync.js';
 import { writeWhenLoaded } from './write-trail.js';
 
 /**
@@ -38,7 +39,7 @@ import { writeWhenLoaded } from './write-trail.js';
  * fallback to memory), `ReplicaIdentity` (who it writes as), `DocumentRegistry` (the open
  * documents and their handles), `CommitPipeline` (making writes durable), `Outbox` (writes
  * waiting for a relay), `RelayConnection` (which relay, over the {@link ClientOptions.transport}),
- * `SyncSession` (merging what relays and other tabs send) and `TabChannel`.
+ * `SyncSession` (merging what relays and other tabs send) and `TabSync` (sharing with other tabs).
  */
 export class HeliosClient extends DocumentShortcuts implements Writer {
   readonly #options: ClientOptions;
@@ -50,7 +51,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
   readonly #pipeline: CommitPipeline;
   readonly #connection: RelayConnection;
   readonly #session: SyncSession;
-  readonly #tabs: TabChannel | undefined;
+  readonly #tabs: TabSync | undefined;
   readonly #rights: RightsRequests;
   readonly #presence: ClientPresence;
   readonly #observer: ClientObserver;
@@ -173,9 +174,10 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       send,
       merge: (doc, delta) => this.#session.received({ kind: 'delta', doc, delta }),
     });
-    this.#tabs = TabChannel.open(dbName, options.tabSync, (doc, delta) =>
-      this.#session.fromOtherTab(doc, delta),
-    );
+    const [storage, documents, session] = [this.#storage, this.#documents, this.#session];
+    const commit = (write: QueuedWrite) => this.#pipeline.commitNow(write);
+    const host = tabHost({ storage, documents, session, trail: this.#observer.trail, commit });
+    this.#tabs = TabSync.open(dbName, options.tabSync, host);
     this.#pipeline = new CommitPipeline({
       storage: this.#storage,
       outbox: this.#outbox,
@@ -252,6 +254,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
         stored = persistence.outbox().catch(() => []);
       },
     );
+    this.#tabs?.holdsSlot(this.#identity.slot);
     this.#outbox.restore(await stored);
     this.#started = true;
     if (this.#wantOnline) this.#connection.start();
@@ -279,7 +282,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
 
   /**
    * Applies a mutation at once (or as soon as the document is loaded), then makes it durable
-   * locally, shares it with other tabs and pushes it to the relay, in that order.
+   * locally (other tabs hear of it meanwhile, see `TabSync`) and pushes it to the relay.
    */
   write<S>(
     doc: ClientDocument<S, unknown>,
@@ -297,7 +300,8 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
     const receipt = new Receipt(doc.id, dot, this.#observer.trail.observe);
     doc.apply(delta);
     this.#observer.trail.pending(receipt);
-    this.#pipeline.enqueue({ doc: doc.id, delta: doc.type.encode(delta), receipt });
+    const after = this.#tabs?.barrier(doc.id); // other tabs' writes it may replace
+    this.#pipeline.enqueue({ doc: doc.id, delta: doc.type.encode(delta), receipt, after });
     return receipt;
   }
 

@@ -3,7 +3,9 @@ import type { DocumentRegistry } from './document-registry.js';
 import type { Outbox, OutboxItem } from './outbox.js';
 import { PersistenceError } from './persistence/persistence.js';
 import type { Receipt } from './receipt.js';
-import type { TabChannel, TabWrite } from './tab-channel.js';
+import { foldStored } from './stored-state.js';
+import type { TabWrite } from './tab-channel.js';
+import type { TabSync } from './tab-sync.js';
 
 /** A delta on its way to local storage: an own write (with its receipt) or a relay's delta. */
 export interface QueuedWrite {
@@ -11,12 +13,17 @@ export interface QueuedWrite {
   readonly delta: Uint8Array;
   /** Set for own writes, which go to the outbox; undefined for deltas from the relay. */
   readonly receipt: Receipt | undefined;
+  /**
+   * Other tabs' writes this one may depend on, not yet stored: the write is committed after
+   * them (`OtherTabWrites.barrier`).
+   */
+  readonly after?: Promise<void> | undefined;
 }
 
 export interface CommitPipelineOptions {
   readonly storage: ClientStorage;
   readonly outbox: Outbox;
-  readonly tabs: TabChannel | undefined;
+  readonly tabs: TabSync | undefined;
   readonly documents: DocumentRegistry;
   /** Pushes freshly stored own writes to the relay. */
   readonly push: (items: readonly OutboxItem[]) => void;
@@ -27,7 +34,8 @@ export interface CommitPipelineOptions {
 /**
  * Makes deltas durable, one transaction per task: every write of a task (and, once a second at
  * most, the settled outbox entries) goes into one commit, commits run one after the other, and only a
- * committed own write is shared with other tabs and pushed. A commit that fails switches storage
+ * committed own write is pushed. Other tabs hear of a commit's own writes as it starts where they
+ * can watch this tab, else once it is stored (`TabSync`). A commit that fails switches storage
  * to memory and is tried once more there.
  */
 export class CommitPipeline {
@@ -53,6 +61,15 @@ export class CommitPipeline {
   }
 
   /**
+   * Commits `write` at once, ahead of the commits waiting in line, which may depend on it: for
+   * another tab's write stored in its stead (see `OtherTabWrites`). IndexedDB runs this
+   * transaction before any created after it over the same stores.
+   */
+  commitNow(write: QueuedWrite): Promise<void> {
+    return this.#commit([write]);
+  }
+
+  /**
    * Schedules a commit at the end of this task; with `settle`, it also takes the settled entries
    * out of the stored outbox (even with no write to commit).
    */
@@ -71,6 +88,8 @@ export class CommitPipeline {
 
   async #commit(batch: QueuedWrite[]): Promise<void> {
     const { storage, outbox, tabs, documents } = this.#options;
+    const after = batch.filter((w) => w.after !== undefined).map((w) => w.after);
+    if (after.length > 0) await Promise.all(after);
     const writes = batch.map((w) => ({
       doc: w.doc,
       delta: w.delta,
@@ -79,21 +98,29 @@ export class CommitPipeline {
     const settled = this.#settle ? outbox.takeSettled() : [];
     this.#settle = false;
     if (writes.length === 0 && settled.length === 0) return;
+    const own: TabWrite[] = [];
+    for (const w of batch) {
+      if (w.receipt !== undefined) own.push({ doc: w.doc, delta: w.delta, dot: w.receipt.dot });
+    }
     let ids: (number | undefined)[];
+    // The transaction's requests are placed by this call; the post overlaps its run.
+    const committing = storage.current.commit({ writes, settled });
+    const shared = tabs?.starting(own);
     try {
-      ids = await storage.current.commit({ writes, settled });
-    } catch (err) {
-      const problem = err instanceof PersistenceError ? err.problem : 'unavailable';
-      await storage.degrade(problem, (err as Error).message);
       try {
+        ids = await committing;
+      } catch (err) {
+        const problem = err instanceof PersistenceError ? err.problem : 'unavailable';
+        await storage.degrade(problem, (err as Error).message);
         ids = await storage.current.commit({ writes, settled });
-      } catch (again) {
-        for (const w of batch) w.receipt?.fail(again as Error);
-        return;
       }
+    } catch (again) {
+      for (const w of batch) w.receipt?.fail(again as Error);
+      if (shared) tabs?.stored(shared, []);
+      return;
     }
     const pushes: OutboxItem[] = [];
-    const shared: TabWrite[] = [];
+    const stored: TabWrite[] = [];
     batch.forEach((w, i) => {
       const id = ids[i];
       if (w.receipt !== undefined && id !== undefined) {
@@ -101,7 +128,7 @@ export class CommitPipeline {
         outbox.add(item);
         pushes.push(item);
         w.receipt.reach('local');
-        shared.push({ doc: w.doc, delta: w.delta });
+        stored.push({ doc: w.doc, delta: w.delta, dot: w.receipt.dot });
       }
       const doc = documents.get(w.doc);
       if (doc) {
@@ -109,10 +136,9 @@ export class CommitPipeline {
         doc.storedBytesSinceSnapshot += w.delta.length;
       }
     });
-    // Published only now that they are durable: a dot never leaves before its delta is stored.
-    // After the receipts, in one message: posting costs this thread a fraction of a millisecond
-    // in Chromium, which no receipt of the commit should wait for.
-    tabs?.post(shared);
+    // A dot leaves this profile only once its delta is stored. After the receipts: posting
+    // costs this thread a fraction of a millisecond in Chromium, which no receipt should wait for.
+    if (shared) tabs?.stored(shared, stored);
     outbox.publish();
     this.#options.push(pushes);
     for (const doc of new Set(batch.map((w) => w.doc))) void this.#maybeCompact(doc);
@@ -129,9 +155,7 @@ export class CommitPipeline {
     const type = doc.type;
     await this.#options.storage.current
       .compact(id, (stored) => {
-        const state = stored.snapshot ? type.decodeStored(stored.snapshot) : type.empty();
-        for (const delta of stored.deltas) type.merge(state, type.decodeStored(delta));
-        const snapshot = type.encodeSnapshot(state);
+        const snapshot = type.encodeSnapshot(foldStored(type, stored));
         doc.snapshotBytes = snapshot.length;
         return snapshot;
       })

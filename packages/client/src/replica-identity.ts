@@ -92,6 +92,11 @@ export class ReplicaIdentity {
     return this.#slot.replica;
   }
 
+  /** The index of the profile's replica slot this client holds. */
+  get slot(): number {
+    return this.#slot.index;
+  }
+
   /** The replica ids to announce in a handshake. */
   get replicas(): readonly ReplicaId[] {
     return this.#replicas;

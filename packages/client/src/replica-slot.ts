@@ -1,6 +1,7 @@
 import type { ReplicaId } from '@helios/core';
 import { type Clock, delay } from './clock.js';
 import type { ClientPersistence } from './persistence/persistence.js';
+import { tryWebLock, webLocks } from './web-locks.js';
 
 /** A held replica slot: its id, and how to let it go. */
 export interface ReplicaSlot {
@@ -9,35 +10,22 @@ export interface ReplicaSlot {
   release(): void;
 }
 
-/** The part of the Web Locks API we use (absent in Node). */
-interface LockManagerLike {
-  request(
-    name: string,
-    options: { ifAvailable: boolean },
-    callback: (lock: unknown) => Promise<unknown>,
-  ): Promise<unknown>;
-}
-
 /** Locks of this process, where the Web Locks API is missing (Node): one per name. */
 const processLocks = new Set<string>();
 
 async function tryLock(name: string): Promise<(() => void) | undefined> {
-  const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+  const locks = webLocks();
   if (locks === undefined) {
     if (processLocks.has(name)) return undefined;
     processLocks.add(name);
     return () => processLocks.delete(name);
   }
-  return new Promise((resolve) => {
-    void locks.request(name, { ifAvailable: true }, (lock) => {
-      if (lock === null) {
-        resolve(undefined);
-        return Promise.resolve();
-      }
-      // Hold the lock until released: the browser frees it if the tab closes or crashes.
-      return new Promise<void>((release) => resolve(() => release()));
-    });
-  });
+  return tryWebLock(locks, name);
+}
+
+/** The name of the Web Lock a tab holds while it writes as slot `index` of database `dbName`. */
+export function slotLockName(dbName: string, index: number): string {
+  return `helios:${dbName}:slot:${index}`;
 }
 
 /**
@@ -64,7 +52,7 @@ export async function acquireReplicaSlot(
 ): Promise<ReplicaSlot> {
   for (let round = 0; ; round++) {
     for (let index = 0; index < maxSlots; index++) {
-      const release = await tryLock(`helios:${dbName}:slot:${index}`);
+      const release = await tryLock(slotLockName(dbName, index));
       if (release === undefined) continue;
       try {
         const opened = await persistence;

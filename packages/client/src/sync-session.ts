@@ -7,6 +7,7 @@ import type { QueuedWrite } from './commit-pipeline.js';
 import type { AnyDocument, DocumentRegistry } from './document-registry.js';
 import type { RelayConnection } from './relay-connection.js';
 import type { ClientStatus } from './status.js';
+import { foldStored } from './stored-state.js';
 
 export interface SyncSessionOptions {
   readonly clock: Clock;
@@ -257,9 +258,7 @@ export class SyncSession {
    */
   async #repair(doc: AnyDocument, gate: CausalGate, dropped = false): Promise<void> {
     try {
-      const stored = await this.#options.storage.current.load(doc.id);
-      const state = stored.snapshot ? doc.type.decodeStored(stored.snapshot) : doc.type.empty();
-      for (const delta of stored.deltas) doc.type.merge(state, doc.type.decodeStored(delta));
+      const state = foldStored(doc.type, await this.#options.storage.current.load(doc.id));
       if (this.#options.isClosed()) return;
       this.#mergeQuietly(doc, state);
       this.#releaseHeld(doc, undefined);

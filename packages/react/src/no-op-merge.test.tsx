@@ -23,10 +23,10 @@ afterEach(() => {
 
 /**
  * Joins the channel the tabs of a profile share (a client posts the own writes of each commit
- * there, `{ writes: [{ doc, delta }] }`; see @helios/client's tab-channel.ts).
+ * there, `{ kind: 'writes', writes: [{ doc, delta }], … }`; see @helios/client's tab-channel.ts).
  */
 function tabChannel(dbName: string): { channel: BroadcastChannel; posted: unknown[] } {
-  const channel = new BroadcastChannel(`helios:${dbName}:writes`);
+  const channel = new BroadcastChannel(`helios:${dbName}:tabs`);
   channels.push(channel);
   const posted: unknown[] = [];
   channel.onmessage = (event: MessageEvent) => posted.push(event.data);
@@ -63,12 +63,20 @@ describe('a merge that changes nothing', () => {
     // merged and any re-render it caused has happened.
     const other = { replica: 'ffffffffffffff' };
     const likes = PNCounter.empty();
+    let commit = 0;
+    const stored = (doc: string, delta: Uint8Array) => ({
+      kind: 'writes',
+      tab: 'another',
+      commit: ++commit,
+      writes: [{ doc, delta }],
+      stored: true,
+    });
     const deliver = (message: unknown) =>
       act(async () => {
         tab.channel.postMessage(message);
         const like = PNCounter.increment(likes, other, 1);
         PNCounter.merge(likes, like);
-        tab.channel.postMessage({ writes: [{ doc: 'likes', delta: PNCounter.encode(like) }] });
+        tab.channel.postMessage(stored('likes', PNCounter.encode(like)));
         const shown = PNCounter.value(likes);
         await until(() => reader.counter('likes').value === shown, 'the later message merged');
       });
@@ -77,14 +85,14 @@ describe('a merge that changes nothing', () => {
     await deliver(tab.posted[0]);
     // A removal of an element the reader never had: new to its context, not to its value.
     const removal = AWSet.remove(AWSet.empty(), { replica: 'eeeeeeeeeeeeee' }, 'tea');
-    await deliver({ writes: [{ doc: 'wishlist', delta: AWSet.encode(removal) }] });
+    await deliver(stored('wishlist', AWSet.encode(removal)));
     expect(screen.getByTestId('likes').textContent).toBe('2');
     expect(renders.count).toBe(rendered);
     expect(wishlist.value).toBe(value);
 
     // A real change (a concurrent add by another replica) renders once.
     const tea = AWSet.add(AWSet.empty(), other, 'tea');
-    await deliver({ writes: [{ doc: 'wishlist', delta: AWSet.encode(tea) }] });
+    await deliver(stored('wishlist', AWSet.encode(tea)));
     expect(screen.getByTestId('wishlist').textContent).toBe('mug,tea');
     expect(renders.count).toBe(rendered + 1);
   });
