@@ -28,6 +28,8 @@ interface WatchedTab {
   readonly abort: AbortController;
   /** Known alive once its slot was watched: its writes from then on are shown at once. */
   alive: boolean;
+  /** Its slot lock came to this tab: what it posts late is dropped, never shown. */
+  gone: boolean;
   readonly pending: PendingCommit[];
 }
 
@@ -69,6 +71,7 @@ export class OtherTabWrites {
       return;
     }
     const tab = this.#tabs.get(message.tab) ?? this.#watch(message);
+    if (tab.gone) return; // posted before it died, delivered after: never shown here
     const applied = tab.alive;
     if (applied) for (const w of writes) this.#host.apply(w);
     let settle = () => {};
@@ -80,7 +83,7 @@ export class OtherTabWrites {
 
   settled({ tab: id, commit }: TabSettled): void {
     const tab = this.#tabs.get(id);
-    if (tab === undefined) return;
+    if (tab === undefined || tab.gone) return; // a stand-in checks storage instead
     while (tab.pending.length > 0 && (tab.pending[0] as PendingCommit).commit <= commit) {
       const p = tab.pending.shift() as PendingCommit;
       if (!p.applied) for (const w of p.writes) this.#host.apply(w);
@@ -112,7 +115,12 @@ export class OtherTabWrites {
   }
 
   #watch(message: TabWrites): WatchedTab {
-    const tab: WatchedTab = { abort: new AbortController(), alive: false, pending: [] };
+    const tab: WatchedTab = {
+      abort: new AbortController(),
+      alive: false,
+      gone: false,
+      pending: [],
+    };
     this.#tabs.set(message.tab, tab);
     const locks = this.#locks;
     const { slot, tabLock } = message;
@@ -134,6 +142,7 @@ export class OtherTabWrites {
    * until this returns. What the writer did not store, and this tab showed, is stored here.
    */
   async #standIn(id: string, tab: WatchedTab): Promise<void> {
+    tab.gone = true; // its pending commits stay listed, for barrier(), until stored here
     for (const p of tab.pending) {
       if (p.applied) {
         for (const w of p.writes) {
