@@ -4,7 +4,6 @@ import type { Outbox, OutboxItem } from './outbox.js';
 import { PersistenceError } from './persistence/persistence.js';
 import type { Receipt } from './receipt.js';
 import { foldStored } from './stored-state.js';
-import type { TabWrite } from './tab-channel.js';
 import type { TabSync } from './tab-sync.js';
 
 /** A delta on its way to local storage: an own write (with its receipt) or a relay's delta. */
@@ -88,8 +87,7 @@ export class CommitPipeline {
 
   async #commit(batch: QueuedWrite[]): Promise<void> {
     const { storage, outbox, tabs, documents } = this.#options;
-    const after = batch.filter((w) => w.after !== undefined).map((w) => w.after);
-    if (after.length > 0) await Promise.all(after);
+    if (batch.some((w) => w.after !== undefined)) await Promise.all(batch.map((w) => w.after));
     const writes = batch.map((w) => ({
       doc: w.doc,
       delta: w.delta,
@@ -98,14 +96,10 @@ export class CommitPipeline {
     const settled = this.#settle ? outbox.takeSettled() : [];
     this.#settle = false;
     if (writes.length === 0 && settled.length === 0) return;
-    const own: TabWrite[] = [];
-    for (const w of batch) {
-      if (w.receipt !== undefined) own.push({ doc: w.doc, delta: w.delta, dot: w.receipt.dot });
-    }
     let ids: (number | undefined)[];
     // The transaction's requests are placed by this call; the post overlaps its run.
     const committing = storage.current.commit({ writes, settled });
-    const shared = tabs?.starting(own);
+    const shared = tabs?.starting(batch);
     try {
       try {
         ids = await committing;
@@ -116,11 +110,10 @@ export class CommitPipeline {
       }
     } catch (again) {
       for (const w of batch) w.receipt?.fail(again as Error);
-      if (shared) tabs?.stored(shared, []);
+      if (shared) tabs?.settle(shared, false);
       return;
     }
     const pushes: OutboxItem[] = [];
-    const stored: TabWrite[] = [];
     batch.forEach((w, i) => {
       const id = ids[i];
       if (w.receipt !== undefined && id !== undefined) {
@@ -128,7 +121,6 @@ export class CommitPipeline {
         outbox.add(item);
         pushes.push(item);
         w.receipt.reach('local');
-        stored.push({ doc: w.doc, delta: w.delta, dot: w.receipt.dot });
       }
       const doc = documents.get(w.doc);
       if (doc) {
@@ -138,7 +130,7 @@ export class CommitPipeline {
     });
     // A dot leaves this profile only once its delta is stored. After the receipts: posting
     // costs this thread a fraction of a millisecond in Chromium, which no receipt should wait for.
-    if (shared) tabs?.stored(shared, stored);
+    if (shared) tabs?.settle(shared, true);
     outbox.publish();
     this.#options.push(pushes);
     for (const doc of new Set(batch.map((w) => w.doc))) void this.#maybeCompact(doc);

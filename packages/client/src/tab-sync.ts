@@ -1,11 +1,15 @@
+import { newReplicaId } from '@helios/core';
+import type { QueuedWrite } from './commit-pipeline.js';
 import { type OtherTabsHost, OtherTabWrites } from './other-tab-writes.js';
 import { slotLockName } from './replica-slot.js';
 import { TabChannel, type TabWrite } from './tab-channel.js';
-import { type LockManagerLike, tryWebLock, webLocks } from './web-locks.js';
+import { tryWebLock, webLocks } from './web-locks.js';
 
 /** A commit of this tab as the other tabs heard of it. */
 export interface TabCommit {
   readonly commit: number;
+  /** Its own writes, as the other tabs get them. */
+  readonly writes: readonly TabWrite[];
   /** Its writes were posted as it started: the other tabs wait for it to settle. */
   readonly early: boolean;
 }
@@ -22,10 +26,9 @@ export interface TabCommit {
 export class TabSync {
   readonly #channel: TabChannel;
   readonly #others: OtherTabWrites;
-  readonly #locks: LockManagerLike | undefined;
   readonly #dbName: string;
-  /** This tab's id on the channel, and the lock it holds for its life. */
-  readonly #tab = randomTabId();
+  /** This tab's id on the channel (random, like a replica id) and the lock it holds for life. */
+  readonly #tab = newReplicaId();
   readonly #tabLockName: string;
   #tabLock: (() => void) | undefined;
   #slotLock: string | undefined;
@@ -34,16 +37,16 @@ export class TabSync {
 
   constructor(dbName: string, host: OtherTabsHost) {
     this.#dbName = dbName;
-    this.#locks = webLocks();
-    this.#others = new OtherTabWrites(this.#locks, host);
+    const locks = webLocks();
+    this.#others = new OtherTabWrites(locks, host);
     this.#channel = new TabChannel(dbName, (message) => {
       if (message.tab === this.#tab) return;
       if (message.kind === 'writes') this.#others.received(message);
       else this.#others.settled(message);
     });
     this.#tabLockName = `helios:${dbName}:tab:${this.#tab}`;
-    if (this.#locks !== undefined) {
-      tryWebLock(this.#locks, this.#tabLockName)
+    if (locks !== undefined) {
+      tryWebLock(locks, this.#tabLockName)
         .then((release) => {
           if (this.#closed) release?.();
           else this.#tabLock = release;
@@ -64,11 +67,15 @@ export class TabSync {
   }
 
   /**
-   * Own writes whose transaction was just started: posted now if the other tabs can watch this
-   * one, else after {@link stored}.
+   * A commit whose transaction was just started: its own writes are posted now if the other
+   * tabs can watch this one, else once {@link settle} says they are stored.
    */
-  starting(writes: readonly TabWrite[]): TabCommit {
+  starting(batch: readonly QueuedWrite[]): TabCommit {
     const commit = ++this.#commits;
+    const writes: TabWrite[] = [];
+    for (const w of batch) {
+      if (w.receipt !== undefined) writes.push({ doc: w.doc, delta: w.delta, dot: w.receipt.dot });
+    }
     const slot = this.#slotLock;
     const early = writes.length > 0 && this.#tabLock !== undefined && slot !== undefined;
     if (early) {
@@ -83,13 +90,13 @@ export class TabSync {
         tabLock,
       });
     }
-    return { commit, early };
+    return { commit, writes, early };
   }
 
-  /** The commit is over: `writes` were stored (or failed for good, then none are given). */
-  stored({ commit, early }: TabCommit, writes: readonly TabWrite[]): void {
+  /** The commit is over: its writes were `stored`, or failed for good. */
+  settle({ commit, writes, early }: TabCommit, stored: boolean): void {
     if (early) this.#channel.post({ kind: 'settled', tab: this.#tab, commit });
-    else if (writes.length > 0) {
+    else if (stored && writes.length > 0) {
       this.#channel.post({ kind: 'writes', tab: this.#tab, commit, writes, stored: true });
     }
   }
@@ -105,10 +112,4 @@ export class TabSync {
     this.#channel.close();
     this.#tabLock?.();
   }
-}
-
-/** 16 random bytes as hex (`crypto.randomUUID` needs a secure context; this does not). */
-function randomTabId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
