@@ -1,7 +1,9 @@
 import 'fake-indexeddb/auto';
+import { LWWMap } from '@helios/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IdbPersistence } from './persistence/idb-persistence.js';
 import type { ClientPersistence } from './persistence/persistence.js';
+import { tabChannelName } from './tab-channel.js';
 import { FakeWebLocks } from './test-support/fake-web-locks.js';
 import { freshDb, Resources, sleep, until } from './test-support/harness.js';
 
@@ -111,5 +113,31 @@ describe('tabs with Web Locks', () => {
     // B pushes A's write with its own when online: it is in B's outbox.
     expect(b.status.pendingTotal).toBeGreaterThanOrEqual(2);
     storage.open(); // A's commit, late: the same write, stored twice, changes nothing
+  });
+
+  it('never show the unsettled writes of a tab that holds no tab lock, whose slot another tab holds', async () => {
+    // As a writer that died, and whose slot a new tab took, before this tab first heard of it.
+    const { dbName, b, mb } = await twoTabs();
+    const ghost = 'dddddddddddddd';
+    const later = () => ({ wall: Date.now() + 60_000, counter: 0, replica: ghost });
+    const forger = new BroadcastChannel(tabChannelName(dbName));
+    for (const commit of [1, 2]) {
+      const actor = { replica: ghost, now: later };
+      const delta = LWWMap.encode(LWWMap.set(LWWMap.empty(), actor, `k${commit}`, 99));
+      forger.postMessage({
+        kind: 'writes',
+        tab: 'ghost',
+        commit,
+        writes: [{ doc: 'm', delta, dot: { replica: ghost, seq: commit } }],
+        stored: false,
+        slot: `helios:${dbName}:slot:0`, // A's: held
+        tabLock: `helios:${dbName}:tab:ghost`, // nobody's
+      });
+      await sleep(50); // the first message's tab-lock question is answered meanwhile
+    }
+    forger.close();
+    expect(mb.get('k1')).toBeUndefined();
+    expect(mb.get('k2')).toBeUndefined();
+    expect(b.status.pendingTotal).toBe(0); // nothing stored in the ghost's stead
   });
 });
