@@ -120,6 +120,22 @@ export class ByteReader {
     return this.#buf.subarray(this.#pos - n, this.#pos);
   }
 
+  /**
+   * Skips the next `n` bytes and returns where they start in {@link input}: for reading a few
+   * bytes in place where a {@link view}'s subarray would cost more than reading them (a decoder
+   * of small deltas pays it for every one).
+   */
+  skip(n: number): number {
+    if (n > this.remaining) this.fail('truncated', `needs ${n} bytes, ${this.remaining} left`);
+    this.#pos += n;
+    return this.#pos - n;
+  }
+
+  /** The whole input, for reading in place what {@link skip} passed over. Not for keeping. */
+  get input(): Uint8Array {
+    return this.#buf;
+  }
+
   /** The bytes not read yet, as a view of the input; reading goes on where it was. */
   ahead(): Uint8Array {
     return this.#buf.subarray(this.#pos);

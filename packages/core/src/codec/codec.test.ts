@@ -165,6 +165,19 @@ describe('ByteWriter / ByteReader', () => {
     expect(r.u8()).toBe(1);
     expect(codeOf(() => r.end())).toBe('trailing-bytes');
   });
+
+  it('skips bytes to read in place, refusing to skip past the end', () => {
+    const input = bytes(7, 8, 9, 10);
+    const r = new ByteReader(input);
+    expect(r.u8()).toBe(7);
+    expect(r.skip(2)).toBe(1);
+    expect(r.input[1]).toBe(8);
+    expect(r.u8()).toBe(10);
+    expect(codeOf(() => new ByteReader(bytes(1, 2)).skip(3))).toBe('truncated');
+    const partial = new ByteReader(bytes(1, 2));
+    expect(codeOf(() => partial.skip(3))).toBe('truncated');
+    expect(partial.u8()).toBe(1); // a refused skip moves nothing
+  });
 });
 
 /** Values as applications store them: JSON plus byte arrays, finite numbers only. */

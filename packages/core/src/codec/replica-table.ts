@@ -91,11 +91,13 @@ export function readReplicaIds(r: ByteReader, implicitSingle = false): ReplicaId
   r.charge(n);
   const ids: ReplicaId[] = new Array(n);
   const seen = n > 1 ? new Set<ReplicaId>() : undefined;
-  const packed = compact ? r.view(7 * n) : undefined;
+  // Read in place: a subarray per decoded delta cost more than the ids themselves.
+  const start = compact ? r.skip(7 * n) : -1;
+  const packed = r.input;
   for (let i = 0; i < n; i++) {
     let id: string;
-    if (packed !== undefined) {
-      const at = 7 * i;
+    if (start >= 0) {
+      const at = start + 7 * i;
       const b0 = HEX_CODES[packed[at]!]!;
       const b1 = HEX_CODES[packed[at + 1]!]!;
       const b2 = HEX_CODES[packed[at + 2]!]!;

@@ -1,5 +1,5 @@
 import { assertKey, type Key, type Value } from '../codec/value.js';
-import { checkRegisterWrite, checkTimestamps, type DeltaCheck } from './admission.js';
+import { checkRegisterWrite, checkTimestamps, type DeltaCheck, underMapKey } from './admission.js';
 import { type ConflictDescription, type ConflictScope, registerConflicts } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotFun, dotFunKind } from './dot-fun.js';
@@ -32,7 +32,7 @@ export class LWWMapType extends CrdtType<DotMap<DotFun<LwwEntry>>, Map<Key, Valu
     check: DeltaCheck,
   ): void {
     // A key the delta leaves out may be removed (map semantics); a key it holds is written.
-    const underKey = { ...check, removable: true };
+    const underKey = underMapKey(check);
     for (const [key, entries] of delta.entries) {
       checkRegisterWrite(this.registers, current.entries.get(key) ?? [], entries, underKey);
       checkTimestamps(entries, check);

@@ -1,7 +1,7 @@
 import type { ByteWriter } from '../codec/byte-writer.js';
 import { assertKey, type Key } from '../codec/value.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { DeltaCheck } from './admission.js';
+import { type DeltaCheck, underMapKey } from './admission.js';
 import type { ConflictDescription, ConflictScope } from './conflicts.js';
 import { type Actor, type CrdtState, CrdtType } from './crdt-type.js';
 import { type DotMap, dotMapKind, singletonDotMap } from './dot-map.js';
@@ -42,7 +42,7 @@ export class ORMapType<S, V> extends CrdtType<DotMap<S>, Map<Key, V>> {
    */
   override checkDelta(current: DotMap<S>, delta: DotMap<S>, check: DeltaCheck): void {
     const none = this.valueType.kind.empty();
-    const underKey = { ...check, removable: true };
+    const underKey = underMapKey(check);
     for (const [key, nested] of delta.entries) {
       this.valueType.checkDelta(current.entries.get(key) ?? none, nested, underKey);
     }

@@ -105,6 +105,8 @@ export function validateDelta<S>(
     seen: (replica, seq) => current.context.has(replica, seq),
     maxCounterStep: rules.maxCounterStep ?? DEFAULT_MAX_COUNTER_STEP,
     latestWall: (rules.now ?? Date.now)() + (rules.maxDriftMs ?? HLC_MAX_FUTURE_DRIFT_MS),
+    // Present, so that this check and a map key's (underMapKey) share one shape.
+    removable: false,
   });
   if (fresh) return 'write';
   // A delta of known dots can still remove entries: delivered after a newer write that covered
