@@ -96,6 +96,8 @@ export interface CommitQueueOptions {
    * the disk quiet). Default: no rest.
    */
   readonly bulkRest?: (busyMs: number) => number;
+  /** Called with each batch's changes once it settles: their seqs, or undefined if it failed. */
+  readonly settled?: (changes: readonly NewChange[], seqs: readonly number[] | undefined) => void;
 }
 
 /**
@@ -121,6 +123,7 @@ export class CommitQueue {
   readonly #now: () => number;
   readonly #valuesOf: ValuesOf | undefined;
   readonly #bulkRest: ((busyMs: number) => number) | undefined;
+  readonly #settled: CommitQueueOptions['settled'];
   /** With values: the turn in which the next batch is put together and handed to the store. */
   #handOff: Promise<unknown> = Promise.resolve();
   /** With values: settles once the batch last handed to the store has (true if committed). */
@@ -146,6 +149,7 @@ export class CommitQueue {
     this.#now = options.now ?? (() => performance.now());
     this.#valuesOf = options.valuesOf;
     this.#bulkRest = options.bulkRest;
+    this.#settled = options.settled;
     // Until a commit was measured: a modest guess.
     this.#bulkBatch = Math.min(maxChanges, 4 * MIN_BULK_BATCH);
   }
@@ -350,6 +354,7 @@ export class CommitQueue {
       if (bulk) this.#measured(ms, changes);
       this.#observe(ms / 1000, changes);
       if (redone) this.#redone();
+      this.#settled?.(changesOf(batch), seqs);
       let at = 0;
       for (const p of batch) {
         const end = at + p.unit.changes.length;
@@ -362,11 +367,15 @@ export class CommitQueue {
       }
       return true;
     } catch (err) {
+      this.#settled?.(changesOf(batch), undefined);
       for (const p of batch) p.reject(err);
       return false;
     }
   }
 }
+
+/** The changes of a batch of units, in commit order. */
+const changesOf = (batch: readonly Pending[]): NewChange[] => batch.flatMap((p) => p.unit.changes);
 
 /** What a batch of units commits. */
 function batchOf(batch: readonly Pending[]): CommitBatch {

@@ -5,9 +5,9 @@ import {
   type FeedRequest,
   type FeedStateEntry,
 } from '@helios/core/protocol';
+import type { FeedSource } from './feed-tail.js';
 import type { FeedPort } from './node-ports.js';
 import type { PeerChannel } from './peer-channel.js';
-import type { RelayStore } from './store/relay-store.js';
 
 /**
  * Entries sent per batch, and unacknowledged entries allowed in flight per peer. A batch's
@@ -34,7 +34,7 @@ const PAGE_DOCS = 200;
 export class FeedStream {
   readonly #node: FeedPort;
   readonly #channel: PeerChannel;
-  readonly #store: RelayStore;
+  readonly #store: FeedSource;
   readonly peer: string;
   /** Last seq sent, and the last seq the peer has durably merged. */
   #sent = -1;
@@ -47,7 +47,7 @@ export class FeedStream {
   /** Requests are answered one at a time, in order. */
   #requests: Promise<void> = Promise.resolve();
 
-  constructor(node: FeedPort, channel: PeerChannel, peer: string, store: RelayStore) {
+  constructor(node: FeedPort, channel: PeerChannel, peer: string, store: FeedSource) {
     this.#node = node;
     this.#channel = channel;
     this.#store = store;

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { type CommitLane, CommitQueue, type CommittedUnit } from './commit-queue.js';
 import { DocumentCache, type RelayDocument } from './documents.js';
 import { RelayError } from './errors.js';
+import { type FeedSource, FeedTail } from './feed-tail.js';
 import { type LocalWrite, writesByDocument } from './local-write.js';
 import type { RelayMetrics } from './metrics.js';
 import type { PeerWait } from './node-ports.js';
@@ -47,6 +48,8 @@ export interface CommitOutlet {
  */
 export class MergeCore {
   readonly docs: DocumentCache;
+  /** This region's feed: from memory what this node just committed, where it is the one writer. */
+  readonly feed: FeedSource;
   readonly #store: RelayStore;
   readonly #region: string;
   /** Whether several nodes share the region's store (a Redis URL is set). */
@@ -81,12 +84,15 @@ export class MergeCore {
     this.#metrics = metrics;
     this.#outlet = outlet;
     this.docs = new DocumentCache(options.store, decodeLimits, options.maxCachedDocuments);
+    const tail = this.#shared ? undefined : new FeedTail(options.region);
+    this.feed = tail?.source(options.store) ?? options.store;
     this.#commits = new CommitQueue(options.store, options.maxCommitBatch ?? 5000, {
       observe: (s, n) => {
         metrics.commitSeconds.observe(s);
         metrics.commitBatchSize.observe(n);
       },
       redone: () => metrics.commitsRedone.inc(),
+      ...(tail ? { settled: (changes, seqs) => tail.record(changes, seqs) } : {}),
       ...(bulkRest ? { bulkRest } : {}),
       ...(options.store.keepsValues
         ? { valuesOf: documentValues(this.docs, decodeLimits, this.#shared, outlet.caughtUp) }

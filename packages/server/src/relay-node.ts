@@ -133,7 +133,7 @@ export class RelayNode {
           }
         : undefined;
     this.#replication = new Replication(
-      options.store,
+      this.#core.feed,
       (options.peers ?? []).map((p) => p.region),
       this.#decodeLimits,
       this.#logger,
@@ -328,9 +328,9 @@ export class RelayNode {
 
   /** Serves a peer relay admitted over Socket.IO or QUIC, with its store's epoch in `welcome`. */
   #servePeer(channel: PeerChannel, peer: string): void {
-    const [port, store, replication] = [this.#feedPort, this.#options.store, this.#replication];
-    const welcome = welcomeMessage(this, this.#limits, this.#now(), store.epoch);
-    servePeer(channel, peer, welcome, { port, store, replication });
+    const [port, feed, replication] = [this.#feedPort, this.#core.feed, this.#replication];
+    const welcome = welcomeMessage(this, this.#limits, this.#now(), this.#options.store.epoch);
+    servePeer(channel, peer, welcome, { port, feed, replication });
     this.folding.servePeer(channel);
   }
 

@@ -1,7 +1,7 @@
 import { type CausalContext, type DecodeLimits, type DocumentId, decodeState } from '@helios/core';
 import type { Logger } from 'pino';
+import type { FeedSource } from './feed-tail.js';
 import { ReplicatedNotifier } from './replicated-notifier.js';
-import type { RelayStore } from './store/relay-store.js';
 
 /** A feed to one peer region (see FeedStream). */
 export interface Feed {
@@ -40,7 +40,7 @@ export interface PeerFeedStatus {
  * and how far the store may drop the feed.
  */
 export class Replication {
-  readonly #store: RelayStore;
+  readonly #store: FeedSource;
   readonly #decodeLimits: DecodeLimits;
   readonly #logger: Logger;
   readonly #outlet: ReplicationOutlet;
@@ -64,7 +64,7 @@ export class Replication {
   #closed = false;
 
   constructor(
-    store: RelayStore,
+    store: FeedSource,
     peerRegions: readonly string[],
     decodeLimits: DecodeLimits,
     logger: Logger,
