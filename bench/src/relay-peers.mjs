@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, removeOnExit, startServer } from './proc.mjs';
+import { freePort, removeOnExit, SERVER_NODE_FLAGS, startServer } from './proc.mjs';
 import { packageVersion } from './results.mjs';
 import { DIALECTS } from './yjs-clients.mjs';
 
@@ -53,7 +53,7 @@ const yWebsocket = {
   durable: false,
   async start(/** @type {number} */ batch) {
     const port = await freePort();
-    const server = await startServer([YWS_SERVER], /running at/, {
+    const server = await startServer([...SERVER_NODE_FLAGS, YWS_SERVER], /running at/, {
       env: { HOST: '127.0.0.1', PORT: String(port) },
     });
     return {
@@ -62,6 +62,7 @@ const yWebsocket = {
       config: {
         server: `y-websocket/bin/server.cjs (y-websocket ${packageVersion('y-websocket')}, yjs ${packageVersion('yjs')}), one process`,
         batching: batching(batch),
+        nodeFlags: SERVER_NODE_FLAGS.join(' '),
         persistence: 'none: documents live in memory (YPERSISTENCE unset), Yjs GC on',
         ack: 'the echo of an update to its sender, sent after the update is applied in memory',
         durableAck: false,
@@ -93,6 +94,7 @@ function hocuspocus(name, durable, debounce, maxDebounce, onDisk) {
       const scratch = removeOnExit(dir);
       const server = await startServer(
         [
+          ...SERVER_NODE_FLAGS,
           HOCUSPOCUS_SERVER,
           String(port),
           join(dir, 'hocuspocus.sqlite'),
@@ -111,6 +113,7 @@ function hocuspocus(name, durable, debounce, maxDebounce, onDisk) {
             `@hocuspocus/server ${packageVersion('@hocuspocus/server')} + ` +
             `@hocuspocus/extension-sqlite ${packageVersion('@hocuspocus/extension-sqlite')} ` +
             `(sqlite3 ${packageVersion('sqlite3')}) on a file, yjs ${packageVersion('yjs')}, one process`,
+          nodeFlags: SERVER_NODE_FLAGS.join(' '),
           batching: batching(batch),
           debounceMs: debounce,
           maxDebounceMs: maxDebounce,

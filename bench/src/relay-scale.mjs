@@ -11,7 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, peakRssMb, removeOnExit, startServer, stopChild } from './proc.mjs';
+import {
+  freePort,
+  peakRssMb,
+  removeOnExit,
+  SERVER_NODE_FLAGS,
+  startServer,
+  stopChild,
+} from './proc.mjs';
 import { RELAY_CLI } from './relay.mjs';
 import { HeliosClient, LoadStats } from './relay-clients.mjs';
 import {
@@ -124,7 +131,7 @@ async function startRegion(setup, tag) {
       const port = await freePort();
       args = ['--region', 'us-east-1', '--port', String(port), ...storeArgs];
       args.push('--anonymous', '--log-level', 'error');
-      const server = await startServer([RELAY_CLI, ...args], /listening on/);
+      const server = await startServer([...SERVER_NODE_FLAGS, RELAY_CLI, ...args], /listening on/);
       nodes.push({ server, url: `http://127.0.0.1:${port}` });
     }
   } catch (err) {
@@ -371,6 +378,7 @@ export async function runRelayScale({ quick, log, only }) {
       config: {
         run: cfg,
         relay: `helios-relay CLI (@helios/server ${packageVersion('@helios/server')}), one process per node`,
+        nodeFlags: SERVER_NODE_FLAGS.join(' '),
         setups: Object.fromEntries(runs.map((r) => [r.setup.id, { ...r.setup, args: r.args }])),
         postgres: { url: PG_URL.replace(/\/\/[^@]*@/, '//<user>@'), ...postgres },
         redis: REDIS_URL,

@@ -8,7 +8,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, peakRssMb, removeOnExit, startServer, stopChild } from './proc.mjs';
+import {
+  freePort,
+  peakRssMb,
+  removeOnExit,
+  SERVER_NODE_FLAGS,
+  startServer,
+  stopChild,
+} from './proc.mjs';
 import { topSelfTime } from './profile-top.mjs';
 import { HeliosClient, LoadStats } from './relay-clients.mjs';
 import { cpuPressure, probeRelay } from './relay-metrics.mjs';
@@ -91,11 +98,13 @@ async function benchHelios(cfg, o) {
   const port = await freePort();
   const nodeArgs = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
   const cliArgs = relayCliArgs(port, join(dir, 'relay.sqlite'));
-  const start = () => startServer([...nodeArgs, RELAY_CLI, ...cliArgs], /listening on/);
+  const start = () =>
+    startServer([...SERVER_NODE_FLAGS, ...nodeArgs, RELAY_CLI, ...cliArgs], /listening on/);
   let server = await start();
   const config = {
     server: `helios-relay CLI (@helios/server ${packageVersion('@helios/server')}), one process`,
     args: cliArgs.join(' ').replace(dir, '<tmp>').replace(String(port), '<port>'),
+    nodeFlags: SERVER_NODE_FLAGS.join(' '),
     batching:
       `${cfg.batch} deltas per push message, one push in flight per client at saturation; ` +
       'paced: one delta per push',

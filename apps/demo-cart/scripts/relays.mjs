@@ -6,8 +6,9 @@ import { REGIONS, RTT_FILE, relayPort } from './regions.mjs';
 const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import.meta.url));
 
 /**
- * The `node` arguments of one demo relay: the CLI, anonymous clients (development mode), any
- * origin, the shared peer token, and the inter-region latencies unless `latency` is false.
+ * The `node` arguments of one demo relay: the node flag docs/production.md#node-flags
+ * recommends, the CLI, anonymous clients (development mode), any origin, the shared peer token,
+ * and the inter-region latencies unless `latency` is false.
  * @param {{ region: string, host: string, port: number, db: string, peers: [string, string][],
  *   latency: boolean, peerTransport?: 'ws' | 'quic' }} o
  *   `peers` pairs each other region with the URL this relay dials for it. `peerTransport`
@@ -16,6 +17,7 @@ const CLI = fileURLToPath(new URL('../../../packages/server/dist/cli.js', import
  */
 export function relayArgs({ region, host, port, db, peers, latency, peerTransport = 'ws' }) {
   return [
+    '--max-semi-space-size=64',
     CLI,
     '--region',
     region,

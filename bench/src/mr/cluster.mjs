@@ -62,6 +62,8 @@ async function freeRange(count, from = 4800) {
  * @param {{ env?: NodeJS.ProcessEnv, log?: (line: string) => void, timeoutMs?: number }} [opts]
  */
 function startProcess(args, ready, opts = {}) {
+  // What the process runs, for messages: its script, after any node flags.
+  const name = args.find((a) => !a.startsWith('-')) ?? args[0];
   const child = track(
     spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +74,7 @@ function startProcess(args, ready, opts = {}) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${args[0]} did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`));
+      reject(new Error(`${name} did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`));
     }, opts.timeoutMs ?? 20_000);
     const onData = (/** @type {Buffer} */ chunk) => {
       const text = chunk.toString();
@@ -86,7 +88,7 @@ function startProcess(args, ready, opts = {}) {
     };
     const onExit = (/** @type {number | null} */ code) => {
       clearTimeout(timer);
-      reject(new Error(`${args[1] ?? args[0]} exited with ${code}:\n${out}`));
+      reject(new Error(`${name} exited with ${code}:\n${out}`));
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
