@@ -174,18 +174,22 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
       );
     },
     findConflict(target, delta) {
+      // Only a dot both sides hold can conflict, and the owners index says which those are and
+      // under which key: a delta of fresh dots (the usual write) looks at no nested store.
+      let compared: Set<Key> | undefined;
       for (const [replica, theirs] of delta.owners) {
         const ours = target.owners.get(replica);
         if (ours === undefined) continue;
         for (const [seq, key] of theirs) {
           const held = ours.get(seq);
-          if (held !== undefined && held !== key) return { replica, seq };
+          if (held === undefined) continue;
+          if (held !== key) return { replica, seq };
+          // Under the same key: the nested stores tell whether the content is the same.
+          if (compared?.has(key)) continue;
+          (compared ??= new Set()).add(key);
+          const conflict = inner.findConflict(target.entries.get(key)!, delta.entries.get(key)!);
+          if (conflict !== undefined) return conflict;
         }
-      }
-      for (const [key, store] of delta.entries) {
-        const ours = target.entries.get(key);
-        const conflict = ours === undefined ? undefined : inner.findConflict(ours, store);
-        if (conflict !== undefined) return conflict;
       }
       return undefined;
     },

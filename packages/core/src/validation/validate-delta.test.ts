@@ -606,6 +606,18 @@ describe('validateDelta against a hostile writer', () => {
     );
     const moved = AWSet.add(AWSet.empty(), { replica: ALICE }, 'y');
     expect(ruleOf(() => map.accept(ALICE, AWSet.encode(moved)))).toBe('dot-conflict');
+    // Under the same key, with other content: the nested store's entry differs.
+    const lww = new Relay(LWWMap);
+    const c = new Client(LWWMap, ALICE);
+    const first = c.do((st, cl) => LWWMap.set(st, cl.clock, 'k', 'first'));
+    lww.accept(ALICE, first);
+    const same = LWWMap.decode(first);
+    for (const entries of same.store.entries.values()) {
+      const [entry] = entries;
+      entries[0] = { ...entry!, value: { ...entry!.value, value: 'forged' } };
+    }
+    expect(ruleOf(() => lww.accept(ALICE, LWWMap.encode(same)))).toBe('dot-conflict');
+    expect(ruleOf(() => lww.accept(ALICE, first))).toBe('accepted'); // the same content: a replay
   });
 
   it('a write delivered after the newer write that covered its dot still brings its removals', () => {
