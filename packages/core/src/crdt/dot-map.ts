@@ -185,8 +185,9 @@ export function dotMapKind<S>(inner: DotStoreKind<S>): DotStoreKind<DotMap<S>> {
           if (held === undefined) continue;
           if (held !== key) return { replica, seq };
           // Under the same key: the nested stores tell whether the content is the same.
-          if (compared?.has(key)) continue;
-          (compared ??= new Set()).add(key);
+          compared ??= new Set();
+          if (compared.has(key)) continue;
+          compared.add(key);
           const conflict = inner.findConflict(target.entries.get(key)!, delta.entries.get(key)!);
           if (conflict !== undefined) return conflict;
         }
