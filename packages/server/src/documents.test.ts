@@ -21,4 +21,20 @@ describe('DocumentCache', () => {
     expect(a).toBe(b);
     expect(cache.peek('likes')).toBe(a);
   });
+
+  it('evicts the least recently used document without subscribers', async () => {
+    const cache = new DocumentCache(new MemoryStore({ region: 'eu' }), DEFAULT_DECODE_LIMITS, 2);
+    await cache.getOrCreate('a', GCounter);
+    await cache.getOrCreate('b', GCounter);
+    cache.hit('b'); // already the newest: nothing moves
+    cache.hit('a');
+    cache.hit('a');
+    await cache.getOrCreate('c', GCounter);
+    expect(cache.peek('b')).toBeUndefined();
+    expect(cache.peek('a')).toBeDefined();
+    cache.hit('a');
+    await cache.getOrCreate('d', GCounter);
+    expect(cache.peek('c')).toBeUndefined();
+    expect(cache.peek('a')).toBeDefined();
+  });
 });

@@ -45,6 +45,8 @@ export class DocumentCache {
   readonly #max: number;
   readonly #docs = new Map<DocumentId, RelayDocument>();
   readonly #loading = new Map<DocumentId, Promise<RelayDocument | undefined>>();
+  /** The most recently used document: a push's entries hit one document over and over. */
+  #newest: RelayDocument | undefined;
 
   constructor(store: RelayStore, limits: DecodeLimits, maxDocuments = 10_000) {
     this.#store = store;
@@ -60,10 +62,11 @@ export class DocumentCache {
   /** The document if it is in memory, marked as the most recently used; no store read. */
   hit(id: DocumentId): RelayDocument | undefined {
     const doc = this.#docs.get(id);
-    if (doc !== undefined) {
+    if (doc !== undefined && doc !== this.#newest) {
       // Map order is insertion order: re-inserting makes it the most recently used.
       this.#docs.delete(id);
       this.#docs.set(id, doc);
+      this.#newest = doc;
     }
     return doc;
   }
@@ -104,6 +107,7 @@ export class DocumentCache {
 
   /** Forgets a document, e.g. after a failed commit, so the next access reloads it. */
   evict(id: DocumentId): void {
+    if (this.#newest?.id === id) this.#newest = undefined;
     this.#docs.delete(id);
   }
 
@@ -133,6 +137,7 @@ export class DocumentCache {
 
   #remember(doc: RelayDocument): void {
     this.#docs.set(doc.id, doc);
+    this.#newest = doc;
     if (this.#docs.size <= this.#max) return;
     for (const [id, candidate] of this.#docs) {
       if (this.#docs.size <= this.#max) break;
