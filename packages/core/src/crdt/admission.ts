@@ -113,7 +113,7 @@ export function checkCounterDelta<E>(
   check: DeltaCheck,
   order: CounterOrder<E>,
 ): void {
-  // Allocated only for a delta that removes entries: most only add one.
+  // Allocated only when the delta removes an entry (a replica's first write removes none).
   let removed: Set<DotEntry<E>> | undefined;
   kind.someRemoved(current, delta, check.context, (replica, seq) => {
     if (!check.writer.has(replica)) {
