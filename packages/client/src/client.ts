@@ -8,7 +8,7 @@ import type { ClientEvents } from './client-events.js';
 import { ClientObserver } from './client-observer.js';
 import { ClientStorage } from './client-storage.js';
 import { type Clock, systemClock } from './clock.js';
-import { CommitPipeline, type QueuedWrite } from './commit-pipeline.js';
+import { CommitPipeline } from './commit-pipeline.js';
 import { DocumentRegistry } from './document-registry.js';
 import { DocumentShortcuts } from './document-shortcuts.js';
 import { type DocumentSnapshot, snapshotsOf } from './document-snapshot.js';
@@ -27,7 +27,7 @@ import { ReplicaIdentity } from './replica-identity.js';
 import { type ClientRights, RightsRequests } from './rights-requests.js';
 import { type ClientStatus, initialStatus } from './status.js';
 import { SyncSession } from './sync-session.js';
-import { tabHost } from './tab-stand-in.js';
+import { type TabHostParts, tabHost } from './tab-stand-in.js';
 import { TabSync } from './tab-sync.js';
 import { writeWhenLoaded } from './write-trail.js';
 
@@ -175,7 +175,7 @@ export class HeliosClient extends DocumentShortcuts implements Writer {
       merge: (doc, delta) => this.#session.received({ kind: 'delta', doc, delta }),
     });
     const [storage, documents, session] = [this.#storage, this.#documents, this.#session];
-    const commit = (write: QueuedWrite) => this.#pipeline.commitNow(write);
+    const commit: TabHostParts['commit'] = (write) => this.#pipeline.commitNow(write);
     const host = tabHost({ storage, documents, session, trail: this.#observer.trail, commit });
     this.#tabs = TabSync.open(dbName, options.tabSync, host);
     this.#pipeline = new CommitPipeline({

@@ -2,22 +2,9 @@ import type { ClientStorage } from './client-storage.js';
 import type { DocumentRegistry } from './document-registry.js';
 import type { Outbox, OutboxItem } from './outbox.js';
 import { PersistenceError } from './persistence/persistence.js';
-import type { Receipt } from './receipt.js';
+import type { QueuedWrite } from './queued-write.js';
 import { foldStored } from './stored-state.js';
 import type { TabSync } from './tab-sync.js';
-
-/** A delta on its way to local storage: an own write (with its receipt) or a relay's delta. */
-export interface QueuedWrite {
-  readonly doc: string;
-  readonly delta: Uint8Array;
-  /** Set for own writes, which go to the outbox; undefined for deltas from the relay. */
-  readonly receipt: Receipt | undefined;
-  /**
-   * Other tabs' writes this one may depend on, not yet stored: the write is committed after
-   * them (`OtherTabWrites.barrier`).
-   */
-  readonly after?: Promise<void> | undefined;
-}
 
 export interface CommitPipelineOptions {
   readonly storage: ClientStorage;

@@ -1,7 +1,7 @@
 import type { ClientStorage } from './client-storage.js';
-import type { QueuedWrite } from './commit-pipeline.js';
 import type { DocumentRegistry } from './document-registry.js';
 import type { OtherTabsHost } from './other-tab-writes.js';
+import type { QueuedWrite } from './queued-write.js';
 import { Receipt } from './receipt.js';
 import { foldStored } from './stored-state.js';
 import type { SyncSession } from './sync-session.js';

@@ -1,6 +1,6 @@
 import { newReplicaId } from '@helios/core';
-import type { QueuedWrite } from './commit-pipeline.js';
 import { type OtherTabsHost, OtherTabWrites } from './other-tab-writes.js';
+import type { QueuedWrite } from './queued-write.js';
 import { slotLockName } from './replica-slot.js';
 import { TabChannel, type TabWrite } from './tab-channel.js';
 import { tryWebLock, webLocks } from './web-locks.js';

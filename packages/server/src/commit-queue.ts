@@ -259,13 +259,14 @@ export class CommitQueue {
 
   async #write(batch: readonly Pending[], bulk: boolean): Promise<void> {
     const started = this.#now();
+    const payload = batchOf(batch);
     let committing: Promise<Committed>;
     try {
-      committing = this.#commitBatch(batchOf(batch));
+      committing = this.#commitBatch(payload);
     } catch (err) {
       committing = Promise.reject(err);
     }
-    await this.#settle(batch, bulk, started, committing);
+    await this.#settle(batch, payload.changes, bulk, started, committing);
   }
 
   /**
@@ -305,7 +306,7 @@ export class CommitQueue {
       } finally {
         valued();
       }
-      settled = this.#settle(batch, bulk, started, committing);
+      settled = this.#settle(batch, payload.changes, bulk, started, committing);
       this.#lastCommit = settled;
     });
     this.#handOff = turn.catch(() => {});
@@ -340,9 +341,13 @@ export class CommitQueue {
       : store.commit(batch).then((seqs) => ({ seqs, redone: false }));
   }
 
-  /** Resolves or rejects the batch's units once `committing` settles; true if it committed. */
+  /**
+   * Resolves or rejects the batch's units (whose changes, in order, are `changes`) once
+   * `committing` settles; true if it committed.
+   */
   async #settle(
     batch: readonly Pending[],
+    changes: readonly NewChange[],
     bulk: boolean,
     started: number,
     committing: Promise<Committed>,
@@ -350,11 +355,10 @@ export class CommitQueue {
     try {
       const { seqs, priors, redone } = await committing;
       const ms = this.#now() - started;
-      const changes = seqs.length;
-      if (bulk) this.#measured(ms, changes);
-      this.#observe(ms / 1000, changes);
+      if (bulk) this.#measured(ms, seqs.length);
+      this.#observe(ms / 1000, seqs.length);
       if (redone) this.#redone();
-      this.#settled?.(changesOf(batch), seqs);
+      this.#settled?.(changes, seqs);
       let at = 0;
       for (const p of batch) {
         const end = at + p.unit.changes.length;
@@ -367,15 +371,12 @@ export class CommitQueue {
       }
       return true;
     } catch (err) {
-      this.#settled?.(changesOf(batch), undefined);
+      this.#settled?.(changes, undefined);
       for (const p of batch) p.reject(err);
       return false;
     }
   }
 }
-
-/** The changes of a batch of units, in commit order. */
-const changesOf = (batch: readonly Pending[]): NewChange[] => batch.flatMap((p) => p.unit.changes);
 
 /** What a batch of units commits. */
 function batchOf(batch: readonly Pending[]): CommitBatch {
