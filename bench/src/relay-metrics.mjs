@@ -29,7 +29,8 @@ export async function scrape(url) {
     out.set(
       line
         .slice(0, at)
-        .replace(/,?region="[^"]*"/, '')
+        .replace(/region="[^"]*",?/, '')
+        .replace(',}', '}')
         .replace('{}', ''),
       Number(line.slice(at + 1)),
     );
@@ -54,8 +55,8 @@ export async function probeRelay(url, pid) {
 
 /**
  * What the relay's own metrics say about a phase: group commits (count, mean size, share of
- * the window spent committing, which blocks its event loop: better-sqlite3 is synchronous) and
- * its event-loop delay (prom-client's histogram, reset by each scrape).
+ * the window spent committing), its event-loop delay (prom-client's histogram, reset by each
+ * scrape) and its GC pauses.
  * @param {Map<string, number>} a at the start of the window
  * @param {Map<string, number>} b at its end
  * @param {number} seconds
@@ -63,6 +64,7 @@ export async function probeRelay(url, pid) {
 export function relayInternals(a, b, seconds) {
   const d = (/** @type {string} */ k) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
   const commits = d('helios_commit_seconds_count');
+  const gc = gcPauses(a, b);
   return {
     commitsPerSec: commits / seconds,
     meanBatch: commits > 0 ? d('helios_commit_batch_size_sum') / commits : 0,
@@ -76,7 +78,33 @@ export function relayInternals(a, b, seconds) {
     loopDelayP50Ms: (b.get('nodejs_eventloop_lag_p50_seconds') ?? Number.NaN) * 1000,
     loopDelayP99Ms: (b.get('nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
     loopDelayMaxMs: (b.get('nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1000,
+    ...gc,
   };
+}
+
+/** prom-client's histogram of the relay's GC pauses, one series per kind of collection. */
+const GC_SERIES = /^nodejs_gc_duration_seconds_(count|sum|bucket)\{(?:le="([^"]+)",)?kind="[^"]+"/;
+
+/**
+ * The relay's GC pauses between two scrapes: how many, their total, and how many took over
+ * 10 ms (the histogram's bucket bounds are prom-client's, 1 ms and 10 ms the lowest): a pause
+ * stalls every request in flight, so those set a floor under a latency's tail.
+ * @param {Map<string, number>} a
+ * @param {Map<string, number>} b
+ */
+function gcPauses(a, b) {
+  let count = 0;
+  let seconds = 0;
+  let within10Ms = 0;
+  for (const [key, value] of b) {
+    const m = GC_SERIES.exec(key);
+    if (m === null) continue;
+    const delta = value - (a.get(key) ?? 0);
+    if (m[1] === 'count') count += delta;
+    else if (m[1] === 'sum') seconds += delta;
+    else if (m[2] === '0.01') within10Ms += delta;
+  }
+  return { gcPauses: count, gcPauseMs: seconds * 1000, gcPausesOver10Ms: count - within10Ms };
 }
 
 /** @param {ReturnType<typeof relayInternals> | undefined} r */
@@ -87,7 +115,8 @@ export function describeInternals(r) {
     `(${r.meanCommitMs.toFixed(1)} ms each, ${pct(r.commitShare)} of the time, ` +
     `${r.slowCommits} over 50 ms), storage writes ${r.storageMBps.toFixed(1)} MB/s, ` +
     `event-loop delay p50/p99/max ${r.loopDelayP50Ms.toFixed(0)}/${r.loopDelayP99Ms.toFixed(0)}/` +
-    `${r.loopDelayMaxMs.toFixed(0)} ms`
+    `${r.loopDelayMaxMs.toFixed(0)} ms, GC ${r.gcPauses} pauses (${r.gcPauseMs.toFixed(0)} ms, ` +
+    `${r.gcPausesOver10Ms} over 10 ms)`
   );
 }
 

@@ -65,7 +65,14 @@ const FULL = {
 /** @type {Config} */
 const QUICK = { ...FULL, clients: 200, docs: 20, phaseS: 3, warmupS: 1, drainMs: 5_000 };
 
+/**
+ * Shares of the saturated rate at which push → ack latency is measured besides half of it.
+ * The paced phases' rates are rounded (`roundRate`), so each row states the rate it ran at.
+ */
+const LIGHTER_LOADS = [0.1, 0.25];
+
 /** @typedef {import('./core.mjs').Result} Result */
+/** @typedef {Awaited<ReturnType<typeof paced>> & { share: number }} LightLoad */
 /** @typedef {import('./relay-phases.mjs').Target} Target */
 
 /**
@@ -158,6 +165,21 @@ async function benchHelios(cfg, o) {
     log(
       `helios at half load, ${half.rate}/s in pushes of ${cfg.batch}${sustained(half) ? '' : ' (NOT sustained)'}: ${describePaced(half)}`,
     );
+    // Lighter loads, the same way: where the latency's floor is, below the relay's own queueing.
+    /** @type {LightLoad[]} */
+    const lighter = [];
+    for (const share of LIGHTER_LOADS) {
+      const p = await paced(shared, {
+        seconds: cfg.phaseS,
+        drainMs: cfg.drainMs,
+        rate: roundRate(sat.perSec * share),
+        batch: cfg.batch,
+      });
+      lighter.push({ ...p, share });
+      log(
+        `helios at ${share * 100}% load, ${p.rate}/s in pushes of ${cfg.batch}${sustained(p) ? '' : ' (NOT sustained)'}: ${describePaced(p)}`,
+      );
+    }
     // The same load on documents of one subscriber each: what the relay ingests without fan-out.
     /** @type {Target} */
     const solo = { ...shared, push: (i, n) => clients[i]?.push(`solo-${i}`, n), others: 0 };
@@ -186,6 +208,7 @@ async function benchHelios(cfg, o) {
       config,
       sat,
       half,
+      lighter,
       ingest,
       paced: atRate,
       restarts,

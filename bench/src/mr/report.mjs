@@ -325,6 +325,9 @@ const BLOCKS = {
       'relayFanoutPerSec',
       'relayCpuUsPerDelta',
       'relayIngestDeltasPerSec',
+      'pushAckP99MsAtHalfLoad',
+      'pushAckP50MsAt10PctLoad',
+      'pushAckP99MsAt10PctLoad',
       'pushAckP50Ms',
       'pushAckP99Ms',
     ];
